@@ -1,0 +1,79 @@
+"""Year parameters (``params/<year>.yaml``): load, validate, flatten.
+
+Every key the code uses is declared in :data:`SPEC`; a file with an unknown key or without a declared key is an
+error naming the key, so a typo can never silently fall back to a default.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+
+#: section -> key -> type (``None`` = free-form mapping/any)
+SPEC: dict[str, dict[str, object]] = {
+    "year": {"audit_year": int, "reference_date": str, "school_cutoff": str},
+    "income": {"count_medical_reimbursement": bool, "income_tolerance": (int, float), "exit_line": (int, float),
+               "return_line": (int, float), "stable_margin": (int, float), "policy_share_max": (int, float),
+               "earlier_exit_lines": dict},
+    "needs": None,
+    "labour": {"working_age_min": int, "working_age_max": int, "old_age": int, "compulsory_age_min": int,
+               "compulsory_age_max": int, "pension_age": int, "pwj_min_months": int, "road_distance_max_km": (int, float)},
+    "measures": {"first_year": int},
+    "spot_check": {"n": int, "risk_bands": int, "min_per_stratum": int, "pi_floor_share": (int, float),
+                   "certainty_threshold": (int, float, type(None)), "min_positives": int, "seed": int},
+}
+NEED_TYPES = ["义务教育失学辍学", "未参加基本医疗保险", "大病保障未落实", "住房不安全（改造中）", "住房不安全（未改造）",
+              "饮水不安全", "兜底保障未落实"]
+
+PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+
+
+def default_params_file(year: int) -> Path:
+    return PARAMS_DIR / f"{year}.yaml"
+
+
+def validate_params(raw: dict, source: str = "参数文件") -> dict:
+    """Check sections and keys against :data:`SPEC`; return the same mapping."""
+    if not isinstance(raw, dict):
+        raise InputError("参数文件格式错误：顶层应为映射", file=source)
+    unknown = sorted(set(raw) - set(SPEC))
+    missing = sorted(set(SPEC) - set(raw))
+    problems = [f"未知参数节：{k}" for k in unknown] + [f"缺少参数节：{k}" for k in missing]
+    for section, keys in SPEC.items():
+        if section not in raw:
+            continue
+        got = raw[section] or {}
+        expected = NEED_TYPES if keys is None else list(keys)
+        problems += [f"未知参数：{section}.{k}" for k in sorted(set(got) - set(expected))]
+        problems += [f"缺少参数：{section}.{k}" for k in expected if k not in got]
+        if keys:
+            for k, typ in keys.items():
+                if k in got and not isinstance(got[k], typ) or (k in got and typ is int and isinstance(got[k], bool)):
+                    problems.append(f"参数类型错误：{section}.{k} = {got[k]!r}")
+        else:
+            problems += [f"参数类型错误：{section}.{k} 应为天数（整数）" for k in expected
+                         if k in got and not isinstance(got[k], int)]
+    if problems:
+        raise InputError("参数文件有误：" + "；".join(problems), file=source)
+    try:
+        dt.date.fromisoformat(raw["year"]["reference_date"])
+    except ValueError:
+        raise InputError(f"参数 year.reference_date 不是日期：{raw['year']['reference_date']}", file=source)
+    return raw
+
+
+def load_params(path: str | Path | None = None, year: int | None = None) -> dict:
+    """Load and validate a year's parameter file (default ``params/<year>.yaml``)."""
+    if path is None:
+        if year is None:
+            raise ValueError("give a parameter file or a year")
+        path = default_params_file(year)
+    path = Path(path)
+    if not path.exists():
+        raise InputError("找不到参数文件", file=str(path))
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    return validate_params(raw, str(path))
