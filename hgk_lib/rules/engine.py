@@ -15,7 +15,8 @@ Contract for a rule implementation (one module per catalogue category, e.g. ``hg
 * It returns the offending units as a DataFrame with any of the columns of :data:`FINDING_FIELDS` that apply
   (at least ``message``); the engine adds rule id, name, level, department, county and the household's 脱贫状态.
 * A lettered rule returns ``Parts({"a": df_or_None, "b": ...})``: ``None`` for a part whose columns are absent
-  (reported "not run" for that part).
+  (reported "not run" for that part). Any rule may return ``Parts({"": df}, evaluated=n, not_evaluated=m)`` to
+  report its unit counts for the per-rule summary.
 * A rule raises :class:`NotRun` (with the missing table/column in Chinese) when it cannot run at all.
 """
 from __future__ import annotations
@@ -46,7 +47,8 @@ class Parts:
     """Findings of a lettered rule, per part; ``None`` marks a part that could not run (no data)."""
 
     parts: dict[str, pd.DataFrame | None]
-    not_evaluated: int = 0
+    evaluated: int | None = None  # units in scope that the rule judged (None: engine counts the scope as unknown)
+    not_evaluated: int = 0  # units in scope the rule could not judge (unknown age, duplicated key ...)
 
 
 def rule(rule_id: str):
