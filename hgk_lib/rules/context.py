@@ -4,10 +4,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from .. import derive as D
+from .. import schema as S
 from .engine import NotRun
+
+AMOUNT_ITEMS_PLUS = ["wage", "business_income", "property_income", "transfer_income"]
+
+
+def _label(table: str) -> str:
+    return S.TABLES[table].file if table in S.TABLES else table
+
+
+def _header(table: str, key: str) -> str:
+    t = S.TABLES.get(table)
+    return t.column(key).header if t is not None and key in t.columns_by_key else key
 
 
 @dataclass
@@ -15,7 +28,8 @@ class RuleContext:
     """One county's tables for the rules.
 
     ``tables``: canonical tables by name (absent optional tables are simply missing).
-    ``params``: year parameters flattened for the rules: at least ``reference_date`` (Timestamp) and ``audit_year``.
+    ``params``: year parameters flattened for the rules: at least ``reference_date`` (Timestamp) and ``audit_year``;
+    :func:`hgk_lib.rules.make_context` also puts ``school_cutoff``, ``age_max`` and ``rule_params`` here.
     ``county``: the county folder name, e.g. ``441881_英德市``.
     ``others``: for R09, the other counties of the run: ``{county_folder: member_table}``.
     ``quarantined_hh``: household ids with rows in quarantine (findings on them say so).
@@ -33,14 +47,21 @@ class RuleContext:
         return t is not None and all(c in t.columns for c in columns)
 
     def table(self, name: str, *columns: str) -> pd.DataFrame:
-        """The table, or :class:`NotRun` naming the missing table/columns."""
+        """The table, or :class:`NotRun` naming the missing table/columns (Chinese)."""
         t = self.tables.get(name)
         if t is None:
-            raise NotRun(f"缺少数据表：{name}")
+            raise NotRun(f"缺少数据表：{_label(name)}")
         missing = [c for c in columns if c not in t.columns]
         if missing:
-            raise NotRun(f"{name} 缺少列：{'、'.join(missing)}")
+            raise NotRun(f"{_label(name)} 缺少列：{'、'.join(_header(name, c) for c in missing)}")
         return t
+
+    def col(self, table: str, key: str, frame: pd.DataFrame | None = None) -> pd.Series:
+        """Column ``key`` of ``frame`` (default: the table), or an all-NA object Series when the column is absent."""
+        f = self.tables[table] if frame is None else frame
+        if key in f.columns:
+            return f[key]
+        return pd.Series(None, index=f.index, dtype=object)
 
     @property
     def reference_date(self) -> pd.Timestamp:
@@ -53,18 +74,32 @@ class RuleContext:
     # -- derived, cached ----------------------------------------------------------------------------------------
     @cached_property
     def members(self) -> pd.DataFrame:
-        """Member table + ``id_ok`` (passes R01), ``id18``, ``birth``, ``age``, ``school_age``, ``active``."""
+        """Member table + ``id_ok`` (passes R01), ``id18``, ``birth``, ``age``, ``school_age``, ``active``.
+
+        Also: ``id_std`` (passes R01 with 证件类型 ≠ 其他), ``body`` (the ID body), ``in_school`` (在校生状况
+        non-blank and ≠ 非在校生; False when the column is absent), ``hh_known`` (户编号 is in 贫困户信息; rows
+        failing this are R11's and stay out of household aggregates).
+        """
         m = self.table("member", "hh_id", "id_no", "member_status")
         id_type = m["id_type"] if "id_type" in m else None
         birth = D.birth_dates(m, self.reference_date, int(self.params.get("age_max", 110)))
         cutoff = D.school_cutoff(self.audit_year, str(self.params.get("school_cutoff", "08-31")))
+        id_ok = D.id_form_ok(m["id_no"], id_type)
+        other = (id_type.astype(object) == "其他").fillna(False).astype(bool) if id_type is not None else False
+        h = self.tables.get("household")
+        known = m["hh_id"].isin(h["hh_id"].dropna()) if h is not None and "hh_id" in h else \
+            pd.Series(False, index=m.index)
         return m.assign(
-            id_ok=D.id_form_ok(m["id_no"], id_type),
+            id_ok=id_ok,
             id18=D.id18(m["id_no"], id_type),
             birth=birth,
             age=D.age_on(birth, self.reference_date),
             school_age=D.age_on(birth, cutoff),
             active=D.is_active(m),
+            id_std=(id_ok & ~other).astype(bool),
+            body=D.id_body(m["id_no"]),
+            in_school=D.in_school(m) if "school_status" in m else False,
+            hh_known=known.fillna(False).astype(bool),
         )
 
     @cached_property
@@ -78,3 +113,88 @@ class RuleContext:
     def active_members(self) -> pd.DataFrame:
         m = self.members
         return m[m["active"]]
+
+    @cached_property
+    def hh_members(self) -> pd.DataFrame:
+        """Active members whose household exists: the rows every household aggregate uses."""
+        m = self.members
+        return m[m["active"] & m["hh_known"]]
+
+    @cached_property
+    def dup_hh(self) -> set:
+        """户编号 occurring on more than one 贫困户信息 row (R10): not evaluated by the other household rules."""
+        h = self.table("household", "hh_id")
+        ids = h["hh_id"].dropna()
+        return set(ids[ids.duplicated()])
+
+    @cached_property
+    def hh_unique(self) -> pd.DataFrame:
+        """Household rows (with ``A``) whose 户编号 is non-blank and unique: the household rules' scope."""
+        h = self.households
+        dup = h["hh_id"].isin(self.dup_hh) | h["hh_id"].isna()
+        return h[~dup.to_numpy(dtype=bool)]
+
+    def health_has(self, value: str, frame: pd.DataFrame | None = None) -> pd.Series:
+        """``健康状况 has value`` for ``frame`` (default: ``members``); False for blank or absent column."""
+        cache = self.__dict__.setdefault("_health_cache", {})
+        if value not in cache:
+            m = self.members
+            h = m["health"] if "health" in m else pd.Series(None, index=m.index, dtype=object)
+            uniq = pd.unique(h.dropna())
+            table = {u: value in str(u).split(",") for u in uniq}
+            cache[value] = h.map(table).fillna(False).astype(bool)
+        s = cache[value]
+        return s if frame is None else s.reindex(frame.index)
+
+    def health_only(self, value: str = "健康", frame: pd.DataFrame | None = None) -> pd.Series:
+        """``健康状况`` is exactly the single value ``value`` (健康 only)."""
+        m = self.members if frame is None else frame
+        h = m["health"] if "health" in m else pd.Series(None, index=m.index, dtype=object)
+        return (h.astype(object) == value).fillna(False).astype(bool)
+
+    def hh_any(self, member_mask: pd.Series, hh_ids: pd.Series) -> pd.Series:
+        """For each 户编号 of ``hh_ids``: does any of ``hh_members`` (active, household known) satisfy the mask?"""
+        m = self.hh_members
+        msk = member_mask.reindex(m.index).fillna(False).astype(bool)
+        hit = set(m.loc[msk.to_numpy(), "hh_id"])
+        return hh_ids.isin(hit).fillna(False).astype(bool)
+
+    # -- income (R32 scope and D*, N, P*) -----------------------------------------------------------------------
+    @cached_property
+    def income_r32_abd(self) -> pd.DataFrame:
+        """Income rows with flags ``r32a`` (unknown household), ``r32b`` (duplicated 户编号+年度), ``r32d`` (年度
+        outside [income_first_year, audit_year] or blank)."""
+        inc = self.table("income", "hh_id", "year")
+        first = int(self.params.get("rule_params", {}).get("R32", {}).get("income_first_year", 2016))
+        h = self.tables.get("household")
+        known = inc["hh_id"].isin(h["hh_id"].dropna()) if h is not None and "hh_id" in h else \
+            pd.Series(False, index=inc.index)
+        a = ~known.fillna(False).astype(bool) | inc["hh_id"].isna()
+        keyed = inc["hh_id"].notna() & inc["year"].notna()
+        b = inc.duplicated(["hh_id", "year"], keep=False) & keyed
+        y = inc["year"]
+        d = ((y < first) | (y > self.audit_year)).fillna(True).astype(bool)
+        return inc.assign(r32a=a.astype(bool), r32b=b.astype(bool), r32d=d)
+
+    @cached_property
+    def incomes(self) -> pd.DataFrame:
+        """Income rows used by R33-R46: rows hit by R32(a), (b), (d) left out. Adds ``D`` (D*), ``N`` (divisor,
+        NaN where undefined), ``P`` (P* = D/N) and ``audit`` (the row is of ``audit_year``)."""
+        f = self.income_r32_abd
+        inc = f[~(f["r32a"] | f["r32b"] | f["r32d"]).to_numpy()].drop(columns=["r32a", "r32b", "r32d"])
+        zero = pd.Series(0.0, index=inc.index)
+        plus = sum((inc[c].fillna(0.0) if c in inc else zero) for c in AMOUNT_ITEMS_PLUS)
+        cost = inc["business_cost"].fillna(0.0).abs() if "business_cost" in inc else zero
+        out = inc["transfer_out"].fillna(0.0) if "transfer_out" in inc else zero
+        d_star = (plus - cost - out).astype(float)
+        audit = (inc["year"] == self.audit_year).fillna(False).astype(bool)
+        if "n_members" in inc:
+            n = inc["n_members"].astype("Float64").astype(float)
+            n = n.where(n > 0)
+        else:
+            n = pd.Series(np.nan, index=inc.index)
+        if self.has("member", "hh_id", "member_status") and self.has("household", "hh_id"):
+            counts = self.hh_members["hh_id"].value_counts()
+            a = inc["hh_id"].map(counts).fillna(0).astype(float)
+            n = n.where(n.notna() | ~audit, a.where(a > 0))
+        return inc.assign(D=d_star, N=n, P=d_star / n, audit=audit)

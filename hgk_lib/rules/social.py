@@ -13,12 +13,12 @@ import pandas as pd
 from .. import derive as D
 from .. import schema as S
 from .context import RuleContext
-from .engine import NotRun, Parts, rule
+from .engine import BLANK_SHOWN, NotRun, Parts, rule, shown
 
 # ===============================================================================================================
 # shared helpers (categories 5-9)
 # ===============================================================================================================
-BLANK_TEXT = "空"
+BLANK_TEXT = BLANK_SHOWN
 NONE_LABOUR = ["丧失劳动力", "无劳动力"]
 FULL_LABOUR = ["普通劳动力", "技能劳动力"]
 
@@ -101,35 +101,27 @@ def params_list(p: dict, key: str) -> list[str]:
     return [str(x) for x in v]
 
 
-def _fmt_value(v) -> str:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return BLANK_TEXT
-    if isinstance(v, (bool, np.bool_)):
-        return "是" if v else "否"
-    if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d")
-    if isinstance(v, (float, np.floating)):
-        if np.isnan(v):
-            return BLANK_TEXT
-        if float(v).is_integer():
-            return str(int(v))
-        return f"{v:.2f}".rstrip("0").rstrip(".")
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    return str(v)
-
-
 def recorded(df: pd.DataFrame, key: str) -> pd.Series:
-    """The value of ``key`` as recorded: the typed value, or the ``__raw`` text where it was not recognised."""
-    if key not in df:
-        return pd.Series("（无此列）", index=df.index, dtype=object)
-    out = df[key].astype(object).map(_fmt_value)
-    raw = S.raw_col(key)
-    if raw in df:
-        r = df[raw].astype(object)
-        use = df[key].isna() & r.notna()
-        out = out.where(~use, r.astype(str))
-    return out.astype(object)
+    """The value of ``key`` as recorded (engine's :func:`shown`: typed value, else ``__raw`` text, else （空）)."""
+    return shown(df, key)
+
+
+def txt(s: pd.Series) -> pd.Series:
+    """Object strings for message building (NA -> （空）); safe on empty Series of any dtype."""
+    return s.astype(object).where(s.notna(), BLANK_TEXT).astype(str).astype(object)
+
+
+def lookup(keys: pd.Series, mapping: pd.Series) -> pd.Series:
+    """``keys.map(mapping)`` for a uniquely indexed ``mapping``, keeping its dtype (safe when either is empty)."""
+    return pd.Series(mapping.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
+
+
+def join_by(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """Distinct ``values`` (as text, first-seen order) joined with 、 per key: ``{key: "a、b"}``."""
+    df = pd.DataFrame({"k": keys.to_numpy(), "v": txt(values).to_numpy()}).dropna(subset=["k"]).drop_duplicates()
+    if df.empty:
+        return pd.Series(dtype=object)
+    return df.groupby("k", sort=False)["v"].agg("、".join)
 
 
 def join_values(df: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -281,7 +273,7 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
         names = (both_m["name"].astype(object).fillna(BLANK_TEXT) + "（人编号" + both_m["person_id"].astype(str) + "）")
         names = names.groupby(both_m["hh_id"]).agg("、".join)
         sub = h[h["hh_id"].isin(names.index)]
-        who = sub["hh_id"].map(names)
+        who = txt(sub["hh_id"].map(names))
         parts["d"] = findings(sub, table="household", unit="户", columns="是否享受低保、是否特困供养人员",
                               values="是；是", message="成员" + who + "同时享受低保和特困供养")
     else:

@@ -1,0 +1,172 @@
+"""Raw readers: one file -> a grid of cells (row lists) with spreadsheet row numbers.
+
+* xlsx: python-calamine's direct API (``CalamineWorkbook...to_python``), which keeps cell types (``float`` for a
+  numeric cell, ``str`` for text, ``date``/``datetime`` for date cells, ``bool``), so a numeric ID can be told from
+  a text one. The file's bytes are checked by :mod:`.guard` first and parsed from the same bytes (no re-read).
+* csv: bytes decoded strictly (UTF-8 with/without BOM, else GB18030, which covers GBK/GB2312), parsed with the C
+  ``csv`` module; row numbers are physical line numbers (a quoted field with a line break advances them).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from ..errors import InputError
+from .guard import DEFAULT_LIMITS, Limits, check_xlsx
+
+
+@dataclass
+class Grid:
+    """Cells of one sheet/file. ``rows[i]`` is spreadsheet row ``row_numbers[i]`` (1-based)."""
+
+    rows: list
+    row_numbers: list | None  # None: rows[i] is row i + 1
+    sheet: str = ""
+    fmt: str = "xlsx"
+    encoding: str | None = None
+    merged: list = field(default_factory=list)  # ((r0, c0), (r1, c1)), 0-based inclusive
+    sheet_names: list = field(default_factory=list)
+
+    def row_number(self, i: int) -> int:
+        return i + 1 if self.row_numbers is None else self.row_numbers[i]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# xlsx
+# ---------------------------------------------------------------------------------------------------------------
+def read_xlsx(data: bytes, file: str, find_header, preferred: tuple[str, ...] = (),
+              limits: Limits = DEFAULT_LIMITS) -> tuple[Grid, int]:
+    """Check and read the sheet holding the table.
+
+    ``find_header(rows) -> int | None`` returns the header row index within the first rows of a sheet.
+    Sheets are tried in this order: visible worksheets whose name matches ``preferred`` (normalised), then the
+    other visible worksheets, then hidden ones. Returns the grid and the header row index.
+    """
+    check_xlsx(data, file, limits)
+    import python_calamine as pc
+
+    from ..schema import normalise_header
+
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        metas = list(wb.sheets_metadata)
+    except Exception as err:  # noqa: BLE001 - calamine raises several types for broken files
+        raise InputError(f"xlsx文件无法读取（{_short(err)}），请在Excel中打开后另存为.xlsx", file=file) from None
+    pref = {normalise_header(p) for p in preferred}
+    work = [m for m in metas if str(m.typ).endswith("WorkSheet")]
+    visible = [m for m in work if str(m.visible).endswith("Visible") and "Hidden" not in str(m.visible)]
+    order = ([m for m in visible if normalise_header(m.name) in pref] + [m for m in visible if normalise_header(m.name) not in pref]
+             + [m for m in work if m not in visible])
+    names = [m.name for m in metas]
+    if not order:
+        raise InputError("工作簿中没有工作表", file=file)
+    first = None
+    for m in order:
+        try:
+            sheet = wb.get_sheet_by_name(m.name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merged = list(sheet.merged_cell_ranges or [])
+        except Exception as err:  # noqa: BLE001
+            raise InputError(f"工作表无法读取（{_short(err)}）", file=file, sheet=m.name) from None
+        grid = Grid(rows, None, m.name, "xlsx", None, merged, names)
+        h = find_header(rows)
+        if h is not None:
+            return grid, h
+        first = first or grid
+    return first, None  # no sheet has the header: the loader names the sheets in its error
+
+
+def _short(err: Exception) -> str:
+    s = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return s[:200]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# csv
+# ---------------------------------------------------------------------------------------------------------------
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def decode_csv(data: bytes, file: str) -> tuple[str, str]:
+    """Decode CSV bytes strictly: UTF-8 (BOM or not), else GB18030. Returns (text, encoding label)."""
+    if not data:
+        raise InputError("文件为空（0字节）", file=file)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError("CSV文件是UTF-16编码（Excel“Unicode文本”），请另存为UTF-8或GB18030编码的CSV", file=file)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError(f"CSV文件含有空字符（NUL，第{line}行），可能是UTF-16编码或二进制文件，"
+                         "请另存为UTF-8编码的CSV", file=file)
+    try:
+        text = data.decode("utf-8-sig")
+        enc = "utf-8-sig" if data[:3] == b"\xef\xbb\xbf" else "utf-8"
+    except UnicodeDecodeError as err_utf8:
+        try:
+            text = data.decode("gb18030")
+            enc = "gb18030"
+        except UnicodeDecodeError as err_gb:
+            a = data.count(b"\n", 0, err_utf8.start) + 1
+            b = data.count(b"\n", 0, err_gb.start) + 1
+            raise InputError(f"CSV文件编码无法识别：按UTF-8解码第{a}行出错，按GB18030/GBK解码第{b}行出错"
+                             "（文件可能不是文本，或混用了两种编码），请另存为UTF-8编码的CSV", file=file) from None
+        # a GBK file with UTF-8 lines mixed in decodes without error but the UTF-8 lines become mojibake
+        for no, raw in enumerate(data.split(b"\n"), start=1):
+            if raw.isascii():
+                continue
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            raise InputError(f"CSV文件混用了GBK与UTF-8编码（第{no}行是UTF-8），请统一另存为UTF-8编码", file=file)
+    bad = text.find("\ufffd")
+    if bad >= 0:
+        raise InputError(f"CSV文件含有替换字符“\ufffd”（第{_line_of(text, bad)}行），说明文件此前转换编码时已丢失文字，"
+                         "请从系统重新导出", file=file)
+    return text, enc
+
+
+def _delimiter(text: str) -> str:
+    head = text[:20000].splitlines()[:10]
+    commas = sum(line.count(",") for line in head)
+    tabs = sum(line.count("\t") for line in head)
+    return "\t" if tabs > commas else ","
+
+
+def _csv_error(err: csv.Error) -> str:
+    msg = str(err)
+    if "field larger than field limit" in msg:
+        return f"字段过长（超过{csv.field_size_limit()}个字符），文件可能已损坏"
+    if "new-line character seen in unquoted field" in msg:
+        return "未加引号的字段中含有换行符"
+    if "NUL" in msg:
+        return "含有空字符（NUL）"
+    return f"无法解析（{msg}）"
+
+
+def read_csv(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> Grid:
+    """Decode and split a CSV file; row numbers are the physical line where each record starts."""
+    if len(data) > limits.max_file_bytes:
+        raise InputError(f"文件过大（{len(data) >> 20} MiB）", file=file)
+    text, enc = decode_csv(data, file)
+    delim = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    try:
+        rows = list(reader)
+    except csv.Error as err:
+        raise InputError(f"CSV格式错误：{_csv_error(err)}", file=file, row=reader.line_num) from None
+    if reader.line_num == len(rows):
+        numbers = None
+    else:  # quoted fields with line breaks: track where each record starts
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        numbers, rows, start = [], [], 1
+        for rec in reader:
+            rows.append(rec)
+            numbers.append(start)
+            start = reader.line_num + 1
+    if not rows:
+        raise InputError("文件为空（没有任何内容）", file=file)
+    return Grid(rows, numbers, "", "csv", enc)
+

@@ -1,0 +1,549 @@
+"""回头看台账: the inspectors' workbook of one county and audit year, and reading its 整改状态 back.
+
+Sheets and their listed columns follow ``outputs.md`` exactly (see :data:`SHEETS`); extra columns follow the listed
+ones, helper sheets follow the listed sheets. Full ID numbers are allowed here (and only here).
+
+整改时限 (deadline) of a finding:
+
+* basic-needs rules (R48, R52-R54, R56, R58, R88, R90, R93) take the deadline of the matching open problem in the
+  audit's 三保障问题 (same household and person, same problem type), else ``reference_date`` + the problem
+  type's days from the parameters (``needs``);
+* every other finding: ``reference_date`` + :data:`DEFAULT_DEADLINE_DAYS` by level (错误 30 days: correct the
+  record; 警告 60 days: verify and correct; 政策 90 days: rectify, still inside the audit year).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..rules.engine import FINDING_FIELDS, SUMMARY_FIELDS
+from .provenance import run_datetime
+from .summary import (AUDIT_FRAMES, LEVELS, RULE_CATEGORIES, audit_frame, audit_notes, build_county_summary,
+                      rule_category)
+from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_workbook, write_table
+
+STATUS_SHEET = "问题清单"
+STATUS_OPTIONS = ["未整改", "整改中", "已整改"]
+STATUS_DEFAULT = "未整改"
+DEFAULT_DEADLINE_DAYS = {"错误": 30, "警告": 60, "政策": 90}
+DEFAULT_DEADLINE_OTHER = 60
+#: Basic-needs rules -> problem type (without the housing sub-kind) in the audit's 三保障问题.
+NEED_RULES = {"R48": "兜底保障未落实", "R52": "义务教育失学辍学", "R88": "义务教育失学辍学",
+              "R53": "未参加基本医疗保险", "R90": "未参加基本医疗保险", "R54": "大病保障未落实",
+              "R56": "住房不安全", "R93": "住房不安全", "R58": "饮水不安全"}
+#: Days by need family when the audit frame has no match (housing: the longer 未改造 term).
+NEED_DAYS_KEY = {"住房不安全": "住房不安全（未改造）"}
+FALLBACK_NEED_DAYS = {"义务教育失学辍学": 30, "未参加基本医疗保险": 30, "大病保障未落实": 60, "住房不安全": 180,
+                      "饮水不安全": 90, "兜底保障未落实": 30}
+
+C = Col
+SHEETS: list[SheetSpec] = [
+    SheetSpec("说明", [C("类别", "category", "text", "信息类别：基本信息、参数、输入文件、行数台账、软件版本、核查说明、工作表说明"),
+                       C("项目", "item", "text", "名称"), C("内容", "value", "long", "取值"),
+                       C("备注", "note", "long", "补充说明")],
+              "县、核查年度、运行时间、参数、输入文件及SHA-256、软件版本、随机种子、各表读取/载入/隔离行数"),
+    SheetSpec("汇总", [C("类别", "category", "text", "统计类别"), C("项目", "item", "text", "统计项目"),
+                       C("数量", "count", "int", "户数、人数或条数")],
+              "核查户数与人数、脱贫户数、核查结论、问题按级别与责任部门、三保障问题按类型"),
+    SheetSpec(STATUS_SHEET, [
+        C("规则编号", "rule_id", "text", "规则编号（R01–R95）"), C("规则名称", "rule_name", "text", "规则名称"),
+        C("级别", "level", "text", "错误：数据不可能；警告：不合理需核实；政策：政策落实问题需整改"),
+        C("责任部门", "department", "text", "负责核实整改的部门"), C("户编号", "hh_id", "id", "户编号"),
+        C("人编号", "person_id", "id", "人编号（按人的规则）"), C("乡（镇）", "township", "text", "户所在乡（镇）"),
+        C("行政村", "village", "text", "户所在行政村"), C("户主姓名", "head_name", "text", "户主姓名"),
+        C("问题字段", "columns", "text", "触发规则的字段"), C("当前值", "values", "long", "这些字段在系统中的记录值"),
+        C("问题描述", "message", "long", "问题说明"), C("整改时限", "deadline", "date", "应完成整改的日期"),
+        C("整改状态", "status", "text", "下拉选择：未整改 / 整改中 / 已整改（县里填写）"),
+        C("整改说明", "note", "long", "整改情况说明（县里填写）")],
+        "每条规则问题一行；整改状态与整改说明由县里填写后报回",
+        extras=[C("年度", "year", "int", "收入或措施问题的年度"), C("项目编号", "project_id", "id", "项目问题的项目编号"),
+                C("部分", "part", "text", "规则的分项（a、b…）"), C("来源行号", "source_row", "int", "导出文件中的行号"),
+                C("措施类别", "category", "text", "措施问题的措施类别"), C("脱贫状态", "exit_status", "text", "户的脱贫状态"),
+                C("规则类别", "rule_category", "text", "规则所属类别"), C("单位", "unit", "text", "人、户、措施或项目"),
+                C("问题编号", "finding_key", "id", "问题的稳定编号（规则编号+关键字段的哈希），读回时用于对应")]),
+    SheetSpec("收入核查", [
+        C("户编号", "hh_id", "id", "户编号"), C("乡（镇）", "township", "text", "乡（镇）"),
+        C("行政村", "village", "text", "行政村"), C("户主姓名", "head_name", "text", "户主姓名"),
+        C("劳动能力类型", "labour_class", "text", "按在册成员年龄与劳动技能判定：有劳动能力、弱劳力半劳力、无劳动能力"),
+        C("在册人数", "active_n", "int", "在册（人员状态正常且公安未登记死亡/迁出）人数，即人均收入的除数"),
+        C("系统人均可支配收入", "recorded_pc", "amount", "收入信息中记录的人均可支配收入（元）"),
+        C("复核人均可支配收入", "income_pc", "amount", "按核查口径重新计算的人均可支配收入（元，按分四舍五入）"),
+        C("差额", "income_diff", "amount", "系统值减复核值（元）"),
+        C("政策性收入占比", "policy_share", "pct", "低保、特困、养老、计生、生态补偿及其他转移性收入占家庭可支配收入的比例"),
+        C("核查结论", "verdict", "text", "按核查标准判定的结论"), C("返贫原因", "return_cause", "text", "返贫户的主要原因"),
+        C("脱贫质量", "quality", "text", "A 稳定、B 不稳定、C 差距大"), C("依据", "reasons", "long", "判定依据")],
+        "每个已脱贫户一行：收入复核与核查结论",
+        extras=[C("脱贫状态", "exit_status", "text", "系统中的脱贫状态"),
+                C("年度家庭人口数", "recorded_n", "int", "收入信息中记录的年度家庭人口数")]),
+    SheetSpec("三保障问题", [
+        C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号（按人的问题）"),
+        C("问题类型", "problem_type", "text", "两不愁三保障问题类型"), C("责任部门", "department", "text", "负责部门"),
+        C("证据来源", "evidence", "long", "判定依据（系统字段或部门数据）"), C("整改时限", "deadline", "date", "应解决日期"),
+        C("年内可解决", "resolvable", "bool", "整改时限不晚于核查年度12月31日")],
+        "每个未解决的两不愁三保障问题一行",
+        extras=[C("乡（镇）", "township", "text", "乡（镇）"), C("行政村", "village", "text", "行政村"),
+                C("户主姓名", "head_name", "text", "户主姓名")]),
+    SheetSpec("分类施策", [
+        C("户编号", "hh_id", "id", "户编号"), C("劳动能力类型", "labour_class", "text", "劳动能力类型"),
+        C("建议措施", "recommended", "text", "按劳动能力类型建议的措施"),
+        C("当年措施", "measures_this_year", "long", "核查年度已有的帮扶措施类别"),
+        C("是否匹配", "match", "bool", "当年措施中是否有建议措施"), C("脱贫质量", "quality", "text", "脱贫质量")],
+        "每户一行：劳动能力分类与当年措施是否对路"),
+    SheetSpec("帮扶措施核对", [
+        C("户编号", "hh_id", "id", "户编号"), C("年度", "year", "int", "缺少措施的年度"),
+        C("阶段", "stage", "text", "脱贫前、脱贫当年、巩固提升"), C("问题", "problem", "long", "问题说明")],
+        "每个缺少帮扶措施的户-年度一行"),
+    SheetSpec("项目库核查", [
+        C("项目编号", "project_id", "id", "项目编号"), C("项目名称", "project_name", "text", "项目名称"),
+        C("规则编号", "rule_id", "text", "规则编号"), C("问题描述", "description", "long", "问题说明")],
+        "每条项目问题一行"),
+    SheetSpec("动态管理", [
+        C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号"),
+        C("类型", "kind", "text", "自然减少、自然增加、补录、清退（均为候选，需核实）"), C("依据", "basis", "long", "判定依据"),
+        C("来源", "source", "text", "数据来源")],
+        "每个动态管理候选一行（需核实，程序不会自行增删人员）"),
+    SheetSpec("隔离数据", [
+        C("文件", "file", "text", "输入文件"), C("工作表", "sheet", "text", "工作表"), C("行号", "row", "int", "文件中的行号"),
+        C("列", "column", "text", "列名"), C("原值", "value", "long", "无法读取的原始值"),
+        C("原因", "reason", "long", "无法载入的原因")],
+        "无法载入的行（如证件号码在Excel中丢失末位），需回到业务系统核对",
+        extras=[C("数据表", "table", "text", "所属数据表")]),
+    SheetSpec("数据字典", [C("工作表", "sheet", "text", "工作表名称"), C("列名", "column", "text", "列名"),
+                          C("类型", "kind", "text", "取值类型"), C("含义", "meaning", "long", "含义")],
+              "各工作表的列及含义"),
+]
+SHEET_NAMES = [s.name for s in SHEETS]
+SPEC = {s.name: s for s in SHEETS}
+
+#: Helper sheets after the listed ones.
+HELPER_SHEETS: list[SheetSpec] = [
+    SheetSpec("规则运行情况", [
+        C("规则编号", "rule_id", "text", "规则编号"), C("规则名称", "rule_name", "text", "规则名称"),
+        C("级别", "level", "text", "级别"), C("责任部门", "department", "text", "责任部门"),
+        C("运行状态", "status", "text", "已运行或未运行（缺数据）"), C("缺少数据", "missing", "long", "未运行时缺少的表、列或分项"),
+        C("已判定单位数", "evaluated", "int", "在范围内并已判定的单位数"),
+        C("未能判定单位数", "not_evaluated", "int", "在范围内但无法判定的单位数（年龄未知、主键重复等）"),
+        C("问题条数", "findings", "int", "问题条数"), C("涉及户数", "households", "int", "涉及户数"),
+        C("用时（秒）", "seconds", "num", "运行用时")], "每条规则的运行状态与单位数"),
+    SheetSpec("行业部门问题", [
+        C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号"), C("问题", "issue", "text", "问题"),
+        C("责任部门", "department", "text", "责任部门"), C("证据来源", "evidence", "long", "依据")],
+        "其他行业部门问题（用电、道路、养老金），不计入三保障问题"),
+    SheetSpec("公益性岗位不稳定", [
+        C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号"), C("岗位", "post", "text", "公益性岗位"),
+        C("月数", "months", "num", "岗位月数")], "公益性岗位月数不足（走读式）"),
+]
+PROVENANCE_SHEET = "_provenance"
+
+
+# -------------------------------------------------------------------------------------------------------------
+# frames
+# -------------------------------------------------------------------------------------------------------------
+def _reference_date(params: dict | None, year: int) -> pd.Timestamp:
+    p = params or {}
+    ref = p.get("reference_date")
+    if ref is None and isinstance(p.get("year"), dict):
+        ref = p["year"].get("reference_date")
+    try:
+        return pd.Timestamp(ref) if ref else pd.Timestamp(f"{year}-09-30")
+    except (ValueError, TypeError):
+        return pd.Timestamp(f"{year}-09-30")
+
+
+def _need_days(params: dict | None) -> dict[str, int]:
+    p = params or {}
+    needs = p.get("needs") if isinstance(p.get("needs"), dict) else {}
+    out = dict(FALLBACK_NEED_DAYS)
+    for fam in out:
+        key = NEED_DAYS_KEY.get(fam, fam)
+        if isinstance(needs.get(key), int):
+            out[fam] = needs[key]
+    return out
+
+
+def _need_family(problem_type: pd.Series) -> pd.Series:
+    return problem_type.astype(object).where(problem_type.notna(), "").astype(str).str.replace(
+        r"[（(].*$", "", regex=True)
+
+
+def _key_text(s: pd.Series) -> pd.Series:
+    return s.astype(object).where(s.notna(), "").astype(str)
+
+
+def _hh_info(households: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["hh_id", "township", "village", "head_name"]
+    if households is None or "hh_id" not in households:
+        return pd.DataFrame(columns=cols)
+    h = households[[c for c in cols if c in households]].copy()
+    for c in cols:
+        if c not in h:
+            h[c] = None
+    h["hh_id"] = _key_text(h["hh_id"])
+    return h.drop_duplicates("hh_id")[cols]
+
+
+def finding_keys(f: pd.DataFrame) -> pd.Series:
+    """Stable id of each finding: rule id + a hash of county, rule, part, unit keys, year, source row, columns."""
+    keys = ["county", "rule_id", "part", "hh_id", "person_id", "project_id", "year", "source_row", "columns"]
+    frame = pd.DataFrame({k: _key_text(f[k]) if k in f else "" for k in keys}, index=f.index)
+    h = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+    return _key_text(f["rule_id"]) + "-" + pd.Series([format(int(x), "016x") for x in h], index=f.index)
+
+
+def problem_list(findings: pd.DataFrame | None, households: pd.DataFrame | None, needs: pd.DataFrame,
+                 params: dict | None, year: int) -> pd.DataFrame:
+    """问题清单 rows (English keys) in a stable order: rule number, household, person, project, year, part, row."""
+    f = pd.DataFrame(columns=FINDING_FIELDS) if findings is None else findings.copy()
+    for c in FINDING_FIELDS:
+        if c not in f:
+            f[c] = None
+    f = f.reset_index(drop=True)
+    f["hh_id"] = f["hh_id"].astype(object).where(f["hh_id"].notna(), None)
+    info = _hh_info(households)
+    f["_hh"] = _key_text(f["hh_id"])
+    f = f.merge(info.rename(columns={"hh_id": "_hh"}), on="_hh", how="left", suffixes=("_f", ""))
+    for c in ("township", "village", "head_name"):  # a finding's own value wins over the household table's
+        if c + "_f" in f:
+            f[c] = f[c + "_f"].where(f[c + "_f"].notna(), f[c])
+            f = f.drop(columns=c + "_f")
+    # sort
+    num = pd.to_numeric(_key_text(f["rule_id"]).str.extract(r"(\d+)", expand=False), errors="coerce").fillna(9999)
+    order = pd.DataFrame({"n": num, "r": _key_text(f["rule_id"]), "h": f["_hh"], "p": _key_text(f["person_id"]),
+                          "j": _key_text(f["project_id"]), "y": _key_text(f["year"]), "a": _key_text(f["part"]),
+                          "s": pd.to_numeric(f["source_row"], errors="coerce").fillna(-1),
+                          "m": _key_text(f["message"])})
+    f = f.loc[order.sort_values(list(order.columns), kind="mergesort").index].reset_index(drop=True)
+    f["finding_key"] = finding_keys(f)
+    f["rule_category"] = rule_category(f["rule_id"])
+    f["deadline"] = deadlines(f, needs, params, year)
+    f["status"] = STATUS_DEFAULT
+    f["note"] = None
+    return f.drop(columns="_hh")
+
+
+def deadlines(f: pd.DataFrame, needs: pd.DataFrame, params: dict | None, year: int) -> pd.Series:
+    """整改时限 per finding (see the module docstring)."""
+    ref = _reference_date(params, year)
+    lvl_days = _key_text(f["level"]).map(DEFAULT_DEADLINE_DAYS).fillna(DEFAULT_DEADLINE_OTHER)
+    out = ref + pd.to_timedelta(lvl_days.astype(int), unit="D")
+    fam = _key_text(f["rule_id"]).map(NEED_RULES)
+    is_need = fam.notna()
+    if not is_need.any():
+        return out.dt.normalize()
+    out[is_need] = ref + pd.to_timedelta(fam[is_need].map(_need_days(params)).fillna(DEFAULT_DEADLINE_OTHER)
+                                         .astype(int), unit="D")
+    n = needs.copy()
+    if len(n):
+        n["fam"] = _need_family(n["problem_type"])
+        n["h"] = _key_text(n["hh_id"])
+        n["p"] = _key_text(n["person_id"])
+        n["d"] = pd.to_datetime(n["deadline"], errors="coerce")
+        n = n.dropna(subset=["d"])
+        q = pd.DataFrame({"h": _key_text(f["hh_id"]), "p": _key_text(f["person_id"]), "fam": fam})
+        by_person = n.groupby(["h", "p", "fam"])["d"].min()
+        by_hh = n.groupby(["h", "fam"])["d"].min()
+        d1 = pd.Series(by_person.reindex(pd.MultiIndex.from_frame(q[["h", "p", "fam"]])).to_numpy(), index=f.index)
+        d2 = pd.Series(by_hh.reindex(pd.MultiIndex.from_frame(q[["h", "fam"]])).to_numpy(), index=f.index)
+        d = d1.where(d1.notna(), d2)
+        use = is_need & d.notna()
+        out[use] = pd.to_datetime(d[use])
+    return pd.to_datetime(out).dt.normalize()
+
+
+def _with_hh_info(df: pd.DataFrame, households) -> pd.DataFrame:
+    info = _hh_info(households)
+    out = df.copy()
+    out["_hh"] = _key_text(out["hh_id"])
+    out = out.merge(info.rename(columns={"hh_id": "_hh"}), on="_hh", how="left", suffixes=("", "_h"))
+    for c in ("township", "village", "head_name"):
+        if c + "_h" in out:
+            out[c] = out[c].where(out[c].notna(), out[c + "_h"]) if c in df else out[c + "_h"]
+            out = out.drop(columns=c + "_h")
+    return out.drop(columns="_hh")
+
+
+def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    keys = [k for k in keys if k in df]
+    if not keys or df.empty:
+        return df.reset_index(drop=True)
+    order = pd.DataFrame({k: _key_text(df[k]) for k in keys})
+    return df.loc[order.sort_values(keys, kind="mergesort").index].reset_index(drop=True)
+
+
+def _flatten(prefix: str, obj, out: list):
+    if isinstance(obj, dict):
+        for k in sorted(obj, key=str):
+            _flatten(f"{prefix}.{k}" if prefix else str(k), obj[k], out)
+    else:
+        out.append((prefix, obj))
+
+
+def explanation_rows(*, county_folder, county_name, year, params, provenance, row_ledger, audit) -> pd.DataFrame:
+    prov = provenance or {}
+    rows = [("基本信息", "县（市、区）", county_name, county_folder), ("基本信息", "核查年度", year, None),
+            ("基本信息", "运行时间（UTC）", prov.get("run_time_utc"), None),
+            ("基本信息", "随机种子", prov.get("seed"), None),
+            ("基本信息", "参数 SHA-256", prov.get("params_sha256"), prov.get("params_file")),
+            ("基本信息", "hgk 版本", prov.get("hgk_version"), None),
+            ("基本信息", "Python", prov.get("python"), prov.get("platform"))]
+    flat: list = []
+    _flatten("", params or {}, flat)
+    rows += [("参数", k, v, None) for k, v in flat]
+    for r in prov.get("inputs") or []:
+        rows.append(("输入文件", r.get("file"), r.get("sha256"), f"{r.get('table')}；{r.get('bytes')} 字节"))
+    rl = row_ledger if row_ledger is not None else pd.DataFrame()
+    for r in rl.astype(object).to_dict("records"):
+        rows.append(("行数台账", f"{r.get('table')}：{Path(str(r.get('file'))).name}",
+                     f"读取 {_int(r.get('rows_read'))} 行，载入 {_int(r.get('rows_loaded'))} 行，"
+                     f"隔离 {_int(r.get('rows_quarantined'))} 行", None))
+    for k, v in sorted((prov.get("packages") or {}).items()):
+        rows.append(("软件版本", k, v if v is not None else "未安装", None))
+    rows += [("核查说明", f"说明{i}", n, None) for i, n in enumerate(audit_notes(audit), start=1)]
+    rows += [("工作表说明", s.name, s.description, None) for s in SHEETS + HELPER_SHEETS]
+    rows.append(("整改时限规则", "三保障规则", "按三保障问题的整改时限；无对应问题时按参数中该类问题天数（自参照日起算）",
+                 "R48 R52 R53 R54 R56 R58 R88 R90 R93"))
+    rows.append(("整改时限规则", "其他规则", "参照日起：错误 30 天，警告 60 天，政策 90 天", None))
+    df = pd.DataFrame(rows, columns=["category", "item", "value", "note"]).astype(object)
+    return df.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+
+
+def _int(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return "—"
+
+
+def summary_rows(summary: dict) -> pd.DataFrame:
+    s = summary
+    rows = [("核查范围", "核查户数", s["households"]["audited"]), ("核查范围", "核查人数", s["people"]["audited"]),
+            ("核查范围", "在册人数", s["people"]["active"]), ("核查范围", "已脱贫户数", s["households"]["exited"]),
+            ("核查范围", "有问题的户数", s["households"]["with_findings"])]
+    rows += [("核查结论", k, v) for k, v in s["verdicts"].items()]
+    rows += [("脱贫质量", k, v) for k, v in s["quality"].items()]
+    rows += [("问题级别", k, v) for k, v in s["findings"]["by_level"].items()]
+    rows.append(("问题级别", "合计", s["findings"]["total"]))
+    rows += [("责任部门", k, v) for k, v in s["findings"]["by_department"].items()]
+    rows += [("规则类别", k, v) for k, v in s["findings"]["by_category"].items()]
+    rows += [("三保障问题", k, v) for k, v in s["needs"]["by_type"].items()]
+    rows.append(("三保障问题", "合计", s["needs"]["total"]))
+    rows.append(("三保障问题", "年内可解决", s["needs"]["resolvable_this_year"]))
+    rows += [("三保障问题（按部门）", k, v) for k, v in s["needs"]["by_department"].items()]
+    rows.append(("分类施策", "措施不匹配户数", s["classes"]["mismatch"]))
+    rows.append(("帮扶措施核对", "缺少措施的户-年度", s["measure_gaps"]))
+    rows.append(("项目库核查", "项目问题", s["project_findings"]))
+    rows += [("动态管理", k, v) for k, v in s["dynamic"].items()]
+    for t, r in s["rows"].items():
+        rows += [("数据读取", f"{t} 读取行数", r["rows_read"]), ("数据读取", f"{t} 载入行数", r["rows_loaded"]),
+                 ("数据读取", f"{t} 隔离行数", r["rows_quarantined"])]
+    rows += [("规则运行", k, v) for k, v in s["rules"]["by_status"].items()]
+    return pd.DataFrame(rows, columns=["category", "item", "count"])
+
+
+def dictionary_rows() -> pd.DataFrame:
+    rows = [(s.name, c.header, KIND_LABELS.get(c.kind, c.kind), c.meaning)
+            for s in SHEETS + HELPER_SHEETS for c in s.all_columns]
+    return pd.DataFrame(rows, columns=["sheet", "column", "kind", "meaning"])
+
+
+# -------------------------------------------------------------------------------------------------------------
+# writer
+# -------------------------------------------------------------------------------------------------------------
+def write_county_ledger(path, *, county_folder: str, county_name: str, year: int, findings: pd.DataFrame | None,
+                        rule_summary: pd.DataFrame | None, audit, quarantine: pd.DataFrame | None,
+                        row_ledger: pd.DataFrame | None, files: pd.DataFrame | None, params: dict | None,
+                        provenance: dict | None, households: pd.DataFrame | None = None,
+                        members: pd.DataFrame | None = None, summary: dict | None = None) -> Path:
+    """Write 回头看台账 to ``path`` (atomically; deterministic given the same inputs and provenance)."""
+    path = Path(path)
+    if summary is None:
+        summary = build_county_summary(county_folder=county_folder, county_name=county_name, year=year,
+                                       findings=findings, rule_summary=rule_summary, audit=audit,
+                                       quarantine=quarantine, row_ledger=row_ledger, files=files, params=params,
+                                       provenance=provenance, households=households, members=members)
+    needs = audit_frame(audit, "needs")
+    frames = {
+        "说明": explanation_rows(county_folder=county_folder, county_name=county_name, year=year, params=params,
+                               provenance=provenance, row_ledger=row_ledger, audit=audit),
+        "汇总": summary_rows(summary),
+        STATUS_SHEET: problem_list(findings, households, needs, params, year),
+        "收入核查": _sorted(_income_sheet(audit), ["township", "village", "hh_id"]),
+        "三保障问题": _sorted(_with_hh_info(needs, households), ["hh_id", "person_id", "problem_type"]),
+        "分类施策": _sorted(audit_frame(audit, "classes"), ["hh_id"]),
+        "帮扶措施核对": _sorted(audit_frame(audit, "measure_gaps"), ["hh_id", "year"]),
+        "项目库核查": _sorted(audit_frame(audit, "project_findings"), ["project_id", "rule_id"]),
+        "动态管理": _sorted(audit_frame(audit, "dynamic"), ["hh_id", "person_id", "kind"]),
+        "隔离数据": _sorted(_quarantine(quarantine), ["table", "file", "sheet"]),
+        "数据字典": dictionary_rows(),
+    }
+    helpers = {"规则运行情况": _frame(rule_summary, SUMMARY_FIELDS),
+               "行业部门问题": _sorted(audit_frame(audit, "sector"), ["hh_id", "person_id", "issue"]),
+               "公益性岗位不稳定": _sorted(audit_frame(audit, "unstable_pwj"), ["hh_id", "person_id"])}
+    wb = new_workbook(f"回头看台账_{county_name}_{year}", run_datetime(provenance))
+    for spec in SHEETS:
+        df, kinds = frame_for(spec, frames[spec.name])
+        write_table(wb, spec.name, df, kinds, dropdowns={"整改状态": STATUS_OPTIONS} if spec.name == STATUS_SHEET
+                    else None, prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"})
+    for spec in HELPER_SHEETS:
+        df, kinds = frame_for(spec, helpers[spec.name])
+        write_table(wb, spec.name, df, kinds)
+    bens = audit_frame(audit, "beneficiaries")
+    if len(bens.columns):
+        write_table(wb, "项目受益核对", bens.astype(object), {c: ("id" if str(c).endswith("_id") else "text")
+                                                          for c in bens.columns})
+    flat: list = []
+    _flatten("", provenance or {}, flat)
+    prov = pd.DataFrame([(k, None if v is None else str(v)) for k, v in flat], columns=["key", "value"])
+    write_table(wb, PROVENANCE_SHEET, prov, hidden=True)
+    save_workbook(wb, path)
+    return path
+
+
+def _frame(df, cols) -> pd.DataFrame:
+    if df is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return df.reset_index(drop=True)
+
+
+def _income_sheet(audit) -> pd.DataFrame:
+    v = audit_frame(audit, "verdicts")
+    inc = audit_frame(audit, "income")[["hh_id", "exit_status", "recorded_n"]].copy()
+    inc["hh_id"] = _key_text(inc["hh_id"])
+    inc = inc.drop_duplicates("hh_id")
+    v = v.copy()
+    v["_hh"] = _key_text(v["hh_id"])
+    out = v.merge(inc.rename(columns={"hh_id": "_hh"}), on="_hh", how="left", suffixes=("", "_i"))
+    for c in ("exit_status", "recorded_n"):
+        if c + "_i" in out:
+            out[c] = out[c + "_i"]
+    return out.drop(columns=[c for c in out if c.endswith("_i") or c == "_hh"])
+
+
+def _quarantine(q) -> pd.DataFrame:
+    cols = ["table", "file", "sheet", "row", "column", "value", "reason"]
+    if q is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    q = q.copy()
+    for c in cols:
+        if c not in q:
+            q[c] = None
+    q["file"] = q["file"].astype(object).map(lambda p: None if p is None or pd.isna(p) else Path(str(p)).name)
+    return q
+
+
+# -------------------------------------------------------------------------------------------------------------
+# read-back
+# -------------------------------------------------------------------------------------------------------------
+STATUS_COLUMNS = ["file", "row", "finding_key", "rule_id", "level", "department", "hh_id", "person_id",
+                  "project_id", "year", "status", "note", "status_valid"]
+PROBLEM_COLUMNS = ["file", "sheet", "row", "column", "value", "reason"]
+_READ_HEADERS = {"问题编号": "finding_key", "规则编号": "rule_id", "级别": "level", "责任部门": "department",
+                 "户编号": "hh_id", "人编号": "person_id", "项目编号": "project_id", "年度": "year",
+                 "整改状态": "status", "整改说明": "note"}
+MAX_LEDGER_BYTES = 200 * 1024 * 1024
+MAX_UNCOMPRESSED = 2 * 1024 * 1024 * 1024
+
+
+def _cell_text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.isoformat()[:10]
+    s = unicodedata.normalize("NFKC", str(v)).strip()
+    return s or None
+
+
+def read_ledger_status(path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read 问题清单 of a (possibly hand-edited) ledger: one row per finding with its 整改状态/整改说明, and a list of
+    problems (bad drop-down values, missing sheet or columns, unreadable file) by sheet and row, in Chinese.
+    Never raises for a bad workbook: what cannot be read is reported in the problems frame."""
+    path = Path(path)
+    name = path.name
+    problems: list[dict] = []
+    records: list[dict] = []
+
+    def problem(row, column, value, reason, sheet=STATUS_SHEET):
+        problems.append({"file": name, "sheet": sheet, "row": row, "column": column, "value": value,
+                         "reason": reason})
+
+    try:
+        if not path.is_file():
+            problem(None, None, None, "找不到台账文件", sheet=None)
+        elif path.stat().st_size > MAX_LEDGER_BYTES:
+            problem(None, None, None, "台账文件过大，未读取", sheet=None)
+        else:
+            with zipfile.ZipFile(path) as zf:
+                if sum(i.file_size for i in zf.infolist()) > MAX_UNCOMPRESSED:
+                    raise ValueError("解压后过大，疑似压缩炸弹")
+            _read_status_rows(path, records, problem)
+    except Exception as err:  # a hand-edited workbook must never crash the roll-up
+        problem(None, None, None, f"无法读取台账：{type(err).__name__}：{err}", sheet=None)
+    status = pd.DataFrame(records, columns=STATUS_COLUMNS)
+    return status, pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
+
+
+def _sheet_rows(path: Path, sheet: str):
+    """All rows of ``sheet`` as lists of values (None when the sheet is absent). python-calamine is used (fast,
+    reads only values); openpyxl read-only mode is the fallback."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # pragma: no cover - calamine is a dependency
+        CalamineWorkbook = None
+    if CalamineWorkbook is not None:
+        wb = CalamineWorkbook.from_path(str(path))
+        if sheet not in wb.sheet_names:
+            return None
+        return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        if sheet not in wb.sheetnames:
+            return None
+        return [list(r) for r in wb[sheet].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+
+def _read_status_rows(path: Path, records: list, problem) -> None:
+    rows = _sheet_rows(path, STATUS_SHEET)
+    if rows is None:
+        problem(None, None, None, f"缺少工作表“{STATUS_SHEET}”")
+        return
+    if not rows:
+        problem(1, None, None, "工作表为空，缺少表头")
+        return
+    names = [_cell_text(h) for h in rows[0]]
+    pos = {}
+    for i, h in enumerate(names):
+        if h in _READ_HEADERS and _READ_HEADERS[h] not in pos:
+            pos[_READ_HEADERS[h]] = i
+    for need in ("整改状态", "规则编号"):
+        if _READ_HEADERS[need] not in pos:
+            problem(1, need, None, f"缺少列“{need}”")
+    if "status" not in pos:
+        return
+    for r, values in enumerate(rows[1:], start=2):
+        if values is None or all(_cell_text(v) is None for v in values):
+            continue
+        rec = {k: (_cell_text(values[i]) if i < len(values) else None) for k, i in pos.items()}
+        status = rec.get("status")
+        valid = True
+        if status is None:
+            valid = False
+            problem(r, "整改状态", None, "整改状态为空（按未整改统计）")
+        elif status not in STATUS_OPTIONS:
+            valid = False
+            problem(r, "整改状态", status, "整改状态不是下拉选项（未整改 / 整改中 / 已整改），按未整改统计")
+        elif status == "已整改" and not rec.get("note"):
+            problem(r, "整改说明", None, "已整改但未填写整改说明")
+        rec["status"] = status if valid else STATUS_DEFAULT
+        records.append({"file": path.name, "row": r, **rec, "status_valid": valid})

@@ -1,0 +1,195 @@
+"""Masking of personal numbers (ID card, 残疾证, mobile phone, bank account) for everything but the ledger.
+
+Two layers:
+
+* by column: :func:`mask_frame` masks the PII columns named in :data:`hgk_lib.schema.PII_COLUMNS`
+  (``id_no``, ``head_id``, ``disability_no``, ``phone``, ``helper_phone``, ``bank_account``) whatever their shape;
+* by pattern: every other string cell (messages, recorded values, reasons) and any free text (HTML, logs, JSON)
+  goes through :func:`mask_text`, which finds numbers shaped like a personal number.
+
+Masked forms: ID ``441881********123X`` (first 6 and last 4 of the 18/15-character body; a 残疾证号 keeps its
+category/grade suffix), mobile ``138****5678``, bank ``***************1234`` (last 4 kept).
+
+What the text patterns treat as personal numbers (a number is a maximal run not touching a letter or digit):
+
+* 18 characters ``\\d{17}[0-9X]`` — an ID (ID-style mask when the birth date is plausible, otherwise bank-style);
+* 20 or 22 characters whose first 18 are an ID body — a 残疾证号;
+* 15 digits with a plausible province code and YYMMDD — an old ID (a 15-digit household/person key with an
+  impossible date is left alone; known keys can be passed in ``keep``);
+* 16 to 19 digits (also written in groups of four) — a bank account;
+* ``1[3-9]`` + 9 digits, optionally after ``+86``/``86``/``0086``, also ``138 1234 5678`` — a mobile number.
+
+Never matched: dates (``20190901``), money (``12345.67``, a run touching a decimal point), 13-digit household
+ids (``4418810101001``), SHA-256 hex digests (runs touching letters), base64 images (skipped wholesale).
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+import pandas as pd
+
+from ..schema import PII_COLUMNS
+
+#: Column keys holding personal numbers (any table).
+PII_KEYS = frozenset(key for _, key in PII_COLUMNS)
+#: Columns that are keys, never personal numbers: not scanned by :func:`mask_frame`.
+KEY_COLUMNS = frozenset({"hh_id", "person_id", "project_id", "source_row", "year", "_row", "row"})
+
+_PROV = r"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3]|91)"
+_MMDD = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+_ID18_PLAUSIBLE = re.compile(_PROV + r"\d{4}(?:18|19|20)\d{2}" + _MMDD + r"\d{3}[\dX]\Z")
+_B = r"(?<![0-9A-Za-z*])(?<!\d\.)"  # start: not inside a longer token, not the decimals of a number
+_E = r"(?![0-9A-Za-z*])(?!\.\d)"  # end: not followed by more of a token, nor by decimals
+
+_PII_RE = re.compile(
+    _B + r"(?:"
+    r"(?P<dis>\d{17}[\dXx](?:\d{4}|\d{2}))"
+    r"|(?P<id18>\d{17}[\dXx])"
+    r"|(?P<bank>\d{16,19})"
+    r"|(?P<bankg>\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)"
+    r"|(?P<id15>" + _PROV + r"\d{4}\d{2}" + _MMDD + r"\d{3})"
+    r"|(?P<mobile>(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:\d{8}|[ -]\d{4}[ -]\d{4}))"
+    r")" + _E
+)
+# Long base64 runs (inline images in HTML / ipynb) are never scanned nor rewritten.
+_BASE64_RE = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+|[A-Za-z0-9+/=]{120,}")
+_DIGITS = re.compile(r"\d")
+
+
+def _plain(value) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return str(value).strip()
+
+
+def mask_id(value) -> str | None:
+    """``441881198001011234`` -> ``441881********1234``; 15-digit IDs keep 6+4 too; a 20/22-character 残疾证号
+    masks its 18-character body and keeps the category/grade suffix. Blank stays blank (None)."""
+    s = _plain(value)
+    if s is None or s == "":
+        return s
+    if len(s) in (20, 22) and s[:17].isdigit():
+        body, suffix = s[:18], s[18:]
+    else:
+        body, suffix = s, ""
+    if len(body) <= 10:
+        return "*" * len(body) + suffix if len(body) > 4 else body + suffix
+    return body[:6] + "*" * (len(body) - 10) + body[-4:] + suffix
+
+
+def mask_phone(value) -> str | None:
+    """``13812345678`` -> ``138****5678``; other numbers keep their last 4 digits (separators kept)."""
+    s = _plain(value)
+    if s is None or s == "":
+        return s
+    digits = re.sub(r"\D", "", s)
+    if len(digits) >= 11 and re.fullmatch(r"(?:0086|86)?1[3-9]\d{9}", digits):
+        d = digits[-11:]
+        return d[:3] + "****" + d[-4:]
+    return _keep_last_digits(s, 4)
+
+
+def mask_bank(value) -> str | None:
+    """Keep the last 4 digits, every other digit becomes ``*`` (separators kept)."""
+    s = _plain(value)
+    if s is None or s == "":
+        return s
+    return _keep_last_digits(s, 4)
+
+
+def _keep_last_digits(s: str, keep: int) -> str:
+    n = sum(ch.isdigit() or ch in "Xx" for ch in s)
+    if n <= keep:
+        return "*" * len(s) if n else s
+    out, seen = [], 0
+    for ch in s:
+        if ch.isdigit() or ch in "Xx":
+            seen += 1
+            out.append(ch if seen > n - keep else "*")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _replace(m: re.Match, keep: frozenset) -> str:
+    text = m.group(0)
+    if text in keep:
+        return text
+    kind = m.lastgroup
+    if kind == "dis":
+        return mask_id(text.upper())
+    if kind == "id18":
+        up = text.upper()
+        return mask_id(up) if (_ID18_PLAUSIBLE.match(up) or up.endswith("X")) else mask_bank(up)
+    if kind == "id15":
+        return mask_id(text)
+    if kind in ("bank", "bankg"):
+        return mask_bank(text)
+    return mask_phone(text)
+
+
+def _segments(text: str):
+    """Yield (is_base64, chunk) pieces of ``text``."""
+    pos = 0
+    for m in _BASE64_RE.finditer(text):
+        if m.start() > pos:
+            yield False, text[pos:m.start()]
+        yield True, m.group(0)
+        pos = m.end()
+    if pos < len(text):
+        yield False, text[pos:]
+
+
+def mask_text(text, keep: Iterable[str] = ()) -> str:
+    """Mask every personal number found in free text. ``keep``: tokens known not to be personal (e.g. the run's
+    15-digit person ids) left as they are. Base64 images are left untouched. Non-strings are returned as is."""
+    if not isinstance(text, str) or not _DIGITS.search(text):
+        return text
+    keep = frozenset(keep)
+    return "".join(chunk if b64 else _PII_RE.sub(lambda m: _replace(m, keep), chunk)
+                   for b64, chunk in _segments(text))
+
+
+def find_unmasked_pii(text: str, allow: Iterable[str] = ()) -> list[str]:
+    """Every unmasked personal number in ``text`` (rendered HTML, ipynb JSON, logs ...): what :func:`mask_text`
+    would mask. ``allow``: known non-personal tokens (household/person ids) to ignore."""
+    if not isinstance(text, str):
+        return []
+    allow = frozenset(allow)
+    found = []
+    for b64, chunk in _segments(text):
+        if not b64:
+            found += [m.group(0) for m in _PII_RE.finditer(chunk) if m.group(0) not in allow]
+    return found
+
+
+_COLUMN_MASKERS = {"id_no": mask_id, "head_id": mask_id, "disability_no": mask_id, "phone": mask_phone,
+                   "helper_phone": mask_phone, "bank_account": mask_bank}
+
+
+def mask_frame(df: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
+    """A copy of ``df`` with PII columns masked by key (also their ``__raw`` companions) and every other string
+    cell masked by pattern (key columns such as ``hh_id``/``person_id`` are left alone)."""
+    out = df.copy()
+    keep = frozenset(keep)
+    for col in out.columns:
+        name = str(col)
+        base = name[:-5] if name.endswith("__raw") else name
+        s = out[col]
+        if base in _COLUMN_MASKERS:
+            fn = _COLUMN_MASKERS[base]
+            out[col] = s.astype(object).map(lambda v: v if _plain(v) in (None, "") else fn(v))
+        elif base in KEY_COLUMNS:
+            continue
+        elif s.dtype == object or pd.api.types.is_string_dtype(s):
+            obj = s.astype(object)
+            has = obj.map(lambda v: isinstance(v, str)).astype(bool)
+            if has.any():
+                vals = obj[has].astype(str)
+                hit = vals.str.contains(r"\d{11}|\d[ -]\d{4}[ -]\d{4}", regex=True)
+                if hit.any():
+                    obj = obj.copy()
+                    obj.loc[vals.index[hit.to_numpy()]] = vals[hit].map(lambda v: mask_text(v, keep))
+                    out[col] = obj
+    return out

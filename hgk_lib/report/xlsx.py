@@ -1,0 +1,272 @@
+"""Low-level workbook writing shared by the county ledger and the city workbooks (openpyxl, write-only mode).
+
+Every data sheet: header in row 1 (bold, filled), frozen, autofilter over the data, column widths fitted to
+Chinese text (East-Asian wide characters count 2, capped at 60), IDs as text cells (format ``@``), amounts with 2
+decimals, dates as dates. Strings from the data that a spreadsheet would read as a formula (leading ``=``, ``+``,
+``-``, ``@``, tab, CR) are written as string cells with the quote prefix, so they stay text even when edited;
+control characters that XML forbids are removed.
+
+Saving is deterministic: workbook properties come from the run's provenance and ZIP entries carry a fixed date,
+so the same inputs give the same bytes; the file is written to a temporary name and moved into place.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.writer.excel import ExcelWriter
+
+from ._atomic import atomic_path
+
+KIND_LABELS = {"id": "编号（文本）", "text": "文本", "long": "文本", "int": "整数", "amount": "金额（元，2位小数）",
+               "pct": "百分比", "date": "日期", "bool": "是/否", "num": "数值"}
+NUMBER_FORMATS = {"id": "@", "amount": "#,##0.00", "pct": "0.0%", "date": "yyyy-mm-dd", "num": "0.####"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
+_WIDE = r"[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3" \
+        r"\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+MAX_WIDTH, MIN_WIDTH = 60, 6
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+@dataclass
+class Col:
+    """One column of a sheet: Chinese header, English source key, kind, meaning (for 数据字典)."""
+
+    header: str
+    key: str | None
+    kind: str = "text"
+    meaning: str = ""
+
+
+@dataclass
+class SheetSpec:
+    name: str
+    columns: list[Col]
+    description: str = ""
+    extras: list[Col] = field(default_factory=list)  # columns after the listed ones
+
+    @property
+    def all_columns(self) -> list[Col]:
+        return self.columns + self.extras
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+
+# -------------------------------------------------------------------------------------------------------------
+# cleaning (vectorised per column)
+# -------------------------------------------------------------------------------------------------------------
+def text_width(s: pd.Series) -> int:
+    """Display width of the widest value (wide characters count 2)."""
+    if len(s) == 0:
+        return 0
+    t = s.astype(object).where(s.notna(), "").astype(str)
+    first = t.str.split("\n").str[0]
+    w = first.str.len() + first.str.count(_WIDE)
+    return int(w.max()) if len(w) else 0
+
+
+def header_width(text: str) -> int:
+    return text_width(pd.Series([text]))
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Object strings (None for blank); lists joined with 、; illegal XML characters removed."""
+    o = s.astype(object)
+    blank = o.isna()
+    if not blank.all():
+        is_seq = o.map(lambda v: isinstance(v, (list, tuple, set)))
+        if is_seq.any():
+            o = o.where(~is_seq, o[is_seq].map(lambda v: "、".join(str(x) for x in v)))
+        o = o.where(blank, o.astype(str).str.replace(ILLEGAL_XML, "", regex=True))
+    return o.where(~blank, None)
+
+
+def _to_bool_text(s: pd.Series) -> pd.Series:
+    o = s.astype(object)
+    out = pd.Series(None, index=s.index, dtype=object)
+    out[o.map(lambda v: v is True or v is np.True_ or v in ("是", 1, "1", "True", "true"))] = "是"
+    out[o.map(lambda v: v is False or v is np.False_ or v in ("否", 0, "0", "False", "false"))] = "否"
+    keep = out.isna() & o.notna()
+    out[keep] = o[keep].astype(str)
+    return out
+
+
+def column_values(s: pd.Series, kind: str) -> tuple[list, str]:
+    """Python values for one column and the kind actually used (a date column holding free text stays text)."""
+    if kind in ("amount", "pct", "num"):
+        v = pd.to_numeric(s, errors="coerce").astype(float)
+        if v.isna().sum() > s.isna().sum():  # unparseable numbers: keep what was given, as text
+            return column_values(s, "text")
+        return [None if np.isnan(x) else x for x in v.to_numpy()], kind
+    if kind == "int":
+        v = pd.to_numeric(s, errors="coerce")
+        if v.isna().sum() > s.isna().sum() or ((v.dropna() % 1) != 0).any():
+            return column_values(s, "text")
+        return [None if pd.isna(x) else int(x) for x in v.astype(object)], kind
+    if kind == "date":
+        if pd.api.types.is_datetime64_any_dtype(s):
+            d = s
+        else:
+            d = pd.to_datetime(s.astype(object), errors="coerce")
+            if d.isna().sum() > s.isna().sum():
+                return column_values(s, "text")
+        d = d.dt.tz_localize(None) if getattr(d.dt, "tz", None) is not None else d
+        return [None if pd.isna(x) else x.to_pydatetime() for x in d.astype(object)], kind
+    if kind == "bool":
+        return _to_bool_text(s).tolist(), "text"
+    return _as_text(s).tolist(), kind
+
+
+def is_formula_like(value) -> bool:
+    return isinstance(value, str) and len(value) > 0 and value.startswith(FORMULA_START)
+
+
+# -------------------------------------------------------------------------------------------------------------
+# writing
+# -------------------------------------------------------------------------------------------------------------
+class _FixedDateZip(zipfile.ZipFile):
+    """ZipFile whose entries all carry one fixed date: identical inputs give identical bytes."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zi = zipfile.ZipInfo(str(zinfo_or_arcname), date_time=ZIP_DATE)
+            zi.compress_type = self.compression if compress_type is None else compress_type
+            zi.external_attr = 0o644 << 16
+            zinfo_or_arcname = zi
+        return super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        with open(filename, "rb") as fh:
+            return self.writestr(arcname or str(filename), fh.read(), compress_type, compresslevel)
+
+
+def new_workbook(title: str, when: dt.datetime | None) -> Workbook:
+    wb = Workbook(write_only=True)
+    when = when or dt.datetime(2000, 1, 1)
+    wb.properties.creator = "hgk"
+    wb.properties.lastModifiedBy = "hgk"
+    wb.properties.title = title
+    wb.properties.created = when
+    wb.properties.modified = when
+    return wb
+
+
+def save_workbook(wb: Workbook, path) -> None:
+    """Save deterministically and atomically (temporary file + ``os.replace``)."""
+    when = wb.properties.modified
+    with atomic_path(path) as tmp:
+        with _FixedDateZip(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            wb.properties.modified = when  # ExcelWriter does not touch it (openpyxl's save_workbook would)
+            ExcelWriter(wb, archive).save()
+
+
+def _header_cell(ws, text):
+    c = WriteOnlyCell(ws, value=text)
+    c.font = HEADER_FONT
+    c.fill = HEADER_FILL
+    c.alignment = Alignment(vertical="center")
+    return c
+
+
+def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str] | None = None, *,
+                dropdowns: dict[str, list[str]] | None = None, hidden: bool = False, widths: dict | None = None,
+                prompt: dict[str, str] | None = None) -> None:
+    """Write ``df`` (Chinese headers as columns) as one data sheet. ``kinds``: header -> kind (default text).
+    ``dropdowns``: header -> allowed values (list validation over the data rows, at least row 2)."""
+    kinds = kinds or {}
+    ws = wb.create_sheet(title=name)
+    if hidden:
+        ws.sheet_state = "hidden"
+    headers = [str(c) for c in df.columns]
+    n = len(df)
+    columns, used = [], []
+    for h in headers:
+        vals, kind = column_values(df[h], kinds.get(h, "text"))
+        columns.append(vals)
+        used.append(kind)
+    # widths before any row (write-only: column settings go first)
+    for j, h in enumerate(headers, start=1):
+        if widths and h in widths:
+            w = widths[h]
+        else:
+            kind = used[j - 1]
+            if kind in ("amount", "pct", "num"):
+                w = 14
+            elif kind == "date":
+                w = 12
+            elif kind == "int":
+                w = max(8, len(str(max((abs(x) for x in columns[j - 1] if x is not None), default=0))) + 2)
+            else:
+                w = text_width(df[h]) + 2
+            w = max(w, header_width(h) + 4)  # room for the filter button
+        ws.column_dimensions[get_column_letter(j)].width = max(MIN_WIDTH, min(MAX_WIDTH, w))
+    ws.freeze_panes = "A2"
+    last = get_column_letter(max(1, len(headers)))
+    ws.auto_filter.ref = f"A1:{last}{max(n + 1, 1)}" if n else f"A1:{last}1"
+    for h, options in (dropdowns or {}).items():
+        j = headers.index(h) + 1
+        letter = get_column_letter(j)
+        dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True,
+                            showErrorMessage=True, errorStyle="stop", errorTitle="输入无效",
+                            error="请从下拉列表中选择：" + " / ".join(options))
+        if prompt and h in prompt:
+            dv.promptTitle, dv.prompt, dv.showInputMessage = h, prompt[h], True
+        dv.add(f"{letter}2:{letter}{max(n + 1, 2)}")
+        ws.data_validations.append(dv)
+
+    ws.append([_header_cell(ws, h) for h in headers])
+    # per column: which cells need a styled/forced-text cell object
+    fmts = [NUMBER_FORMATS.get(k) for k in used]
+    for j, kind in enumerate(used):
+        col = columns[j]
+        if kind in ("text", "long", "id"):
+            idx = [i for i, v in enumerate(col) if v is not None and (kind == "id" or is_formula_like(v))]
+            for i in idx:
+                columns[j][i] = _text_cell(ws, col[i], fmts[j])
+        elif fmts[j]:
+            columns[j] = [None if v is None else _fmt_cell(ws, v, fmts[j]) for v in col]
+    for row in zip(*columns):
+        ws.append(list(row))
+    if not headers:
+        return
+
+
+def _text_cell(ws, value: str, fmt: str | None):
+    c = WriteOnlyCell(ws, value=value)
+    c.data_type = "s"  # never a formula, whatever the first character
+    if is_formula_like(value):
+        c.quotePrefix = True
+    if fmt:
+        c.number_format = fmt
+    return c
+
+
+def _fmt_cell(ws, value, fmt: str):
+    c = WriteOnlyCell(ws, value=value)
+    c.number_format = fmt
+    return c
+
+
+def frame_for(spec: SheetSpec, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Select/rename ``df``'s English columns to the spec's Chinese headers (missing ones blank)."""
+    out = {}
+    for c in spec.all_columns:
+        if c.key is not None and c.key in df.columns:
+            out[c.header] = df[c.key].reset_index(drop=True)
+        else:
+            out[c.header] = pd.Series([None] * len(df), dtype=object)
+    frame = pd.DataFrame(out, columns=[c.header for c in spec.all_columns])
+    return frame, {c.header: c.kind for c in spec.all_columns}

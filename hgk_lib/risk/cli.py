@@ -1,0 +1,253 @@
+"""``hgk spot-check draw|evaluate`` and ``hgk demo-inspect``.
+
+draw: every county of the export is processed (load, rules, audit — :func:`hgk_lib.pipeline.process_county`), the
+risk model is trained on 历史核查结果 (or the transparent score is used), and the stratified sample is drawn and
+written to ``<out>/<year>/市汇总/``: 抽查名单_<year>.xlsx, 风险模型卡_<year>.html, risk_model_<year>.skops + .json.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..params import load_params
+from . import features as F
+
+CITY_DIR = "市汇总"
+
+
+def _city_dir(out, year: int) -> Path:
+    from ..io.safe import safe_output_path
+
+    return Path(safe_output_path(Path(out), str(int(year)), CITY_DIR))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Adapter to the rest of the package (one place to change when the pipeline changes)
+# ---------------------------------------------------------------------------------------------------------------
+def county_inputs(data, year: int, params_file, out) -> list[dict]:
+    """Per county: ``{"county", "tables", "findings", "verdicts"}`` from the lead's pipeline."""
+    from ..pipeline import find_counties, process_county
+
+    counties = find_counties(data)
+    if not counties:
+        raise InputError("导出数据目录下没有县目录（应为“6位代码_县名”）", file=str(data))
+    res = []
+    for county in counties:
+        run = process_county(data, county, year, params_file, output_root=out)
+        res.append({"county": county, "tables": run.data.tables, "findings": run.findings,
+                    "verdicts": run.audit.verdicts, "params": run.params})
+    return res
+
+
+def assemble(inputs: list[dict], params: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Features of every household, labels, and the sampling frame (with contact columns) over all counties."""
+    year = int(params["year"]["audit_year"])
+    feats, labels, frames = [], [], []
+    for c in inputs:
+        t = c["tables"]
+        f = F.build_features(t, params, c["findings"], c["verdicts"], county=c["county"])
+        f["county"] = c["county"]
+        f["county_code"] = c["county"][:6]
+        f["minority_county"] = float(c["county"][:6] in F.S.MINORITY_AUTONOMOUS_COUNTIES)
+        feats.append(f)
+        lab = F.build_labels(t.get("inspection"), year)
+        labels.append(lab.assign(county=c["county"]))
+        v = c["verdicts"].assign(county=c["county"])
+        hh = t["household"].drop_duplicates("hh_id").set_index("hh_id")
+        phone = hh["phone"] if "phone" in hh else pd.Series(None, index=hh.index, dtype=object)
+        v = v.assign(phone=v["hh_id"].map(phone))
+        frames.append(v)
+    features = pd.concat(feats)
+    features = features[~features.index.duplicated(keep="first")]
+    from .draw import sampling_frame
+
+    frame = sampling_frame(pd.concat(frames, ignore_index=True))
+    return features, pd.concat(labels, ignore_index=True), frame
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# draw
+# ---------------------------------------------------------------------------------------------------------------
+def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed: int | None = None) -> dict:
+    """Everything of ``spot-check draw`` after the counties are processed (pure inputs -> files)."""
+    from .card import render_model_card
+    from .draw import draw_sample, write_spot_list
+    from .model import FALLBACK_VERSION, save_model
+
+    sc = params["spot_check"]
+    year = int(params["year"]["audit_year"])
+    n = int(n if n is not None else sc["n"])
+    seed = int(seed if seed is not None else sc["seed"])
+    if n < 1:
+        raise InputError(f"样本量必须为正整数：{n}")
+    features, labels, frame = assemble(inputs, params)
+    if frame.empty:
+        raise InputError("抽样框为空：没有“保持脱贫”类结论的已脱贫户")
+    share = (n / frame.groupby("county").size()).clip(upper=1.0).to_dict()
+    from .model import fit_risk_model
+
+    fit = fit_risk_model(features, labels, share, int(sc["min_positives"]), random_state=seed)
+    d = _city_dir(out, year)
+    d.mkdir(parents=True, exist_ok=True)
+    meta = {"year": year, "kind": fit["kind"], "fallback": fit["fallback"], "reason": fit["reason"],
+            "train_hash": fit["train_hash"], "n_labels": fit["n_labels"], "n_positives": fit["n_positives"],
+            "weights": fit["weights"], "features": list(F.FEATURES), "cv_scores": fit.get("cv_scores"),
+            "metrics": _metrics_json(fit["metrics"])}
+    model_path = d / f"risk_model_{year}.skops"
+    if fit["fallback"]:
+        import json
+
+        import sklearn
+        import skops
+
+        meta.update(model_version=FALLBACK_VERSION, sklearn_version=sklearn.__version__,
+                    skops_version=skops.__version__, model_file=None)
+        from ..io.safe import atomic_write
+
+        with atomic_write(model_path.with_suffix(".json"), "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, ensure_ascii=False, indent=2, default=str)
+    else:
+        import json
+
+        from ..io.safe import atomic_write
+
+        meta = save_model(fit["model"], model_path, meta)
+        meta["model_version"] = f"{fit['kind']}-{meta['model_sha256'][:12]}"
+        with atomic_write(model_path.with_suffix(".json"), "w", encoding="utf-8") as fh:
+            json.dump(meta, fh, ensure_ascii=False, indent=2, default=str)
+    version = meta["model_version"]
+    frame = frame.assign(risk=frame["hh_id"].map(fit["risk"]))
+    frame["risk"] = frame["risk"].fillna(fit["risk"].median())
+    sample, design, frame_out, notes = draw_sample(
+        frame, n, seed, bands=int(sc["risk_bands"]), min_per_stratum=int(sc["min_per_stratum"]),
+        pi_floor_share=float(sc["pi_floor_share"]), certainty_threshold=sc["certainty_threshold"],
+        model_version=version)
+    if fit["fallback"]:
+        notes = [fit["reason"]] + notes
+    list_path = d / f"抽查名单_{year}.xlsx"
+    write_spot_list(sample, design, list_path, year, notes, fit["fallback"], version)
+    card_path = d / f"风险模型卡_{year}.html"
+    from ..io.safe import atomic_write
+
+    with atomic_write(card_path, "w", encoding="utf-8") as fh:
+        fh.write(render_model_card(fit, year, n, design, meta))
+    return {"list": list_path, "card": card_path, "model": model_path, "fit": fit, "sample": sample,
+            "design": design, "frame": frame_out, "notes": notes}
+
+
+def _metrics_json(m: dict | None) -> dict | None:
+    if not m:
+        return None
+    out = {k: v for k, v in m.items() if k not in ("reliability", "by_subset")}
+    if "reliability" in m:
+        out["reliability"] = m["reliability"].reset_index().to_dict(orient="records")
+    if "by_subset" in m:
+        out["by_subset"] = m["by_subset"].to_dict(orient="records")
+    return out
+
+
+def run_draw(args) -> int:
+    params = load_params(args.params, year=args.year)
+    if int(params["year"]["audit_year"]) != int(args.year):
+        raise InputError(f"参数文件的核查年度 {params['year']['audit_year']} 与 --year {args.year} 不一致")
+    inputs = county_inputs(args.data, args.year, args.params, args.out)
+    res = draw_city(inputs, params, args.out, args.n, args.seed)
+    fit = res["fit"]
+    print(f"抽查名单：{res['list']}（{res['sample']['county'].nunique()} 个县，共 {len(res['sample'])} 户）")
+    print(f"风险模型卡：{res['card']}")
+    if fit["fallback"]:
+        print(f"注意：{fit['reason']}")
+    else:
+        print(f"风险模型：{res['model']}（{fit['kind']}，标注 {fit['n_labels']} 户，问题 {fit['n_positives']} 户）")
+    for n in res["notes"]:
+        print(f"提示：{n}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# evaluate
+# ---------------------------------------------------------------------------------------------------------------
+def _year_of(path) -> int:
+    m = re.search(r"(20\d\d)", Path(path).name)
+    if not m:
+        raise InputError("无法从文件名判断核查年度（应为 抽查名单_<年度>.xlsx）", file=str(path))
+    return int(m.group(1))
+
+
+def evaluate_file(results, out, params: dict | None = None) -> dict:
+    from ..io.safe import atomic_write
+    from .card import evaluation_tables, render_evaluation, write_evaluation_xlsx
+    from .estimate import evaluate, read_results, validate_results
+    from .simulate import SIM_INSPECTOR
+
+    year = _year_of(results)
+    params = params or load_params(year=year)
+    exit_line = float(params["income"]["exit_line"])
+    rows, design, _ = read_results(results)
+    clean, issues = validate_results(rows, design)
+    ev = evaluate(clean, design, exit_line)
+    tables = evaluation_tables(ev, design)
+    simulated = bool(len(clean)) and bool(
+        (clean["inspector"].astype(str) == SIM_INSPECTOR).any() or clean["remark"].astype(str).str.contains("模拟").any())
+    fallback = design["分配方法"].astype(str).str.contains("透明评分").any()
+    d = _city_dir(out, year)
+    notes = [f"{year} 年回头看抽查结果评估（来源：{Path(results).name}）",
+             "估计方法：按入样概率加权的分层估计；95% 区间为 Korn–Graubard 区间（R survey::svyciprop(method=\"beta\")）；"
+             "发现 0 户问题时有效样本量取已核查户数。",
+             f"收入低于脱贫线：核实人均可支配收入 < {exit_line:g} 元。未填写核查结论的户未计入。"]
+    if simulated:
+        notes.insert(0, "【模拟数据】核查结论由演示数据自动填写，不是真实入户核查结果。")
+    if fallback:
+        notes.append("本次抽样未使用风险模型（透明评分分层）。")
+    xlsx = d / f"抽查结果评估_{year}.xlsx"
+    write_evaluation_xlsx(tables, issues, xlsx, notes)
+    html = d / f"抽查结果评估_{year}.html"
+    with atomic_write(html, "w", encoding="utf-8") as fh:
+        fh.write(render_evaluation(ev, tables, issues, year, Path(results).name, simulated, fallback))
+    return {"xlsx": xlsx, "html": html, "evaluation": ev, "issues": issues, "simulated": simulated}
+
+
+def run_evaluate(args) -> int:
+    res = evaluate_file(args.results, args.out)
+    city = res["evaluation"]["summary"].iloc[-1]
+    print(f"抽查结果评估：{res['xlsx']}、{res['html']}")
+    print(f"全市已核查 {int(city['inspected'])} 户，发现问题 {int(city['problems'])} 户，加权问题比例 "
+          f"{city['p'] * 100:.1f}%（95% 区间 {city['p_lo'] * 100:.1f}%–{city['p_hi'] * 100:.1f}%）")
+    if len(res["issues"]):
+        print(f"填写问题 {len(res['issues'])} 处（见“填写问题”工作表），其余记录已评估：")
+        for r in res["issues"].head(20).itertuples(index=False):
+            print(f"  工作表“{r[0]}”第 {r[1]} 行 {r[2]}：{r[4]}")
+    return 0
+
+
+def run(args) -> int:
+    if args.spot_command == "draw":
+        return run_draw(args)
+    if args.spot_command == "evaluate":
+        return run_evaluate(args)
+    raise InputError(f"未知的抽查子命令：{args.spot_command}")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# demo-inspect
+# ---------------------------------------------------------------------------------------------------------------
+def run_demo_inspect(args) -> int:
+    from .simulate import fill_from_truth
+
+    truth_dir = Path(args.truth)
+    path = truth_dir / "households.csv" if truth_dir.is_dir() else truth_dir
+    if not path.exists():
+        raise InputError("找不到演示数据的真实情况文件 households.csv", file=str(path))
+    truth = pd.read_csv(path, dtype={"hh_id": str, "county": str})
+    if not {"hh_id", "true_problem"} <= set(truth.columns):
+        raise InputError("真实情况文件缺少列 hh_id 或 true_problem", file=str(path))
+    year = _year_of(args.list)
+    exit_line = float(load_params(year=year)["income"]["exit_line"])
+    res = fill_from_truth(args.list, truth, args.out, exit_line, date=f"{year}-11-30")
+    print(f"已模拟填写 {res['filled']} 户（演示数据，非真实核查）：{args.out}")
+    if res["missing"]:
+        print(f"提示：{res['missing']} 户在真实情况文件中找不到，未填写")
+    return 0

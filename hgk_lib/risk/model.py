@@ -1,0 +1,559 @@
+"""The return-risk model: a scikit-learn classifier, its transparent fallback, validation at the budget, persistence.
+
+:class:`ReturnRiskModel` chooses between a regularised logistic regression (transparent; a points-style scorecard
+is derived from it) and a histogram gradient-boosting classifier by grouped cross-validation (no village in both
+train and test), then calibrates the chosen model with a sigmoid (Platt) or isotonic map fitted on its
+out-of-fold predictions. Weights (1/入样概率) enter every fit, the selection and the calibration.
+
+With fewer labelled problems than ``spot_check.min_positives`` the package does not fit a model at all: it uses
+:func:`transparent_points`, a documented points rule, and says so in every output (see docs/risk.md).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ..errors import UnsafeInputError
+
+FALLBACK_VERSION = "transparent-points-v1"
+_EPS = 1e-6
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The estimator
+# ---------------------------------------------------------------------------------------------------------------
+class ReturnRiskModel(ClassifierMixin, BaseEstimator):
+    """Calibrated risk that an exited household fails a home verification (核查结论 ≠ 属实).
+
+    (The mixin precedes ``BaseEstimator`` as scikit-learn's ``check_mixin_order`` requires.)
+
+    Parameters
+    ----------
+    kind : {"auto", "logistic", "hgb"}
+        ``auto`` picks by grouped CV average precision; HGB must beat the logistic model by ``select_margin``.
+    C : inverse L2 strength of the logistic model.
+    learning_rate, max_iter, max_leaf_nodes, l2_regularization, min_samples_leaf : HGB hyper-parameters
+        (early stopping is off: its random validation split would ignore village groups).
+    calibration : {"sigmoid", "isotonic", None}
+        map fitted on the out-of-fold scores of the chosen model.
+    cv : int, splitter or iterable of (train, test) index pairs
+        folds for selection and calibration (an int: stratified grouped folds, capped by the smaller class and the
+        number of groups).
+    select_margin : average-precision margin HGB needs over the logistic model under ``auto``.
+    random_state : seed for the folds and HGB.
+    """
+
+    def __init__(self, kind="auto", C=0.3, learning_rate=0.05, max_iter=150, max_leaf_nodes=15,
+                 l2_regularization=1.0, min_samples_leaf=20, calibration="sigmoid", cv=5, select_margin=0.01,
+                 random_state=None):
+        self.kind = kind
+        self.C = C
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.l2_regularization = l2_regularization
+        self.min_samples_leaf = min_samples_leaf
+        self.calibration = calibration
+        self.cv = cv
+        self.select_margin = select_margin
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    # -- building blocks ----------------------------------------------------------------------------------------
+    def _candidate(self, kind: str) -> Pipeline:
+        if kind == "logistic":
+            return Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                             ("scale", StandardScaler()),
+                             ("clf", LogisticRegression(C=self.C, max_iter=2000))])
+        if kind == "hgb":
+            return Pipeline([("clf", HistGradientBoostingClassifier(
+                learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=self.max_leaf_nodes,
+                l2_regularization=self.l2_regularization, min_samples_leaf=self.min_samples_leaf,
+                early_stopping=False, random_state=self.random_state))])
+        raise ValueError(f"unknown kind {kind!r}; use 'auto', 'logistic' or 'hgb'")
+
+    def _splits(self, y, groups):
+        if hasattr(self.cv, "split"):  # a splitter object
+            return list(self.cv.split(np.zeros(len(y)), y, groups))
+        if not isinstance(self.cv, (int, np.integer)):  # an iterable of (train, test) index pairs
+            return [(np.asarray(tr), np.asarray(te)) for tr, te in self.cv]
+        counts = np.bincount(y, minlength=2)
+        k = int(min(self.cv, counts.min()))
+        if groups is not None:
+            k = min(k, len(np.unique(groups)))
+        if k < 2:
+            return []
+        if groups is not None:
+            cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=self.random_state)
+            return list(cv.split(np.zeros(len(y)), y, groups))
+        cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=self.random_state)
+        return list(cv.split(np.zeros(len(y)), y))
+
+    @staticmethod
+    def _fit_pipe(pipe, X, y, w):
+        if len(np.unique(y)) < 2:  # a fold without both classes: constant prevalence
+            return float(np.average(y, weights=w))
+        kw = {"clf__sample_weight": w}
+        if "scale" in pipe.named_steps:  # weighted standardisation: weights behave like repeated rows
+            kw["scale__sample_weight"] = w
+        return pipe.fit(X, y, **kw)
+
+    @staticmethod
+    def _raw(fitted, X):
+        if isinstance(fitted, float):
+            return np.full(len(X), fitted)
+        return fitted.predict_proba(X)[:, 1]
+
+    def _oof(self, kind, X, y, w, splits):
+        oof = np.full(len(y), np.nan)
+        for tr, te in splits:
+            fitted = self._fit_pipe(self._candidate(kind), X[tr], y[tr], w[tr])
+            oof[te] = self._raw(fitted, X[te])
+        return oof
+
+    # -- API ----------------------------------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit; ``groups`` (e.g. village) keeps every group wholly in train or test during selection/calibration."""
+        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {y_type}.")
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError("y contains only one class; 需要两类标签（有问题/属实）才能训练模型")
+        y01 = (y == self.classes_[1]).astype(int)
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        # columns that vary in the training data (all-blank or constant columns carry no information and break
+        # HGB binning / weighted scaling); kept as a mask so predict takes the same input as fit
+        lo, hi = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0), np.nanmax(np.where(np.isnan(X), -np.inf, X),
+                                                                                   axis=0)
+        self.support_ = hi > lo
+        if not self.support_.any():
+            self.support_[:] = True
+        X = X[:, self.support_]
+        g = None if groups is None else np.asarray(groups)
+        splits = self._splits(y01, g)
+        self.n_splits_ = len(splits)
+        kinds = ["logistic", "hgb"] if self.kind == "auto" else [self.kind]
+        for k in kinds:
+            self._candidate(k)  # validates `kind`
+        self.cv_scores_ = {}
+        oofs = {}
+        if splits:
+            for k in kinds:
+                oofs[k] = self._oof(k, X, y01, w, splits)
+                self.cv_scores_[k] = float(average_precision_score(y01, oofs[k], sample_weight=w))
+        if len(kinds) == 1 or not self.cv_scores_:
+            self.kind_ = kinds[0] if len(kinds) == 1 else "logistic"
+        else:
+            better = self.cv_scores_["hgb"] > self.cv_scores_["logistic"] + self.select_margin
+            self.kind_ = "hgb" if better else "logistic"
+        self.estimator_ = self._fit_pipe(self._candidate(self.kind_), X, y01, w)
+        n_iter = self.estimator_.named_steps["clf"].n_iter_
+        self.n_iter_ = int(np.max(n_iter))
+        self.calibrator_ = None
+        if self.calibration is not None and splits:
+            raw = oofs[self.kind_]
+            if self.calibration == "sigmoid":
+                self.calibrator_ = LogisticRegression(C=1e4, max_iter=1000).fit(_logit(raw)[:, None], y01,
+                                                                                 sample_weight=w)
+            elif self.calibration == "isotonic":
+                self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+                    raw, y01, sample_weight=w)
+            else:
+                raise ValueError(f"unknown calibration {self.calibration!r}")
+        return self
+
+    def _calibrate(self, raw):
+        if self.calibrator_ is None:
+            return raw
+        if isinstance(self.calibrator_, IsotonicRegression):
+            return self.calibrator_.predict(raw)
+        return self.calibrator_.predict_proba(_logit(raw)[:, None])[:, 1]
+
+    def predict_proba(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        p = np.clip(self._calibrate(self.estimator_.predict_proba(X[:, self.support_])[:, 1]), 0.0, 1.0)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X):
+        check_is_fitted(self)
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+
+
+def _logit(p):
+    p = np.clip(np.asarray(p, dtype=float), _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
+
+
+def scorecard_table(model: ReturnRiskModel, labels: dict[str, str]) -> pd.DataFrame:
+    """Points-style table of the logistic model: coefficient per standard deviation and integer points.
+
+    Points = round(10 × coefficient per SD) — 10 points ≈ a factor e in the odds. Empty for an HGB model.
+    """
+    if getattr(model, "kind_", None) != "logistic":
+        return pd.DataFrame(columns=["特征", "每标准差系数", "比值比（每标准差）", "分值（每标准差）", "标准差"])
+    clf = model.estimator_.named_steps["clf"]
+    scale = model.estimator_.named_steps["scale"].scale_
+    names = np.asarray(getattr(model, "feature_names_in_", [f"x{i}" for i in range(len(model.support_))]))
+    names = list(names[model.support_])
+    coef = clf.coef_[0]
+    t = pd.DataFrame({"特征": [labels.get(n, n) for n in names], "每标准差系数": coef.round(3),
+                      "比值比（每标准差）": np.exp(coef).round(3), "分值（每标准差）": np.round(10 * coef).astype(int),
+                      "标准差": scale.round(3)})
+    return t.reindex(t["每标准差系数"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Transparent fallback and the simple rule
+# ---------------------------------------------------------------------------------------------------------------
+#: the points rule (docs/risk.md): (Chinese description, points) — applied by :func:`transparent_points`
+POINTS_RULE = [
+    ("人均收入低于脱贫线", 4), ("人均收入高出脱贫线不足10%", 3), ("高出10%至20%", 2), ("高出20%至50%", 1),
+    ("政策性收入占比≥50%", 2), ("有患大病成员", 2), ("有长期慢性病成员", 1), ("有残疾成员", 1),
+    ("无劳动能力", 1), ("人均收入同比下降超过10%", 1), ("住房或饮水不安全（登记）", 1), ("当年无帮扶措施", 1),
+    ("有错误或警告级数据问题", 1),
+]
+
+
+def transparent_points(features: pd.DataFrame) -> pd.Series:
+    """Points of :data:`POINTS_RULE` per household (vectorised; blanks score 0)."""
+    f = features
+    m = f["margin"]
+    pts = (np.select([m < 0, m < 0.1, m < 0.2, m < 0.5], [4, 3, 2, 1], 0)
+           + 2 * (f["policy_share"] >= 0.5) + 2 * (f["n_serious"] >= 1) + (f["n_chronic"] >= 1)
+           + (f["n_disabled"] >= 1) + (f["labour_class"] == 2) + (f["income_change"] < -0.1)
+           + ((f["unsafe_house"] == 1) | (f["no_safe_water"] == 1) | (f["water_difficulty"] == 1))
+           + (f["n_measures_year"].fillna(0) == 0) + ((f["n_error"].fillna(0) + f["n_warning"].fillna(0)) > 0))
+    return pd.Series(np.asarray(pts, dtype=float), index=f.index, name="points")
+
+
+def points_to_risk(points: pd.Series, base_rate: float) -> pd.Series:
+    """Map points to a risk-like number with mean ``base_rate`` (exp(0.3 per point)); NOT a calibrated probability."""
+    rel = np.exp(0.3 * (points - points.mean()))
+    return (base_rate * rel / rel.mean()).clip(0.005, 0.95).rename("risk")
+
+
+def simple_rule_score(features: pd.DataFrame) -> pd.Series:
+    """The simple rule: lowest income margin first (higher score = visit first)."""
+    return (-features["margin"]).fillna(-np.inf).rename("simple")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Validation at the inspection budget
+# ---------------------------------------------------------------------------------------------------------------
+def grouped_oof(model: ReturnRiskModel, X: pd.DataFrame, y: np.ndarray, w: np.ndarray, groups: np.ndarray,
+                n_splits: int = 5, random_state: int = 0, importance_repeats: int = 3):
+    """Out-of-fold calibrated probabilities with villages held out whole, and permutation importance.
+
+    Each outer fold refits the whole model (selection and calibration included) on the other villages.
+    Returns ``(oof, importance)``; importance = mean drop in weighted average precision when a feature is
+    permuted in the held-out villages (averaged over folds).
+    """
+    y = np.asarray(y).astype(int)
+    k = int(min(n_splits, np.bincount(y, minlength=2).min(), len(np.unique(groups))))
+    oof = np.full(len(y), np.nan)
+    imps = []
+    if k < 2:
+        return oof, pd.DataFrame(columns=["feature", "importance", "std"])
+    cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=random_state)
+    for tr, te in cv.split(X, y, groups):
+        if len(np.unique(y[tr])) < 2:
+            oof[te] = np.average(y[tr], weights=w[tr])
+            continue
+        est = clone(model).fit(X.iloc[tr], y[tr], sample_weight=w[tr], groups=groups[tr])
+        oof[te] = est.predict_proba(X.iloc[te])[:, 1]
+        if importance_repeats and len(np.unique(y[te])) == 2:
+            r = permutation_importance(est, X.iloc[te], y[te], scoring="average_precision", sample_weight=w[te],
+                                       n_repeats=importance_repeats, random_state=random_state)
+            imps.append(r.importances_mean)
+    if imps:
+        arr = np.vstack(imps)
+        imp = pd.DataFrame({"feature": list(X.columns), "importance": arr.mean(axis=0), "std": arr.std(axis=0)})
+        imp = imp.sort_values("importance", ascending=False).reset_index(drop=True)
+    else:
+        imp = pd.DataFrame(columns=["feature", "importance", "std"])
+    return oof, imp
+
+
+def top_share_mask(score: pd.Series, weight: pd.Series, county: pd.Series, share: pd.Series | float) -> pd.Series:
+    """Per county, the highest-scored households covering ``share`` of the county's weight (the budget)."""
+    df = pd.DataFrame({"s": score.to_numpy(float), "w": weight.to_numpy(float), "c": county.to_numpy(object)},
+                      index=score.index)
+    sh = df["c"].map(share) if isinstance(share, (pd.Series, dict)) else pd.Series(float(share), index=df.index)
+    df = df.assign(sh=sh.fillna(1.0).clip(0, 1).to_numpy(float))
+    df = df.sample(frac=1.0, random_state=0).sort_values(["c", "s"], ascending=[True, False], kind="stable")
+    cum = df.groupby("c")["w"].cumsum()
+    tot = df.groupby("c")["w"].transform("sum")
+    before = (cum - df["w"]) / tot
+    return (before < df["sh"]).reindex(score.index)
+
+
+def budget_metrics(y, score, w, county, share) -> dict:
+    """Precision (hit rate) and recall of visiting the top ``share`` per county, weighted by ``w``."""
+    y = pd.Series(np.asarray(y, float), index=score.index)
+    w = pd.Series(np.asarray(w, float), index=score.index)
+    top = top_share_mask(score, w, county, share)
+    hit = float((w * y)[top].sum())
+    return {"precision": hit / float(w[top].sum()) if top.any() else float("nan"),
+            "recall": hit / float((w * y).sum()) if (w * y).sum() > 0 else float("nan"),
+            "selected": int(top.sum())}
+
+
+def weighted_auc(y, p, w):
+    y = np.asarray(y)
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    return float(roc_auc_score(y, p, sample_weight=w))
+
+
+def weighted_ap(y, p, w):
+    y = np.asarray(y)
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    return float(average_precision_score(y, p, sample_weight=w))
+
+
+def reliability_table(y, p, w, bins: int = 10) -> pd.DataFrame:
+    """Weighted calibration table on quantile bins of the predicted risk (calibration_curve has no weights)."""
+    df = pd.DataFrame({"y": np.asarray(y, float), "p": np.asarray(p, float), "w": np.asarray(w, float)}).dropna()
+    q = min(bins, max(1, df["p"].nunique()))
+    df["bin"] = pd.qcut(df["p"].rank(method="first"), q=q, labels=False)
+    g = df.assign(wy=df["w"] * df["y"], wp=df["w"] * df["p"]).groupby("bin")
+    t = pd.DataFrame({"户数": g.size(), "预测风险": g["wp"].sum() / g["w"].sum(),
+                      "实际问题率": g["wy"].sum() / g["w"].sum(), "最低预测": g["p"].min(), "最高预测": g["p"].max()})
+    t.index = [f"第{i + 1}组" for i in range(len(t))]
+    return t.round(4)
+
+
+def evaluate_scores(y, scores: dict[str, pd.Series], w, county, share, groups: pd.DataFrame | None = None) -> dict:
+    """All the card's numbers for several orderings (model, simple rule, random) on the same labelled rows."""
+    y = np.asarray(y).astype(int)
+    idx = next(iter(scores.values())).index
+    w = pd.Series(np.asarray(w, float), index=idx)
+    county = pd.Series(np.asarray(county, object), index=idx)
+    prevalence = float(np.average(y, weights=w))
+    out = {"prevalence": prevalence, "n": int(len(y)), "positives": int(y.sum()), "orderings": {}}
+    for name, s in scores.items():
+        bm = budget_metrics(y, s, w, county, share)
+        out["orderings"][name] = {**bm, "auc": weighted_auc(y, s, w), "ap": weighted_ap(y, s, w)}
+    sh = county.map(share) if isinstance(share, (dict, pd.Series)) else pd.Series(share, index=idx)
+    out["orderings"]["random"] = {"precision": prevalence, "recall": float(np.average(sh.fillna(1), weights=w * y))
+                                  if y.sum() else float("nan"), "auc": 0.5, "ap": prevalence}
+    p = scores.get("model")
+    if p is not None and p.notna().all():
+        out["brier"] = float(brier_score_loss(y, p, sample_weight=w))
+        out["reliability"] = reliability_table(y, p, w)
+    # per county and per group
+    rows = []
+    for c in sorted(county.dropna().unique()):
+        m = (county == c).to_numpy()
+        rows.append(_subset_row("county", c, y[m], {k: s[m] for k, s in scores.items()}, w[m], county[m], share))
+    if groups is not None:
+        for gcol, label in GROUP_LABELS.items():
+            if gcol not in groups:
+                continue
+            for val in (1.0, 0.0):
+                m = (groups[gcol].reindex(idx) == val).to_numpy()
+                if m.sum():
+                    rows.append(_subset_row(gcol, f"{label}：{'是' if val else '否'}", y[m],
+                                            {k: s[m] for k, s in scores.items()}, w[m], county[m], share))
+    out["by_subset"] = pd.DataFrame(rows)
+    return out
+
+
+GROUP_LABELS = {"minority_county": "少数民族自治县", "female_head": "女性户主", "elderly_only": "纯老年户",
+                "has_disability": "有残疾成员"}
+
+
+def _subset_row(kind, name, y, scores, w, county, share):
+    prev = float(np.average(y, weights=w)) if w.sum() else float("nan")
+    row = {"类别": kind, "分组": name, "户数": int(len(y)), "问题户": int(y.sum()), "加权问题率": prev}
+    if "model" in scores:
+        p = scores["model"]
+        bm = budget_metrics(y, p, w, county, share)
+        row.update({"平均预测风险": float(np.average(p, weights=w)), "AUC": weighted_auc(y, p, w),
+                    "预算内命中率": bm["precision"], "预算内查全率": bm["recall"],
+                    "入选比例": float(w[top_share_mask(p, w, county, share)].sum() / w.sum())})
+    if "simple" in scores:
+        row["简单规则命中率"] = budget_metrics(y, scores["simple"], w, county, share)["precision"]
+    return row
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Persistence (skops; pickle refused)
+# ---------------------------------------------------------------------------------------------------------------
+#: types a saved ReturnRiskModel may contain beyond skops' defaults; anything else is refused on load
+TRUSTED_TYPES = {
+    "hgk_lib.risk.model.ReturnRiskModel",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+    "numpy.dtype",
+    "builtins.float",
+    "builtins.int",
+    "collections.OrderedDict",
+}
+_PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".pk", ".sav"}
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_model(model, path, meta: dict) -> dict:
+    """Write ``model`` with skops and ``meta`` (+ versions, file hash) as JSON next to it; returns the meta."""
+    import sklearn
+    import skops
+    import skops.io as sio
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    sio.dump(model, tmp)
+    tmp.replace(path)
+    meta = {**meta, "sklearn_version": sklearn.__version__, "skops_version": skops.__version__,
+            "model_sha256": sha256_file(path), "model_file": path.name}
+    jpath = path.with_suffix(".json")
+    jtmp = jpath.with_name(jpath.name + ".tmp")
+    jtmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+    jtmp.replace(jpath)
+    return meta
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if np.isnan(o) else float(o)
+    if isinstance(o, pd.DataFrame):
+        return o.reset_index().to_dict(orient="records")
+    return str(o)
+
+
+def load_model(path) -> ReturnRiskModel:
+    """Load a ``.skops`` model after checking its types; pickle/joblib files and unexpected types are refused."""
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.exists():
+        raise UnsafeInputError("找不到模型文件", file=str(path))
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if path.suffix.lower() in _PICKLE_SUFFIXES or head[:1] == b"\x80" or not head.startswith(b"PK"):
+        raise UnsafeInputError("拒绝加载：这不是 skops 模型文件（pickle/joblib 文件在加载时可执行任意代码，"
+                               "只接受本工具写出的 .skops 文件）", file=str(path))
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as err:  # corrupt zip or schema
+        raise UnsafeInputError(f"模型文件无法校验：{err}", file=str(path)) from err
+    unexpected = sorted(set(untrusted) - TRUSTED_TYPES)
+    if unexpected:
+        raise UnsafeInputError("拒绝加载：模型文件含未预期的类型 " + "、".join(unexpected), file=str(path))
+    model = sio.load(path, trusted=list(untrusted))
+    if not isinstance(model, ReturnRiskModel):
+        raise UnsafeInputError("拒绝加载：模型文件中不是 ReturnRiskModel", file=str(path))
+    return model
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Training run: model or fallback, validation, everything the card needs
+# ---------------------------------------------------------------------------------------------------------------
+def training_hash(X: pd.DataFrame, y, w) -> str:
+    """SHA-256 of the training matrix, labels and weights (recorded in the model metadata and the card)."""
+    h = hashlib.sha256()
+    h.update(pd.util.hash_pandas_object(X.reset_index(drop=True), index=False).to_numpy().tobytes())
+    h.update(np.asarray(y, dtype=np.int64).tobytes())
+    h.update(np.asarray(w, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | float, min_positives: int = 50,
+                   random_state: int = 0, model_params: dict | None = None, validate: bool = True) -> dict:
+    """Fit :class:`ReturnRiskModel` on the labelled households (or fall back) and validate it by village groups.
+
+    ``features``: :func:`hgk_lib.risk.features.build_features` rows for every household (index hh_id), all counties;
+    ``labels``: :func:`~hgk_lib.risk.features.build_labels` rows (hh_id, problem, weight ...); ``share``: the
+    inspection budget per county as a share of its frame (n/N).
+
+    Returns a dict: ``fallback`` (bool), ``reason``, ``model`` (or None), ``risk`` (Series for every household),
+    ``kind``, ``metrics`` (evaluate_scores output on out-of-fold predictions), ``importance``, ``scorecard``,
+    ``weights`` (counts of known/imputed), ``train_hash``, ``n_labels``, ``n_positives``.
+    """
+    from .features import FEATURES, feature_matrix, fill_weights
+
+    X_all = feature_matrix(features)
+    lab = labels.drop(columns=["county", "village"], errors="ignore").drop_duplicates("hh_id").merge(
+        features[["county", "village"]], left_on="hh_id", right_index=True,
+                                                how="inner")
+    w, imputed = fill_weights(lab)
+    y = lab["problem"].to_numpy(int)
+    npos = int(y.sum())
+    out = {"n_labels": int(len(lab)), "n_positives": npos, "weights": {"known": int((~imputed).sum()),
+           "imputed": int(imputed.sum()), "imputed_value": float(w[imputed].iloc[0]) if imputed.any() else None,
+           "min": float(w.min()) if len(w) else None, "max": float(w.max()) if len(w) else None},
+           "min_positives": int(min_positives), "importance": pd.DataFrame(), "scorecard": pd.DataFrame(),
+           "metrics": None, "model": None}
+    points = transparent_points(features)
+    base = float(np.average(y, weights=w)) if len(y) else 0.1
+    out["points"] = points
+    X = X_all.loc[lab["hh_id"]]
+    groups = (lab["county"].astype(str) + "/" + lab["village"].fillna("").astype(str)).to_numpy()
+    scores_base = {"simple": simple_rule_score(features).loc[lab["hh_id"]].set_axis(X.index),
+                   "points": points.loc[lab["hh_id"]].set_axis(X.index)}
+    group_frame = features.loc[lab["hh_id"], ["minority_county", "female_head", "elderly_only", "has_disability"]]
+    if npos < min_positives or len(np.unique(y)) < 2:
+        out.update(fallback=True, kind="transparent", version=FALLBACK_VERSION,
+                   reason=f"历史核查结果中的问题户 {npos} 户，少于 {min_positives} 户，未训练风险模型，使用透明评分规则",
+                   risk=points_to_risk(points, base))
+        out["train_hash"] = training_hash(X, y, w)
+        if len(np.unique(y)) == 2:
+            risk_lab = out["risk"].loc[lab["hh_id"]].set_axis(X.index)
+            out["metrics"] = evaluate_scores(y, {"model": risk_lab, **scores_base}, w.to_numpy(),
+                                             lab["county"].to_numpy(), share, group_frame.set_axis(X.index))
+        return out
+    model = ReturnRiskModel(random_state=random_state, **(model_params or {}))
+    if validate:
+        oof, imp = grouped_oof(model, X, y, w.to_numpy(), groups, random_state=random_state)
+        imp = imp.assign(特征=imp["feature"].map(FEATURES).fillna(imp["feature"])) if len(imp) else imp
+        out["importance"] = imp
+        oof_s = pd.Series(oof, index=X.index)
+        if oof_s.notna().all():
+            out["metrics"] = evaluate_scores(y, {"model": oof_s, **scores_base}, w.to_numpy(),
+                                             lab["county"].to_numpy(), share, group_frame.set_axis(X.index))
+    model.fit(X, y, sample_weight=w.to_numpy(), groups=groups)
+    out.update(fallback=False, kind=model.kind_, model=model, reason="",
+               risk=pd.Series(model.predict_proba(X_all)[:, 1], index=X_all.index, name="risk"),
+               scorecard=scorecard_table(model, FEATURES), train_hash=training_hash(X, y, w),
+               cv_scores=model.cv_scores_)
+    return out

@@ -1,0 +1,390 @@
+"""Rules R72-R87: 帮扶措施与项目库 (measures and the county project library, helpers and visits)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import schema as S
+from .context import RuleContext
+from .engine import NotRun, Parts, rule
+from .social import (FULL_LABOUR, as_mask, blank, findings, has_health, header, household_scope, hh_mask, hh_with,
+                     in_school, isin, join_by, txt, no_labour_households, num, params_list, recorded, yes)
+
+STAGE_LABELS = {"R73": "脱贫前", "R74": "脱贫当年", "R75": "巩固提升"}
+
+
+def measure_table(ctx: RuleContext, *columns: str) -> pd.DataFrame:
+    return ctx.table("measure", "hh_id", "year", *columns)
+
+
+def start_year(h: pd.DataFrame, first: int) -> pd.Series:
+    """S = max(measure_first_year, 首次识别年度); a blank 首次识别年度 gives the first year."""
+    fy = num(h, "first_year")
+    return fy.where(fy > first, first).fillna(first).astype(int)
+
+
+def household_years(h: pd.DataFrame, lo: pd.Series, hi: pd.Series, y_min: int, y_max: int) -> pd.DataFrame:
+    """One row per (household row, year y) with lo ≤ y ≤ hi, for years in [y_min, y_max] (a cross join)."""
+    years = pd.DataFrame({"year": range(y_min, y_max + 1)})
+    base = h.assign(_lo=lo.values, _hi=hi.values, _ix=h.index)
+    grid = base.merge(years, how="cross")
+    keep = as_mask(grid["_lo"] <= grid["year"]) & as_mask(grid["year"] <= grid["_hi"])
+    return grid[keep]
+
+
+def without_measure(grid: pd.DataFrame, ms: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``grid`` (hh_id, year) with no measure of that household and year."""
+    have = ms[["hh_id", "year"]].dropna().drop_duplicates().astype({"year": "int64"}).assign(_has=True)
+    g = grid.astype({"year": "int64"}).merge(have, on=["hh_id", "year"], how="left")
+    return g[g["_has"].isna()]
+
+
+def year_findings(g: pd.DataFrame, rule_id: str, message: pd.Series) -> pd.DataFrame:
+    return findings(g, table="household", unit="户", columns="年度、措施类别",
+                    values=g["year"].astype(str) + "；无措施", message=message,
+                    year=g["year"].astype("Int64").values)
+
+
+@rule("R72")
+def r72(ctx: RuleContext, p: dict) -> Parts:
+    """措施关联的户或项目不存在."""
+    ms = measure_table(ctx)
+    hh = ctx.table("household", "hh_id")
+    a = ms[~as_mask(ms["hh_id"].isin(hh["hh_id"].dropna()))]
+    parts: dict = {"a": findings(a, table="measure", unit="措施", keys=["hh_id"],
+                                 message="户编号" + recorded(a, "hh_id") + "不在贫困户信息中")}
+    if "project_id" in ms:
+        proj = ctx.table("project", "project_id")
+        b = ms[ms["project_id"].notna() & ~as_mask(ms["project_id"].isin(proj["project_id"].dropna()))]
+        parts["b"] = findings(b, table="measure", unit="措施", keys=["project_id"],
+                              message="项目编号" + recorded(b, "project_id") + "不在本县项目库中")
+    else:
+        parts["b"] = None
+    return Parts(parts, evaluated=len(ms))
+
+
+@rule("R73")
+def r73(ctx: RuleContext, p: dict) -> Parts:
+    """脱贫前年度无帮扶措施: one finding per missing year in [S, L]."""
+    h, n_dup = household_scope(ctx, "first_year", "exit_status", "exit_year")
+    ms = measure_table(ctx)
+    ay, first = ctx.audit_year, int(p["measure_first_year"])
+    exited = isin(h, "exit_status", S.EXITED)
+    ey = num(h, "exit_year")
+    open_ = isin(h, "exit_status", ["未脱贫", "返贫"])
+    last = pd.Series(float("nan"), index=h.index)
+    last = last.where(~(exited & ey.notna()), ey - 1).where(~open_, ay)
+    last = last.where(~(last > ay), ay)  # an exit year after the audit year (R70) is checked up to the audit year
+    scope = h[last.notna()]
+    grid = household_years(scope, start_year(scope, first), last[scope.index], first, ay)
+    g = without_measure(grid, ms)
+    msg = g["year"].astype(str) + "年（脱贫前）无帮扶措施"
+    not_eval = int((exited & ey.isna()).sum()) + n_dup
+    return Parts({"": year_findings(g, "R73", msg)}, evaluated=len(scope), not_evaluated=not_eval)
+
+
+@rule("R74")
+def r74(ctx: RuleContext, p: dict) -> Parts:
+    """脱贫当年无已完成措施."""
+    h, n_dup = household_scope(ctx, "exit_status", "exit_year")
+    ms = measure_table(ctx, "status")
+    ay, first = ctx.audit_year, int(p["measure_first_year"])
+    ey = num(h, "exit_year")
+    scope = h[isin(h, "exit_status", S.EXITED) & as_mask((ey >= first) & (ey <= ay))]
+    done = ms[isin(ms, "status", ["已完成"])][["hh_id", "year"]].dropna()
+    g = scope.assign(year=num(scope, "exit_year").astype(int))
+    g = without_measure(g, done)
+    msg = "脱贫当年（" + g["year"].astype(str) + "年）无已完成的帮扶措施"
+    df = findings(g, table="household", unit="户", columns="年度、实施状态", values=g["year"].astype(str) + "；无已完成",
+                  message=msg, year=g["year"].astype("Int64").values)
+    return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
+
+
+@rule("R75")
+def r75(ctx: RuleContext, p: dict) -> Parts:
+    """脱贫后享受政策年度无措施: one finding per missing year in [max(E + 1, S), audit_year]."""
+    h, n_dup = household_scope(ctx, "first_year", "exit_status", "exit_year")
+    ms = measure_table(ctx)
+    ay, first = ctx.audit_year, int(p["measure_first_year"])
+    ey = num(h, "exit_year")
+    scope = h[isin(h, "exit_status", ["已脱贫（享受政策）"]) & ey.notna()]
+    s = start_year(scope, first)
+    e1 = num(scope, "exit_year") + 1
+    lo = e1.where(e1 > s, s)
+    grid = household_years(scope, lo, pd.Series(ay, index=scope.index), first, ay)
+    g = without_measure(grid, ms)
+    msg = g["year"].astype(str) + "年（脱贫后享受政策）无帮扶措施"
+    return Parts({"": year_findings(g, "R75", msg)}, evaluated=len(scope), not_evaluated=n_dup)
+
+
+def labour_capable_households(h: pd.DataFrame, am: pd.DataFrame, p: dict) -> pd.Series:
+    """Labour class 有劳动能力 (audit_standards.md): a member aged [working_age_min, labour_old_age) with FULL."""
+    age = am["age"]
+    cap = isin(am, "labour_skill", FULL_LABOUR) & as_mask((age >= p["working_age_min"]) & (age < p["labour_old_age"]))
+    return hh_mask(h, hh_with(am, cap))
+
+
+@rule("R76")
+def r76(ctx: RuleContext, p: dict) -> Parts:
+    """措施与劳动能力不匹配."""
+    ctx.table("member", "labour_skill")
+    h, n_dup = household_scope(ctx)
+    ms = measure_table(ctx, "category")
+    am = ctx.active_members
+    ay, first = ctx.audit_year, int(p["measure_first_year"])
+    labour = params_list(p, "labour_measures")
+    dev = params_list(p, "developmental_measures")
+    # (a)
+    nl = h[no_labour_households(h, am)]
+    mya = ms[as_mask(ms["year"].eq(ay)) & isin(ms, "category", labour)]
+    cats = join_by(mya["hh_id"], mya["category"])
+    a = nl[nl["hh_id"].isin(cats.index)]
+    ca = txt(a["hh_id"].map(cats))
+    fa = findings(a, table="household", unit="户", columns="劳动技能、措施类别", values="全部为丧失劳动力/无劳动力；" + ca,
+                  message=f"无劳动能力户，{ay}年却安排了" + ca + "措施", year=pd.array([ay] * len(a), dtype="Int64"))
+    # (b)
+    cap = h[labour_capable_households(h, am, p)]
+    s = dict(zip(cap["hh_id"], start_year(cap, first)))
+    mw = ms.assign(_s=ms["hh_id"].map(s))
+    mw = mw[as_mask((mw["year"] >= mw["_s"]) & (mw["year"] <= ay))]
+    with_any = set(mw["hh_id"])
+    with_dev = set(mw.loc[isin(mw, "category", dev), "hh_id"])
+    b = cap[hh_mask(cap, with_any) & ~hh_mask(cap, with_dev)]
+    fb = findings(b, table="household", unit="户", columns="劳动技能、措施类别", values="有劳动能力；无发展类措施",
+                  message=f"有劳动能力户，{first}年至{ay}年（自首次识别起）的帮扶措施中没有产业、就业、金融、技能培训等发展类措施")
+    return Parts({"a": fa, "b": fb}, evaluated=len(h), not_evaluated=n_dup)
+
+
+@rule("R77")
+def r77(ctx: RuleContext, p: dict) -> Parts:
+    """措施与家庭情况不符 (measures of the audit year)."""
+    ms = measure_table(ctx, "category")
+    mem = ctx.table("member")
+    h, _ = household_scope(ctx)
+    am = ctx.active_members
+    my = ms[as_mask(ms["year"].eq(ctx.audit_year)) & as_mask(ms["hh_id"].isin(h["hh_id"]))]
+    checks = [("a", "教育帮扶", "school_status", in_school, "没有正常成员在校"),
+              ("b", "残疾人补贴", "health", lambda d: has_health(d, "残疾"), "没有正常成员健康状况为残疾"),
+              ("c", "低保兜底", "dibao", lambda d: yes(d, "dibao"), "没有正常成员享受低保"),
+              ("d", "特困供养", "tekun", lambda d: yes(d, "tekun"), "没有正常成员是特困供养人员")]
+    parts: dict = {}
+    for letter, cat, col, cond, text in checks:  # loop over four parts
+        if col not in mem:
+            parts[letter] = None
+            continue
+        ok = hh_with(am, cond(am))
+        sub = my[isin(my, "category", [cat]) & ~as_mask(my["hh_id"].isin(list(ok)))]
+        parts[letter] = findings(sub, table="measure", unit="措施", columns=f"措施类别、{header('member', col)}",
+                                 values=cat + "；无相符成员", message=f"{ctx.audit_year}年有{cat}措施，但{text}")
+    return Parts(parts, evaluated=len(my))
+
+
+@rule("R78")
+def r78(ctx: RuleContext, p: dict) -> Parts:
+    """致贫原因无对应措施 (years [S, audit_year])."""
+    h, n_dup = household_scope(ctx, "main_cause")
+    ms = measure_table(ctx, "category")
+    ay, first = ctx.audit_year, int(p["measure_first_year"])
+    cmap = {str(k): [str(v) for v in (vs if isinstance(vs, (list, tuple)) else [vs])]
+            for k, vs in p["cause_measure_map"].items()}
+    scope = h[isin(h, "main_cause", list(cmap))]
+    pairs = pd.DataFrame([(k, v) for k, vs in cmap.items() for v in vs], columns=["main_cause", "category"])
+    s = dict(zip(scope["hh_id"], start_year(scope, first)))
+    mw = ms[["hh_id", "year", "category"]].assign(_s=ms["hh_id"].map(s))
+    mw = mw[as_mask((mw["year"] >= mw["_s"]) & (mw["year"] <= ay))]
+    mw = mw.merge(scope[["hh_id", "main_cause"]], on="hh_id").merge(pairs, on=["main_cause", "category"])
+    sub = scope[~scope["hh_id"].isin(mw["hh_id"])]
+    wanted = txt(sub["main_cause"].map({k: "或".join(v) for k, v in cmap.items()}))
+    df = findings(sub, table="household", unit="户", columns="主要致贫原因、措施类别",
+                  values=recorded(sub, "main_cause") + "；无" + wanted,
+                  message="主要致贫原因为" + recorded(sub, "main_cause") + f"，但{first}年（或首次识别年度）至{ay}年无"
+                  + wanted + "措施")
+    return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
+
+
+@rule("R79")
+def r79(ctx: RuleContext, p: dict) -> Parts:
+    """措施日期或金额矛盾."""
+    ms = measure_table(ctx)
+    ref, ay = ctx.reference_date, ctx.audit_year
+    parts: dict = {"a": None, "b": None, "c": None}
+    if "start_date" in ms and "end_date" in ms:
+        a = ms[as_mask(ms["end_date"] < ms["start_date"])]
+        parts["a"] = findings(a, table="measure", unit="措施", keys=["start_date", "end_date"],
+                              message="完成日期" + recorded(a, "end_date") + "早于开始日期" + recorded(a, "start_date"))
+    if "status" in ms and "end_date" in ms:
+        b = ms[isin(ms, "status", ["已完成"]) & as_mask(ms["end_date"] > ref)]
+        parts["b"] = findings(b, table="measure", unit="措施", keys=["status", "end_date"],
+                              message="实施状态为已完成，但完成日期" + recorded(b, "end_date") + "晚于核查基准日"
+                              + ref.strftime("%Y-%m-%d"))
+    if "amount" in ms:
+        c = ms[as_mask(num(ms, "amount") < 0)]
+        parts["c"] = findings(c, table="measure", unit="措施", keys=["amount"],
+                              message="投入金额为负数（" + recorded(c, "amount") + "元）")
+    h, _ = household_scope(ctx)
+    fy = ms["hh_id"].map(h.set_index("hh_id")["first_year"]) if "first_year" in h else pd.Series(pd.NA, index=ms.index)
+    yr = num(ms, "year")
+    fy = pd.to_numeric(fy, errors="coerce").astype(float)
+    late = as_mask(yr > ay)
+    early = as_mask(yr < fy)
+    d = ms[late | early]
+    why = pd.Series(f"晚于核查年度{ay}", index=d.index, dtype=object).where(late[d.index], "早于本户首次识别年度"
+                                                                       + fy[d.index].astype("Int64").astype(str))
+    parts["d"] = findings(d, table="measure", unit="措施", keys=["year"],
+                          message="措施年度" + recorded(d, "year") + why)
+    return Parts(parts, evaluated=len(ms))
+
+
+def project_table(ctx: RuleContext, *columns: str) -> pd.DataFrame:
+    return ctx.table("project", "project_id", *columns)
+
+
+def duplicated_projects(pj: pd.DataFrame) -> pd.Series:
+    return as_mask(pj["project_id"].duplicated(keep=False) & pj["project_id"].notna())
+
+
+@rule("R80")
+def r80(ctx: RuleContext, p: dict) -> Parts:
+    """项目编号重复."""
+    pj = project_table(ctx)
+    sub = pj[duplicated_projects(pj)]
+    n = sub["project_id"].map(sub["project_id"].value_counts())
+    df = findings(sub, table="project", unit="项目", keys=["project_id"],
+                  message="项目编号" + recorded(sub, "project_id") + "在项目库中出现" + n.astype(str) + "次")
+    return Parts({"": df}, evaluated=int(pj["project_id"].notna().sum()))
+
+
+R81_REQUIRED = ["name", "category", "to_household", "year"]
+R81_OPTIONAL = ["township", "planned_invest_wan", "fund_source", "implementer", "performance_goal", "status"]
+
+
+@rule("R81")
+def r81(ctx: RuleContext, p: dict) -> Parts:
+    """项目要素缺失 (one finding per project, listing the columns)."""
+    pj = project_table(ctx)
+    cols = [c for c in R81_REQUIRED if c in pj] + [c for c in R81_OPTIONAL if c in pj]
+    miss = pd.concat({c: blank(pj, c) for c in cols}, axis=1)
+    sub = pj[miss.any(axis=1)]
+    names = pd.Series("", index=sub.index, dtype=object)
+    vals = pd.Series("", index=sub.index, dtype=object)
+    for c in cols:  # loop over columns
+        hit = miss.loc[sub.index, c]
+        names = names + pd.Series(header("project", c) + "、", index=sub.index).where(hit, "")
+        vals = vals + (recorded(sub, c) + "；").where(hit, "")
+    names, vals = names.str.rstrip("、"), vals.str.rstrip("；")
+    df = findings(sub, table="project", unit="项目", columns=names, values=vals, message="项目要素缺失：" + names)
+    return Parts({"": df}, evaluated=len(pj))
+
+
+@rule("R82")
+def r82(ctx: RuleContext, p: dict) -> Parts:
+    """到户到人项目缺少受益对象数."""
+    pj = project_table(ctx, "to_household")
+    if "beneficiary_hh" not in pj and "beneficiary_people" not in pj:
+        raise NotRun("项目库 缺少列：受益贫困户数、受益贫困人口数")
+    scope = pj[yes(pj, "to_household")]
+    bh, bp = num(scope, "beneficiary_hh"), num(scope, "beneficiary_people")
+    parts: dict = {"a": None, "b": None, "c": None}
+    if "beneficiary_hh" in pj:
+        a = scope[bh.isna() | (bh <= 0)]
+        parts["a"] = findings(a, table="project", unit="项目", keys=["beneficiary_hh"],
+                              message="到户到人项目，受益贫困户数为" + recorded(a, "beneficiary_hh"))
+    if "beneficiary_people" in pj:
+        b = scope[bp.isna() | (bp <= 0)]
+        parts["b"] = findings(b, table="project", unit="项目", keys=["beneficiary_people"],
+                              message="到户到人项目，受益贫困人口数为" + recorded(b, "beneficiary_people"))
+    if "beneficiary_hh" in pj and "beneficiary_people" in pj:
+        c = scope[as_mask(bp < bh)]
+        parts["c"] = findings(c, table="project", unit="项目", keys=["beneficiary_hh", "beneficiary_people"],
+                              message="受益贫困人口数" + recorded(c, "beneficiary_people") + "少于受益贫困户数"
+                              + recorded(c, "beneficiary_hh"))
+    return Parts(parts, evaluated=len(scope))
+
+
+@rule("R83")
+def r83(ctx: RuleContext, p: dict) -> Parts:
+    """受益户数与措施关联户数不符 (distinct known households among measures of any year with the project)."""
+    pj = project_table(ctx, "to_household", "beneficiary_hh")
+    ms = measure_table(ctx, "project_id")
+    hh = ctx.table("household", "hh_id")
+    bh = num(pj, "beneficiary_hh")
+    inscope = yes(pj, "to_household") & as_mask(bh > 0)
+    dup = duplicated_projects(pj)
+    scope = pj[inscope & ~dup]
+    linked = ms[ms["project_id"].notna() & as_mask(ms["hh_id"].isin(hh["hh_id"].dropna()))]
+    counts = linked.drop_duplicates(["project_id", "hh_id"])["project_id"].value_counts()
+    L = scope["project_id"].map(counts).fillna(0).astype(int)
+    diff = (num(scope, "beneficiary_hh") - L).abs()
+    sub = scope[as_mask(diff > p["beneficiary_tolerance"])]
+    Ls = L[sub.index].astype(str)
+    df = findings(sub, table="project", unit="项目", columns="受益贫困户数、关联措施户数",
+                  values=recorded(sub, "beneficiary_hh") + "；" + Ls,
+                  message="受益贫困户数" + recorded(sub, "beneficiary_hh") + "，但帮扶措施关联该项目的贫困户为" + Ls + "户")
+    return Parts({"": df}, evaluated=len(scope), not_evaluated=int((inscope & dup).sum()))
+
+
+@rule("R84")
+def r84(ctx: RuleContext, p: dict) -> Parts:
+    """项目完工早于开工或日期矛盾."""
+    pj = project_table(ctx)
+    ref = ctx.reference_date
+    if not any(c in pj for c in ("start_date", "end_date")):
+        raise NotRun("项目库 缺少列：开工日期、完工日期")
+    parts: dict = {"a": None, "b": None, "c": None}
+    rtxt = ref.strftime("%Y-%m-%d")
+    if "start_date" in pj and "end_date" in pj:
+        a = pj[as_mask(pj["end_date"] < pj["start_date"])]
+        parts["a"] = findings(a, table="project", unit="项目", keys=["start_date", "end_date"],
+                              message="完工日期" + recorded(a, "end_date") + "早于开工日期" + recorded(a, "start_date"))
+    if "status" in pj and "end_date" in pj:
+        b = pj[isin(pj, "status", ["已完工", "已验收"]) & as_mask(pj["end_date"] > ref)]
+        parts["b"] = findings(b, table="project", unit="项目", keys=["status", "end_date"],
+                              message="实施状态为" + recorded(b, "status") + "，但完工日期" + recorded(b, "end_date")
+                              + "晚于核查基准日" + rtxt)
+    if "status" in pj and "start_date" in pj:
+        c = pj[isin(pj, "status", ["实施中", "已完工", "已验收"]) & as_mask(pj["start_date"] > ref)]
+        parts["c"] = findings(c, table="project", unit="项目", keys=["status", "start_date"],
+                              message="实施状态为" + recorded(c, "status") + "，但开工日期" + recorded(c, "start_date")
+                              + "晚于核查基准日" + rtxt)
+    return Parts(parts, evaluated=len(pj))
+
+
+@rule("R85")
+def r85(ctx: RuleContext, p: dict) -> Parts:
+    """项目未公示 (blank counts)."""
+    pj = project_table(ctx, "publicized")
+    sub = pj[~yes(pj, "publicized")]
+    df = findings(sub, table="project", unit="项目", keys=["publicized"],
+                  message="项目未公示（是否公示为" + recorded(sub, "publicized") + "）")
+    return Parts({"": df}, evaluated=len(pj))
+
+
+@rule("R86")
+def r86(ctx: RuleContext, p: dict) -> Parts:
+    """无帮扶责任人."""
+    h, n_dup = household_scope(ctx, "exit_status", "helper_name")
+    scope = h[isin(h, "exit_status", params_list(p, "helper_required_statuses"))]
+    sub = scope[blank(scope, "helper_name")]
+    df = findings(sub, table="household", unit="户", keys=["helper_name"],
+                  message="脱贫状态为" + recorded(sub, "exit_status") + "，未落实帮扶责任人")
+    return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
+
+
+@rule("R87")
+def r87(ctx: RuleContext, p: dict) -> Parts:
+    """超过12个月未走访 (calendar months before reference_date)."""
+    h, n_dup = household_scope(ctx, "exit_status", "last_visit")
+    ref = ctx.reference_date
+    months = int(p["visit_max_months"])
+    cutoff = ref - pd.DateOffset(months=months)
+    scope = h[isin(h, "exit_status", params_list(p, "helper_required_statuses"))]
+    v = scope["last_visit"]
+    missing = v.isna()
+    future = as_mask(v > ref)
+    old = as_mask(v < cutoff)
+    sub = scope[missing | future | old]
+    why = pd.Series(f"早于{cutoff.strftime('%Y-%m-%d')}，超过{months}个月未走访", index=sub.index, dtype=object)
+    why = why.where(~future[sub.index], "晚于核查基准日" + ref.strftime("%Y-%m-%d"))
+    why = why.where(~missing[sub.index], "为空或无效")
+    df = findings(sub, table="household", unit="户", keys=["last_visit"],
+                  message="最近走访日期" + recorded(sub, "last_visit").where(~missing[sub.index], "") + why)
+    return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)

@@ -1,0 +1,531 @@
+"""The batch runner behind ``hgk audit``: every county's notebook in its own process, then the city roll-up.
+
+Steps (:func:`run_audit_cli`):
+
+1. find the county folders (or take ``--county``), validate the parameter file;
+2. :func:`hgk_lib.pipeline.prepare_city`: load each county once into processed parquet and build the R09 ID index;
+3. run ``notebooks/county_audit.ipynb`` once per county with ``python -m papermill`` in a **separate process**
+   (papermill changes the working directory and kernels race for ports on start-up, so never threads of one
+   interpreter), ``--workers`` at a time, or on a Dask cluster (``--scheduler``); each job retries twice on a kernel
+   start-up failure, has an outer wall-clock timeout, writes a masked ``run.log`` and renders the executed notebook
+   to ``回头看报告_<县名>_<year>.html`` next to the executed ``.ipynb``;
+4. write ``<out>/<year>/run_summary.json`` and print a Chinese table; one failed county never stops the others;
+5. the spot-check draw (unless ``--no-spot-check``), then ``notebooks/city_summary.ipynb`` (always rerun).
+
+``--resume`` reruns only counties that failed or are missing: a county is done when its ledger, ``summary.json``,
+``.ipynb`` and ``.html`` exist and its ``run.json`` says success with the same input hash and parameter hash.
+Every child process gets ``PYTHONHASHSEED=0`` (set before the interpreter starts) and ``MPLBACKEND=Agg``.
+The exit code is 0 only when every county, the spot-check draw and the city summary succeeded.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import HgkError, InputError
+from .params import default_params_file, load_params
+from . import pipeline as P
+
+KERNEL = "hgk"
+NOTEBOOK_DIR = P.REPO_ROOT / "notebooks"
+COUNTY_NOTEBOOK = NOTEBOOK_DIR / "county_audit.ipynb"
+CITY_NOTEBOOK = NOTEBOOK_DIR / "city_summary.ipynb"
+RETRIES = 2
+RETRY_SLEEP = 2.0
+START_TIMEOUT = 120
+#: Signs in papermill's stderr that the kernel failed to start or died (retried), vs a failing cell (not retried).
+KERNEL_ERRORS = ("DeadKernelError", "Kernel didn't respond", "Kernel died", "ZMQError", "zmq.error",
+                 "Address already in use", "kernel_info")
+CELL_ERROR = "PapermillExecutionError"
+STATUS_LABELS = {"success": "成功", "failed": "失败", "timeout": "超时", "skipped": "已完成（跳过）"}
+RUN_SUMMARY = "run_summary.json"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# child processes
+# ---------------------------------------------------------------------------------------------------------------
+def child_env(seed: int = 0) -> dict[str, str]:
+    """Environment of every notebook process: fixed hash seed, headless plots, UTF-8, one BLAS thread."""
+    env = dict(os.environ)
+    env.update({
+        "PYTHONHASHSEED": str(seed),
+        "MPLBACKEND": "Agg",
+        "PYTHONUTF8": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    })
+    return env
+
+
+def papermill_command(notebook, output, parameters: dict, kernel: str = KERNEL,
+                      start_timeout: int = START_TIMEOUT) -> list[str]:
+    """``python -m papermill`` exactly as an inspector would type it (parameters as a YAML/JSON mapping, so codes
+    and Chinese names stay strings)."""
+    return [sys.executable, "-m", "papermill", str(notebook), str(output), "-k", kernel,
+            "-y", json.dumps(parameters, ensure_ascii=False), "--no-progress-bar", "--log-output",
+            "--start-timeout", str(start_timeout)]
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        proc.kill()
+
+
+def notebook_error(ipynb) -> str | None:
+    """``ename: evalue`` of the first error output in an executed notebook (None when there is none)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(ipynb), as_version=4)
+    except (OSError, ValueError, KeyError):
+        return None
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return f"{out.get('ename', '')}: {out.get('evalue', '')}".strip()
+    return None
+
+
+def mask_notebook(ipynb) -> None:
+    """Mask personal numbers in every text output of an executed notebook (images untouched); tracebacks too."""
+    import nbformat
+
+    from .report.mask import mask_text
+
+    path = Path(ipynb)
+    if not path.exists():
+        return
+    nb = nbformat.read(str(path), as_version=4)
+    changed = False
+
+    def m(v):
+        nonlocal changed
+        if isinstance(v, str):
+            w = mask_text(v)
+            changed |= w != v
+            return w
+        if isinstance(v, list):
+            return [m(x) for x in v]
+        return v
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                out["text"] = m(out["text"])
+            if "evalue" in out:
+                out["evalue"] = m(out["evalue"])
+            if "traceback" in out:
+                out["traceback"] = m(out["traceback"])
+            for key in ("text/plain", "text/html", "text/markdown"):
+                if key in out.get("data", {}):
+                    out["data"][key] = m(out["data"][key])
+    if changed:
+        P.write_bytes_atomic(path, nbformat.writes(nb).encode("utf-8"))
+
+
+def execute_notebook(notebook, output, parameters: dict, log_path, timeout: float, kernel: str = KERNEL,
+                     retries: int = RETRIES, retry_sleep: float = RETRY_SLEEP, seed: int = 0) -> dict:
+    """Run one notebook with papermill in a child process; masked log; retries on kernel start-up failures.
+
+    Returns ``{"status": success|failed|timeout, "error": str|None, "attempts": n, "seconds": s}``.
+    """
+    from .report.mask import mask_text
+
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    cmd = papermill_command(notebook, output, parameters, kernel)
+    deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
+    log: list[str] = []
+    status, error, attempt = "failed", None, 0
+    for attempt in range(1, retries + 2):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            status, error = "timeout", f"超过时限 {timeout:g} 秒"
+            break
+        log.append(f"=== 第 {attempt} 次运行 {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} "
+                   f"主机 {socket.gethostname()}\n$ papermill {Path(notebook).name} {output.name} -k {kernel}\n")
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(seed),
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, err = proc.communicate()
+            log += [out.decode("utf-8", "replace"), err.decode("utf-8", "replace")]
+            status, error = "timeout", f"超过时限 {timeout:g} 秒（已终止）"
+            break
+        text_out, text_err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        log += [text_out, text_err, f"=== 退出码 {proc.returncode}\n"]
+        if proc.returncode == 0:
+            status, error = "success", None
+            break
+        kernel_failure = is_kernel_failure(proc.returncode, text_err)
+        error = notebook_error(output) or _last_error_line(text_err) or f"papermill 退出码 {proc.returncode}"
+        if kernel_failure and attempt <= retries:
+            log.append(f"=== 内核启动失败，{retry_sleep:g} 秒后重试\n")
+            time.sleep(retry_sleep)
+            continue
+        status = "failed"
+        break
+    mask_notebook(output)
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    P.write_bytes_atomic(log_path, mask_text("".join(log)).encode("utf-8"))
+    return {"status": status, "error": mask_text(error) if error else None, "attempts": attempt,
+            "seconds": round(time.monotonic() - t0, 2)}
+
+
+def is_kernel_failure(returncode: int, stderr: str) -> bool:
+    """True when papermill failed because the kernel did not start or died (worth a retry), not because a cell
+    raised (a :class:`PapermillExecutionError` is the notebook's own error: never retried)."""
+    if returncode == 0 or CELL_ERROR in stderr:
+        return False
+    return returncode == 138 or any(k in stderr for k in KERNEL_ERRORS)
+
+
+def _last_error_line(text: str) -> str | None:
+    lines = [ln.strip() for ln in text.splitlines() if re.search(r"(Error|Exception|错误)", ln)]
+    return lines[-1][:500] if lines else None
+
+
+def render_html(ipynb, html) -> Path:
+    """The auditors' HTML of an executed notebook (code hidden, TOC, masked): :func:`hgk_lib.report.render_notebook_html`."""
+    try:
+        from .report import render_notebook_html
+    except ImportError:
+        render_notebook_html = None
+    if render_notebook_html is not None:
+        render_notebook_html(ipynb, html)
+        return Path(html)
+    # fallback until the report package provides the renderer: code hidden, masked, lang zh
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from .report.mask import mask_text
+
+    nb = nbformat.read(str(ipynb), as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    body = body.replace('<html lang="en">', '<html lang="zh">')
+    P.write_bytes_atomic(html, mask_text(body).encode("utf-8"))
+    return Path(html)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# one county job (picklable: runs in a thread of this process or on a Dask worker; the notebook in a child)
+# ---------------------------------------------------------------------------------------------------------------
+def county_job(data_root, county: str, year: int, params_file, output_root, timeout: float,
+               input_hash: str = "", params_hash: str = "", kernel: str = KERNEL,
+               notebook=None) -> dict:
+    """A plain dict describing one county's notebook run (absolute paths)."""
+    return {"data_root": str(P.resolve_path(data_root)), "county": P.check_county(county), "year": int(year),
+            "params_file": str(P.resolve_path(params_file)), "output_root": str(P.resolve_path(output_root)),
+            "timeout": float(timeout), "input_hash": input_hash, "params_hash": params_hash, "kernel": kernel,
+            "notebook": str(notebook or COUNTY_NOTEBOOK)}
+
+
+def county_paths(output_root, year: int, county: str) -> dict[str, Path]:
+    d = P.county_output_dir(output_root, year, county)
+    return {"dir": d, **{k: P.safe_path(d, v) for k, v in P.output_names(county, year).items()}}
+
+
+def run_county_job(job: dict) -> dict:
+    """Execute one county's notebook, render it, write ``run.json``; never raises for a county's failure."""
+    county, year = job["county"], job["year"]
+    paths = county_paths(job["output_root"], year, county)
+    paths["dir"].mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    for k in ("html",):  # a stale report must never sit next to a failed run
+        paths[k].unlink(missing_ok=True)
+    params = {"data_root": job["data_root"], "county": county, "audit_year": year,
+              "output_root": job["output_root"], "params_file": job["params_file"]}
+    res = execute_notebook(job["notebook"], paths["ipynb"], params, paths["log"], job["timeout"], job["kernel"])
+    if res["status"] == "success":
+        missing = [paths[k].name for k in ("ledger", "summary") if not paths[k].exists()]
+        if missing:
+            res.update(status="failed", error=f"笔记本运行完成但缺少输出：{'、'.join(missing)}")
+    if res["status"] == "success":
+        try:
+            render_html(paths["ipynb"], paths["html"])
+        except (OSError, ValueError, ImportError, RuntimeError, HgkError) as err:
+            res.update(status="failed", error=f"生成 HTML 报告失败：{type(err).__name__}: {err}")
+    record = {
+        "county": county, "name": P.county_name(county), "year": year, **res,
+        "input_hash": job["input_hash"], "params_hash": job["params_hash"],
+        "started_at": started, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "outputs": {k: str(v) for k, v in paths.items() if k != "dir" and v.exists()},
+    }
+    P.write_json(paths["record"], record)
+    return record
+
+
+def county_done(output_root, year: int, county: str, input_hash: str, params_hash: str) -> bool:
+    """Ledger, summary.json, ipynb and html exist, and run.json says success with the same hashes."""
+    paths = county_paths(output_root, year, county)
+    if not all(paths[k].exists() for k in ("ledger", "summary", "ipynb", "html")):
+        return False
+    rec = P.read_json(paths["record"]) or {}
+    return (rec.get("status") == "success" and rec.get("input_hash") == input_hash
+            and rec.get("params_hash") == params_hash)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# executing many jobs
+# ---------------------------------------------------------------------------------------------------------------
+def _progress(total: int, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="县", file=sys.stderr, disable=total == 0)
+
+
+def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
+    """Run jobs ``workers`` at a time; each notebook runs in its own ``python -m papermill`` process."""
+    records = []
+    with _progress(len(jobs), "县级核查") as bar, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {}
+        for i, job in enumerate(jobs):
+            futures[pool.submit(run_county_job, job)] = job
+            if i < workers:  # stagger the first kernel start-ups a little (port races)
+                time.sleep(0.3)
+        for fut in as_completed(futures):
+            rec = fut.result()
+            records.append(rec)
+            bar.set_postfix_str(f"{rec['name']} {STATUS_LABELS.get(rec['status'], rec['status'])}")
+            bar.update(1)
+    return records
+
+
+def dask_client(scheduler: str, workers: int = 1):
+    """A Dask client: ``local`` starts a LocalCluster of ``workers`` single-threaded processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return Client(cluster)
+    return Client(scheduler, timeout="30s")
+
+
+def run_jobs_dask(jobs: list[dict], client) -> list[dict]:
+    """Submit the same county jobs to a Dask cluster (each runs papermill in a subprocess on its worker).
+
+    Paths must be valid on the workers (a shared file system) and the ``hgk`` kernel registered there."""
+    from distributed import as_completed as dask_completed
+
+    futures = {client.submit(run_county_job, job, pure=False, key=f"hgk-{job['county']}-{time.time_ns()}"): job
+               for job in jobs}
+    records = []
+    with _progress(len(jobs), "县级核查（Dask）") as bar:
+        for fut in dask_completed(list(futures)):
+            job = futures[fut]
+            try:
+                rec = fut.result()
+            except Exception as err:  # noqa: BLE001 - a lost worker is that county's failure, reported below
+                rec = {"county": job["county"], "name": P.county_name(job["county"]), "year": job["year"],
+                       "status": "failed", "error": f"Dask 任务失败：{type(err).__name__}: {err}", "attempts": 1,
+                       "seconds": None, "input_hash": job["input_hash"], "params_hash": job["params_hash"]}
+            records.append(rec)
+            bar.set_postfix_str(f"{rec['name']} {STATUS_LABELS.get(rec['status'], rec['status'])}")
+            bar.update(1)
+    return records
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# city steps
+# ---------------------------------------------------------------------------------------------------------------
+def run_spot_check(args, year: int, params_file) -> dict:
+    """The spot-check draw (``hgk spot-check draw``) in this process; its failure is reported, not raised."""
+    from .risk.cli import run as risk_run
+
+    ns = argparse.Namespace(command="spot-check", spot_command="draw", data=str(P.resolve_path(args.data)),
+                            year=year, out=str(P.resolve_path(args.out)), params=str(params_file), n=None, seed=None)
+    t0 = time.monotonic()
+    try:
+        rc = int(risk_run(ns) or 0)
+    except HgkError as err:
+        return {"status": "failed", "error": str(err), "seconds": round(time.monotonic() - t0, 2)}
+    except Exception as err:  # noqa: BLE001 - reported in run_summary.json and the exit code
+        return {"status": "failed", "error": f"{type(err).__name__}: {err}", "seconds": round(time.monotonic() - t0, 2)}
+    return {"status": "success" if rc == 0 else "failed", "error": None if rc == 0 else f"退出码 {rc}",
+            "seconds": round(time.monotonic() - t0, 2)}
+
+
+def city_paths(output_root, year: int) -> dict[str, Path]:
+    d = P.city_output_dir(output_root, year)
+    return {"dir": d, "ipynb": P.safe_path(d, f"回头看总结_{year}.ipynb"),
+            "html": P.safe_path(d, f"回头看总结_{year}.html"), "xlsx": P.safe_path(d, f"回头看总结_{year}.xlsx"),
+            "log": P.safe_path(d, "run.log")}
+
+
+def run_city_notebook(output_root, year: int, params_file, timeout: float = 1800, kernel: str = KERNEL) -> dict:
+    """Execute and render ``city_summary.ipynb`` (always rerun)."""
+    paths = city_paths(output_root, year)
+    paths["dir"].mkdir(parents=True, exist_ok=True)
+    paths["html"].unlink(missing_ok=True)
+    params = {"output_root": str(P.resolve_path(output_root)), "audit_year": int(year),
+              "params_file": str(P.resolve_path(params_file))}
+    res = execute_notebook(CITY_NOTEBOOK, paths["ipynb"], params, paths["log"], timeout, kernel)
+    if res["status"] == "success":
+        try:
+            render_html(paths["ipynb"], paths["html"])
+        except (OSError, ValueError, ImportError, RuntimeError, HgkError) as err:
+            res.update(status="failed", error=f"生成 HTML 报告失败：{type(err).__name__}: {err}")
+    res["outputs"] = {k: str(v) for k, v in paths.items() if k != "dir" and v.exists()}
+    return res
+
+
+def ensure_fixture_outputs(output_root, audit_year: int, params_file=None) -> list[str]:
+    """Make sure the city notebook has county outputs to roll up when run with its defaults (nbval, a first try).
+
+    When ``<output_root>/<year>/`` already holds a county ``summary.json``, nothing happens. Otherwise, only if
+    ``output_root`` is the repository's default ``outputs/``, the county pipeline runs in this process for the
+    committed fixture export (``tests/fixtures/export/2019``) and writes its ledgers and summaries; any other
+    output root without county outputs is an error (a city report is never built from fixture data silently).
+    Returns the county folders written (empty when outputs were already there).
+    """
+    root = P.resolve_path(output_root)
+    year = int(audit_year)
+    if county_summaries(root, year):
+        return []
+    if root != (P.REPO_ROOT / "outputs").resolve():
+        raise InputError(f"输出目录中没有任何县的核查结果（summary.json），请先运行 hgk audit", file=str(root / str(year)))
+    written = []
+    for c in P.find_counties(P.FIXTURE_EXPORT):
+        run = P.process_county(P.FIXTURE_EXPORT, c, year, params_file, output_root=root)
+        P.write_county_outputs(run, root)
+        written.append(c)
+    return written
+
+
+def county_summaries(output_root, year: int) -> list[Path]:
+    """Every ``<output_root>/<year>/<county>/summary.json`` (county folders only)."""
+    d = P.resolve_path(output_root) / str(int(year))
+    if not d.is_dir():
+        return []
+    out = []
+    for p in sorted(d.glob("*/summary.json")):
+        try:
+            P.check_county(p.parent.name)
+        except InputError:
+            continue
+        out.append(p)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# hgk audit
+# ---------------------------------------------------------------------------------------------------------------
+def summary_table(records: list[dict]) -> pd.DataFrame:
+    rows = [{"县": r.get("name", r["county"]), "状态": STATUS_LABELS.get(r["status"], r["status"]),
+             "用时（秒）": r.get("seconds"), "尝试次数": r.get("attempts"), "原因": r.get("error") or ""}
+            for r in sorted(records, key=lambda r: r["county"])]
+    return pd.DataFrame(rows, columns=["县", "状态", "用时（秒）", "尝试次数", "原因"])
+
+
+def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1, scheduler=None,
+              resume: bool = False, timeout: float = 3600, spot_check: bool = True, city: bool = True,
+              kernel: str = KERNEL, client=None, quiet: bool = False) -> dict:
+    """The whole city run; returns the run summary (also written to ``<out>/<year>/run_summary.json``)."""
+    t0 = time.monotonic()
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    year = int(year)
+    out_root = P.resolve_path(out)
+    data_root = P.resolve_path(data)
+    params_file = P.resolve_path(params) if params else default_params_file(year)
+    p = load_params(params_file)
+    if int(p["year"]["audit_year"]) != year:
+        raise InputError(f"参数文件的核查年度 {p['year']['audit_year']} 与 --year {year} 不一致", file=str(params_file))
+    p_hash = P.params_hash(p)
+    processed_root = P.default_processed_root(out_root)
+    # prepare: one load per county (skipped when fresh), the R09 index; a county that cannot be loaded is that
+    # county's failure, reported by its notebook run (which loads it again and shows the error)
+    county_list = P.find_counties(data_root, counties)
+    prep_error = None
+    try:
+        info = P.prepare_city(data_root, year, processed_root, county_list, progress=not quiet, workers=workers)
+        hashes = info["hashes"]
+    except HgkError as err:
+        prep_error = str(err)
+        hashes = {c: P.input_hash(P.safe_path(data_root, c)) for c in county_list}
+    jobs, skipped = [], []
+    for c in county_list:
+        if resume and county_done(out_root, year, c, hashes[c], p_hash):
+            skipped.append(c)
+            continue
+        jobs.append(county_job(data_root, c, year, params_file, out_root, timeout, hashes[c], p_hash, kernel))
+    if jobs:
+        if client is not None:
+            records = run_jobs_dask(jobs, client)
+        elif scheduler:
+            with dask_client(scheduler, workers) as cl:
+                records = run_jobs_dask(jobs, cl)
+        else:
+            records = run_jobs_local(jobs, workers)
+    else:
+        records = []
+    for c in skipped:
+        rec = P.read_json(county_paths(out_root, year, c)["record"]) or {"county": c}
+        records.append({**rec, "county": c, "name": P.county_name(c), "status": "skipped", "error": None,
+                        "seconds": 0.0, "attempts": 0})
+    records.sort(key=lambda r: r["county"])
+    failed = [r for r in records if r["status"] not in ("success", "skipped")]
+    summary = {"year": year, "data": str(data_root), "output_root": str(out_root), "params_file": str(params_file),
+               "params_hash": p_hash, "workers": workers, "scheduler": scheduler, "resume": resume,
+               "started_at": started, "prepare_error": prep_error, "counties": records,
+               "failed": [r["county"] for r in failed], "spot_check": None, "city": None}
+    cpaths = city_paths(out_root, year)
+    if spot_check:
+        draw_file = cpaths["dir"] / f"抽查名单_{year}.xlsx"
+        if resume and not jobs and draw_file.exists():
+            summary["spot_check"] = {"status": "skipped", "error": None}
+        else:
+            summary["spot_check"] = run_spot_check(argparse.Namespace(data=data_root, out=out_root), year,
+                                                   params_file)
+    if city:
+        summary["city"] = run_city_notebook(out_root, year, params_file, kernel=kernel)
+    summary["seconds"] = round(time.monotonic() - t0, 2)
+    summary["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    summary["ok"] = (not failed and (summary["spot_check"] or {}).get("status", "success") in ("success", "skipped")
+                     and (summary["city"] or {}).get("status", "success") == "success")
+    P.write_json(P.safe_path(out_root, str(year), RUN_SUMMARY), summary)
+    if not quiet:
+        print_summary(summary)
+    return summary
+
+
+def print_summary(summary: dict) -> None:
+    table = summary_table(summary["counties"])
+    print(f"\n核查年度 {summary['year']}：{len(table)} 个县，失败 {len(summary['failed'])} 个，"
+          f"用时 {summary['seconds']:.1f} 秒")
+    print(table.to_string(index=False))
+    for label, key in (("抽查抽样", "spot_check"), ("全市汇总", "city")):
+        step = summary.get(key)
+        if step:
+            print(f"{label}：{STATUS_LABELS.get(step['status'], step['status'])}"
+                  + (f"（{step['error']}）" if step.get("error") else ""))
+    print(f"运行记录：{Path(summary['output_root']) / str(summary['year']) / RUN_SUMMARY}")
+
+
+def run_audit_cli(args) -> int:
+    """``hgk audit``: exit code 0 when everything succeeded, 1 when any county or city step failed."""
+    summary = run_audit(args.data, args.year, args.out, params=args.params, counties=args.county,
+                        workers=args.workers, scheduler=args.scheduler, resume=args.resume, timeout=args.timeout,
+                        spot_check=not args.no_spot_check)
+    return 0 if summary["ok"] else 1

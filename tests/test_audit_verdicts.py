@@ -1,0 +1,274 @@
+"""The verdict table of audit_standards.md: every row, both sides of every boundary, end to end through
+audit_county (hand-written households), plus the pure decision function."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from hgk_lib.audit import audit_county
+from hgk_lib.audit.verdicts import decide
+from test_audit_fixtures import birth_for_age, county, household, income, member, params
+
+NONE_SKILL = "无劳动力"
+
+
+def verdict_of(hs, ms, incs, p=None, **lists):
+    r = audit_county(county(hs, ms, incs, **lists), p or params())
+    return r, r.verdicts.set_index("hh_id")
+
+
+# --- pure decision table: (income yuan or None, class, covered, n problems, n unresolvable) -> verdict ----------
+CASES = [
+    # row 1: strictly below the return line
+    (3999.99, "有劳动能力", False, 0, 0, "返贫"),
+    (3999.99, "无劳动能力", True, 1, 1, "返贫"),  # row 1 wins over everything
+    (4000.00, "有劳动能力", False, 0, 0, "收入未达标"),  # at the line is not below
+    # row 2: below the exit line with an unresolvable problem
+    (8399.99, "有劳动能力", False, 2, 1, "退回未脱贫"),
+    (8399.99, "无劳动能力", True, 1, 1, "退回未脱贫"),  # row 2 before row 4/5
+    (8400.00, "有劳动能力", False, 1, 1, "保持脱贫（限期整改）"),  # at the exit line: row 7
+    (8399.99, "有劳动能力", False, 1, 0, "收入未达标"),  # resolvable problem: row 6
+    # row 3: no labour and not covered
+    (9000.00, "无劳动能力", False, 0, 0, "兜底未落实"),
+    (2000.00 * 0 + 5000.0, "无劳动能力", False, 1, 0, "兜底未落实"),
+    # rows 4/5: no labour, covered
+    (5000.00, "无劳动能力", True, 0, 0, "保持脱贫（兜底）"),
+    (5000.00, "无劳动能力", True, 1, 0, "保持脱贫（限期整改）"),
+    # row 6: below the exit line
+    (6000.00, "弱劳力半劳力", False, 0, 0, "收入未达标"),
+    (6000.00, "有劳动能力", True, 0, 0, "收入未达标"),
+    # row 7 / row 8
+    (9000.00, "弱劳力半劳力", False, 3, 0, "保持脱贫（限期整改）"),
+    (9000.00, "有劳动能力", False, 0, 0, "保持脱贫"),
+    # no verdict income: income conditions are false (blank operand)
+    (None, "有劳动能力", False, 0, 0, "保持脱贫"),
+    (None, "有劳动能力", False, 1, 1, "保持脱贫（限期整改）"),
+    (None, "无劳动能力", False, 0, 0, "兜底未落实"),
+]
+
+
+@pytest.mark.parametrize("inc,cls,cov,n_p,n_u,expected", CASES)
+def test_decision_table(inc, cls, cov, n_p, n_u, expected):
+    fen = pd.Series([None if inc is None else int(round(inc * 100))], dtype="Int64")
+    v = decide(fen, pd.Series([cls]), pd.Series([cov]), pd.Series([n_p]), pd.Series([n_u]), 840000, 400000)
+    assert v.iloc[0] == expected
+
+
+# --- end to end ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("wage,expected", [
+    (3999.99, "返贫"), (4000.00, "收入未达标"), (8399.99, "收入未达标"), (8400.00, "保持脱贫"),
+])
+def test_income_lines_are_strict(wage, expected):
+    _, v = verdict_of([household("H1")], [member("H1")], [income("H1", wage=wage)])
+    assert v.loc["H1", "verdict"] == expected
+
+
+def test_half_up_rounding_keeps_household_at_the_return_line():
+    # 7,999.99 yuan for 2 members = 3,999.995 -> 4,000.00 (half-up), not below the return line
+    r, v = verdict_of([household("H1")], [member("H1"), member("H1", age=38)], [income("H1", wage=7999.99)])
+    assert r.income.set_index("hh_id").loc["H1", "income_pc_fen"] == 400000
+    assert v.loc["H1", "income_pc"] == 4000.00
+    assert v.loc["H1", "verdict"] == "收入未达标"
+    # one fen less for the household: 7,999.98 / 2 = 3,999.99 -> 返贫
+    _, v = verdict_of([household("H1")], [member("H1"), member("H1", age=38)], [income("H1", wage=7999.98)])
+    assert v.loc["H1", "verdict"] == "返贫"
+
+
+def test_exit_line_exact_from_parts_summing_with_float_noise():
+    # 0.1 + 0.2 style noise: 8,399.70 + 0.10 + 0.20 = 8,400.00 exactly in fen
+    _, v = verdict_of([household("H1")], [member("H1")],
+                      [income("H1", wage=8399.7, property_income=0.1, business_income=0.2)])
+    assert v.loc["H1", "verdict"] == "保持脱贫"
+
+
+def _water_problem_household(wage):
+    return household("H1", safe_water=False), [member("H1")], [income("H1", wage=wage)]
+
+
+@pytest.mark.parametrize("days,expected", [(92, "收入未达标"), (93, "退回未脱贫")])
+def test_resolvable_boundary_one_day(days, expected):
+    # 2019-09-30 + 92 days = 2019-12-31 (resolvable); + 93 days = 2020-01-01 (too late)
+    h, m, i = _water_problem_household(6000.0)
+    p = params()
+    p["needs"]["饮水不安全"] = days
+    r, v = verdict_of([h], m, i, p)
+    assert v.loc["H1", "verdict"] == expected
+    need = r.needs.set_index("hh_id").loc["H1"]
+    assert need["problem_type"] == "饮水不安全" and need["department"] == "水利局"
+    assert bool(need["resolvable"]) is (days == 92)
+    assert need["deadline"] == pd.Timestamp("2019-12-31") + pd.Timedelta(days=days - 92)
+
+
+def test_unresolvable_problem_above_exit_line_keeps_with_deadline():
+    h, m, i = _water_problem_household(9000.0)
+    p = params()
+    p["needs"]["饮水不安全"] = 200
+    _, v = verdict_of([h], m, i, p)
+    assert v.loc["H1", "verdict"] == "保持脱贫（限期整改）"
+    assert "饮水不安全（水利局，2020-04-17前）" in v.loc["H1", "reasons"]
+
+
+def test_no_labour_rows_3_to_5():
+    old = dict(age=75, skill=NONE_SKILL)
+    hs = [household("N1"), household("N2"), household("N3", safe_water=False)]
+    ms = [member("N1", **old), member("N2", dibao=True, **old), member("N3", tekun=True, **old)]
+    inc = [income(h, wage=0, transfer_income=5000.0) for h in ["N1", "N2", "N3"]]
+    r, v = verdict_of(hs, ms, inc)
+    assert v.loc["N1", "verdict"] == "兜底未落实"
+    assert v.loc["N2", "verdict"] == "保持脱贫（兜底）"
+    assert v.loc["N3", "verdict"] == "保持脱贫（限期整改）"
+    # 兜底未落实 counts as a basic-needs problem routed to 民政局 within 30 days
+    n1 = r.needs[r.needs["hh_id"] == "N1"]
+    assert list(n1["problem_type"]) == ["兜底保障未落实"] and list(n1["department"]) == ["民政局"]
+    assert n1["deadline"].iloc[0] == pd.Timestamp("2019-10-30")
+    assert set(r.needs["hh_id"]) == {"N1", "N3"}
+
+
+def test_civil_list_counts_as_coverage():
+    old = dict(age=75, skill=NONE_SKILL)
+    m = member("N1", **old)
+    lists = {"civil": [dict(id_no=m["id_no"], support_type="低保", start_date=pd.Timestamp("2018-01-01"))]}
+    _, v = verdict_of([household("N1")], [m], [income("N1", wage=0, transfer_income=5000.0)], **lists)
+    assert v.loc["N1", "verdict"] == "保持脱贫（兜底）"
+    assert "民政_低保特困" in v.loc["N1", "reasons"]
+    # an entitlement that ended before the reference date does not cover
+    lists["civil"][0]["end_date"] = pd.Timestamp("2019-09-29")
+    _, v = verdict_of([household("N1")], [m], [income("N1", wage=0, transfer_income=5000.0)], **lists)
+    assert v.loc["N1", "verdict"] == "兜底未落实"
+
+
+def test_no_labour_covered_but_below_return_line_is_returned():
+    _, v = verdict_of([household("N1")], [member("N1", age=80, skill=NONE_SKILL, dibao=True)],
+                      [income("N1", wage=0, transfer_income=3000.0)])
+    assert v.loc["N1", "verdict"] == "返贫"
+
+
+# --- labour classes at the age boundaries ----------------------------------------------------------------------
+@pytest.mark.parametrize("age,days_after,skill,expected", [
+    (16, 0, "普通劳动力", "有劳动能力"),
+    (16, 1, "普通劳动力", "无劳动能力"),  # one day short of 16
+    (64, 0, "技能劳动力", "有劳动能力"),
+    (65, 0, "普通劳动力", "弱劳力半劳力"),
+    (65, 1, "普通劳动力", "有劳动能力"),  # one day short of 65 is still 64
+    (16, 0, "弱劳动力或半劳动力", "弱劳力半劳力"),
+    (16, 1, "弱劳动力或半劳动力", "无劳动能力"),
+    (40, 0, "丧失劳动力", "无劳动能力"),
+])
+def test_labour_class_age_boundaries(age, days_after, skill, expected):
+    m = member("H1", skill=skill, birth=birth_for_age(age, days_after))
+    r = audit_county(county([household("H1")], [m], [income("H1")]), params())
+    assert r.classes.set_index("hh_id").loc["H1", "labour_class"] == expected
+    assert r.verdicts.set_index("hh_id").loc["H1", "labour_class"] == expected
+
+
+def test_labour_class_ignores_inactive_members():
+    ms = [member("H1", age=80, skill=NONE_SKILL, dibao=True),
+          member("H1", age=30, member_status="自然减少", change_reason="死亡")]
+    r = audit_county(county([household("H1")], ms, [income("H1", wage=0, transfer_income=6000.0)]), params())
+    assert r.classes.set_index("hh_id").loc["H1", "labour_class"] == "无劳动能力"
+    assert r.verdicts.set_index("hh_id").loc["H1", "verdict"] == "保持脱贫（兜底）"
+
+
+# --- quality ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("wage,transfer,expected", [
+    (10080.00, 0.0, "A 稳定"),      # exactly 1.2 x 8,400
+    (10079.99, 0.0, "B 不稳定"),    # thin margin
+    (5000.00, 5100.0, "B 不稳定"),  # policy income share >= 0.5
+    (5100.00, 5000.0, "A 稳定"),    # share < 0.5
+])
+def test_quality_a_b(wage, transfer, expected):
+    _, v = verdict_of([household("H1")], [member("H1")],
+                      [income("H1", wage=wage, transfer_income=transfer)])
+    assert v.loc["H1", "verdict"] == "保持脱贫"
+    assert v.loc["H1", "quality"] == expected
+
+
+def test_quality_b_with_problems_and_c_for_poor_verdicts():
+    hs = [household("H1", safe_water=False), household("H2")]
+    r, v = verdict_of(hs, [member("H1"), member("H2")], [income("H1", wage=20000), income("H2", wage=5000)])
+    assert v.loc["H1", "quality"] == "B 不稳定"
+    assert v.loc["H2", "quality"] == "C 差距大"
+    classes = r.classes.set_index("hh_id")
+    assert classes.loc["H1", "quality"] == "B 不稳定" and classes.loc["H2", "quality"] == ""
+
+
+def test_quality_a_for_safety_net_household_with_high_income_needs_no_share_test():
+    _, v = verdict_of([household("N1")], [member("N1", age=80, skill=NONE_SKILL, dibao=True)],
+                      [income("N1", wage=0, transfer_income=12000.0)])
+    assert v.loc["N1", "verdict"] == "保持脱贫（兜底）" and v.loc["N1", "quality"] == "A 稳定"
+
+
+# --- return cause and reasons -----------------------------------------------------------------------------------
+def test_return_cause_and_reasons():
+    hs = [household("R1"), household("R2", main_cause="因学"), household("R3")]
+    ms = [member("R1", health="患有大病"), member("R2", health="患有大病"), member("R3")]
+    inc = [income("R1", wage=3812.5), income("R2", wage=1000), income("R3", wage=1000)]
+    _, v = verdict_of(hs, ms, inc)
+    assert v.loc["R1", "return_cause"] == "因病"
+    assert v.loc["R1", "reasons"].startswith("复核人均可支配收入3,812.50元，低于返贫线4,000元；因病：户内有患有大病成员")
+    assert v.loc["R2", "return_cause"] == "因学"  # the recorded main cause wins
+    assert v.loc["R3", "return_cause"] == "其他"
+
+
+def test_return_cause_only_for_returned():
+    _, v = verdict_of([household("H1")], [member("H1", health="患有大病")], [income("H1", wage=5000)])
+    assert pd.isna(v.loc["H1", "return_cause"])
+
+
+def test_households_without_income_row_are_flagged_not_judged_on_income():
+    r, v = verdict_of([household("H1"), household("H2")], [member("H1"), member("H2")], [income("H2")])
+    assert v.loc["H1", "verdict"] == "保持脱贫"
+    assert v.loc["H1", "quality"] == "B 不稳定"
+    assert "无2019年可用收入记录" in v.loc["H1", "reasons"]
+    inc = r.income.set_index("hh_id")
+    assert bool(inc.loc["H1", "income_finding"]) and pd.isna(inc.loc["H1", "income_pc_fen"])
+
+
+def test_only_exited_households_get_verdicts():
+    hs = [household("A", status="未脱贫"), household("B", status="返贫"), household("C"),
+          household("D", status="已脱贫（不再享受政策）")]
+    ms = [member(h) for h in "ABCD"]
+    r, v = verdict_of(hs, ms, [income(h) for h in "ABCD"])
+    assert sorted(v.index) == ["C", "D"]
+    assert len(r.income) == 4 and len(r.classes) == 4
+
+
+def test_lines_come_from_params():
+    p = params()
+    p["income"]["exit_line"] = 9000
+    _, v = verdict_of([household("H1")], [member("H1")], [income("H1", wage=8500)], p)
+    assert v.loc["H1", "verdict"] == "收入未达标"
+    assert "脱贫线9,000元" in v.loc["H1", "reasons"]
+
+
+def test_counts_and_summary_are_plain_and_complete():
+    import json
+
+    from hgk_lib.audit import summary_counts, verdict_counts
+    hs = [household("H1"), household("H2"), household("H3", status="未脱贫")]
+    r, _ = verdict_of(hs, [member("H1"), member("H2"), member("H3")],
+                      [income("H1", wage=3000), income("H2"), income("H3")])
+    vc = verdict_counts(r)
+    assert list(vc["verdict"]) == ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）",
+                                   "收入未达标", "保持脱贫"]
+    assert vc.set_index("verdict").loc["返贫", "households"] == 1 and vc["households"].sum() == 2
+    s = summary_counts(r)
+    assert json.loads(json.dumps(s, ensure_ascii=False)) == s
+    assert s["exited_households"] == 2 and s["verdicts"]["保持脱贫"] == 1
+    assert s["quality"] == {"A 稳定": 1, "B 不稳定": 0, "C 差距大": 1}
+    assert s["return_causes"]["其他"] == 1
+
+
+def test_household_without_active_members():
+    ms = [member("H1", member_status="自然减少", change_reason="迁出")]
+    r, v = verdict_of([household("H1")], ms, [income("H1")])
+    assert v.loc["H1", "active_n"] == 0 and pd.isna(v.loc["H1", "income_pc"])
+    assert "无正常成员" in v.loc["H1", "reasons"]
+    assert r.needs.empty  # no one to enrol: an R12 data error, not a safety-net problem
+
+
+def test_notes_name_missing_department_lists():
+    r, _ = verdict_of([household("H1")], [member("H1")], [income("H1")])
+    joined = "；".join(r.notes)
+    for name in ["公安_户籍", "医保_参保", "民政_低保特困", "住建_危房", "教育_学籍", "比对_财产与身份"]:
+        assert name in joined

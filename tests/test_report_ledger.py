@@ -1,0 +1,244 @@
+"""回头看台账: sheet names and columns exactly as outputs.md, formula safety, drop-down, read-back, atomic and
+deterministic writes."""
+import re
+import shutil
+import subprocess
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import test_report_fixtures as F
+from hgk_lib.report import ledger as L
+from hgk_lib.report.ledger import read_ledger_status, write_county_ledger
+
+#: The city's ledger format, copied by hand from outputs.md (the test is the contract, not the code's table).
+EXPECTED = {
+    "说明": None,
+    "汇总": None,
+    "问题清单": "规则编号 · 规则名称 · 级别 · 责任部门 · 户编号 · 人编号 · 乡（镇） · 行政村 · 户主姓名 · 问题字段 · 当前值 · "
+            "问题描述 · 整改时限 · 整改状态 · 整改说明",
+    "收入核查": "户编号 · 乡（镇） · 行政村 · 户主姓名 · 劳动能力类型 · 在册人数 · 系统人均可支配收入 · 复核人均可支配收入 · 差额 · "
+            "政策性收入占比 · 核查结论 · 返贫原因 · 脱贫质量 · 依据",
+    "三保障问题": "户编号 · 人编号 · 问题类型 · 责任部门 · 证据来源 · 整改时限 · 年内可解决",
+    "分类施策": "户编号 · 劳动能力类型 · 建议措施 · 当年措施 · 是否匹配 · 脱贫质量",
+    "帮扶措施核对": "户编号 · 年度 · 阶段 · 问题",
+    "项目库核查": "项目编号 · 项目名称 · 规则编号 · 问题描述",
+    "动态管理": "户编号 · 人编号 · 类型 · 依据 · 来源",
+    "隔离数据": "文件 · 工作表 · 行号 · 列 · 原值 · 原因",
+    "数据字典": None,
+}
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ledger") / "回头看台账_英德市_2019.xlsx"
+    write_county_ledger(path, **F.ledger_kwargs())
+    return path
+
+
+def _header(ws):
+    return [c.value for c in next(ws.iter_rows(min_row=1, max_row=1))]
+
+
+def test_sheets_and_columns_exactly_as_outputs_md(ledger):
+    wb = openpyxl.load_workbook(ledger)
+    assert wb.sheetnames[:11] == list(EXPECTED)
+    for name, cols in EXPECTED.items():
+        ws = wb[name]
+        header = _header(ws)
+        if cols:
+            listed = cols.split(" · ")
+            assert header[:len(listed)] == listed, name
+        assert ws.freeze_panes == "A2", name
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
+        assert not ws.merged_cells.ranges
+    # helper sheets follow; provenance is hidden
+    assert "规则运行情况" in wb.sheetnames[11:]
+    assert wb["_provenance"].sheet_state == "hidden"
+
+
+def test_problem_list_content(ledger):
+    wb = openpyxl.load_workbook(ledger)
+    ws = wb["问题清单"]
+    header = _header(ws)
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert [r["规则编号"] for r in rows] == ["R05", "R36", "R53", "R58", "R80"]  # sorted by rule number
+    r05 = rows[0]
+    assert (r05["乡（镇）"], r05["行政村"], r05["户主姓名"]) == ("英城街道", "一村", "张三")
+    assert all(r["整改状态"] == "未整改" for r in rows)
+    # deadlines: R53/R58 from the audit's needs; others by level from reference_date 2019-09-30
+    by = {r["规则编号"]: r["整改时限"].date().isoformat() for r in rows}
+    assert by == {"R05": "2019-10-30", "R36": "2019-11-29", "R53": "2019-10-30", "R58": "2019-12-29",
+                  "R80": "2019-11-29"}
+    # IDs are text cells
+    cell = ws.cell(row=2, column=header.index("户编号") + 1)
+    assert cell.data_type == "s" and cell.number_format == "@"
+    # an illegal XML control character was removed, the text kept
+    assert rows[4]["问题描述"] == "项目名称含控制字符"
+
+
+def test_amounts_dates_and_widths(ledger):
+    wb = openpyxl.load_workbook(ledger)
+    ws = wb["收入核查"]
+    header = _header(ws)
+    c = ws.cell(row=2, column=header.index("复核人均可支配收入") + 1)
+    assert c.number_format == "#,##0.00" and c.value == 10000
+    assert ws.cell(row=2, column=header.index("政策性收入占比") + 1).number_format == "0.0%"
+    ws = wb["三保障问题"]
+    d = ws.cell(row=2, column=6)
+    assert d.is_date and d.number_format == "yyyy-mm-dd"
+    assert ws.cell(row=2, column=7).value == "是"
+    # a Chinese column is wide enough for its text (wide characters count 2)
+    ws = wb["问题清单"]
+    msg_col = openpyxl.utils.get_column_letter(_header(ws).index("问题描述") + 1)
+    assert ws.column_dimensions[msg_col].width >= 2 * len("性别为“女”，但证件号码第17位为3（男）") - 10
+    assert all(dim.width <= 60 for dim in ws.column_dimensions.values())
+
+
+def test_status_dropdown_present(ledger):
+    ws = openpyxl.load_workbook(ledger)["问题清单"]
+    col = openpyxl.utils.get_column_letter(_header(ws).index("整改状态") + 1)
+    dvs = ws.data_validations.dataValidation
+    assert len(dvs) == 1
+    dv = dvs[0]
+    assert dv.type == "list" and dv.formula1 == '"未整改,整改中,已整改"'
+    assert str(dv.sqref) == f"{col}2:{col}6"
+    assert not dv.showDropDown  # openpyxl's inverted flag: False shows the arrow
+
+
+def test_formula_like_values_stay_text(ledger):
+    wb = openpyxl.load_workbook(ledger)
+    values = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
+    for text in ['=HYPERLINK("http://x","张三")', "+86", "-1", "@sum", "=1+1"]:
+        assert text in values, text
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                if isinstance(c.value, str) and c.value[:1] in "=+-@":
+                    assert c.quotePrefix, (ws.title, c.coordinate)
+    with zipfile.ZipFile(ledger) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/"):
+                xml = zf.read(name).decode("utf-8")
+                assert "<f>" not in xml and "<f " not in xml, name
+
+
+def test_readback_of_untouched_ledger(ledger):
+    status, problems = read_ledger_status(ledger)
+    assert len(status) == 5 and problems.empty
+    assert set(status["status"]) == {"未整改"}
+    assert status["finding_key"].str.match(r"^R\d\d-[0-9a-f]{16}$").all()
+
+
+def test_readback_of_hand_edited_ledger(ledger, tmp_path):
+    path = tmp_path / "edited.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    ws = wb["问题清单"]
+    header = _header(ws)
+    s, n = header.index("整改状态") + 1, header.index("整改说明") + 1
+    ws.cell(row=2, column=s).value = "已整改"
+    ws.cell(row=2, column=n).value = "已更正性别"
+    ws.cell(row=3, column=s).value = "整改完成"  # not an option
+    ws.cell(row=4, column=s).value = None  # cleared
+    ws.cell(row=5, column=s).value = " 整改中 "  # spaces are forgiven
+    ws.cell(row=6, column=s).value = "已整改"  # no note
+    wb.save(path)
+    status, problems = read_ledger_status(path)
+    assert status["status"].tolist() == ["已整改", "未整改", "未整改", "整改中", "已整改"]
+    assert status["status_valid"].tolist() == [True, False, False, True, True]
+    assert status["note"].tolist()[0] == "已更正性别"
+    got = problems[["sheet", "row", "column"]].values.tolist()
+    assert got == [["问题清单", 3, "整改状态"], ["问题清单", 4, "整改状态"], ["问题清单", 6, "整改说明"]]
+    assert "下拉选项" in problems["reason"][0] and problems["value"][0] == "整改完成"
+
+
+@pytest.mark.parametrize("damage", ["no_sheet", "no_column", "not_xlsx", "missing"])
+def test_readback_never_crashes(ledger, tmp_path, damage):
+    path = tmp_path / "bad.xlsx"
+    if damage == "no_sheet":
+        wb = openpyxl.load_workbook(ledger)
+        del wb["问题清单"]
+        wb.save(path)
+    elif damage == "no_column":
+        wb = openpyxl.load_workbook(ledger)
+        wb["问题清单"]["N1"] = "状态"
+        wb.save(path)
+    elif damage == "not_xlsx":
+        path.write_bytes(b"PK\x03\x04 not really a zip")
+    status, problems = read_ledger_status(path)
+    assert status.empty and len(problems) >= 1
+    assert problems["reason"].str.len().min() > 0
+
+
+def test_atomic_write_keeps_old_file(ledger, tmp_path, monkeypatch):
+    path = tmp_path / "台账.xlsx"
+    shutil.copy(ledger, path)
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise RuntimeError("写到一半出错")
+
+    monkeypatch.setattr(L, "dictionary_rows", boom)  # fails after several sheets were written
+    with pytest.raises(RuntimeError):
+        write_county_ledger(path, **F.ledger_kwargs())
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["台账.xlsx"]  # no temporary file left
+
+
+def test_deterministic_write(tmp_path):
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_county_ledger(a, **F.ledger_kwargs())
+    write_county_ledger(b, **F.ledger_kwargs())
+    wa, wb_ = openpyxl.load_workbook(a), openpyxl.load_workbook(b)
+    assert wa.sheetnames == wb_.sheetnames
+    for ws in wa.worksheets:
+        other = wb_[ws.title]
+        assert [[c.value for c in r] for r in ws.iter_rows()] == [[c.value for c in r] for r in other.iter_rows()]
+    assert wa.properties.created == wa.properties.modified  # from provenance, not "now"
+    assert a.read_bytes() == b.read_bytes()  # fixed ZIP dates: even the bytes agree
+
+
+def test_empty_inputs_still_give_every_sheet(tmp_path):
+    path = tmp_path / "empty.xlsx"
+    write_county_ledger(path, **F.ledger_kwargs(findings=None, audit=None, quarantine=None, row_ledger=None,
+                                                 rule_summary=None, households=None, members=None))
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:11] == list(EXPECTED)
+    assert len(wb["问题清单"].data_validations.dataValidation) == 1
+    status, problems = read_ledger_status(path)
+    assert status.empty and problems.empty
+
+
+def test_data_dictionary_covers_every_column(ledger):
+    wb = openpyxl.load_workbook(ledger)
+    dd = {(r[0], r[1]) for r in wb["数据字典"].iter_rows(min_row=2, values_only=True)}
+    for name in EXPECTED:
+        for h in _header(wb[name]):
+            assert (name, h) in dd, (name, h)
+
+
+def test_full_ids_allowed_in_ledger_only(ledger):
+    ws = openpyxl.load_workbook(ledger)["问题清单"]
+    assert any("44188119800101123X" in str(c.value) for row in ws.iter_rows() for c in row)
+
+
+@pytest.mark.skipif(not (shutil.which("libreoffice") or shutil.which("soffice")),
+                    reason="LibreOffice (libreoffice/soffice) not on PATH")
+def test_libreoffice_opens_every_sheet(ledger, tmp_path):
+    exe = shutil.which("libreoffice") or shutil.which("soffice")
+    out = tmp_path / "lo"
+    out.mkdir()
+    src = tmp_path / "ledger.xlsx"
+    shutil.copy(ledger, src)
+    res = subprocess.run([exe, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                          "ods", "--outdir", str(out), str(src)], capture_output=True, text=True, timeout=180)
+    converted = out / "ledger.ods"
+    assert converted.exists(), res.stdout + res.stderr
+    with zipfile.ZipFile(converted) as zf:
+        content = zf.read("content.xml").decode("utf-8")
+    names = re.findall(r'<table:table table:name="([^"]+)"', content)
+    assert names == openpyxl.load_workbook(ledger).sheetnames
+    assert "=HYPERLINK" in content and "of:=HYPERLINK" not in content  # still text, not a formula

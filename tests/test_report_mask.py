@@ -1,0 +1,81 @@
+"""Masking of ID/phone/bank numbers and the scanner used on every rendered output."""
+import json
+
+import pandas as pd
+import pytest
+
+from hgk_lib.report.mask import find_unmasked_pii, mask_bank, mask_frame, mask_id, mask_phone, mask_text
+
+
+def test_mask_id_keeps_first_six_and_last_four():
+    assert mask_id("44188119800101123X") == "441881********123X"
+    assert mask_id("44188119800101123x") == "441881********123x"
+    assert mask_id("441881800101123") == "441881*****1123"
+    # 残疾证号: the 18-character body is masked, category and grade are kept
+    assert mask_id("4418811980010112342" + "1") == "441881********123421"
+    assert mask_id("4418811980010112342" + "111") == "441881********12342111"
+    assert mask_id(None) is None and mask_id("") == ""
+
+
+def test_mask_phone_and_bank():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("+86 138 1234 5678") == "138****5678"
+    assert mask_phone("0763-5123456") == "****-***3456"
+    assert mask_bank("6222021234567890123") == "***************0123"
+    assert mask_bank("6222 0212 3456 7890") == "**** **** **** 7890"
+
+
+@pytest.mark.parametrize("text,masked", [
+    ("证件号码44188119800101123X有误", "证件号码441881********123X有误"),
+    ("44188119800101123x", "441881********123X"),
+    ("旧证441881800101123", "旧证441881*****1123"),
+    ("电话13812345678，", "电话138****5678，"),
+    ("+8613812345678", "138****5678"),
+    ("138-1234-5678", "138****5678"),
+    ("卡号6222021234567890123", "卡号***************0123"),
+    ("卡号 6222 0212 3456 7890", "卡号 **** **** **** 7890"),
+    ("残疾证号4418811980010112344211", "残疾证号441881********12344211"),
+    ("ID:441881198001011234;", "ID:441881********1234;"),
+])
+def test_mask_text_positives(text, masked):
+    assert mask_text(text) == masked
+    assert find_unmasked_pii(text)  # the scanner sees the raw number
+    assert find_unmasked_pii(mask_text(text)) == []
+
+
+@pytest.mark.parametrize("text", [
+    "户编号4418810101001", "出生日期20190901", "变更日期2019-09-01", "人均可支配收入12345.67元",
+    "金额13812345678.50元", "0.13812345678", "sha256 " + "a3f5" + "1381234567890123" + "bcd" * 10,
+    "441881********123X", "138****5678", "***************0123", "441881010100101",  # person id: impossible date
+    "第4418810101001号户，年度2019，行号12345", "1,381,234,567,890", "seed 20191130",
+    "data:image/png;base64," + "A" * 50 + "13812345678" + "B" * 100,
+])
+def test_scanner_negatives(text):
+    assert find_unmasked_pii(text) == []
+    assert mask_text(text) == text
+
+
+def test_known_keys_can_be_allowed():
+    pid = "441881010112301"  # a 15-digit person id whose digits 7-12 read as a valid date
+    assert find_unmasked_pii(f"人编号{pid}") == [pid]
+    assert find_unmasked_pii(f"人编号{pid}", allow={pid}) == []
+    assert mask_text(f"人编号{pid}", keep={pid}) == f"人编号{pid}"
+
+
+def test_mask_frame_by_column_and_by_pattern():
+    df = pd.DataFrame({
+        "hh_id": ["4418810101001", "4418810101002"], "person_id": ["441881010112301", None],
+        "id_no": ["44188119800101123X", None], "phone": ["13812345678", "0763-5123456"],
+        "bank_account": ["6222021234567890123", ""], "message": ["证件号码44188119800101123X重复", "正常"],
+        "values": ["13812345678、是", None], "amount": [1.5, 2.0]})
+    out = mask_frame(df)
+    assert out["hh_id"].tolist() == df["hh_id"].tolist()
+    assert out["person_id"].tolist()[0] == "441881010112301"  # keys are never masked
+    assert out["id_no"][0] == "441881********123X" and pd.isna(out["id_no"][1])
+    assert out["phone"].tolist() == ["138****5678", "****-***3456"]
+    assert out["bank_account"][0] == "***************0123"
+    assert out["message"][0] == "证件号码441881********123X重复"
+    assert out["values"][0] == "138****5678、是"
+    assert df["id_no"][0] == "44188119800101123X"  # input untouched
+    dumped = json.dumps(out.astype(object).where(out.notna(), None).to_dict("records"), ensure_ascii=False)
+    assert find_unmasked_pii(dumped, allow={"441881010112301"}) == []

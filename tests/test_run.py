@@ -1,0 +1,215 @@
+"""hgk audit (hgk_lib.run): separate processes, retries on kernel start-up failures, a failing county does not stop
+the others, --resume reruns only what failed, the Dask path, and no unmasked personal number in anything a run
+writes besides the ledger."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hgk_lib import pipeline as P
+from hgk_lib import run as R
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "export" / "2019"
+PARAMS = ROOT / "params" / "2019.yaml"
+
+
+def fixture_counties() -> list[str]:
+    return sorted(p.name for p in FIXTURE.iterdir() if p.is_dir()) if FIXTURE.is_dir() else []
+
+
+needs_fixture = pytest.mark.skipif(len(fixture_counties()) < 2, reason="fixture export not committed yet")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# units
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("rc, err, retry", [
+    (1, "RuntimeError: Kernel didn't respond in 60 seconds", True),
+    (1, "zmq.error.ZMQError: Address already in use", True),
+    (1, "RuntimeError: Kernel died before replying to kernel_info", True),
+    (138, "", True),
+    (1, "papermill.exceptions.PapermillExecutionError: ... ZMQError in a cell", False),
+    (1, "InputError: 找不到县目录", False),
+    (0, "Kernel didn't respond", False),
+])
+def test_only_kernel_start_up_failures_are_retried(rc, err, retry):
+    assert R.is_kernel_failure(rc, err) is retry
+
+
+def test_papermill_command_is_the_inspectors_command_with_parameters_kept_as_text():
+    cmd = R.papermill_command("nb.ipynb", "out.ipynb", {"county": "441825_连山壮族瑶族自治县", "audit_year": 2019})
+    assert cmd[:3] == [sys.executable, "-m", "papermill"]
+    assert cmd[cmd.index("-k") + 1] == "hgk"
+    params = json.loads(cmd[cmd.index("-y") + 1])
+    assert params == {"county": "441825_连山壮族瑶族自治县", "audit_year": 2019}
+
+
+def test_children_get_a_fixed_hash_seed_and_a_headless_backend(monkeypatch):
+    monkeypatch.setenv("PYTHONHASHSEED", "random")
+    env = R.child_env()
+    assert env["PYTHONHASHSEED"] == "0" and env["MPLBACKEND"] == "Agg"
+
+
+def test_a_kernel_that_dies_on_start_up_is_retried_twice_then_reported(tmp_path, monkeypatch):
+    spec = tmp_path / "kernels" / "broken"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", "import sys; sys.exit(3)", "{connection_file}"],
+        "display_name": "broken", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    res = R.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=120,
+                             kernel="broken", retries=2, retry_sleep=0.1)
+    assert res["status"] == "failed"
+    assert res["attempts"] == 3
+    log = (tmp_path / "run.log").read_text(encoding="utf-8")
+    assert log.count("=== 第") == 3 and "重试" in log
+
+
+def test_outer_timeout_stops_a_hanging_notebook(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(120)")])
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    res = R.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=8)
+    assert res["status"] == "timeout"
+    assert res["seconds"] < 30
+
+
+def test_a_failing_cell_is_not_retried_and_its_error_is_reported_masked(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "raise ValueError('证件号码 ' + '4418811980' + '01011234' + ' 重复')")])
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    res = R.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=120)
+    assert res["status"] == "failed" and res["attempts"] == 1
+    assert "ValueError" in res["error"] and "441881198001011234" not in res["error"]
+    from hgk_lib.report.mask import find_unmasked_pii
+
+    for f in ("out.ipynb", "run.log"):
+        assert find_unmasked_pii((tmp_path / f).read_text(encoding="utf-8")) == [], f
+
+
+def test_resume_needs_every_output_and_a_successful_record_with_the_same_hashes(tmp_path):
+    c = "441881_英德市"
+    paths = R.county_paths(tmp_path, 2019, c)
+    paths["dir"].mkdir(parents=True)
+    for k in ("ledger", "summary", "ipynb", "html"):
+        paths[k].write_text("x")
+    assert not R.county_done(tmp_path, 2019, c, "h", "p")  # no record
+    P.write_json(paths["record"], {"status": "success", "input_hash": "h", "params_hash": "p"})
+    assert R.county_done(tmp_path, 2019, c, "h", "p")
+    assert not R.county_done(tmp_path, 2019, c, "h2", "p")  # input changed
+    assert not R.county_done(tmp_path, 2019, c, "h", "p2")  # parameters changed
+    paths["html"].unlink()
+    assert not R.county_done(tmp_path, 2019, c, "h", "p")
+    P.write_json(paths["record"], {"status": "failed", "input_hash": "h", "params_hash": "p"})
+    paths["html"].write_text("x")
+    assert not R.county_done(tmp_path, 2019, c, "h", "p")
+
+
+def test_city_notebook_refuses_to_invent_outputs_for_a_foreign_output_root(tmp_path):
+    from hgk_lib.errors import InputError
+
+    with pytest.raises(InputError, match="没有任何县"):
+        R.ensure_fixture_outputs(tmp_path, 2019, PARAMS)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# end to end on the fixture export
+# ---------------------------------------------------------------------------------------------------------------
+def _copy_fixture(tmp: Path) -> Path:
+    data = tmp / "export" / "2019"
+    shutil.copytree(FIXTURE, data)
+    return data
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    """``hgk audit`` on the 2-county fixture with 2 workers (spot check and city summary included)."""
+    if len(fixture_counties()) < 2:
+        pytest.skip("fixture export not committed yet")
+    from hgk_lib.cli import main
+
+    tmp = tmp_path_factory.mktemp("audit")
+    data = _copy_fixture(tmp)
+    out = tmp / "outputs"
+    rc = main(["audit", "--data", str(data), "--year", "2019", "--out", str(out), "--workers", "2"])
+    return {"rc": rc, "data": data, "out": out,
+            "summary": json.loads((out / "2019" / "run_summary.json").read_text(encoding="utf-8"))}
+
+
+@needs_fixture
+@pytest.mark.slow
+def test_full_run_writes_every_county_output_and_the_city_summary(full_run):
+    summary = full_run["summary"]
+    assert [r["status"] for r in summary["counties"]] == ["success", "success"], summary
+    for c in fixture_counties():
+        paths = R.county_paths(full_run["out"], 2019, c)
+        for k in ("ledger", "summary", "ipynb", "html", "log", "record"):
+            assert paths[k].exists(), (c, k)
+    city = R.city_paths(full_run["out"], 2019)
+    assert city["html"].exists() and city["xlsx"].exists() and city["ipynb"].exists()
+    assert summary["city"]["status"] == "success"
+    assert full_run["rc"] == (0 if summary["ok"] else 1)
+
+
+@needs_fixture
+@pytest.mark.slow
+def test_nothing_a_run_writes_holds_an_unmasked_personal_number(full_run):
+    from hgk_lib.report.mask import find_unmasked_pii
+
+    files = [p for p in full_run["out"].rglob("*") if p.suffix in (".html", ".ipynb", ".log", ".json")
+             and "_processed" not in p.parts]
+    assert len(files) >= 2 * 5 + 3
+    leaks = {str(p.relative_to(full_run["out"])): find_unmasked_pii(p.read_text(encoding="utf-8"))[:3]
+             for p in files}
+    assert {k: v for k, v in leaks.items() if v} == {}
+
+
+@needs_fixture
+@pytest.mark.slow
+def test_a_failing_county_does_not_stop_the_others_and_resume_reruns_only_it(tmp_path, capsys):
+    data = _copy_fixture(tmp_path)
+    good, bad = fixture_counties()
+    hh = sorted((data / bad).glob("贫困户信息.*"))[0]
+    original = hh.read_bytes()
+    hh.write_bytes(b"PK\x03\x04 this is not a workbook")
+    out = tmp_path / "outputs"
+    s1 = R.run_audit(data, 2019, out, params=PARAMS, workers=2, spot_check=False, city=False)
+    status = {r["county"]: r["status"] for r in s1["counties"]}
+    assert status == {good: "success", bad: "failed"}
+    assert not s1["ok"] and s1["failed"] == [bad]
+    assert R.county_paths(out, 2019, bad)["ipynb"].exists()  # kept for debugging
+    assert not R.county_paths(out, 2019, bad)["html"].exists()
+    on_disk = json.loads((out / "2019" / "run_summary.json").read_text(encoding="utf-8"))
+    assert on_disk["failed"] == [bad] and on_disk["counties"][1]["error"]
+    printed = capsys.readouterr().out
+    assert "失败" in printed and P.county_name(bad) in printed
+    good_record = json.loads(R.county_paths(out, 2019, good)["record"].read_text(encoding="utf-8"))
+
+    hh.write_bytes(original)
+    s2 = R.run_audit(data, 2019, out, params=PARAMS, workers=2, resume=True, spot_check=False, city=False)
+    status = {r["county"]: r["status"] for r in s2["counties"]}
+    assert status == {good: "skipped", bad: "success"}
+    assert s2["ok"]
+    assert json.loads(R.county_paths(out, 2019, good)["record"].read_text(encoding="utf-8")) == good_record
+
+
+@needs_fixture
+@pytest.mark.slow
+def test_the_same_jobs_run_on_a_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    data = _copy_fixture(tmp_path)
+    out = tmp_path / "outputs"
+    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        s = R.run_audit(data, 2019, out, params=PARAMS, counties=fixture_counties()[:1], spot_check=False,
+                        city=False, client=client)
+    assert [r["status"] for r in s["counties"]] == ["success"]
+    paths = R.county_paths(out, 2019, fixture_counties()[0])
+    assert paths["html"].exists() and paths["ledger"].exists()
