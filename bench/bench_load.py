@@ -101,7 +101,7 @@ def _time(fn, repeat=1):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=50_000, help="member rows (default 50000, a large county)")
+    ap.add_argument("--rows", type=int, default=30_000, help="member rows (default 30000, a large county)")
     ap.add_argument("--keep", default=None, help="write the generated county here and keep it")
     ap.add_argument("--skip-openpyxl", action="store_true", help="skip the slow openpyxl reader")
     ap.add_argument("--repeat", type=int, default=2)

@@ -58,7 +58,21 @@ def _ids(region: str, birth: pd.Series, male: np.ndarray, rng) -> np.ndarray:
 
 
 def _obj(a) -> pd.Series:
-    return pd.Series(np.asarray(a, dtype=object), dtype=object)
+    """Object Series whose repeated values share one str object (as a loader mapping codes to labels does)."""
+    a = np.asarray(a)
+    if a.dtype.kind == "U":
+        cat = pd.Categorical(a)
+        cats = np.asarray(cat.categories, dtype=object)
+        return pd.Series(cats[cat.codes], dtype=object)
+    if a.dtype == object and len(a) and len(a) > 1000:
+        notna = pd.notna(a)
+        if notna.any():
+            cat = pd.Categorical(a[notna])
+            if len(cat.categories) < len(a) // 10:
+                out = np.full(len(a), None, dtype=object)
+                out[notna] = np.asarray(cat.categories, dtype=object)[cat.codes]
+                return pd.Series(out, dtype=object)
+    return pd.Series(a.astype(object), dtype=object)
 
 
 def synth_county(code: str, n_hh: int, seed: int) -> dict[str, pd.DataFrame]:

@@ -23,7 +23,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import re
 import sys
 from dataclasses import dataclass, field
@@ -802,4 +801,98 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
           and summ.get("households", {}).get("verdicts_given") == len(v))
     checks.append(("summary.json 与台账一致", ok, f"问题 {summ.get('findings', {}).get('total')}，"
                                               f"结论 {summ.get('households', {}).get('verdicts_given')}"))
+    return pd.DataFrame(checks, columns=["检查项", "通过", "说明"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# what the city notebook shows
+# ---------------------------------------------------------------------------------------------------------------
+def utc_now() -> str:
+    """The run time stamp written into the city workbook (UTC, seconds)."""
+    return _now()
+
+
+def comparison_section(comparison: pd.DataFrame, category: str) -> pd.DataFrame:
+    """The rows of one category of the city comparison (各县对比), 项目 as the first column."""
+    part = comparison[comparison["category"] == category].drop(columns="category")
+    return part.rename(columns={"item": "项目"}).reset_index(drop=True)
+
+
+def spot_estimates(output_root, year: int) -> pd.DataFrame | None:
+    """Spot-check estimates read from ``市汇总/抽查结果评估_<year>.xlsx`` (sheet 汇总) as a long frame
+    ``[county, item, value]`` (county = 县名, or 全市), or None when the evaluation has not been done yet."""
+    path = safe_path(resolve_path(output_root), str(int(year)), CITY_OUT_DIRNAME, f"抽查结果评估_{int(year)}.xlsx")
+    if not path.exists():
+        return None
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        if "汇总" not in wb.sheetnames:
+            return None
+        rows = list(wb["汇总"].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    if len(rows) < 2:
+        return pd.DataFrame(columns=["county", "item", "value"])
+    df = pd.DataFrame(rows[1:], columns=[str(c) for c in rows[0]])
+    key = "县（市、区）"
+
+    def pct(v):
+        return None if v is None or (isinstance(v, float) and pd.isna(v)) else f"{float(v):.1%}"
+
+    out = []
+    for r in df.to_dict("records"):
+        c = str(r.get(key) or "")
+        name = c.split("_", 1)[1] if re.match(r"^\d{6}_", c) else c
+        out += [(name, "已核查户数", r.get("已核查户数")), (name, "发现问题户数", r.get("发现问题户数")),
+                (name, "问题比例（95%区间）", f"{pct(r.get('问题比例（加权）'))}（{pct(r.get('问题比例95%下限'))}–"
+                                         f"{pct(r.get('问题比例95%上限'))}）"),
+                (name, "收入低于脱贫线比例（95%区间）", f"{pct(r.get('收入低于脱贫线比例（加权）'))}（"
+                                              f"{pct(r.get('收入低于线95%下限'))}–{pct(r.get('收入低于线95%上限'))}）")]
+    return pd.DataFrame(out, columns=["county", "item", "value"])
+
+
+def county_spot_estimates(spot: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Per-county rows only (the city workbook's comparison has one column per county; 全市 is shown apart)."""
+    if spot is None:
+        return None
+    return spot[~spot["county"].isin(["全市", "合计", "全市合计"])].reset_index(drop=True)
+
+
+def spot_table(spot: pd.DataFrame | None) -> pd.DataFrame:
+    """Spot-check estimates, one row per county (and 全市), one column per item."""
+    if spot is None or spot.empty:
+        return pd.DataFrame(columns=["县（市、区）"])
+    t = spot.pivot_table(index="county", columns="item", values="value", aggfunc="first", sort=False)
+    return t.rename_axis("县（市、区）").rename_axis(None, axis=1).reset_index()
+
+
+def city_checks(summaries: list[dict], status: pd.DataFrame, output_root, year: int, workbook) -> pd.DataFrame:
+    """Invariants of the city roll-up (the city notebook asserts them).
+
+    * every county folder with a ``summary.json`` is in the roll-up;
+    * the 整改状态 read back equals the findings each county reported (one ledger row per finding);
+    * the city workbook exists with its sheets.
+    """
+    from openpyxl import load_workbook
+
+    from .report.city import CITY_SHEETS
+
+    base = resolve_path(output_root) / str(int(year))
+    on_disk = sorted(p.parent.name for p in base.glob("*/summary.json") if p.parent.name != CITY_OUT_DIRNAME)
+    rolled = sorted(str((s.get("county") or {}).get("folder")) for s in summaries)
+    checks = [("每个有 summary.json 的县都已汇总", on_disk == rolled, f"{len(rolled)} 个县")]
+    per_county = {str((s.get("county") or {}).get("folder")): int((s.get("findings") or {}).get("total") or 0)
+                  for s in summaries}
+    read = status.groupby("county_folder").size().to_dict() if len(status) else {}
+    diff = sorted(c for c, n in per_county.items() if int(read.get(c, 0)) != n)
+    checks.append(("读回的整改状态条数与各县问题条数一致", not diff, "、".join(diff) or f"共 {sum(per_county.values())} 条"))
+    wb = load_workbook(workbook, read_only=True)
+    try:
+        names = wb.sheetnames
+    finally:
+        wb.close()
+    want = [s.name for s in CITY_SHEETS]
+    checks.append(("全市汇总表工作表齐全", names[:len(want)] == want, "、".join(names)))
     return pd.DataFrame(checks, columns=["检查项", "通过", "说明"])

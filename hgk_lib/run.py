@@ -206,25 +206,9 @@ def _last_error_line(text: str) -> str | None:
 
 def render_html(ipynb, html) -> Path:
     """The auditors' HTML of an executed notebook (code hidden, TOC, masked): :func:`hgk_lib.report.render_notebook_html`."""
-    try:
-        from .report import render_notebook_html
-    except ImportError:
-        render_notebook_html = None
-    if render_notebook_html is not None:
-        render_notebook_html(ipynb, html)
-        return Path(html)
-    # fallback until the report package provides the renderer: code hidden, masked, lang zh
-    import nbformat
-    from nbconvert import HTMLExporter
+    from .report.render import render_notebook_html
 
-    from .report.mask import mask_text
-
-    nb = nbformat.read(str(ipynb), as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb)
-    body = body.replace('<html lang="en">', '<html lang="zh">')
-    P.write_bytes_atomic(html, mask_text(body).encode("utf-8"))
-    return Path(html)
+    return Path(render_notebook_html(ipynb, html))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -251,7 +235,9 @@ def run_county_job(job: dict) -> dict:
     paths = county_paths(job["output_root"], year, county)
     paths["dir"].mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    for k in ("html",):  # a stale report must never sit next to a failed run
+    # a stale report or summary must never sit next to a failed run (the city roll-up reads summary.json); the
+    # ledger is left alone: the county may have filled 整改状态 into it
+    for k in ("html", "summary"):
         paths[k].unlink(missing_ok=True)
     params = {"data_root": job["data_root"], "county": county, "audit_year": year,
               "output_root": job["output_root"], "params_file": job["params_file"]}

@@ -50,7 +50,7 @@ def shuffled(tables, seed):
     return {k: v.sample(frac=1.0, random_state=seed).reset_index(drop=True) for k, v in tables.items()}
 
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -85,3 +85,13 @@ def test_results_invariant_to_row_order(specs, seed):
     nk = ["hh_id", "problem_type", "person_id"]
     pd.testing.assert_frame_equal(a.needs.sort_values(nk).reset_index(drop=True),
                                   b.needs.sort_values(nk).reset_index(drop=True), check_dtype=False)
+
+
+@SETTINGS
+@given(st.lists(household_st, min_size=1, max_size=6))
+def test_audit_never_changes_its_input(specs):
+    tables = build(specs)
+    before = {k: v.copy(deep=True) for k, v in tables.items()}
+    audit_county(tables, P)
+    for k, v in before.items():
+        pd.testing.assert_frame_equal(tables[k], v)

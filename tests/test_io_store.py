@@ -110,7 +110,7 @@ def test_cli_run_writes_per_county_and_reports(tmp_path, capsys):
     for c in ("441881_英德市", "441882_连州市"):
         assert (tmp_path / "processed" / "2019" / c / "member.parquet").exists()
         assert c in out
-    assert "贫困人口信息" in out and "隔离记录 0 条" in out and "全部完成" in out
+    assert "贫困人口信息" in out and "隔离 0 行" in out and "全部完成" in out
 
 
 def test_cli_one_county_fails_others_still_load(tmp_path, capsys):

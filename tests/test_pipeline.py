@@ -14,7 +14,8 @@ from hgk_lib import pipeline as P
 from hgk_lib.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "tests" / "fixtures" / "export" / "2019"
+# HGK_FIXTURE_EXPORT: run these tests on another small export (default: the committed fixture)
+FIXTURE = Path(os.environ.get("HGK_FIXTURE_EXPORT", ROOT / "tests" / "fixtures" / "export" / "2019"))
 PARAMS = ROOT / "params" / "2019.yaml"
 
 

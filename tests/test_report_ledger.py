@@ -242,3 +242,41 @@ def test_libreoffice_opens_every_sheet(ledger, tmp_path):
     names = re.findall(r'<table:table table:name="([^"]+)"', content)
     assert names == openpyxl.load_workbook(ledger).sheetnames
     assert "=HYPERLINK" in content and "of:=HYPERLINK" not in content  # still text, not a formula
+
+
+def test_title_rows_inserted_above_header_are_forgiven(ledger, tmp_path):
+    path = tmp_path / "title.xlsx"
+    wb = openpyxl.load_workbook(ledger)
+    ws = wb["问题清单"]
+    ws.insert_rows(1, amount=2)
+    ws["A1"] = "英德市问题清单（已填写）"
+    ws.cell(row=5, column=14).value = "已整改"  # the 2nd finding, now on row 5
+    ws.cell(row=5, column=15).value = "已补录"
+    wb.save(path)
+    status, problems = read_ledger_status(path)
+    assert len(status) == 5 and status["row"].tolist() == [4, 5, 6, 7, 8]
+    assert status["status"].tolist()[1] == "已整改"
+    assert problems["row"].tolist() == [3] and "第3行" in problems["reason"][0]
+
+
+def test_very_long_text_is_truncated_to_excel_limit(tmp_path):
+    f = F.findings()
+    f.loc[0, "message"] = "很长" * 20000
+    path = tmp_path / "long.xlsx"
+    write_county_ledger(path, **F.ledger_kwargs(findings=f))
+    ws = openpyxl.load_workbook(path)["问题清单"]
+    msg = ws.cell(row=2, column=12).value
+    assert len(msg) == 32767 and msg.endswith("（已截断）")
+
+
+def test_many_findings_write_fast(tmp_path):
+    import time
+
+    big = pd.concat([F.findings()] * 2000, ignore_index=True)
+    big["hh_id"] = [f"44188101{i:08d}" for i in range(len(big))]
+    t = time.perf_counter()
+    write_county_ledger(tmp_path / "big.xlsx", **F.ledger_kwargs(findings=big))
+    assert time.perf_counter() - t < 30  # ~2 s here; 100 000 rows take ~25 s
+    status, problems = read_ledger_status(tmp_path / "big.xlsx")
+    assert len(status) == 10000 and problems.empty
+    assert status["finding_key"].is_unique

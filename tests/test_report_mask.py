@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from hgk_lib.report.mask import find_unmasked_pii, mask_bank, mask_frame, mask_id, mask_phone, mask_text
+from hgk_lib.report.mask import find_unmasked_pii, key_ids, mask_bank, mask_frame, mask_id, mask_phone, mask_text
 
 
 def test_mask_id_keeps_first_six_and_last_four():
@@ -57,9 +57,24 @@ def test_scanner_negatives(text):
 
 def test_known_keys_can_be_allowed():
     pid = "441881010112301"  # a 15-digit person id whose digits 7-12 read as a valid date
-    assert find_unmasked_pii(f"人编号{pid}") == [pid]
-    assert find_unmasked_pii(f"人编号{pid}", allow={pid}) == []
-    assert mask_text(f"人编号{pid}", keep={pid}) == f"人编号{pid}"
+    assert find_unmasked_pii(f"成员{pid}") == [pid]
+    assert find_unmasked_pii(f"成员{pid}", allow={pid}) == []
+    assert mask_text(f"成员{pid}", keep={pid}) == f"成员{pid}"
+
+
+# demo-shaped keys: 户编号 = county(6) + township(2) + village(3) + sequence(5); 人编号 = 户编号 + 2 digits
+HH, PID = "4418810100100001", "441881010010000101"
+
+
+def test_demo_shaped_keys_need_context_or_allow_list():
+    # alone they have the shapes of a bank number and an 18-digit ID: masked (privacy first) ...
+    assert find_unmasked_pii(f"{HH} {PID}") == [HH, PID]
+    # ... unless the caller passes the run's ids, or a label says what they are
+    assert find_unmasked_pii(f"{HH} {PID}", allow=key_ids(pd.DataFrame({"hh_id": [HH], "person_id": [PID]}))) == []
+    for text in (f"户编号{HH}", f"户编号：{HH}", f"人编号 {PID}", f"人编号=“{PID}", f"项目编号:{HH}"):
+        assert find_unmasked_pii(text) == [] and mask_text(text) == text
+    # a label does not protect a personal number further along the text
+    assert mask_text(f"户编号{HH}，电话13812345678") == f"户编号{HH}，电话138****5678"
 
 
 def test_mask_frame_by_column_and_by_pattern():
@@ -79,3 +94,28 @@ def test_mask_frame_by_column_and_by_pattern():
     assert df["id_no"][0] == "44188119800101123X"  # input untouched
     dumped = json.dumps(out.astype(object).where(out.notna(), None).to_dict("records"), ensure_ascii=False)
     assert find_unmasked_pii(dumped, allow={"441881010112301"}) == []
+
+
+def test_html_table_key_columns_stay_readable():
+    html = ("<table><thead><tr><th></th><th>户编号</th><th>人编号</th><th>联系电话</th><th>备注</th></tr></thead>"
+            f"<tbody><tr><th>0</th><td>{HH}</td><td>{PID}</td><td>13812345678</td><td>{HH}</td></tr>"
+            f"<tr><th>1</th><td>4418810100100002</td><td>441881010010000201</td><td>6222021234567890123</td>"
+            "<td>44188119800101123X</td></tr></tbody></table>")
+    out = mask_text(html)
+    assert f"<td>{HH}</td><td>{PID}</td>" in out and "<td>4418810100100002</td>" in out
+    assert "138****5678" in out and "***************0123" in out and "441881********123X" in out
+    assert find_unmasked_pii(out) == []
+    assert find_unmasked_pii(html) == ["13812345678", "6222021234567890123", "44188119800101123X"]
+
+
+def test_mask_frame_with_chinese_headers():
+    df = pd.DataFrame({"户编号": [HH], "人编号": [PID], "证件号码": ["44188119800101123X"], "联系电话": ["13812345678"],
+                       "银行账号": ["6217000011112222333"], "问题描述": [f"与户{HH}的成员证件号码44188119800101123X重复"]})
+    out = mask_frame(df)
+    assert out["户编号"][0] == HH and out["人编号"][0] == PID
+    assert out["证件号码"][0] == "441881********123X" and out["联系电话"][0] == "138****5678"
+    assert out["银行账号"][0] == "***************2333"
+    # the frame's own ids stay readable in free text too
+    assert out["问题描述"][0] == f"与户{HH}的成员证件号码441881********123X重复"
+    other = "4418810100100077"  # an id-shaped number the frame does not know: masked (privacy first)
+    assert mask_frame(pd.DataFrame({"问题描述": [f"与户{other}"]}))["问题描述"][0] == f"与户{'*' * 12}0077"

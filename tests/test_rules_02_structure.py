@@ -154,3 +154,9 @@ def test_r18_lists_blank_and_unrecognised_columns():
 
 def test_r18_complete_household_passes():
     assert fired("R18", T([make_member()])).empty
+
+
+def test_r17_a_disability_card_member_compared_as_id18():
+    head_id = make_id()
+    m = make_member(id_type="残疾人证", id_no=head_id + "12", health="残疾", disability_no=head_id + "12")
+    assert fired("R17", T([m], [make_household(head_id=head_id)])).empty

@@ -4,6 +4,7 @@ writes besides the ledger."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -15,7 +16,8 @@ from hgk_lib import pipeline as P
 from hgk_lib import run as R
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "tests" / "fixtures" / "export" / "2019"
+# HGK_FIXTURE_EXPORT: run these tests on another small export (default: the committed fixture)
+FIXTURE = Path(os.environ.get("HGK_FIXTURE_EXPORT", ROOT / "tests" / "fixtures" / "export" / "2019"))
 PARAMS = ROOT / "params" / "2019.yaml"
 
 
@@ -56,6 +58,7 @@ def test_children_get_a_fixed_hash_seed_and_a_headless_backend(monkeypatch):
     assert env["PYTHONHASHSEED"] == "0" and env["MPLBACKEND"] == "Agg"
 
 
+@pytest.mark.slow
 def test_a_kernel_that_dies_on_start_up_is_retried_twice_then_reported(tmp_path, monkeypatch):
     spec = tmp_path / "kernels" / "broken"
     spec.mkdir(parents=True)
@@ -73,6 +76,7 @@ def test_a_kernel_that_dies_on_start_up_is_retried_twice_then_reported(tmp_path,
     assert log.count("=== 第") == 3 and "重试" in log
 
 
+@pytest.mark.slow
 def test_outer_timeout_stops_a_hanging_notebook(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(120)")])
     nbformat.write(nb, tmp_path / "nb.ipynb")

@@ -39,7 +39,7 @@ def natural_decrease(base: Base) -> pd.DataFrame:
     gone = gone.assign(_d=date[gone.index], _dead=gone["hukou_status"] == "死亡")
     # one line per person: a death before a move, then the latest date
     gone = gone.sort_values(["_dead", "_d"], ascending=[False, False], na_position="last").drop_duplicates("_id")
-    dtxt = gone["_d"].dt.strftime("%Y-%m-%d").fillna("日期空")
+    dtxt = gone["_d"].dt.strftime("%Y-%m-%d").fillna("空")
     text = pd.Series(("公安_户籍：户籍状态为" + gone["hukou_status"].astype(str) + "（变动日期" + dtxt
                       + "），人员状态仍为正常").to_numpy(dtype=object), index=gone["_id"].to_numpy(dtype=object))
     return _frame(sub, "自然减少", sub["id18"].map(text).fillna("公安_户籍：死亡或迁出"), "公安_户籍")

@@ -20,7 +20,6 @@ SECTOR_COLUMNS = ["hh_id", "person_id", "issue", "department", "evidence"]
 
 ISSUE_POWER = "未通生活用电"
 ISSUE_ROAD = "入户道路未硬化或远离主干路"
-ISSUE_PENSION = "老年人未领取养老金"
 
 
 def _rows(df: pd.DataFrame, mask: pd.Series, problem: str, evidence: pd.Series | str,

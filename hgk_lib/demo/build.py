@@ -23,6 +23,10 @@ def generate_clean(seed: int, counties: list[str], households: int | None = None
     hh["head_name"] = hh["hh_id"].map(heads["name"])
     hh["head_id"] = hh["hh_id"].map(heads["id_no"])
     hh["hh_size"] = hh["A"].astype(int)
+    for name, df in (("household", hh), ("member", m)):
+        for col in S.TABLES[name].columns:
+            if col.kind == "yesno" and col.key in df:
+                df[col.key] = df[col.key].astype(object)
     inc = P.income_to_yuan(P.generate_income(rng, hh, m))
     ms = P.generate_measures(rng, hh, m)
     pr, ms = P.generate_projects(rng, hh, ms)

@@ -23,8 +23,9 @@ def department_lists(rng, hh: pd.DataFrame, m: pd.DataFrame) -> dict[str, pd.Dat
     if "_dept_id" in m:
         m["id_no"] = m["_dept_id"].where(m["_dept_id"].notna(), m["id_no"])
     # 公安_户籍: every member row
-    status = np.where(m["change_reason"].to_numpy() == "死亡", "死亡",
-                      np.where(m["change_reason"].isin(["嫁出", "迁出"]).to_numpy(), "迁出", "正常"))
+    gone = (m["member_status"] != "正常").to_numpy()
+    status = np.where(gone & (m["change_reason"].to_numpy() == "死亡"), "死亡",
+                      np.where(gone & m["change_reason"].isin(["嫁出", "迁出"]).to_numpy(), "迁出", "正常"))
     cdate = pd.Series(m["change_date"]).where(status != "正常", pd.NaT)
     out["police"] = pd.DataFrame({"id_no": m["id_no"].to_numpy(), "name": m["name"].to_numpy(),
                                   "hukou_status": status, "change_date": cdate.to_numpy(), "_county": m["_county"]})

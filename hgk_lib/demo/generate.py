@@ -67,7 +67,7 @@ def build_demo(seed: int = 2019, counties: list[str] | None = None, households: 
         "income_pc": facts["I"].to_numpy(),
         "basic_needs_problem": facts["P"].to_numpy(),
     })
-    return {"tables": t, "planted": planted, "households": households_df, "raw": P.raw,
+    return {"seed": seed, "tables": t, "planted": planted, "households": households_df, "raw": P.raw,
             "quarantine_people": P.quarantine, "counties": counties, "fmt": fmt}
 
 
@@ -84,6 +84,7 @@ def quarantine_and_formula(P, counties, fmt):
     ok = c["active"] & ~c["head"] & c["healthy"] & ~c["works"] & ~c["post"] & ~c["flag"] & ~c["student"] & ~c["dis"] \
         & m["id_no"].astype(str).str.fullmatch(r"\d{18}").to_numpy() & m["_county"].isin(xl).to_numpy() \
         & (c["age"] < 60) & ~c["soldier"]
+    share, P.share = P.share, 1.0
     for i in P.pick_members(ok, hmask=(f["n_cap"] >= 2) & (f["A"] >= 3) & ~f["_dibao"], k=P.k):
         m.loc[i, "_quarantine"] = True
         h = m.loc[i, "hh_id"]
@@ -96,6 +97,7 @@ def quarantine_and_formula(P, counties, fmt):
         if "police" in t:
             p = t["police"]
             p.loc[(p["id_no"] == m.loc[i, "_dept_id"]).to_numpy(), "name"] = None
+    P.share = share
 
 
 def write_demo(demo: dict, out: str | Path, truth: str | Path | None = None) -> dict:
@@ -105,7 +107,7 @@ def write_demo(demo: dict, out: str | Path, truth: str | Path | None = None) -> 
     out.mkdir(parents=True, exist_ok=True)
     truth.mkdir(parents=True, exist_ok=True)
     t = demo["tables"]
-    rng = np.random.default_rng(abs(hash_seed(demo)))
+    rng = np.random.default_rng([int(demo["seed"]), 11])
     raw = {}
     for table, lab, key, text in demo["raw"]:
         raw.setdefault(table, {})[(lab, key)] = text
@@ -146,10 +148,6 @@ def write_demo(demo: dict, out: str | Path, truth: str | Path | None = None) -> 
                  ).to_csv(truth / "quarantine.csv", index=False, encoding="utf-8")
     return {"out": str(out), "truth": str(truth), "households": len(demo["households"]),
             "planted": len(demo["planted"]), "quarantined": len(qrows)}
-
-
-def hash_seed(demo: dict) -> int:
-    return 7919 * len(demo["households"]) + len(demo["planted"])
 
 
 def generate_demo_export(out, seed=2019, counties=None, households=None, fmt="mixed", truth=None, **kw) -> dict:

@@ -99,11 +99,19 @@ class Planter:
         f["health_any"] = pd.Series(True, index=ms.loc[ms["category"] == "健康帮扶", "hh_id"].unique()).reindex(
             idx).fillna(False).astype(bool)
         f["I"] = self.facts["I"].reindex(idx)
+        f["max_birth"] = pd.Series(m["birth_date"].to_numpy()).groupby(m["hh_id"].to_numpy()).max().reindex(idx)
         f["exited"] = f["exit_status"].isin(["已脱贫（享受政策）", "已脱贫（不再享受政策）"])
         self.f = f
 
     # -- picking ---------------------------------------------------------------------------------------------------
+    share = 1.0
+
+    def skip(self) -> bool:
+        return self.share < 1 and self.rng.random() > self.share
+
     def pick(self, mask, k=None) -> list:
+        if self.skip():
+            return []
         k = self.k if k is None else k
         mask = pd.Series(mask, index=self.f.index) if not isinstance(mask, pd.Series) else mask
         cand = self.f.index[mask.fillna(False).to_numpy().astype(bool) & ~self.f.index.isin(list(self.used))]
@@ -116,9 +124,14 @@ class Planter:
 
     def pick_members(self, mmask, hmask=None, k=None) -> list:
         """Member index labels (one per household) satisfying ``mmask`` in unused households."""
+        if self.skip():
+            return []
         k = self.k if k is None else k
         m = self.t["member"]
-        mm = pd.Series(np.asarray(mmask, dtype=bool), index=m.index) & (m["member_status"] == "正常")
+        arr = np.zeros(len(m), dtype=bool)
+        mk = np.asarray(mmask, dtype=bool)
+        arr[: len(mk)] = mk[: len(m)]
+        mm = pd.Series(arr, index=m.index) & (m["member_status"] == "正常")
         mm &= ~m["hh_id"].isin(list(self.used))
         if hmask is not None:
             ok = set(self.f.index[pd.Series(hmask, index=self.f.index).fillna(False).to_numpy().astype(bool)])
@@ -180,7 +193,8 @@ def _cols(m):
         none=m["labour_skill"].isin(["丧失劳动力", "无劳动力"]).to_numpy(),
         works=m["_works"].to_numpy().astype(bool), post=m["_post"].to_numpy().astype(bool),
         dis=m["_disabled"].to_numpy().astype(bool), severe=m["_severe"].to_numpy().astype(bool),
-        flag=(m["dibao"] | m["tekun"]).to_numpy().astype(bool), soldier=m["soldier"].to_numpy().astype(bool),
+        flag=((m["dibao"] == True) | (m["tekun"] == True)).to_numpy(),  # noqa: E712
+        soldier=(m["soldier"] == True).to_numpy(),  # noqa: E712
         id18ok=m["id_no"].astype(str).str.fullmatch(r"\d{17}[0-9X]").to_numpy(),
     )
 
@@ -307,10 +321,12 @@ def plant_registry(P: Planter) -> None:
         row["disability_no"] = None
         m.loc[m.index.max() + 1] = row
         P.rec("R11", "", orphan, row["person_id"], note="成员所属户不存在")
+    c = _cols(m)
     # R12 (and R69): households whose members all left; side effects computed from their audit-year income
     r12ok = (f["exit_status"] == "未脱贫") & ~f["m19_教育帮扶"] & ~f["m19_残疾人补贴"] & ~f["m19_低保兜底"] & ~f["m19_特困供养"]
     for rule in ("R12", "R69"):
-        for h in P.pick(r12ok):
+        limit = pd.Timestamp("2019-05-19" if rule == "R12" else "2017-06-14")
+        for h in P.pick(r12ok & (f["max_birth"] <= limit)):
             mi = m.index[(m["hh_id"] == h).to_numpy() & c["active"]]
             if rule == "R12":
                 m.loc[mi, "member_status"] = "自然减少"
@@ -469,10 +485,12 @@ def plant_registry(P: Planter) -> None:
         m.loc[i, "work_months"] = 2.0
         P.rec("R28", "b", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="16岁以下务工")
         P.rec("R28", "c", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="副作用：在校生务工")
+        P.rec("R28", "a", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="副作用：在校生劳动技能为无劳动力")
     for i in P.pick_members(c["student"] & (c["age"] >= 16), hmask=f["i_wage"] > 0):
         m.loc[i, "work_status"] = "县外省内务工"
         m.loc[i, "work_months"] = 2.0
         P.rec("R28", "c", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="在校生务工")
+        P.rec("R28", "a", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="副作用：在校生劳动技能为无劳动力")
     posth = f["posts"] >= 1
     for i in P.pick_members(c["weak"] & (c["age"] >= 70) & ~c["post"] & ~c["works"], hmask=posth):
         m.loc[i, "pwj_post"] = "保洁员"
@@ -647,7 +665,7 @@ def plant_registry(P: Planter) -> None:
         ex = f.loc[h, "exited"]
         hh.loc[hidx(h), "hh_type"] = "一般脱贫户" if ex else "一般贫困户"
         P.rec("R45", "c", h, note="一般户有成员享受低保")
-    old_dib = (m["dibao"].to_numpy().astype(bool)) & (c["age"] >= 60)
+    old_dib = (m["dibao"] == True).to_numpy() & (c["age"] >= 60)  # noqa: E712
     for i in P.pick_members(old_dib):
         h = m.loc[i, "hh_id"]
         m.loc[i, "tekun"] = True
@@ -762,6 +780,8 @@ def plant_registry(P: Planter) -> None:
     clr = (m["member_status"] == "清退").to_numpy()
 
     def pick_rows(mask, k=None):
+        if P.skip():
+            return []
         k = P.k if k is None else k
         cand = m.index[mask & ~m["hh_id"].isin(list(P.used)).to_numpy()]
         cand = cand[~m.loc[cand, "hh_id"].duplicated().to_numpy()]
@@ -815,7 +835,7 @@ def plant_registry(P: Planter) -> None:
     for h in P.pick(f["exit_status"] == "未脱贫"):
         hh.loc[hidx(h), "exit_year"] = 2018
         P.rec("R70", "b", h, note="未脱贫却有脱贫年度")
-    for h in P.pick(f["exited"] & (f["first_year"] >= 2016) & (f["exit_status"] == "已脱贫（享受政策）")):
+    for h in P.pick(f["exited"] & (f["first_year"] == 2016) & (f["exit_status"] == "已脱贫（享受政策）")):
         hh.loc[hidx(h), "exit_year"] = int(f.loc[h, "first_year"]) - 1
         P.rec("R70", "c", h, note="脱贫年度早于首次识别年度")
     for h in P.pick(f["exited"]):
@@ -918,7 +938,12 @@ def refresh_projects(P: Planter) -> None:
     pr.loc[to, "beneficiary_people"] = np.maximum(pr.loc[to, "project_id"].map(ppl).fillna(0).astype(int),
                                                   pr.loc[to, "beneficiary_hh"])
     keep = ~to | (pr["beneficiary_hh"] > 0)
-    t["project"] = pr[keep].reset_index(drop=True)
+    pr = pr[keep].reset_index(drop=True)
+    for col in ("to_household", "publicized"):
+        pr[col] = pr[col].astype(object)
+    for col in ("beneficiary_hh", "beneficiary_people"):
+        pr[col] = pr[col].astype(float)
+    t["project"] = pr
 
 
 def plant_projects(P: Planter) -> None:
@@ -928,16 +953,17 @@ def plant_projects(P: Planter) -> None:
     used = set()
 
     def pick(mask, k=None):
+        if P.skip():
+            return []
         k = P.k if k is None else k
-        cand = pr.index[mask & ~pr["project_id"].isin(list(used)).to_numpy()]
+        mk = np.zeros(len(pr), dtype=bool)
+        mk[: len(mask)] = np.asarray(mask, dtype=bool)[: len(pr)]
+        cand = pr.index[mk & ~pr["project_id"].isin(list(used)).to_numpy()]
         sel = sorted(rng.choice(cand, size=min(k, len(cand)), replace=False).tolist())
         used.update(pr.loc[sel, "project_id"])
         return sel
 
-    for i in pick(~to):
-        pr.loc[pr.index.max() + 1] = pr.loc[i].copy()
-        P.rec("R80", "", project=pr.loc[i, "project_id"], note="项目编号重复（两行）")
-        P.rec("R80", "", project=pr.loc[i, "project_id"], note="项目编号重复（两行）")
+    dups = pick(~to)
     for j, i in enumerate(pick(np.ones(len(pr), bool))):
         col = ["fund_source", "implementer", "performance_goal"][j % 3]
         pr.loc[i, col] = None
@@ -966,6 +992,10 @@ def plant_projects(P: Planter) -> None:
     for j, i in enumerate(pick(np.ones(len(pr), bool))):
         pr.loc[i, "publicized"] = False if j % 2 == 0 else None
         P.rec("R85", "", project=pr.loc[i, "project_id"], note="项目未公示")
+    for i in dups:
+        pr.loc[pr.index.max() + 1] = pr.loc[i].copy()
+        P.rec("R80", "", project=pr.loc[i, "project_id"], note="项目编号重复（两行）")
+        P.rec("R80", "", project=pr.loc[i, "project_id"], note="项目编号重复（两行）")
     # helpers and visits
     f = P.f
     hh = t["household"]
@@ -1033,6 +1063,7 @@ def plant_departments(P: Planter) -> None:
     for j, h in enumerate(P.pick(nr & ex_low & f.index.isin(heads.index), k=1) + P.pick(
             nr & f["exited"] & f.index.isin(heads.index), k=P.k)):
         st = "改造中" if j % 2 else "未改造"
+        hh.loc[hh["hh_id"] == h, "house_level"] = None
         add("housing", {"head_id": idof(heads.loc[h].name) if False else heads.loc[h, "_dept_id"], "appraisal_level": "C",
                         "renovation_status": st, "completion_date": pd.NaT, "_county": h[:6]})
         P.rec("R93", "", h, note=f"住建鉴定C级危房{st}")

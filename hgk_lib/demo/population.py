@@ -327,7 +327,7 @@ def person_attributes(rng, m: pd.DataFrame) -> pd.DataFrame:
     lab[sel] = np.where(L[sel] < np.where(ill[sel], 0.35, 0.65), "弱劳动力或半劳动力", "丧失劳动力")
     sel = age >= 75
     lab[sel] = np.where(L[sel] < 0.15, "弱劳动力或半劳动力", np.where(L[sel] < 0.8, "丧失劳动力", "无劳动力"))
-    sel = severe & (age >= 16)
+    sel = severe & (age >= 16) & ~student
     lab[sel] = np.where(L[sel] < 0.7, "丧失劳动力", "无劳动力")
     m["labour_skill"] = lab
     # soldiers (现役军人): a few healthy young men

@@ -93,7 +93,7 @@ def _fmt_amount(v: pd.Series, style: str | None, rng, xlsx: bool, is_int=False) 
         txt = np.round(xv).astype(np.int64).astype(str).astype(object)
     else:
         r = np.round(xv, 2)
-        whole = np.isclose(r, np.round(r))
+        whole = np.abs(r - np.round(r)) < 1e-9
         num = np.where(whole, np.round(r).astype(np.int64).astype(object), r.astype(object))
         txt = np.where(whole, np.round(r).astype(np.int64).astype(str), np.char.mod("%.2f", r)).astype(object)
     vals = num if xlsx else txt
@@ -142,11 +142,11 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
                 style_arr = np.where(u < 0.15, style, "plain")
             out = v.copy()
             q = isstr & (style_arr == "quote")
-            out[q] = ("'" + v[q].astype(str)).astype(object)
+            out[q] = ["'" + a for a in v[q]]
             e = isstr & (style_arr == "eqwrap")
-            out[e] = ('="' + v[e].astype(str) + '"').astype(object)
+            out[e] = ['="' + a + '"' for a in v[e]]
             lx = isstr & (style_arr == "lowerx")
-            out[lx] = np.char.replace(v[lx].astype(str), "X", "x").astype(object)
+            out[lx] = [a.replace("X", "x") for a in v[lx]]
             if "_as_number" in df.columns and col.key == "id_no":
                 num = df["_as_number"].fillna(False).to_numpy().astype(bool) & isstr
                 if xlsx:
@@ -160,7 +160,8 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
         elif kind == "code":
             v = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
             vals = v.copy()
-            if prof.get("codes") or col.enum in S.NATIONAL_CODES:
+            if (prof.get("codes") or col.enum in S.NATIONAL_CODES) and col.enum not in (
+                    "house_level", "disability_category", "disability_grade"):
                 sel = np.array([a is not None for a in v]) & (rng.random(n) < (0.06 if prof.get("codes") else 0.01))
                 vals[sel] = _code_of(col.enum, v[sel])
         elif kind == "yesno":
@@ -174,7 +175,8 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
         elif kind == "int":
             vals = _fmt_amount(s, None, rng, xlsx, is_int=True)
         elif kind == "amount":
-            vals = _fmt_amount(s, prof.get("amount"), rng, xlsx)
+            money = table.name == "income" or col.key == "amount"
+            vals = _fmt_amount(s, prof.get("amount") if money else None, rng, xlsx)
         elif kind == "multi":
             v = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
             u = rng.random(n)

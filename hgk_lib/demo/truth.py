@@ -51,7 +51,8 @@ def household_facts(t: dict) -> pd.DataFrame:
         c = civil.assign(_id18=D.id18(civil["id_no"]))
         on = (c["start_date"].isna() | (c["start_date"] <= REF)) & (c["end_date"].isna() | (c["end_date"] >= REF))
         cov = cov | a["_id18"].isin(set(c.loc[on, "_id18"].dropna())).to_numpy()
-    f["covered"] = pd.Series(np.asarray(cov)).groupby(a["hh_id"].to_numpy()).any().reindex(f.index).fillna(False)
+    f["covered"] = pd.Series(np.asarray(cov, dtype=bool)).groupby(a["hh_id"].to_numpy()).any().reindex(
+        f.index).fillna(False).astype(bool)
     # income (audit-year row; fen)
     inc = t["income"]
     inc = inc[(inc["year"] == AUDIT_YEAR) & inc["hh_id"].isin(f.index)].drop_duplicates("hh_id").set_index("hh_id")
@@ -87,7 +88,8 @@ def household_facts(t: dict) -> pd.DataFrame:
         dstage = set(e.loc[(e["enrol_status"] == "辍学") & e["stage"].isin(["小学", "初中"]), "_id18"].dropna())
         r88 = a["_id18"].isin(drop) & ~a["_id18"].isin(ok) & (((sa >= 6) & (sa <= 15)) | a["_id18"].isin(dstage))
         edu = edu | r88
-    by = lambda s: pd.Series(np.asarray(s, dtype=bool)).groupby(a["hh_id"].to_numpy()).any().reindex(f.index).fillna(False)  # noqa
+    by = lambda s: pd.Series(np.asarray(s, dtype=bool)).groupby(a["hh_id"].to_numpy()).any().reindex(  # noqa: E731
+        f.index).fillna(False).astype(bool)
     prob["edu"] = by(edu)
     uninsured = ~_yes(a["ins_resident"]) & ~_yes(a["ins_employee"])
     med = t.get("medical")
@@ -110,25 +112,25 @@ def household_facts(t: dict) -> pd.DataFrame:
         keys = keys.drop_duplicates()
         j = h.merge(keys, on="_id18")
         op = j["appraisal_level"].isin(["C", "D"]) & (j["renovation_status"].astype(object) != "已竣工")
-        matched = pd.Series(True, index=j["hh_id"].unique()).reindex(f.index).fillna(False)
-        open_prog = pd.Series(op & (j["renovation_status"] == "改造中")).groupby(j["hh_id"].to_numpy()).any().reindex(
-            f.index).fillna(False)
-        open_new = pd.Series(op & (j["renovation_status"] != "改造中")).groupby(j["hh_id"].to_numpy()).any().reindex(
-            f.index).fillna(False)
+        matched = pd.Series(True, index=j["hh_id"].unique()).reindex(f.index).fillna(False).astype(bool)
+        open_prog = pd.Series((op & (j["renovation_status"] == "改造中")).to_numpy(dtype=bool)).groupby(
+            j["hh_id"].to_numpy()).any().reindex(f.index).fillna(False).astype(bool)
+        open_new = pd.Series((op & (j["renovation_status"] != "改造中")).to_numpy(dtype=bool)).groupby(
+            j["hh_id"].to_numpy()).any().reindex(f.index).fillna(False).astype(bool)
     prob["house_prog"] = open_prog & matched
-    prob["house_new"] = (open_new & matched) | (reg.fillna(False) & ~matched)
+    prob["house_new"] = (open_new & matched) | (reg.fillna(False).astype(bool) & ~matched)
     w = (hh["safe_water"].astype(object).eq(False).fillna(False) | _yes(hh["water_difficulty"])).to_numpy()
-    prob["water"] = pd.Series(w, index=hh["hh_id"].to_numpy()).reindex(f.index).fillna(False)
+    prob["water"] = pd.Series(w, index=hh["hh_id"].to_numpy()).reindex(f.index).fillna(False).astype(bool)
     prob["doudi"] = (f["cls"] == "无劳动能力") & ~f["covered"] & (f["A"] > 0)
     del prob["house_open"]
     for k, v in prob.items():
         f["p_" + k] = v.astype(bool)
     pcols = ["p_" + k for k in prob]
-    f["P"] = f[pcols].any(axis=1)
-    f["unresolvable"] = f["p_house_new"]
+    f["P"] = f[pcols].any(axis=1).astype(bool)
+    f["unresolvable"] = f["p_house_new"].astype(bool)
     # verdict
     st = hh.set_index("hh_id")["exit_status"].reindex(f.index)
-    exited = st.isin(["已脱贫（享受政策）", "已脱贫（不再享受政策）"])
+    exited = st.isin(["已脱贫（享受政策）", "已脱贫（不再享受政策）"]).astype(bool)
     I = f["I"]
     none = f["cls"] == "无劳动能力"
     v = np.select(
@@ -174,10 +176,11 @@ def hidden_risk(rng, f: pd.DataFrame, t: dict, planted_hh: set) -> pd.DataFrame:
     thin = np.clip((1.35 * EXIT_LINE - I) / (0.5 * EXIT_LINE), 0, 2.0)
     ps = np.clip(f["policy_share"].fillna(1.0).to_numpy(), 0, 1)
     low_work = (months.to_numpy() < 6) & (f["cls"].to_numpy() == "有劳动能力")
-    z = (-3.3 + 1.6 * thin + 1.3 * ps + 0.9 * major.to_numpy() + 0.35 * chronic.to_numpy() + 0.45 * dis.to_numpy()
-         + 0.7 * eld.to_numpy() + 0.6 * low_work + rng.normal(0, 0.45, size=n))
+    fl = lambda s: np.asarray(s, dtype=float)  # noqa: E731
+    z = (-3.3 + 1.6 * thin + 1.3 * ps + 0.9 * fl(major) + 0.35 * fl(chronic) + 0.45 * fl(dis)
+         + 0.7 * fl(eld) + 0.6 * fl(low_work) + rng.normal(0, 0.45, size=n))
     bad = ~f["verdict"].isin(["", "保持脱贫", "保持脱贫（兜底）"]).to_numpy()
-    z = z + np.where(bad, 3.0, 0) + np.where(f["P"].to_numpy(), 1.5, 0)
+    z = z + np.where(bad, 3.0, 0) + np.where(f["P"].to_numpy(dtype=bool), 1.5, 0)
     z = z + np.where(f.index.isin(list(planted_hh)), 0.8, 0)
     p = 1 / (1 + np.exp(-z))
     f["true_problem_prob"] = np.round(p, 4)

@@ -34,7 +34,9 @@ def _summary(data, out_dir: Path, seconds: float) -> str:
         lines.append("  未提供的可选数据表（相关核查将报告“未运行（无数据）”）："
                      + "、".join(S.TABLES[t].label for t in data.missing_tables))
     nq = len(data.quarantine)
-    lines.append(f"  隔离记录 {nq} 条" + (f"（涉及 {len(data.quarantined_hh)} 户），详见 quarantine.parquet" if nq else ""))
+    nrows = int(data.ledger["rows_quarantined"].sum()) if len(data.ledger) else 0
+    lines.append(f"  隔离 {nrows} 行（{nq} 条原因，涉及 {len(data.quarantined_hh)} 户），详见 quarantine.parquet"
+                 if nq else "  隔离 0 行")
     for w in data.warnings:
         lines.append(f"  提示：{w}")
     return "\n".join(lines)

@@ -44,8 +44,9 @@ DEFAULT_LIMITS = Limits()
 
 _BAD_XML = (b"<!DOCTYPE", b"<!ENTITY")
 # a cell reference far from A1: column beyond CZ, or row >= 100000; group 3 is "/" for empty self-closing cells
-_FAR = re.compile(rb'\br="((?:[A-Z]{3}|[D-Z][A-Z])\d{1,7}|[A-Z]{1,2}\d{6,7})"[^>]*?(/?)>')
-_WIDE = re.compile(rb'\br="[BC][A-Z]\d')
+# (any legal spelling: other whitespace, spaces around "=", single quotes)
+_FAR = re.compile(rb'r\s*=\s*["\']((?:[A-Z]{3}|[D-Z][A-Z])\d{1,7}|[A-Z]{1,2}\d{6,7})["\'][^>]*?(/?)>')
+_WIDE = re.compile(rb'r\s*=\s*["\'][BC][A-Z]\d')
 _REF = re.compile(r"([A-Z]+)(\d+)")
 
 

@@ -299,42 +299,155 @@ def _number_parser(header: str, integer: bool):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# column assembly
+# column assembly: distinct values -> vectorised fast paths for the common clean forms, the cell parser for the rest
 # ---------------------------------------------------------------------------------------------------------------
-_EMPTY_VALUE = {"int": None, "amount": np.nan, "date": pd.NaT, "yesno": None}
+_BLANK_LIST = sorted(_BLANKS_UPPER | S.BLANK_LIKES)
+_CJK_ONLY = r"[\u4e00-\u9fff]+"
 
 
-def parse_column(arr: np.ndarray, col: S.Column):
+def _types(uniques: np.ndarray) -> np.ndarray:
+    return np.array([type(u).__name__ for u in uniques], dtype=object) if len(uniques) else np.array([], object)
+
+
+def _clean_strings(uniques: np.ndarray, types: np.ndarray):
+    """Indices of str uniques and their stripped text (pyarrow-backed, vectorised), plus a 'surely not blank' mask."""
+    idx = np.flatnonzero(types == "str")
+    s = pd.Series(uniques[idx], dtype="str").str.strip()
+    n = s.str.len()
+    not_blank = (n > 0) & ~s.isin(_BLANK_LIST) & ((n > 4) | s.str.fullmatch(_CJK_ONLY))
+    return idx, s, not_blank.fillna(False).to_numpy(dtype=bool)
+
+
+def _fast_text(uniques, types, uvals, done):
+    idx, s, ok = _clean_strings(uniques, types)
+    uvals[idx[ok]] = s[ok].to_numpy(dtype=object)
+    done[idx[ok]] = True
+
+
+def _fast_id(uniques, types, uvals, done):
+    idx, s, _ = _clean_strings(uniques, types)
+    ok = (s.str.fullmatch(r"[0-9A-Z]{1,40}") & ~s.isin(_BLANK_LIST)).fillna(False).to_numpy(dtype=bool)
+    uvals[idx[ok]] = s[ok].to_numpy(dtype=object)
+    done[idx[ok]] = True
+    nidx = np.flatnonzero((types == "float") | (types == "int"))
+    if len(nidx):
+        x = np.array(uniques[nidx], dtype="float64")
+        ok = np.isfinite(x) & (np.abs(x) < 1e15)
+        ok[ok] &= x[ok] == np.floor(x[ok])
+        uvals[nidx[ok]] = x[ok].astype(np.int64).astype(str).astype(object)
+        done[nidx[ok]] = True
+
+
+def _fast_number(integer: bool):
+    def fast(uniques, types, uvals, done):
+        nidx = np.flatnonzero((types == "float") | (types == "int"))
+        sidx, s, _ = _clean_strings(uniques, types)
+        sok = s.str.fullmatch(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?").fillna(False).to_numpy(dtype=bool)
+        idx = np.concatenate([nidx, sidx[sok]])
+        if not len(idx):
+            return
+        x = np.concatenate([np.array(uniques[nidx], dtype="float64"),
+                            pd.to_numeric(s[sok]).to_numpy(dtype="float64")])
+        ok = np.isfinite(x)
+        if integer:
+            ok &= np.abs(x) < 2 ** 62
+            ok[ok] &= x[ok] == np.floor(x[ok])
+            uvals[idx[ok]] = x[ok].astype(np.int64).astype(object)
+        else:
+            uvals[idx[ok]] = x[ok]
+        done[idx[ok]] = True
+
+    return fast
+
+
+def _fast_date(uniques, types, uvals, done):
+    didx = np.flatnonzero((types == "date") | (types == "datetime"))
+    if len(didx):
+        objs = uniques[didx]
+        years = np.array([d.year for d in objs])
+        ok = (years >= 1900) & (years <= 2100)
+        if ok.any():
+            ts = pd.to_datetime(pd.Series(objs[ok], dtype=object)).dt.normalize()
+            uvals[didx[ok]] = ts.to_numpy(dtype="datetime64[ns]")
+            done[didx[ok]] = True
+    sidx, s, _ = _clean_strings(uniques, types)
+    left = np.ones(len(sidx), dtype=bool)
+    for fmt, pattern in _FAST_DATE_FORMATS:
+        hit = left & s.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        ts = pd.to_datetime(s[hit], format=fmt, errors="coerce")
+        good = (ts.notna() & (ts.dt.year >= 1900) & (ts.dt.year <= 2100)).to_numpy(dtype=bool)
+        where = sidx[hit][good]
+        uvals[where] = ts[good].to_numpy(dtype="datetime64[ns]")
+        done[where] = True
+        left &= ~hit
+
+
+_FAST_DATE_FORMATS = [("%Y-%m-%d", r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), ("%Y/%m/%d", r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}"),
+                      ("%Y%m%d", r"(?:19|20)[0-9]{2}[01][0-9][0-3][0-9]")]
+
+
+def _fast_path(col: S.Column):
+    if col.kind == "id" or (col.kind == "text" and col.key in ID_LIKE_TEXT):
+        return _fast_id
+    if col.kind == "text":
+        return _fast_text
+    if col.kind in ("int", "amount"):
+        return _fast_number(col.kind == "int")
+    if col.kind == "date":
+        return _fast_date
+    return None  # code/yesno/multi: few distinct values, the cell parser is fast enough
+
+
+def parse_column(arr: np.ndarray, col: S.Column, factorized=None):
     """Parse one column: returns (values, raw or None, reasons object array or None)."""
-    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-    parser = make_parser(col)
-    res = [parser(u) for u in uniques]
-    res.append(OK if col.kind not in ("date",) else (pd.NaT, None, None))  # code -1: missing
-    vals = [r[0] for r in res]
+    codes, uniques = factorized if factorized is not None else pd.factorize(arr, use_na_sentinel=True)
+    n = len(uniques)
     kind = col.kind
-    if kind == "int":
-        values = pd.array(vals, dtype="Int64").take(codes)
-    elif kind == "amount":
-        values = np.array([np.nan if v is None else v for v in vals], dtype="float64")[codes]
+    if kind == "amount":
+        uvals = np.full(n + 1, np.nan, dtype="float64")
     elif kind == "date":
-        values = pd.DatetimeIndex(vals).as_unit("ns").values[codes] if len(vals) else np.array([], "M8[ns]")
-    elif kind == "yesno":
-        values = pd.array(vals, dtype="boolean").take(codes)
+        uvals = np.full(n + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
     else:
-        values = np.array(vals + [None], dtype=object)[:-1][codes]
-    raw = None
-    if kind in ("code", "yesno", "date", "multi"):
-        raw = np.array([r[1] for r in res] + [None], dtype=object)[:-1][codes]
-    reasons = None
-    if any(r[2] for r in res):
-        reasons = np.array([r[2] for r in res] + [None], dtype=object)[:-1][codes]
+        uvals = np.full(n + 1, None, dtype=object)  # index n: missing cells (code -1)
+    uraw = np.full(n + 1, None, dtype=object)
+    ureason = np.full(n + 1, None, dtype=object)
+    done = np.zeros(n + 1, dtype=bool)
+    done[n] = True
+    fast = _fast_path(col)
+    if fast is not None and n:
+        fast(uniques, _types(uniques), uvals, done)
+    todo = np.flatnonzero(~done)
+    if len(todo):
+        parser = make_parser(col)
+        for i in todo:
+            v, r, q = parser(uniques[i])
+            if v is not None and v is not pd.NaT:
+                uvals[i] = v
+            uraw[i] = r
+            ureason[i] = q
+    if kind == "int":
+        values = pd.array(uvals, dtype="Int64").take(codes)
+    elif kind == "yesno":
+        values = pd.array(uvals, dtype="boolean").take(codes)
+    else:
+        values = uvals[codes]
+    raw = uraw[codes] if kind in ("code", "yesno", "date", "multi") else None
+    reasons = ureason[codes] if any(q is not None for q in ureason[todo]) else None
     return values, raw, reasons
 
 
-def _blank_mask(arr: np.ndarray) -> np.ndarray:
-    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-    flags = np.array([_is_empty(u) for u in uniques] + [True], dtype=bool)
-    return flags[codes]
+def _empty_flags(uniques: np.ndarray) -> np.ndarray:
+    """Per distinct value: empty (no content but whitespace)? Plus a final True for missing (code -1)."""
+    flags = np.ones(len(uniques) + 1, dtype=bool)
+    if len(uniques):
+        types = _types(uniques)
+        flags[:-1] = [(_is_empty(u)) for u in uniques] if (types != "str").any() else False
+        sidx = np.flatnonzero(types == "str")
+        if len(sidx):
+            flags[sidx] = (pd.Series(uniques[sidx], dtype="str").str.strip().str.len() == 0).to_numpy(dtype=bool)
+    return flags
 
 
 def col_letter(i: int) -> str:
@@ -452,8 +565,14 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
     columns = list(zip(*data)) if n else [()] * width
 
     blank = np.ones(n, dtype=bool)
-    for c in columns:
-        blank &= _blank_mask(np.array(c, dtype=object))
+    arrays, facts = {}, {}
+    mapped = set(found.values())
+    for i, c in enumerate(columns):
+        arr = np.array(c, dtype=object)
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        blank &= _empty_flags(uniques)[codes]
+        if i in mapped:
+            arrays[i], facts[i] = arr, (codes, uniques)
     bad = blank.copy()
     q_parts = []
     if blank.any():
@@ -463,13 +582,18 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
     for col in table.columns:
         if col.key not in found:
             continue
-        arr = np.array(columns[found[col.key]], dtype=object) if n else np.array([], dtype=object)
-        values, raw, reasons = parse_column(arr, col)
+        i = found[col.key]
+        if i in arrays:
+            arr, fact = arrays[i], facts[i]
+        else:  # header wider than every data row
+            arr = np.full(n, "", dtype=object)
+            fact = pd.factorize(arr, use_na_sentinel=True)
+        values, raw, reasons = parse_column(arr, col, fact)
         out[col.key] = values
         if raw is not None:
             out[S.raw_col(col.key)] = raw
         if reasons is not None:
-            rmask = np.array([r is not None for r in reasons], dtype=bool) & ~blank
+            rmask = pd.notna(reasons) & ~blank
             if rmask.any():
                 q_parts.append(pd.DataFrame({
                     "row": row_no[rmask], "column": col.header,

@@ -1,7 +1,7 @@
 """Atomic file writes for report outputs: write a temporary file next to the target, then ``os.replace``.
 
-A writer that raises leaves the previous file untouched and no temporary file behind. (``hgk_lib.io.safe`` is
-meant to provide the shared version; this private one keeps the report package self-contained until then.)
+Uses the shared :func:`hgk_lib.io.safe.atomic_write`; a private fallback keeps the report package usable on its
+own. A writer that raises leaves the previous file untouched and no temporary file behind.
 """
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ import os
 import tempfile
 from pathlib import Path
 
+try:
+    from ..io.safe import atomic_write as _shared_atomic_write
+except ImportError:  # pragma: no cover - io.safe is part of the package
+    _shared_atomic_write = None
+
 
 @contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path in the target's folder; on success it replaces ``path`` atomically."""
+def _fallback_atomic_path(path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -22,11 +26,19 @@ def atomic_path(path):
         yield Path(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_path(path):
+    """Context manager yielding a temporary path in the target's folder; on success it replaces ``path``."""
+    if _shared_atomic_write is not None:
+        return _shared_atomic_write(path)
+    return _fallback_atomic_path(path)
 
 
 def atomic_write_bytes(path, data: bytes) -> None:

@@ -138,6 +138,13 @@ HELPER_SHEETS: list[SheetSpec] = [
     SheetSpec("公益性岗位不稳定", [
         C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号"), C("岗位", "post", "text", "公益性岗位"),
         C("月数", "months", "num", "岗位月数")], "公益性岗位月数不足（走读式）"),
+    SheetSpec("项目受益核对", [
+        C("项目编号", "project_id", "id", "到户到人项目的项目编号"), C("项目名称", "project_name", "text", "项目名称"),
+        C("申报受益户数", "declared_hh", "int", "项目库填报的受益贫困户数"),
+        C("措施关联户数", "linked_hh", "int", "帮扶措施中关联该项目的户数"),
+        C("申报受益人数", "declared_people", "int", "项目库填报的受益贫困人口数"),
+        C("措施关联人数", "linked_people", "int", "关联户的在册人数"),
+        C("户数差额", "difference", "int", "申报受益户数减措施关联户数")], "到户到人项目的受益户数与帮扶措施关联户数对照"),
 ]
 PROVENANCE_SHEET = "_provenance"
 
@@ -384,7 +391,8 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
     }
     helpers = {"规则运行情况": _frame(rule_summary, SUMMARY_FIELDS),
                "行业部门问题": _sorted(audit_frame(audit, "sector"), ["hh_id", "person_id", "issue"]),
-               "公益性岗位不稳定": _sorted(audit_frame(audit, "unstable_pwj"), ["hh_id", "person_id"])}
+               "公益性岗位不稳定": _sorted(audit_frame(audit, "unstable_pwj"), ["hh_id", "person_id"]),
+               "项目受益核对": _sorted(audit_frame(audit, "beneficiaries"), ["project_id"])}
     wb = new_workbook(f"回头看台账_{county_name}_{year}", run_datetime(provenance))
     for spec in SHEETS:
         df, kinds = frame_for(spec, frames[spec.name])
@@ -393,10 +401,6 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
     for spec in HELPER_SHEETS:
         df, kinds = frame_for(spec, helpers[spec.name])
         write_table(wb, spec.name, df, kinds)
-    bens = audit_frame(audit, "beneficiaries")
-    if len(bens.columns):
-        write_table(wb, "项目受益核对", bens.astype(object), {c: ("id" if str(c).endswith("_id") else "text")
-                                                          for c in bens.columns})
     flat: list = []
     _flatten("", provenance or {}, flat)
     prov = pd.DataFrame([(k, None if v is None else str(v)) for k, v in flat], columns=["key", "value"])
@@ -521,7 +525,11 @@ def _read_status_rows(path: Path, records: list, problem) -> None:
     if not rows:
         problem(1, None, None, "工作表为空，缺少表头")
         return
-    names = [_cell_text(h) for h in rows[0]]
+    # the header is row 1; a county that inserted title rows above it is forgiven (first row with 整改状态)
+    head = next((i for i, r in enumerate(rows[:10]) if any(_cell_text(v) == "整改状态" for v in r)), 0)
+    if head:
+        problem(head + 1, None, None, f"表头不在第1行（在第{head + 1}行），已按第{head + 1}行读取")
+    names = [_cell_text(h) for h in rows[head]]
     pos = {}
     for i, h in enumerate(names):
         if h in _READ_HEADERS and _READ_HEADERS[h] not in pos:
@@ -531,7 +539,7 @@ def _read_status_rows(path: Path, records: list, problem) -> None:
             problem(1, need, None, f"缺少列“{need}”")
     if "status" not in pos:
         return
-    for r, values in enumerate(rows[1:], start=2):
+    for r, values in enumerate(rows[head + 1:], start=head + 2):
         if values is None or all(_cell_text(v) is None for v in values):
             continue
         rec = {k: (_cell_text(values[i]) if i < len(values) else None) for k, i in pos.items()}

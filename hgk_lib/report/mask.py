@@ -14,10 +14,16 @@ What the text patterns treat as personal numbers (a number is a maximal run not 
 
 * 18 characters ``\\d{17}[0-9X]`` — an ID (ID-style mask when the birth date is plausible, otherwise bank-style);
 * 20 or 22 characters whose first 18 are an ID body — a 残疾证号;
-* 15 digits with a plausible province code and YYMMDD — an old ID (a 15-digit household/person key with an
-  impossible date is left alone; known keys can be passed in ``keep``);
+* 15 digits with a plausible province code and YYMMDD — an old ID;
 * 16 to 19 digits (also written in groups of four) — a bank account;
 * ``1[3-9]`` + 9 digits, optionally after ``+86``/``86``/``0086``, also ``138 1234 5678`` — a mobile number.
+
+Keys are not personal numbers, but household/person ids (the demo's are 16 and 18 digits: county code + township +
+village + sequence (+ member number)) have the shapes of bank and ID numbers. They are recognised (a) when the
+caller passes them in ``keep``/``allow`` (see :func:`key_ids`), (b) by context: a number right after
+户编号/人编号/项目编号 is a key, and so is a cell of an HTML table column headed 户编号/人编号/项目编号 (or
+hh_id/person_id/project_id; :func:`table_key_ids`), (c) by column in :func:`mask_frame`. Anywhere else such a
+number is masked: privacy first.
 
 Never matched: dates (``20190901``), money (``12345.67``, a run touching a decimal point), 13-digit household
 ids (``4418810101001``), SHA-256 hex digests (runs touching letters), base64 images (skipped wholesale).
@@ -29,7 +35,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from ..schema import PII_COLUMNS
+from ..schema import PII_COLUMNS, TABLES
 
 #: Column keys holding personal numbers (any table).
 PII_KEYS = frozenset(key for _, key in PII_COLUMNS)
@@ -112,9 +118,60 @@ def _keep_last_digits(s: str, keep: int) -> str:
     return "".join(out)
 
 
+#: A number right after one of these labels is a key (户编号 4418810100100001), never a personal number.
+_KEY_LABEL = re.compile(r"(?:户编号|人编号|人口编号|户码|项目编号|成员编号)[\s：:=＝“\"']{0,3}\Z")
+
+
+def _is_key(m: re.Match, keep: frozenset) -> bool:
+    text = m.group(0)
+    return text in keep or _KEY_LABEL.search(m.string, max(0, m.start() - 10), m.start()) is not None
+
+
+def key_ids(*frames) -> set[str]:
+    """Household, person and project ids found in ``frames`` (columns hh_id/person_id/project_id or their
+    Chinese headers): the ``keep``/``allow`` set for :func:`mask_text` and :func:`find_unmasked_pii`."""
+    out: set[str] = set()
+    for df in frames:
+        if df is None:
+            continue
+        for col in ("hh_id", "person_id", "project_id", "户编号", "人编号", "项目编号"):
+            if col in getattr(df, "columns", ()):
+                s = df[col].dropna().astype(str).str.strip()
+                out.update(s[s != ""].tolist())
+    return out
+
+
+_KEY_HEADERS = {"户编号", "人编号", "人口编号", "户码", "项目编号", "成员编号", "hh_id", "person_id", "project_id"}
+_TABLE_RE = re.compile(r"<table\b.*?</table>", re.S | re.I)
+_ROW_RE = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S | re.I)
+_CELL_RE = re.compile(r"<t([hd])\b[^>]*>(.*?)</t[hd]>", re.S | re.I)
+_INNER_TAG = re.compile(r"<[^>]+>")
+_KEYLIKE = re.compile(r"\d{10,22}")
+
+
+def table_key_ids(text: str) -> set[str]:
+    """Values of HTML table columns headed 户编号/人编号/项目编号 (or hh_id/person_id/project_id): keys, not
+    personal numbers, so a rendered DataFrame keeps its household ids readable."""
+    if "<table" not in text.lower() or not any(h in text for h in _KEY_HEADERS):
+        return set()
+    out: set[str] = set()
+    for table in _TABLE_RE.findall(text):
+        key_pos: set[int] = set()
+        for row in _ROW_RE.findall(table):
+            cells = [_INNER_TAG.sub("", c).strip() for _, c in _CELL_RE.findall(row)]
+            hits = {i for i, c in enumerate(cells) if c in _KEY_HEADERS}
+            if hits:
+                key_pos = hits
+                continue
+            for i in key_pos:
+                if i < len(cells) and _KEYLIKE.fullmatch(cells[i]):
+                    out.add(cells[i])
+    return out
+
+
 def _replace(m: re.Match, keep: frozenset) -> str:
     text = m.group(0)
-    if text in keep:
+    if _is_key(m, keep):
         return text
     kind = m.lastgroup
     if kind == "dis":
@@ -146,7 +203,7 @@ def mask_text(text, keep: Iterable[str] = ()) -> str:
     15-digit person ids) left as they are. Base64 images are left untouched. Non-strings are returned as is."""
     if not isinstance(text, str) or not _DIGITS.search(text):
         return text
-    keep = frozenset(keep)
+    keep = frozenset(keep) | table_key_ids(text)
     return "".join(chunk if b64 else _PII_RE.sub(lambda m: _replace(m, keep), chunk)
                    for b64, chunk in _segments(text))
 
@@ -156,23 +213,28 @@ def find_unmasked_pii(text: str, allow: Iterable[str] = ()) -> list[str]:
     would mask. ``allow``: known non-personal tokens (household/person ids) to ignore."""
     if not isinstance(text, str):
         return []
-    allow = frozenset(allow)
+    allow = frozenset(allow) | table_key_ids(text)
     found = []
     for b64, chunk in _segments(text):
         if not b64:
-            found += [m.group(0) for m in _PII_RE.finditer(chunk) if m.group(0) not in allow]
+            found += [m.group(0) for m in _PII_RE.finditer(chunk) if not _is_key(m, allow)]
     return found
 
 
 _COLUMN_MASKERS = {"id_no": mask_id, "head_id": mask_id, "disability_no": mask_id, "phone": mask_phone,
                    "helper_phone": mask_phone, "bank_account": mask_bank}
+# the same columns under their Chinese export headers (a frame already renamed for display)
+_COLUMN_MASKERS.update({c.header: _COLUMN_MASKERS[c.key] for t in TABLES.values() for c in t.columns
+                        if c.pii and c.key in _COLUMN_MASKERS})
+_KEY_COLUMN_NAMES = KEY_COLUMNS | {"户编号", "人编号", "人口编号", "项目编号", "来源行号", "行号", "年度", "问题编号"}
 
 
 def mask_frame(df: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
-    """A copy of ``df`` with PII columns masked by key (also their ``__raw`` companions) and every other string
-    cell masked by pattern (key columns such as ``hh_id``/``person_id`` are left alone)."""
+    """A copy of ``df`` with PII columns masked by key or Chinese header (also ``__raw`` companions) and every
+    other string cell masked by pattern. Key columns (``hh_id``/``person_id``/``project_id`` or 户编号/人编号/项目编号
+    ...) are left alone."""
     out = df.copy()
-    keep = frozenset(keep)
+    keep = frozenset(keep) | key_ids(df)  # the frame's own household/person/project ids stay readable in text
     for col in out.columns:
         name = str(col)
         base = name[:-5] if name.endswith("__raw") else name
@@ -180,7 +242,7 @@ def mask_frame(df: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
         if base in _COLUMN_MASKERS:
             fn = _COLUMN_MASKERS[base]
             out[col] = s.astype(object).map(lambda v: v if _plain(v) in (None, "") else fn(v))
-        elif base in KEY_COLUMNS:
+        elif base in _KEY_COLUMN_NAMES:
             continue
         elif s.dtype == object or pd.api.types.is_string_dtype(s):
             obj = s.astype(object)

@@ -24,8 +24,11 @@ RULE_CATEGORIES = [("身份信息", 1, 9), ("家庭结构", 10, 18), ("人员属
                    ("社会保障与兜底", 45, 51), ("两不愁三保障", 52, 61), ("动态管理", 62, 71),
                    ("帮扶措施与项目库", 72, 87), ("部门数据比对", 88, 95)]
 LEVELS = ["错误", "警告", "政策"]
-VERDICTS = ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "保持脱贫"]
-QUALITIES = ["A 稳定", "B 不稳定", "C 差距大"]
+try:  # the audit's own labels (one source); the literal lists are the same, for a report-only install
+    from ..audit.verdicts import QUALITIES, VERDICTS
+except ImportError:  # pragma: no cover
+    VERDICTS = ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "保持脱贫"]
+    QUALITIES = ["A 稳定", "B 不稳定", "C 差距大"]
 
 #: Column contract of each AuditResult frame (used when a frame is missing).
 AUDIT_FRAMES = {
@@ -39,7 +42,8 @@ AUDIT_FRAMES = {
     "unstable_pwj": ["hh_id", "person_id", "post", "months"],
     "measure_gaps": ["hh_id", "year", "stage", "problem"],
     "project_findings": ["project_id", "project_name", "rule_id", "description"],
-    "beneficiaries": [],
+    "beneficiaries": ["project_id", "project_name", "declared_hh", "linked_hh", "declared_people", "linked_people",
+                      "difference"],
     "dynamic": ["hh_id", "person_id", "kind", "basis", "source"],
 }
 
@@ -70,10 +74,9 @@ def audit_notes(audit) -> list[str]:
 def rule_category(rule_id: pd.Series) -> pd.Series:
     """Catalogue category (Chinese) of each rule id ``R05``; None for ids outside R01-R95."""
     num = pd.to_numeric(rule_id.astype(object).astype(str).str.extract(r"(\d+)", expand=False), errors="coerce")
-    out = pd.Series(None, index=rule_id.index, dtype=object)
-    for name, lo, hi in RULE_CATEGORIES:
-        out[(num >= lo) & (num <= hi)] = name
-    return out
+    conds = [((num >= lo) & (num <= hi)).fillna(False).to_numpy(dtype=bool) for _, lo, hi in RULE_CATEGORIES]
+    cats = np.select(conds, [np.array(name, dtype=object) for name, _, _ in RULE_CATEGORIES], default=None)
+    return pd.Series(cats.astype(object), index=rule_id.index, dtype=object)
 
 
 def _counts(s: pd.Series, order: list[str] | None = None) -> dict[str, int]:

@@ -34,6 +34,8 @@ ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 _WIDE = r"[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3" \
         r"\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
 MAX_WIDTH, MIN_WIDTH = 60, 6
+MAX_CELL_CHARS = 32767  # Excel's limit for one cell
+TRUNCATED = "…（已截断）"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -90,7 +92,11 @@ def _as_text(s: pd.Series) -> pd.Series:
         is_seq = o.map(lambda v: isinstance(v, (list, tuple, set)))
         if is_seq.any():
             o = o.where(~is_seq, o[is_seq].map(lambda v: "、".join(str(x) for x in v)))
-        o = o.where(blank, o.astype(str).str.replace(ILLEGAL_XML, "", regex=True))
+        t = o.astype(str).str.replace(ILLEGAL_XML, "", regex=True)
+        long = t.str.len() > MAX_CELL_CHARS
+        if long.any():
+            t = t.where(~long, t.str.slice(0, MAX_CELL_CHARS - len(TRUNCATED)) + TRUNCATED)
+        o = o.where(blank, t)
     return o.where(~blank, None)
 
 

@@ -510,6 +510,14 @@ def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | f
     ``kind``, ``metrics`` (evaluate_scores output on out-of-fold predictions), ``importance``, ``scorecard``,
     ``weights`` (counts of known/imputed), ``train_hash``, ``n_labels``, ``n_positives``.
     """
+    from threadpoolctl import threadpool_limits
+
+    # a few thousand labelled rows: one thread is faster than OpenMP's (and does not fight other processes)
+    with threadpool_limits(limits=1):
+        return _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate)
+
+
+def _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate) -> dict:
     from .features import FEATURES, feature_matrix, fill_weights
 
     X_all = feature_matrix(features)

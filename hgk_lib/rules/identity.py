@@ -230,6 +230,10 @@ def r09(ctx: RuleContext, p: dict):
         raise NotRun("本次运行只载入一个县，跨县重复无法比对")
     m = ctx.members
     s = m[(m["active"] & m["id_ok"] & m["id18"].notna()).to_numpy()]
+    own = ctx.tables["member"]
+    if id(own) not in _OTHER_CACHE:  # this county is an "other" for the next ones: reuse its ID18
+        _OTHER_CACHE[id(own)] = (own, pd.DataFrame({"id18": s["id18"].astype(object), "hh_id": s["hh_id"].astype(object),
+                                                    "person_id": s["person_id"].astype(object)}))
     frames = []
     for county, other in ctx.others.items():
         if other is None or not {"hh_id", "id_no", "member_status"} <= set(other.columns):

@@ -140,7 +140,7 @@ def r76(ctx: RuleContext, p: dict) -> Parts:
     a = nl[nl["hh_id"].isin(cats.index)]
     ca = txt(a["hh_id"].map(cats))
     fa = findings(a, table="household", unit="户", columns="劳动技能、措施类别", values="全部为丧失劳动力/无劳动力；" + ca,
-                  message=f"无劳动能力户，{ay}年却安排了" + ca + "措施", year=pd.array([ay] * len(a), dtype="Int64"))
+                  message=f"无劳动能力户，{ay}年却安排了" + ca + "措施")
     # (b)
     cap = h[labour_capable_households(h, am, p)]
     s = dict(zip(cap["hh_id"], start_year(cap, first)))

@@ -121,7 +121,12 @@ def join_by(keys: pd.Series, values: pd.Series) -> pd.Series:
     df = pd.DataFrame({"k": keys.to_numpy(), "v": txt(values).to_numpy()}).dropna(subset=["k"]).drop_duplicates()
     if df.empty:
         return pd.Series(dtype=object)
-    return df.groupby("k", sort=False)["v"].agg("、".join)
+    dup = df["k"].duplicated(keep=False).to_numpy()
+    single = pd.Series(df["v"].to_numpy()[~dup], index=df["k"].to_numpy()[~dup], dtype=object)
+    if not dup.any():
+        return single
+    multi = df[dup].groupby("k", sort=False)["v"].agg("、".join)  # only keys with several values
+    return pd.concat([single, multi.astype(object)])
 
 
 def join_values(df: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -203,13 +208,14 @@ def active_members(ctx: RuleContext, *columns: str) -> pd.DataFrame:
 def dept_table(ctx: RuleContext, name: str, *columns: str, id_key: str = "id_no") -> pd.DataFrame:
     """A department list + ``_id18`` (NA where the number has no R01 form: never matched)."""
     t = ctx.table(name, id_key, *columns)
-    return t.assign(_id18=D.id18(t[id_key]))
+    return t.assign(_id18=D.id18(t[id_key]).astype(object))
 
 
 def matched(m: pd.DataFrame, ids) -> pd.Series:
     """Member rows whose ID18 is in ``ids`` (rows failing R01 never match)."""
-    ids = [i for i in set(ids) if isinstance(i, str)]
-    return as_mask(m["id18"].isin(ids)) & m["id18"].notna()
+    ids = pd.Index(pd.Series(list(ids) if isinstance(ids, set) else ids, dtype=object)).dropna().unique()
+    col = m["id18"].astype(object)
+    return as_mask(col.isin(ids)) & col.notna()
 
 
 def exit_status_text(h: pd.DataFrame) -> pd.Series:

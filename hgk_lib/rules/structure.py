@@ -165,7 +165,8 @@ def r17(ctx: RuleContext, p: dict):
     if "head_id" in s and "id_no" in hd:
         hid = D.normalise_id(s["head_id"])
         mid = D.normalise_id(hd["id_no"])
-        both = _std_form(hid) & hd["id_ok"].fillna(False).astype(bool) & _std_form(mid)
+        # both have an R01 form: the household value an ID form, the member's row passes R01 (not 其他)
+        both = _std_form(hid) & hd["id_std"].fillna(False).astype(bool)
         hid18 = D.to_id18(D.id_body(hid))
         differs = np.where(both, hid18 != hd["id18"].astype(object), hid != mid)
         a = mask(pd.Series(differs, index=s.index).astype("boolean") & hid.notna() & mid.notna())
