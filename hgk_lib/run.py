@@ -300,12 +300,10 @@ def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
 
 def dask_client(scheduler: str, workers: int = 1):
     """A Dask client: ``local`` starts a LocalCluster of ``workers`` single-threaded processes."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        return Client(cluster)
+    if scheduler == "local":  # the client owns the LocalCluster and closes it with itself
+        return Client(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
     return Client(scheduler, timeout="30s")
 
 

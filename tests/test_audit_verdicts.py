@@ -272,3 +272,18 @@ def test_notes_name_missing_department_lists():
     joined = "；".join(r.notes)
     for name in ["公安_户籍", "医保_参保", "民政_低保特困", "住建_危房", "教育_学籍", "比对_财产与身份"]:
         assert name in joined
+
+
+def test_duplicated_household_id_audited_once_from_first_row():
+    hs = [household("H1"), household("H1", safe_water=False)]
+    r, v = verdict_of(hs, [member("H1")], [income("H1")])
+    assert len(r.verdicts) == 1 and v.loc["H1", "verdict"] == "保持脱贫"
+    assert "规则R10" in v.loc["H1", "reasons"] and any("R10" in n for n in r.notes)
+
+
+def test_reasons_list_problems_with_deadlines():
+    hs = [household("H1", safe_water=False)]
+    _, v = verdict_of(hs, [member("H1")], [income("H1", wage=6000)])
+    assert v.loc["H1", "verdict"] == "收入未达标"
+    assert v.loc["H1", "reasons"] == ("复核人均可支配收入6,000.00元，低于脱贫线8,400元，需重点帮扶；"
+                                      "三保障问题：饮水不安全（水利局，2019-12-29前）")

@@ -161,3 +161,18 @@ def test_loader_quarantines_exactly_the_planted_rows():
     assert {("member", int(r)) for r in truth["row"]} <= got
     names = pd.concat([d.tables["member"]["name"] for d in data])
     assert names.astype(str).str.startswith("=HYPERLINK").sum() == 1
+
+
+def test_engine_findings_on_fixture_equal_planted():
+    if not FIXTURE.exists():
+        pytest.skip("fixture not committed yet")
+    rules = pytest.importorskip("hgk_lib.rules")
+    if not hasattr(rules, "run_rules"):
+        pytest.skip("rule engine not available")
+    from hgk_lib.demo import reconcile as R
+
+    findings = R.engine_findings(FIXTURE)
+    planted = pd.read_csv(FIXTURE.parent / "2019_truth" / "planted.csv", dtype=str)
+    res = R.compare(planted, findings)
+    assert res["missed"].empty, res["missed"].to_string()
+    assert res["unexpected"].empty, res["unexpected"].to_string()

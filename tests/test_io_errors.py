@@ -242,6 +242,19 @@ def test_far_away_cell_refused_before_parsing(tmp_path):
     p = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml": sheet.replace(b"</sheetData>", far)})
     err = _refused_fast(p, "数据区域过大")
     assert err.sheet == "Sheet1"
+    odd = b"<row r=\"9\"><c\n r = 'XFD9' t='inlineStr'><is><t>x</t></is></c></row></sheetData>"
+    p = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml": sheet.replace(b"</sheetData>", odd)}, name="b.xlsx")
+    _refused_fast(p, "数据区域过大", Limits(max_cells=1_000_000))  # unusual but legal attribute spelling
+
+
+def test_sheet_formatted_to_the_bottom_is_fine(tmp_path):
+    good = zipfile.ZipFile(write_xlsx(tmp_path / "g.xlsx", county_tables()[MEMBER]))
+    sheet = good.read("xl/worksheets/sheet1.xml")
+    rows = b"".join(b'<row r="%d" s="1"><c r="A%d" s="1"/><c r="XFD%d" s="1" /></row>' % (r, r, r)
+                    for r in range(100_000, 1_048_577, 997))
+    p = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml": sheet.replace(b"</sheetData>", rows + b"</sheetData>")})
+    res, _ = _load_one(p)
+    assert len(res.table) == 6
 
 
 def test_defusedxml_is_used_by_openpyxl():
@@ -315,3 +328,11 @@ def test_sheet_names_helper_handles_unusual_zip(tmp_path):
 def _write(p, data):
     p.write_bytes(data)
     return p
+
+
+def test_gbk_words_that_are_valid_utf8_are_not_mixed_encoding(tmp_path):
+    rows = [["证件号码", "学段", "在读状态"], ["441881201009091248", "小学", "1"], ["441881201009091256", "小学", "1"]]
+    path = write_csv(tmp_path / "教育_学籍.csv", rows, "gbk")
+    assert "小学".encode("gbk").decode("utf-8")  # valid UTF-8 by chance
+    res, info = load_table(path, S.TABLES["education"], path.name)
+    assert info["encoding"] == "gb18030" and res.table["stage"].tolist() == ["小学", "小学"]

@@ -27,7 +27,7 @@ ROW = st.tuples(HH_IDS, YEARS, AMOUNTS, AMOUNTS, AMOUNTS, AMOUNTS, AMOUNTS, SOUR
 BLANK = st.just(None)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(st.one_of(ROW, ROW, ROW, BLANK), max_size=25), n_title=st.integers(0, 5),
        trailing=st.integers(0, 3), fmt=st.sampled_from(["xlsx", "csv"]))
 def test_ledger_conservation_and_exact_quarantine(rows, n_title, trailing, fmt):

@@ -2,6 +2,7 @@
 import json
 
 import openpyxl
+import pandas as pd
 import pytest
 
 import test_report_fixtures as F
@@ -85,3 +86,17 @@ def test_city_workbook(outputs, tmp_path):
     assert abs(city_fpb[6] - 1 / 6) < 1e-9
     texts = " ".join(str(c) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for c in r)
     assert "问138****5678" in texts and find_unmasked_pii(texts) == []
+
+
+def test_spot_estimates_mixed_numbers_and_text(outputs, tmp_path):
+    summaries, status, problems = collect_county_results(outputs, 2019)
+    spot = pd.DataFrame({"county": ["英德市", "英德市", "连州市"], "item": ["问题比例", "95%区间", "问题比例"],
+                         "value": [0.125, "=4.1%–25.0%", 0.05]})
+    path = write_city_workbook(tmp_path / "c.xlsx", year=2019, summaries=summaries, status=status,
+                               problems=problems, spot_estimates=spot)
+    ws = openpyxl.load_workbook(path)["各县对比"]
+    rows = {(r[0].value, r[1].value): r for r in ws.iter_rows(min_row=2)}
+    assert rows[("核查结论", "返贫")][2].value == 1 and rows[("核查结论", "返贫")][2].data_type == "n"
+    assert rows[("抽查估计", "问题比例")][2].value == 0.125
+    cell = rows[("抽查估计", "95%区间")][2]
+    assert cell.value == "=4.1%–25.0%" and cell.data_type == "s" and cell.quotePrefix

@@ -119,3 +119,13 @@ def test_mask_frame_with_chinese_headers():
     assert out["问题描述"][0] == f"与户{HH}的成员证件号码441881********123X重复"
     other = "4418810100100077"  # an id-shaped number the frame does not know: masked (privacy first)
     assert mask_frame(pd.DataFrame({"问题描述": [f"与户{other}"]}))["问题描述"][0] == f"与户{'*' * 12}0077"
+
+
+def test_joined_numbers_are_not_mistaken_for_base64():
+    phones = "/".join(f"1381234567{i}" for i in range(8))  # 95 characters of [0-9/]
+    ids = "/".join(["44188119800101123X"] * 5)
+    for text in (phones, ids, "联系电话：" + phones):
+        assert find_unmasked_pii(mask_text(text)) == []
+        assert "****" in mask_text(text)
+    b64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA" + "13812345678" + "Aa" * 20
+    assert mask_text(b64) == b64  # image data is never rewritten

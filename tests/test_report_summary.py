@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import test_report_fixtures as F
 from hgk_lib.report.provenance import collect_provenance, params_digest, run_datetime, sha256_file

@@ -132,7 +132,8 @@ def test_model_used_at_or_above_min_positives():
     y = (f["margin"] < 0.4).astype(int).to_numpy()
     y = np.where(rng.random(len(y)) < 0.1, 1 - y, y)
     labels = pd.DataFrame({"hh_id": f.index, "problem": y, "weight": 2.0})
-    fit = fit_risk_model(f, labels, 0.2, min_positives=int(y.sum()), model_params={"max_iter": 20})
+    fit = fit_risk_model(f, labels, 0.2, min_positives=int(y.sum()), model_params={"max_iter": 20},
+                         importance_repeats=1)
     assert not fit["fallback"] and fit["model"] is not None
     assert fit["metrics"]["orderings"]["model"]["auc"] > 0.7
     assert set(fit["metrics"]["by_subset"]["类别"]) >= {"county", "minority_county", "female_head"}

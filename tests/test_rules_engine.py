@@ -158,3 +158,26 @@ def test_notrun_from_rule(monkeypatch):
 def test_values_use_raw_text_where_typed_value_is_na():
     f = fired("R19", T(make_member(sex="F")), part="a")
     assert "性别=F" in f.iloc[0]["values"]
+
+
+def test_fast_ids_equal_derive():
+    from hgk_lib import derive as D
+    from hgk_lib.rules.context import fast_ids
+    from rules_fixtures import make_id15, bad_check
+    ids = [make_id(), make_id("19300101", "女"), bad_check(make_id()), make_id15(), make_id() + "12",
+           make_id() + "12AB", make_id()[:17], None, "", " 44188119800101123x ", "ABC", make_id("19800230"),
+           make_id("20200101"), make_id("18990101"), make_id15("501301"), "12345678901234567890"]
+    types = ["居民身份证", None, "残疾人证", "其他"]
+    rows = [(i, t) for i in ids for t in types]
+    id_no = pd.Series([r[0] for r in rows], dtype=object)
+    id_type = pd.Series([r[1] for r in rows], dtype=object)
+    birth = pd.Series(pd.to_datetime(["1980-01-01"] * len(rows)))
+    f = fast_ids(id_no, id_type, birth, "2019-09-30", 110)
+    m = pd.DataFrame({"id_no": id_no, "id_type": id_type, "birth_date": birth})
+    assert (f["id_ok"] == D.id_form_ok(id_no, id_type)).all()
+    exp18 = D.id18(id_no, id_type)
+    assert f["id18"].fillna("NA").tolist() == exp18.fillna("NA").tolist()
+    assert f["body"].fillna("NA").tolist() == D.id_body(id_no).fillna("NA").tolist()
+    exp_birth = D.birth_dates(m, "2019-09-30", 110)
+    assert f["birth"].fillna(pd.Timestamp("1900-01-01")).tolist() == \
+        exp_birth.fillna(pd.Timestamp("1900-01-01")).tolist()

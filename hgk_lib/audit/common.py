@@ -74,7 +74,7 @@ def audit_params(params: dict) -> AuditParams:
     return AuditParams(
         audit_year=year,
         reference_date=ref,
-        school_cutoff=D.school_cutoff(year, str(y.get("school_cutoff", "08-31"))),
+        school_cutoff=D.school_cutoff(year, str(y["school_cutoff"])),
         count_medical=bool(inc["count_medical_reimbursement"]),
         income_tolerance_fen=yuan_to_fen_scalar(inc["income_tolerance"]),
         exit_line=exit_line,
@@ -202,7 +202,7 @@ def empty_frame(columns: list[str]) -> pd.DataFrame:
 class Base:
     """One county prepared for the audit.
 
-    ``households``: the household table without duplicated 户编号 (R10), plus ``A`` (audit-active members),
+    ``households``: the household table, one row per 户编号 (of a duplicated 户编号 (R10) the first source row), plus ``A`` (audit-active members),
     ``exited`` (bool), ``head_id18``.
     ``members``: member rows of those households, plus ``id18``, ``birth``, ``age``, ``school_age``, ``active``
     (audit_standards: 正常 and not dead/moved out per 公安 on the reference date), ``police_gone``.
@@ -225,12 +225,15 @@ def prepare(tables: dict, p: AuditParams) -> Base:
     notes: list[str] = []
     h = tables["household"].copy()
     h["hh_id"] = col(h, "hh_id")
-    dup = h["hh_id"].duplicated(keep=False) & h["hh_id"].notna()
+    h = h[h["hh_id"].notna()]
+    if S.ROW_COL in h:
+        h = h.sort_values(S.ROW_COL, kind="stable")
+    dup = h["hh_id"].duplicated(keep=False)
     dup_ids = sorted(set(h.loc[dup, "hh_id"]))
     if dup_ids:
-        notes.append(f"户编号重复的{len(dup_ids)}户（规则R10）无法确定唯一记录，未做收入核查、核查结论和分类：" +
+        notes.append(f"户编号重复的{len(dup_ids)}户（规则R10）按贫困户信息中的第一行核查，请核实：" +
                      "、".join(dup_ids[:20]) + ("等" if len(dup_ids) > 20 else ""))
-    h = h[~dup & h["hh_id"].notna()].reset_index(drop=True)
+    h = h[~h["hh_id"].duplicated(keep="first")].reset_index(drop=True)
 
     m = tables["member"].copy()
     m["hh_id"] = col(m, "hh_id")

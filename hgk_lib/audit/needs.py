@@ -53,7 +53,7 @@ def _education(base: Base, notes: list[str]) -> list[pd.DataFrame]:
                  & (has_health(am, "残疾") | has_health(am, "患有大病")))
         hit = band & not_in_school & ~valid
         why = pd.Series("，未填写未上学原因", index=am.index).where(reason.isna(),
-                                                           "，未上学原因“" + r + "”不属因病因残（或健康状况不符）")
+                                                           "，未上学原因“" + r + "”不能免除（须因病或因残，且健康状况有残疾或患有大病）")
         ev = ("贫困人口信息：入学年龄" + sa.astype(str) + "岁，在校生状况为“" + _text(status) + "”" + why)
         out.append(_rows(am, hit, EDU, ev))
     else:

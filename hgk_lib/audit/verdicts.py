@@ -193,7 +193,7 @@ def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd
     ptxt = probs["problems_text"].fillna("").to_numpy(dtype=object)
     utxt = probs["unresolvable_text"].fillna("").to_numpy(dtype=object)
     net_txt = pd.Series(net["covered_by"].fillna("").to_numpy(dtype=object), index=idx)
-    safety_days = p.need_days.get(SAFETY, 30)
+    safety_days = p.need_days[SAFETY]
     reasons = pd.Series("", index=idx, dtype=object)
     pieces = {
         V_RETURNED: inc_txt + f"，低于返贫线{ret_line}元；" + causes["return_cause"] + "：" + causes["cause_evidence"],
@@ -210,11 +210,15 @@ def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd
     reasons = reasons.where(~fix_none, "无劳动能力，已兜底（" + net_txt + "）；三保障问题限期整改：" + ptxt)
     reasons = reasons.where(~((v == V_KEEP_FIX) & ~fix_none), inc_txt + reach + "；三保障问题限期整改：" + ptxt)
     # facts that hold whatever the verdict
+    other_p = (n_p > 0) & v.isin([V_RETURNED, V_NET_MISSING, V_INCOME_LOW]).to_numpy(dtype=bool)
+    reasons = reasons + pd.Series(np.where(other_p, "；三保障问题：" + ptxt, ""), index=idx)
     diff_bad = inc["income_finding"] & inc["income_diff"].notna()
     reasons = reasons + pd.Series(np.where(
         diff_bad, "；系统人均可支配收入" + fmt_yuan(inc["recorded_pc_fen"])
         + "元，与复核相差" + inc["income_diff"].map(lambda x: "" if pd.isna(x) else f"{x:,.2f}") + "元", ""), index=idx)
     reasons = reasons + pd.Series(np.where(no_members, "；无正常成员（空挂户，见规则R12）", ""), index=idx)
+    dup = hh.isin(base.duplicated_hh).to_numpy(dtype=bool)
+    reasons = reasons + pd.Series(np.where(dup, "；户编号重复（规则R10），按贫困户信息第一行核查", ""), index=idx)
     fallback = (v.isin([V_NET_MISSING, V_KEEP_NET]) | fix_none) & has_inc
     reasons = reasons + pd.Series(np.where(fallback, "；" + inc_txt, ""), index=idx)
     out = pd.DataFrame({

@@ -30,7 +30,7 @@ def build_demo(seed: int = 2019, counties: list[str] | None = None, households: 
     n = len(t["household"])
     if k is None:
         k = int(min(5, max(2, n // 5000)))
-    facts0 = T.household_facts(t)
+    facts0 = T.quick_income(t)
     P = PL.Planter(t, rng, k, facts0)
     P.share = plant_share
     PL.plant_registry(P)
@@ -85,7 +85,8 @@ def quarantine_and_formula(P, counties, fmt):
         & m["id_no"].astype(str).str.fullmatch(r"\d{18}").to_numpy() & m["_county"].isin(xl).to_numpy() \
         & (c["age"] < 60) & ~c["soldier"]
     share, P.share = P.share, 1.0
-    for i in P.pick_members(ok, hmask=(f["n_cap"] >= 2) & (f["A"] >= 3) & ~f["_dibao"], k=P.k):
+    for i in P.pick_members(ok, hmask=(f["n_cap"] >= 2) & (f["A"] >= 3) & ~f["_dibao"] & ~f["removed19"],
+                            k=P.k):
         m.loc[i, "_quarantine"] = True
         h = m.loc[i, "hh_id"]
         P.quarantine.append(i)

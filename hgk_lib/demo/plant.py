@@ -99,6 +99,8 @@ class Planter:
         f["health_any"] = pd.Series(True, index=ms.loc[ms["category"] == "健康帮扶", "hh_id"].unique()).reindex(
             idx).fillna(False).astype(bool)
         f["I"] = self.facts["I"].reindex(idx)
+        gone19 = (m["member_status"] != "正常").to_numpy() & (m["change_date"].dt.year == AUDIT_YEAR).to_numpy()
+        f["removed19"] = pd.Series(gone19).groupby(m["hh_id"].to_numpy()).any().reindex(idx).fillna(False).astype(bool)
         f["max_birth"] = pd.Series(m["birth_date"].to_numpy()).groupby(m["hh_id"].to_numpy()).max().reindex(idx)
         f["exited"] = f["exit_status"].isin(["已脱贫（享受政策）", "已脱贫（不再享受政策）"])
         self.f = f
@@ -297,7 +299,6 @@ def plant_registry(P: Planter) -> None:
             fix_totals(inc, ii)
             for h, p in ((src["hh_id"], src["person_id"]), (h2, row["person_id"])):
                 P.rec(rule, "", h, p, note="同一证件号码在两户登记" + ("（跨县）" if rule == "R09" else ""))
-    m.sort_index(inplace=True)
     c = _cols(m)
 
     # ---------------- household structure ------------------------------------------------------------------------
@@ -449,7 +450,7 @@ def plant_registry(P: Planter) -> None:
     for i in P.pick_members(c["weak"] & (c["age"] >= 66), hmask=capok & (f["_class"] == "有劳动能力")):
         m.loc[i, "labour_skill"] = "普通劳动力"
         P.rec("R23", "b", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="65岁以上普通劳动力")
-    for i in P.pick_members(c["student"] & (c["age"] >= 16), hmask=capok & (f["_class"] == "有劳动能力")):
+    for i in P.pick_members(c["student"] & (c["age"] >= 16) & ~c["dis"], hmask=capok & (f["_class"] == "有劳动能力")):
         m.loc[i, "labour_skill"] = "普通劳动力"
         P.rec("R24", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="在校生为普通劳动力")
     for i in P.pick_members(plain, hmask=f["n_full"] >= 2):
@@ -540,7 +541,7 @@ def plant_registry(P: Planter) -> None:
         P.rec("R32", "b", h, year=2017, note="同一户同一年度两条收入记录")
         P.rec("R32", "b", h, year=2017, note="同一户同一年度两条收入记录")
     for h in P.pick(s16):
-        inc.drop(index=P.inc_idx(h, 2017), inplace=True)
+        inc = t["income"] = inc.drop(index=P.inc_idx(h, 2017))
         P.rec("R32", "c", h, year=2017, note="缺少2017年收入记录")
     for h in P.pick(s16):
         r = inc.loc[P.inc_idx(h, 2016)[0]].copy()
@@ -554,13 +555,12 @@ def plant_registry(P: Planter) -> None:
         P.rec("R36", "", h, year=2016, note="副作用：家庭可支配收入为空")
         P.rec("R37", "", h, year=2016, note="副作用：人均可支配收入为空")
         P.rec("R39", "a", h, year=2016, note="副作用：人均收入为0")
-    for h in P.pick(f["i_other_transfer"] > 0, k=P.k):
+    for h in P.pick(s16, k=P.k):
         i = P.inc_idx(h, 2018)
-        if len(i) == 0:
-            continue
-        inc.loc[i, "other_transfer"] = -abs(inc.loc[i, "other_transfer"].iloc[0]) / 4
+        tout = float(inc.loc[i, "transfer_out"].iloc[0])
+        inc.loc[i, "transfer_out"] = -(tout if tout > 0 else 60.0)
         fix_totals(inc, i)
-        P.rec("R33", "", h, year=2018, note="其他转移性收入为负数")
+        P.rec("R33", "", h, year=2018, note="转移性支出录为负数")
     for h in P.pick((f["i_business_income"] > 0) & s16):
         i = P.inc_idx(h, 2018)
         inc.loc[i, "business_cost"] = -inc.loc[i, "business_cost"]
@@ -872,7 +872,7 @@ def plant_registry(P: Planter) -> None:
     pre = f["exited"] & (f["exit_year"].astype(float) - 1 >= f["S"])
     for h in P.pick(pre):
         y = int(f.loc[h, "exit_year"]) - 1
-        ms.drop(index=ms.index[(ms["hh_id"] == h).to_numpy() & (ms["year"] == y).to_numpy()], inplace=True)
+        ms = t["measure"] = ms.drop(index=ms.index[(ms["hh_id"] == h).to_numpy() & (ms["year"] == y).to_numpy()])
         P.rec("R73", "", h, year=y, note="脱贫前年度无措施")
     for h in P.pick(f["exited"] & (f["exit_year"].astype(float) <= 2019)):
         y = int(f.loc[h, "exit_year"])
@@ -882,7 +882,7 @@ def plant_registry(P: Planter) -> None:
         P.rec("R74", "", h, year=y, note="脱贫当年无已完成措施")
     for h in P.pick((f["exit_status"] == "已脱贫（享受政策）") & (f["exit_year"].astype(float) <= 2017)):
         y = int(f.loc[h, "exit_year"]) + 1
-        ms.drop(index=ms.index[(ms["hh_id"] == h).to_numpy() & (ms["year"] == y).to_numpy()], inplace=True)
+        ms = t["measure"] = ms.drop(index=ms.index[(ms["hh_id"] == h).to_numpy() & (ms["year"] == y).to_numpy()])
         P.rec("R75", "", h, year=y, note="脱贫后享受政策年度无措施")
     for h in P.pick((f["n_cap"] == 0) & (f["A"] >= 1)):
         add_measure(h, AUDIT_YEAR, "技能培训")

@@ -107,7 +107,9 @@ def make_ids(rng, region: np.ndarray, birth: pd.Series, male: np.ndarray, taken:
         ids = (first17 + D.check_char(first17).astype(object)).to_numpy(dtype=object)
         out[todo] = ids
         s = pd.Series(out)
-        dup = s.duplicated(keep="first").to_numpy() | s.isin(taken).to_numpy() & np.isin(np.arange(n), todo)
+        clash = np.zeros(n, dtype=bool)
+        clash[todo] = [x in taken for x in out[todo]]
+        dup = s.duplicated(keep="first").to_numpy() | clash
         todo = np.flatnonzero(dup)
     taken.update(out.tolist())
     return out

@@ -54,3 +54,34 @@ def summary(result: dict) -> pd.DataFrame:
     a = result["missed"].groupby("rule_id").size().rename("missed")
     b = result["unexpected"].groupby("rule_id").size().rename("unexpected")
     return pd.concat([a, b], axis=1).fillna(0).astype(int).sort_index()
+
+
+def audit_verdicts(export: str | Path, year: int = 2019) -> pd.DataFrame:
+    """Run :func:`hgk_lib.audit.audit_county` on every county; verdicts with ``county``."""
+    from ..audit import audit_county
+    from ..io.loader import load_counties
+    from ..params import load_params
+
+    params = load_params(year=year)
+    out = []
+    for d in load_counties(export, year=year):
+        v = audit_county(d.tables, params).verdicts.copy()
+        v["county"] = d.code
+        out.append(v)
+    return pd.concat(out, ignore_index=True)
+
+
+def compare_verdicts(households: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Households whose truth verdict / return cause / quality differ from the audit module's."""
+    h = households.copy()
+    h["hh_id"] = h["hh_id"].astype(str)
+    v = verdicts.copy()
+    v["hh_id"] = v["hh_id"].astype(str)
+    j = h.merge(v[["hh_id", "verdict", "return_cause", "quality", "income_pc", "labour_class"]], on="hh_id",
+                how="left", suffixes=("_truth", "_audit"))
+    for c in ("verdict", "return_cause", "quality"):
+        j[c + "_truth"] = j[c + "_truth"].astype(object).where(j[c + "_truth"].notna(), "").astype(str)
+        j[c + "_audit"] = j[c + "_audit"].astype(object).where(j[c + "_audit"].notna(), "").astype(str)
+    diff = (j["verdict_truth"] != j["verdict_audit"]) | (j["return_cause_truth"] != j["return_cause_audit"]) | (
+        j["quality_truth"].str[:1] != j["quality_audit"].str[:1])
+    return j[diff]

@@ -142,18 +142,40 @@ def household_facts(t: dict) -> pd.DataFrame:
     f["verdict"] = np.where(exited, v, "")
     f["exited"] = exited
     # return cause
-    cause = hh.set_index("hh_id")["main_cause"].reindex(f.index).astype(object)
-    ill = by(_has(health, "患有大病") | _has(health, "长期慢性病"))
-    dis = by(_has(health, "残疾"))
-    stu = by(ins_school)
+    hs = hh.set_index("hh_id")
+    cause = hs["main_cause"].reindex(f.index).astype(object)
+    other = hs["other_causes"].reindex(f.index).astype(object).fillna("").str.split(",")
+    oth = lambda c: other.map(lambda v, c=c: c in v).to_numpy(dtype=bool)  # noqa: E731
+    ill = by(_has(health, "患有大病") | _has(health, "长期慢性病")).to_numpy() | oth("因病")
+    dis_flag = _has(health, "残疾")
+    dl = t.get("disability")
+    if dl is not None and len(dl):
+        dis_flag = dis_flag | a["_id18"].isin(set(D.id18(dl["id_no"]).dropna()))
+    stu_flag = ins_school
+    if ed is not None and len(ed):
+        stu_flag = stu_flag | a["_id18"].isin(set(D.id18(ed.loc[ed["enrol_status"] == "在读", "id_no"]).dropna()))
+    dis = by(dis_flag).to_numpy() | oth("因残")
+    stu = by(stu_flag).to_numpy() | oth("因学")
+    dis_c = oth("因灾")
     rc = np.where(cause.isin(["因病", "因残", "因学", "因灾"]), cause,
-                  np.where(ill, "因病", np.where(dis, "因残", np.where(stu, "因学", "其他"))))
+                  np.where(ill, "因病", np.where(dis, "因残", np.where(stu, "因学", np.where(dis_c, "因灾", "其他")))))
     f["return_cause"] = np.where(f["verdict"] == "返贫", rc, "")
     ps = f["policy_share"].fillna(1.0)
     kept = f["verdict"].str.startswith("保持脱贫")
     qa = (I >= MARGIN * EXIT_LINE) & ~f["P"] & (none | (ps < 0.5))
     f["quality"] = np.where(~exited | (f["verdict"] == ""), "", np.where(kept, np.where(qa, "A", "B"), "C"))
     return f
+
+
+def quick_income(t: dict) -> pd.DataFrame:
+    """Verdict income per household of the clean registry (no quarantine, 公安 agrees): for picking only."""
+    hh = t["household"]
+    inc = t["income"]
+    i = inc[inc["year"] == AUDIT_YEAR].set_index("hh_id").reindex(hh["hh_id"])
+    pol = sum(i[c].fillna(0) for c in POLICY_ITEMS)
+    d = i["wage"] + i["business_income"] - i["business_cost"].abs() + i["property_income"] + pol - i["transfer_out"]
+    a = hh.set_index("hh_id")["A"].astype(float)
+    return pd.DataFrame({"I": (d / a.reindex(d.index)).round(2)})
 
 
 def hidden_risk(rng, f: pd.DataFrame, t: dict, planted_hh: set) -> pd.DataFrame:

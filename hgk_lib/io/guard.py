@@ -23,6 +23,11 @@ from dataclasses import dataclass
 
 from ..errors import InputError, UnsafeInputError
 
+try:  # openpyxl switches to defusedxml automatically when it is importable; we rely on that for any XML we parse
+    import defusedxml  # noqa: F401
+except ImportError as _err:  # pragma: no cover - a declared dependency
+    raise ImportError("缺少依赖 defusedxml（读取xlsx的安全保护需要它）：pip install defusedxml") from _err
+
 GIB = 1 << 30
 MIB = 1 << 20
 

@@ -117,8 +117,12 @@ def decode_csv(data: bytes, file: str) -> tuple[str, str]:
             if raw.isascii():
                 continue
             try:
-                raw.decode("utf-8")
+                as_utf8 = raw.decode("utf-8")
             except UnicodeDecodeError:
+                continue
+            # short GBK words can be valid UTF-8 by chance (小学 -> Cyrillic); real UTF-8 Chinese decodes to CJK
+            non_ascii = [ch for ch in as_utf8 if ord(ch) > 127]
+            if sum("\u4e00" <= ch <= "\u9fff" for ch in non_ascii) * 2 < len(non_ascii):
                 continue
             raise InputError(f"CSV文件混用了GBK与UTF-8编码（第{no}行是UTF-8），请统一另存为UTF-8编码", file=file)
     bad = text.find("\ufffd")

@@ -14,7 +14,6 @@ ones, helper sheets follow the listed sheets. Full ID numbers are allowed here (
 from __future__ import annotations
 
 import datetime as dt
-import os
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -24,8 +23,7 @@ import pandas as pd
 
 from ..rules.engine import FINDING_FIELDS, SUMMARY_FIELDS
 from .provenance import run_datetime
-from .summary import (AUDIT_FRAMES, LEVELS, RULE_CATEGORIES, audit_frame, audit_notes, build_county_summary,
-                      rule_category)
+from .summary import audit_frame, audit_notes, build_county_summary, rule_category
 from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_workbook, write_table
 
 STATUS_SHEET = "问题清单"
@@ -200,7 +198,9 @@ def finding_keys(f: pd.DataFrame) -> pd.Series:
     keys = ["county", "rule_id", "part", "hh_id", "person_id", "project_id", "year", "source_row", "columns"]
     frame = pd.DataFrame({k: _key_text(f[k]) if k in f else "" for k in keys}, index=f.index)
     h = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
-    return _key_text(f["rule_id"]) + "-" + pd.Series([format(int(x), "016x") for x in h], index=f.index)
+    key = _key_text(f["rule_id"]) + "-" + pd.Series([format(int(x), "016x") for x in h], index=f.index)
+    n = key.groupby(key).cumcount()  # identical keys (rare): -2, -3 ... in the sheet's order
+    return key.where(n == 0, key + "-" + (n + 1).astype(str))
 
 
 def problem_list(findings: pd.DataFrame | None, households: pd.DataFrame | None, needs: pd.DataFrame,
@@ -232,6 +232,23 @@ def problem_list(findings: pd.DataFrame | None, households: pd.DataFrame | None,
     f["status"] = STATUS_DEFAULT
     f["note"] = None
     return f.drop(columns="_hh")
+
+
+def apply_carry_over(problems: pd.DataFrame, carry_over: pd.DataFrame | None) -> pd.DataFrame:
+    """Keep the 整改状态/整改说明 an earlier ledger recorded for the same 问题编号."""
+    if carry_over is None or len(carry_over) == 0 or "finding_key" not in carry_over:
+        return problems
+    prev = carry_over.dropna(subset=["finding_key"]).drop_duplicates("finding_key", keep="last")
+    valid = prev["status_valid"].astype(object).map(lambda v: v is True or v is np.True_) \
+        if "status_valid" in prev else pd.Series(True, index=prev.index)
+    status = prev.loc[valid].set_index("finding_key")["status"]
+    note = prev.set_index("finding_key")["note"] if "note" in prev else pd.Series(dtype=object)
+    out = problems.copy()
+    s = out["finding_key"].map(status)
+    out["status"] = s.where(s.isin(STATUS_OPTIONS), out["status"]).astype(object)
+    n = out["finding_key"].map(note)
+    out["note"] = n.where(n.notna(), out["note"]).astype(object)
+    return out
 
 
 def deadlines(f: pd.DataFrame, needs: pd.DataFrame, params: dict | None, year: int) -> pd.Series:
@@ -366,8 +383,12 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
                         rule_summary: pd.DataFrame | None, audit, quarantine: pd.DataFrame | None,
                         row_ledger: pd.DataFrame | None, files: pd.DataFrame | None, params: dict | None,
                         provenance: dict | None, households: pd.DataFrame | None = None,
-                        members: pd.DataFrame | None = None, summary: dict | None = None) -> Path:
-    """Write 回头看台账 to ``path`` (atomically; deterministic given the same inputs and provenance)."""
+                        members: pd.DataFrame | None = None, summary: dict | None = None,
+                        carry_over: pd.DataFrame | None = None) -> Path:
+    """Write 回头看台账 to ``path`` (atomically; deterministic given the same inputs and provenance).
+
+    ``carry_over``: the status frame of :func:`read_ledger_status` for an earlier, filled-in ledger; findings with
+    the same 问题编号 keep their 整改状态 (valid values only) and 整改说明 instead of 未整改/blank."""
     path = Path(path)
     if summary is None:
         summary = build_county_summary(county_folder=county_folder, county_name=county_name, year=year,
@@ -379,7 +400,7 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
         "说明": explanation_rows(county_folder=county_folder, county_name=county_name, year=year, params=params,
                                provenance=provenance, row_ledger=row_ledger, audit=audit),
         "汇总": summary_rows(summary),
-        STATUS_SHEET: problem_list(findings, households, needs, params, year),
+        STATUS_SHEET: apply_carry_over(problem_list(findings, households, needs, params, year), carry_over),
         "收入核查": _sorted(_income_sheet(audit), ["township", "village", "hh_id"]),
         "三保障问题": _sorted(_with_hh_info(needs, households), ["hh_id", "person_id", "problem_type"]),
         "分类施策": _sorted(audit_frame(audit, "classes"), ["hh_id"]),
@@ -397,7 +418,8 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
     for spec in SHEETS:
         df, kinds = frame_for(spec, frames[spec.name])
         write_table(wb, spec.name, df, kinds, dropdowns={"整改状态": STATUS_OPTIONS} if spec.name == STATUS_SHEET
-                    else None, prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"})
+                    else None, prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"},
+                    widths={"整改说明": 30} if spec.name == STATUS_SHEET else None)
     for spec in HELPER_SHEETS:
         df, kinds = frame_for(spec, helpers[spec.name])
         write_table(wb, spec.name, df, kinds)

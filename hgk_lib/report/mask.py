@@ -58,8 +58,9 @@ _PII_RE = re.compile(
     r"|(?P<mobile>(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:\d{8}|[ -]\d{4}[ -]\d{4}))"
     r")" + _E
 )
-# Long base64 runs (inline images in HTML / ipynb) are never scanned nor rewritten.
-_BASE64_RE = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+|[A-Za-z0-9+/=]{120,}")
+# Long base64 runs (inline images in HTML / ipynb, also wrapped at 76 characters) are never scanned nor rewritten;
+# a personal number cannot hide inside one (it would touch letters or digits on both sides).
+_BASE64_RE = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+|[A-Za-z0-9+/=]{60,}")
 _DIGITS = re.compile(r"\d")
 
 
@@ -169,6 +170,12 @@ def table_key_ids(text: str) -> set[str]:
     return out
 
 
+def _with_table_keys(keep, text: str) -> frozenset:
+    keep = keep if isinstance(keep, frozenset) else frozenset(keep)  # no copy per call for a large key set
+    extra = table_key_ids(text)
+    return keep | extra if extra else keep
+
+
 def _replace(m: re.Match, keep: frozenset) -> str:
     text = m.group(0)
     if _is_key(m, keep):
@@ -186,10 +193,21 @@ def _replace(m: re.Match, keep: frozenset) -> str:
     return mask_phone(text)
 
 
+def _looks_base64(run: str) -> bool:
+    """A long run is encoded binary (not joined numbers like ``138.../139...``) when it mixes both letter cases and
+    is not mostly digits."""
+    if run.startswith("data:"):
+        return True
+    digits = sum(ch.isdigit() for ch in run)
+    return digits * 2 < len(run) and re.search(r"[a-z]", run) is not None and re.search(r"[A-Z]", run) is not None
+
+
 def _segments(text: str):
     """Yield (is_base64, chunk) pieces of ``text``."""
     pos = 0
     for m in _BASE64_RE.finditer(text):
+        if not _looks_base64(m.group(0)):
+            continue
         if m.start() > pos:
             yield False, text[pos:m.start()]
         yield True, m.group(0)
@@ -203,7 +221,7 @@ def mask_text(text, keep: Iterable[str] = ()) -> str:
     15-digit person ids) left as they are. Base64 images are left untouched. Non-strings are returned as is."""
     if not isinstance(text, str) or not _DIGITS.search(text):
         return text
-    keep = frozenset(keep) | table_key_ids(text)
+    keep = _with_table_keys(keep, text)
     return "".join(chunk if b64 else _PII_RE.sub(lambda m: _replace(m, keep), chunk)
                    for b64, chunk in _segments(text))
 
@@ -213,7 +231,7 @@ def find_unmasked_pii(text: str, allow: Iterable[str] = ()) -> list[str]:
     would mask. ``allow``: known non-personal tokens (household/person ids) to ignore."""
     if not isinstance(text, str):
         return []
-    allow = frozenset(allow) | table_key_ids(text)
+    allow = _with_table_keys(allow, text)
     found = []
     for b64, chunk in _segments(text):
         if not b64:

@@ -87,6 +87,20 @@ def _counts(s: pd.Series, order: list[str] | None = None) -> dict[str, int]:
     return {k: int(vc[k]) for k in keys}
 
 
+def _flag(s: pd.Series) -> pd.Series:
+    """是/否-like values -> 是/否/None (booleans, nullable booleans, 1/0, 是/否 text)."""
+    from .xlsx import _bool_text
+    return s.astype(object).map(_bool_text)
+
+
+def _truthy(s: pd.Series) -> pd.Series:
+    return (_flag(s) == "是").astype(bool)
+
+
+def _falsy(s: pd.Series) -> pd.Series:
+    return (_flag(s) == "否").astype(bool)
+
+
 def _n_unique(s: pd.Series) -> int:
     return int(s.dropna().astype(str).loc[lambda x: x != ""].nunique())
 
@@ -141,7 +155,7 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         people = int(len(members))
         if "member_status" in members:
             active = int((members["member_status"].astype(object) == MEMBER_STATUSES[0]).sum())
-    resolvable = needs["resolvable"].astype(object).map(lambda v: v is True or v == "是" or v == 1)
+    resolvable = _truthy(needs["resolvable"])
 
     code = str(county_folder).split("_")[0] if county_folder else None
     out: dict[str, Any] = {
@@ -165,7 +179,7 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         "needs": {"total": int(len(needs)), "by_type": _counts(needs["problem_type"]),
                   "by_department": _counts(needs["department"]), "resolvable_this_year": int(resolvable.sum()),
                   "households": _n_unique(needs["hh_id"])},
-        "classes": {"mismatch": int((classes["match"].astype(object).map(lambda v: v is False or v == "否")).sum()),
+        "classes": {"mismatch": int(_falsy(classes["match"]).sum()),
                     "by_labour_class": _counts(classes["labour_class"])},
         "measure_gaps": int(len(audit_frame(audit, "measure_gaps"))),
         "project_findings": int(len(audit_frame(audit, "project_findings"))),

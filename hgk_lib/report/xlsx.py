@@ -100,22 +100,33 @@ def _as_text(s: pd.Series) -> pd.Series:
     return o.where(~blank, None)
 
 
+_TRUE = {"是", "1", "True", "true", "TRUE"}
+_FALSE = {"否", "0", "False", "false", "FALSE"}
+
+
+def _bool_text(v):
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "是" if v else "否"
+    t = str(v).strip()
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        t = str(int(v)) if float(v).is_integer() else t
+    return "是" if t in _TRUE else "否" if t in _FALSE else (t or None)
+
+
 def _to_bool_text(s: pd.Series) -> pd.Series:
-    o = s.astype(object)
-    out = pd.Series(None, index=s.index, dtype=object)
-    out[o.map(lambda v: v is True or v is np.True_ or v in ("是", 1, "1", "True", "true"))] = "是"
-    out[o.map(lambda v: v is False or v is np.False_ or v in ("否", 0, "0", "False", "false"))] = "否"
-    keep = out.isna() & o.notna()
-    out[keep] = o[keep].astype(str)
-    return out
+    return s.astype(object).map(_bool_text).astype(object)
 
 
 def column_values(s: pd.Series, kind: str) -> tuple[list, str]:
     """Python values for one column and the kind actually used (a date column holding free text stays text)."""
     if kind in ("amount", "pct", "num"):
         v = pd.to_numeric(s, errors="coerce").astype(float)
-        if v.isna().sum() > s.isna().sum():  # unparseable numbers: keep what was given, as text
-            return column_values(s, "text")
+        if v.isna().sum() > s.isna().sum():  # some text among numbers: numbers stay numbers, text stays text
+            text = _as_text(s)
+            return [None if t is None else (t if np.isnan(x) else x) for x, t in zip(v.to_numpy(), text)], \
+                "mixed:" + kind
         return [None if np.isnan(x) else x for x in v.to_numpy()], kind
     if kind == "int":
         v = pd.to_numeric(s, errors="coerce")
@@ -209,7 +220,9 @@ def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
             w = widths[h]
         else:
             kind = used[j - 1]
-            if kind in ("amount", "pct", "num"):
+            if kind.startswith("mixed:"):
+                w = max(14, text_width(df[h]) + 2)
+            elif kind in ("amount", "pct", "num"):
                 w = 14
             elif kind == "date":
                 w = 12
@@ -235,10 +248,14 @@ def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
 
     ws.append([_header_cell(ws, h) for h in headers])
     # per column: which cells need a styled/forced-text cell object
-    fmts = [NUMBER_FORMATS.get(k) for k in used]
+    fmts = [NUMBER_FORMATS.get(k.split(":")[-1]) for k in used]
     for j, kind in enumerate(used):
         col = columns[j]
-        if kind in ("text", "long", "id"):
+        if kind.startswith("mixed:"):
+            columns[j] = [None if v is None else (_text_cell(ws, v, None) if isinstance(v, str) and is_formula_like(v)
+                                                  else v if isinstance(v, str) else _fmt_cell(ws, v, fmts[j]))
+                          for v in col]
+        elif kind in ("text", "long", "id"):
             idx = [i for i, v in enumerate(col) if v is not None and (kind == "id" or is_formula_like(v))]
             for i in idx:
                 columns[j][i] = _text_cell(ws, col[i], fmts[j])
@@ -246,8 +263,6 @@ def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
             columns[j] = [None if v is None else _fmt_cell(ws, v, fmts[j]) for v in col]
     for row in zip(*columns):
         ws.append(list(row))
-    if not headers:
-        return
 
 
 def _text_cell(ws, value: str, fmt: str | None):

@@ -28,6 +28,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from ..errors import UnsafeInputError
 
@@ -134,7 +135,15 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
 
     # -- API ----------------------------------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, groups=None):
-        """Fit; ``groups`` (e.g. village) keeps every group wholly in train or test during selection/calibration."""
+        """Fit; ``groups`` (e.g. village) keeps every group wholly in train or test during selection/calibration.
+
+        Runs single-threaded: label sets are a few thousand rows, where OpenMP threads only add overhead (and
+        compete with the other counties' processes of a batch run).
+        """
+        with threadpool_limits(limits=1):
+            return self._fit(X, y, sample_weight, groups)
+
+    def _fit(self, X, y, sample_weight, groups):
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
@@ -196,7 +205,8 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        p = np.clip(self._calibrate(self.estimator_.predict_proba(X[:, self.support_])[:, 1]), 0.0, 1.0)
+        with threadpool_limits(limits=1):
+            p = np.clip(self._calibrate(self.estimator_.predict_proba(X[:, self.support_])[:, 1]), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X):
@@ -259,7 +269,7 @@ def points_to_risk(points: pd.Series, base_rate: float) -> pd.Series:
 
 def simple_rule_score(features: pd.DataFrame) -> pd.Series:
     """The simple rule: lowest income margin first (higher score = visit first)."""
-    return (-features["margin"]).fillna(-np.inf).rename("simple")
+    return (-features["margin"]).fillna(-1e6).rename("simple")  # unknown income: last (finite for the metrics)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -499,7 +509,8 @@ def training_hash(X: pd.DataFrame, y, w) -> str:
 
 
 def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | float, min_positives: int = 50,
-                   random_state: int = 0, model_params: dict | None = None, validate: bool = True) -> dict:
+                   random_state: int = 0, model_params: dict | None = None, validate: bool = True,
+                   importance_repeats: int = 3) -> dict:
     """Fit :class:`ReturnRiskModel` on the labelled households (or fall back) and validate it by village groups.
 
     ``features``: :func:`hgk_lib.risk.features.build_features` rows for every household (index hh_id), all counties;
@@ -514,10 +525,12 @@ def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | f
 
     # a few thousand labelled rows: one thread is faster than OpenMP's (and does not fight other processes)
     with threadpool_limits(limits=1):
-        return _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate)
+        return _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
+                               importance_repeats)
 
 
-def _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate) -> dict:
+def _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
+                    importance_repeats) -> dict:
     from .features import FEATURES, feature_matrix, fill_weights
 
     X_all = feature_matrix(features)
@@ -552,7 +565,8 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
         return out
     model = ReturnRiskModel(random_state=random_state, **(model_params or {}))
     if validate:
-        oof, imp = grouped_oof(model, X, y, w.to_numpy(), groups, random_state=random_state)
+        oof, imp = grouped_oof(model, X, y, w.to_numpy(), groups, random_state=random_state,
+                               importance_repeats=importance_repeats)
         imp = imp.assign(特征=imp["feature"].map(FEATURES).fillna(imp["feature"])) if len(imp) else imp
         out["importance"] = imp
         oof_s = pd.Series(oof, index=X.index)

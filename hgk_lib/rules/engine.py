@@ -224,6 +224,7 @@ class RecordingDict(dict):
 # Modules and catalogue
 # ---------------------------------------------------------------------------------------------------------------
 _INFRA_MODULES = {"engine", "context", "catalogue", "__init__"}
+_IMPORTED: set[str] = set()
 
 
 def import_rule_modules(catalogue: dict | None = None) -> list[str]:
@@ -245,9 +246,13 @@ def import_rule_modules(catalogue: dict | None = None) -> list[str]:
     names -= _INFRA_MODULES
     imported = []
     for name in sorted(names):
+        if name in _IMPORTED:
+            imported.append(name)
+            continue
         try:
             importlib.import_module(f"{__package__}.{name}")
             imported.append(name)
+            _IMPORTED.add(name)
         except ModuleNotFoundError as exc:
             if exc.name != f"{__package__}.{name}":
                 log.warning("规则模块 %s 无法导入：%s", name, exc)
@@ -358,8 +363,10 @@ def _unit_count(df: pd.DataFrame) -> int:
     """Units with findings: distinct (户编号, 人编号, 项目编号, 年度, source row) ignoring the part."""
     if df.empty:
         return 0
+    if df["part"].isna().all():  # an unlettered rule: one row per unit
+        return len(df)
     keys = [c for c in ("hh_id", "person_id", "project_id", "year", "source_row") if c in df.columns]
-    return int(df[keys].astype(object).where(df[keys].notna(), "").drop_duplicates().shape[0])
+    return int((~df.duplicated(subset=keys)).sum())
 
 
 def _exit_status_map(ctx) -> pd.Series:

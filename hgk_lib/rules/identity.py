@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .. import derive as D
-from .context import RuleContext
+from .context import RuleContext, fast_ids
 from .engine import NotRun, Parts, finding, mask, q, shown, rule
 
 SEX_OF_DIGIT = {True: "男", False: "女"}
@@ -19,25 +19,6 @@ def _type_label(m: pd.DataFrame) -> pd.Series:
 def _std_pass(m: pd.DataFrame) -> pd.Series:
     """Passes R01 with 证件类型 ≠ 其他 (the population of R02–R06)."""
     return m["id_std"]
-
-
-def _encoded(m: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(encoded date text YYYYMMDD, parsed date or NaT, is-15-digit) for the ID body."""
-    body = m["body"].astype(object)
-    is18 = body.str.fullmatch(D.RE_ID18).fillna(False).astype(bool)
-    is15 = body.str.fullmatch(D.RE_ID15).fillna(False).astype(bool)
-    ymd = pd.Series(None, index=m.index, dtype=object)
-    ymd[is18] = body[is18].str[6:14]
-    ymd[is15] = "19" + body[is15].str[6:12]
-    return ymd, pd.to_datetime(ymd, format="%Y%m%d", errors="coerce"), is15
-
-
-def _r03_pass(m: pd.DataFrame, ref: pd.Timestamp, age_max: int) -> pd.Series:
-    """Rows passing R01 (not 其他) whose encoded date is real, not after the reference date and age ≤ age_max."""
-    _, enc, _ = _encoded(m)
-    age = D.age_on(enc, ref)
-    ok = enc.notna() & (enc <= ref) & mask(age <= age_max)
-    return (_std_pass(m) & ok).astype(bool)
 
 
 @rule("R01")
@@ -59,15 +40,11 @@ def r01(ctx: RuleContext, p: dict):
 @rule("R02")
 def r02(ctx: RuleContext, p: dict):
     m = ctx.members
-    body = m["body"].astype(object)
-    scope = _std_pass(m) & body.str.len().eq(18).fillna(False).astype(bool)
-    s = m[scope.to_numpy()]
-    b = s["body"].astype(object)
-    cc = D.check_char(b.str[:17])
-    bad = (b.str[17] != cc).fillna(False).astype(bool)
-    hit = s[bad.to_numpy()]
-    msg = ("证件号码第18位校验码为" + q(hit["body"].str[17]) + "，按GB 11643应为" + q(cc[bad.to_numpy()]))
-    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=len(s))
+    scope = m["id_check"].notna().to_numpy()   # passes R01 (not 其他) with an 18-character body
+    bad = scope & (m["id_last"] != m["id_check"]).fillna(False).to_numpy(dtype=bool)
+    hit = m[bad]
+    msg = "证件号码第18位校验码为" + q(hit["id_last"]) + "，按GB 11643应为" + q(hit["id_check"])
+    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=int(scope.sum()))
 
 
 @rule("R03")
@@ -75,43 +52,40 @@ def r03(ctx: RuleContext, p: dict):
     m = ctx.members
     ref = pd.Timestamp(p["reference_date"])
     age_max = int(p["age_max"])
-    s = m[_std_pass(m).to_numpy()]
-    ymd, enc, _ = _encoded(s)
+    std = _std_pass(m).to_numpy(dtype=bool)
+    enc = m["id_date"]
+    invalid = std & enc.isna().to_numpy()
+    future = std & (enc > ref).fillna(False).to_numpy(dtype=bool)
     age = D.age_on(enc, ref)
-    invalid = enc.isna()
-    future = enc.notna() & (enc > ref)
-    old = mask(age > age_max) & ~future
-    hit_mask = (invalid | future | old).to_numpy(dtype=bool)
-    hit = s[hit_mask]
-    y = ymd[hit_mask].astype(str)
+    old = std & ~future & mask(age > age_max).to_numpy(dtype=bool)
+    hit_mask = invalid | future | old
+    hit = m[hit_mask]
+    y = hit["id_ymd"].astype(str)
     shown_date = y.str[:4] + "-" + y.str[4:6] + "-" + y.str[6:8]
     msg = pd.Series("", index=hit.index, dtype=object)
     inv, fut, ol = invalid[hit_mask], future[hit_mask], old[hit_mask]
-    msg[inv.to_numpy()] = "证件号码中的出生日期" + shown_date[inv.to_numpy()] + "不是有效日期"
-    msg[fut.to_numpy()] = ("证件号码中的出生日期" + shown_date[fut.to_numpy()] + "晚于基准日"
-                           + ref.strftime("%Y-%m-%d"))
-    msg[ol.to_numpy()] = ("证件号码中的出生日期" + shown_date[ol.to_numpy()] + "对应年龄"
-                          + age[hit_mask][ol.to_numpy()].astype(str) + "岁，超过" + str(age_max) + "岁")
-    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=len(s))
+    msg[inv] = "证件号码中的出生日期" + shown_date[inv] + "不是有效日期"
+    msg[fut] = "证件号码中的出生日期" + shown_date[fut] + "晚于基准日" + ref.strftime("%Y-%m-%d")
+    msg[ol] = ("证件号码中的出生日期" + shown_date[ol] + "对应年龄" + age[hit_mask][ol].astype(str) + "岁，超过"
+               + str(age_max) + "岁")
+    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=int(std.sum()))
 
 
 @rule("R04")
 def r04(ctx: RuleContext, p: dict):
     m = ctx.members
-    scope = _std_pass(m) & m["sex"].notna().to_numpy()
-    s = m[scope.to_numpy()]
-    body = s["body"].astype(object)
-    is15 = body.str.len().eq(15).fillna(False).astype(bool)
-    digit = body.str[16].where(~is15, body.str[14])
-    odd = digit.astype(int) % 2 == 1
-    bad = (odd & (s["sex"] == "女")) | (~odd & (s["sex"] == "男"))
-    bad = mask(bad)
-    hit = s[bad.to_numpy()]
-    pos = np.where(is15[bad.to_numpy()], "15", "17")
-    implied = odd[bad.to_numpy()].map(SEX_OF_DIGIT)
+    digit = m["id_sex_digit"]
+    scope = (_std_pass(m) & m["sex"].notna() & digit.notna()).to_numpy(dtype=bool)
+    odd = (digit % 2 == 1)
+    sex = m["sex"].astype(object)
+    bad = scope & ((odd & (sex == "女")) | (~odd & (sex == "男"))).fillna(False).to_numpy(dtype=bool)
+    hit = m[bad]
+    d = hit["id_sex_digit"]
+    pos = np.where(hit["id_is15"].to_numpy(dtype=bool), "15", "17")
+    implied = np.where(d % 2 == 1, "男", "女")
     msg = ("性别为" + q(hit["sex"]) + "，但证件号码第" + pd.Series(pos, index=hit.index) + "位为"
-           + digit[bad.to_numpy()] + "（" + implied + "）")
-    return Parts({"": finding(hit, "member", ["sex", "id_no"], msg)}, evaluated=len(s))
+           + d.astype(int).astype(str) + "（" + pd.Series(implied, index=hit.index) + "）")
+    return Parts({"": finding(hit, "member", ["sex", "id_no"], msg)}, evaluated=int(scope.sum()))
 
 
 @rule("R05")
@@ -119,31 +93,27 @@ def r05(ctx: RuleContext, p: dict):
     m = ctx.members
     bd = m["birth_date"]
     raw = m["birth_date__raw"] if "birth_date__raw" in m else pd.Series(None, index=m.index, dtype=object)
-    nonblank = bd.notna() | raw.notna()
-    s = m[nonblank.to_numpy()]
-    invalid = s["birth_date"].isna()
-    r03ok = _r03_pass(s, pd.Timestamp(p["reference_date"]), int(ctx.params.get("age_max", 110)))
-    _, enc, _ = _encoded(s)
-    differs = r03ok & s["birth_date"].notna() & (s["birth_date"] != enc)
-    differs = mask(differs)
-    hit_mask = (invalid | differs).to_numpy(dtype=bool)
-    hit = s[hit_mask]
+    nonblank = (bd.notna() | raw.notna()).to_numpy(dtype=bool)
+    invalid = nonblank & bd.isna().to_numpy()
+    differs = nonblank & m["id_date_ok"].to_numpy(dtype=bool) & (bd != m["id_date"]).fillna(False).to_numpy(bool) \
+        & bd.notna().to_numpy()
+    hit_mask = invalid | differs
+    hit = m[hit_mask]
+    inv = invalid[hit_mask]
     msg = pd.Series("", index=hit.index, dtype=object)
-    inv = invalid[hit_mask].to_numpy(dtype=bool)
     msg[inv] = "出生日期" + q(shown(hit, "birth_date"))[inv] + "不是有效日期"
     msg[~inv] = ("出生日期为" + shown(hit, "birth_date")[~inv] + "，但证件号码中的出生日期为"
-                 + enc[hit_mask][~inv].dt.strftime("%Y-%m-%d").astype(object))
-    return Parts({"": finding(hit, "member", ["birth_date", "id_no"], msg)}, evaluated=len(s))
+                 + hit["id_date"][~inv].dt.strftime("%Y-%m-%d").astype(object))
+    return Parts({"": finding(hit, "member", ["birth_date", "id_no"], msg)}, evaluated=int(nonblank.sum()))
 
 
 @rule("R06")
 def r06(ctx: RuleContext, p: dict):
     m = ctx.members
-    s = m[_std_pass(m).to_numpy()]
-    is15 = s["body"].astype(object).str.len().eq(15).fillna(False).astype(bool)
-    hit = s[is15.to_numpy()]
+    std = _std_pass(m).to_numpy(dtype=bool)
+    hit = m[std & m["id_is15"].to_numpy(dtype=bool)]
     msg = "15位身份证号尚未升级为18位，对应的18位号码为" + hit["id18"].astype(str) + "，请核实后更正"
-    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=len(s))
+    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=int(std.sum()))
 
 
 @rule("R07")
@@ -212,9 +182,10 @@ def _active_ids(member: pd.DataFrame) -> pd.DataFrame:
     if hit is not None and hit[0] is member:
         return hit[1]
     id_type = member["id_type"] if "id_type" in member else None
-    ok = D.id_form_ok(member["id_no"], id_type) & D.is_active(member)
+    ids = fast_ids(member["id_no"], id_type, None, "2019-09-30", 110)
+    ok = ids["id_ok"] & D.is_active(member)
     sub = member[ok.to_numpy()]
-    out = pd.DataFrame({"id18": D.id18(sub["id_no"], sub["id_type"] if id_type is not None else None),
+    out = pd.DataFrame({"id18": ids.loc[ok.to_numpy(), "id18"],
                         "hh_id": sub["hh_id"].astype(object),
                         "person_id": sub["person_id"].astype(object) if "person_id" in sub else None})
     out = out[out["id18"].notna()]

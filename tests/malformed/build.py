@@ -299,7 +299,7 @@ def million_empty_rows(f):
 def zip_bomb(f):
     _base(f)
     p = _member(f)
-    _rewrite_zip(p, {}, {"xl/media/image1.xml": b"\0" * (64 << 20)})
+    _rewrite_zip(p, {}, {"xl/media/image1.xml": b"\0" * (24 << 20)})
 
 
 def xml_bomb(f):

@@ -1,0 +1,79 @@
+"""spot-check draw / evaluate and demo-inspect on a toy registry (the pipeline adapter is bypassed)."""
+import copy
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from hgk_lib.cli import main
+from hgk_lib.params import load_params
+from hgk_lib.risk.cli import draw_city, evaluate_file
+from hgk_lib.risk.simulate import SIM_INSPECTOR, toy_inputs
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory):
+    out = tmp_path_factory.mktemp("risk")
+    inputs, truth = toy_inputs(villages=6, per_village=25, seed=5)
+    params = copy.deepcopy(load_params(year=2019))
+    params["spot_check"]["min_positives"] = 10 ** 6  # force the transparent fallback (fast, and must be said)
+    res = draw_city(inputs, params, out, n=30, seed=7)
+    truth_dir = out / "truth"
+    truth_dir.mkdir()
+    truth.to_csv(truth_dir / "households.csv", index=False)
+    return out, res, truth_dir
+
+
+def test_draw_writes_list_card_and_says_fallback(drawn):
+    out, res, _ = drawn
+    city = out / "2019" / "市汇总"
+    assert res["list"] == city / "抽查名单_2019.xlsx" and res["list"].exists()
+    card = (city / "风险模型卡_2019.html").read_text(encoding="utf-8")
+    assert "未使用风险模型" in card and "不是" in card and "取消、减少" in card
+    assert (city / "risk_model_2019.json").exists() and not (city / "risk_model_2019.skops").exists()
+    wb = load_workbook(res["list"], read_only=True)
+    assert wb.sheetnames == ["连山壮族瑶族自治县", "英德市", "抽样设计", "说明"]
+    note = [r[0] for r in wb["说明"].iter_rows(values_only=True)]
+    assert any("透明评分" in str(x) for x in note)
+    design = pd.DataFrame(list(wb["抽样设计"].iter_rows(values_only=True))[1:])
+    assert design[5].sum() == 60 and design[9].eq(7).all()
+    assert design[7].astype(str).str.contains("透明评分").all()
+
+
+def test_demo_inspect_then_evaluate_with_a_bad_entry(drawn, tmp_path, capsys):
+    out, res, truth_dir = drawn
+    filled = tmp_path / "抽查名单_2019.xlsx"
+    assert main(["demo-inspect", "--list", str(res["list"]), "--truth", str(truth_dir), "--out", str(filled)]) == 0
+    wb = load_workbook(filled)
+    ws = wb["英德市"]
+    assert ws.cell(2, 13).value == SIM_INSPECTOR and "模拟" in ws.cell(2, 15).value
+    assert "模拟" in wb["说明"].cell(1, 1).value
+    ws.cell(3, 10).value = "好像有问题"       # not a drop-down value
+    ws.cell(4, 11).value = "八千"             # not a number
+    wb.save(filled)
+    assert main(["spot-check", "evaluate", "--results", str(filled), "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "工作表“英德市”第 3 行" in printed and "第 4 行" in printed
+    city = tmp_path / "2019" / "市汇总"
+    html = (city / "抽查结果评估_2019.html").read_text(encoding="utf-8")
+    assert "模拟数据" in html and "Korn" in html
+    assert "138" in html and "****" in html  # phones masked in confirmed cases
+    ev = evaluate_file(filled, tmp_path)
+    s = ev["evaluation"]["summary"].set_index("county")
+    assert s.loc["441881_英德市", "inspected"] == 29 and s.loc["441825_连山壮族瑶族自治县", "inspected"] == 30
+    assert s.loc["全市", "inspected"] == 59
+    assert 0 <= s.loc["全市", "p_lo"] <= s.loc["全市", "p"] <= s.loc["全市", "p_hi"] <= 1
+    wb2 = load_workbook(city / "抽查结果评估_2019.xlsx", read_only=True)
+    assert wb2.sheetnames[:4] == ["汇总", "分层命中", "确认问题户", "填写问题"]
+    issues = list(wb2["填写问题"].iter_rows(values_only=True))
+    assert ("英德市", 3) in {(r[0], r[1]) for r in issues[1:]}
+
+
+def test_evaluate_refuses_a_workbook_without_design(tmp_path, capsys):
+    from openpyxl import Workbook
+    wb = Workbook()
+    wb.active.title = "英德市"
+    p = tmp_path / "抽查名单_2019.xlsx"
+    wb.save(p)
+    assert main(["spot-check", "evaluate", "--results", str(p), "--out", str(tmp_path)]) == 2
+    assert "抽样设计" in capsys.readouterr().err
