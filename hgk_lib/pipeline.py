@@ -37,6 +37,8 @@ from .params import default_params_file, load_params
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The small committed export the notebooks default to (2 counties).
 FIXTURE_EXPORT = REPO_ROOT / "tests" / "fixtures" / "export" / "2019"
+#: Where the notebooks write with their default parameters (kept apart from a real run's ``outputs/<year>/``).
+FIXTURE_OUTPUT_ROOT = Path("outputs") / "fixture"
 PROCESSED_DIRNAME = "_processed"
 CITY_DIRNAME = "_city"
 CITY_OUT_DIRNAME = "市汇总"
@@ -498,9 +500,39 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     ledger = safe_path(out_dir, names["ledger"])
     summary_path = safe_path(out_dir, names["summary"])
     summary = county_summary(run)
+    backup = backup_filled_ledger(ledger)
     write_county_ledger(ledger, summary=summary, **report_inputs(run))
     write_json_atomic(summary_path, summary)
-    return {"dir": out_dir, "ledger": ledger, "summary": summary_path}
+    out = {"dir": out_dir, "ledger": ledger, "summary": summary_path}
+    if backup is not None:
+        out["backup"] = backup
+    return out
+
+
+def backup_filled_ledger(ledger: Path) -> Path | None:
+    """Before a ledger is rewritten: if the county has filled it in (整改状态 other than 未整改, or 整改说明), keep
+    a copy under ``备份/`` (``回头看台账_<县名>_<year>_<UTC time>.xlsx``) and return its path; else None.
+
+    A rerun writes a fresh ledger from the data; the county's entries are never silently lost."""
+    import shutil
+
+    from .report.ledger import STATUS_DEFAULT, read_ledger_status
+
+    if not ledger.exists():
+        return None
+    status, _ = read_ledger_status(ledger)
+    if status.empty:
+        return None
+    st = status["status"].astype(object)
+    note = status["note"].astype(object)
+    filled = (st.notna() & (st != STATUS_DEFAULT)) | note.map(lambda v: isinstance(v, str) and v.strip() != "")
+    if not filled.any():
+        return None
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = safe_path(ledger.parent, "备份", f"{ledger.stem}_{stamp}{ledger.suffix}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ledger, target)
+    return target
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -379,7 +379,7 @@ def ensure_fixture_outputs(output_root, audit_year: int, params_file=None) -> li
     """Make sure the city notebook has county outputs to roll up when run with its defaults (nbval, a first try).
 
     When ``<output_root>/<year>/`` already holds a county ``summary.json``, nothing happens. Otherwise, only if
-    ``output_root`` is the repository's default ``outputs/``, the county pipeline runs in this process for the
+    ``output_root`` is the notebooks' default ``outputs/fixture``, the county pipeline runs in this process for the
     committed fixture export (``tests/fixtures/export/2019``) and writes its ledgers and summaries; any other
     output root without county outputs is an error (a city report is never built from fixture data silently).
     Returns the county folders written (empty when outputs were already there).
@@ -388,7 +388,7 @@ def ensure_fixture_outputs(output_root, audit_year: int, params_file=None) -> li
     year = int(audit_year)
     if county_summaries(root, year):
         return []
-    if root != (P.REPO_ROOT / "outputs").resolve():
+    if root != (P.REPO_ROOT / P.FIXTURE_OUTPUT_ROOT).resolve():
         raise InputError(f"输出目录中没有任何县的核查结果（summary.json），请先运行 hgk audit", file=str(root / str(year)))
     written = []
     for c in P.find_counties(P.FIXTURE_EXPORT):

@@ -9,7 +9,6 @@ import datetime as dt
 import itertools
 
 import pandas as pd
-import pytest
 
 from hgk_lib import derive as D
 from hgk_lib import schema as S
@@ -126,8 +125,3 @@ def test_fixture_builders_give_canonical_tables():
     assert D.id_checksum_ok(t["member"]["id_no"]).all()
     assert int(D.age_on(pd.Series([pd.Timestamp(birth_for_age(16))]), REF).iloc[0]) == 16
     assert int(D.age_on(pd.Series([pd.Timestamp(birth_for_age(16, 1))]), REF).iloc[0]) == 15
-
-
-@pytest.fixture
-def p2019():
-    return params()

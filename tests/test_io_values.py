@@ -91,7 +91,8 @@ def test_tab_separated_csv(tmp_path):
 
 
 # -- IDs ----------------------------------------------------------------------------------------------------------
-def test_id_variants_xlsx(tmp_path):
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_id_variants(tmp_path, fmt):
     rows = member_rows(
         {"证件号码": ID1},                       # text
         {"证件号码": "'" + ID1},                  # leading apostrophe
@@ -101,7 +102,7 @@ def test_id_variants_xlsx(tmp_path):
         {"证件号码": 441881550101121},            # old 15-digit ID stored as a number: exact
         {"证件号码": " 441881195501011214 "},     # spaces
     )
-    res, _ = load(tmp_path, "member", rows, "xlsx")
+    res, _ = load(tmp_path, "member", rows, fmt)
     assert list(res.table["id_no"]) == [ID1, ID1, ID1, ID2, ID1, "441881550101121", ID1]
     assert res.rows_quarantined == 0
 

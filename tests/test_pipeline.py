@@ -164,3 +164,25 @@ def test_check_cli_writes_parquet_per_county_and_prints_chinese_counts(city, tmp
         d = tmp_path / "2019" / c
         for name in ("findings", "rule_summary", "verdicts", "needs"):
             assert (d / f"{name}.parquet").exists(), name
+
+
+@needs_fixture
+def test_a_ledger_the_county_filled_in_is_backed_up_before_a_rerun_overwrites_it(city):
+    from openpyxl import load_workbook
+
+    c = fixture_counties()[0]
+    run = P.process_county(city["data"], c, 2019, PARAMS, output_root=city["out"])
+    paths = P.write_county_outputs(run, city["out"])
+    assert "backup" not in P.write_county_outputs(run, city["out"])  # untouched ledger: no copy
+    if run.findings.empty:
+        pytest.skip("no findings to fill in")
+    wb = load_workbook(paths["ledger"])
+    ws = wb["问题清单"]
+    col = [c.value for c in ws[1]].index("整改状态") + 1
+    ws.cell(2, col).value = "已整改"
+    wb.save(paths["ledger"])
+    again = P.write_county_outputs(run, city["out"])
+    assert again["backup"].parent == paths["dir"] / "备份"
+    back = load_workbook(again["backup"], read_only=True)
+    assert back["问题清单"].cell(2, col).value == "已整改"
+    back.close()

@@ -318,3 +318,10 @@ def test_nullable_and_numpy_values_are_written(tmp_path):
     assert [r[4] for r in wb["分类施策"].iter_rows(min_row=2, values_only=True)] == [None, "否"]
     inc = list(wb["收入核查"].iter_rows(min_row=2, values_only=True))
     assert [r[5] for r in inc] == [2, None] and [r[7] for r in inc] == [None, 3000.125]
+
+
+def test_status_column_is_colour_coded(ledger):
+    ws = openpyxl.load_workbook(ledger)["问题清单"]
+    rules = [(str(cf.sqref), r.formula[0]) for cf in ws.conditional_formatting for r in cf.rules]
+    assert sorted(f for _, f in rules) == ['"已整改"', '"整改中"', '"未整改"']
+    assert {s for s, _ in rules} == {"N2:N6"}

@@ -188,3 +188,9 @@ def test_r51_not_run_without_card_column_or_list():
     t = base()
     t["member"] = ([make_member()], ["disability_no"])
     assert summary_row("R51", t)["status"] == "未运行（无数据）"
+
+
+def test_r46_not_run_without_any_pair():
+    t = base()
+    t["income"] = (make_income_years(), ["dibao_income", "tekun_income", "pension_income"])
+    assert summary_row("R46", t)["status"] == "未运行（无数据）"

@@ -192,3 +192,9 @@ def test_r61_e_grain_to_green_exceeds_forest():
     assert len(fired("R61", base(hh={"forest_mu": 1.0, "grain_to_green_mu": 2.0}), part="e")) == 1
     assert fired("R61", base(hh={"forest_mu": 2.0, "grain_to_green_mu": 2.0})).empty
     assert fired("R61", base(hh={"forest_mu": None, "grain_to_green_mu": 2.0})).empty
+
+
+def test_r52_not_run_without_school_status():
+    t = base()
+    t["member"] = ([make_member()], ["school_status"])
+    assert summary_row("R52", t)["status"] == "未运行（无数据）"

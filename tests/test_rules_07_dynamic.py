@@ -200,3 +200,10 @@ def test_r71_type_and_status():
     assert list(fired("R71", base(hh={"hh_type": "低保贫困户"}))["part"]) == ["b"]
     assert fired("R71", base(hh={"hh_type": "一般贫困户", "exit_status": "未脱贫", "exit_year": None})).empty
     assert fired("R71", base(hh={"exit_status": None})).empty
+
+
+def test_r63_e_not_run_without_first_year():
+    t = base(members=[make_member(), second(change_reason="嫁入", change_date="2010-01-01")])
+    t["household"] = ([make_household()], ["first_year"])
+    s = summary_row("R63", t)
+    assert s["status"] == "部分运行" and "(e)" in s["missing"]

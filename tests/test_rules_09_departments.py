@@ -201,3 +201,14 @@ def test_r95_c_card_against_list(card, fires):
 def test_r95_blank_list_values_not_compared():
     m = make_member(health="残疾", disability_no=HEAD_ID + "13")
     assert fired("R95", base(members=[m], disability=[dis(None, None)])).empty
+
+
+def test_r89_partial_without_stage_and_r95_without_card_column():
+    t = base(education=[{"id_no": HEAD_ID, "enrol_status": "在读"}])
+    t["education"] = ([{"id_no": HEAD_ID, "enrol_status": "在读"}], ["stage"])
+    s = summary_row("R89", t)
+    assert s["status"] == "部分运行" and "(c)" in s["missing"]
+    t = base(disability=[dis()])
+    t["member"] = ([make_member()], ["disability_no"])
+    s = summary_row("R95", t)
+    assert s["status"] == "部分运行" and "(c)" in s["missing"]

@@ -217,3 +217,14 @@ def test_the_same_jobs_run_on_a_dask_cluster(tmp_path):
     assert [r["status"] for r in s["counties"]] == ["success"]
     paths = R.county_paths(out, 2019, fixture_counties()[0])
     assert paths["html"].exists() and paths["ledger"].exists()
+
+
+@needs_fixture
+@pytest.mark.slow
+def test_city_notebook_defaults_fill_the_default_output_root_from_the_fixture_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(P, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(P, "FIXTURE_EXPORT", FIXTURE)
+    out = tmp_path / "outputs" / "fixture"
+    assert R.ensure_fixture_outputs(out, 2019, PARAMS) == fixture_counties()
+    assert len(R.county_summaries(out, 2019)) == 2
+    assert R.ensure_fixture_outputs(out, 2019, PARAMS) == []  # outputs exist: nothing is redone

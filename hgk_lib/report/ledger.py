@@ -29,6 +29,7 @@ from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_wor
 STATUS_SHEET = "问题清单"
 STATUS_OPTIONS = ["未整改", "整改中", "已整改"]
 STATUS_DEFAULT = "未整改"
+STATUS_FILLS = {"未整改": "F8D7DA", "整改中": "FFF3CD", "已整改": "D4EDDA"}  # conditional fills of 整改状态
 DEFAULT_DEADLINE_DAYS = {"错误": 30, "警告": 60, "政策": 90}
 DEFAULT_DEADLINE_OTHER = 60
 #: Basic-needs rules -> problem type (without the housing sub-kind) in the audit's 三保障问题.
@@ -419,7 +420,8 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
         df, kinds = frame_for(spec, frames[spec.name])
         write_table(wb, spec.name, df, kinds, dropdowns={"整改状态": STATUS_OPTIONS} if spec.name == STATUS_SHEET
                     else None, prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"},
-                    widths={"整改说明": 30} if spec.name == STATUS_SHEET else None)
+                    widths={"整改说明": 30} if spec.name == STATUS_SHEET else None,
+                    highlight={"整改状态": STATUS_FILLS} if spec.name == STATUS_SHEET else None)
     for spec in HELPER_SHEETS:
         df, kinds = frame_for(spec, helpers[spec.name])
         write_table(wb, spec.name, df, kinds)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -200,7 +201,7 @@ def _header_cell(ws, text):
 
 def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str] | None = None, *,
                 dropdowns: dict[str, list[str]] | None = None, hidden: bool = False, widths: dict | None = None,
-                prompt: dict[str, str] | None = None) -> None:
+                prompt: dict[str, str] | None = None, highlight: dict[str, dict[str, str]] | None = None) -> None:
     """Write ``df`` (Chinese headers as columns) as one data sheet. ``kinds``: header -> kind (default text).
     ``dropdowns``: header -> allowed values (list validation over the data rows, at least row 2)."""
     kinds = kinds or {}
@@ -245,6 +246,12 @@ def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
             dv.promptTitle, dv.prompt, dv.showInputMessage = h, prompt[h], True
         dv.add(f"{letter}2:{letter}{max(n + 1, 2)}")
         ws.data_validations.append(dv)
+
+    for h, colours in (highlight or {}).items():
+        letter = get_column_letter(headers.index(h) + 1)
+        for value, colour in colours.items():
+            ws.conditional_formatting.add(f"{letter}2:{letter}{max(n + 1, 2)}", CellIsRule(
+                operator="equal", formula=[f'"{value}"'], fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
 
     ws.append([_header_cell(ws, h) for h in headers])
     # per column: which cells need a styled/forced-text cell object

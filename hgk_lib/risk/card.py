@@ -73,7 +73,7 @@ CARD_TEMPLATE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"
 {% if metrics %}
 <h2>四、在抽查预算下的表现</h2>
 <p>预算：每县按抽样框规模访问 n = {{ n }} 户对应的比例（各县比例 = n/抽样框户数）。命中率 = 被访户中有问题的比例；查全率 = 全部问题户中被访到的比例。
-加权问题率 {{ metrics.prevalence|pct }}（{{ metrics.n }} 户，问题 {{ metrics.positives }} 户）。</p>
+评估范围：{{ scope_text }}；加权问题率 {{ metrics.prevalence|pct }}（{{ metrics.n }} 户，问题 {{ metrics.positives }} 户）。</p>
 <table><tr><th class="l">排序方法</th><th>命中率</th><th>查全率</th><th>AUC</th><th>平均精度</th><th>相对随机</th></tr>
 {% for r in orderings %}<tr><td class="l">{{ r.name }}</td><td>{{ r.precision|pct }}</td><td>{{ r.recall|pct }}</td><td>{{ r.auc|num(3) }}</td><td>{{ r.ap|num(3) }}</td><td>{{ r.lift|num(2) }}×</td></tr>{% endfor %}
 </table>
@@ -144,6 +144,8 @@ def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None,
         n_labels=fit["n_labels"], n_pos=fit["n_positives"], n_features=len(FEATURES), weights=fit["weights"],
         train_hash=fit.get("train_hash", ""), sklearn_version=meta.get("sklearn_version", ""),
         skops_version=meta.get("skops_version", ""), cv_scores=fit.get("cv_scores"), metrics=m, n=n,
+        scope_text=("抽样框内（保持脱贫类）的已标注户，即模型实际使用的范围" if (m or {}).get("scope") == "frame"
+                    else "全部已标注户（抽样框内的已标注户不足以单独评估）"),
         orderings=orderings, brier=brier, brier_ref=brier_ref, reliability=reliability, subsets=subsets,
         subset_cols=subset_cols, importance=importance, scorecard=scorecard, points_rule=POINTS_RULE, design=des,
         feature_list="、".join(FEATURES.values()))

@@ -89,7 +89,8 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
     share = (n / frame.groupby("county").size()).clip(upper=1.0).to_dict()
     from .model import fit_risk_model
 
-    fit = fit_risk_model(features, labels, share, int(sc["min_positives"]), random_state=seed)
+    fit = fit_risk_model(features, labels, share, int(sc["min_positives"]), random_state=seed,
+                         frame_ids=set(frame["hh_id"]))
     d = _city_dir(out, year)
     d.mkdir(parents=True, exist_ok=True)
     meta = {"year": year, "kind": fit["kind"], "fallback": fit["fallback"], "reason": fit["reason"],

@@ -26,6 +26,7 @@ FEATURES: dict[str, str] = {
     "n_disabled": "残疾人数",
     "income_pc": "复核人均可支配收入",
     "margin": "高出脱贫线比例",
+    "margin_capped": "高出脱贫线比例（截断于-50%至100%）",
     "wage_share": "工资性收入占比",
     "business_share": "生产经营性收入占比",
     "transfer_share": "转移性收入占比",
@@ -39,6 +40,10 @@ FEATURES: dict[str, str] = {
     "road_km": "距村主干路（公里）",
     "dirt_road": "入户路为泥土路",
     "arable_mu": "耕地面积（亩）",
+    "kept_fix": "书面核查：保持脱贫（限期整改）",
+    "net_exit": "书面核查：保持脱贫（兜底）",
+    "not_kept": "书面核查：未保持脱贫",
+    "quality_b": "书面核查：脱贫质量不稳定（B）",
     "n_measures_year": "当年帮扶措施数",
     "n_measure_kinds": "历年措施类别数",
     "has_dev_measure": "当年有发展类措施",
@@ -217,10 +222,20 @@ def build_features(tables: dict[str, pd.DataFrame], params: dict, findings: pd.D
             if src in v:
                 val = pd.to_numeric(v[src], errors="coerce").reindex(out.index)
                 out[col] = val.where(val.notna(), out[col])
+        if "verdict" in v:
+            vd = v["verdict"].astype(object).reindex(out.index)
+            known = vd.notna() & (vd != "")
+            out["kept_fix"] = (vd == "保持脱贫（限期整改）").astype(float).where(known)
+            out["net_exit"] = (vd == "保持脱贫（兜底）").astype(float).where(known)
+            out["not_kept"] = (~vd.astype(str).str.startswith("保持脱贫")).astype(float).where(known)
+        if "quality" in v:
+            q = v["quality"].astype(object).reindex(out.index)
+            out["quality_b"] = (q == "B").astype(float).where(q.notna() & (q != ""))
         if "labour_class" in v:
             val = v["labour_class"].astype(object).map(lab).reindex(out.index)
             out["labour_class"] = val.where(val.notna(), out["labour_class"])
     out["margin"] = out["income_pc"] / line - 1.0
+    out["margin_capped"] = out["margin"].clip(-0.5, 1.0)
     out["years_since_exit"] = (year - _num(hh, "exit_year")).where(_num(hh, "exit_year").notna())
     out["unsafe_house"] = pd.concat([_flag(hh, "unsafe_house"), _flag(hh, "house_level", "C"),
                                      _flag(hh, "house_level", "D")], axis=1).max(axis=1)

@@ -510,7 +510,7 @@ def training_hash(X: pd.DataFrame, y, w) -> str:
 
 def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | float, min_positives: int = 50,
                    random_state: int = 0, model_params: dict | None = None, validate: bool = True,
-                   importance_repeats: int = 3) -> dict:
+                   importance_repeats: int = 3, frame_ids=None) -> dict:
     """Fit :class:`ReturnRiskModel` on the labelled households (or fall back) and validate it by village groups.
 
     ``features``: :func:`hgk_lib.risk.features.build_features` rows for every household (index hh_id), all counties;
@@ -526,11 +526,24 @@ def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | f
     # a few thousand labelled rows: one thread is faster than OpenMP's (and does not fight other processes)
     with threadpool_limits(limits=1):
         return _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
-                               importance_repeats)
+                               importance_repeats, frame_ids)
+
+
+def _scoped_metrics(y, scores, w, county, share, groups, in_frame):
+    """Metrics on the labelled households of the sampling frame (where the model is used) when they hold both
+    classes, else on all labelled households; ``scope`` says which."""
+    if in_frame is not None and in_frame.sum() and len(np.unique(y[in_frame])) == 2:
+        m = evaluate_scores(y[in_frame], {k: s[in_frame] for k, s in scores.items()}, w[in_frame], county[in_frame],
+                            share, groups[in_frame])
+        m["scope"] = "frame"
+    else:
+        m = evaluate_scores(y, scores, w, county, share, groups)
+        m["scope"] = "all"
+    return m
 
 
 def _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
-                    importance_repeats) -> dict:
+                    importance_repeats, frame_ids) -> dict:
     from .features import FEATURES, feature_matrix, fill_weights
 
     X_all = feature_matrix(features)
@@ -553,6 +566,7 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
     scores_base = {"simple": simple_rule_score(features).loc[lab["hh_id"]].set_axis(X.index),
                    "points": points.loc[lab["hh_id"]].set_axis(X.index)}
     group_frame = features.loc[lab["hh_id"], ["minority_county", "female_head", "elderly_only", "has_disability"]]
+    in_frame = None if frame_ids is None else lab["hh_id"].isin(set(frame_ids)).to_numpy()
     if npos < min_positives or len(np.unique(y)) < 2:
         out.update(fallback=True, kind="transparent", version=FALLBACK_VERSION,
                    reason=f"历史核查结果中的问题户 {npos} 户，少于 {min_positives} 户，未训练风险模型，使用透明评分规则",
@@ -560,8 +574,8 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
         out["train_hash"] = training_hash(X, y, w)
         if len(np.unique(y)) == 2:
             risk_lab = out["risk"].loc[lab["hh_id"]].set_axis(X.index)
-            out["metrics"] = evaluate_scores(y, {"model": risk_lab, **scores_base}, w.to_numpy(),
-                                             lab["county"].to_numpy(), share, group_frame.set_axis(X.index))
+            out["metrics"] = _scoped_metrics(y, {"model": risk_lab, **scores_base}, w.to_numpy(),
+                                             lab["county"].to_numpy(), share, group_frame.set_axis(X.index), in_frame)
         return out
     model = ReturnRiskModel(random_state=random_state, **(model_params or {}))
     if validate:
@@ -571,8 +585,8 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
         out["importance"] = imp
         oof_s = pd.Series(oof, index=X.index)
         if oof_s.notna().all():
-            out["metrics"] = evaluate_scores(y, {"model": oof_s, **scores_base}, w.to_numpy(),
-                                             lab["county"].to_numpy(), share, group_frame.set_axis(X.index))
+            out["metrics"] = _scoped_metrics(y, {"model": oof_s, **scores_base}, w.to_numpy(),
+                                             lab["county"].to_numpy(), share, group_frame.set_axis(X.index), in_frame)
     model.fit(X, y, sample_weight=w.to_numpy(), groups=groups)
     out.update(fallback=False, kind=model.kind_, model=model, reason="",
                risk=pd.Series(model.predict_proba(X_all)[:, 1], index=X_all.index, name="risk"),

@@ -112,9 +112,8 @@ def _r20_bands(p: dict) -> dict[str, tuple]:
 
 @rule("R20")
 def r20(ctx: RuleContext, p: dict):
-    m = ctx.active_members
-    known = m["school_age"].notna().to_numpy(dtype=bool)
-    s = m[known]
+    s = ctx.active_members
+    known = s["school_age"].notna().to_numpy(dtype=bool)
     bands = _r20_bands(p)
     st = s["school_status"].astype(object)
     lo = st.map({k: v[0] for k, v in bands.items()}).astype(float)
@@ -130,14 +129,13 @@ def r20(ctx: RuleContext, p: dict):
     return Parts({"": finding(hit, "member", ["school_status"], msg,
                               values={"school_status": hit["school_status"].astype(str) + "（入学口径年龄"
                                       + num(hit["school_age"]) + "岁）"})},
-                 evaluated=len(s), not_evaluated=int((~known).sum()))
+                 evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
 
 @rule("R21")
 def r21(ctx: RuleContext, p: dict):
-    m = ctx.active_members
-    known = m["school_age"].notna().to_numpy(dtype=bool)
-    s = m[known]
+    s = ctx.active_members
+    known = s["school_age"].notna().to_numpy(dtype=bool)
     mins = {"初中": p["age_edu_junior_min"], "高中": p["age_edu_senior_min"], "大专": p["age_edu_college_min"],
             "本科及以上": p["age_edu_college_min"]}
     lo = s["education"].astype(object).map(mins).astype(float)
@@ -148,7 +146,7 @@ def r21(ctx: RuleContext, p: dict):
     return Parts({"": finding(hit, "member", ["education"], msg,
                               values={"education": hit["education"].astype(str) + "（入学口径年龄"
                                       + num(hit["school_age"]) + "岁）"})},
-                 evaluated=len(s), not_evaluated=int((~known).sum()))
+                 evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
 
 @rule("R22")
@@ -193,9 +191,8 @@ def r22(ctx: RuleContext, p: dict):
 
 @rule("R23")
 def r23(ctx: RuleContext, p: dict):
-    m = ctx.active_members
-    known = m["age"].notna().to_numpy(dtype=bool)
-    s = m[known]
+    s = ctx.active_members
+    known = s["age"].notna().to_numpy(dtype=bool)
     skill = s["labour_skill"].astype(object)
     a = mask((s["age"] < p["working_age_min"]) & skill.notna() & (skill != "无劳动力"))
     b = mask((s["age"] >= p["labour_old_age"]) & skill.isin(FULL))
@@ -207,7 +204,7 @@ def r23(ctx: RuleContext, p: dict):
                      + "岁，劳动技能应为无劳动力，实为" + q(ha["labour_skill"].astype(str)), values=va),
         "b": finding(hb, "member", ["labour_skill"], _age_txt(hb["age"]) + "，已满" + str(p["labour_old_age"])
                      + "岁，劳动技能却为" + q(hb["labour_skill"].astype(str)), values=vb),
-    }, evaluated=len(s), not_evaluated=int((~known).sum()))
+    }, evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
 
 @rule("R24")

@@ -27,10 +27,14 @@ def _heads(ctx: RuleContext) -> pd.DataFrame:
 
 def _single_head(ctx: RuleContext) -> pd.DataFrame:
     """The active 户主 member row of each household with exactly one active 户主 (index: 户编号)."""
-    m = ctx.hh_members
-    heads = m[(m["relation"].astype(object) == "户主").fillna(False).to_numpy(dtype=bool)]
-    one = heads[~heads["hh_id"].duplicated(keep=False).to_numpy()]
-    return one.set_index("hh_id", drop=False)
+    cache = ctx.__dict__.setdefault("_rule_cache", {})
+    if "single_head" not in cache:
+        m = ctx.hh_members
+        cols = [c for c in ("hh_id", "person_id", "name", "sex", "id_no", "id_ok", "id_std", "id18", "_row") if c in m]
+        heads = m.loc[(m["relation"].astype(object) == "户主").fillna(False).to_numpy(dtype=bool), cols]
+        one = heads[~heads["hh_id"].duplicated(keep=False).to_numpy()]
+        cache["single_head"] = one.set_index("hh_id", drop=False)
+    return cache["single_head"]
 
 
 @rule("R10")
