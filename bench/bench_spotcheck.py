@@ -36,6 +36,7 @@ def main(argv=None) -> int:
     ap.add_argument("--toy", action="store_true", help="use a synthetic registry instead of the demo export")
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--n", type=int, default=60)
+    ap.add_argument("--alt-draws", type=int, default=100, help="draws for each alternative allocation")
     ap.add_argument("--year", type=int, default=2019)
     args = ap.parse_args(argv)
     params = load_params(year=args.year)
@@ -107,6 +108,18 @@ def main(argv=None) -> int:
         if "brier" in m:
             print(f"Brier {m['brier']:.4f} (prevalence-only {m['prevalence'] * (1 - m['prevalence']):.4f})")
             print(m["reliability"].to_string())
+    print("\n## Trade-off: hit emphasis g (0 = Neyman, the city's rule) and a certainty stratum")
+    print("config                      hit-rate  ×random  %oracle  city SE   coverage")
+    alts = [("Neyman g=0 (default)", {}), ("g=1", {"hit_emphasis": 1.0}), ("g=2", {"hit_emphasis": 2.0}),
+            ("g=2 + 必查 risk≥0.6", {"hit_emphasis": 2.0, "certainty_threshold": 0.6})]
+    for name, kw in alts:
+        k = {**design_kw, **kw}
+        alt = repeated_draws(fr[["county", "hh_id", "risk", "true_problem"]], args.n,
+                             range(1, args.alt_draws + 1), k) if kw else sims
+        c = alt[alt["area"] == "全市"]
+        hr = float(c["hits"].sum() / c["drawn"].sum())
+        cov = float(((c["lo"] <= c["truth"]) & (c["truth"] <= c["hi"])).mean())
+        print(f"{name:26s}  {hr:.4f}   {hr / srs:5.2f}   {hr / ora:6.0%}   {c['se'].mean():.4f}   {cov:.3f}")
     ok = (tab.loc["全市", "coverage"] >= 0.93, abs(tab.loc["全市", "bias/SE"]) <= 1, guided / srs >= 1.5,
           guided / ora >= 0.8)
     print(f"\ngoals: coverage {'OK' if ok[0] else 'MISSED'}, bias {'OK' if ok[1] else 'MISSED'}, "

@@ -100,3 +100,11 @@ def test_spot_estimates_mixed_numbers_and_text(outputs, tmp_path):
     assert rows[("抽查估计", "问题比例")][2].value == 0.125
     cell = rows[("抽查估计", "95%区间")][2]
     assert cell.value == "=4.1%–25.0%" and cell.data_type == "s" and cell.quotePrefix
+
+
+def test_formula_like_county_name_in_header_stays_text(tmp_path):
+    s = build_county_summary(**F.ledger_kwargs(county_folder="441881_=1+1", county_name="=1+1"))
+    path = write_city_workbook(tmp_path / "c.xlsx", year=2019, summaries=[s], status=None, problems=None)
+    ws = openpyxl.load_workbook(path)["各县对比"]
+    cell = ws.cell(row=1, column=3)
+    assert cell.value == "=1+1" and cell.data_type == "s"

@@ -243,6 +243,14 @@ def test_libreoffice_opens_every_sheet(ledger, tmp_path):
     assert names == openpyxl.load_workbook(ledger).sheetnames
     assert "=HYPERLINK" in content and "of:=HYPERLINK" not in content  # still text, not a formula
     assert "table:content-validation" in content and "未整改" in content  # the drop-down survived
+    # a county that re-saves the ledger with LibreOffice (or WPS) can still be read back
+    res = subprocess.run([exe, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                          "xlsx", "--outdir", str(out), str(src)], capture_output=True, text=True, timeout=180)
+    resaved = out / "ledger.xlsx"
+    assert resaved.exists(), res.stdout + res.stderr
+    status, problems = read_ledger_status(resaved)
+    assert len(status) == 5 and problems.empty and set(status["status"]) == {"未整改"}
+    assert status["hh_id"].tolist()[0] == "4418810101001"  # still text, no 4.4e+12
 
 
 def test_title_rows_inserted_above_header_are_forgiven(ledger, tmp_path):

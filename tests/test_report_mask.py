@@ -36,6 +36,7 @@ def test_mask_phone_and_bank():
     ("卡号 6222 0212 3456 7890", "卡号 **** **** **** 7890"),
     ("残疾证号4418811980010112344211", "残疾证号441881********12344211"),
     ("ID:441881198001011234;", "ID:441881********1234;"),
+    ("证件 441881 19800101 123X", "证件 441881********123X"),
 ])
 def test_mask_text_positives(text, masked):
     assert mask_text(text) == masked
@@ -129,3 +130,15 @@ def test_joined_numbers_are_not_mistaken_for_base64():
         assert "****" in mask_text(text)
     b64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA" + "13812345678" + "Aa" * 20
     assert mask_text(b64) == b64  # image data is never rewritten
+
+
+def test_mask_frame_catches_grouped_numbers():
+    df = pd.DataFrame({"备注": ["证件 441881 19800101 123X", "卡 6222 0212 3456 7890", "电话 138 1234 5678", "2019 年"]})
+    out = mask_frame(df)["备注"].tolist()
+    assert out == ["证件 441881********123X", "卡 **** **** **** 7890", "电话 138****5678", "2019 年"]
+
+
+def test_number_after_a_data_uri_is_still_masked():
+    text = "data:image/png;base64,iVBORw0KGgo= 电话 13812345678\n13912345678"
+    assert find_unmasked_pii(text) == ["13812345678", "13912345678"]
+    assert find_unmasked_pii(mask_text(text)) == []

@@ -58,14 +58,23 @@ def test_lower_bounds_edges():
     assert list(lower_bounds([250, 250, 4, 1], 60, 1000, 2, 0.25)) == [4, 4, 2, 1]
 
 
-def test_extension_property_larger_n_contains_smaller():
+@pytest.mark.parametrize("emphasis", [0.0, 1.5])
+def test_extension_property_larger_n_contains_smaller(emphasis):
     fr = pd.concat([frame(400), frame(130, "441882_连州市", 2, "L")])
     prev = None
     for n in range(8, 140, 3):
-        s = set(draw_sample(fr, n, 20191130)[0]["hh_id"])
+        s = set(draw_sample(fr, n, 20191130, hit_emphasis=emphasis)[0]["hh_id"])
         if prev is not None:
             assert prev <= s, n
         prev = s
+
+
+def test_hit_emphasis_moves_sample_to_high_risk_but_keeps_floor():
+    fr = frame(1000)
+    d0 = draw_sample(fr, 60, 1)[1].sort_values("order")
+    d2 = draw_sample(fr, 60, 1, hit_emphasis=2)[1].sort_values("order")
+    assert d2["n_h"].iloc[-1] > d0["n_h"].iloc[-1] and d2["n_h"].sum() == 60
+    assert (d2["n_h"] >= lower_bounds(d2["N_h"].to_numpy(), 60, 1000, 2, 0.25)).all()
 
 
 def test_reproducible_and_seed_dependent():

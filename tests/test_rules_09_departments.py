@@ -164,7 +164,8 @@ def test_r93_matches_household_head_id_as_id18():
 
 
 def test_r94_parts():
-    assert list(fired("R94", base(hh={"unsafe_house": False, "house_level": None}, housing=[house("D")]))["part"]) == ["a"]
+    t = base(hh={"unsafe_house": False, "house_level": None}, housing=[house("D")])
+    assert list(fired("R94", t)["part"]) == ["a"]
     assert list(fired("R94", base(hh={"unsafe_house": True, "house_level": "D"},
                                   housing=[house("D", "已竣工")]))["part"]) == ["b"]
     assert list(fired("R94", base(hh={"unsafe_house": True, "house_level": "C"},

@@ -119,7 +119,7 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError):
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
         raise InputError("xlsx文件已损坏或不完整（可能下载或复制时中断），请重新导出", file=file) from None
     if len(infos) > limits.max_entries:
         raise UnsafeInputError(f"xlsx压缩包内文件过多（{len(infos)}个，上限{limits.max_entries}），已拒绝读取", file=file)

@@ -12,7 +12,8 @@ category/grade suffix), mobile ``138****5678``, bank ``***************1234`` (la
 
 What the text patterns treat as personal numbers (a number is a maximal run not touching a letter or digit):
 
-* 18 characters ``\\d{17}[0-9X]`` — an ID (ID-style mask when the birth date is plausible, otherwise bank-style);
+* 18 characters ``\\d{17}[0-9X]`` — an ID (ID-style mask when the birth date is plausible, otherwise bank-style),
+  also written 6-8-4 with spaces or hyphens;
 * 20 or 22 characters whose first 18 are an ID body — a 残疾证号;
 * 15 digits with a plausible province code and YYMMDD — an old ID;
 * 16 to 19 digits (also written in groups of four) — a bank account;
@@ -52,6 +53,7 @@ _PII_RE = re.compile(
     _B + r"(?:"
     r"(?P<dis>\d{17}[\dXx](?:\d{4}|\d{2}))"
     r"|(?P<id18>\d{17}[\dXx])"
+    r"|(?P<id18g>\d{6}[ -]\d{8}[ -]\d{3}[\dXx])"
     r"|(?P<bank>\d{16,19})"
     r"|(?P<bankg>\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)"
     r"|(?P<id15>" + _PROV + r"\d{4}\d{2}" + _MMDD + r"\d{3})"
@@ -60,7 +62,7 @@ _PII_RE = re.compile(
 )
 # Long base64 runs (inline images in HTML / ipynb, also wrapped at 76 characters) are never scanned nor rewritten;
 # a personal number cannot hide inside one (it would touch letters or digits on both sides).
-_BASE64_RE = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+|[A-Za-z0-9+/=]{60,}")
+_BASE64_RE = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+|[A-Za-z0-9+/=]{60,}")
 _DIGITS = re.compile(r"\d")
 
 
@@ -188,6 +190,8 @@ def _replace(m: re.Match, keep: frozenset) -> str:
         return mask_id(up) if (_ID18_PLAUSIBLE.match(up) or up.endswith("X")) else mask_bank(up)
     if kind == "id15":
         return mask_id(text)
+    if kind == "id18g":
+        return mask_id(re.sub(r"[ -]", "", text).upper())
     if kind in ("bank", "bankg"):
         return mask_bank(text)
     return mask_phone(text)
@@ -267,7 +271,7 @@ def mask_frame(df: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
             has = obj.map(lambda v: isinstance(v, str)).astype(bool)
             if has.any():
                 vals = obj[has].astype(str)
-                hit = vals.str.contains(r"\d{11}|\d[ -]\d{4}[ -]\d{4}", regex=True)
+                hit = vals.str.contains(r"\d{11}|\d[ -]\d{4}", regex=True)  # cheap pre-filter
                 if hit.any():
                     obj = obj.copy()
                     obj.loc[vals.index[hit.to_numpy()]] = vals[hit].map(lambda v: mask_text(v, keep))

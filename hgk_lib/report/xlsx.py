@@ -193,6 +193,9 @@ def save_workbook(wb: Workbook, path) -> None:
 
 def _header_cell(ws, text):
     c = WriteOnlyCell(ws, value=text)
+    if is_formula_like(text):  # headers can come from data too (county names in the city comparison)
+        c.data_type = "s"
+        c.quotePrefix = True
     c.font = HEADER_FONT
     c.fill = HEADER_FILL
     c.alignment = Alignment(vertical="center")
@@ -209,6 +212,11 @@ def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
     if hidden:
         ws.sheet_state = "hidden"
     headers = [str(c) for c in df.columns]
+    clean = [pd.Series([h]).str.replace(ILLEGAL_XML, "", regex=True)[0] for h in headers]
+    if clean != headers:
+        df = df.set_axis(clean, axis=1)
+        kinds = {pd.Series([h]).str.replace(ILLEGAL_XML, "", regex=True)[0]: k for h, k in kinds.items()}
+        headers = clean
     n = len(df)
     columns, used = [], []
     for h in headers:

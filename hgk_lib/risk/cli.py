@@ -125,7 +125,7 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
     sample, design, frame_out, notes = draw_sample(
         frame, n, seed, bands=int(sc["risk_bands"]), min_per_stratum=int(sc["min_per_stratum"]),
         pi_floor_share=float(sc["pi_floor_share"]), certainty_threshold=sc["certainty_threshold"],
-        model_version=version)
+        model_version=version, hit_emphasis=float(sc.get("hit_emphasis", 0) or 0))
     if fit["fallback"]:
         notes = [fit["reason"]] + notes
     list_path = d / f"抽查名单_{year}.xlsx"

@@ -1,6 +1,7 @@
 """What a rule sees: one county's canonical tables, its parameters, and cached derived columns."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -37,6 +38,12 @@ def _check_chars(first17: pd.Series) -> np.ndarray:
 
 def _obj(a: pd.Series) -> pd.Series:
     return pd.Series(a.to_numpy(dtype=object, na_value=None), index=a.index, dtype=object)
+
+
+def norm_id(s: pd.Series) -> pd.Series:
+    """Vectorised :func:`hgk_lib.derive.normalise_id`: trimmed, upper-case, blank -> None (object dtype)."""
+    a = s.astype(object).astype("string[pyarrow]").str.strip().str.upper()
+    return _obj(a.mask(a == ""))
 
 
 def fast_ids(id_no: pd.Series, id_type: pd.Series | None, birth_date: pd.Series | None, reference_date,
@@ -104,6 +111,27 @@ def fast_ids(id_no: pd.Series, id_type: pd.Series | None, birth_date: pd.Series 
                          "id_check": check, "id_last": last, "id_sex_digit": sexd}, index=idx)
 
 
+_IDS_CACHE: dict[int, tuple] = {}
+
+
+def member_ids(member: pd.DataFrame, reference_date, age_max: int) -> pd.DataFrame:
+    """:func:`fast_ids` of a member table, cached per table object (R09 reads the other counties' tables, whose own
+    context needs the same columns later in the run)."""
+    key = id(member)
+    ref = pd.Timestamp(reference_date)
+    hit = _IDS_CACHE.get(key)
+    if hit is not None and hit[0]() is member and hit[1] == (ref, age_max):
+        return hit[2]
+    ids = fast_ids(member["id_no"], member["id_type"] if "id_type" in member else None,
+                   member["birth_date"] if "birth_date" in member else None, ref, age_max)
+    for k in [k for k, v in _IDS_CACHE.items() if v[0]() is None]:
+        del _IDS_CACHE[k]
+    if len(_IDS_CACHE) > 32:
+        _IDS_CACHE.clear()
+    _IDS_CACHE[key] = (weakref.ref(member), (ref, age_max), ids)
+    return ids
+
+
 @dataclass
 class RuleContext:
     """One county's tables for the rules.
@@ -165,9 +193,7 @@ class RuleContext:
         failing this are R11's and stay out of household aggregates).
         """
         m = self.table("member", "hh_id", "id_no", "member_status")
-        ids = fast_ids(m["id_no"], m["id_type"] if "id_type" in m else None,
-                       m["birth_date"] if "birth_date" in m else None, self.reference_date,
-                       int(self.params.get("age_max", 110)))
+        ids = member_ids(m, self.reference_date, int(self.params.get("age_max", 110)))
         birth = ids["birth"]
         cutoff = D.school_cutoff(self.audit_year, str(self.params.get("school_cutoff", "08-31")))
         h = self.tables.get("household")

@@ -74,13 +74,13 @@ def r89(ctx: RuleContext, p: dict) -> Parts:
     fc = None
     if "stage" in ed:
         rows = ed[reading & ed["stage"].notna() & ed["_id18"].notna()][["_id18", "stage"]]
-        st = am[school & am["id18"].notna()][["id18", "school_status"]].reset_index()
+        st = am[school & am["id18"].notna()][["id18", "school_status"]].rename_axis("_ix").reset_index()
         pairs = st.merge(rows, left_on="id18", right_on="_id18")
         allowed = pd.DataFrame([(k, v) for k, vs in SCHOOL_STAGE.items() for v in vs],
                                columns=["school_status", "stage"]).assign(_ok=True)
         pairs = pairs.merge(allowed, on=["school_status", "stage"], how="left")
         bad = pairs[pairs["_ok"].isna()]
-        bad_stage = join_by(bad["index"], bad["stage"])
+        bad_stage = join_by(bad["_ix"], bad["stage"])
         c = am.loc[bad_stage.index]
         fc = findings(c, table="member", unit="人", columns="在校生状况、学段",
                       values=recorded(c, "school_status") + "；" + bad_stage,
@@ -204,7 +204,8 @@ def r94(ctx: RuleContext, p: dict) -> Parts:
                               message="住建部门鉴定为危房且未竣工，但是否危房户为“否”")
         b = scope[~has_open & yes(scope, "unsafe_house")]
         parts["b"] = findings(b, table="household", unit="户", keys=["unsafe_house"],
-                              message="是否危房户为“是”，但住建数据无未竣工的C、D级危房记录")
+                              message="是否危房户为“是”，但住建数据无未竣工的" + "、".join(params_list(p, "unsafe_house_levels"))
+                              + "级危房记录")
     if "house_level" in h:
         op = m[m["_open"] & m["appraisal_level"].notna()]
         op = op.merge(scope[["hh_id", "house_level"]], on="hh_id")
@@ -236,7 +237,8 @@ def r95(ctx: RuleContext, p: dict) -> Parts:
     if "disability_no" in am:
         card = D.normalise_id(am["disability_no"])
         ok = as_mask(card.str.fullmatch(D.RE_DISABILITY)) & on_list
-        mm = am[ok].assign(_cat=card[ok].str[18], _grd=card[ok].str[19])[["id18", "_cat", "_grd"]].reset_index()
+        mm = am[ok].assign(_cat=card[ok].str[18], _grd=card[ok].str[19])[["id18", "_cat", "_grd"]]
+        mm = mm.rename_axis("_ix").reset_index()
         cols = [c for c in ("dis_category", "dis_grade") if c in dl]
         rows = dl[dl["_id18"].notna()][["_id18"] + cols]
         pairs = mm.merge(rows, left_on="id18", right_on="_id18")
@@ -248,7 +250,7 @@ def r95(ctx: RuleContext, p: dict) -> Parts:
         badp = pairs[bad]
         list_cat = txt(badp["dis_category"]) if "dis_category" in badp else pd.Series("（空）", index=badp.index)
         list_grd = txt(badp["dis_grade"]) if "dis_grade" in badp else pd.Series("（空）", index=badp.index)
-        lst = join_by(badp["index"], "残联类别" + list_cat + "、等级" + list_grd)
+        lst = join_by(badp["_ix"], "残联类别" + list_cat + "、等级" + list_grd)
         c = am.loc[lst.index]
         card_c = D.normalise_id(c["disability_no"])
         fc = findings(c, table="member", unit="人", columns="残疾证号类别、残疾证号等级",

@@ -6,7 +6,8 @@ import pandas as pd
 from .. import schema as S
 from .context import RuleContext
 from .engine import Parts, rule
-from .social import (join_by, lookup, txt, as_mask, blank, dept_table, findings, household_scope, isin, matched, num, recorded)
+from .social import (as_mask, blank, blank_or_raw, dept_table, findings, household_scope, isin, join_by, lookup,
+                     matched, num, recorded, txt)
 
 REASONS_DECREASE = ["死亡", "嫁出", "迁出", "错误", "其他"]
 REASONS_LEAVE = ["死亡", "嫁出", "迁出"]
@@ -21,7 +22,7 @@ def r62(ctx: RuleContext, p: dict) -> Parts:
     st = recorded(m, "member_status")
     a = m[blank(m, "member_status")]
     parts: dict = {"a": findings(a, table="member", unit="人", keys=["member_status"],
-                                 message="人员状态为空或无法识别（" + st[a.index] + "）")}
+                                 message=blank_or_raw(a, "member_status", "人员状态"))}
     if "change_reason" in m:
         keys = ["member_status", "change_reason"]
         rs = recorded(m, "change_reason")
@@ -53,7 +54,7 @@ def r63(ctx: RuleContext, p: dict) -> Parts:
     parts: dict = {"a": findings(a, table="member", unit="人", keys=keys_a,
                                  message="人员状态为" + recorded(a, "member_status")
                                  + ("、变更原因为" + recorded(a, "change_reason") if has_reason else "")
-                                 + "，但变更日期为空或无效（" + recorded(a, "change_date") + "）")}
+                                 + "，但" + blank_or_raw(a, "change_date", "变更日期"))}
     b = m[as_mask(cd > ref)]
     parts["b"] = findings(b, table="member", unit="人", keys=["change_date"],
                           message="变更日期" + recorded(b, "change_date") + "晚于核查基准日" + ref.strftime("%Y-%m-%d"))

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 
 from .. import derive as D
-from .context import RuleContext, fast_ids
+from .context import RuleContext, member_ids, norm_id
+from .. import schema as S
 from .engine import NotRun, Parts, finding, mask, q, shown, rule
 
 SEX_OF_DIGIT = {True: "男", False: "女"}
@@ -119,7 +120,7 @@ def r06(ctx: RuleContext, p: dict):
 @rule("R07")
 def r07(ctx: RuleContext, p: dict):
     m = ctx.members
-    dn = D.normalise_id(m["disability_no"])
+    dn = norm_id(m["disability_no"])
     s = m[dn.notna().to_numpy()]
     dn = dn[dn.notna()]
     first18 = dn.str[:18]
@@ -162,7 +163,8 @@ def _dup_list(rows: pd.DataFrame, key: str, label_cols: list[str]) -> pd.Series:
 @rule("R08")
 def r08(ctx: RuleContext, p: dict):
     m = ctx.members
-    s = m[(m["active"] & m["id_ok"] & m["id18"].notna()).to_numpy()]
+    s = m.loc[(m["active"] & m["id_ok"] & m["id18"].notna()).to_numpy(),
+              [c for c in ("hh_id", "person_id", "id_no", "id18", S.ROW_COL) if c in m]]
     dup = s["id18"].duplicated(keep=False)
     hit = s[dup.to_numpy()]
     hit = hit.assign(_h="户编号" + hit["hh_id"].astype(object).fillna("（空）").astype(str) + "/人编号",
@@ -172,27 +174,13 @@ def r08(ctx: RuleContext, p: dict):
     return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=len(s))
 
 
-_OTHER_CACHE: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
-
-
-def _active_ids(member: pd.DataFrame) -> pd.DataFrame:
-    """Active rows passing R01 of a member table: ``id18``, ``hh_id``, ``person_id`` (cached per table object)."""
-    key = id(member)
-    hit = _OTHER_CACHE.get(key)
-    if hit is not None and hit[0] is member:
-        return hit[1]
-    id_type = member["id_type"] if "id_type" in member else None
-    ids = fast_ids(member["id_no"], id_type, None, "2019-09-30", 110)
-    ok = ids["id_ok"] & D.is_active(member)
-    sub = member[ok.to_numpy()]
-    out = pd.DataFrame({"id18": ids.loc[ok.to_numpy(), "id18"],
-                        "hh_id": sub["hh_id"].astype(object),
-                        "person_id": sub["person_id"].astype(object) if "person_id" in sub else None})
-    out = out[out["id18"].notna()]
-    if len(_OTHER_CACHE) > 32:
-        _OTHER_CACHE.clear()
-    _OTHER_CACHE[key] = (member, out)
-    return out
+def _active_ids(member: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """Active rows passing R01 of another county's member table: ``id18``, ``hh_id``, ``person_id``."""
+    ids = member_ids(member, ctx.reference_date, int(ctx.params.get("age_max", 110)))
+    ok = (ids["id_ok"] & D.is_active(member) & ids["id18"].notna()).to_numpy(dtype=bool)
+    return pd.DataFrame({"id18": ids.loc[ok, "id18"].to_numpy(), "hh_id": member.loc[ok, "hh_id"].to_numpy(dtype=object),
+                         "person_id": (member.loc[ok, "person_id"].to_numpy(dtype=object) if "person_id" in member
+                                       else None)})
 
 
 @rule("R09")
@@ -200,16 +188,13 @@ def r09(ctx: RuleContext, p: dict):
     if not ctx.others:
         raise NotRun("本次运行只载入一个县，跨县重复无法比对")
     m = ctx.members
-    s = m[(m["active"] & m["id_ok"] & m["id18"].notna()).to_numpy()]
-    own = ctx.tables["member"]
-    if id(own) not in _OTHER_CACHE:  # this county is an "other" for the next ones: reuse its ID18
-        _OTHER_CACHE[id(own)] = (own, pd.DataFrame({"id18": s["id18"].astype(object), "hh_id": s["hh_id"].astype(object),
-                                                    "person_id": s["person_id"].astype(object)}))
+    s = m.loc[(m["active"] & m["id_ok"] & m["id18"].notna()).to_numpy(),
+              [c for c in ("hh_id", "person_id", "id_no", "id18", S.ROW_COL) if c in m]]
     frames = []
     for county, other in ctx.others.items():
         if other is None or not {"hh_id", "id_no", "member_status"} <= set(other.columns):
             continue
-        o = _active_ids(other)
+        o = _active_ids(other, ctx)
         o = o[o["id18"].isin(s["id18"])]
         if len(o):
             frames.append(o.assign(_lab=county + " 户编号" + o["hh_id"].fillna("（空）").astype(str) + "/人编号"

@@ -196,7 +196,8 @@ def r78(ctx: RuleContext, p: dict) -> Parts:
     wanted = txt(sub["main_cause"].map({k: "或".join(v) for k, v in cmap.items()}))
     df = findings(sub, table="household", unit="户", columns="主要致贫原因、措施类别",
                   values=recorded(sub, "main_cause") + "；无" + wanted,
-                  message="主要致贫原因为" + recorded(sub, "main_cause") + f"，但{first}年（或首次识别年度）至{ay}年无"
+                  message="主要致贫原因为" + recorded(sub, "main_cause") + "，但" + start_year(sub, first).astype(str)
+                  + f"年至{ay}年无"
                   + wanted + "措施")
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 

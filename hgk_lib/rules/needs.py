@@ -5,7 +5,7 @@ import pandas as pd
 
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
-from .social import (active_members, as_mask, audit_year_measures, blank, findings, has_health, header,
+from .social import (active_members, as_mask, audit_year_measures, blank, blank_or_raw, findings, has_health, header,
                      household_scope, hh_mask, hh_with, in_school, isin, no, num, params_list, recorded, yes)
 
 
@@ -108,7 +108,7 @@ def r57(ctx: RuleContext, p: dict) -> Parts:
         "b": findings(b, table="household", unit="户", keys=keys,
                       message="是否危房户为“是”，但危房级别为" + lv[b.index] + "级（非危房）"),
         "c": findings(c, table="household", unit="户", keys=keys,
-                      message="是否危房户为“是”，但危房级别为空或无法识别（" + lv[c.index] + "）"),
+                      message="是否危房户为“是”，但" + blank_or_raw(c, "house_level", "危房级别")),
     }, evaluated=len(h), not_evaluated=n_dup)
 
 

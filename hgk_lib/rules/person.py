@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import derive as D
-from .context import RuleContext
+from .context import RuleContext, norm_id
 from .engine import Parts, finding, header, mask, num, q, rule, shown
 
 FULL = ["普通劳动力", "技能劳动力"]
@@ -224,7 +224,7 @@ def r24(ctx: RuleContext, p: dict):
 
 def severe_grade(m: pd.DataFrame, grades) -> pd.Series:
     """残疾证号 passes R07(a) and its character 20 (grade) is in ``grades``."""
-    dn = D.normalise_id(_col(m, "disability_no"))
+    dn = norm_id(_col(m, "disability_no"))
     ok = dn.str.fullmatch(D.RE_DISABILITY).fillna(False).astype(bool)
     g = {str(x) for x in grades}
     return (ok & dn.str[19].isin(g).fillna(False)).astype(bool)

@@ -129,6 +129,13 @@ def join_by(keys: pd.Series, values: pd.Series) -> pd.Series:
     return pd.concat([single, multi.astype(object)])
 
 
+def blank_or_raw(df: pd.DataFrame, key: str, label: str, blank_text: str = "为空") -> pd.Series:
+    """``<label>为空`` for a blank value, ``<label>无法识别（<raw>）`` for an unrecognised one."""
+    raw = recorded(df, key)
+    return pd.Series(label + blank_text, index=df.index, dtype=object).where(
+        raw == BLANK_TEXT, label + "无法识别（" + raw + "）")
+
+
 def join_values(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     out = None
     for k in keys:
@@ -421,7 +428,7 @@ def r51(ctx: RuleContext, p: dict) -> Parts:
         dl = dept_table(ctx, "disability", "dis_grade")
         sev = dl[isin(dl, "dis_grade", grades) & dl["_id18"].notna()]
         by_list = matched(am, sev["_id18"])
-        list_grade = am["id18"].map(sev.groupby("_id18")["dis_grade"].min()).astype(object)
+        list_grade = lookup(am["id18"].astype(object), sev.groupby("_id18")["dis_grade"].min()).astype(object)
     severe = by_card | by_list
     ms_y = ms[as_mask(ms["year"].eq(ctx.audit_year)) & isin(ms, "category", ["残疾人补贴"])]
     sub = am[severe & ~as_mask(am["hh_id"].isin(ms_y["hh_id"]))]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import derive as D
-from .context import RuleContext
+from .context import RuleContext, fast_ids, norm_id
 from .engine import Parts, finding, mask, num, q, rule, shown
 
 MALE_RELATIONS = ["之子", "之女婿", "之孙子", "之外孙子", "之父", "之岳父", "之公公", "之祖父"]
@@ -153,11 +153,6 @@ def r16(ctx: RuleContext, p: dict):
     return Parts({"": finding(hit, "household", ["hh_size"], msg)}, evaluated=len(s))
 
 
-def _std_form(s: pd.Series) -> pd.Series:
-    n = D.normalise_id(s)
-    return (n.str.fullmatch(D.RE_ID18).fillna(False) | n.str.fullmatch(D.RE_ID15).fillna(False)).astype(bool)
-
-
 @rule("R17")
 def r17(ctx: RuleContext, p: dict):
     h = ctx.hh_unique
@@ -167,11 +162,12 @@ def r17(ctx: RuleContext, p: dict):
     hd.index = s.index
     parts = {}
     if "head_id" in s and "id_no" in hd:
-        hid = D.normalise_id(s["head_id"])
-        mid = D.normalise_id(hd["id_no"])
+        hids = fast_ids(s["head_id"], None, None, "2019-09-30", 110)
+        hid = norm_id(s["head_id"])
+        mid = norm_id(hd["id_no"])
         # both have an R01 form: the household value an ID form, the member's row passes R01 (not 其他)
-        both = _std_form(hid) & hd["id_std"].fillna(False).astype(bool)
-        hid18 = D.to_id18(D.id_body(hid))
+        both = hids["id_ok"] & hd["id_std"].fillna(False).astype(bool)
+        hid18 = hids["id18"]
         differs = np.where(both, hid18 != hd["id18"].astype(object), hid != mid)
         a = mask(pd.Series(differs, index=s.index).astype("boolean") & hid.notna() & mid.notna())
         ha = s[a.to_numpy()]
