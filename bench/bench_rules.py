@@ -290,7 +290,11 @@ def main(argv=None) -> int:
     ap.add_argument("--households", type=int, default=None, help="total households (default: demo default / 15000)")
     ap.add_argument("--counties", type=int, default=8)
     ap.add_argument("--keep", default=None, help="keep/reuse the demo export in this folder")
+    ap.add_argument("--arrow-threads", type=int, default=1,
+                    help="pyarrow threads (default 1, so CPU time ≈ the wall time of a quiet machine)")
     args = ap.parse_args(argv)
+    import pyarrow as pa
+    pa.set_cpu_count(args.arrow_threads)
     source = args.source
     if source == "auto":
         source = "demo" if demo_available() else "synthetic"

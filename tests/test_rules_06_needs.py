@@ -198,3 +198,10 @@ def test_r52_not_run_without_school_status():
     t = base()
     t["member"] = ([make_member()], ["school_status"])
     assert summary_row("R52", t)["status"] == "未运行（无数据）"
+
+
+def test_r57_c_message_tells_blank_from_unrecognised():
+    f = fired("R57", base(hh={"unsafe_house": True, "house_level": None}))
+    assert f.iloc[0]["message"] == "是否危房户为“是”，但危房级别为空"
+    f = fired("R57", base(hh={"unsafe_house": True, "house_level": "E级"}))
+    assert f.iloc[0]["message"] == "是否危房户为“是”，但危房级别无法识别（E级）"

@@ -249,3 +249,8 @@ def test_r87_not_run_without_column():
     t = base()
     t["household"] = ([make_household()], ["last_visit"])
     assert summary_row("R87", t)["status"] == "未运行（无数据）"
+
+
+def test_r78_message_names_the_window_from_s():
+    f = fired("R78", base(hh={"main_cause": "因病", "first_year": 2018}))
+    assert f.iloc[0]["message"] == "主要致贫原因为因病，但2018年至2019年无健康帮扶措施"

@@ -58,7 +58,45 @@ class Planter:
         self.raw: list[tuple] = []  # (table, index label, key, raw text)
         self.quarantine: list[dict] = []
         self.facts = facts
+        self.pending: dict[str, list] = {}
+        self._labels: dict[str, dict] = {}
         self.features()
+        self.used_arr = np.zeros(len(self.f), dtype=bool)
+        self._mpos = None
+
+    # -- fast lookups and deferred appends ------------------------------------------------------------------------
+    def labels(self, table: str, h: str) -> pd.Index:
+        """Index labels of ``table`` rows with 户编号 ``h`` (as of the first lookup; planted households only)."""
+        if table not in self._labels:
+            df = self.t[table]
+            pos = df.groupby("hh_id", sort=False).indices
+            self._labels[table] = {k: df.index[v] for k, v in pos.items()}
+        lab = self._labels[table].get(h, pd.Index([]))
+        return lab[lab.isin(self.t[table].index)]
+
+    def append(self, table: str, row) -> None:
+        self.pending.setdefault(table, []).append(dict(row))
+
+    def flush(self) -> None:
+        for table, rows in self.pending.items():
+            df = self.t[table]
+            start = (df.index.max() + 1) if len(df) else 0
+            new = pd.DataFrame(rows, index=pd.RangeIndex(start, start + len(rows)))
+            self.t[table] = pd.concat([df, new.reindex(columns=df.columns)], axis=0)
+        self.pending = {}
+        self._mpos = None
+
+    def mark(self, hh_ids) -> None:
+        hh_ids = list(hh_ids)
+        self.used.update(hh_ids)
+        pos = self.f.index.get_indexer(hh_ids)
+        self.used_arr[pos[pos >= 0]] = True
+
+    def mpos(self) -> np.ndarray:
+        m = self.t["member"]
+        if self._mpos is None or len(self._mpos) != len(m):
+            self._mpos = self.f.index.get_indexer(m["hh_id"].to_numpy(dtype=object))
+        return self._mpos
 
     # -- features of the clean registry -----------------------------------------------------------------------------
     def features(self):
@@ -116,12 +154,12 @@ class Planter:
             return []
         k = self.k if k is None else k
         mask = pd.Series(mask, index=self.f.index) if not isinstance(mask, pd.Series) else mask
-        cand = self.f.index[mask.fillna(False).to_numpy().astype(bool) & ~self.f.index.isin(list(self.used))]
+        cand = self.f.index[mask.fillna(False).to_numpy().astype(bool) & ~self.used_arr]
         if len(cand) == 0:
             return []
         sel = self.rng.choice(len(cand), size=min(k, len(cand)), replace=False)
         out = sorted(cand[sel].tolist())
-        self.used.update(out)
+        self.mark(out)
         return out
 
     def pick_members(self, mmask, hmask=None, k=None) -> list:
@@ -133,19 +171,22 @@ class Planter:
         arr = np.zeros(len(m), dtype=bool)
         mk = np.asarray(mmask, dtype=bool)
         arr[: len(mk)] = mk[: len(m)]
-        mm = pd.Series(arr, index=m.index) & (m["member_status"] == "正常")
-        mm &= ~m["hh_id"].isin(list(self.used))
+        mp = self.mpos()
+        known = mp >= 0
+        ok = np.zeros(len(m), dtype=bool)
+        ok[known] = ~self.used_arr[mp[known]]
         if hmask is not None:
-            ok = set(self.f.index[pd.Series(hmask, index=self.f.index).fillna(False).to_numpy().astype(bool)])
-            mm &= m["hh_id"].isin(ok)
-        cand = m.index[mm.to_numpy()]
+            hm = pd.Series(hmask, index=self.f.index).fillna(False).to_numpy().astype(bool)
+            ok[known] &= hm[mp[known]]
+        mm = arr & ok & (m["member_status"] == "正常").to_numpy()
+        cand = m.index[mm]
         if len(cand) == 0:
             return []
         perm = cand[self.rng.permutation(len(cand))]
         first = pd.Series(perm, index=m.loc[perm, "hh_id"].to_numpy())
         first = first[~first.index.duplicated()]
         out = sorted(first.iloc[:k].tolist())
-        self.used.update(m.loc[out, "hh_id"].tolist())
+        self.mark(m.loc[out, "hh_id"].tolist())
         return out
 
     def rec(self, rule, part="", hh=None, person=None, project=None, year=None, note="", county=None, unit=None):
@@ -160,7 +201,8 @@ class Planter:
 
     def inc_idx(self, hh, year):
         inc = self.t["income"]
-        return inc.index[(inc["hh_id"] == hh).to_numpy() & (inc["year"] == year).to_numpy()]
+        lab = self.labels("income", hh)
+        return lab[(inc.loc[lab, "year"] == year).to_numpy()]
 
     # -- helpers ---------------------------------------------------------------------------------------------------
     def new_id(self, region, birth, male):
@@ -210,17 +252,18 @@ def plant_registry(P: Planter) -> None:
     plain = c["active"] & ~c["head"] & c["healthy"] & ~c["student"] & ~c["soldier"] & ~c["dis"] & ~c["flag"] \
         & (c["age"] >= 20) & (c["age"] <= 59) & c["full"] & ~c["works"] & ~c["post"] & c["id18ok"]
     plain = plain & (m["relation"].isin(["配偶", "之子", "之女", "之儿媳"]).to_numpy())
-    hidx = lambda h: hh.index[hh["hh_id"] == h]  # noqa: E731
+    hidx = lambda h: P.labels("household", h)  # noqa: E731
 
     # ---------------- identity -----------------------------------------------------------------------------------
     inactive = (m["member_status"] == "自然减少").to_numpy()
-    cand = m.index[inactive & ~m["hh_id"].isin(list(P.used)).to_numpy()]
+    mp = P.mpos()
+    cand = m.index[inactive & (mp >= 0) & ~P.used_arr[np.maximum(mp, 0)]]
     cand = cand[~m.loc[cand, "hh_id"].duplicated().to_numpy()]
     sel = sorted(rng.choice(cand, size=min(P.k * 2, len(cand)), replace=False).tolist())
     for j, i in enumerate(sel):
         bad = ["", m.loc[i, "id_no"][:16], m.loc[i, "id_no"][:16] + "AB"][j % 3]
         m.loc[i, "id_no"] = bad if bad else None
-        P.used.add(m.loc[i, "hh_id"])
+        P.mark([m.loc[i, "hh_id"]])
         P.rec("R01", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="已减少成员证件号码" + ("为空" if not bad else "格式错误"))
     for i in P.pick_members(plain):
         old = m.loc[i, "id_no"]
@@ -291,7 +334,7 @@ def plant_registry(P: Planter) -> None:
             row["relation"] = "其他"
             row["person_id"] = h2 + "31"
             row["_slot"] = 30
-            m.loc[m.index.max() + 1] = row
+            P.append("member", row)
             hi = hidx(h2)
             hh.loc[hi, "hh_size"] = hh.loc[hi, "hh_size"] + 1
             ii = inc.index[inc["hh_id"] == h2]
@@ -305,7 +348,7 @@ def plant_registry(P: Planter) -> None:
     for h in P.pick(f["A"] >= 1):
         row = hh.loc[hidx(h)[0]].copy()
         row["phone"] = "13800000000"
-        hh.loc[hh.index.max() + 1] = row
+        P.append("household", row)
         P.rec("R10", "", h, note="户编号重复（两行）")
         P.rec("R10", "", h, note="户编号重复（两行）")
     for j, i in enumerate(P.pick_members(plain)):
@@ -320,7 +363,7 @@ def plant_registry(P: Planter) -> None:
         row["id_no"] = nid
         row["_dept_id"] = nid
         row["disability_no"] = None
-        m.loc[m.index.max() + 1] = row
+        P.append("member", row)
         P.rec("R11", "", orphan, row["person_id"], note="成员所属户不存在")
     c = _cols(m)
     # R12 (and R69): households whose members all left; side effects computed from their audit-year income
@@ -328,7 +371,8 @@ def plant_registry(P: Planter) -> None:
     for rule in ("R12", "R69"):
         limit = pd.Timestamp("2019-05-19" if rule == "R12" else "2017-06-14")
         for h in P.pick(r12ok & (f["max_birth"] <= limit)):
-            mi = m.index[(m["hh_id"] == h).to_numpy() & c["active"]]
+            lab = P.labels("member", h)
+            mi = lab[(m.loc[lab, "member_status"] == "正常").to_numpy()]
             if rule == "R12":
                 m.loc[mi, "member_status"] = "自然减少"
                 m.loc[mi, "change_reason"] = "迁出"
@@ -352,18 +396,21 @@ def plant_registry(P: Planter) -> None:
     c = _cols(m)
     # R13
     for h in P.pick(f["A"] >= 2):
-        i = m.index[(m["hh_id"] == h).to_numpy() & c["head"] & c["active"]][0]
+        lab = P.labels("member", h)
+        i = lab[((m.loc[lab, "relation"] == "户主") & (m.loc[lab, "member_status"] == "正常")).to_numpy()][0]
         m.loc[i, "relation"] = "之兄弟姐妹"
         P.rec("R13", "", h, note="无户主")
     two = f.index[f["A"] >= 2]
     sp_h = set(m.loc[(m["relation"] == "配偶").to_numpy() & c["active"], "hh_id"])
     for h in P.pick(f.index.isin(list(sp_h))):
-        i = m.index[(m["hh_id"] == h).to_numpy() & (m["relation"] == "配偶").to_numpy() & c["active"]][0]
+        lab = P.labels("member", h)
+        i = lab[((m.loc[lab, "relation"] == "配偶") & (m.loc[lab, "member_status"] == "正常")).to_numpy()][0]
         m.loc[i, "relation"] = "户主"
         P.rec("R13", "", h, note="多个户主")
     dil = set(m.loc[(m["relation"] == "之儿媳").to_numpy() & c["active"], "hh_id"]) & sp_h
     for h in P.pick(f.index.isin(list(dil))):
-        i = m.index[(m["hh_id"] == h).to_numpy() & (m["relation"] == "之儿媳").to_numpy() & c["active"]][0]
+        lab = P.labels("member", h)
+        i = lab[((m.loc[lab, "relation"] == "之儿媳") & (m.loc[lab, "member_status"] == "正常")).to_numpy()][0]
         m.loc[i, "relation"] = "配偶"
         P.rec("R13", "", h, note="配偶多于1人")
     # R14: spouse made male (ID follows)
@@ -515,10 +562,10 @@ def plant_registry(P: Planter) -> None:
                 "").str.contains(cause)):
             hh.loc[hidx(h), "main_cause"] = cause
             if meas:
-                ms.loc[ms.index.max() + 1] = {"hh_id": h, "year": AUDIT_YEAR, "category": meas, "content": "家庭医生签约服务",
+                P.append("measure", {"hh_id": h, "year": AUDIT_YEAR, "category": meas, "content": "家庭医生签约服务",
                                               "amount": 300.0, "start_date": pd.Timestamp("2019-03-01"),
                                               "end_date": pd.Timestamp("2019-04-01"), "status": "已完成",
-                                              "stage": None, "project_id": None, "_county": h[:6]}
+                                              "stage": None, "project_id": None, "_county": h[:6]})
             else:
                 P.rec("R78", "", h, note="副作用：因学户无教育帮扶措施")
             P.rec("R31", part, h, note=f"主要致贫原因{cause}与家庭情况不符")
@@ -532,12 +579,12 @@ def plant_registry(P: Planter) -> None:
         r = inc.loc[P.inc_idx(h, 2018)[0]].copy()
         orphan = h[:6] + "98" + h[8:]
         r["hh_id"] = orphan
-        inc.loc[inc.index.max() + 1] = r
-        P.used.add(h)
+        P.append("income", r)
+        P.mark([h])
         P.rec("R32", "a", orphan, year=2018, note="收入记录的户编号不存在")
     for h in P.pick(s16):
         r = inc.loc[P.inc_idx(h, 2017)[0]].copy()
-        inc.loc[inc.index.max() + 1] = r
+        P.append("income", r)
         P.rec("R32", "b", h, year=2017, note="同一户同一年度两条收入记录")
         P.rec("R32", "b", h, year=2017, note="同一户同一年度两条收入记录")
     for h in P.pick(s16):
@@ -546,7 +593,7 @@ def plant_registry(P: Planter) -> None:
     for h in P.pick(s16):
         r = inc.loc[P.inc_idx(h, 2016)[0]].copy()
         r["year"] = 2015
-        inc.loc[inc.index.max() + 1] = r
+        P.append("income", r)
         P.rec("R32", "d", h, year=2015, note="收入年度超出范围")
     for h in P.pick(s16):
         i = P.inc_idx(h, 2016)
@@ -630,7 +677,8 @@ def plant_registry(P: Planter) -> None:
         hh.loc[hidx(h), ["forest_mu", "grain_to_green_mu"]] = 0.0
         P.rec("R41", "", h, year=AUDIT_YEAR, note="有生态补偿金但无林地")
     for h in P.pick((f["workers"] >= 1) & (f["posts"] == 0)):
-        mi = m.index[(m["hh_id"] == h).to_numpy() & m["_works"].to_numpy().astype(bool)]
+        lab = P.labels("member", h)
+        mi = lab[m.loc[lab, "_works"].to_numpy().astype(bool)]
         m.loc[mi, "work_status"] = "未务工"
         m.loc[mi, "work_months"] = 0.0
         P.rec("R42", "a", h, year=AUDIT_YEAR, note="有工资性收入但无务工人员")
@@ -638,7 +686,8 @@ def plant_registry(P: Planter) -> None:
         move_to_other(h, AUDIT_YEAR, "wage", 0.0)
         P.rec("R42", "b", h, year=AUDIT_YEAR, note="有务工人员但工资性收入为0")
     for h in P.pick((f["posts"] >= 1) & (f["workers"] >= 1)):
-        mi = m.index[(m["hh_id"] == h).to_numpy() & m["_post"].to_numpy().astype(bool)]
+        lab = P.labels("member", h)
+        mi = lab[m.loc[lab, "_post"].to_numpy().astype(bool)]
         m.loc[mi, "pwj_post"] = None
         m.loc[mi, "pwj_months"] = np.nan
         P.rec("R43", "a", h, year=AUDIT_YEAR, note="有公益性岗位收入但无岗位人员")
@@ -692,11 +741,12 @@ def plant_registry(P: Planter) -> None:
     # R48 and the verdict 兜底未落实: no-labour households lose 低保
     nolab = (f["n_cap"] == 0) & f["_dibao"] & (f["A"] >= 1)
     for h in P.pick(nolab & f["exited"], k=P.k) + P.pick(nolab & ~f["exited"], k=1):
-        mi = m.index[(m["hh_id"] == h).to_numpy()]
+        mi = P.labels("member", h)
         m.loc[mi, "dibao"] = False
         hh.loc[hidx(h), "hh_type"] = "一般脱贫户" if f.loc[h, "exited"] else "一般贫困户"
         move_to_other(h, AUDIT_YEAR, "dibao_income", 0.0)
-        ms.loc[(ms["hh_id"] == h).to_numpy() & (ms["category"] == "低保兜底").to_numpy(), "category"] = "资产收益"
+        lab = P.labels("measure", h)
+        ms.loc[lab[(ms.loc[lab, "category"] == "低保兜底").to_numpy()], "category"] = "资产收益"
         P.rec("R48", "", h, note="无劳动能力户未纳入低保特困")
     pens2 = f["n_old"] >= 2
     for i in P.pick_members(c["age"] >= 60, hmask=pens2):
@@ -707,7 +757,8 @@ def plant_registry(P: Planter) -> None:
         P.rec("R50", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="重复参加基本医疗保险")
     for i in P.pick_members(c["severe"], hmask=f["m19_残疾人补贴"] & (f["n_severe"] == 1)):
         h = m.loc[i, "hh_id"]
-        ms.loc[(ms["hh_id"] == h).to_numpy() & (ms["category"] == "残疾人补贴").to_numpy(), "category"] = "其他"
+        lab = P.labels("measure", h)
+        ms.loc[lab[(ms.loc[lab, "category"] == "残疾人补贴").to_numpy()], "category"] = "其他"
         P.rec("R51", "", h, m.loc[i, "person_id"], note="重度残疾人无残疾人补贴措施")
 
     # ---------------- basic needs (steered to exited households for the verdicts) --------------------------------
@@ -727,7 +778,8 @@ def plant_registry(P: Planter) -> None:
         m.loc[i, "ins_critical"] = False
         P.rec("R54", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="大病患者未参加大病保险")
     for h in P.pick((f["n_ill"] >= 1) & f["m19_健康帮扶"] & ~f["main_cause"].isin(["因病", "因残"])):
-        ms.loc[(ms["hh_id"] == h).to_numpy() & (ms["category"] == "健康帮扶").to_numpy() & (ms["year"] == AUDIT_YEAR).to_numpy(),
+        lab = P.labels("measure", h)
+        ms.loc[lab[((ms.loc[lab, "category"] == "健康帮扶") & (ms.loc[lab, "year"] == AUDIT_YEAR)).to_numpy()],
                "category"] = "其他"
         P.rec("R55", "", h, note="患病成员户无健康帮扶措施")
     nr = ~f["_renovated"]
@@ -783,12 +835,14 @@ def plant_registry(P: Planter) -> None:
         if P.skip():
             return []
         k = P.k if k is None else k
-        cand = m.index[mask & ~m["hh_id"].isin(list(P.used)).to_numpy()]
+        mp = P.mpos()
+        free = (mp >= 0) & ~P.used_arr[np.maximum(mp, 0)]
+        cand = m.index[mask & free]
         cand = cand[~m.loc[cand, "hh_id"].duplicated().to_numpy()]
         if len(cand) == 0:
             return []
         sel = sorted(rng.choice(cand, size=min(k, len(cand)), replace=False).tolist())
-        P.used.update(m.loc[sel, "hh_id"].tolist())
+        P.mark(m.loc[sel, "hh_id"].tolist())
         return sel
 
     for i in pick_rows(red):
@@ -857,8 +911,7 @@ def plant_registry(P: Planter) -> None:
                "amount": kw.get("amount", 500.0), "start_date": kw.get("start", pd.Timestamp(f"{min(year, 2019)}-03-01")),
                "end_date": kw.get("end", pd.Timestamp(f"{min(year, 2019)}-05-01")), "status": kw.get("status", "已完成"),
                "stage": None, "project_id": kw.get("project"), "_county": h[:6]}
-        ms.loc[ms.index.max() + 1] = row
-        return ms.index.max()
+        P.append("measure", row)
 
     fake_h = []
     for h in P.pick(f["A"] >= 1):
@@ -872,24 +925,28 @@ def plant_registry(P: Planter) -> None:
     pre = f["exited"] & (f["exit_year"].astype(float) - 1 >= f["S"])
     for h in P.pick(pre):
         y = int(f.loc[h, "exit_year"]) - 1
-        ms = t["measure"] = ms.drop(index=ms.index[(ms["hh_id"] == h).to_numpy() & (ms["year"] == y).to_numpy()])
+        lab = P.labels("measure", h)
+        ms = t["measure"] = ms.drop(index=lab[(ms.loc[lab, "year"] == y).to_numpy()])
         P.rec("R73", "", h, year=y, note="脱贫前年度无措施")
     for h in P.pick(f["exited"] & (f["exit_year"].astype(float) <= 2019)):
         y = int(f.loc[h, "exit_year"])
-        sel = (ms["hh_id"] == h).to_numpy() & (ms["year"] == y).to_numpy()
+        lab = P.labels("measure", h)
+        sel = lab[(ms.loc[lab, "year"] == y).to_numpy()]
         ms.loc[sel, "status"] = "实施中"
         ms.loc[sel, "end_date"] = pd.NaT
         P.rec("R74", "", h, year=y, note="脱贫当年无已完成措施")
     for h in P.pick((f["exit_status"] == "已脱贫（享受政策）") & (f["exit_year"].astype(float) <= 2017)):
         y = int(f.loc[h, "exit_year"]) + 1
-        ms = t["measure"] = ms.drop(index=ms.index[(ms["hh_id"] == h).to_numpy() & (ms["year"] == y).to_numpy()])
+        lab = P.labels("measure", h)
+        ms = t["measure"] = ms.drop(index=lab[(ms.loc[lab, "year"] == y).to_numpy()])
         P.rec("R75", "", h, year=y, note="脱贫后享受政策年度无措施")
     for h in P.pick((f["n_cap"] == 0) & (f["A"] >= 1)):
         add_measure(h, AUDIT_YEAR, "技能培训")
         P.rec("R76", "a", h, note="无劳动能力户安排技能培训")
     dev = ["产业帮扶", "就业帮扶", "公益性岗位", "扶贫车间", "金融帮扶", "技能培训"]
     for h in P.pick((f["_class"] == "有劳动能力") & ~f["main_cause"].isin(["缺资金", "缺技术"])):
-        sel = (ms["hh_id"] == h).to_numpy() & ms["category"].isin(dev).to_numpy()
+        lab = P.labels("measure", h)
+        sel = lab[ms.loc[lab, "category"].isin(dev).to_numpy()]
         ms.loc[sel, "category"] = "资产收益"
         ms.loc[sel, "project_id"] = None
         P.rec("R76", "b", h, note="有劳动能力户无开发式措施")
@@ -899,13 +956,15 @@ def plant_registry(P: Planter) -> None:
             add_measure(h, AUDIT_YEAR, cat)
             P.rec("R77", part, h, year=AUDIT_YEAR, note=f"{cat}措施与家庭情况不符")
     for h in P.pick((f["main_cause"] == "因学") & (f["n_stu"] >= 1)):
-        sel = (ms["hh_id"] == h).to_numpy() & (ms["category"] == "教育帮扶").to_numpy()
+        lab = P.labels("measure", h)
+        sel = lab[(ms.loc[lab, "category"] == "教育帮扶").to_numpy()]
         ms.loc[sel, "category"] = "其他"
         ms.loc[sel, "project_id"] = None
         P.rec("R78", "", h, note="因学户无教育帮扶措施")
     for part in ("a", "b", "c"):
         for h in P.pick(f["A"] >= 1):
-            sel = ms.index[(ms["hh_id"] == h).to_numpy() & (ms["year"] == AUDIT_YEAR).to_numpy()]
+            lab = P.labels("measure", h)
+            sel = lab[(ms.loc[lab, "year"] == AUDIT_YEAR).to_numpy()]
             i = sel[0]
             if part == "a":
                 ms.loc[i, ["status", "end_date"]] = ["已完成", ms.loc[i, "start_date"] - pd.Timedelta(days=10)]
@@ -921,7 +980,7 @@ def plant_registry(P: Planter) -> None:
         y = int(f.loc[h, "first_year"]) - 1
         add_measure(h, y, "产业帮扶")
         P.rec("R79", "d", h, year=y, note="措施年度早于首次识别年度")
-    t["_plant_projects"] = []
+    P.flush()
 
 
 def refresh_projects(P: Planter) -> None:
@@ -1015,8 +1074,7 @@ def plant_departments(P: Planter) -> None:
     idof = lambda i: m.loc[i, "_dept_id"] if pd.notna(m.loc[i, "_dept_id"]) else m.loc[i, "id_no"]  # noqa: E731
 
     def add(table, row):
-        df = t[table]
-        df.loc[df.index.max() + 1 if len(df) else 0] = row
+        P.append(table, row)
 
     def drop(table, mask):
         t[table] = t[table][~mask].reset_index(drop=True)
@@ -1115,3 +1173,4 @@ def plant_departments(P: Planter) -> None:
         for typ in (["名下车辆"], ["名下商品房", "工商注册"])[j % 2]:
             add("property", {"id_no": idof(i), "match_type": typ, "_county": m.loc[i, "_county"]})
         P.rec("R68", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="名下有车辆、商品房或工商注册")
+    P.flush()

@@ -94,25 +94,29 @@ def _names(rng, surname: np.ndarray, male: np.ndarray) -> np.ndarray:
 def make_ids(rng, region: np.ndarray, birth: pd.Series, male: np.ndarray, taken: set | None = None) -> np.ndarray:
     """Valid GB 11643 IDs (unique among themselves and versus ``taken``)."""
     n = len(region)
-    ymd = pd.Series(birth).dt.strftime("%Y%m%d").to_numpy(dtype=object)
-    out = np.empty(n, dtype=object)
+    ymd = pd.Series(birth).dt.strftime("%Y%m%d").to_numpy(dtype="U8")
+    reg = np.asarray(region).astype("U6")
+    out = np.empty(n, dtype="U18")
     todo = np.arange(n)
     taken = set() if taken is None else taken
+    w = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+    cc = np.array(list("10X98765432"))
     for _ in range(50):
         if len(todo) == 0:
             break
         seq = rng.integers(0, 500, size=len(todo)) * 2 + np.where(male[todo], 1, 0)
-        seq = np.where(seq >= 1000, seq - 2, seq)
-        first17 = pd.Series(region[todo].astype(object) + ymd[todo] + pd.Series(seq).map("{:03d}".format).to_numpy())
-        ids = (first17 + D.check_char(first17).astype(object)).to_numpy(dtype=object)
-        out[todo] = ids
+        first17 = np.char.add(np.char.add(reg[todo], ymd[todo]), np.char.zfill(seq.astype("U3"), 3))
+        digits = first17.view("U1").reshape(-1, 17).astype(np.int64) if len(todo) else np.zeros((0, 17), int)
+        out[todo] = np.char.add(first17, cc[(digits @ w) % 11])
         s = pd.Series(out)
         clash = np.zeros(n, dtype=bool)
-        clash[todo] = [x in taken for x in out[todo]]
+        if taken:
+            clash[todo] = [x in taken for x in out[todo]]
         dup = s.duplicated(keep="first").to_numpy() | clash
         todo = np.flatnonzero(dup)
-    taken.update(out.tolist())
-    return out
+    res = out.astype(object)
+    taken.update(res.tolist())
+    return res
 
 
 def _rand_dates(rng, start, end, n) -> pd.Series:

@@ -133,7 +133,7 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
         kind = col.kind
         if kind == "id":
             v = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
-            isstr = np.array([isinstance(a, str) for a in v], dtype=bool)
+            isstr = np.asarray(pd.notna(v), dtype=bool)
             style = prof.get("ids", "plain")
             u = rng.random(n)
             if style == "mixed":
@@ -162,7 +162,7 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
             vals = v.copy()
             if (prof.get("codes") or col.enum in S.NATIONAL_CODES) and col.enum not in (
                     "house_level", "disability_category", "disability_grade"):
-                sel = np.array([a is not None for a in v], dtype=bool) & (rng.random(n) < (0.06 if prof.get("codes") else 0.01))
+                sel = np.asarray(pd.notna(v), dtype=bool) & (rng.random(n) < (0.06 if prof.get("codes") else 0.01))
                 vals[sel] = _code_of(col.enum, v[sel])
         elif kind == "yesno":
             y, no_ = prof["yes"]
@@ -185,7 +185,7 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
         else:
             vals = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
         # blanks: the county's blank-like token on optional columns
-        blank = np.array([a is None or (isinstance(a, float) and np.isnan(a)) for a in vals], dtype=bool)
+        blank = np.asarray(pd.isna(vals), dtype=bool)
         tok = prof.get("blank", "")
         if tok and not col.required:
             use = blank & (rng.random(n) < 0.5)
