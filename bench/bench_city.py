@@ -36,19 +36,17 @@ def run_cli(args: list[str]) -> tuple[float, int]:
 def direct(data: Path, year: int, out: Path) -> float:
     """The notebooks' library calls in one process (no kernel, no papermill, no HTML)."""
     from hgk_lib import pipeline as P
+    from hgk_lib.report import city
 
     t0 = time.perf_counter()
     P.prepare_city(data, year, P.default_processed_root(out))
     for c in P.find_counties(data):
         run = P.process_county(data, c, year, None, output_root=out)
         P.write_county_outputs(run, out)
-    try:
-        from hgk_lib.report import city
-    except ImportError:
-        city = None
-    if city is not None:
-        results = city.collect_county_results(out, year)
-        city.write_city_workbook(results, out, year)
+    summaries, status, problems = city.collect_county_results(out, year)
+    xlsx = P.city_output_dir(out, year) / f"回头看总结_{year}.xlsx"
+    city.write_city_workbook(xlsx, year=year, summaries=summaries, status=status, problems=problems,
+                             spot_estimates=P.county_spot_estimates(P.spot_estimates(out, year)), run_time=P.utc_now())
     return time.perf_counter() - t0
 
 

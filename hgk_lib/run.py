@@ -282,16 +282,30 @@ def _progress(total: int, desc: str):
 
 
 def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
-    """Run jobs ``workers`` at a time; each notebook runs in its own ``python -m papermill`` process."""
+    """Run jobs ``workers`` at a time. Each job runs in a worker process (spawned, so no state is inherited) that
+    starts ``python -m papermill`` for the notebook and renders its HTML; with one worker the jobs run one after
+    another in this process (still one papermill process per county)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
     records = []
-    with _progress(len(jobs), "县级核查") as bar, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    workers = max(1, min(workers, len(jobs)))
+    pool = (ThreadPoolExecutor(max_workers=1) if workers == 1
+            else ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")))
+    with _progress(len(jobs), "县级核查") as bar, pool:
         futures = {}
         for i, job in enumerate(jobs):
             futures[pool.submit(run_county_job, job)] = job
             if i < workers:  # stagger the first kernel start-ups a little (port races)
                 time.sleep(0.3)
         for fut in as_completed(futures):
-            rec = fut.result()
+            job = futures[fut]
+            try:
+                rec = fut.result()
+            except Exception as err:  # noqa: BLE001 - a crashed worker process is that county's failure
+                rec = {"county": job["county"], "name": P.county_name(job["county"]), "year": job["year"],
+                       "status": "failed", "error": f"工作进程失败：{type(err).__name__}: {err}", "attempts": 1,
+                       "seconds": None, "input_hash": job["input_hash"], "params_hash": job["params_hash"]}
             records.append(rec)
             bar.set_postfix_str(f"{rec['name']} {STATUS_LABELS.get(rec['status'], rec['status'])}")
             bar.update(1)

@@ -302,3 +302,13 @@ def test_county_name_mismatch_is_a_warning(tmp_path):
 def test_folder_code_and_name_disagree_warns(tmp_path):
     d = load_county(write_county(tmp_path, "441882_英德市"))
     assert any("应为 连州市" in w for w in d.warnings)
+
+
+def test_formula_cells_cached_value_read_uncalculated_warned(tmp_path):
+    rows = income_rows(1000, 2000, 3000)
+    rows[1][2] = "=500+500"  # openpyxl writes the formula without a cached result
+    path = tmp_path / "收入信息.xlsx"
+    write_xlsx(path, rows)
+    res, _ = load_table(path, S.INCOME, path.name)
+    assert np.isnan(res.table["wage"].iloc[0]) and res.table["wage"].iloc[1] == 2000.0
+    assert any("1个公式单元格没有计算结果" in w for w in res.warnings)

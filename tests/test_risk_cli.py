@@ -50,6 +50,8 @@ def test_demo_inspect_then_evaluate_with_a_bad_entry(drawn, tmp_path, capsys):
     assert "模拟" in wb["说明"].cell(1, 1).value
     ws.cell(3, 10).value = "好像有问题"       # not a drop-down value
     ws.cell(4, 11).value = "八千"             # not a number
+    for col in range(10, 16):                # row 5 not inspected yet: all inspector cells blank
+        ws.cell(5, col).value = None
     wb.save(filled)
     assert main(["spot-check", "evaluate", "--results", str(filled), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
@@ -60,13 +62,16 @@ def test_demo_inspect_then_evaluate_with_a_bad_entry(drawn, tmp_path, capsys):
     assert "138" in html and "****" in html  # phones masked in confirmed cases
     ev = evaluate_file(filled, tmp_path)
     s = ev["evaluation"]["summary"].set_index("county")
-    assert s.loc["441881_英德市", "inspected"] == 29 and s.loc["441825_连山壮族瑶族自治县", "inspected"] == 30
-    assert s.loc["全市", "inspected"] == 59
+    assert s.loc["441881_英德市", "inspected"] == 28 and s.loc["441825_连山壮族瑶族自治县", "inspected"] == 30
+    assert s.loc["全市", "inspected"] == 58
+    assert s.loc["441881_英德市", "income_n"] == 27  # row 4's income unusable, row 3 and 5 without conclusion
     assert 0 <= s.loc["全市", "p_lo"] <= s.loc["全市", "p"] <= s.loc["全市", "p_hi"] <= 1
     wb2 = load_workbook(city / "抽查结果评估_2019.xlsx", read_only=True)
     assert wb2.sheetnames[:4] == ["汇总", "分层命中", "确认问题户", "填写问题"]
     issues = list(wb2["填写问题"].iter_rows(values_only=True))
     assert ("英德市", 3) in {(r[0], r[1]) for r in issues[1:]}
+    assert ("英德市", 5) not in {(r[0], r[1]) for r in issues[1:]}  # blank = not inspected, not an error
+    assert "nan" not in html
 
 
 def test_evaluate_refuses_a_workbook_without_design(tmp_path, capsys):

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from hgk_lib.risk.draw import (CONCLUSIONS, DESIGN_COLUMNS, DESIGN_SHEET, LIST_COLUMNS, assign_bands, design_county,
+from hgk_lib.risk.draw import (CONCLUSIONS, DESIGN_COLUMNS, DESIGN_SHEET, LIST_COLUMNS, assign_bands,
                                draw_sample, lower_bounds, neyman_allocation, permanent_random_numbers,
                                sampling_frame, write_spot_list)
 

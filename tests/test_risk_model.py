@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.utils.estimator_checks import check_estimator
 
@@ -147,3 +146,11 @@ def test_transparent_points_rule_edges():
     assert transparent_points(f).tolist() == [4, 3, 2, 0]
     r = points_to_risk(transparent_points(f), 0.1)
     assert r.is_monotonic_decreasing and r.mean() == pytest.approx(0.1, rel=0.2)
+
+
+def test_no_history_at_all_falls_back():
+    f = _features(50)
+    labels = pd.DataFrame(columns=["hh_id", "problem", "weight"])
+    fit = fit_risk_model(f, labels, 0.2)
+    assert fit["fallback"] and fit["n_labels"] == 0 and fit["metrics"] is None
+    assert fit["risk"].notna().all()

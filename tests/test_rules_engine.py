@@ -181,3 +181,10 @@ def test_fast_ids_equal_derive():
     exp_birth = D.birth_dates(m, "2019-09-30", 110)
     assert f["birth"].fillna(pd.Timestamp("1900-01-01")).tolist() == \
         exp_birth.fillna(pd.Timestamp("1900-01-01")).tolist()
+
+
+def test_findings_dtypes_object_and_int64():
+    f = run_one("R04", T(make_member(sex="女"))).findings
+    for c in FINDING_FIELDS:
+        assert str(f[c].dtype) == ("Int64" if c in ("year", "source_row") else "object"), c
+    assert f.iloc[0]["values"].endswith(make_id())   # ID numbers appear whole (masking happens in reporting)

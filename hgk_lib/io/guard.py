@@ -53,6 +53,8 @@ _BAD_XML = (b"<!DOCTYPE", b"<!ENTITY")
 _FAR = re.compile(rb'r\s*=\s*["\']((?:[A-Z]{3}|[D-Z][A-Z])\d{1,7}|[A-Z]{1,2}\d{6,7})["\'][^>]*?(/?)>')
 _WIDE = re.compile(rb'r\s*=\s*["\'][BC][A-Z]\d')
 _REF = re.compile(r"([A-Z]+)(\d+)")
+# a formula cell without a cached result (written by a script, never calculated): python-calamine reads it as blank
+_UNCACHED = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)(?:</c>|<v\s*/>|<v></v>)")
 
 
 def col_number(letters: str) -> int:
@@ -106,8 +108,9 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
 def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
     """Raise :class:`InputError`/:class:`UnsafeInputError` unless ``data`` is a plausible, harmless xlsx.
 
-    Returns a small report: ``{"entries": n, "uncompressed": bytes, "sheets": {sheet name: (rows, cols)}}``
-    (rows/cols: upper bounds of the value rectangle).
+    Returns a small report: ``{"entries": n, "uncompressed": bytes, "sheets": {sheet name: (rows, cols)},
+    "uncached_formulas": {sheet name: n}}`` (rows/cols: upper bounds of the value rectangle; formula cells that
+    carry no calculated result, which every reader sees as blank).
     """
     if not data:
         raise InputError("文件为空（0字节）", file=file)
@@ -139,13 +142,14 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
     if not any(n.lower().endswith("workbook.xml") for n in names):
         raise InputError("文件不是有效的xlsx（压缩包中没有工作簿 workbook.xml）", file=file)
     sheets: dict[str, tuple[int, int]] = {}
+    formulas: dict[str, int] = {}
     sheet_names = None
     for info in infos:
         lname = info.filename.lower()
         if not (lname.endswith(".xml") or lname.endswith(".rels")) or info.is_dir():
             continue
         is_sheet = "worksheets/" in lname
-        far_rows, far_cols, wide = 0, 0, False
+        far_rows, far_cols, wide, uncached = 0, 0, False, 0
         try:
             with zf.open(info) as f:
                 first = True
@@ -172,6 +176,7 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
                             far_cols = max(far_cols, col_number(m.group(1)))
                             far_rows = max(far_rows, int(m.group(2)))
                         wide = wide or _WIDE.search(buf) is not None
+                        uncached += len(_UNCACHED.findall(buf)) - len(_UNCACHED.findall(tail))
                     tail = buf[-64:]
         except UnsafeInputError:
             raise
@@ -187,8 +192,10 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
                 sheet_names = _sheet_names(zf)
             sname = sheet_names.get(info.filename, info.filename)
             sheets[sname] = (rows, cols)
+            if uncached:
+                formulas[sname] = uncached
             if (far_rows or far_cols) and rows * cols > limits.max_cells:
                 raise UnsafeInputError(
                     f"工作表的数据区域过大（约{rows}行×{cols}列，上限{limits.max_cells}个单元格），"
                     "通常是远处有多余的单元格，请删除后另存", file=file, sheet=sname)
-    return {"entries": len(infos), "uncompressed": total, "sheets": sheets}
+    return {"entries": len(infos), "uncompressed": total, "sheets": sheets, "uncached_formulas": formulas}

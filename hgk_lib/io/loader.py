@@ -142,6 +142,7 @@ def load_table(path: Path, table: S.Table, label: str, limits: Limits = DEFAULT_
             raise InputError(f"没有找到表头行：前{MAX_HEADER_SCAN}行内没有「{keys}」列（按{grid.encoding}编码读取；"
                              "若表头显示为乱码，说明文件编码不是UTF-8或GBK）", file=label)
     res = parse_grid(table, grid, h, label)
+    res.warnings.extend(grid.notes)
     info = {"table": table.name, "path": label, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
             "format": grid.fmt, "encoding": grid.encoding, "sheet": grid.sheet, "note": None}
     return res, info

@@ -27,6 +27,7 @@ class Grid:
     encoding: str | None = None
     merged: list = field(default_factory=list)  # ((r0, c0), (r1, c1)), 0-based inclusive
     sheet_names: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # warnings about the file (e.g. uncalculated formulas)
 
     def row_number(self, i: int) -> int:
         return i + 1 if self.row_numbers is None else self.row_numbers[i]
@@ -43,7 +44,7 @@ def read_xlsx(data: bytes, file: str, find_header, preferred: tuple[str, ...] = 
     Sheets are tried in this order: visible worksheets whose name matches ``preferred`` (normalised), then the
     other visible worksheets, then hidden ones. Returns the grid and the header row index.
     """
-    check_xlsx(data, file, limits)
+    report = check_xlsx(data, file, limits)
     import python_calamine as pc
 
     from ..schema import normalise_header
@@ -56,8 +57,8 @@ def read_xlsx(data: bytes, file: str, find_header, preferred: tuple[str, ...] = 
     pref = {normalise_header(p) for p in preferred}
     work = [m for m in metas if str(m.typ).endswith("WorkSheet")]
     visible = [m for m in work if str(m.visible).endswith("Visible") and "Hidden" not in str(m.visible)]
-    order = ([m for m in visible if normalise_header(m.name) in pref] + [m for m in visible if normalise_header(m.name) not in pref]
-             + [m for m in work if m not in visible])
+    preferred_first = sorted(visible, key=lambda m: normalise_header(m.name) not in pref)  # stable
+    order = preferred_first + [m for m in work if m not in visible]
     names = [m.name for m in metas]
     if not order:
         raise InputError("工作簿中没有工作表", file=file)
@@ -70,6 +71,10 @@ def read_xlsx(data: bytes, file: str, find_header, preferred: tuple[str, ...] = 
         except Exception as err:  # noqa: BLE001
             raise InputError(f"工作表无法读取（{_short(err)}）", file=file, sheet=m.name) from None
         grid = Grid(rows, None, m.name, "xlsx", None, merged, names)
+        n_formula = report["uncached_formulas"].get(m.name, 0)
+        if n_formula:
+            grid.notes.append(f"{file}：工作表“{m.name}”有{n_formula}个公式单元格没有计算结果，已按空值读取；"
+                              "请在Excel中打开、保存后重新提供")
         h = find_header(rows)
         if h is not None:
             return grid, h

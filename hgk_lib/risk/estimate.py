@@ -100,8 +100,16 @@ def stratified_estimate(y: pd.Series, stratum: pd.Series, N_h: pd.Series, alpha:
 # ---------------------------------------------------------------------------------------------------------------
 # Reading the filled list
 # ---------------------------------------------------------------------------------------------------------------
+def _blank(v) -> bool:
+    """None, NaN, pd.NA or NaT (pandas turns empty cells of a text column into NaN)."""
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
 def _cell_text(v):
-    if v is None:
+    if _blank(v):
         return None
     if isinstance(v, float) and v.is_integer():
         v = int(v)
@@ -171,7 +179,7 @@ def _sheet_frame(ws, columns: list[str], file: str, sheet: str) -> pd.DataFrame:
 
 
 def _to_number(v):
-    if v is None:
+    if _blank(v):
         return None, True
     if isinstance(v, bool):
         return None, False
@@ -187,7 +195,7 @@ def _to_number(v):
 
 
 def _to_date(v):
-    if v is None or (isinstance(v, str) and not v.strip()):
+    if _blank(v) or (isinstance(v, str) and not v.strip()):
         return None, True
     if isinstance(v, (dt.datetime, dt.date)):
         return pd.Timestamp(v), True

@@ -411,6 +411,9 @@ def _finalise(ctx, spec: dict, rid: str, frames: list[pd.DataFrame], status_map:
         v = pd.to_numeric(pd.Series(v, dtype=object) if isinstance(v, np.ndarray) else v.reset_index(drop=True),
                           errors="coerce")
         out[c] = pd.array(v.astype("Float64").round(), dtype="Int64")
+    for c in FINDING_FIELDS:
+        if c not in ("year", "source_row"):
+            out[c] = pd.Series(out[c], dtype=object)  # keep object (pandas 3 would infer Arrow "str")
     return pd.DataFrame(out, columns=FINDING_FIELDS)
 
 

@@ -178,9 +178,12 @@ def _active_ids(member: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """Active rows passing R01 of another county's member table: ``id18``, ``hh_id``, ``person_id``."""
     ids = member_ids(member, ctx.reference_date, int(ctx.params.get("age_max", 110)))
     ok = (ids["id_ok"] & D.is_active(member) & ids["id18"].notna()).to_numpy(dtype=bool)
-    return pd.DataFrame({"id18": ids.loc[ok, "id18"].to_numpy(), "hh_id": member.loc[ok, "hh_id"].to_numpy(dtype=object),
-                         "person_id": (member.loc[ok, "person_id"].to_numpy(dtype=object) if "person_id" in member
-                                       else None)})
+    def obj(a):
+        return pd.Series(a, dtype=object)  # pandas 3 would infer the slow Arrow "str" dtype from object arrays
+    return pd.DataFrame({"id18": obj(ids.loc[ok, "id18"].to_numpy(dtype=object)),
+                         "hh_id": obj(member.loc[ok, "hh_id"].to_numpy(dtype=object)),
+                         "person_id": obj(member.loc[ok, "person_id"].to_numpy(dtype=object) if "person_id" in member
+                                          else np.full(int(ok.sum()), None, dtype=object))})
 
 
 @rule("R09")

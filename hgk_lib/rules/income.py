@@ -54,7 +54,7 @@ def r32(ctx: RuleContext, p: dict):
     fy = h["first_year"].astype("Float64") if "first_year" in h else pd.Series(np.nan, index=h.index)
     start = fy.fillna(first).clip(lower=first).astype(float).astype(int)
     n_years = (audit - start + 1).clip(lower=0).to_numpy()
-    exp = pd.DataFrame({"hh_id": np.repeat(h["hh_id"].to_numpy(), n_years),
+    exp = pd.DataFrame({"hh_id": pd.Series(np.repeat(h["hh_id"].to_numpy(dtype=object), n_years), dtype=object),
                         "_src": np.repeat(np.arange(len(h)), n_years)})
     offs = np.arange(len(exp)) - np.repeat(np.cumsum(n_years) - n_years, n_years)
     exp["year"] = np.repeat(start.to_numpy(), n_years) + offs
