@@ -16,6 +16,8 @@ Usage::
     python bench/bench_rules.py --source demo --households 650000
 
 Prints the total rule time, the peak resident memory (ru_maxrss) and the per-rule time table (all counties summed).
+With the demo export (or ``--truth DIR`` naming its ground-truth folder) it also compares the findings with the
+planted problems (``planted.csv``): missed planted rows and findings that were not planted.
 """
 from __future__ import annotations
 
@@ -250,20 +252,22 @@ def demo(households: int | None, keep: str | None):
     counties = load_counties(data)
     print(f"loaded {len(counties)} counties in {time.perf_counter() - t0:.1f} s")
     out = [(c.folder, c.tables, c.quarantined_hh) for c in counties]
+    planted_file = tmp / "raw_truth" / "planted.csv"
+    planted = pd.read_csv(planted_file, dtype=str) if planted_file.exists() else None
     if not keep:
         shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return out, planted
 
 
 # ---------------------------------------------------------------------------------------------------------------
-def run(counties) -> tuple[float, pd.DataFrame, int]:
+def run(counties, keep_findings: bool = False):
     from hgk_lib.rules import load_catalogue, make_context, run_rules
     from hgk_lib.params import load_params
 
     year = load_params(year=2019)
     cat = load_catalogue()
     members = {name: t["member"] for name, t, _ in counties}
-    summaries, n_findings = [], 0
+    summaries, n_findings, kept = [], 0, []
     t0 = time.perf_counter()
     c0 = time.process_time()
     for name, tables, quar in counties:
@@ -273,6 +277,8 @@ def run(counties) -> tuple[float, pd.DataFrame, int]:
         c1 = time.process_time()
         res = run_rules(ctx, catalogue=cat)
         n_findings += len(res.findings)
+        if keep_findings:
+            kept.append(res.findings)
         print(f"  {name}: {len(tables['household']):,} households, {time.perf_counter() - t1:.2f} s wall / {time.process_time() - c1:.2f} s CPU, "
               f"{len(res.findings):,} findings, peak {peak_mb():,.0f} MB", flush=True)
         summaries.append(res.summary.assign(county=name))
@@ -281,7 +287,41 @@ def run(counties) -> tuple[float, pd.DataFrame, int]:
     cpu = time.process_time() - c0
     print(f"rules: {total:.2f} s wall, {cpu:.2f} s CPU (CPU time is what a quiet machine would show as wall time; "
           f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-    return total, pd.concat(summaries, ignore_index=True), n_findings
+    findings = pd.concat(kept, ignore_index=True) if kept else None
+    return total, pd.concat(summaries, ignore_index=True), n_findings, findings
+
+
+def compare_truth(findings: pd.DataFrame, planted: pd.DataFrame) -> int:
+    """Planted problems (the demo's ``<out>_truth/planted.csv``) vs findings: match on county code, rule, part, 户编号, 人编号,
+    项目编号 and 年度 (blank fields in the truth match anything). Prints missed rows and unplanted findings."""
+    p = planted.fillna("")
+    f = findings.copy()
+    f["code"] = f["county"].astype(str).str[:6]
+    for c in ("part", "hh_id", "person_id", "project_id"):
+        f[c] = f[c].astype(object).where(f[c].notna(), "").astype(str)
+    f["year"] = f["year"].astype("Int64").astype(str).replace("<NA>", "")
+    p["year"] = p["year"].str.replace(r"\.0$", "", regex=True)
+    keys = ["code", "rule_id", "part", "hh_id", "person_id", "project_id", "year"]
+    p = p.rename(columns={"county": "code"})
+    found = []
+    fk = f[keys]
+    for _, r in p.iterrows():  # a few hundred planted rows
+        m = pd.Series(True, index=fk.index)
+        for k in keys:
+            if r[k]:
+                m &= fk[k] == r[k]
+        found.append(bool(m.any()))
+    p["found"] = found
+    loose = ["code", "rule_id", "hh_id", "person_id", "project_id"]
+    planted_keys = set(map(tuple, p[loose].to_numpy()))
+    extra = f[[tuple(x) not in planted_keys for x in f[loose].to_numpy()]]
+    print(f"\nground truth: {int(p['found'].sum())} of {len(p)} planted problems found; "
+          f"{len(extra)} findings not planted")
+    if (~p["found"]).any():
+        print("missed:\n" + p[~p["found"]].to_string())
+    if len(extra):
+        print("not planted, by rule:\n" + extra["rule_id"].value_counts().sort_index().to_string())
+    return int((~p["found"]).sum())
 
 
 def main(argv=None) -> int:
@@ -290,6 +330,7 @@ def main(argv=None) -> int:
     ap.add_argument("--households", type=int, default=None, help="total households (default: demo default / 15000)")
     ap.add_argument("--counties", type=int, default=8)
     ap.add_argument("--keep", default=None, help="keep/reuse the demo export in this folder")
+    ap.add_argument("--truth", default=None, help="demo ground-truth folder (with planted.csv) to compare with")
     ap.add_argument("--arrow-threads", type=int, default=1,
                     help="pyarrow threads (default 1, so CPU time ≈ the wall time of a quiet machine)")
     args = ap.parse_args(argv)
@@ -299,8 +340,9 @@ def main(argv=None) -> int:
     if source == "auto":
         source = "demo" if demo_available() else "synthetic"
     t0 = time.perf_counter()
+    planted = None
     if source == "demo":
-        counties = demo(args.households, args.keep)
+        counties, planted = demo(args.households, args.keep)
     else:
         counties = synthetic(args.households or 15000, args.counties)
         print(f"synthetic tables built in {time.perf_counter() - t0:.1f} s")
@@ -308,7 +350,10 @@ def main(argv=None) -> int:
     n_p = sum(len(t["member"]) for _, t, _ in counties)
     print(f"source={source}: {len(counties)} counties, {n_hh:,} households, {n_p:,} people; "
           f"memory before rules {peak_mb():,.0f} MB")
-    total, summary, n_findings = run(counties)
+    truth = Path(args.truth) / "planted.csv" if args.truth else None
+    if truth is not None:
+        planted = pd.read_csv(truth, dtype=str)
+    total, summary, n_findings, findings = run(counties, keep_findings=planted is not None)
     per_rule = summary.groupby(["rule_id", "rule_name"], sort=True).agg(
         seconds=("seconds", "sum"), findings=("findings", "sum"), status=("status", lambda s: "/".join(sorted(set(s)))))
     pd.set_option("display.max_rows", 200)
@@ -316,6 +361,8 @@ def main(argv=None) -> int:
     print(per_rule.sort_values("seconds", ascending=False).to_string())
     print(f"\nall rules: {total:.2f} s for {n_hh:,} households / {n_p:,} people; {n_findings:,} findings; "
           f"peak memory {peak_mb():,.0f} MB")
+    if planted is not None:
+        compare_truth(findings, planted)
     return 0
 
 

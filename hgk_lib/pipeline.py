@@ -786,6 +786,18 @@ def measures_coverage(run: CountyRun) -> pd.DataFrame:
                          "覆盖率": share.round(4).to_numpy()})
 
 
+def _sheet_names_and_rows(path, sheet: str) -> tuple[list[str], int]:
+    """Sheet names of a workbook and the number of data rows (below the header) of one sheet (fast: calamine)."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    names = list(wb.sheet_names)
+    if sheet not in names:
+        return names, 0
+    rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    return names, max(0, len([r for r in rows if any(v not in (None, "") for v in r)]) - 1)
+
+
 def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     """Invariants every county run must satisfy (the notebook asserts them; a failure fails the county's run).
 
@@ -795,8 +807,6 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     * the ledger has the sheets of outputs.md in order, and 问题清单 one row per finding;
     * summary.json counts the same findings and verdicts.
     """
-    from openpyxl import load_workbook
-
     from .report.ledger import SHEET_NAMES, STATUS_SHEET
     from .report.summary import VERDICTS
     from .schema import EXITED
@@ -819,14 +829,8 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
                        f"缺 {len(exited - set(given))}，多 {len(set(given) - exited)}"))
     unknown = sorted(set(v["verdict"].dropna().astype(str)) - set(VERDICTS))
     checks.append(("核查结论均为标准规定的结论", not unknown, "、".join(unknown) or "是"))
-    wb = load_workbook(paths["ledger"], read_only=True)
-    try:
-        names = wb.sheetnames
-        checks.append(("台账工作表齐全且顺序正确", names[:len(SHEET_NAMES)] == SHEET_NAMES, "、".join(names[:11])))
-        ws = wb[STATUS_SHEET]
-        n_rows = sum(1 for _ in ws.iter_rows(min_row=2, values_only=True))
-    finally:
-        wb.close()
+    names, n_rows = _sheet_names_and_rows(paths["ledger"], STATUS_SHEET)
+    checks.append(("台账工作表齐全且顺序正确", names[:len(SHEET_NAMES)] == SHEET_NAMES, "、".join(names[:11])))
     checks.append(("问题清单每条问题一行", n_rows == len(run.findings), f"台账 {n_rows} 行，问题 {len(run.findings)} 条"))
     summ = read_json(paths["summary"]) or {}
     ok = (summ.get("findings", {}).get("total") == len(run.findings)
@@ -928,3 +932,38 @@ def city_checks(summaries: list[dict], status: pd.DataFrame, output_root, year: 
     want = [s.name for s in CITY_SHEETS]
     checks.append(("全市汇总表工作表齐全", names[:len(want)] == want, "、".join(names)))
     return pd.DataFrame(checks, columns=["检查项", "通过", "说明"])
+
+
+def rectification_by_county(status: pd.DataFrame) -> pd.DataFrame:
+    """整改进度 per county (and 全市): counts of each 整改状态, total and 已整改 share, Chinese headers."""
+    from .report.ledger import STATUS_OPTIONS
+
+    cols = ["县（市、区）", *STATUS_OPTIONS, "合计", "已整改占比"]
+    if status is None or len(status) == 0:
+        return pd.DataFrame(columns=cols)
+    st = status["status"].astype(object).where(status["status"].isin(STATUS_OPTIONS), STATUS_OPTIONS[0])
+    t = pd.crosstab(status["county"].astype(object), st).reindex(columns=STATUS_OPTIONS, fill_value=0)
+    t.loc["全市"] = t.sum()
+    t["合计"] = t[STATUS_OPTIONS].sum(axis=1)
+    t["已整改占比"] = (t["已整改"] / t["合计"].where(t["合计"] > 0)).map(lambda x: "—" if pd.isna(x) else f"{x:.1%}")
+    return t.rename_axis("县（市、区）").rename_axis(None, axis=1).reset_index()[cols]
+
+
+def rectification_by_department(status: pd.DataFrame) -> pd.DataFrame:
+    """整改进度 of the whole city per responsible department, Chinese headers."""
+    from .report.city import progress_table
+
+    p = progress_table(status)
+    p = p[p["county"] == "全市"].drop(columns="county")
+    out = p.rename(columns={"department": "责任部门", "total": "合计", "done_share": "已整改占比",
+                            "doing_share": "整改中占比", "todo_share": "未整改占比"})
+    for c in ("已整改占比", "整改中占比", "未整改占比"):
+        out[c] = out[c].map(lambda x: "—" if pd.isna(x) else f"{x:.1%}")
+    return out.sort_values("合计", ascending=False).reset_index(drop=True).rename_axis(None, axis=1)
+
+
+def readback_problems(problems: pd.DataFrame) -> pd.DataFrame:
+    """读回问题 with Chinese headers (the city workbook's 读回问题 sheet)."""
+    names = {"county": "县（市、区）", "file": "文件", "sheet": "工作表", "row": "行号", "column": "列",
+             "value": "填写值", "reason": "问题"}
+    return problems.rename(columns=names)[[c for c in names.values() if c in problems.rename(columns=names)]]

@@ -216,12 +216,13 @@ def render_html(ipynb, html) -> Path:
 # ---------------------------------------------------------------------------------------------------------------
 def county_job(data_root, county: str, year: int, params_file, output_root, timeout: float,
                input_hash: str = "", params_hash: str = "", kernel: str = KERNEL,
-               notebook=None) -> dict:
-    """A plain dict describing one county's notebook run (absolute paths)."""
+               notebook=None, scope: list[str] | None = None) -> dict:
+    """A plain dict describing one county's notebook run (absolute paths). ``scope``: the counties of the run
+    (R09 compares against them), recorded so --resume reruns a county whose comparison set changed."""
     return {"data_root": str(P.resolve_path(data_root)), "county": P.check_county(county), "year": int(year),
             "params_file": str(P.resolve_path(params_file)), "output_root": str(P.resolve_path(output_root)),
             "timeout": float(timeout), "input_hash": input_hash, "params_hash": params_hash, "kernel": kernel,
-            "notebook": str(notebook or COUNTY_NOTEBOOK)}
+            "notebook": str(notebook or COUNTY_NOTEBOOK), "scope": sorted(scope or [county])}
 
 
 def county_paths(output_root, year: int, county: str) -> dict[str, Path]:
@@ -253,7 +254,7 @@ def run_county_job(job: dict) -> dict:
             res.update(status="failed", error=f"生成 HTML 报告失败：{type(err).__name__}: {err}")
     record = {
         "county": county, "name": P.county_name(county), "year": year, **res,
-        "input_hash": job["input_hash"], "params_hash": job["params_hash"],
+        "input_hash": job["input_hash"], "params_hash": job["params_hash"], "scope": job.get("scope"),
         "started_at": started, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
         "outputs": {k: str(v) for k, v in paths.items() if k != "dir" and v.exists()},
@@ -262,14 +263,17 @@ def run_county_job(job: dict) -> dict:
     return record
 
 
-def county_done(output_root, year: int, county: str, input_hash: str, params_hash: str) -> bool:
-    """Ledger, summary.json, ipynb and html exist, and run.json says success with the same hashes."""
+def county_done(output_root, year: int, county: str, input_hash: str, params_hash: str,
+                scope: list[str] | None = None) -> bool:
+    """Ledger, summary.json, ipynb and html exist, and run.json says success with the same hashes (and, when
+    given, the same set of counties in the run, which R09 compares against)."""
     paths = county_paths(output_root, year, county)
     if not all(paths[k].exists() for k in ("ledger", "summary", "ipynb", "html")):
         return False
     rec = P.read_json(paths["record"]) or {}
     return (rec.get("status") == "success" and rec.get("input_hash") == input_hash
-            and rec.get("params_hash") == params_hash)
+            and rec.get("params_hash") == params_hash
+            and (scope is None or rec.get("scope") == sorted(scope)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -350,6 +354,7 @@ def run_jobs_dask(jobs: list[dict], client) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------------------
 def run_spot_check(args, year: int, params_file) -> dict:
     """The spot-check draw (``hgk spot-check draw``) in this process; its failure is reported, not raised."""
+    from .report.mask import mask_text
     from .risk.cli import run as risk_run
 
     ns = argparse.Namespace(command="spot-check", spot_command="draw", data=str(P.resolve_path(args.data)),
@@ -358,9 +363,10 @@ def run_spot_check(args, year: int, params_file) -> dict:
     try:
         rc = int(risk_run(ns) or 0)
     except HgkError as err:
-        return {"status": "failed", "error": str(err), "seconds": round(time.monotonic() - t0, 2)}
+        return {"status": "failed", "error": mask_text(str(err)), "seconds": round(time.monotonic() - t0, 2)}
     except Exception as err:  # noqa: BLE001 - reported in run_summary.json and the exit code
-        return {"status": "failed", "error": f"{type(err).__name__}: {err}", "seconds": round(time.monotonic() - t0, 2)}
+        return {"status": "failed", "error": mask_text(f"{type(err).__name__}: {err}"),
+                "seconds": round(time.monotonic() - t0, 2)}
     return {"status": "success" if rc == 0 else "failed", "error": None if rc == 0 else f"退出码 {rc}",
             "seconds": round(time.monotonic() - t0, 2)}
 
@@ -464,10 +470,11 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
         hashes = {c: P.input_hash(P.safe_path(data_root, c)) for c in county_list}
     jobs, skipped = [], []
     for c in county_list:
-        if resume and county_done(out_root, year, c, hashes[c], p_hash):
+        if resume and county_done(out_root, year, c, hashes[c], p_hash, county_list):
             skipped.append(c)
             continue
-        jobs.append(county_job(data_root, c, year, params_file, out_root, timeout, hashes[c], p_hash, kernel))
+        jobs.append(county_job(data_root, c, year, params_file, out_root, timeout, hashes[c], p_hash, kernel,
+                               scope=county_list))
     if jobs:
         if client is not None:
             records = run_jobs_dask(jobs, client)
@@ -493,6 +500,8 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
         draw_file = cpaths["dir"] / f"抽查名单_{year}.xlsx"
         if resume and not jobs and draw_file.exists():
             summary["spot_check"] = {"status": "skipped", "error": None}
+        elif failed:  # the draw covers the whole city: never draw with a county missing
+            summary["spot_check"] = {"status": "failed", "error": "有县核查失败，未生成抽查名单（修复后用 --resume 重跑）"}
         else:
             summary["spot_check"] = run_spot_check(argparse.Namespace(data=data_root, out=out_root), year,
                                                    params_file)

@@ -176,3 +176,17 @@ def test_engine_findings_on_fixture_equal_planted():
     res = R.compare(planted, findings)
     assert res["missed"].empty, res["missed"].to_string()
     assert res["unexpected"].empty, res["unexpected"].to_string()
+
+
+def test_fixture_truth_has_every_verdict_and_audit_agrees():
+    if not FIXTURE.exists():
+        pytest.skip("fixture not committed yet")
+    h = pd.read_csv(FIXTURE.parent / "2019_truth" / "households.csv", dtype={"hh_id": str})
+    assert set(VERDICTS) <= set(h["verdict"].dropna())
+    audit = pytest.importorskip("hgk_lib.audit")
+    if not hasattr(audit, "audit_county"):
+        pytest.skip("audit module not available")
+    from hgk_lib.demo import reconcile as R
+
+    diff = R.compare_verdicts(h, R.audit_verdicts(FIXTURE))
+    assert diff.empty, diff.to_string()

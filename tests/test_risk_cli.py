@@ -82,3 +82,16 @@ def test_evaluate_refuses_a_workbook_without_design(tmp_path, capsys):
     wb.save(p)
     assert main(["spot-check", "evaluate", "--results", str(p), "--out", str(tmp_path)]) == 2
     assert "抽样设计" in capsys.readouterr().err
+
+
+def test_draw_on_the_committed_fixture_export(tmp_path, capsys):
+    """The real adapter: load, rules and audit through hgk_lib.pipeline, then the draw (2 counties, fallback)."""
+    from hgk_lib.pipeline import FIXTURE_EXPORT
+    assert main(["spot-check", "draw", "--data", str(FIXTURE_EXPORT), "--year", "2019", "--out", str(tmp_path),
+                 "--n", "20", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    city = tmp_path / "2019" / "市汇总"
+    assert (city / "抽查名单_2019.xlsx").exists() and (city / "风险模型卡_2019.html").exists()
+    assert "透明评分" in printed or "风险模型：" in printed
+    wb = load_workbook(city / "抽查名单_2019.xlsx", read_only=True)
+    assert wb.sheetnames[:2] == ["连山壮族瑶族自治县", "连南瑶族自治县"]

@@ -154,3 +154,17 @@ def test_no_history_at_all_falls_back():
     fit = fit_risk_model(f, labels, 0.2)
     assert fit["fallback"] and fit["n_labels"] == 0 and fit["metrics"] is None
     assert fit["risk"].notna().all()
+
+
+def test_core_candidate_uses_named_columns_and_persists(tmp_path):
+    from hgk_lib.risk.model import scorecard_table
+    X, y, g = _data()
+    m = ReturnRiskModel(kind="auto", core_features=("f0", "f1", "f2"), max_iter=20, random_state=0).fit(X, y, groups=g)
+    assert {"core", "logistic", "hgb"} == set(m.cv_scores_)
+    c = ReturnRiskModel(kind="core", core_features=("f0", "f1", "f2"), random_state=0).fit(X, y, groups=g)
+    assert c.kind_ == "core" and c.core_idx_ == [0, 1, 2]
+    assert list(scorecard_table(c, {})["特征"]) and set(scorecard_table(c, {})["特征"]) <= {"f0", "f1", "f2"}
+    save_model(c, tmp_path / "c.skops", {})
+    assert np.allclose(load_model(tmp_path / "c.skops").predict_proba(X), c.predict_proba(X))
+    with pytest.raises(ValueError, match="core_features"):
+        ReturnRiskModel(kind="core").fit(X.to_numpy(), y)

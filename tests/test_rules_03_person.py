@@ -214,3 +214,11 @@ def test_r31_causes():
                make_member(hh_id="H5", person_id="D")]
     f = fired("R31", {"household": hh, "member": members})
     assert set(zip(f["hh_id"], f["part"])) == {("H1", "a"), ("H3", "c"), ("H4", "b"), ("H5", "d")}
+
+
+def test_r29_lower_age_boundary():
+    at16 = person("2003-09-30", pwj_post="保洁员", pwj_months=6)
+    at15 = person("2003-10-01", person_id="P3", pwj_post="保洁员", pwj_months=6, labour_skill="无劳动力",
+                  work_status=None, work_months=None)
+    f = fired("R29", T(at16, at15), part="a")
+    assert ids(f) == ["P3"]

@@ -109,6 +109,10 @@ def test_resume_needs_every_output_and_a_successful_record_with_the_same_hashes(
     assert R.county_done(tmp_path, 2019, c, "h", "p")
     assert not R.county_done(tmp_path, 2019, c, "h2", "p")  # input changed
     assert not R.county_done(tmp_path, 2019, c, "h", "p2")  # parameters changed
+    P.write_json(paths["record"], {"status": "success", "input_hash": "h", "params_hash": "p",
+                                   "scope": [c, "441882_连州市"]})
+    assert R.county_done(tmp_path, 2019, c, "h", "p", ["441882_连州市", c])
+    assert not R.county_done(tmp_path, 2019, c, "h", "p", [c])  # R09 compared against another set of counties
     paths["html"].unlink()
     assert not R.county_done(tmp_path, 2019, c, "h", "p")
     P.write_json(paths["record"], {"status": "failed", "input_hash": "h", "params_hash": "p"})
@@ -159,7 +163,9 @@ def test_full_run_writes_every_county_output_and_the_city_summary(full_run):
     city = R.city_paths(full_run["out"], 2019)
     assert city["html"].exists() and city["xlsx"].exists() and city["ipynb"].exists()
     assert summary["city"]["status"] == "success"
-    assert full_run["rc"] == (0 if summary["ok"] else 1)
+    assert summary["spot_check"]["status"] == "success", summary["spot_check"]
+    assert (city["dir"] / "抽查名单_2019.xlsx").exists()
+    assert full_run["rc"] == 0 and summary["ok"]
 
 
 @needs_fixture

@@ -22,7 +22,7 @@ def county_folder(code: str) -> str:
 
 
 def build_demo(seed: int = 2019, counties: list[str] | None = None, households: int | None = None,
-               fmt: str = "mixed", k: int | None = None, plant_share: float = 1.0) -> dict:
+               fmt: str = "mixed", k: int | None = None, plant_share: float | None = None) -> dict:
     """All canonical tables (city-wide, ``_county`` column) plus truth frames. Pure: no files written."""
     counties = sorted(counties or list(S.QINGYUAN_COUNTIES))
     t = generate_clean(seed, counties, households)
@@ -32,7 +32,8 @@ def build_demo(seed: int = 2019, counties: list[str] | None = None, households: 
         k = int(min(5, max(2, n // 5000)))
     facts0 = T.quick_income(t)
     P = PL.Planter(t, rng, k, facts0)
-    P.share = plant_share
+    # small runs: plant a random share of the defect kinds so that most households stay clean
+    P.share = plant_share if plant_share is not None else (1.0 if n >= 3000 else max(0.15, n / 3000))
     PL.plant_registry(P)
     PL.refresh_projects(P)
     PL.plant_projects(P)

@@ -139,6 +139,8 @@ class Planter:
         f["I"] = self.facts["I"].reindex(idx)
         gone19 = (m["member_status"] != "正常").to_numpy() & (m["change_date"].dt.year == AUDIT_YEAR).to_numpy()
         f["removed19"] = pd.Series(gone19).groupby(m["hh_id"].to_numpy()).any().reindex(idx).fillna(False).astype(bool)
+        f["stable_n"] = ~pd.Series(m["change_reason"].notna().to_numpy()).groupby(m["hh_id"].to_numpy()).any().reindex(
+            idx).fillna(False).astype(bool)
         f["max_birth"] = pd.Series(m["birth_date"].to_numpy()).groupby(m["hh_id"].to_numpy()).max().reindex(idx)
         f["exited"] = f["exit_status"].isin(["已脱贫（享受政策）", "已脱贫（不再享受政策）"])
         self.f = f
@@ -503,7 +505,7 @@ def plant_registry(P: Planter) -> None:
     for i in P.pick_members(plain, hmask=f["n_full"] >= 2):
         m.loc[i, "labour_skill"] = "弱劳动力或半劳动力"
         P.rec("R25", "a", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="健康青壮年为弱劳动力")
-    for i in P.pick_members(c["severe"] & (c["age"] >= 16) & (c["age"] <= 59) & ~c["head"],
+    for i in P.pick_members(c["severe"] & (c["age"] >= 16) & (c["age"] <= 59) & ~c["head"] & ~c["student"],
                             hmask=capok & (f["_class"] == "有劳动能力")):
         m.loc[i, "labour_skill"] = "普通劳动力"
         P.rec("R25", "b", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="重度残疾为普通劳动力")
@@ -694,7 +696,7 @@ def plant_registry(P: Planter) -> None:
     for h in P.pick(f["posts"] >= 1):
         inc.loc[P.inc_idx(h, AUDIT_YEAR), "wage_pwj"] = 0.0
         P.rec("R43", "b", h, year=AUDIT_YEAR, note="有岗位人员但公益性岗位收入为0")
-    for j, h in enumerate(P.pick(s16 & ((f["i_wage"] == 0) | (f["i_wage"] > 2500)) & (f["i_family_planning"] == 0)
+    for j, h in enumerate(P.pick(s16 & f["stable_n"] & ((f["i_wage"] == 0) | (f["i_wage"] > 2500)) & (f["i_family_planning"] == 0)
                                  & (f["i_dibao_income"] == 0) & (f["i_tekun_income"] == 0), k=P.k * 2)):
         i = P.inc_idx(h, 2016)
         fac = 0.2 if j % 2 == 0 else 2.6

@@ -263,7 +263,7 @@ def hidden_risk(rng, f: pd.DataFrame, t: dict, planted_hh: set) -> pd.DataFrame:
 def inspection_history(rng, f: pd.DataFrame, hh: pd.DataFrame) -> pd.DataFrame:
     """Earlier spot checks (2017 third-party without 入样概率; 2018 random and risk-based with it)."""
     h = hh.drop_duplicates("hh_id").set_index("hh_id")
-    ey = h["exit_year"].reindex(f.index).astype(float)
+    ey = pd.to_numeric(h["exit_year"].reindex(f.index), errors="coerce").astype(float)
     st = h["exit_status"].reindex(f.index)
     county = h["_county"].reindex(f.index)
     p = f["true_problem_prob"].to_numpy()

@@ -137,7 +137,7 @@ def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None,
     des = []
     if design is not None and len(design):
         des = _fmt_table(design[["county", "stratum", "N_h", "n_h", "pi", "mean_risk"]], digits=4)
-    kind_label = {"logistic": "正则化逻辑回归", "hgb": "直方图梯度提升树（HistGradientBoosting）"}.get(fit.get("kind"), "")
+    kind_label = {"logistic": "正则化逻辑回归（全部特征）", "core": "正则化逻辑回归（核心特征）", "hgb": "直方图梯度提升树（HistGradientBoosting）"}.get(fit.get("kind"), "")
     return _env.from_string(CARD_TEMPLATE).render(
         css=_CSS, year=year, now=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=meta.get("model_version", ""),
         fallback=fit["fallback"], reason=fit.get("reason", ""), kind_label=kind_label, calib="Sigmoid（Platt）",

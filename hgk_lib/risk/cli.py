@@ -164,7 +164,8 @@ def run_draw(args) -> int:
     else:
         print(f"风险模型：{res['model']}（{fit['kind']}，标注 {fit['n_labels']} 户，问题 {fit['n_positives']} 户）")
     for n in res["notes"]:
-        print(f"提示：{n}")
+        if n != fit["reason"]:
+            print(f"提示：{n}")
     return 0
 
 

@@ -61,6 +61,11 @@ FEATURES: dict[str, str] = {
     "n_warning": "警告级问题数",
     "n_policy": "政策级问题数",
 }
+#: the core set of the small logistic candidate (docs/risk.md): income margin, policy reliance, the desk audit's
+#: result, health, labour, income trend, measures
+CORE_FEATURES = ("margin_capped", "policy_share", "kept_fix", "net_exit", "not_kept", "quality_b", "n_serious",
+                 "n_chronic", "n_disabled", "labour_class", "income_change", "dependency_share", "has_dev_measure",
+                 "n_measures_year")
 #: group attributes: audited per group, never fitted on
 GROUP_COLUMNS = ["county", "county_code", "township", "village", "minority_county", "female_head", "elderly_only",
                  "has_disability"]

@@ -57,12 +57,16 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         folds for selection and calibration (an int: stratified grouped folds, capped by the smaller class and the
         number of groups).
     select_margin : average-precision margin HGB needs over the logistic model under ``auto``.
+    core_features : names of a small core feature set (used when X has column names): adds the candidate
+        ``core``, a logistic model on those columns only, preferred to the full logistic model unless the full one
+        beats it by ``select_margin`` (fewer features: a scorecard an auditor can follow, and less overfitting on a
+        few hundred labels).
     random_state : seed for the folds and HGB.
     """
 
     def __init__(self, kind="auto", C=0.3, learning_rate=0.05, max_iter=150, max_leaf_nodes=15,
                  l2_regularization=1.0, min_samples_leaf=20, calibration="sigmoid", cv=5, select_margin=0.01,
-                 random_state=None):
+                 core_features=None, random_state=None):
         self.kind = kind
         self.C = C
         self.learning_rate = learning_rate
@@ -73,6 +77,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.cv = cv
         self.select_margin = select_margin
+        self.core_features = core_features
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -83,6 +88,14 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
 
     # -- building blocks ----------------------------------------------------------------------------------------
     def _candidate(self, kind: str) -> Pipeline:
+        if kind == "core":
+            from sklearn.compose import ColumnTransformer
+
+            idx = list(getattr(self, "core_idx_", []))
+            return Pipeline([("select", ColumnTransformer([("core", "passthrough", idx)], remainder="drop")),
+                             ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                             ("scale", StandardScaler()),
+                             ("clf", LogisticRegression(C=self.C, max_iter=2000))])
         if kind == "logistic":
             return Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
                              ("scale", StandardScaler()),
@@ -92,7 +105,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
                 learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=self.max_leaf_nodes,
                 l2_regularization=self.l2_regularization, min_samples_leaf=self.min_samples_leaf,
                 early_stopping=False, random_state=self.random_state))])
-        raise ValueError(f"unknown kind {kind!r}; use 'auto', 'logistic' or 'hgb'")
+        raise ValueError(f"unknown kind {kind!r}; use 'auto', 'core', 'logistic' or 'hgb'")
 
     def _splits(self, y, groups):
         if hasattr(self.cv, "split"):  # a splitter object
@@ -165,7 +178,15 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         g = None if groups is None else np.asarray(groups)
         splits = self._splits(y01, g)
         self.n_splits_ = len(splits)
+        names = np.asarray(getattr(self, "feature_names_in_", []), dtype=object)
+        names = names[self.support_] if len(names) else names
+        core = set(self.core_features or ())
+        self.core_idx_ = [i for i, n in enumerate(names) if n in core]
         kinds = ["logistic", "hgb"] if self.kind == "auto" else [self.kind]
+        if self.kind == "auto" and self.core_idx_:
+            kinds = ["core"] + kinds
+        if self.kind == "core" and not self.core_idx_:
+            raise ValueError("kind='core' needs core_features naming columns of X")
         for k in kinds:
             self._candidate(k)  # validates `kind`
         self.cv_scores_ = {}
@@ -177,8 +198,11 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         if len(kinds) == 1 or not self.cv_scores_:
             self.kind_ = kinds[0] if len(kinds) == 1 else "logistic"
         else:
-            better = self.cv_scores_["hgb"] > self.cv_scores_["logistic"] + self.select_margin
-            self.kind_ = "hgb" if better else "logistic"
+            sc, m = self.cv_scores_, self.select_margin
+            simple = "logistic"
+            if "core" in sc and not sc["logistic"] > sc["core"] + m:
+                simple = "core"  # the smaller model unless the full one is clearly better
+            self.kind_ = "hgb" if sc["hgb"] > sc[simple] + m else simple
         self.estimator_ = self._fit_pipe(self._candidate(self.kind_), X, y01, w)
         n_iter = self.estimator_.named_steps["clf"].n_iter_
         self.n_iter_ = int(np.max(n_iter))
@@ -224,12 +248,14 @@ def scorecard_table(model: ReturnRiskModel, labels: dict[str, str]) -> pd.DataFr
 
     Points = round(10 × coefficient per SD) — 10 points ≈ a factor e in the odds. Empty for an HGB model.
     """
-    if getattr(model, "kind_", None) != "logistic":
+    if getattr(model, "kind_", None) not in ("logistic", "core"):
         return pd.DataFrame(columns=["特征", "每标准差系数", "比值比（每标准差）", "分值（每标准差）", "标准差"])
     clf = model.estimator_.named_steps["clf"]
     scale = model.estimator_.named_steps["scale"].scale_
     names = np.asarray(getattr(model, "feature_names_in_", [f"x{i}" for i in range(len(model.support_))]))
     names = list(names[model.support_])
+    if model.kind_ == "core":
+        names = [names[i] for i in model.core_idx_]
     coef = clf.coef_[0]
     t = pd.DataFrame({"特征": [labels.get(n, n) for n in names], "每标准差系数": coef.round(3),
                       "比值比（每标准差）": np.exp(coef).round(3), "分值（每标准差）": np.round(10 * coef).astype(int),
@@ -544,7 +570,7 @@ def _scoped_metrics(y, scores, w, county, share, groups, in_frame):
 
 def _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
                     importance_repeats, frame_ids) -> dict:
-    from .features import FEATURES, feature_matrix, fill_weights
+    from .features import CORE_FEATURES, FEATURES, feature_matrix, fill_weights
 
     X_all = feature_matrix(features)
     lab = labels.drop(columns=["county", "village"], errors="ignore").drop_duplicates("hh_id").merge(
@@ -577,7 +603,7 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
             out["metrics"] = _scoped_metrics(y, {"model": risk_lab, **scores_base}, w.to_numpy(),
                                              lab["county"].to_numpy(), share, group_frame.set_axis(X.index), in_frame)
         return out
-    model = ReturnRiskModel(random_state=random_state, **(model_params or {}))
+    model = ReturnRiskModel(random_state=random_state, **{"core_features": CORE_FEATURES, **(model_params or {})})
     if validate:
         oof, imp = grouped_oof(model, X, y, w.to_numpy(), groups, random_state=random_state,
                                importance_repeats=importance_repeats)

@@ -380,6 +380,14 @@ def _exit_status_map(ctx) -> pd.Series:
     return m[~m.index.duplicated(keep="first")]
 
 
+def _int_column(v) -> pd.arrays.IntegerArray:
+    if isinstance(v, pd.Series) and pd.api.types.is_integer_dtype(v.dtype):
+        return pd.array(v.reset_index(drop=True), dtype="Int64")
+    v = pd.to_numeric(pd.Series(v, dtype=object) if isinstance(v, np.ndarray) else v.reset_index(drop=True),
+                      errors="coerce")
+    return pd.array(v.astype("Float64").round(), dtype="Int64")
+
+
 def _finalise(ctx, spec: dict, rid: str, frames: list[pd.DataFrame], status_map: pd.Series) -> pd.DataFrame | None:
     """Concatenate a rule's part frames and add the engine's columns (None when there is nothing)."""
     frames = [f for f in frames if len(f)]
@@ -387,34 +395,29 @@ def _finalise(ctx, spec: dict, rid: str, frames: list[pd.DataFrame], status_map:
         return None
     f = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     n = len(f)
-    out = {}
+    arr = np.full((n, len(FINDING_FIELDS)), None, dtype=object)   # one object block: cheap to build
+    pos = {c: j for j, c in enumerate(FINDING_FIELDS)}
     for c in FINDING_FIELDS:
-        if c in f.columns:
-            out[c] = f[c].to_numpy(dtype=object, na_value=None) if c not in ("year", "source_row") else f[c]
-        else:
-            out[c] = np.full(n, None, dtype=object)
-    out["county"] = np.full(n, ctx.county, dtype=object)
-    for c, k in (("rule_id", None), ("rule_name", "name"), ("level", "level"), ("department", "department"),
-                 ("unit", "unit")):
-        out[c] = np.full(n, rid if k is None else spec.get(k, rid if k == "name" else None), dtype=object)
-    hh = pd.Series(out["hh_id"], dtype=object)
-    out["exit_status"] = hh.map(status_map).to_numpy(dtype=object, na_value=None) if len(status_map) else \
-        np.full(n, None, dtype=object)
+        if c in f.columns and c not in ("year", "source_row"):
+            arr[:, pos[c]] = f[c].to_numpy(dtype=object, na_value=None)
+    arr[:, pos["county"]] = ctx.county
+    arr[:, pos["rule_id"]] = rid
+    arr[:, pos["rule_name"]] = spec.get("name", rid)
+    arr[:, pos["level"]] = spec.get("level")
+    arr[:, pos["department"]] = spec.get("department")
+    arr[:, pos["unit"]] = spec.get("unit")
+    hh = pd.Series(arr[:, pos["hh_id"]], dtype=object)
+    if len(status_map):
+        arr[:, pos["exit_status"]] = hh.map(status_map).to_numpy(dtype=object, na_value=None)
     if ctx.quarantined_hh:
         quar = hh.isin(ctx.quarantined_hh).to_numpy(dtype=bool)
         if quar.any():
-            msg = out["message"].copy()
-            msg[quar] = np.char.add(msg[quar].astype(str), QUARANTINE_NOTE).astype(object)
-            out["message"] = msg
+            j = pos["message"]
+            arr[quar, j] = (pd.Series(arr[quar, j], dtype=object).astype(str) + QUARANTINE_NOTE).to_numpy(dtype=object)
+    out = pd.DataFrame(arr, columns=FINDING_FIELDS, dtype=object)
     for c in ("year", "source_row"):
-        v = out[c]
-        v = pd.to_numeric(pd.Series(v, dtype=object) if isinstance(v, np.ndarray) else v.reset_index(drop=True),
-                          errors="coerce")
-        out[c] = pd.array(v.astype("Float64").round(), dtype="Int64")
-    for c in FINDING_FIELDS:
-        if c not in ("year", "source_row"):
-            out[c] = pd.Series(out[c], dtype=object)  # keep object (pandas 3 would infer Arrow "str")
-    return pd.DataFrame(out, columns=FINDING_FIELDS)
+        out[c] = _int_column(f[c]) if c in f.columns else pd.array([pd.NA] * n, dtype="Int64")
+    return out
 
 
 def run_rules(ctx, only: Iterable[str] | None = None, catalogue: dict | None = None) -> RuleResult:

@@ -44,8 +44,8 @@ def r10(ctx: RuleContext, p: dict):
     dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy(dtype=bool)
     hit = h[dup]
     n = hit["hh_id"].map(hit["hh_id"].value_counts())
-    rows = hit.groupby("hh_id")["_row"].agg(lambda r: "、".join(str(x) for x in sorted(r))) if "_row" in hit \
-        else pd.Series(dtype=object)
+    rows = (hit.sort_values("_row")["_row"].astype(str).groupby(hit["hh_id"]).agg("、".join) if "_row" in hit
+            else pd.Series(dtype=object))
     msg = "户编号" + q(hit["hh_id"]) + "在贫困户信息中出现" + n.astype(str) + "次"
     if len(rows):
         msg = msg + "（第" + hit["hh_id"].map(rows).astype(str) + "行）"
@@ -114,7 +114,7 @@ def r14(ctx: RuleContext, p: dict):
     same = mask((sp["sex"].astype(object) == head_sex) & sp["sex"].notna() & head_sex.notna())
     hit_sp = sp[same.to_numpy()]
     first = hit_sp.drop_duplicates("hh_id")
-    persons = hit_sp.groupby("hh_id")["person_id"].agg(lambda x: "、".join(str(v) for v in x))
+    persons = hit_sp["person_id"].astype(object).fillna("（空）").astype(str).groupby(hit_sp["hh_id"]).agg("、".join)
     hit = s[s["hh_id"].isin(first["hh_id"]).to_numpy()]
     sex = hit["hh_id"].map(head["sex"].astype(object)).astype(str)
     msg = ("户主性别为" + q(sex) + "，配偶（人编号" + hit["hh_id"].map(persons).astype(str) + "）性别也为" + q(sex))
