@@ -153,7 +153,12 @@ def input_hash(folder) -> str:
 
 
 def params_hash(params: dict) -> str:
-    blob = json.dumps(params, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    """SHA-256 over the year parameters and the rule catalogue (a threshold changed in params/rules/*.yaml makes
+    earlier outputs stale too)."""
+    from .rules import load_catalogue
+
+    blob = json.dumps({"year": params, "rules": load_catalogue()}, sort_keys=True, ensure_ascii=False,
+                      default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
 
 
@@ -501,12 +506,23 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     summary_path = safe_path(out_dir, names["summary"])
     summary = county_summary(run)
     backup = backup_filled_ledger(ledger)
-    write_county_ledger(ledger, summary=summary, **report_inputs(run))
+    carry_over = filled_status(ledger) if backup is not None else None
+    write_county_ledger(ledger, summary=summary, carry_over=carry_over, **report_inputs(run))
     write_json_atomic(summary_path, summary)
     out = {"dir": out_dir, "ledger": ledger, "summary": summary_path}
     if backup is not None:
         out["backup"] = backup
     return out
+
+
+def filled_status(ledger: Path) -> pd.DataFrame | None:
+    """The 整改状态/整改说明 a county filled into its ledger, to carry over (by 问题编号) into the rewritten one."""
+    from .report.ledger import read_ledger_status
+
+    if not ledger.exists():
+        return None
+    status, _ = read_ledger_status(ledger)
+    return status if len(status) else None
 
 
 def backup_filled_ledger(ledger: Path) -> Path | None:
