@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, default=2019)
     p.add_argument("--format", choices=["mixed", "xlsx", "csv"], default="mixed",
                    help="mixed=真实导出的混合格式（默认）；csv 用于省级规模基准")
+    p.add_argument("--truth", default=None, help="真实情况（ground truth）输出目录（默认 <out>_truth；核查从不读取）")
 
     p = sub.add_parser("load", help="读取导出数据，写出规范化表、隔离数据与行数台账")
     _add_data_args(p)

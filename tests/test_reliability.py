@@ -158,12 +158,14 @@ class E2E:
         self.base = base
         self.runs: dict[str, dict] = {}
         self.planted: dict | None = None
+        self.export_digest: dict[str, str] | None = None
 
     def export(self) -> Path:
         data = self.base / "export" / str(YEAR)
         if self.planted is None:
             shutil.copytree(FIXTURE, data)
             self.planted = plant_hostile_text(data)
+            self.export_digest = tree_digest(data)
         return data
 
     def audit(self, name: str = "a") -> dict:
@@ -178,6 +180,14 @@ class E2E:
                 "stderr": proc.stderr, "seconds": round(time.monotonic() - t0, 1),
                 "summary": json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.exists() else None}
         return self.runs[name]
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``root`` (hidden files included), by relative path."""
+    import hashlib
+
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 _E2E: dict[str, E2E] = {}
@@ -310,7 +320,8 @@ def comparable_workbook(path: Path, roots=()) -> dict[str, list[tuple]]:
         out = {}
         for ws in wb.worksheets:
             rows = [tuple(_norm_text(v, roots) for v in r) for r in ws.iter_rows(values_only=True)]
-            skip = {j for j, h in enumerate(rows[0] if rows else ()) if isinstance(h, str) and VOLATILE_HEADER.search(h)}
+            header = rows[0] if rows else ()
+            skip = {j for j, h in enumerate(header) if isinstance(h, str) and VOLATILE_HEADER.search(h)}
             out[ws.title] = [tuple("<VOLATILE>" if j in skip and i else v for j, v in enumerate(r))
                              for i, r in enumerate(rows)]
         return out
@@ -453,8 +464,16 @@ def _ledger_temp(out: Path) -> bool:
     return d.is_dir() and any(p.name.startswith(".回头看台账_") for p in d.glob("*/.*"))
 
 
+def _county_notebook_started(out: Path) -> bool:
+    """papermill has started writing a county notebook (under its final name or a temporary one)."""
+    d = out / str(YEAR)
+    return d.is_dir() and any(p.suffix == ".ipynb" and "回头看报告_" in p.name for p in d.glob("*/*"))
+
+
 def _city_notebook_started(out: Path) -> bool:
-    return (out / str(YEAR) / "市汇总" / f"回头看总结_{YEAR}.ipynb").exists()
+    """papermill has started writing the city notebook (under its final name or a temporary one)."""
+    city = out / str(YEAR) / "市汇总"
+    return city.is_dir() and any(p.suffix == ".ipynb" and f"回头看总结_{YEAR}" in p.name for p in city.iterdir())
 
 
 @pytest.fixture(scope="module")
@@ -527,7 +546,7 @@ def test_ctrl_c_stops_the_county_notebooks_too(e2e, tmp_path):
     out = tmp_path / "outputs"
     proc = start_audit(e2e.export(), out)
     try:
-        assert run_until(proc, lambda: any((out / str(YEAR)).glob("*/回头看报告_*.ipynb")))
+        assert run_until(proc, lambda: _county_notebook_started(out))
         time.sleep(1.0)
         children = _descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)
@@ -700,6 +719,15 @@ def test_text_from_the_data_never_becomes_a_formula_in_any_workbook_of_a_run(e2e
     assert [c for c in cells if c[4] != "s" or not c[5]] == []
     reached = set(e2e.planted["formulas"]) & {c[3] for c in cells}
     assert len(reached) >= 3, cells
+
+
+@needs_fixture
+@pytest.mark.slow
+def test_a_run_never_writes_into_the_export_it_reads(e2e):
+    """Outputs stay in the output root: the export folder is byte for byte what the province sent."""
+    run = e2e.audit("a")
+    assert_run_ok(run)
+    assert tree_digest(run["data"]) == e2e.export_digest
 
 
 def test_no_command_writes_a_csv_for_spreadsheets():

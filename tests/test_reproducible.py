@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from test_reliability import (FIXTURE, YEAR, assert_run_ok, comparable_json, fixture_counties, hgk, is_temp,
+from test_reliability import (YEAR, assert_run_ok, comparable_json, fixture_counties, hgk, is_temp,
                               needs_fixture, result_files, run_differences, shared_e2e, workbook_differences)
 
 
@@ -89,7 +89,8 @@ def test_the_runner_sets_the_hash_seed_and_the_parameter_seed_for_every_notebook
     for p in ledgers:
         wb = load_workbook(p, read_only=True)
         try:
-            prov = {r[0]: r[1] for r in wb["_provenance"].iter_rows(min_row=2, values_only=True) if r and r[0]}
+            prov = {r[0]: (r[1] if len(r) > 1 else None)
+                    for r in wb["_provenance"].iter_rows(min_row=2, values_only=True) if r and r[0]}
         finally:
             wb.close()
         assert prov.get("pythonhashseed") == "0", p.name  # set by hgk_lib.run.child_env before the kernel starts

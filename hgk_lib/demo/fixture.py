@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 FIXTURE_COUNTIES = ["441825", "441826"]
-FIXTURE_SEED = 20195
+FIXTURE_SEED = 20219
 FIXTURE_HOUSEHOLDS = 120
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import derive as D
-from .population import AUDIT_YEAR, REF, _names, _surnames_for
+from .population import AUDIT_YEAR, _names, _surnames_for
 
 UNIT = {}
 for _r in list(range(1, 10)) + [15] + list(range(19, 30)) + [47] + list(range(49, 55)) + list(range(62, 69)) + [
@@ -372,7 +372,7 @@ def plant_registry(P: Planter) -> None:
     r12ok = (f["exit_status"] == "未脱贫") & ~f["m19_教育帮扶"] & ~f["m19_残疾人补贴"] & ~f["m19_低保兜底"] & ~f["m19_特困供养"]
     for rule in ("R12", "R69"):
         limit = pd.Timestamp("2019-05-19" if rule == "R12" else "2017-06-14")
-        for h in P.pick(r12ok & (f["max_birth"] <= limit)):
+        for h in P.pick(r12ok & (f["max_birth"] <= limit) & (f["stable_n"] if rule == "R69" else True)):
             lab = P.labels("member", h)
             mi = lab[(m.loc[lab, "member_status"] == "正常").to_numpy()]
             if rule == "R12":
@@ -699,7 +699,7 @@ def plant_registry(P: Planter) -> None:
     for j, h in enumerate(P.pick(s16 & f["stable_n"] & ((f["i_wage"] == 0) | (f["i_wage"] > 2500)) & (f["i_family_planning"] == 0)
                                  & (f["i_dibao_income"] == 0) & (f["i_tekun_income"] == 0), k=P.k * 2)):
         i = P.inc_idx(h, 2016)
-        fac = 0.2 if j % 2 == 0 else 2.6
+        fac = 0.2 if j % 2 == 0 else 3.0
         for col in AMOUNTS[:-3]:
             inc.loc[i, col] = np.round(inc.loc[i, col] * fac, 2)
         fix_totals(inc, i)

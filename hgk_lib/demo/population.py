@@ -177,7 +177,8 @@ def generate_members(rng, hh: pd.DataFrame) -> pd.DataFrame:
                 male[:, j] = False
             else:
                 male[:, j] = rng.random(n) < (0.62 if rel == "户主" else 0.52)
-        ages = np.clip(ages, 0.05, 99)
+        young = ages < 0.05  # children "not yet born" by the template: spread over the last 18 months
+        ages = np.where(young, rng.uniform(0.05, 1.5, size=ages.shape), np.minimum(ages, 99))
         rels = []
         for j, (rel, *_rest) in enumerate(slots):
             if rel == "CHILD":
