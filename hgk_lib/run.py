@@ -80,6 +80,22 @@ def papermill_command(notebook, output, parameters: dict, kernel: str = KERNEL,
             "--start-timeout", str(start_timeout)]
 
 
+#: papermill processes running in this process (killed if the runner is interrupted: they run in their own session,
+#: so Ctrl-C on the terminal does not reach them)
+_LIVE: set[subprocess.Popen] = set()
+
+
+def kill_live_notebooks() -> None:
+    for proc in list(_LIVE):
+        _kill_group(proc)
+
+
+def partial_notebook(output) -> Path:
+    """Where papermill writes while it runs (hidden, same folder); renamed to ``output`` when papermill ends."""
+    output = Path(output)
+    return output.with_name(f".{output.stem}.tmp.ipynb")
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -149,7 +165,8 @@ def execute_notebook(notebook, output, parameters: dict, log_path, timeout: floa
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    cmd = papermill_command(notebook, output, parameters, kernel)
+    partial = partial_notebook(output)
+    cmd = papermill_command(notebook, partial, parameters, kernel)
     deadline = time.monotonic() + timeout
     t0 = time.monotonic()
     log: list[str] = []
@@ -163,6 +180,7 @@ def execute_notebook(notebook, output, parameters: dict, log_path, timeout: floa
                    f"主机 {socket.gethostname()}\n$ papermill {Path(notebook).name} {output.name} -k {kernel}\n")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(seed),
                                 start_new_session=True)
+        _LIVE.add(proc)
         try:
             out, err = proc.communicate(timeout=remaining)
         except subprocess.TimeoutExpired:
@@ -171,20 +189,28 @@ def execute_notebook(notebook, output, parameters: dict, log_path, timeout: floa
             log += [out.decode("utf-8", "replace"), err.decode("utf-8", "replace")]
             status, error = "timeout", f"超过时限 {timeout:g} 秒（已终止）"
             break
+        except BaseException:  # Ctrl-C / SIGTERM of the runner: never leave a notebook writing into the outputs
+            _kill_group(proc)
+            proc.wait()
+            raise
+        finally:
+            _LIVE.discard(proc)
         text_out, text_err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
         log += [text_out, text_err, f"=== 退出码 {proc.returncode}\n"]
         if proc.returncode == 0:
             status, error = "success", None
             break
         kernel_failure = is_kernel_failure(proc.returncode, text_err)
-        error = notebook_error(output) or _last_error_line(text_err) or f"papermill 退出码 {proc.returncode}"
+        error = notebook_error(partial) or _last_error_line(text_err) or f"papermill 退出码 {proc.returncode}"
         if kernel_failure and attempt <= retries:
             log.append(f"=== 内核启动失败，{retry_sleep:g} 秒后重试\n")
             time.sleep(retry_sleep)
             continue
         status = "failed"
         break
-    mask_notebook(output)
+    if partial.exists():  # finished, failed or timed out: the executed notebook takes its final name (masked)
+        mask_notebook(partial)
+        os.replace(partial, output)
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     P.write_bytes_atomic(log_path, mask_text("".join(log)).encode("utf-8"))
     return {"status": status, "error": mask_text(error) if error else None, "attempts": attempt,
@@ -296,7 +322,7 @@ def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
     workers = max(1, min(workers, len(jobs)))
     pool = (ThreadPoolExecutor(max_workers=1) if workers == 1
             else ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")))
-    with _progress(len(jobs), "县级核查") as bar, pool:
+    with _progress(len(jobs), "县级核查") as bar, pool, _notebooks_killed_on_interrupt(pool):
         futures = {}
         for i, job in enumerate(jobs):
             futures[pool.submit(run_county_job, job)] = job
@@ -314,6 +340,23 @@ def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
             bar.set_postfix_str(f"{rec['name']} {STATUS_LABELS.get(rec['status'], rec['status'])}")
             bar.update(1)
     return records
+
+
+class _notebooks_killed_on_interrupt:
+    """On Ctrl-C/SIGTERM in the runner: kill this process's papermill groups and drop queued jobs (worker processes
+    get the SIGINT themselves and kill theirs in :func:`execute_notebook`)."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None and not issubclass(kind, Exception):
+            kill_live_notebooks()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        return False
 
 
 def dask_client(scheduler: str, workers: int = 1):
@@ -458,6 +501,7 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
         raise InputError(f"参数文件的核查年度 {p['year']['audit_year']} 与 --year {year} 不一致", file=str(params_file))
     p_hash = P.params_hash(p)
     processed_root = P.default_processed_root(out_root)
+    remove_stale_temporaries(out_root, year)
     # prepare: one load per county (skipped when fresh), the R09 index; a county that cannot be loaded is that
     # county's failure, reported by its notebook run (which loads it again and shows the error)
     county_list = P.find_counties(data_root, counties)
@@ -517,6 +561,26 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
     return summary
 
 
+#: Temporary files of hgk's atomic writes (``io.safe.atomic_write``: ``.<name>.<random>.tmp<suffix>``; papermill's
+#: ``.<name>.tmp.ipynb``; ``risk.model.save_model``: ``<name>.tmp``).
+_STALE_TMP = re.compile(r"^\..+\.tmp(\.[A-Za-z0-9]+)?$|^.+\.(?:skops|json)\.tmp$")
+
+
+def remove_stale_temporaries(output_root, year: int) -> list[Path]:
+    """Delete temporary files a killed run left in hgk's own folders of ``output_root`` (``<year>/`` and
+    ``_processed/<year>/``; two runs on one output root at once are not supported). Returns the files removed."""
+    root = P.resolve_path(output_root)
+    removed = []
+    for d in (root / str(int(year)), P.default_processed_root(root) / str(int(year))):
+        if not d.is_dir():
+            continue
+        for path in d.rglob("*"):
+            if path.is_file() and not path.is_symlink() and _STALE_TMP.match(path.name):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
 def print_summary(summary: dict) -> None:
     table = summary_table(summary["counties"])
     print(f"\n核查年度 {summary['year']}：{len(table)} 个县，失败 {len(summary['failed'])} 个，"
@@ -530,9 +594,17 @@ def print_summary(summary: dict) -> None:
     print(f"运行记录：{Path(summary['output_root']) / str(summary['year']) / RUN_SUMMARY}")
 
 
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run_audit_cli(args) -> int:
     """``hgk audit``: exit code 0 when everything succeeded, 1 when any county or city step failed."""
-    summary = run_audit(args.data, args.year, args.out, params=args.params, counties=args.county,
-                        workers=args.workers, scheduler=args.scheduler, resume=args.resume, timeout=args.timeout,
-                        spot_check=not args.no_spot_check)
+    old = signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill <pid>` stops the notebooks too, like Ctrl-C
+    try:
+        summary = run_audit(args.data, args.year, args.out, params=args.params, counties=args.county,
+                            workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                            timeout=args.timeout, spot_check=not args.no_spot_check)
+    finally:
+        signal.signal(signal.SIGTERM, old)
     return 0 if summary["ok"] else 1
