@@ -127,12 +127,7 @@ def output_names(county: str, year: int) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------------------------
 # hashing, atomic writes
 # ---------------------------------------------------------------------------------------------------------------
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from .io.safe import sha256_file  # noqa: F401  (re-exported)
 
 
 def input_files(folder) -> dict[str, str]:

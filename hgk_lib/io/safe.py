@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -82,3 +83,12 @@ def atomic_write(path, mode: str | None = None, **open_kwargs):
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def sha256_file(path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (input hashes in every output's provenance)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

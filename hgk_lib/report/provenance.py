@@ -34,12 +34,7 @@ def package_versions(packages=PACKAGES) -> dict[str, str | None]:
     return out
 
 
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from ..io.safe import sha256_file  # noqa: F401  (re-exported)
 
 
 def canonical_json(obj) -> str:

@@ -459,12 +459,7 @@ TRUSTED_TYPES = {
 _PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".pk", ".sav"}
 
 
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from ..io.safe import sha256_file  # noqa: F401  (re-exported)
 
 
 def save_model(model, path, meta: dict) -> dict:
