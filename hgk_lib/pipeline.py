@@ -697,7 +697,9 @@ def findings_by_department(run: CountyRun) -> pd.DataFrame:
     t["合计"] = t.sum(axis=1)
     hh = f.groupby(f["department"].astype(object).fillna("未指定"))["hh_id"].nunique()
     t["涉及户数"] = hh.reindex(t.index).fillna(0).astype(int)
-    return t.sort_values("合计", ascending=False).rename_axis("责任部门").reset_index()
+    t = t.sort_values("合计", ascending=False).rename_axis("责任部门").reset_index()
+    t.columns.name = None
+    return t
 
 
 def findings_by_category_township(run: CountyRun) -> pd.DataFrame:

@@ -277,3 +277,10 @@ def mask_frame(df: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
                     obj.loc[vals.index[hit.to_numpy()]] = vals[hit].map(lambda v: mask_text(v, keep))
                     out[col] = obj
     return out
+
+
+def show_table(df: pd.DataFrame, keep: Iterable[str] = ()):
+    """What a notebook displays for an auditor: the frame masked (:func:`mask_frame`), without pandas' row index."""
+    masked = mask_frame(df, keep)
+    masked.columns.name = None
+    return masked.style.hide(axis="index")
