@@ -550,13 +550,16 @@ def backup_filled_ledger(ledger: Path) -> Path | None:
 # hgk check
 # ---------------------------------------------------------------------------------------------------------------
 def check_frames(run: CountyRun) -> dict[str, pd.DataFrame]:
-    """The tables ``hgk check`` writes as parquet: findings, rule summary and every audit table."""
+    """The tables ``hgk check`` writes as parquet: findings, rule summary and every audit table.
+
+    Audit tables are written as ``audit_<name>.parquet`` so that none can overwrite a canonical input table of the
+    same folder (the audit's ``income`` is the recomputed income, not 收入信息)."""
     frames = {"findings": run.findings, "rule_summary": run.rule_summary}
     for name in ("income", "verdicts", "needs", "sector", "classes", "unstable_pwj", "measure_gaps",
                  "project_findings", "beneficiaries", "dynamic", "notes"):
         v = getattr(run.audit, name, None)
         if isinstance(v, pd.DataFrame):
-            frames[name] = v
+            frames[f"audit_{name}"] = v
     return frames
 
 

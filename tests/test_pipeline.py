@@ -186,3 +186,23 @@ def test_a_ledger_the_county_filled_in_is_backed_up_before_a_rerun_overwrites_it
     back = load_workbook(again["backup"], read_only=True)
     assert back["问题清单"].cell(2, col).value == "已整改"
     back.close()
+
+
+def test_hgk_check_never_overwrites_a_canonical_table(tmp_path):
+    """``hgk check`` writes findings and audit tables beside the processed export; the recomputed income must not
+    replace the loaded 收入信息 (``income.parquet``), or a later run would audit the audit's own output."""
+    import subprocess
+    import sys
+
+    from hgk_lib.io import read_processed
+    from hgk_lib.schema import INCOME
+
+    root = Path(__file__).resolve().parent / "fixtures" / "export" / "2019"
+    out = subprocess.run([sys.executable, "-m", "hgk_lib", "check", "--data", str(root), "--year", "2019",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    county = sorted(p for p in (tmp_path / "2019").iterdir() if p.name[:6].isdigit())[0]
+    assert (county / "findings.parquet").exists() and (county / "audit_verdicts.parquet").exists()
+    data = read_processed(county)
+    assert set(INCOME.columns_by_key) & set(data.tables["income"].columns) >= {"hh_id", "year", "wage"}
+    assert "income_pc_fen" not in data.tables["income"].columns
