@@ -162,7 +162,7 @@ def test_check_cli_writes_parquet_per_county_and_prints_chinese_counts(city, tmp
     assert "核查年度 2019" in out and "问题数" in out
     for c in fixture_counties():
         d = tmp_path / "2019" / c
-        for name in ("findings", "rule_summary", "verdicts", "needs"):
+        for name in ("findings", "rule_summary", "audit_verdicts", "audit_needs", "audit_income"):
             assert (d / f"{name}.parquet").exists(), name
 
 
