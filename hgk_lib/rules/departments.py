@@ -161,7 +161,8 @@ def housing_matches(ctx: RuleContext, p: dict) -> tuple[pd.DataFrame, pd.DataFra
     h, n_dup = household_scope(ctx, "head_id")
     am = ctx.active_members
     links = pd.concat([
-        pd.DataFrame({"hh_id": h["hh_id"].values, "_id18": D.id18(h["head_id"]).values}),
+        pd.DataFrame({"hh_id": h["hh_id"].values,
+                      "_id18": ctx.table_id18("household", "head_id").reindex(h.index).values}),
         pd.DataFrame({"hh_id": am["hh_id"].values, "_id18": am["id18"].values}),
     ]).dropna().drop_duplicates()
     links = links[links["hh_id"].isin(h["hh_id"])]

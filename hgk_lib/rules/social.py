@@ -215,7 +215,7 @@ def active_members(ctx: RuleContext, *columns: str) -> pd.DataFrame:
 def dept_table(ctx: RuleContext, name: str, *columns: str, id_key: str = "id_no") -> pd.DataFrame:
     """A department list + ``_id18`` (NA where the number has no R01 form: never matched)."""
     t = ctx.table(name, id_key, *columns)
-    return t.assign(_id18=D.id18(t[id_key]).astype(object))
+    return t.assign(_id18=ctx.table_id18(name, id_key).astype(object))  # cached per list: several rules read it
 
 
 def matched(m: pd.DataFrame, ids) -> pd.Series:
