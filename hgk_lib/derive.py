@@ -17,7 +17,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from . import schema as S
 
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _CHECK = np.array(list("10X98765432"))
@@ -168,6 +167,20 @@ def active_counts(member: pd.DataFrame, households: pd.Series, active: pd.Series
 def has_value(multi: pd.Series, value: str) -> pd.Series:
     """``健康状况 has X`` for a canonical multi-valued column (False for blank)."""
     return multi.astype(object).map(lambda v: isinstance(v, str) and value in v.split(",")).astype(bool)
+
+
+def numeric(df: pd.DataFrame, key: str) -> pd.Series:
+    """A numeric column as float (NaN for blank, or for every row when the column is absent)."""
+    if key not in df:
+        return pd.Series(np.nan, index=df.index, dtype=float)
+    return pd.to_numeric(df[key], errors="coerce").astype(float)
+
+
+def has_health(df: pd.DataFrame, value: str) -> pd.Series:
+    """``健康状况 has X`` per row (False for blank, or for every row when the column is absent)."""
+    if "health" not in df:
+        return pd.Series(False, index=df.index, dtype=bool)
+    return has_value(df["health"], value)
 
 
 def in_school(member: pd.DataFrame) -> pd.Series:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import HgkError, InputError
+from .io.safe import sha256_file
 from .params import default_params_file, load_params
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +128,6 @@ def output_names(county: str, year: int) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------------------------
 # hashing, atomic writes
 # ---------------------------------------------------------------------------------------------------------------
-from .io.safe import sha256_file  # noqa: F401  (re-exported)
 
 
 def input_files(folder) -> dict[str, str]:
@@ -500,8 +500,9 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     ledger = safe_path(out_dir, names["ledger"])
     summary_path = safe_path(out_dir, names["summary"])
     summary = county_summary(run)
-    backup = backup_filled_ledger(ledger)
-    carry_over = filled_status(ledger) if backup is not None else None
+    status = ledger_status(ledger)
+    backup = backup_filled_ledger(ledger, status)
+    carry_over = status if backup is not None else None
     write_county_ledger(ledger, summary=summary, carry_over=carry_over, **report_inputs(run))
     write_json_atomic(summary_path, summary)
     out = {"dir": out_dir, "ledger": ledger, "summary": summary_path}
@@ -510,8 +511,8 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     return out
 
 
-def filled_status(ledger: Path) -> pd.DataFrame | None:
-    """The 整改状态/整改说明 a county filled into its ledger, to carry over (by 问题编号) into the rewritten one."""
+def ledger_status(ledger: Path) -> pd.DataFrame | None:
+    """The 整改状态/整改说明 rows of an existing ledger (read once: to back it up and to carry them over)."""
     from .report.ledger import read_ledger_status
 
     if not ledger.exists():
@@ -520,19 +521,18 @@ def filled_status(ledger: Path) -> pd.DataFrame | None:
     return status if len(status) else None
 
 
-def backup_filled_ledger(ledger: Path) -> Path | None:
+def backup_filled_ledger(ledger: Path, status: pd.DataFrame | None = None) -> Path | None:
     """Before a ledger is rewritten: if the county has filled it in (整改状态 other than 未整改, or 整改说明), keep
     a copy under ``备份/`` (``回头看台账_<县名>_<year>_<UTC time>.xlsx``) and return its path; else None.
 
     A rerun writes a fresh ledger from the data; the county's entries are never silently lost."""
     import shutil
 
-    from .report.ledger import STATUS_DEFAULT, read_ledger_status
+    from .report.ledger import STATUS_DEFAULT
 
-    if not ledger.exists():
-        return None
-    status, _ = read_ledger_status(ledger)
-    if status.empty:
+    if status is None:
+        status = ledger_status(ledger)
+    if status is None or status.empty:
         return None
     st = status["status"].astype(object)
     note = status["note"].astype(object)

@@ -333,13 +333,18 @@ def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
             try:
                 rec = fut.result()
             except Exception as err:  # noqa: BLE001 - a crashed worker process is that county's failure
-                rec = {"county": job["county"], "name": P.county_name(job["county"]), "year": job["year"],
-                       "status": "failed", "error": f"工作进程失败：{type(err).__name__}: {err}", "attempts": 1,
-                       "seconds": None, "input_hash": job["input_hash"], "params_hash": job["params_hash"]}
+                rec = crashed_job_record(job, "工作进程失败", err)
             records.append(rec)
             bar.set_postfix_str(f"{rec['name']} {STATUS_LABELS.get(rec['status'], rec['status'])}")
             bar.update(1)
     return records
+
+
+def crashed_job_record(job: dict, what: str, err: BaseException) -> dict:
+    """The run record of a county whose job died outside papermill (worker process or Dask task lost)."""
+    return {"county": job["county"], "name": P.county_name(job["county"]), "year": job["year"],
+            "status": "failed", "error": f"{what}：{type(err).__name__}: {err}", "attempts": 1,
+            "seconds": None, "input_hash": job["input_hash"], "params_hash": job["params_hash"]}
 
 
 class _notebooks_killed_on_interrupt:
@@ -383,9 +388,7 @@ def run_jobs_dask(jobs: list[dict], client) -> list[dict]:
             try:
                 rec = fut.result()
             except Exception as err:  # noqa: BLE001 - a lost worker is that county's failure, reported below
-                rec = {"county": job["county"], "name": P.county_name(job["county"]), "year": job["year"],
-                       "status": "failed", "error": f"Dask 任务失败：{type(err).__name__}: {err}", "attempts": 1,
-                       "seconds": None, "input_hash": job["input_hash"], "params_hash": job["params_hash"]}
+                rec = crashed_job_record(job, "Dask 任务失败", err)
             records.append(rec)
             bar.set_postfix_str(f"{rec['name']} {STATUS_LABELS.get(rec['status'], rec['status'])}")
             bar.update(1)
@@ -452,7 +455,7 @@ def ensure_fixture_outputs(output_root, audit_year: int, params_file=None) -> li
     if county_summaries(root, year):
         return []
     if root != (P.REPO_ROOT / P.FIXTURE_OUTPUT_ROOT).resolve():
-        raise InputError(f"输出目录中没有任何县的核查结果（summary.json），请先运行 hgk audit", file=str(root / str(year)))
+        raise InputError("输出目录中没有任何县的核查结果（summary.json），请先运行 hgk audit", file=str(root / str(year)))
     written = []
     for c in P.find_counties(P.FIXTURE_EXPORT):
         run = P.process_county(P.FIXTURE_EXPORT, c, year, params_file, output_root=root)

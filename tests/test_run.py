@@ -4,7 +4,6 @@ writes besides the ledger."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -15,17 +14,7 @@ import pytest
 from hgk_lib import pipeline as P
 from hgk_lib import run as R
 
-ROOT = Path(__file__).resolve().parent.parent
-# HGK_FIXTURE_EXPORT: run these tests on another small export (default: the committed fixture)
-FIXTURE = Path(os.environ.get("HGK_FIXTURE_EXPORT", ROOT / "tests" / "fixtures" / "export" / "2019"))
-PARAMS = ROOT / "params" / "2019.yaml"
-
-
-def fixture_counties() -> list[str]:
-    return sorted(p.name for p in FIXTURE.iterdir() if p.is_dir()) if FIXTURE.is_dir() else []
-
-
-needs_fixture = pytest.mark.skipif(len(fixture_counties()) < 2, reason="fixture export not committed yet")
+from fixture_export import FIXTURE, PARAMS, fixture_counties, needs_fixture  # noqa: F401
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -166,16 +166,8 @@ def isin(df: pd.DataFrame, key: str, values) -> pd.Series:
     return df[key].astype(object).isin(list(values)).fillna(False).astype(bool)
 
 
-def num(df: pd.DataFrame, key: str) -> pd.Series:
-    if key not in df:
-        return pd.Series(np.nan, index=df.index, dtype=float)
-    return pd.to_numeric(df[key], errors="coerce").astype(float)
-
-
-def has_health(df: pd.DataFrame, value: str) -> pd.Series:
-    if "health" not in df:
-        return pd.Series(False, index=df.index)
-    return D.has_value(df["health"], value)
+num = D.numeric
+has_health = D.has_health
 
 
 def blank_text(df: pd.DataFrame, key: str) -> pd.Series:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..rules.engine import FINDING_FIELDS, SUMMARY_FIELDS
 from .provenance import run_datetime
-from .summary import audit_frame, audit_notes, build_county_summary, rule_category
+from .summary import audit_frame, audit_notes, build_county_summary, rule_category, with_columns
 from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_workbook, write_table
 
 STATUS_SHEET = "问题清单"
@@ -454,13 +454,7 @@ def _income_sheet(audit) -> pd.DataFrame:
 
 
 def _quarantine(q) -> pd.DataFrame:
-    cols = ["table", "file", "sheet", "row", "column", "value", "reason"]
-    if q is None:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    q = q.copy()
-    for c in cols:
-        if c not in q:
-            q[c] = None
+    q = with_columns(q, ["table", "file", "sheet", "row", "column", "value", "reason"])
     q["file"] = q["file"].astype(object).map(lambda p: None if p is None or pd.isna(p) else Path(str(p)).name)
     return q
 

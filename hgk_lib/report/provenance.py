@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..io.safe import sha256_file
+
 #: Packages whose versions are recorded.
 PACKAGES = ["hgk", "pandas", "numpy", "openpyxl", "scikit-learn", "scipy", "matplotlib", "papermill", "nbconvert",
             "nbclient", "pyarrow", "python-calamine", "pyyaml", "mplfonts", "skops", "dask"]
@@ -34,7 +36,6 @@ def package_versions(packages=PACKAGES) -> dict[str, str | None]:
     return out
 
 
-from ..io.safe import sha256_file  # noqa: F401  (re-exported)
 
 
 def canonical_json(obj) -> str:

@@ -56,14 +56,7 @@ def audit_frame(audit, name: str) -> pd.DataFrame:
         df = audit.get(name)
     else:
         df = getattr(audit, name, None)
-    cols = AUDIT_FRAMES.get(name, [])
-    if df is None:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    df = df.copy()
-    for c in cols:
-        if c not in df:
-            df[c] = None
-    return df
+    return with_columns(df, AUDIT_FRAMES.get(name, []))
 
 
 def audit_notes(audit) -> list[str]:
@@ -105,7 +98,8 @@ def _n_unique(s: pd.Series) -> int:
     return int(s.dropna().astype(str).loc[lambda x: x != ""].nunique())
 
 
-def _frame(df, cols) -> pd.DataFrame:
+def with_columns(df, cols) -> pd.DataFrame:
+    """A copy of ``df`` with every column of ``cols`` present (None-filled); an empty frame for ``None``."""
     if df is None:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     df = df.copy()
@@ -117,7 +111,7 @@ def _frame(df, cols) -> pd.DataFrame:
 
 def row_counts(row_ledger: pd.DataFrame | None) -> dict[str, dict[str, int]]:
     """Per table: rows read / loaded / quarantined (summed over the table's files)."""
-    rl = _frame(row_ledger, ["table", "file", "rows_read", "rows_loaded", "rows_quarantined"])
+    rl = with_columns(row_ledger, ["table", "file", "rows_read", "rows_loaded", "rows_quarantined"])
     if rl.empty:
         return {}
     num = rl[["rows_read", "rows_loaded", "rows_quarantined"]].apply(pd.to_numeric, errors="coerce").fillna(0)
@@ -134,14 +128,14 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
     """Counts of one county run (JSON-serialisable, no personal data). Accepts the same keywords as
     :func:`hgk_lib.report.ledger.write_county_ledger` so a caller can pass one mapping to both."""
     provenance = dict(provenance or {})
-    f = _frame(findings, ["rule_id", "level", "department", "hh_id", "person_id", "project_id"])
+    f = with_columns(findings, ["rule_id", "level", "department", "hh_id", "person_id", "project_id"])
     f["category"] = rule_category(f["rule_id"])
     verdicts = audit_frame(audit, "verdicts")
     needs = audit_frame(audit, "needs")
     income = audit_frame(audit, "income")
     classes = audit_frame(audit, "classes")
-    q = _frame(quarantine, ["table", "file", "sheet", "row", "column", "value", "reason"])
-    rs = _frame(rule_summary, ["rule_id", "status"])
+    q = with_columns(quarantine, ["table", "file", "sheet", "row", "column", "value", "reason"])
+    rs = with_columns(rule_summary, ["rule_id", "status"])
 
     hh = households if households is not None else pd.DataFrame(columns=["hh_id"])
     n_hh = _n_unique(hh["hh_id"]) if "hh_id" in hh else 0

@@ -31,6 +31,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from threadpoolctl import threadpool_limits
 
 from ..errors import UnsafeInputError
+from ..io.safe import sha256_file
 
 FALLBACK_VERSION = "transparent-points-v1"
 _EPS = 1e-6
@@ -459,7 +460,6 @@ TRUSTED_TYPES = {
 _PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".pk", ".sav"}
 
 
-from ..io.safe import sha256_file  # noqa: F401  (re-exported)
 
 
 def save_model(model, path, meta: dict) -> dict:

@@ -7,7 +7,6 @@ ID18 matching against department lists.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .. import derive as D
@@ -69,17 +68,8 @@ def blank(df: pd.DataFrame, key: str) -> pd.Series:
     return df[key].isna().astype(bool)
 
 
-def num(df: pd.DataFrame, key: str) -> pd.Series:
-    """Numeric column as float (NaN for blank/absent)."""
-    if key not in df:
-        return pd.Series(np.nan, index=df.index, dtype=float)
-    return pd.to_numeric(df[key], errors="coerce").astype(float)
-
-
-def has_health(df: pd.DataFrame, value: str) -> pd.Series:
-    if "health" not in df:
-        return false_like(df)
-    return D.has_value(df["health"], value)
+num = D.numeric
+has_health = D.has_health
 
 
 def health_only(df: pd.DataFrame) -> pd.Series:

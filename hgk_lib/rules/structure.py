@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import derive as D
 from .context import RuleContext, fast_ids, norm_id
 from .engine import Parts, finding, mask, num, q, rule, shown
 
