@@ -47,7 +47,7 @@ def main(argv=None) -> int:
                                    villages=25, per_village=60, seed=11, inspected_share=0.12)
         source = "toy registry (hgk_lib.risk.simulate.toy_inputs)"
     else:
-        inputs = county_inputs(args.data, args.year, None, args.out)
+        inputs = county_inputs(args.data, args.year, args.out)
         truth = pd.read_csv(Path(args.truth) / "households.csv", dtype={"hh_id": str, "county": str})
         source = f"demo export {args.data}"
     t1 = time.time()

@@ -34,6 +34,7 @@ from . import __version__
 from .errors import HgkError, InputError
 from .io.safe import sha256_file
 from .params import default_params_file, load_params
+from .results import AUDIT_TABLES, ITEM_SOURCES, save_results, with_item_ids
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The small committed export the notebooks default to (2 counties).
@@ -462,9 +463,10 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     ctx = make_context(data.tables, params, county, others=others,
                        quarantined_hh=getattr(data, "quarantined_hh", None))
     rr = run_rules(ctx)
-    audit = audit_county(data.tables, params, rr.findings)
+    findings = with_item_ids("findings", rr.findings, county)
+    audit = audit_county(data.tables, params, findings)
     prov = build_provenance(county, year, params, pfile, data, in_hash, p_hash, sorted(others))
-    return CountyRun(county=county, year=year, data=data, findings=rr.findings, rule_summary=rr.summary,
+    return CountyRun(county=county, year=year, data=data, findings=findings, rule_summary=rr.summary,
                      audit=audit, params=params, params_file=pfile, provenance=prov, input_hash=in_hash,
                      params_hash=p_hash, others=sorted(others), data_root=str(root))
 
@@ -489,6 +491,28 @@ def county_summary(run: CountyRun) -> dict:
     return summary
 
 
+def result_tables(run: CountyRun) -> dict[str, pd.DataFrame]:
+    """The county's results as saved (:data:`hgk_lib.results.TABLES`): findings, rule summary, the audit's tables
+    (household-level problems with their item ids), quarantine, row ledger and the spot-check draw's facts."""
+    from .risk.features import county_risk_tables
+
+    out = {"findings": run.findings, "rule_summary": run.rule_summary}
+    for attr, name in AUDIT_TABLES.items():
+        df = getattr(run.audit, attr)
+        out[name] = with_item_ids(name, df, run.county) if name in ITEM_SOURCES else df
+    out["audit_notes"] = pd.DataFrame({"note": [str(x) for x in run.audit.notes]}, dtype=object)
+    out["quarantine"] = getattr(run.data, "quarantine", None)
+    out["row_ledger"] = getattr(run.data, "ledger", None)
+    out.update(county_risk_tables(run.data.tables, run.params, run.findings, run.audit.verdicts, run.county))
+    return out
+
+
+def save_county_results(run: CountyRun, output_root) -> Path:
+    """Save the county's results under ``<output_root>/<year>/<county>/results/`` (:func:`hgk_lib.results.save_results`)."""
+    return save_results(county_output_dir(output_root, run.year, run.county), result_tables(run), county=run.county,
+                        year=run.year, input_sha256=run.input_hash, params_sha256=run.params_hash)
+
+
 def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     """Write the inspectors' ledger and ``summary.json`` under ``<output_root>/<year>/<county>/`` (atomically)."""
     from .report.ledger import write_county_ledger
@@ -496,6 +520,7 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
 
     out_dir = county_output_dir(output_root, run.year, run.county)
     out_dir.mkdir(parents=True, exist_ok=True)
+    results = save_county_results(run, output_root)
     names = output_names(run.county, run.year)
     ledger = safe_path(out_dir, names["ledger"])
     summary_path = safe_path(out_dir, names["summary"])
@@ -505,7 +530,7 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     carry_over = status if backup is not None else None
     write_county_ledger(ledger, summary=summary, carry_over=carry_over, **report_inputs(run))
     write_json_atomic(summary_path, summary)
-    out = {"dir": out_dir, "ledger": ledger, "summary": summary_path}
+    out = {"dir": out_dir, "ledger": ledger, "summary": summary_path, "results": results}
     if backup is not None:
         out["backup"] = backup
     return out
@@ -549,45 +574,40 @@ def backup_filled_ledger(ledger: Path, status: pd.DataFrame | None = None) -> Pa
 # ---------------------------------------------------------------------------------------------------------------
 # hgk check
 # ---------------------------------------------------------------------------------------------------------------
-def check_frames(run: CountyRun) -> dict[str, pd.DataFrame]:
-    """The tables ``hgk check`` writes as parquet: findings, rule summary and every audit table.
-
-    Audit tables are written as ``audit_<name>.parquet`` so that none can overwrite a canonical input table of the
-    same folder (the audit's ``income`` is the recomputed income, not 收入信息)."""
-    frames = {"findings": run.findings, "rule_summary": run.rule_summary}
-    for name in ("income", "verdicts", "needs", "sector", "classes", "unstable_pwj", "measure_gaps",
-                 "project_findings", "beneficiaries", "dynamic", "notes"):
-        v = getattr(run.audit, name, None)
-        if isinstance(v, pd.DataFrame):
-            frames[f"audit_{name}"] = v
-    return frames
-
-
-def run_check_cli(args) -> int:
-    """``hgk check``: load + rules + audit for every county; parquet under ``<out>/<year>/<county>/``."""
-    year = int(args.year)
-    out_root = resolve_path(args.out)
-    params_file = resolve_path(args.params) if args.params else default_params_file(year)
+def run_check(data_root, year: int, output_root, params_file=None, counties: list[str] | None = None,
+              workers: int = 1, progress: bool = True) -> dict:
+    """The county runs without notebooks: load (processed data under ``<output_root>/_processed``), rules, audit,
+    and each county's results saved under ``<output_root>/<year>/<county>/results/`` (the same files the county
+    notebook saves). Returns ``{"counties": [...], "counts": [check_counts rows], "failed": {county: error}}``."""
+    year = int(year)
+    out_root = resolve_path(output_root)
+    params_file = resolve_path(params_file) if params_file else default_params_file(year)
     load_params(params_file)
-    info = prepare_city(args.data, year, out_root, args.county, progress=True)
+    proot = default_processed_root(out_root)
+    info = prepare_city(data_root, year, proot, counties, progress=progress, workers=workers)
     rows, failed = [], {}
     for c in info["counties"]:
         try:
-            run = process_county(args.data, c, year, params_file, processed_root=out_root)
+            run = process_county(data_root, c, year, params_file, processed_root=proot)
+            save_county_results(run, out_root)
         except HgkError as err:
             failed[c] = str(err)
             continue
-        d = processed_dir(out_root, year, c)
-        for name, df in check_frames(run).items():
-            write_parquet_atomic(df, safe_path(d, f"{name}.parquet"))
         rows.append(check_counts(run))
-    table = pd.DataFrame(rows)
-    print(f"核查年度 {year}：共 {len(info['counties'])} 个县，结果写入 {out_root / str(year)}")
-    if rows:
-        print(table.to_string(index=False))
-    for c, err in failed.items():
+    return {"counties": info["counties"], "counts": rows, "failed": failed}
+
+
+def run_check_cli(args) -> int:
+    """``hgk check``: :func:`run_check`, then a Chinese table of counts."""
+    res = run_check(args.data, args.year, args.out, args.params, args.county)
+    out_root = resolve_path(args.out)
+    print(f"核查年度 {int(args.year)}：共 {len(res['counties'])} 个县，结果写入 {out_root / str(int(args.year))}"
+          f"（各县 results/ 目录）")
+    if res["counts"]:
+        print(pd.DataFrame(res["counts"]).to_string(index=False))
+    for c, err in res["failed"].items():
         print(f"失败：{c}：{err}", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if res["failed"] else 0
 
 
 def check_counts(run: CountyRun) -> dict:
@@ -871,37 +891,28 @@ def comparison_section(comparison: pd.DataFrame, category: str) -> pd.DataFrame:
 
 
 def spot_estimates(output_root, year: int) -> pd.DataFrame | None:
-    """Spot-check estimates read from ``市汇总/抽查结果评估_<year>.xlsx`` (sheet 汇总) as a long frame
-    ``[county, item, value]`` (county = 县名, or 全市), or None when the evaluation has not been done yet."""
-    path = safe_path(resolve_path(output_root), str(int(year)), CITY_OUT_DIRNAME, f"抽查结果评估_{int(year)}.xlsx")
-    if not path.exists():
-        return None
-    from openpyxl import load_workbook
+    """Spot-check estimates from the evaluation's saved tables (``市汇总/results/``, :func:`hgk_lib.results.
+    read_evaluation`) as a long frame ``[county, item, value]`` (county = 县名, or 全市), or None when the
+    evaluation has not been done yet."""
+    from .results import read_evaluation
 
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        if "汇总" not in wb.sheetnames:
-            return None
-        rows = list(wb["汇总"].iter_rows(values_only=True))
-    finally:
-        wb.close()
-    if len(rows) < 2:
+    saved = read_evaluation(city_output_dir(output_root, year))
+    if saved is None:
+        return None
+    df = saved["evaluation_summary"]
+    if df.empty:
         return pd.DataFrame(columns=["county", "item", "value"])
-    df = pd.DataFrame(rows[1:], columns=[str(c) for c in rows[0]])
-    key = "县（市、区）"
 
     def pct(v):
         return None if v is None or (isinstance(v, float) and pd.isna(v)) else f"{float(v):.1%}"
 
     out = []
     for r in df.to_dict("records"):
-        c = str(r.get(key) or "")
+        c = str(r.get("county") or "")
         name = c.split("_", 1)[1] if re.match(r"^\d{6}_", c) else c
-        out += [(name, "已核查户数", r.get("已核查户数")), (name, "发现问题户数", r.get("发现问题户数")),
-                (name, "问题比例（95%区间）", f"{pct(r.get('问题比例（加权）'))}（{pct(r.get('问题比例95%下限'))}–"
-                                         f"{pct(r.get('问题比例95%上限'))}）"),
-                (name, "收入低于脱贫线比例（95%区间）", f"{pct(r.get('收入低于脱贫线比例（加权）'))}（"
-                                              f"{pct(r.get('收入低于线95%下限'))}–{pct(r.get('收入低于线95%上限'))}）")]
+        out += [(name, "已核查户数", r.get("inspected")), (name, "发现问题户数", r.get("problems")),
+                (name, "问题比例（95%区间）", f"{pct(r.get('p'))}（{pct(r.get('p_lo'))}–{pct(r.get('p_hi'))}）"),
+                (name, "收入低于脱贫线比例（95%区间）", f"{pct(r.get('q'))}（{pct(r.get('q_lo'))}–{pct(r.get('q_hi'))}）")]
     return pd.DataFrame(out, columns=["county", "item", "value"])
 
 

@@ -149,10 +149,14 @@ def test_check_cli_writes_parquet_per_county_and_prints_chinese_counts(city, tmp
     assert rc == 0
     out = capsys.readouterr().out
     assert "核查年度 2019" in out and "问题数" in out
+    from hgk_lib.results import read_results
+
     for c in fixture_counties():
-        d = tmp_path / "2019" / c
-        for name in ("findings", "rule_summary", "audit_verdicts", "audit_needs", "audit_income"):
-            assert (d / f"{name}.parquet").exists(), name
+        saved = read_results(tmp_path / "2019" / c)  # the same results the county notebook saves
+        for name in ("findings", "rule_summary", "verdicts", "needs", "income", "features"):
+            assert name in saved, name
+        assert saved["findings"]["item_id"].notna().all()
+        assert (tmp_path / "_processed" / "2019" / c / "manifest.json").exists()  # one processed-data location
 
 
 @needs_fixture
@@ -191,7 +195,7 @@ def test_hgk_check_never_overwrites_a_canonical_table(tmp_path):
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     county = sorted(p for p in (tmp_path / "2019").iterdir() if p.name[:6].isdigit())[0]
-    assert (county / "findings.parquet").exists() and (county / "audit_verdicts.parquet").exists()
-    data = read_processed(county)
+    assert (county / "results" / "findings.parquet").exists() and (county / "results" / "verdicts.parquet").exists()
+    data = read_processed(tmp_path / "_processed" / "2019" / county.name)
     assert set(INCOME.columns_by_key) & set(data.tables["income"].columns) >= {"hh_id", "year", "wage"}
     assert "income_pc_fen" not in data.tables["income"].columns

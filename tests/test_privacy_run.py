@@ -9,7 +9,8 @@ city report and workbook, the model card and its JSON, the evaluation HTML and w
 scanned with :func:`hgk_lib.report.mask.find_unmasked_pii` (``allow`` = the run's household/person/project ids, as
 its docs say). Files for inspectors: the ledger may carry full ID numbers (and is the only file that does); the
 spot-check list carries the households' mobile numbers in its 联系电话 column (the visiting team phones ahead) and
-no ID or bank number. ``_processed/`` (parquet for the notebooks) is a copy of the export, not an output for anyone.
+no ID or bank number. ``_processed/`` (parquet for the notebooks) is a copy of the export, and the ``results/``
+parquet of each county (hgk_lib.results) is what later steps read: machine data, not an output for anyone.
 """
 from __future__ import annotations
 
@@ -67,6 +68,12 @@ def file_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def is_saved_result(path: Path) -> bool:
+    """The typed parquet a county run saves for later steps (``results/``, hgk_lib.results): machine data like
+    ``_processed/``, read by hgk only, never an output for a person (its manifest JSON is scanned)."""
+    return path.parent.name == "results" and path.suffix == ".parquet"
+
+
 def is_inspector_file(path: Path) -> bool:
     return path.name.startswith((LEDGER, SPOT_LIST))
 
@@ -85,7 +92,8 @@ def city_run(e2e, tmp_path_factory):
     evaluate = hgk("spot-check", "evaluate", "--results", filled, "--out", extra)
     assert evaluate.returncode == 0, evaluate.stderr[-2000:]
     files = sorted(p for root in (out, extra) for p in root.rglob("*")
-                   if p.is_file() and not is_temp(p) and "_processed" not in p.relative_to(root).parts)
+                   if p.is_file() and not is_temp(p) and "_processed" not in p.relative_to(root).parts
+                   and not is_saved_result(p))
     return {"run": run, "out": out, "extra": extra, "files": files, "keys": run_keys(out),
             "terminal": {"hgk audit": run["stdout"] + run["stderr"],
                          "hgk demo-inspect": inspect.stdout + inspect.stderr,

@@ -6,7 +6,7 @@
   column 用时（秒） of 规则运行情况, and the output root's own path;
 * the seeds: the runner gives every notebook ``PYTHONHASHSEED=0`` and the parameter file's seed, both recorded in
   the ledger's _provenance sheet;
-* ``hgk spot-check draw`` on its own draws the same sample as the runner did;
+* ``hgk check`` then ``hgk spot-check draw`` (no notebooks) draws the same sample as the runner did;
 * ``hgk demo-data`` with the same seed writes byte-identical files (xlsx and csv), another seed does not.
 """
 from __future__ import annotations
@@ -104,6 +104,8 @@ def test_the_runner_sets_the_hash_seed_and_the_parameter_seed_for_every_notebook
 def test_spot_check_draw_on_its_own_draws_the_runners_sample(two_runs, e2e, tmp_path):
     a, b = two_runs
     out = tmp_path / "draw"
+    proc = hgk("check", "--data", e2e.export(), "--year", YEAR, "--out", out)  # the county runs, no notebooks
+    assert proc.returncode == 0, proc.stderr[-2000:]
     proc = hgk("spot-check", "draw", "--data", e2e.export(), "--year", YEAR, "--out", out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     name = f"{YEAR}/市汇总/抽查名单_{YEAR}.xlsx"

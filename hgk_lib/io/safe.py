@@ -92,3 +92,68 @@ def sha256_file(path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the one set of atomic writers (json, text, bytes, parquet; xlsx and html writers use atomic_write directly)
+# ---------------------------------------------------------------------------------------------------------------
+def write_bytes_atomic(path, data: bytes) -> Path:
+    """Write ``data`` through :func:`atomic_write` (fsync, then rename)."""
+    with atomic_write(Path(path), "wb") as fh:
+        fh.write(data)
+    return Path(path)
+
+
+def write_text_atomic(path, text: str) -> Path:
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def _json_default(o):
+    import datetime as dt
+
+    if isinstance(o, (dt.date, dt.datetime)):  # pandas Timestamps too
+        return o.isoformat()
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    return str(o)
+
+
+def write_json_atomic(path, obj, sort_keys: bool = False) -> Path:
+    """UTF-8 JSON (indented, Chinese readable; dates, paths, numpy scalars and sets converted), atomically."""
+    import json
+
+    text = json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=sort_keys, default=_json_default)
+    return write_text_atomic(path, text)
+
+
+def read_json(path) -> dict | None:
+    """A JSON file's content, or None when it is missing or not JSON."""
+    import json
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_parquet_atomic(df, path) -> Path:
+    """Parquet (no index) written atomically; an object column mixing types is written as text so pyarrow never
+    refuses it."""
+    import pandas as pd
+
+    out = df
+    for c in df.columns:
+        if df[c].dtype == object:
+            types = set(df[c].dropna().map(type))
+            if len(types) > 1 or (types and not types <= {str}):
+                if out is df:
+                    out = df.copy()
+                out[c] = df[c].map(lambda v: None if v is None or (not isinstance(v, (str, list, dict, set, tuple))
+                                                                   and pd.isna(v)) else str(v))
+    with atomic_write(Path(path)) as tmp:
+        out.to_parquet(tmp, index=False)
+    return Path(path)

@@ -65,7 +65,7 @@ SHEETS: list[SheetSpec] = [
                 C("部分", "part", "text", "规则的分项（a、b…）"), C("来源行号", "source_row", "int", "导出文件中的行号"),
                 C("措施类别", "category", "text", "措施问题的措施类别"), C("脱贫状态", "exit_status", "text", "户的脱贫状态"),
                 C("规则类别", "rule_category", "text", "规则所属类别"), C("单位", "unit", "text", "人、户、措施或项目"),
-                C("问题编号", "finding_key", "id", "问题的稳定编号（规则编号+关键字段的哈希），读回时用于对应")]),
+                C("问题编号", "finding_key", "id", "问题的稳定编号（规则编号+县、户、人、项目、年度、分项、问题字段的哈希），读回时用于对应")]),
     SheetSpec("收入核查", [
         C("户编号", "hh_id", "id", "户编号"), C("乡（镇）", "township", "text", "乡（镇）"),
         C("行政村", "village", "text", "行政村"), C("户主姓名", "head_name", "text", "户主姓名"),
@@ -195,13 +195,13 @@ def _hh_info(households: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def finding_keys(f: pd.DataFrame) -> pd.Series:
-    """Stable id of each finding: rule id + a hash of county, rule, part, unit keys, year, source row, columns."""
-    keys = ["county", "rule_id", "part", "hh_id", "person_id", "project_id", "year", "source_row", "columns"]
-    frame = pd.DataFrame({k: _key_text(f[k]) if k in f else "" for k in keys}, index=f.index)
-    h = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
-    key = _key_text(f["rule_id"]) + "-" + pd.Series([format(int(x), "016x") for x in h], index=f.index)
-    n = key.groupby(key).cumcount()  # identical keys (rare): -2, -3 ... in the sheet's order
-    return key.where(n == 0, key + "-" + (n + 1).astype(str))
+    """问题编号 of each finding: its campaign item id (:func:`hgk_lib.items.item_ids`, source 规则, the checked
+    columns as ``field``); the county run computes it once (``item_id``), else it is computed here."""
+    if "item_id" in f and f["item_id"].notna().all():
+        return f["item_id"].astype(object)
+    from ..items import item_ids
+
+    return item_ids(f.rename(columns={"columns": "field"}), "规则", f["rule_id"])
 
 
 def problem_list(findings: pd.DataFrame | None, households: pd.DataFrame | None, needs: pd.DataFrame,

@@ -1,8 +1,9 @@
 """``hgk spot-check draw|evaluate`` and ``hgk demo-inspect``.
 
-draw: every county of the export is processed (load, rules, audit — :func:`hgk_lib.pipeline.process_county`), the
-risk model is trained on 历史核查结果 (or the transparent score is used), and the stratified sample is drawn and
-written to ``<out>/<year>/市汇总/``: 抽查名单_<year>.xlsx, 风险模型卡_<year>.html, risk_model_<year>.skops + .json.
+draw: reads every county's saved results (``<out>/<year>/<county>/results/``: features, labels, contacts, verdicts —
+written by the county run, :mod:`hgk_lib.results`), trains the risk model on 历史核查结果 (or uses the transparent
+score), draws the stratified sample and writes ``<out>/<year>/市汇总/``: 抽查名单_<year>.xlsx, 风险模型卡_<year>.html,
+risk_model_<year>.skops + .json.
 """
 from __future__ import annotations
 
@@ -25,41 +26,39 @@ def _city_dir(out, year: int) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Adapter to the rest of the package (one place to change when the pipeline changes)
+# Inputs: every county's saved results (hgk_lib.results), never a recomputation
 # ---------------------------------------------------------------------------------------------------------------
-def county_inputs(data, year: int, params_file, out) -> list[dict]:
-    """Per county: ``{"county", "tables", "findings", "verdicts"}`` from the lead's pipeline."""
-    from ..pipeline import find_counties, process_county
+DRAW_TABLES = ["features", "labels", "contacts", "verdicts"]
 
-    counties = find_counties(data)
+
+def county_inputs(data, year: int, out) -> list[dict]:
+    """Per county of the export: ``{"county", "features", "labels", "contacts", "verdicts"}`` read from the results
+    the county run saved under ``<out>/<year>/<county>/results/`` (:func:`hgk_lib.results.read_results`)."""
+    from ..io import find_county_folders
+    from ..io.safe import safe_output_path
+    from ..results import read_results
+
+    counties = sorted(Path(f).name for f in find_county_folders(Path(data)))
     if not counties:
         raise InputError("导出数据目录下没有县目录（应为“6位代码_县名”）", file=str(data))
-    res = []
-    for county in counties:
-        run = process_county(data, county, year, params_file, output_root=out)
-        res.append({"county": county, "tables": run.data.tables, "findings": run.findings,
-                    "verdicts": run.audit.verdicts, "params": run.params})
-    return res
+    return [{"county": c, **read_results(safe_output_path(Path(out), str(int(year)), c), DRAW_TABLES)}
+            for c in counties]
 
 
 def assemble(inputs: list[dict], params: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Features of every household, labels, and the sampling frame (with contact columns) over all counties."""
-    year = int(params["year"]["audit_year"])
+    """Features of every household, labels, and the sampling frame (with contact columns) over all counties.
+
+    Each input is a county's saved results (:func:`county_inputs`) or, for a toy registry, its raw ``tables``,
+    ``findings`` and ``verdicts``."""
     feats, labels, frames = [], [], []
     for c in inputs:
-        t = c["tables"]
-        f = F.build_features(t, params, c["findings"], c["verdicts"], county=c["county"])
-        f["county"] = c["county"]
-        f["county_code"] = c["county"][:6]
-        f["minority_county"] = float(c["county"][:6] in F.S.MINORITY_AUTONOMOUS_COUNTIES)
-        feats.append(f)
-        lab = F.build_labels(t.get("inspection"), year)
-        labels.append(lab.assign(county=c["county"]))
-        v = c["verdicts"].assign(county=c["county"])
-        hh = t["household"].drop_duplicates("hh_id").set_index("hh_id")
-        phone = hh["phone"] if "phone" in hh else pd.Series(None, index=hh.index, dtype=object)
-        v = v.assign(phone=v["hh_id"].map(phone))
-        frames.append(v)
+        if "features" not in c:  # raw tables (a toy registry, tests): the county run's per-county step here
+            c = {**c, **F.county_risk_tables(c["tables"], params, c.get("findings"), c["verdicts"], c["county"])}
+        feats.append(c["features"].set_index("hh_id"))
+        labels.append(c["labels"].assign(county=c["county"]))
+        v = c["verdicts"].drop(columns=["item_id"], errors="ignore").assign(county=c["county"])
+        phone = c["contacts"].drop_duplicates("hh_id").set_index("hh_id")["phone"]
+        frames.append(v.assign(phone=v["hh_id"].map(phone)))
     features = pd.concat(feats)
     features = features[~features.index.duplicated(keep="first")]
     from .draw import sampling_frame
@@ -154,7 +153,7 @@ def run_draw(args) -> int:
     params = load_params(args.params, year=args.year)
     if int(params["year"]["audit_year"]) != int(args.year):
         raise InputError(f"参数文件的核查年度 {params['year']['audit_year']} 与 --year {args.year} 不一致")
-    inputs = county_inputs(args.data, args.year, args.params, args.out)
+    inputs = county_inputs(args.data, args.year, args.out)
     res = draw_city(inputs, params, args.out, args.n, args.seed)
     fit = res["fit"]
     print(f"抽查名单：{res['list']}（{res['sample']['county'].nunique()} 个县，共 {len(res['sample'])} 户）")
@@ -206,6 +205,9 @@ def evaluate_file(results, out, params: dict | None = None) -> dict:
         notes.append("本次抽样未使用风险模型（透明评分分层）。")
     xlsx = d / f"抽查结果评估_{year}.xlsx"
     write_evaluation_xlsx(tables, issues, xlsx, notes)
+    from ..results import save_evaluation
+
+    save_evaluation(d, {"evaluation_summary": ev["summary"]}, year=year, source=Path(results).name)
     html = d / f"抽查结果评估_{year}.html"
     with atomic_write(html, "w", encoding="utf-8") as fh:
         fh.write(render_evaluation(ev, tables, issues, year, Path(results).name, simulated, fallback))

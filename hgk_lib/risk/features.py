@@ -277,6 +277,27 @@ def build_features(tables: dict[str, pd.DataFrame], params: dict, findings: pd.D
     return out
 
 
+def county_risk_tables(tables: dict[str, pd.DataFrame], params: dict, findings: pd.DataFrame | None,
+                       verdicts: pd.DataFrame | None, county: str) -> dict[str, pd.DataFrame]:
+    """What the spot-check draw needs of one county, computed once by the county run and saved with its results:
+
+    * ``features``: :func:`build_features` (one row per household, ``hh_id`` a column), with the county folder,
+      its code and the minority-county flag set from the folder name;
+    * ``labels``: :func:`build_labels` of 历史核查结果 before the audit year;
+    * ``contacts``: ``hh_id`` and the household's phone (the spot-check list's 联系电话).
+    """
+    year = int(flatten_params(params)["audit_year"])
+    f = build_features(tables, params, findings, verdicts, county=county)
+    f["county"] = county
+    f["county_code"] = county[:6]
+    f["minority_county"] = float(county[:6] in S.MINORITY_AUTONOMOUS_COUNTIES)
+    hh = tables["household"].drop_duplicates("hh_id")
+    phone = hh["phone"] if "phone" in hh else pd.Series(None, index=hh.index, dtype=object)
+    return {"features": f.reset_index(), "labels": build_labels(tables.get("inspection"), year),
+            "contacts": pd.DataFrame({"hh_id": hh["hh_id"].to_numpy(dtype=object),
+                                      "phone": phone.to_numpy(dtype=object)})}
+
+
 def feature_matrix(features: pd.DataFrame) -> pd.DataFrame:
     """The model's input: the :data:`FEATURES` columns as float, in order (refuses a forbidden column)."""
     bad = FORBIDDEN & set(FEATURES)
