@@ -35,18 +35,21 @@ def run_cli(args: list[str]) -> tuple[float, int]:
 
 def direct(data: Path, year: int, out: Path) -> float:
     """The notebooks' library calls in one process (no kernel, no papermill, no HTML)."""
-    from hgk_lib import pipeline as P
+    from hgk_lib.orchestrate import county as C
+    from hgk_lib.orchestrate import paths as P
+    from hgk_lib.orchestrate import views as V
+    from hgk_lib.orchestrate.processed import prepare_city
     from hgk_lib.report import city
 
     t0 = time.perf_counter()
-    P.prepare_city(data, year, P.default_processed_root(out))
+    prepare_city(data, year, P.default_processed_root(out))
     for c in P.find_counties(data):
-        run = P.process_county(data, c, year, None, output_root=out)
-        P.write_county_outputs(run, out)
+        run = C.process_county(data, c, year, None, output_root=out)
+        C.write_county_outputs(run, out)
     summaries, status, problems = city.collect_county_results(out, year)
     xlsx = P.city_output_dir(out, year) / f"回头看总结_{year}.xlsx"
     city.write_city_workbook(xlsx, year=year, summaries=summaries, status=status, problems=problems,
-                             spot_estimates=P.county_spot_estimates(P.spot_estimates(out, year)), run_time=P.utc_now())
+                             spot_estimates=V.county_spot_estimates(V.spot_estimates(out, year)), run_time=V.utc_now())
     return time.perf_counter() - t0
 
 
@@ -66,9 +69,9 @@ def main() -> int:
         if rc:
             print("演示数据生成失败", file=sys.stderr)
             return rc
-    from hgk_lib import pipeline as P
+    from hgk_lib.orchestrate.paths import find_counties
 
-    n = len(P.find_counties(data))
+    n = len(find_counties(data))
     results = {"data": str(data), "counties": n, "cpus": os.cpu_count()}
     for workers in (1, 2):
         out = work / f"papermill_w{workers}"

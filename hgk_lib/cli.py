@@ -75,9 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "load":
             from .io.cli import run as fn
         elif args.command == "check":
-            from .pipeline import run_check_cli as fn
+            from .orchestrate.county import run_check_cli as fn
         elif args.command == "audit":
-            from .run import run_audit_cli as fn
+            from .orchestrate.batch import run_audit_cli as fn
         elif args.command == "spot-check":
             from .risk.cli import run as fn
         elif args.command == "demo-inspect":

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 
-_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-_CHECK = np.array(list("10X98765432"))
+#: GB 11643: weights of the 17 body digits and the check character of (weighted sum mod 11). The one copy.
+ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+CHECK_CHARS = "10X98765432"
+_CHECK = np.array(list(CHECK_CHARS), dtype=object)
 
 RE_ID18 = r"^\d{17}[0-9X]$"
 RE_ID15 = r"^\d{15}$"
@@ -37,14 +39,26 @@ def normalise_id(s: pd.Series) -> pd.Series:
     return _str(s).map(lambda v: v.upper() if isinstance(v, str) else v)
 
 
+def check_chars_of_digits(digits: np.ndarray) -> np.ndarray:
+    """GB 11643 check characters of an ``(n, 17)`` array of body digits (object array of ``"0"``…``"X"``)."""
+    return _CHECK[(np.asarray(digits, dtype=np.int64).reshape(-1, 17) @ ID_WEIGHTS) % 11]
+
+
+def check_chars_of_text(first17) -> np.ndarray:
+    """GB 11643 check characters of a sequence of 17-digit strings (all valid)."""
+    first17 = list(first17)
+    if not first17:
+        return np.array([], dtype=object)
+    return check_chars_of_digits(np.frombuffer("".join(first17).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48)
+
+
 def check_char(first17: pd.Series) -> pd.Series:
     """GB 11643 check character for 17-digit strings (NA where the input is not 17 digits)."""
     s = _str(first17)
     ok = s.str.fullmatch(r"\d{17}").fillna(False).astype(bool)
     out = pd.Series(pd.NA, index=s.index, dtype=object)
     if ok.any():
-        digits = np.frombuffer("".join(s[ok]).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
-        out[ok] = _CHECK[(digits.astype(np.int64) @ _WEIGHTS) % 11]
+        out[ok] = check_chars_of_text(s[ok])
     return out
 
 
@@ -187,3 +201,36 @@ def in_school(member: pd.DataFrame) -> pd.Series:
     """在校生状况 non-blank and not 非在校生."""
     s = member["school_status"].astype(object)
     return (s.notna() & (s != "非在校生")).astype(bool)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# yes/no: the one copy (flags in canonical tables are booleans; 是/否 is how a person reads them)
+# ---------------------------------------------------------------------------------------------------------------
+_TRUE_TEXT = {"是", "1", "True", "true", "TRUE"}
+_FALSE_TEXT = {"否", "0", "False", "false", "FALSE"}
+
+
+def flag_yes(df: pd.DataFrame, key: str) -> pd.Series:
+    """Flag column ``key`` = 是 (False for blank, unrecognised or an absent column)."""
+    if key not in df:
+        return pd.Series(False, index=df.index, dtype=bool)
+    return (df[key].astype(object) == True).fillna(False).astype(bool)  # noqa: E712
+
+
+def flag_no(df: pd.DataFrame, key: str) -> pd.Series:
+    """Flag column ``key`` = 否 (False for blank, unrecognised or an absent column)."""
+    if key not in df:
+        return pd.Series(False, index=df.index, dtype=bool)
+    return (df[key].astype(object) == False).fillna(False).astype(bool)  # noqa: E712
+
+
+def yes_no_text(v):
+    """A yes/no-like value as 是/否 (booleans, 1/0, 是/否 text); other text as it is; blank -> None."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "是" if v else "否"
+    t = str(v).strip()
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        t = str(int(v)) if float(v).is_integer() else t
+    return "是" if t in _TRUE_TEXT else "否" if t in _FALSE_TEXT else (t or None)

@@ -392,3 +392,8 @@ def code_map(enum: str) -> dict[str, str]:
 
 
 PII_COLUMNS = {(t.name, c.key) for t in TABLES.values() for c in t.columns if c.pii}
+
+
+def table_label(name: str) -> str:
+    """Chinese label of a canonical table (``member`` -> 贫困人口信息); an unknown name as it is."""
+    return TABLES[name].label if name in TABLES else name

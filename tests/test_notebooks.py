@@ -97,10 +97,10 @@ def inspector_run(tmp_path_factory):
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    from hgk_lib import run as R
+    from hgk_lib.orchestrate.notebook import render_html
 
     html = tmp / "report.html"
-    R.render_html(out_nb, html)
+    render_html(out_nb, html)
     return {"tmp": tmp, "county": county, "ipynb": out_nb, "html": html, "data_root": data_root}
 
 
@@ -108,7 +108,7 @@ def inspector_run(tmp_path_factory):
 def test_ledger_has_the_sheets_and_columns_of_outputs_md(inspector_run):
     from openpyxl import load_workbook
 
-    from hgk_lib import pipeline as P
+    from hgk_lib.orchestrate import paths as P
 
     c = inspector_run["county"]
     ledger = inspector_run["tmp"] / "2019" / c / f"回头看台账_{P.county_name(c)}_2019.xlsx"
@@ -128,7 +128,7 @@ def test_ledger_has_the_sheets_and_columns_of_outputs_md(inspector_run):
 
 @pytest.mark.slow
 def test_html_report_shows_the_chinese_parameters_and_county_name_and_hides_code(inspector_run):
-    from hgk_lib import pipeline as P
+    from hgk_lib.orchestrate import paths as P
 
     text = inspector_run["html"].read_text(encoding="utf-8")
     c = inspector_run["county"]

@@ -1,4 +1,4 @@
-"""hgk_lib.pipeline: paths that resolve the same from the repo root and notebooks/, refused county names,
+"""hgk_lib.orchestrate (paths, processed, county, checks): paths that resolve the same from the repo root and notebooks/, refused county names,
 freshness of processed data, the R09 index, one county end to end in-process, and ``hgk check``."""
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hgk_lib import pipeline as P
+from hgk_lib.io.safe import write_parquet_atomic
+from hgk_lib.orchestrate import checks as K
+from hgk_lib.orchestrate import county as C
+from hgk_lib.orchestrate import paths as P
+from hgk_lib.orchestrate import processed as PR
 from hgk_lib.errors import InputError
 
 from fixture_export import FIXTURE, PARAMS, ROOT, fixture_counties, needs_fixture  # noqa: F401
@@ -61,7 +65,7 @@ def test_outputs_never_leave_the_output_root(tmp_path):
 
 def test_process_county_refuses_a_traversing_county_before_reading_anything(tmp_path):
     with pytest.raises(InputError, match="县目录名无效"):
-        P.process_county(tmp_path, "../../etc", 2019, PARAMS, output_root=tmp_path)
+        C.process_county(tmp_path, "../../etc", 2019, PARAMS, output_root=tmp_path)
 
 
 def test_input_hash_changes_with_content_and_ignores_hidden_and_lock_files(tmp_path):
@@ -76,7 +80,7 @@ def test_input_hash_changes_with_content_and_ignores_hidden_and_lock_files(tmp_p
 
 def test_parquet_writer_accepts_mixed_object_columns(tmp_path):
     df = pd.DataFrame({"values": ["a", 1, None, 2.5], "n": [1, 2, 3, 4]})
-    P.write_parquet_atomic(df, tmp_path / "x.parquet")
+    write_parquet_atomic(df, tmp_path / "x.parquet")
     back = pd.read_parquet(tmp_path / "x.parquet")
     assert list(back["values"].astype(object).where(back["values"].notna(), None)) == ["a", "1", None, "2.5"]
     assert not list(tmp_path.glob(".*tmp*"))
@@ -93,7 +97,7 @@ def city(tmp_path_factory):
     data = tmp / "export"
     shutil.copytree(FIXTURE, data)
     out = tmp / "outputs"
-    info = P.prepare_city(data, 2019, P.default_processed_root(out))
+    info = PR.prepare_city(data, 2019, P.default_processed_root(out))
     return {"data": data, "out": out, "info": info}
 
 
@@ -106,7 +110,7 @@ def test_prepare_city_writes_processed_data_and_the_r09_index(city):
     assert set(index["county"]) == set(fixture_counties())
     assert {"hh_id", "person_id", "id_no", "id_type", "member_status"} <= set(index.columns)
     # a second call loads nothing (fresh by input hash)
-    again = P.prepare_city(city["data"], 2019, P.default_processed_root(city["out"]))
+    again = PR.prepare_city(city["data"], 2019, P.default_processed_root(city["out"]))
     assert again["loaded"] == []
 
 
@@ -115,29 +119,29 @@ def test_changed_input_makes_processed_data_stale(city, tmp_path):
     data = tmp_path / "export"
     shutil.copytree(city["data"], data)
     proot = tmp_path / "proc"
-    P.prepare_city(data, 2019, proot)
+    PR.prepare_city(data, 2019, proot)
     c = fixture_counties()[0]
     f = sorted(p for p in (data / c).iterdir() if p.is_file())[0]
     f.write_bytes(f.read_bytes() + b"\n")
-    again = P.prepare_city(data, 2019, proot)
+    again = PR.prepare_city(data, 2019, proot)
     assert again["loaded"] == [c]
 
 
 @needs_fixture
 def test_process_county_runs_rules_with_the_other_counties_and_writes_outputs(city):
     c, other = fixture_counties()
-    run = P.process_county(city["data"], c, 2019, PARAMS, output_root=city["out"])
+    run = C.process_county(city["data"], c, 2019, PARAMS, output_root=city["out"])
     assert run.others == [other]
     assert run.provenance["county"] == c and run.provenance["input_hash"] == run.input_hash
     r09 = run.rule_summary.set_index("rule_id").loc["R09", "status"]
     assert r09 == "已运行"
-    paths = P.write_county_outputs(run, city["out"])
+    paths = C.write_county_outputs(run, city["out"])
     assert paths["ledger"] == city["out"] / "2019" / c / f"回头看台账_{P.county_name(c)}_2019.xlsx"
     assert paths["ledger"].exists() and paths["summary"].exists()
     summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
     assert summary["findings"]["total"] == len(run.findings)
     assert summary["input_hash"] == run.input_hash
-    checks = P.output_checks(run, paths)
+    checks = K.output_checks(run, paths)
     assert checks["通过"].all(), checks
 
 
@@ -164,9 +168,9 @@ def test_a_ledger_the_county_filled_in_is_backed_up_before_a_rerun_overwrites_it
     from openpyxl import load_workbook
 
     c = fixture_counties()[0]
-    run = P.process_county(city["data"], c, 2019, PARAMS, output_root=city["out"])
-    paths = P.write_county_outputs(run, city["out"])
-    assert "backup" not in P.write_county_outputs(run, city["out"])  # untouched ledger: no copy
+    run = C.process_county(city["data"], c, 2019, PARAMS, output_root=city["out"])
+    paths = C.write_county_outputs(run, city["out"])
+    assert "backup" not in C.write_county_outputs(run, city["out"])  # untouched ledger: no copy
     if run.findings.empty:
         pytest.skip("no findings to fill in")
     wb = load_workbook(paths["ledger"])
@@ -174,7 +178,7 @@ def test_a_ledger_the_county_filled_in_is_backed_up_before_a_rerun_overwrites_it
     col = [c.value for c in ws[1]].index("整改状态") + 1
     ws.cell(2, col).value = "已整改"
     wb.save(paths["ledger"])
-    again = P.write_county_outputs(run, city["out"])
+    again = C.write_county_outputs(run, city["out"])
     assert again["backup"].parent == paths["dir"] / "备份"
     back = load_workbook(again["backup"], read_only=True)
     assert back["问题清单"].cell(2, col).value == "已整改"

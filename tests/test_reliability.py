@@ -296,11 +296,10 @@ def unfinished_notebooks(root: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------------
 # comparing two runs (also used by test_reproducible.py)
 # ---------------------------------------------------------------------------------------------------------------
-#: Columns whose cells are timings, not results (规则运行情况 用时（秒）).
-VOLATILE_HEADER = re.compile(r"用时|耗时|seconds", re.I)
-#: Keys of run.json / run_summary.json that describe one execution, not its results.
+#: Keys of run.json / run_summary.json that describe one execution, not its results (timings live there, never in
+#: a workbook: issue 10 item 6).
 VOLATILE_KEYS = {"seconds", "started_at", "finished_at", "host", "attempts", "run", "run_time_utc", "time_utc",
-                 "written_at"}
+                 "written_at", "timings", "rule_seconds", "html_seconds"}
 
 
 def _norm_text(v, roots):
@@ -312,18 +311,15 @@ def _norm_text(v, roots):
 
 
 def comparable_workbook(path: Path, roots=()) -> dict[str, list[tuple]]:
-    """Every sheet's cell values (openpyxl), with run times, timing columns and output roots neutralised."""
+    """Every sheet's cell values (openpyxl), with run times and output roots neutralised (no workbook carries a
+    timing column)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True)
     try:
         out = {}
         for ws in wb.worksheets:
-            rows = [tuple(_norm_text(v, roots) for v in r) for r in ws.iter_rows(values_only=True)]
-            header = rows[0] if rows else ()
-            skip = {j for j, h in enumerate(header) if isinstance(h, str) and VOLATILE_HEADER.search(h)}
-            out[ws.title] = [tuple("<VOLATILE>" if j in skip and i else v for j, v in enumerate(r))
-                             for i, r in enumerate(rows)]
+            out[ws.title] = [tuple(_norm_text(v, roots) for v in r) for r in ws.iter_rows(values_only=True)]
         return out
     finally:
         wb.close()
@@ -510,7 +506,7 @@ def test_a_killed_run_leaves_every_output_absent_or_complete(killed_runs):
 @needs_fixture
 @pytest.mark.slow
 def test_a_killed_run_leaves_no_half_executed_notebook_under_its_final_name(killed_runs):
-    """BUG (hgk_lib/run.py execute_notebook): papermill writes the executed notebook straight to its final name
+    """BUG (hgk_lib/orchestrate/notebook.py execute_notebook): papermill writes the executed notebook straight to its final name
     while it runs, so a killed run leaves a half-executed 回头看报告_<县>.ipynb next to the ledger."""
     assert [s["unfinished"] for s in killed_runs["stages"]] == [[], []]
 
@@ -533,7 +529,7 @@ def test_resume_after_kills_finishes_the_run_like_an_uninterrupted_one(killed_ru
 @needs_fixture
 @pytest.mark.slow
 def test_resume_leaves_no_temporary_file_of_a_killed_run_behind(killed_runs):
-    """BUG (hgk_lib/run.py run_audit): temporary files of a killed run (``.回头看台账_….tmp.xlsx``: a partial workbook
+    """BUG (hgk_lib/orchestrate/batch.py run_audit): temporary files of a killed run (``.回头看台账_….tmp.xlsx``: a partial workbook
     with an .xlsx extension, visible on Windows) stay in the county folders for good."""
     assert temp_files(killed_runs["out"]) == []
 
@@ -541,7 +537,7 @@ def test_resume_leaves_no_temporary_file_of_a_killed_run_behind(killed_runs):
 @needs_fixture
 @pytest.mark.slow
 def test_ctrl_c_stops_the_county_notebooks_too(e2e, tmp_path):
-    """BUG (hgk_lib/run.py execute_notebook): papermill runs in its own session, so Ctrl-C (SIGINT to the terminal's
+    """BUG (hgk_lib/orchestrate/notebook.py execute_notebook): papermill runs in its own session, so Ctrl-C (SIGINT to the terminal's
     process group) stops ``hgk audit`` but leaves papermill and its kernel writing into the output root."""
     out = tmp_path / "outputs"
     proc = start_audit(e2e.export(), out)
@@ -617,8 +613,8 @@ def test_a_county_folder_with_odd_characters_is_refused(sandbox, folder):
 
 def test_a_symlink_in_the_output_root_cannot_carry_outputs_elsewhere(sandbox):
     """An output root whose county folder is a symlink to somewhere else: the path check refuses it."""
-    from hgk_lib import pipeline as P
     from hgk_lib.errors import UnsafeInputError
+    from hgk_lib.orchestrate import paths as P
 
     elsewhere = sandbox["tmp"] / "elsewhere"
     elsewhere.mkdir()

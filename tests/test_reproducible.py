@@ -2,8 +2,8 @@
 
 * ``hgk audit`` run twice (two output roots, same planted fixture export): every workbook sheet equal cell by cell
   (openpyxl values) and every summary.json equal after :func:`hgk_lib.report.summary.strip_volatile`. What may
-  differ is listed in ``test_reliability``: run times (ISO timestamps in 说明/_provenance), the per-rule timing
-  column 用时（秒） of 规则运行情况, and the output root's own path;
+  differ is listed in ``test_reliability``: the run time (ISO timestamp in 说明), timings in run.json /
+  run_summary.json, and the output root's own path;
 * the seeds: the runner gives every notebook ``PYTHONHASHSEED=0`` and the parameter file's seed, both recorded in
   the ledger's _provenance sheet;
 * ``hgk check`` then ``hgk spot-check draw`` (no notebooks) draws the same sample as the runner did;
@@ -93,7 +93,7 @@ def test_the_runner_sets_the_hash_seed_and_the_parameter_seed_for_every_notebook
                     for r in wb["_provenance"].iter_rows(min_row=2, values_only=True) if r and r[0]}
         finally:
             wb.close()
-        assert prov.get("pythonhashseed") == "0", p.name  # set by hgk_lib.run.child_env before the kernel starts
+        assert prov.get("pythonhashseed") == "0", p.name  # set by hgk_lib.orchestrate.notebook.child_env before the kernel starts
         assert str(prov.get("seed")) == seed, p.name
     for p in sorted(a["out"].glob(f"{YEAR}/*/summary.json")):
         assert str(json.loads(p.read_text(encoding="utf-8"))["seed"]) == seed

@@ -86,7 +86,7 @@ def test_evaluate_refuses_a_workbook_without_design(tmp_path, capsys):
 
 def test_draw_on_the_committed_fixture_export(tmp_path, capsys):
     """The county runs save their results (``hgk check``), the draw reads them (2 counties, fallback)."""
-    from hgk_lib.pipeline import FIXTURE_EXPORT
+    from hgk_lib.orchestrate.paths import FIXTURE_EXPORT
     assert main(["spot-check", "draw", "--data", str(FIXTURE_EXPORT), "--year", "2019", "--out", str(tmp_path)]) == 2
     assert "请先运行 hgk audit 或 hgk check" in capsys.readouterr().err  # the draw never recomputes a county
     assert main(["check", "--data", str(FIXTURE_EXPORT), "--year", "2019", "--out", str(tmp_path)]) == 0

@@ -1,4 +1,4 @@
-"""hgk audit (hgk_lib.run): separate processes, retries on kernel start-up failures, a failing county does not stop
+"""hgk audit (hgk_lib.orchestrate.batch): separate processes, retries on kernel start-up failures, a failing county does not stop
 the others, --resume reruns only what failed, the Dask path, and no unmasked personal number in anything a run
 writes besides the ledger."""
 from __future__ import annotations
@@ -11,8 +11,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hgk_lib import pipeline as P
-from hgk_lib import run as R
+from hgk_lib.io.safe import write_json_atomic
+from hgk_lib.orchestrate import batch as R
+from hgk_lib.orchestrate import notebook as NB
+from hgk_lib.orchestrate import paths as P
 
 from fixture_export import FIXTURE, PARAMS, fixture_counties, needs_fixture  # noqa: F401
 
@@ -30,11 +32,11 @@ from fixture_export import FIXTURE, PARAMS, fixture_counties, needs_fixture  # n
     (0, "Kernel didn't respond", False),
 ])
 def test_only_kernel_start_up_failures_are_retried(rc, err, retry):
-    assert R.is_kernel_failure(rc, err) is retry
+    assert NB.is_kernel_failure(rc, err) is retry
 
 
 def test_papermill_command_is_the_inspectors_command_with_parameters_kept_as_text():
-    cmd = R.papermill_command("nb.ipynb", "out.ipynb", {"county": "441825_连山壮族瑶族自治县", "audit_year": 2019})
+    cmd = NB.papermill_command("nb.ipynb", "out.ipynb", {"county": "441825_连山壮族瑶族自治县", "audit_year": 2019})
     assert cmd[:3] == [sys.executable, "-m", "papermill"]
     assert cmd[cmd.index("-k") + 1] == "hgk"
     params = json.loads(cmd[cmd.index("-y") + 1])
@@ -43,7 +45,7 @@ def test_papermill_command_is_the_inspectors_command_with_parameters_kept_as_tex
 
 def test_children_get_a_fixed_hash_seed_and_a_headless_backend(monkeypatch):
     monkeypatch.setenv("PYTHONHASHSEED", "random")
-    env = R.child_env()
+    env = NB.child_env()
     assert env["PYTHONHASHSEED"] == "0" and env["MPLBACKEND"] == "Agg"
 
 
@@ -57,7 +59,7 @@ def test_a_kernel_that_dies_on_start_up_is_retried_twice_then_reported(tmp_path,
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    res = R.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=120,
+    res = NB.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=120,
                              kernel="broken", retries=2, retry_sleep=0.1)
     assert res["status"] == "failed"
     assert res["attempts"] == 3
@@ -69,7 +71,7 @@ def test_a_kernel_that_dies_on_start_up_is_retried_twice_then_reported(tmp_path,
 def test_outer_timeout_stops_a_hanging_notebook(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(120)")])
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    res = R.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=8)
+    res = NB.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=8)
     assert res["status"] == "timeout"
     assert res["seconds"] < 30
 
@@ -78,7 +80,7 @@ def test_a_failing_cell_is_not_retried_and_its_error_is_reported_masked(tmp_path
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "raise ValueError('证件号码 ' + '4418811980' + '01011234' + ' 重复')")])
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    res = R.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=120)
+    res = NB.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=120)
     assert res["status"] == "failed" and res["attempts"] == 1
     assert "ValueError" in res["error"] and "441881198001011234" not in res["error"]
     from hgk_lib.report.mask import find_unmasked_pii
@@ -89,22 +91,22 @@ def test_a_failing_cell_is_not_retried_and_its_error_is_reported_masked(tmp_path
 
 def test_resume_needs_every_output_and_a_successful_record_with_the_same_hashes(tmp_path):
     c = "441881_英德市"
-    paths = R.county_paths(tmp_path, 2019, c)
+    paths = P.county_paths(tmp_path, 2019, c)
     paths["dir"].mkdir(parents=True)
     for k in ("ledger", "summary", "ipynb", "html"):
         paths[k].write_text("x")
     assert not R.county_done(tmp_path, 2019, c, "h", "p")  # no record
-    P.write_json(paths["record"], {"status": "success", "input_hash": "h", "params_hash": "p"})
+    write_json_atomic(paths["record"], {"status": "success", "input_hash": "h", "params_hash": "p"})
     assert R.county_done(tmp_path, 2019, c, "h", "p")
     assert not R.county_done(tmp_path, 2019, c, "h2", "p")  # input changed
     assert not R.county_done(tmp_path, 2019, c, "h", "p2")  # parameters changed
-    P.write_json(paths["record"], {"status": "success", "input_hash": "h", "params_hash": "p",
+    write_json_atomic(paths["record"], {"status": "success", "input_hash": "h", "params_hash": "p",
                                    "scope": [c, "441882_连州市"]})
     assert R.county_done(tmp_path, 2019, c, "h", "p", ["441882_连州市", c])
     assert not R.county_done(tmp_path, 2019, c, "h", "p", [c])  # R09 compared against another set of counties
     paths["html"].unlink()
     assert not R.county_done(tmp_path, 2019, c, "h", "p")
-    P.write_json(paths["record"], {"status": "failed", "input_hash": "h", "params_hash": "p"})
+    write_json_atomic(paths["record"], {"status": "failed", "input_hash": "h", "params_hash": "p"})
     paths["html"].write_text("x")
     assert not R.county_done(tmp_path, 2019, c, "h", "p")
 
@@ -146,10 +148,10 @@ def test_full_run_writes_every_county_output_and_the_city_summary(full_run):
     summary = full_run["summary"]
     assert [r["status"] for r in summary["counties"]] == ["success", "success"], summary
     for c in fixture_counties():
-        paths = R.county_paths(full_run["out"], 2019, c)
+        paths = P.county_paths(full_run["out"], 2019, c)
         for k in ("ledger", "summary", "ipynb", "html", "log", "record"):
             assert paths[k].exists(), (c, k)
-    city = R.city_paths(full_run["out"], 2019)
+    city = P.city_paths(full_run["out"], 2019)
     assert city["html"].exists() and city["xlsx"].exists() and city["ipynb"].exists()
     assert summary["city"]["status"] == "success"
     assert summary["spot_check"]["status"] == "success", summary["spot_check"]
@@ -183,20 +185,20 @@ def test_a_failing_county_does_not_stop_the_others_and_resume_reruns_only_it(tmp
     status = {r["county"]: r["status"] for r in s1["counties"]}
     assert status == {good: "success", bad: "failed"}
     assert not s1["ok"] and s1["failed"] == [bad]
-    assert R.county_paths(out, 2019, bad)["ipynb"].exists()  # kept for debugging
-    assert not R.county_paths(out, 2019, bad)["html"].exists()
+    assert P.county_paths(out, 2019, bad)["ipynb"].exists()  # kept for debugging
+    assert not P.county_paths(out, 2019, bad)["html"].exists()
     on_disk = json.loads((out / "2019" / "run_summary.json").read_text(encoding="utf-8"))
     assert on_disk["failed"] == [bad] and on_disk["counties"][1]["error"]
     printed = capsys.readouterr().out
     assert "失败" in printed and P.county_name(bad) in printed
-    good_record = json.loads(R.county_paths(out, 2019, good)["record"].read_text(encoding="utf-8"))
+    good_record = json.loads(P.county_paths(out, 2019, good)["record"].read_text(encoding="utf-8"))
 
     hh.write_bytes(original)
     s2 = R.run_audit(data, 2019, out, params=PARAMS, workers=2, resume=True, spot_check=False, city=False)
     status = {r["county"]: r["status"] for r in s2["counties"]}
     assert status == {good: "skipped", bad: "success"}
     assert s2["ok"]
-    assert json.loads(R.county_paths(out, 2019, good)["record"].read_text(encoding="utf-8")) == good_record
+    assert json.loads(P.county_paths(out, 2019, good)["record"].read_text(encoding="utf-8")) == good_record
 
 
 @needs_fixture
@@ -210,7 +212,7 @@ def test_the_same_jobs_run_on_a_dask_cluster(tmp_path):
         s = R.run_audit(data, 2019, out, params=PARAMS, counties=fixture_counties()[:1], spot_check=False,
                         city=False, client=client)
     assert [r["status"] for r in s["counties"]] == ["success"]
-    paths = R.county_paths(out, 2019, fixture_counties()[0])
+    paths = P.county_paths(out, 2019, fixture_counties()[0])
     assert paths["html"].exists() and paths["ledger"].exists()
 
 

@@ -146,18 +146,8 @@ def col(df: pd.DataFrame, key: str, default=None) -> pd.Series:
     return pd.Series(default, index=df.index, dtype=object)
 
 
-def yes(df: pd.DataFrame, key: str) -> pd.Series:
-    """Flag = 是 (blank or absent -> False)."""
-    if key not in df:
-        return pd.Series(False, index=df.index)
-    return (df[key].astype(object) == True).fillna(False).astype(bool)  # noqa: E712
-
-
-def no(df: pd.DataFrame, key: str) -> pd.Series:
-    """Flag = 否 (blank or absent -> False)."""
-    if key not in df:
-        return pd.Series(False, index=df.index)
-    return (df[key].astype(object) == False).fillna(False).astype(bool)  # noqa: E712
+yes = D.flag_yes  # flag = 是 (blank or absent -> False)
+no = D.flag_no  # flag = 否 (blank or absent -> False)
 
 
 def isin(df: pd.DataFrame, key: str, values) -> pd.Series:

@@ -269,7 +269,7 @@ def plant_registry(P: Planter) -> None:
         P.rec("R01", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="已减少成员证件号码" + ("为空" if not bad else "格式错误"))
     for i in P.pick_members(plain):
         old = m.loc[i, "id_no"]
-        cc = "10X98765432"
+        cc = D.CHECK_CHARS
         wrong = cc[(cc.index(old[17]) + 3) % 11]
         P.set_id(i, old[:17] + wrong)
         P.rec("R02", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="校验码错误（部门数据同号）")

@@ -99,15 +99,13 @@ def make_ids(rng, region: np.ndarray, birth: pd.Series, male: np.ndarray, taken:
     out = np.empty(n, dtype="U18")
     todo = np.arange(n)
     taken = set() if taken is None else taken
-    w = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-    cc = np.array(list("10X98765432"))
     for _ in range(50):
         if len(todo) == 0:
             break
         seq = rng.integers(0, 500, size=len(todo)) * 2 + np.where(male[todo], 1, 0)
         first17 = np.char.add(np.char.add(reg[todo], ymd[todo]), np.char.zfill(seq.astype("U3"), 3))
         digits = first17.view("U1").reshape(-1, 17).astype(np.int64) if len(todo) else np.zeros((0, 17), int)
-        out[todo] = np.char.add(first17, cc[(digits @ w) % 11])
+        out[todo] = np.char.add(first17, D.check_chars_of_digits(digits).astype("U1"))
         s = pd.Series(out)
         clash = np.zeros(n, dtype=bool)
         if taken:

@@ -199,3 +199,17 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
                     f"工作表的数据区域过大（约{rows}行×{cols}列，上限{limits.max_cells}个单元格），"
                     "通常是远处有多余的单元格，请删除后另存", file=file, sheet=sname)
     return {"entries": len(infos), "uncompressed": total, "sheets": sheets, "uncached_formulas": formulas}
+
+
+def read_checked_xlsx(path, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """The bytes of the workbook at ``path`` once :func:`check_xlsx` has passed them: the one gate every reader of
+    an .xlsx (export, filled ledger, filled spot-check list) goes through before a workbook library opens it."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("找不到文件", file=str(p)) from None
+    check_xlsx(data, str(p), limits)
+    return data

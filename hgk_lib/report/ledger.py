@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..rules.engine import FINDING_FIELDS, SUMMARY_FIELDS
-from .provenance import run_datetime
+from .provenance import VOLATILE_KEYS, run_datetime
 from .summary import audit_frame, audit_notes, build_county_summary, rule_category, with_columns
 from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_workbook, write_table
 
@@ -128,8 +127,8 @@ HELPER_SHEETS: list[SheetSpec] = [
         C("运行状态", "status", "text", "已运行或未运行（缺数据）"), C("缺少数据", "missing", "long", "未运行时缺少的表、列或分项"),
         C("已判定单位数", "evaluated", "int", "在范围内并已判定的单位数"),
         C("未能判定单位数", "not_evaluated", "int", "在范围内但无法判定的单位数（年龄未知、主键重复等）"),
-        C("问题条数", "findings", "int", "问题条数"), C("涉及户数", "households", "int", "涉及户数"),
-        C("用时（秒）", "seconds", "num", "运行用时")], "每条规则的运行状态与单位数"),
+        C("问题条数", "findings", "int", "问题条数"), C("涉及户数", "households", "int", "涉及户数")],
+        "每条规则的运行状态与单位数（用时不在台账中：见该县的 run.json，重跑得到逐格相同的台账）"),
     SheetSpec("行业部门问题", [
         C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号"), C("问题", "issue", "text", "问题"),
         C("责任部门", "department", "text", "责任部门"), C("证据来源", "evidence", "long", "依据")],
@@ -425,8 +424,8 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
     for spec in HELPER_SHEETS:
         df, kinds = frame_for(spec, helpers[spec.name])
         write_table(wb, spec.name, df, kinds)
-    flat: list = []
-    _flatten("", provenance or {}, flat)
+    flat: list = []  # everything but the run time (说明 shows it): reruns give identical sheets
+    _flatten("", {k: v for k, v in (provenance or {}).items() if k not in VOLATILE_KEYS}, flat)
     prov = pd.DataFrame([(k, None if v is None else str(v)) for k, v in flat], columns=["key", "value"])
     write_table(wb, PROVENANCE_SHEET, prov, hidden=True)
     save_workbook(wb, path)
@@ -469,7 +468,6 @@ _READ_HEADERS = {"问题编号": "finding_key", "规则编号": "rule_id", "级�
                  "户编号": "hh_id", "人编号": "person_id", "项目编号": "project_id", "年度": "year",
                  "整改状态": "status", "整改说明": "note"}
 MAX_LEDGER_BYTES = 200 * 1024 * 1024
-MAX_UNCOMPRESSED = 2 * 1024 * 1024 * 1024
 
 
 def _cell_text(v) -> str | None:
@@ -502,9 +500,9 @@ def read_ledger_status(path) -> tuple[pd.DataFrame, pd.DataFrame]:
         elif path.stat().st_size > MAX_LEDGER_BYTES:
             problem(None, None, None, "台账文件过大，未读取", sheet=None)
         else:
-            with zipfile.ZipFile(path) as zf:
-                if sum(i.file_size for i in zf.infolist()) > MAX_UNCOMPRESSED:
-                    raise ValueError("解压后过大，疑似压缩炸弹")
+            from ..io.guard import read_checked_xlsx
+
+            read_checked_xlsx(path)  # zip bombs, entity expansion, broken files: refused before parsing
             _read_status_rows(path, records, problem)
     except Exception as err:  # a hand-edited workbook must never crash the roll-up
         problem(None, None, None, f"无法读取台账：{type(err).__name__}：{err}", sheet=None)

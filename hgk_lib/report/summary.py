@@ -82,8 +82,9 @@ def _counts(s: pd.Series, order: list[str] | None = None) -> dict[str, int]:
 
 def _flag(s: pd.Series) -> pd.Series:
     """是/否-like values -> 是/否/None (booleans, nullable booleans, 1/0, 是/否 text)."""
-    from .xlsx import _bool_text
-    return s.astype(object).map(_bool_text)
+    from ..derive import yes_no_text
+
+    return s.astype(object).map(yes_no_text)
 
 
 def _truthy(s: pd.Series) -> pd.Series:

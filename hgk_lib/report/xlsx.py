@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
+from ..derive import yes_no_text
 from ._atomic import atomic_path
 
 KIND_LABELS = {"id": "编号（文本）", "text": "文本", "long": "文本", "int": "整数", "amount": "金额（元，2位小数）",
@@ -101,19 +102,7 @@ def _as_text(s: pd.Series) -> pd.Series:
     return o.where(~blank, None)
 
 
-_TRUE = {"是", "1", "True", "true", "TRUE"}
-_FALSE = {"否", "0", "False", "false", "FALSE"}
-
-
-def _bool_text(v):
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return "是" if v else "否"
-    t = str(v).strip()
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        t = str(int(v)) if float(v).is_integer() else t
-    return "是" if t in _TRUE else "否" if t in _FALSE else (t or None)
+_bool_text = yes_no_text  # the one copy lives in hgk_lib.derive
 
 
 def _to_bool_text(s: pd.Series) -> pd.Series:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, select_autoescape
 
+from ..derive import yes_no_text
 from .features import FEATURES
 from .model import GROUP_LABELS, POINTS_RULE
 
@@ -243,7 +244,7 @@ def write_evaluation_xlsx(tables: dict, issues: pd.DataFrame, path, notes: list[
             for j, (col, v) in enumerate(zip(df.columns, rec), start=1):
                 cell = ws.cell(r, j)
                 if isinstance(v, (bool, np.bool_)):
-                    cell.value = "是" if v else "否"
+                    cell.value = yes_no_text(v)
                 elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
                     if isinstance(v, (float, np.floating)) and math.isnan(v):
                         continue

@@ -149,12 +149,17 @@ def _metrics_json(m: dict | None) -> dict | None:
     return out
 
 
+def draw_from_results(data, year: int, out, params_file=None, n: int | None = None, seed: int | None = None) -> dict:
+    """``hgk spot-check draw`` as a library call: every county of ``data`` read from its saved results under
+    ``out`` (:func:`county_inputs`), then :func:`draw_city`."""
+    params = load_params(params_file, year=year)
+    if int(params["year"]["audit_year"]) != int(year):
+        raise InputError(f"参数文件的核查年度 {params['year']['audit_year']} 与 --year {year} 不一致")
+    return draw_city(county_inputs(data, year, out), params, out, n, seed)
+
+
 def run_draw(args) -> int:
-    params = load_params(args.params, year=args.year)
-    if int(params["year"]["audit_year"]) != int(args.year):
-        raise InputError(f"参数文件的核查年度 {params['year']['audit_year']} 与 --year {args.year} 不一致")
-    inputs = county_inputs(args.data, args.year, args.out)
-    res = draw_city(inputs, params, args.out, args.n, args.seed)
+    res = draw_from_results(args.data, args.year, args.out, args.params, args.n, args.seed)
     fit = res["fit"]
     print(f"抽查名单：{res['list']}（{res['sample']['county'].nunique()} 个县，共 {len(res['sample'])} 户）")
     print(f"风险模型卡：{res['card']}")

@@ -119,16 +119,15 @@ def _cell_text(v):
 
 def _load_workbook(path):
     import io
+    import os
 
     from openpyxl import load_workbook
 
-    from ..io.guard import check_xlsx
+    from ..io.guard import read_checked_xlsx
 
-    try:
-        data = open(path, "rb").read()
-    except FileNotFoundError:
+    if not os.path.isfile(path):
         raise InputError("找不到抽查名单文件", file=str(path))
-    check_xlsx(data, str(path))  # zip bombs, entity expansion, broken files: refused before parsing
+    data = read_checked_xlsx(path)  # zip bombs, entity expansion, broken files: refused before parsing
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as err:  # corrupt

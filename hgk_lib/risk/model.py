@@ -470,15 +470,14 @@ def save_model(model, path, meta: dict) -> dict:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    sio.dump(model, tmp)
-    tmp.replace(path)
+    from ..io.safe import atomic_write, write_text_atomic
+
+    with atomic_write(path) as tmp:
+        sio.dump(model, tmp)
     meta = {**meta, "sklearn_version": sklearn.__version__, "skops_version": skops.__version__,
             "model_sha256": sha256_file(path), "model_file": path.name}
     jpath = path.with_suffix(".json")
-    jtmp = jpath.with_name(jpath.name + ".tmp")
-    jtmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
-    jtmp.replace(jpath)
+    write_text_atomic(jpath, json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default))
     return meta
 
 

@@ -44,8 +44,12 @@ def fill_from_truth(list_path, truth: pd.DataFrame, out_path, exit_line: float, 
     from ..errors import InputError
     from ..io.safe import atomic_write
 
+    import io
+
+    from ..io.guard import read_checked_xlsx
+
     sim = simulated_conclusions(truth, exit_line).set_index("hh_id")
-    wb = load_workbook(list_path)
+    wb = load_workbook(io.BytesIO(read_checked_xlsx(list_path)))
     filled = missing = 0
     col = {c: i + 1 for i, c in enumerate(LIST_COLUMNS)}
     when = pd.Timestamp(date).to_pydatetime()

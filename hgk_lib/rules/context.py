@@ -24,16 +24,9 @@ def _header(table: str, key: str) -> str:
     return t.column(key).header if t is not None and key in t.columns_by_key else key
 
 
-_W = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_CC = np.array(list("10X98765432"), dtype=object)
-
-
 def _check_chars(first17: pd.Series) -> np.ndarray:
-    """GB 11643 check characters for a Series of 17-digit strings (all valid)."""
-    if len(first17) == 0:
-        return np.array([], dtype=object)
-    digits = np.frombuffer("".join(first17.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
-    return _CC[(digits.astype(np.int64) @ _W) % 11]
+    """GB 11643 check characters for a Series of 17-digit strings (all valid): :func:`hgk_lib.derive.check_chars_of_text`."""
+    return D.check_chars_of_text(first17.tolist())
 
 
 def _obj(a: pd.Series) -> pd.Series:

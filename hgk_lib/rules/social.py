@@ -36,18 +36,8 @@ def false_like(df: pd.DataFrame) -> pd.Series:
     return pd.Series(False, index=df.index, dtype=bool)
 
 
-def yes(df: pd.DataFrame, key: str) -> pd.Series:
-    """Flag = 是 (False for blank, unrecognised or an absent column)."""
-    if key not in df:
-        return false_like(df)
-    return as_mask(df[key].astype("boolean").eq(True))
-
-
-def no(df: pd.DataFrame, key: str) -> pd.Series:
-    """Flag = 否 (False for blank, unrecognised or an absent column)."""
-    if key not in df:
-        return false_like(df)
-    return as_mask(df[key].astype("boolean").eq(False))
+yes = D.flag_yes  # flag = 是 (False for blank, unrecognised or an absent column)
+no = D.flag_no  # flag = 否 (False for blank, unrecognised or an absent column)
 
 
 def isin(df: pd.DataFrame, key: str, values) -> pd.Series:
