@@ -35,6 +35,10 @@ import pandas as pd
 from . import __version__
 from .errors import InputError
 from .items import item_ids
+from .risk.features import FEATURES as _FEATURES
+from .risk.features import GROUP_COLUMNS as _GROUP_COLUMNS
+
+_FLOAT_GROUPS = {"minority_county", "female_head", "elderly_only", "has_disability"}
 
 CONTRACT = "hgk-county-results"
 CONTRACT_VERSION = 1
@@ -79,15 +83,8 @@ TABLES: dict[str, dict[str, str]] = {
     "audit_notes": _t("note"),
     "quarantine": _t("table file sheet row:int column value reason"),
     "row_ledger": _t("table file rows_read:int rows_loaded:int rows_quarantined:int"),
-    "features": {"hh_id": "text", **{c: "float" for c in (
-        "n_active dependency_share labour_class n_chronic n_serious n_disabled income_pc margin margin_capped "
-        "wage_share business_share transfer_share policy_share income_change years_since_exit unsafe_house "
-        "no_safe_water water_difficulty no_power road_km dirt_road arable_mu kept_fix net_exit not_kept quality_b "
-        "n_measures_year n_measure_kinds has_dev_measure has_safety_net f_identity f_structure f_person f_income "
-        "f_social f_needs f_dynamic f_measures f_department n_error n_warning n_policy").split()},
-                 "county": "text", "county_code": "text", "township": "text", "village": "text",
-                 "minority_county": "float", "female_head": "float", "elderly_only": "float",
-                 "has_disability": "float"},
+    "features": {"hh_id": "text", **{c: "float" for c in _FEATURES},
+                 **{c: ("float" if c in _FLOAT_GROUPS else "text") for c in _GROUP_COLUMNS}},
     "labels": _t("hh_id year:float method problem:int inclusion_prob:float weight:float verified_income_pc:float"),
     "contacts": _t("hh_id phone"),
 }

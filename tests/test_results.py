@@ -120,3 +120,21 @@ def test_the_ledger_numbers_problems_with_the_item_id_and_carries_status_over_on
     kept = L.apply_carry_over(problems, prev).set_index("finding_key")
     assert kept.loc[f["item_id"].iloc[2], "status"] == "已整改"
     assert kept.loc[f["item_id"].iloc[0], "status"] == L.STATUS_DEFAULT
+
+
+def test_the_risk_package_reads_saved_results_and_never_imports_the_county_run():
+    from pathlib import Path
+
+    import hgk_lib.risk as risk
+
+    src = {p.name: p.read_text(encoding="utf-8") for p in Path(risk.__file__).parent.glob("*.py")}
+    bad = {n for n, text in src.items() if "hgk_lib.pipeline" in text or "..pipeline" in text or "orchestrate" in text
+           or "process_county" in text}
+    assert bad == set()
+    assert "read_results" in src["cli.py"]
+
+
+def test_the_features_table_is_the_risk_models_columns():
+    from hgk_lib.risk.features import FEATURES, GROUP_COLUMNS
+
+    assert list(RS.TABLES["features"]) == ["hh_id", *FEATURES, *GROUP_COLUMNS]
