@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..items import item_ids
 from ..rules.engine import FINDING_FIELDS, SUMMARY_FIELDS
 from .provenance import VOLATILE_KEYS, run_datetime
 from .summary import audit_frame, audit_notes, build_county_summary, rule_category, with_columns
@@ -198,8 +199,6 @@ def finding_keys(f: pd.DataFrame) -> pd.Series:
     columns as ``field``); the county run computes it once (``item_id``), else it is computed here."""
     if "item_id" in f and f["item_id"].notna().all():
         return f["item_id"].astype(object)
-    from ..items import item_ids
-
     return item_ids(f.rename(columns={"columns": "field"}), "规则", f["rule_id"])
 
 

@@ -15,7 +15,7 @@ from typing import Iterable
 
 import nbformat
 
-from ._atomic import atomic_write_text
+from ..io.safe import write_text_atomic
 from .mask import mask_text
 
 _HEADING_RE = re.compile(r"<h([1-3])\b[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h\1>", re.S)
@@ -83,5 +83,5 @@ def render_notebook_html(ipynb, html, *, keep_ids: Iterable[str] = ()) -> Path:
     IDs but are keys (left unmasked)."""
     nb = nbformat.read(str(ipynb), as_version=4)
     text = mask_text(notebook_to_html(nb), keep=keep_ids)
-    atomic_write_text(html, text)
+    write_text_atomic(html, text)
     return Path(html)

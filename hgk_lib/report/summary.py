@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import EXITED, MEMBER_STATUSES
-from ._atomic import atomic_write_text
+from ..io.safe import write_text_atomic
 from .provenance import params_digest
 
 SUMMARY_VERSION = 1
@@ -231,7 +231,7 @@ def strip_volatile(obj):
 def write_json_atomic(path, obj) -> None:
     """Write ``obj`` as UTF-8 JSON (sorted keys, indented, Chinese kept readable), atomically."""
     text = json.dumps(_plain(obj), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False, default=str)
-    atomic_write_text(path, text + "\n")
+    write_text_atomic(path, text + "\n")
 
 
 def read_json(path) -> dict:

@@ -26,7 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from ..derive import yes_no_text
-from ._atomic import atomic_path
+from ..io.safe import atomic_write
 
 KIND_LABELS = {"id": "编号（文本）", "text": "文本", "long": "文本", "int": "整数", "amount": "金额（元，2位小数）",
                "pct": "百分比", "date": "日期", "bool": "是/否", "num": "数值"}
@@ -174,7 +174,7 @@ def new_workbook(title: str, when: dt.datetime | None) -> Workbook:
 def save_workbook(wb: Workbook, path) -> None:
     """Save deterministically and atomically (temporary file + ``os.replace``)."""
     when = wb.properties.modified
-    with atomic_path(path) as tmp:
+    with atomic_write(path) as tmp:
         with _FixedDateZip(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             wb.properties.modified = when  # ExcelWriter does not touch it (openpyxl's save_workbook would)
             ExcelWriter(wb, archive).save()
