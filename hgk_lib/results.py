@@ -34,6 +34,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import InputError
+from .io.safe import write_json_atomic, write_parquet_atomic
 from .items import item_ids
 from .risk.features import FEATURES as _FEATURES
 from .risk.features import GROUP_COLUMNS as _GROUP_COLUMNS
@@ -131,7 +132,10 @@ def _cast(s: pd.Series, kind: str, name: str) -> pd.Series:
 
 def to_contract(name: str, df: pd.DataFrame | None) -> pd.DataFrame:
     """``df`` with exactly the columns of table ``name`` in order and their types (missing columns are blank)."""
-    spec = TABLES[name]
+    return _conform(name, TABLES[name], df)
+
+
+def _conform(name: str, spec: dict[str, str], df: pd.DataFrame | None) -> pd.DataFrame:
     df = pd.DataFrame() if df is None else df
     n = len(df)
     cols = {}
@@ -153,7 +157,7 @@ def with_item_ids(name: str, df: pd.DataFrame, county: str) -> pd.DataFrame:
         return out
     source, col = ITEM_SOURCES[name]
     if col is None:  # classes: an item only where the measures do not match the labour class
-        mism = ~out["match"].astype(object).map(lambda v: v is True or v == "是")
+        mism = ~out["match"].astype(object).isin([True, "是"])
         ids = item_ids(keyed, source, "mismatch")
         out["item_id"] = ids.where(mism.to_numpy(), None)
     else:
@@ -180,21 +184,24 @@ def save_results(county_dir, tables: dict[str, pd.DataFrame], *, county: str, ye
     Each file is written atomically (temporary file, fsync, rename); the manifest is written last, so a reader never
     sees a manifest naming files of another run. A table not given is saved empty (with its columns).
     """
-    from .io.safe import write_json_atomic, write_parquet_atomic
-
     unknown = sorted(set(tables) - set(TABLES))
     if unknown:
         raise ValueError(f"not result tables: {unknown}")
-    d = results_dir(county_dir)
-    d.mkdir(parents=True, exist_ok=True)
     manifest = {"contract": CONTRACT, "contract_version": CONTRACT_VERSION, "hgk_version": __version__,
-                "county": county, "year": int(year), "input_sha256": input_sha256, "params_sha256": params_sha256,
-                "tables": {}}
-    for name, spec in TABLES.items():
-        df = to_contract(name, tables.get(name))
+                "county": county, "year": int(year), "input_sha256": input_sha256, "params_sha256": params_sha256}
+    return _write_tables(results_dir(county_dir), TABLES, tables, manifest, MANIFEST)
+
+
+def _write_tables(d: Path, specs: dict[str, dict[str, str]], tables: dict[str, pd.DataFrame], manifest: dict,
+                  manifest_name: str) -> Path:
+    """Every table of ``specs`` cast to its contract, then the manifest listing them (last), each atomically."""
+    d.mkdir(parents=True, exist_ok=True)
+    manifest = {**manifest, "tables": {}}
+    for name, spec in specs.items():
+        df = _conform(name, spec, tables.get(name))
         write_parquet_atomic(df, d / f"{name}.parquet")
         manifest["tables"][name] = {"file": f"{name}.parquet", "rows": len(df), "columns": dict(spec)}
-    write_json_atomic(d / MANIFEST, manifest)
+    write_json_atomic(d / manifest_name, manifest)
     return d
 
 
@@ -231,10 +238,15 @@ def read_result(county_dir, name: str, manifest: dict | None = None) -> pd.DataF
     path = results_dir(county_dir) / f"{name}.parquet"
     if entry is None or not path.exists():
         raise ResultsError(f"核查结果中缺少表 {name}，请重新运行该县", file=str(path))
+    return _read_table(path, name, TABLES[name], entry, "请重新运行该县")
+
+
+def _read_table(path: Path, name: str, spec: dict[str, str], entry: dict, remedy: str) -> pd.DataFrame:
+    """A saved table, checked against its manifest entry; text columns with ``None`` for blanks."""
     df = pd.read_parquet(path)
-    if list(df.columns) != list(TABLES[name]) or len(df) != entry.get("rows"):
-        raise ResultsError(f"核查结果表 {name} 与清单不符（列或行数不同），请重新运行该县", file=str(path))
-    for c, kind in TABLES[name].items():
+    if list(df.columns) != list(spec) or len(df) != entry.get("rows"):
+        raise ResultsError(f"保存的表 {name} 与清单不符（列或行数不同），{remedy}", file=str(path))
+    for c, kind in spec.items():
         if kind == "text":
             df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df
@@ -260,20 +272,9 @@ EVALUATION_TABLES: dict[str, dict[str, str]] = {
 
 def save_evaluation(city_dir, tables: dict[str, pd.DataFrame], *, year: int, source: str) -> Path:
     """Save the evaluation's tables under ``<city_dir>/results/`` with their manifest (atomically)."""
-    from .io.safe import write_json_atomic, write_parquet_atomic
-
-    d = results_dir(city_dir)
-    d.mkdir(parents=True, exist_ok=True)
     manifest = {"contract": EVALUATION_CONTRACT, "contract_version": CONTRACT_VERSION, "hgk_version": __version__,
-                "year": int(year), "source": source, "tables": {}}
-    for name, spec in EVALUATION_TABLES.items():
-        df = tables.get(name)
-        df = pd.DataFrame({c: (df[c] if df is not None and c in df else pd.Series(dtype=object)) for c in spec})
-        df = pd.DataFrame({c: _cast(df[c].reset_index(drop=True), k, f"{name}.{c}") for c, k in spec.items()})
-        write_parquet_atomic(df, d / f"{name}.parquet")
-        manifest["tables"][name] = {"file": f"{name}.parquet", "rows": len(df), "columns": dict(spec)}
-    write_json_atomic(d / "evaluation.json", manifest)
-    return d
+                "year": int(year), "source": source}
+    return _write_tables(results_dir(city_dir), EVALUATION_TABLES, tables, manifest, "evaluation.json")
 
 
 def read_evaluation(city_dir) -> dict[str, pd.DataFrame] | None:
@@ -290,14 +291,9 @@ def read_evaluation(city_dir) -> dict[str, pd.DataFrame] | None:
             or manifest.get("contract_version") != CONTRACT_VERSION:
         raise ResultsError("抽查结果评估的保存格式不符或版本不同，请用本版本重新运行 hgk spot-check evaluate",
                            file=str(path))
-    out = {}
-    for name, spec in EVALUATION_TABLES.items():
-        df = pd.read_parquet(d / f"{name}.parquet")
-        for c, kind in spec.items():
-            if kind == "text":
-                df[c] = df[c].astype(object).where(df[c].notna(), None)
-        out[name] = df
-    return out
+    remedy = "请重新运行 hgk spot-check evaluate"
+    return {name: _read_table(d / f"{name}.parquet", name, spec, manifest["tables"].get(name) or {}, remedy)
+            for name, spec in EVALUATION_TABLES.items()}
 
 
 __all__ = ["CONTRACT", "CONTRACT_VERSION", "TABLES", "AUDIT_TABLES", "ResultsError", "results_dir", "to_contract",

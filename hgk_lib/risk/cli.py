@@ -13,7 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..io import find_county_folders
+from ..io.safe import safe_output_path
 from ..params import load_params
+from ..results import read_results, save_evaluation
 from . import features as F
 
 CITY_DIR = "市汇总"
@@ -34,10 +37,6 @@ DRAW_TABLES = ["features", "labels", "contacts", "verdicts"]
 def county_inputs(data, year: int, out) -> list[dict]:
     """Per county of the export: ``{"county", "features", "labels", "contacts", "verdicts"}`` read from the results
     the county run saved under ``<out>/<year>/<county>/results/`` (:func:`hgk_lib.results.read_results`)."""
-    from ..io import find_county_folders
-    from ..io.safe import safe_output_path
-    from ..results import read_results
-
     counties = sorted(Path(f).name for f in find_county_folders(Path(data)))
     if not counties:
         raise InputError("导出数据目录下没有县目录（应为“6位代码_县名”）", file=str(data))
@@ -210,8 +209,6 @@ def evaluate_file(results, out, params: dict | None = None) -> dict:
         notes.append("本次抽样未使用风险模型（透明评分分层）。")
     xlsx = d / f"抽查结果评估_{year}.xlsx"
     write_evaluation_xlsx(tables, issues, xlsx, notes)
-    from ..results import save_evaluation
-
     save_evaluation(d, {"evaluation_summary": ev["summary"]}, year=year, source=Path(results).name)
     html = d / f"抽查结果评估_{year}.html"
     with atomic_write(html, "w", encoding="utf-8") as fh:
