@@ -37,6 +37,7 @@ from typing import Iterable
 import pandas as pd
 
 from ..schema import PII_COLUMNS, TABLES
+from .display import style_for_report
 
 #: Column keys holding personal numbers (any table).
 PII_KEYS = frozenset(key for _, key in PII_COLUMNS)
@@ -280,7 +281,6 @@ def mask_frame(df: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
 
 
 def show_table(df: pd.DataFrame, keep: Iterable[str] = ()):
-    """What a notebook displays for an auditor: the frame masked (:func:`mask_frame`), without pandas' row index."""
-    masked = mask_frame(df, keep)
-    masked.columns.name = None
-    return masked.style.hide(axis="index")
+    """What a notebook displays for an auditor: the frame masked (:func:`mask_frame`), numbers, shares, money and
+    yes/no formatted for reading (:mod:`hgk_lib.report.display`), without pandas' row index."""
+    return style_for_report(mask_frame(df, keep))

@@ -249,5 +249,6 @@ def plot_city_rectification(status: pd.DataFrame, title: str = "整改进度（�
     ax.set_xlim(0, 100)
     ax.set_xlabel("占比（%）")
     ax.set_title(title)
-    ax.legend(frameon=False, ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.02))
+    # the legend sits under the axis label: above the bars it covered the title
+    ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     return fig
