@@ -43,7 +43,6 @@ class AuditParams:
     policy_share_max: float
     need_days: dict
     working_age_min: int
-    working_age_max: int
     old_age: int
     compulsory_age_min: int
     compulsory_age_max: int
@@ -86,7 +85,6 @@ def audit_params(params: dict) -> AuditParams:
         policy_share_max=float(inc["policy_share_max"]),
         need_days={k: int(v) for k, v in params["needs"].items()},
         working_age_min=int(lab["working_age_min"]),
-        working_age_max=int(lab["working_age_max"]),
         old_age=int(lab["old_age"]),
         compulsory_age_min=int(lab["compulsory_age_min"]),
         compulsory_age_max=int(lab["compulsory_age_max"]),

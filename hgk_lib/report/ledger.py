@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..rules.engine import FINDING_FIELDS, SUMMARY_FIELDS
 from .provenance import run_datetime
+from .edges import verdict_counts_with_unverified
 from .summary import audit_frame, audit_notes, build_county_summary, rule_category, with_columns
 from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_workbook, write_table
 
@@ -349,8 +350,11 @@ def summary_rows(summary: dict) -> pd.DataFrame:
     s = summary
     rows = [("核查范围", "核查户数", s["households"]["audited"]), ("核查范围", "核查人数", s["people"]["audited"]),
             ("核查范围", "在册人数", s["people"]["active"]), ("核查范围", "已脱贫户数", s["households"]["exited"]),
+            ("核查范围", "给出核查结论的已脱贫户数", s["households"]["verdicts_given"]),
+            ("核查范围", "无正常成员的户数（不作核查结论，见动态管理）", s["households"].get("no_active_member", 0)),
+            ("核查范围", "其中已脱贫户", s["households"].get("exited_no_active_member", 0)),
             ("核查范围", "有问题的户数", s["households"]["with_findings"])]
-    rows += [("核查结论", k, v) for k, v in s["verdicts"].items()]
+    rows += [("核查结论", k, v) for k, v in verdict_counts_with_unverified(s).items()]
     rows += [("脱贫质量", k, v) for k, v in s["quality"].items()]
     rows += [("问题级别", k, v) for k, v in s["findings"]["by_level"].items()]
     rows.append(("问题级别", "合计", s["findings"]["total"]))

@@ -25,10 +25,14 @@ RULE_CATEGORIES = [("身份信息", 1, 9), ("家庭结构", 10, 18), ("人员属
                    ("帮扶措施与项目库", 72, 87), ("部门数据比对", 88, 95)]
 LEVELS = ["错误", "警告", "政策"]
 try:  # the audit's own labels (one source); the literal lists are the same, for a report-only install
-    from ..audit.verdicts import QUALITIES, VERDICTS
+    from ..audit.dynamic import EMPTY_KINDS
+    from ..audit.verdicts import QUALITIES, V_INCOME_UNVERIFIED, VERDICTS
 except ImportError:  # pragma: no cover
-    VERDICTS = ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "保持脱贫"]
+    VERDICTS = ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "收入待核实",
+                "保持脱贫"]
     QUALITIES = ["A 稳定", "B 不稳定", "C 差距大"]
+    V_INCOME_UNVERIFIED = "收入待核实"
+    EMPTY_KINDS = ["整户自然减少", "整户清退", "空挂户"]
 
 #: Column contract of each AuditResult frame (used when a frame is missing).
 AUDIT_FRAMES = {
@@ -150,6 +154,7 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         if "member_status" in members:
             active = int((members["member_status"].astype(object) == MEMBER_STATUSES[0]).sum())
     resolvable = _truthy(needs["resolvable"])
+    empty = no_active_households(audit, households)
 
     code = str(county_folder).split("_")[0] if county_folder else None
     out: dict[str, Any] = {
@@ -158,7 +163,10 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         "year": int(year),
         "households": {"audited": n_hh, "exited": exited, "verdicts_given": int(len(verdicts)),
                        "income_rows": int(len(income)),
-                       "with_findings": _n_unique(f["hh_id"])},
+                       "with_findings": _n_unique(f["hh_id"]),
+                       "income_unverified": int((verdicts["verdict"].astype(object) == V_INCOME_UNVERIFIED).sum()),
+                       "no_active_member": int(len(empty)),
+                       "exited_no_active_member": int(empty["exited"].sum())},
         "people": {"audited": people, "active": active},
         "verdicts": _counts(verdicts["verdict"], VERDICTS),
         "quality": _counts(verdicts["quality"] if verdicts["quality"].notna().any() else classes["quality"],
@@ -192,6 +200,19 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         "run": {"time_utc": provenance.get("run_time_utc")},
     }
     return _plain(out)
+
+
+def no_active_households(audit, households: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Households without an active member (audit 动态管理 rows of a household-level kind): ``hh_id``, ``kind``,
+    ``exited`` (脱贫状态 from the audit's income view, else from ``households``). They get no verdict."""
+    dyn = audit_frame(audit, "dynamic")
+    dyn = dyn[dyn["kind"].astype(object).isin(EMPTY_KINDS)].drop_duplicates("hh_id")
+    status = audit_frame(audit, "income")[["hh_id", "exit_status"]]
+    if households is not None and "exit_status" in households and "hh_id" in households:
+        status = pd.concat([status, households[["hh_id", "exit_status"]]])
+    status = status.dropna(subset=["hh_id"]).drop_duplicates("hh_id").set_index("hh_id")["exit_status"]
+    return pd.DataFrame({"hh_id": dyn["hh_id"].to_numpy(dtype=object), "kind": dyn["kind"].to_numpy(dtype=object),
+                         "exited": dyn["hh_id"].map(status).isin(EXITED).to_numpy(dtype=bool)})
 
 
 def _inputs_from_files(files) -> list[dict]:
