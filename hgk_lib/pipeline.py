@@ -427,7 +427,7 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     """
     county = check_county(county)  # before anything is read or imported
 
-    from .audit import audit_county
+    from .audit import audit_county, with_audit_findings
     from .io import read_processed
     from .rules.engine import make_context, run_rules
 
@@ -464,7 +464,8 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     rr = run_rules(ctx)
     audit = audit_county(data.tables, params, rr.findings)
     prov = build_provenance(county, year, params, pfile, data, in_hash, p_hash, sorted(others))
-    return CountyRun(county=county, year=year, data=data, findings=rr.findings, rule_summary=rr.summary,
+    findings = with_audit_findings(rr.findings, audit, params, county)  # + the audit's rows of 问题清单
+    return CountyRun(county=county, year=year, data=data, findings=findings, rule_summary=rr.summary,
                      audit=audit, params=params, params_file=pfile, provenance=prov, input_hash=in_hash,
                      params_hash=p_hash, others=sorted(others), data_root=str(root))
 
@@ -824,7 +825,7 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     * summary.json counts the same findings and verdicts.
     """
     from .report.ledger import SHEET_NAMES, STATUS_SHEET
-    from .report.summary import VERDICTS
+    from .report.summary import VERDICTS, no_active_households
     from .schema import EXITED
 
     checks = []
@@ -837,6 +838,7 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     v = _audit_frame(run, "verdicts")
     if hh is not None and "exit_status" in hh:
         exited = set(hh.loc[hh["exit_status"].astype(object).isin(EXITED), "hh_id"].dropna().astype(str))
+        exited -= set(no_active_households(run.audit, hh)["hh_id"].astype(str))  # no active member: no verdict
         given = v["hh_id"].dropna().astype(str)
         dup = int(given.duplicated().sum())
         ok = set(given) == exited and dup == 0

@@ -15,6 +15,7 @@ from ..params import NEED_TYPES
 from ..schema import EXITED
 from .common import LABOUR_CLASSES, audit_params, prepare
 from .dynamic import DYNAMIC_COLUMNS, EMPTY_KINDS, KINDS, dynamic_table
+from .findings import audit_findings, with_audit_findings
 from .history import GAP_COLUMNS, measure_gaps
 from .income import INCOME_COLUMNS, income_table
 from .labour import CLASSES_COLUMNS, PWJ_COLUMNS, classes_table, labour_class, unstable_pwj
@@ -173,4 +174,4 @@ def summary_counts(result: AuditResult) -> dict:
 
 
 __all__ = ["AuditResult", "COLUMNS", "audit_county", "verdict_counts", "summary_counts", "no_verdict_households",
-           "VERDICTS"]
+           "audit_findings", "with_audit_findings", "VERDICTS"]

@@ -26,6 +26,7 @@ RULE_CATEGORIES = [("身份信息", 1, 9), ("家庭结构", 10, 18), ("人员属
 LEVELS = ["错误", "警告", "政策"]
 try:  # the audit's own labels (one source); the literal lists are the same, for a report-only install
     from ..audit.dynamic import EMPTY_KINDS
+    from ..audit.findings import AUDIT_FINDING_CATEGORIES
     from ..audit.verdicts import QUALITIES, V_INCOME_UNVERIFIED, VERDICTS
 except ImportError:  # pragma: no cover
     VERDICTS = ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "收入待核实",
@@ -33,6 +34,7 @@ except ImportError:  # pragma: no cover
     QUALITIES = ["A 稳定", "B 不稳定", "C 差距大"]
     V_INCOME_UNVERIFIED = "收入待核实"
     EMPTY_KINDS = ["整户自然减少", "整户清退", "空挂户"]
+    AUDIT_FINDING_CATEGORIES = {"分类施策": "分类施策"}
 
 #: Column contract of each AuditResult frame (used when a frame is missing).
 AUDIT_FRAMES = {
@@ -69,11 +71,14 @@ def audit_notes(audit) -> list[str]:
 
 
 def rule_category(rule_id: pd.Series) -> pd.Series:
-    """Catalogue category (Chinese) of each rule id ``R05``; None for ids outside R01-R95."""
+    """Catalogue category (Chinese) of each rule id ``R05``; the audit rows' own category (``分类施策``, see
+    hgk_lib/audit/findings.py); None for other ids."""
     num = pd.to_numeric(rule_id.astype(object).astype(str).str.extract(r"(\d+)", expand=False), errors="coerce")
     conds = [((num >= lo) & (num <= hi)).fillna(False).to_numpy(dtype=bool) for _, lo, hi in RULE_CATEGORIES]
     cats = np.select(conds, [np.array(name, dtype=object) for name, _, _ in RULE_CATEGORIES], default=None)
-    return pd.Series(cats.astype(object), index=rule_id.index, dtype=object)
+    out = pd.Series(cats.astype(object), index=rule_id.index, dtype=object)
+    audit = rule_id.astype(object).map(AUDIT_FINDING_CATEGORIES)
+    return out.where(audit.isna(), audit)
 
 
 def _counts(s: pd.Series, order: list[str] | None = None) -> dict[str, int]:
