@@ -98,7 +98,10 @@ SHEETS: list[SheetSpec] = [
     SheetSpec("帮扶措施核对", [
         C("户编号", "hh_id", "id", "户编号"), C("年度", "year", "int", "缺少措施的年度"),
         C("阶段", "stage", "text", "脱贫前、脱贫当年、巩固提升"), C("问题", "problem", "long", "问题说明")],
-        "每个缺少帮扶措施的户-年度一行"),
+        "每个缺少帮扶措施的户-年度一行",
+        extras=[C("当年人均可支配收入", "income_pc", "amount", "该年度收入信息按核查口径复核的人均可支配收入（元）"),
+                C("当年脱贫线", "exit_line", "amount", "该年度的脱贫标准线（元，参数 income.exit_line / earlier_exit_lines）"),
+                C("低于当年脱贫线", "below_line", "bool", "当年人均可支配收入是否低于当年脱贫线（仅供参考）")]),
     SheetSpec("项目库核查", [
         C("项目编号", "project_id", "id", "项目编号"), C("项目名称", "project_name", "text", "项目名称"),
         C("规则编号", "rule_id", "text", "规则编号"), C("问题描述", "description", "long", "问题说明")],

@@ -46,7 +46,7 @@ AUDIT_FRAMES = {
     "sector": ["hh_id", "person_id", "issue", "department", "evidence"],
     "classes": ["hh_id", "labour_class", "recommended", "measures_this_year", "match", "quality"],
     "unstable_pwj": ["hh_id", "person_id", "post", "months"],
-    "measure_gaps": ["hh_id", "year", "stage", "problem"],
+    "measure_gaps": ["hh_id", "year", "stage", "problem", "income_pc", "exit_line", "below_line"],
     "project_findings": ["project_id", "project_name", "rule_id", "description"],
     "beneficiaries": ["project_id", "project_name", "declared_hh", "linked_hh", "declared_people", "linked_people",
                       "difference"],
