@@ -19,7 +19,7 @@ SPEC: dict[str, dict[str, object]] = {
                "return_line": (int, float), "stable_margin": (int, float), "policy_share_max": (int, float),
                "earlier_exit_lines": dict},
     "needs": None,
-    "labour": {"working_age_min": int, "working_age_max": int, "old_age": int, "compulsory_age_min": int,
+    "labour": {"working_age_min": int, "old_age": int, "compulsory_age_min": int,
                "compulsory_age_max": int, "pension_age": int, "pwj_min_months": int, "road_distance_max_km": (int, float),
                "unsafe_house_levels": list, "unhardened_road_types": list},
     "measures": {"first_year": int},

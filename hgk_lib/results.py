@@ -35,7 +35,7 @@ import pandas as pd
 from . import __version__
 from .errors import InputError
 from .io.safe import write_json_atomic, write_parquet_atomic
-from .items import item_ids
+from .items import SOURCES, item_ids
 from .risk.features import FEATURES as _FEATURES
 from .risk.features import GROUP_COLUMNS as _GROUP_COLUMNS
 
@@ -153,7 +153,14 @@ def with_item_ids(name: str, df: pd.DataFrame, county: str) -> pd.DataFrame:
     else:
         keyed = out.assign(county=out["county"].where(out["county"].notna(), county))
     if name == "findings":
-        out["item_id"] = item_ids(keyed.rename(columns={"columns": "field"}), "规则", keyed["rule_id"])
+        keyed = keyed.rename(columns={"columns": "field"})
+        rule = keyed["rule_id"].astype(object)
+        ids = item_ids(keyed, "规则", rule)
+        audit_row = rule.isin(SOURCES) & (rule != "规则")  # the audit's own rows (e.g. 分类施策): that source's prefix
+        for src in rule[audit_row].unique():
+            sel = rule == src
+            ids[sel] = item_ids(keyed[sel], src, keyed.loc[sel, "rule_name"].astype(object))
+        out["item_id"] = ids
         return out
     source, col = ITEM_SOURCES[name]
     if col is None:  # classes: an item only where the measures do not match the labour class

@@ -185,3 +185,33 @@ def test_dynamic_exit_candidates():
     assert "财政供养人员、名下车辆" in d.loc[d["source"] == "比对_财产与身份", "basis"].iloc[0]
     assert any("自然增加/补录未运行" in n for n in r.notes)
     assert summary_counts(r)["dynamic_by_kind"]["清退"] == 3
+
+
+def test_measure_gaps_show_each_years_income_against_that_years_line():
+    # lines: 2016 4000, 2017 7365, 2018 8000 (earlier_exit_lines), 2019 8400 (exit_line)
+    hs = [household("H1", exit_year=2019, first_year=2016)]
+    incs = [income("H1", wage=7364.99, year=2017, n_members=1),   # below 2017's line by one fen
+            income("H1", wage=14730.0, year=2016, n_members=2),   # 7,365 per person: above 2016's 4,000
+            income("H1", wage=8000.0, year=2018, n_members=None),  # blank count: the active members (1)
+            income("H1", wage=8000.0)]
+    r = audit_county(county(hs, [member("H1")], incs, measures=[measure("H1", 2019)]), params())
+    g = r.measure_gaps.set_index("year")
+    assert list(g.index) == [2016, 2017, 2018]
+    assert g.loc[2016, "exit_line"] == 4000 and g.loc[2016, "income_pc"] == 7365.0 and not g.loc[2016, "below_line"]
+    assert g.loc[2017, "exit_line"] == 7365 and g.loc[2017, "income_pc"] == 7364.99 and g.loc[2017, "below_line"]
+    assert g.loc[2017, "problem"] == "脱贫前2017年无帮扶措施（当年人均可支配收入7,364.99元，低于当年脱贫线7,365元）"
+    assert g.loc[2018, "income_pc"] == 8000.0 and not g.loc[2018, "below_line"]  # at the line reaches it
+    assert g.loc[2018, "problem"].endswith("达到当年脱贫线8,000元）")
+
+
+def test_measure_gap_without_income_or_line_has_no_comparison():
+    p = params()
+    p["income"]["earlier_exit_lines"] = {2016: 4000}
+    hs = [household("H1", exit_year=2019, first_year=2016)]
+    r = audit_county(county(hs, [member("H1")], [income("H1", year=2018), income("H1")],
+                            measures=[measure("H1", 2019)]), p)
+    g = r.measure_gaps.set_index("year")
+    assert pd.isna(g.loc[2016, "income_pc"]) and g.loc[2016, "exit_line"] == 4000  # no 2016 income row
+    assert g.loc[2018, "income_pc"] == 20000.0 and pd.isna(g.loc[2018, "exit_line"])  # no 2018 line
+    assert pd.isna(g.loc[2016, "below_line"]) and pd.isna(g.loc[2018, "below_line"])
+    assert g.loc[2018, "problem"] == "脱贫前2018年无帮扶措施"

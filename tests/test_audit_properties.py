@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hgk_lib import schema as S
-from hgk_lib.audit import audit_county, summary_counts
+from hgk_lib.audit import audit_county, no_verdict_households, summary_counts
 from hgk_lib.audit.verdicts import KEPT, VERDICTS
 from test_audit_fixtures import county, household, income, member, params
 
@@ -59,9 +59,16 @@ def test_exactly_one_verdict_per_exited_household(specs):
     tables = build(specs)
     r = audit_county(tables, P)
     h = tables["household"]
+    m = tables["member"]
+    with_active = set(m.loc[m["member_status"] == "正常", "hh_id"])
     exited = set(h.loc[h["exit_status"].isin(S.EXITED), "hh_id"])
     assert r.verdicts["hh_id"].is_unique
-    assert set(r.verdicts["hh_id"]) == exited
+    assert set(r.verdicts["hh_id"]) == exited & with_active
+    # a household without an active member gets no verdict and is listed in 动态管理, once
+    empty = no_verdict_households(r)
+    assert empty["hh_id"].is_unique and set(empty["hh_id"]) == set(h["hh_id"]) - with_active
+    s = summary_counts(r)
+    assert s["exited_households"] == s["verdicts_given"] + s["exited_no_active_member"] == len(exited)
     assert r.verdicts["verdict"].isin(VERDICTS).all()
     kept = r.verdicts["verdict"].isin(KEPT)
     assert (r.verdicts.loc[kept, "quality"].isin(["A 稳定", "B 不稳定"])).all()

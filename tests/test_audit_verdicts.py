@@ -40,10 +40,15 @@ CASES = [
     # row 7 / row 8
     (9000.00, "弱劳力半劳力", False, 3, 0, "保持脱贫（限期整改）"),
     (9000.00, "有劳动能力", False, 0, 0, "保持脱贫"),
-    # no verdict income: income conditions are false (blank operand)
-    (None, "有劳动能力", False, 0, 0, "保持脱贫"),
-    (None, "有劳动能力", False, 1, 1, "保持脱贫（限期整改）"),
-    (None, "无劳动能力", False, 0, 0, "兜底未落实"),
+    # no verdict income: rows 1, 2, 6 are false (blank operand); rows 3-5 still apply; otherwise row 6a
+    (None, "有劳动能力", False, 0, 0, "收入待核实"),
+    (None, "有劳动能力", False, 1, 1, "收入待核实"),  # 6a before 7: an unverified income is never kept
+    (None, "弱劳力半劳力", True, 0, 0, "收入待核实"),  # covered but not 无劳动能力: rows 3-5 do not apply
+    (None, "无劳动能力", False, 0, 0, "兜底未落实"),  # row 3
+    (None, "无劳动能力", True, 0, 0, "保持脱贫（兜底）"),  # row 4
+    (None, "无劳动能力", True, 1, 1, "保持脱贫（限期整改）"),  # row 5
+    # one usable income row: judged on income as usual (the other edge of 6a)
+    (0.00, "有劳动能力", False, 0, 0, "返贫"),
 ]
 
 
@@ -208,6 +213,18 @@ def test_return_cause_and_reasons():
     assert v.loc["R1", "reasons"].startswith("复核人均可支配收入3,812.50元，低于返贫线4,000元；因病：户内有患有大病成员")
     assert v.loc["R2", "return_cause"] == "因学"  # the recorded main cause wins
     assert v.loc["R3", "return_cause"] == "其他"
+    # the cause comes with what follows: status to 返贫, support to intensify
+    for h in ("R1", "R2", "R3"):
+        assert v.loc[h, "reasons"].endswith("；须将脱贫状态改为返贫，加大帮扶力度")
+
+
+def test_revert_reason_says_status_goes_back():
+    h, m, i = _water_problem_household(6000.0)
+    p = params()
+    p["needs"]["饮水不安全"] = 200
+    _, v = verdict_of([h], m, i, p)
+    assert v.loc["H1", "verdict"] == "退回未脱贫"
+    assert "须将脱贫状态退回未脱贫，稳定脱贫后再退出" in v.loc["H1", "reasons"]
 
 
 def test_return_cause_only_for_returned():
@@ -215,13 +232,54 @@ def test_return_cause_only_for_returned():
     assert pd.isna(v.loc["H1", "return_cause"])
 
 
-def test_households_without_income_row_are_flagged_not_judged_on_income():
-    r, v = verdict_of([household("H1"), household("H2")], [member("H1"), member("H2")], [income("H2")])
-    assert v.loc["H1", "verdict"] == "保持脱贫"
-    assert v.loc["H1", "quality"] == "B 不稳定"
-    assert "无2019年可用收入记录" in v.loc["H1", "reasons"]
+# --- row 6a: no usable audit-year income row -> 收入待核实 ---------------------------------------------------------
+def test_row_6a_household_without_income_row_is_income_unverified_not_kept():
+    # H1: no income row at all; H2: exactly one usable row (judged on it); H3: only last year's row
+    hs = [household("H1"), household("H2"), household("H3")]
+    r, v = verdict_of(hs, [member("H1"), member("H2"), member("H3")], [income("H2"), income("H3", year=2018)])
+    for h in ("H1", "H3"):
+        assert v.loc[h, "verdict"] == "收入待核实"
+        assert v.loc[h, "quality"] == "C 差距大"
+        assert v.loc[h, "reasons"].startswith("无2019年可用收入记录，收入待核实：须入户核实收入")
+    assert v.loc["H2", "verdict"] == "保持脱贫" and v.loc["H2", "quality"] == "A 稳定"
     inc = r.income.set_index("hh_id")
     assert bool(inc.loc["H1", "income_finding"]) and pd.isna(inc.loc["H1", "income_pc_fen"])
+    # never counted as kept: 分类施策 shows no A/B quality, the spot-check frame (kept verdicts) leaves it out
+    assert r.classes.set_index("hh_id").loc["H1", "quality"] == ""
+    from hgk_lib.audit import summary_counts
+    s = summary_counts(r)
+    assert s["income_unverified"] == 2 and s["verdicts"]["收入待核实"] == 2 and s["verdicts"]["保持脱贫"] == 1
+
+
+@pytest.mark.parametrize("rows,expected", [
+    ([], "收入待核实"),                                         # no row
+    ([dict(wage=None, business_income=None, business_cost=None, property_income=None, transfer_income=None)],
+     "收入待核实"),                                             # an all-blank row is a missing record (R32)
+    ([dict(wage=100.0), dict(wage=200.0)], "收入待核实"),       # duplicated rows: which one is true is unknown
+    ([dict(wage=0.0)], "返贫"),                                 # one usable row, zero income: judged on it
+])
+def test_row_6a_edges_of_a_usable_income_row(rows, expected):
+    _, v = verdict_of([household("H1")], [member("H1")], [income("H1", **kw) for kw in rows])
+    assert v.loc["H1", "verdict"] == expected
+
+
+def test_row_6a_problems_still_listed_with_deadlines():
+    _, v = verdict_of([household("H1", safe_water=False)], [member("H1")], [])
+    assert v.loc["H1", "verdict"] == "收入待核实"
+    assert v.loc["H1", "reasons"].endswith("；三保障问题：饮水不安全（水利局，2019-12-29前）")
+
+
+def test_safety_net_households_without_income_follow_rows_3_to_5():
+    old = dict(age=75, skill=NONE_SKILL)
+    hs = [household("N1"), household("N2"), household("N3", safe_water=False)]
+    ms = [member("N1", **old), member("N2", dibao=True, **old), member("N3", tekun=True, **old)]
+    r, v = verdict_of(hs, ms, [])
+    assert v.loc["N1", "verdict"] == "兜底未落实" and v.loc["N1", "quality"] == "C 差距大"
+    assert v.loc["N2", "verdict"] == "保持脱贫（兜底）" and v.loc["N2", "quality"] == "B 不稳定"
+    assert v.loc["N3", "verdict"] == "保持脱贫（限期整改）"
+    for h in ("N1", "N2", "N3"):
+        assert "无2019年可用收入记录（兜底保障户不以收入判定）" in v.loc[h, "reasons"]
+    assert (v["verdict"] != "收入待核实").all()
 
 
 def test_only_exited_households_get_verdicts():
@@ -250,7 +308,7 @@ def test_counts_and_summary_are_plain_and_complete():
                       [income("H1", wage=3000), income("H2"), income("H3")])
     vc = verdict_counts(r)
     assert list(vc["verdict"]) == ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）",
-                                   "收入未达标", "保持脱贫"]
+                                   "收入未达标", "收入待核实", "保持脱贫"]
     assert vc.set_index("verdict").loc["返贫", "households"] == 1 and vc["households"].sum() == 2
     s = summary_counts(r)
     assert json.loads(json.dumps(s, ensure_ascii=False)) == s
@@ -259,12 +317,59 @@ def test_counts_and_summary_are_plain_and_complete():
     assert s["return_causes"]["其他"] == 1
 
 
-def test_household_without_active_members():
-    ms = [member("H1", member_status="自然减少", change_reason="迁出")]
-    r, v = verdict_of([household("H1")], ms, [income("H1")])
-    assert v.loc["H1", "active_n"] == 0 and pd.isna(v.loc["H1", "income_pc"])
-    assert "无正常成员" in v.loc["H1", "reasons"]
-    assert r.needs.empty  # no one to enrol: an R12 data error, not a safety-net problem
+# --- households without an active member: no verdict, listed in 动态管理, counted apart ----------------------------
+def _empty_cases():
+    old = dict(age=80, skill=NONE_SKILL)
+    hs = [household("E1"), household("E2"), household("E3"), household("E4"), household("E5", status="未脱贫"),
+          household("K1")]
+    ms = [member("E1", member_status="自然减少", change_reason="死亡", **old),
+          member("E1", member_status="自然减少", change_reason="迁出"),
+          member("E2", member_status="清退", change_reason="错误"),
+          member("E4", member_status="自然减少", change_reason="死亡", **old), member("E4", member_status="清退"),
+          member("E5", member_status="清退"),
+          member("K1", **old)]  # one active member, no labour, not covered: 兜底未落实 (the other edge)
+    return verdict_of(hs, ms, [income(h) for h in ["E1", "E2", "E3", "E4", "E5", "K1"]])
+
+
+def test_household_without_active_member_gets_no_verdict():
+    r, v = _empty_cases()
+    assert sorted(v.index) == ["K1"]  # E1-E4 exited but empty; E5 not exited
+    assert v.loc["K1", "verdict"] == "兜底未落实"
+    assert set(r.needs["hh_id"]) == {"K1"}  # never 兜底未落实 for an empty household
+
+
+def test_household_without_active_member_is_a_dynamic_management_case():
+    r, _ = _empty_cases()
+    d = r.dynamic[r.dynamic["person_id"].isna()].set_index("hh_id")
+    assert d["kind"].to_dict() == {"E1": "整户自然减少", "E2": "整户清退", "E3": "空挂户", "E4": "空挂户",
+                                   "E5": "整户清退"}
+    assert d.loc["E3", "basis"].startswith("整户无正常成员：无任何成员记录；已脱贫户不作核查结论")
+    assert "自然减少1人、清退1人" in d.loc["E4", "basis"]
+    assert "已脱贫户不作核查结论" not in d.loc["E5", "basis"]
+
+
+def test_household_without_active_member_counted_apart():
+    from hgk_lib.audit import no_verdict_households, summary_counts
+    r, _ = _empty_cases()
+    s = summary_counts(r)
+    assert s["no_active_member"] == 5 and s["exited_no_active_member"] == 4
+    assert s["verdicts_given"] == 1 and s["exited_households"] == 5
+    assert s["dynamic_by_kind"]["空挂户"] == 2 and s["dynamic_by_kind"]["整户清退"] == 2
+    assert sorted(no_verdict_households(r)["hh_id"]) == ["E1", "E2", "E3", "E4", "E5"]
+
+
+def test_members_shown_gone_by_police_empty_the_household():
+    m = member("H1")
+    lists = {"police": [dict(id_no=m["id_no"], hukou_status="死亡", change_date=pd.Timestamp("2019-05-01"))]}
+    r, v = verdict_of([household("H1")], [m], [income("H1")], **lists)
+    assert v.empty
+    d = r.dynamic.set_index(["hh_id", "kind"])
+    assert ("H1", "整户自然减少") in d.index and ("H1", "自然减少") in d.index
+    assert "公安登记死亡或迁出1人" in d.loc[("H1", "整户自然减少"), "basis"]
+    # the police change after the reference date: still active, judged as usual
+    lists["police"][0]["change_date"] = pd.Timestamp("2019-10-01")
+    _, v = verdict_of([household("H1")], [m], [income("H1")], **lists)
+    assert v.loc["H1", "verdict"] == "保持脱贫"
 
 
 def test_notes_name_missing_department_lists():

@@ -33,3 +33,36 @@ def test_year_file_and_rule_catalogue_agree(year_key, rules, name):
     for rid in rules:
         if name in cat[rid]["params"]:
             assert cat[rid]["params"][name] == expected, (rid, name)
+
+
+# --- the audit's labour class and R76 draw the working-age bounds from the same two numbers ---------------------
+# Birth dates around the bounds on the reference date 2019-09-30: 15 / 16 (working_age_min) and 64 / 65 (old_age).
+BOUNDARY_BIRTHS = {"15岁（差一天满16）": "2003-10-01", "16岁": "2003-09-30", "64岁": "1955-09-30",
+                   "65岁": "1954-09-30", "64岁（差一天满65）": "1954-10-01"}
+
+
+def test_working_age_comes_from_one_parameter_pair():
+    year = load_params(year=2019)
+    assert "working_age_max" not in year["labour"]  # the upper bound is old_age, nothing else
+    cat = load_catalogue()
+    assert cat["R76"]["params"]["working_age_min"] == year["labour"]["working_age_min"]
+    assert cat["R76"]["params"]["labour_old_age"] == year["labour"]["old_age"]
+
+
+@pytest.mark.parametrize("label", list(BOUNDARY_BIRTHS))
+def test_audit_labour_class_and_r76_agree_at_the_age_bounds(label):
+    """R76(b) fires for a 有劳动能力 household with measures but none developmental; the audit's 分类施策 calls the
+    same household 有劳动能力 exactly when R76 does."""
+    from rules_fixtures import fired, make_household, make_id, make_income_years, make_measure, make_member, make_tables
+
+    from hgk_lib.audit import audit_county
+
+    birth = BOUNDARY_BIRTHS[label]
+    m = make_member(id_no=make_id(birth.replace("-", "")), birth_date=birth)
+    tables = {"household": [make_household()], "member": [m], "income": make_income_years(),
+              "measure": [make_measure(year=y, category="低保兜底") for y in range(2016, 2020)]}
+    r76_capable = not fired("R76", tables, part="b").empty
+    audit = audit_county(make_tables(tables), load_params(year=2019))
+    audit_capable = audit.classes.set_index("hh_id").loc["H1", "labour_class"] == "有劳动能力"
+    assert audit_capable == r76_capable
+    assert audit_capable is (label in ("16岁", "64岁", "64岁（差一天满65）"))

@@ -77,3 +77,37 @@ def test_labels_latest_inspection_problem_and_weights():
 def test_county_code_from_name_folder_or_code():
     s = pd.Series(["英德市", "441825_连山壮族瑶族自治县", "441882", "未知县"])
     assert county_code(s).tolist()[:3] == ["441881", "441825", "441882"] and pd.isna(county_code(s).iloc[3])
+
+
+# --- no hidden feature: on the demo every feature takes more than one value ----------------------------------------
+@pytest.fixture(scope="module")
+def demo_features():
+    """One small demo county (400 households, every defect kind planted), through the rules and the audit."""
+    demo = pytest.importorskip("hgk_lib.demo")
+    from hgk_lib.audit import audit_county, with_audit_findings
+    from hgk_lib.rules.engine import make_context, run_rules
+
+    d = demo.build_demo(seed=7, counties=["441825"], households=400, fmt="csv", plant_share=1.0)
+    t = {k: v for k, v in d["tables"].items() if isinstance(v, pd.DataFrame)}
+    if "_quarantine" in t["member"]:  # the rows the loader would quarantine
+        t["member"] = t["member"][~t["member"]["_quarantine"].fillna(False).astype(bool)]
+    params, county = load_params(year=2019), "441825_连山壮族瑶族自治县"
+    rr = run_rules(make_context(t, params, county))
+    audit = audit_county(t, params, rr.findings)
+    findings = with_audit_findings(rr.findings, audit, params, county)
+    return build_features(t, params, findings, audit.verdicts, county=county), audit
+
+
+def test_every_feature_takes_more_than_one_value_on_the_demo(demo_features):
+    f, _ = demo_features
+    n = f[list(FEATURES)].nunique(dropna=True)
+    assert n[n <= 1].empty, f"constant features (the model cannot use them): {list(n[n <= 1].index)}"
+
+
+def test_quality_b_reads_the_audits_quality_label(demo_features):
+    f, audit = demo_features
+    v = audit.verdicts.set_index("hh_id")
+    b = v.index[v["quality"] == "B 不稳定"]
+    other = v.index[v["quality"] != "B 不稳定"]
+    assert len(b) and len(other)
+    assert (f.loc[b, "quality_b"] == 1).all() and (f.loc[other, "quality_b"] == 0).all()

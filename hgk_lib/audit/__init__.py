@@ -12,14 +12,16 @@ from dataclasses import dataclass, field, fields
 import pandas as pd
 
 from ..params import NEED_TYPES
+from ..schema import EXITED
 from .common import LABOUR_CLASSES, audit_params, prepare
-from .dynamic import DYNAMIC_COLUMNS, dynamic_table
+from .dynamic import DYNAMIC_COLUMNS, EMPTY_KINDS, KINDS, dynamic_table
+from .findings import audit_findings, with_audit_findings
 from .history import GAP_COLUMNS, measure_gaps
 from .income import INCOME_COLUMNS, income_table
 from .labour import CLASSES_COLUMNS, PWJ_COLUMNS, classes_table, labour_class, unstable_pwj
 from .needs import NEEDS_COLUMNS, SECTOR_COLUMNS, needs_table, sector_table
 from .projects import BENEFICIARY_COLUMNS, PROJECT_FINDING_COLUMNS, beneficiaries, project_findings
-from .verdicts import KEPT, QUALITIES, RETURN_CAUSES, VERDICT_COLUMNS, VERDICTS, verdict_table
+from .verdicts import KEPT, QUALITIES, RETURN_CAUSES, V_INCOME_UNVERIFIED, VERDICT_COLUMNS, VERDICTS, verdict_table
 
 #: The exact English columns of every table of :class:`AuditResult`, in order (the workbook writer maps them).
 COLUMNS: dict[str, list[str]] = {
@@ -128,12 +130,26 @@ def _counts(s: pd.Series, keys: list | None = None) -> dict:
     return {str(k): int(v) for k, v in vc.items()}
 
 
+def no_verdict_households(result: AuditResult) -> pd.DataFrame:
+    """Households without an active member (``hh_id``, ``exit_status``, ``kind``): no verdict, counted apart."""
+    dyn = result.dynamic[result.dynamic["kind"].isin(EMPTY_KINDS)][["hh_id", "kind"]]
+    status = result.income.drop_duplicates("hh_id").set_index("hh_id")["exit_status"] if len(result.income) \
+        else pd.Series(dtype=object)
+    return dyn.assign(exit_status=dyn["hh_id"].map(status))[["hh_id", "exit_status", "kind"]].reset_index(drop=True)
+
+
 def summary_counts(result: AuditResult) -> dict:
     """Tidy, JSON-serialisable counts for the county's summary.json."""
     v, nd = result.verdicts, result.needs
+    empty = no_verdict_households(result)
+    empty_exited = empty[empty["exit_status"].isin(EXITED)]
     return {
         "households": int(len(result.income)),
-        "exited_households": int(len(v)),
+        "exited_households": int(len(v) + len(empty_exited)),
+        "verdicts_given": int(len(v)),
+        "income_unverified": int((v["verdict"] == V_INCOME_UNVERIFIED).sum()),
+        "no_active_member": int(len(empty)),
+        "exited_no_active_member": int(len(empty_exited)),
         "verdicts": _counts(v["verdict"], VERDICTS),
         "return_causes": _counts(v["return_cause"], RETURN_CAUSES + ["其他"]),
         "quality": _counts(v["quality"], QUALITIES),
@@ -152,9 +168,10 @@ def summary_counts(result: AuditResult) -> dict:
         "project_findings": int(len(result.project_findings)),
         "beneficiary_mismatches": int((result.beneficiaries["difference"].fillna(0) != 0).sum())
         if len(result.beneficiaries) else 0,
-        "dynamic_by_kind": _counts(result.dynamic["kind"], ["自然减少", "自然增加", "补录", "清退"]),
+        "dynamic_by_kind": _counts(result.dynamic["kind"], KINDS),
         "notes": [str(x) for x in result.notes],
     }
 
 
-__all__ = ["AuditResult", "COLUMNS", "audit_county", "verdict_counts", "summary_counts", "VERDICTS"]
+__all__ = ["AuditResult", "COLUMNS", "audit_county", "verdict_counts", "summary_counts", "no_verdict_households",
+           "audit_findings", "with_audit_findings", "VERDICTS"]

@@ -36,6 +36,7 @@ class AuditParams:
     income_tolerance_fen: int
     exit_line: float
     return_line: float
+    earlier_exit_lines: dict
     exit_fen: int
     return_fen: int
     stable_fen: int
@@ -43,7 +44,6 @@ class AuditParams:
     policy_share_max: float
     need_days: dict
     working_age_min: int
-    working_age_max: int
     old_age: int
     compulsory_age_min: int
     compulsory_age_max: int
@@ -57,6 +57,10 @@ class AuditParams:
     @property
     def year_end(self) -> pd.Timestamp:
         return pd.Timestamp(year=self.audit_year, month=12, day=31)
+
+    def exit_line_of(self, year: int) -> float | None:
+        """The exit line of ``year``: ``exit_line`` for the audit year, ``earlier_exit_lines`` before it."""
+        return self.exit_line if int(year) == self.audit_year else self.earlier_exit_lines.get(int(year))
 
 
 def yuan_to_fen_scalar(x: float) -> int:
@@ -79,6 +83,7 @@ def audit_params(params: dict) -> AuditParams:
         income_tolerance_fen=yuan_to_fen_scalar(inc["income_tolerance"]),
         exit_line=exit_line,
         return_line=return_line,
+        earlier_exit_lines={int(k): float(v) for k, v in (inc.get("earlier_exit_lines") or {}).items()},
         exit_fen=yuan_to_fen_scalar(exit_line),
         return_fen=yuan_to_fen_scalar(return_line),
         stable_fen=yuan_to_fen_scalar(margin * exit_line),
@@ -86,7 +91,6 @@ def audit_params(params: dict) -> AuditParams:
         policy_share_max=float(inc["policy_share_max"]),
         need_days={k: int(v) for k, v in params["needs"].items()},
         working_age_min=int(lab["working_age_min"]),
-        working_age_max=int(lab["working_age_max"]),
         old_age=int(lab["old_age"]),
         compulsory_age_min=int(lab["compulsory_age_min"]),
         compulsory_age_max=int(lab["compulsory_age_max"]),

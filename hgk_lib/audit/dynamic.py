@@ -6,6 +6,9 @@
 * 自然增加 / 补录: only where a department list links a person to a registered household. The export contract's
   lists carry no household key, so this runs only when a 公安_户籍 list comes with an ``hh_id`` column (a 户编号
   link); otherwise it is reported as not run.
+* Households without an active member (audit_standards.md, "Verdict"): one household row (人编号 blank) of kind
+  整户自然减少 (every member row 自然减少, or 正常 but shown dead or moved out by 公安), 整户清退 (every member row
+  清退) or 空挂户 (no member rows, or a mix). Such a household gets no verdict.
 """
 from __future__ import annotations
 
@@ -16,6 +19,10 @@ from .. import derive as D
 from .common import Base, col, isin, list_id18
 
 DYNAMIC_COLUMNS = ["hh_id", "person_id", "kind", "basis", "source"]
+KIND_EMPTY, KIND_EMPTY_DECREASE, KIND_EMPTY_EXIT = "空挂户", "整户自然减少", "整户清退"
+#: Household-level kinds: households without an active member (no verdict; counted apart).
+EMPTY_KINDS = [KIND_EMPTY_DECREASE, KIND_EMPTY_EXIT, KIND_EMPTY]
+KINDS = ["自然减少", "自然增加", "补录", "清退"] + EMPTY_KINDS
 
 
 def _frame(sub: pd.DataFrame, kind: str, basis, source: str) -> pd.DataFrame:
@@ -91,9 +98,36 @@ def natural_increase(base: Base) -> tuple[list[pd.DataFrame], list[str]]:
     return [a, b], []
 
 
+def empty_households(base: Base) -> pd.DataFrame:
+    """One row per household without an active member (any 脱贫状态), kind by its member rows' state."""
+    h, m = base.households, base.members
+    sub = h[h["A"] == 0]
+    status = col(m, "member_status")
+    gone = (status == "自然减少").fillna(False) | ((status == "正常").fillna(False) & m["police_gone"])
+    out_ = (status == "清退").fillna(False)
+    per = pd.DataFrame({"hh_id": m["hh_id"], "n": 1, "gone": gone.astype(int), "out": out_.astype(int),
+                        "police": ((status == "正常").fillna(False) & m["police_gone"]).astype(int)})
+    g = per.groupby("hh_id")[["n", "gone", "out", "police"]].sum().reindex(sub["hh_id"]).fillna(0).astype(int)
+    n, ng, no, npol = (g[c].to_numpy() for c in ("n", "gone", "out", "police"))
+    kind = np.select([(n > 0) & (ng == n), (n > 0) & (no == n)], [KIND_EMPTY_DECREASE, KIND_EMPTY_EXIT],
+                     default=KIND_EMPTY).astype(object)
+    counts = pd.Series(
+        np.where(n == 0, "无任何成员记录",
+                 "成员记录" + pd.Series(n).astype(str) + "条（自然减少" + pd.Series(ng - npol).astype(str) + "人、清退"
+                 + pd.Series(no).astype(str) + "人、公安登记死亡或迁出" + pd.Series(npol).astype(str) + "人）"),
+        dtype=object)
+    exited = sub["exited"].to_numpy(dtype=bool)
+    basis = ("整户无正常成员：" + counts + pd.Series(np.where(exited, "；已脱贫户不作核查结论", ""), dtype=object)
+             + "；核实后按动态管理办理")
+    src = np.where(npol > 0, "贫困人口信息、公安_户籍", "贫困人口信息")
+    return pd.DataFrame({"hh_id": sub["hh_id"].to_numpy(dtype=object), "person_id": None, "kind": kind,
+                         "basis": basis.to_numpy(dtype=object), "source": src.astype(object)},
+                        columns=DYNAMIC_COLUMNS)
+
+
 def dynamic_table(base: Base) -> tuple[pd.DataFrame, list[str]]:
     notes = []
-    parts = []
+    parts = [empty_households(base)]
     if "police" in base.lists:  # (no list: the county-level note says so)
         parts.append(natural_decrease(base))
     inc, n1 = natural_increase(base)
@@ -104,6 +138,6 @@ def dynamic_table(base: Base) -> tuple[pd.DataFrame, list[str]]:
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in DYNAMIC_COLUMNS}), notes
     df = pd.concat(parts, ignore_index=True)
-    order = {"自然减少": 0, "自然增加": 1, "补录": 2, "清退": 3}
+    order = {k: i for i, k in enumerate(KINDS)}
     df = df.assign(_o=df["kind"].map(order)).sort_values(["_o", "hh_id"], kind="stable")
     return df[DYNAMIC_COLUMNS].reset_index(drop=True), notes

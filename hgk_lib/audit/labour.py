@@ -2,10 +2,13 @@
 
 Labour class per household, from audit-active members and their age on the reference date (audit_standards.md):
 
-* 有劳动能力: a member aged ``working_age_min``–``working_age_max`` (16–64) with 普通劳动力 or 技能劳动力;
+* 有劳动能力: a member aged ``working_age_min`` ≤ age < ``old_age`` (16–64) with 普通劳动力 or 技能劳动力;
 * 弱劳力半劳力: otherwise a member aged ``working_age_min``+ with 弱劳动力或半劳动力, or 普通/技能劳动力 aged
   ``old_age`` (65)+;
 * 无劳动能力: otherwise (also a household without active members). A member of unknown age counts for nothing.
+
+The working-age bounds are the two parameters ``labour.working_age_min`` and ``labour.old_age``, the same numbers
+rule R76 reads as ``working_age_min`` and ``labour_old_age`` (tests/test_params_consistency.py pairs them).
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ def labour_class(base: Base) -> pd.Series:
     age = m["age"]
     full = isin(m, "labour_skill", FULL_LABOUR)
     weak = isin(m, "labour_skill", WEAK_LABOUR)
-    working = ((age >= p.working_age_min) & (age <= p.working_age_max)).fillna(False).astype(bool)
+    working = ((age >= p.working_age_min) & (age < p.old_age)).fillna(False).astype(bool)
     adult = (age >= p.working_age_min).fillna(False).astype(bool)
     old = (age >= p.old_age).fillna(False).astype(bool)
     has_full = any_by(m["hh_id"], full & working)

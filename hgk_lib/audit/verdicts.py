@@ -9,12 +9,14 @@ First matching row wins (I = recomputed per-capita income in fen, P = open basic
 4. 无劳动能力 (covered), P empty → 保持脱贫（兜底）
 5. 无劳动能力 (covered), P not empty → 保持脱贫（限期整改）
 6. I < exit_line → 收入未达标
+6a. no I (no usable audit-year income row) → 收入待核实 (quality C, never kept, always visited)
 7. P not empty → 保持脱贫（限期整改）
 8. otherwise → 保持脱贫
 
-"Below" is strictly less, on integers (fen). A household without a usable audit-year income row (or without
-active members) has no I: following the catalogue's convention that a condition with a blank operand is false,
-rows 1, 2 and 6 do not fire, and the reasons say the income could not be verified.
+"Below" is strictly less, on integers (fen). Rows 1, 2 and 6 need I (a blank operand makes them false); rows 3–5
+do not, so a safety-net household without income data is still judged by them, and any other household without I
+gets 收入待核实. A household without active members gets no verdict at all (it is a dynamic-management case:
+:func:`hgk_lib.audit.dynamic.empty_households`).
 """
 from __future__ import annotations
 
@@ -31,12 +33,13 @@ V_REVERT = "退回未脱贫"
 V_KEEP_NET = "保持脱贫（兜底）"
 V_NET_MISSING = "兜底未落实"
 V_INCOME_LOW = "收入未达标"
+V_INCOME_UNVERIFIED = "收入待核实"
 V_KEEP_FIX = "保持脱贫（限期整改）"
 V_KEEP = "保持脱贫"
 #: Verdicts in the order of the table's first occurrence (used for counts and sorting).
-VERDICTS = [V_RETURNED, V_REVERT, V_NET_MISSING, V_KEEP_NET, V_KEEP_FIX, V_INCOME_LOW, V_KEEP]
+VERDICTS = [V_RETURNED, V_REVERT, V_NET_MISSING, V_KEEP_NET, V_KEEP_FIX, V_INCOME_LOW, V_INCOME_UNVERIFIED, V_KEEP]
 KEPT = [V_KEEP_NET, V_KEEP_FIX, V_KEEP]
-POOR_QUALITY = [V_RETURNED, V_REVERT, V_NET_MISSING, V_INCOME_LOW]
+POOR_QUALITY = [V_RETURNED, V_REVERT, V_NET_MISSING, V_INCOME_LOW, V_INCOME_UNVERIFIED]
 QUALITY_A, QUALITY_B, QUALITY_C = "A 稳定", "B 不稳定", "C 差距大"
 QUALITIES = [QUALITY_A, QUALITY_B, QUALITY_C]
 
@@ -53,6 +56,7 @@ def decide(income_fen: pd.Series, labour_class: pd.Series, covered: pd.Series, n
     inc = pd.Series(income_fen, dtype="Int64")
     below_return = (inc < return_fen).fillna(False).to_numpy(dtype=bool)
     below_exit = (inc < exit_fen).fillna(False).to_numpy(dtype=bool)
+    no_income = inc.isna().to_numpy(dtype=bool)
     none = (pd.Series(labour_class).astype(object) == CLASS_NONE).to_numpy(dtype=bool)
     cov = pd.Series(covered).fillna(False).to_numpy(dtype=bool)
     has_p = (pd.Series(n_problems).fillna(0).to_numpy() > 0)
@@ -64,9 +68,11 @@ def decide(income_fen: pd.Series, labour_class: pd.Series, covered: pd.Series, n
         none & cov & ~has_p,
         none & cov & has_p,
         below_exit,
+        no_income,
         has_p,
     ]
-    choices = [V_RETURNED, V_REVERT, V_NET_MISSING, V_KEEP_NET, V_KEEP_FIX, V_INCOME_LOW, V_KEEP_FIX]
+    choices = [V_RETURNED, V_REVERT, V_NET_MISSING, V_KEEP_NET, V_KEEP_FIX, V_INCOME_LOW, V_INCOME_UNVERIFIED,
+               V_KEEP_FIX]
     return pd.Series(np.select(conditions, choices, default=V_KEEP).astype(object), index=inc.index)
 
 
@@ -161,9 +167,10 @@ def _problem_lists(needs: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd.Series) -> pd.DataFrame:
-    """核查结论: one row per exited household (脱贫状态 已脱贫（享受政策）or 已脱贫（不再享受政策））."""
+    """核查结论: one row per exited household (脱贫状态 已脱贫（享受政策）or 已脱贫（不再享受政策）) with at least one
+    active member; a household without active members gets no verdict (it is listed in 动态管理)."""
     p = base.p
-    inc = income[income["exit_status"].isin(S.EXITED)].reset_index(drop=True)
+    inc = income[income["exit_status"].isin(S.EXITED) & (income["active_n"] > 0)].reset_index(drop=True)
     hh = inc["hh_id"]
     net = safety_net(base).reindex(hh.to_numpy(dtype=object))
     probs = _problem_lists(needs).reindex(hh.to_numpy(dtype=object))
@@ -183,11 +190,7 @@ def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd
     idx = inc.index
     v = verdict
     ret_line, exit_line = fmt_line(p.return_line), fmt_line(p.exit_line)
-    no_row = inc["disposable_fen"].isna()
-    no_members = inc["active_n"] == 0
     inc_txt = pd.Series("复核人均可支配收入" + fmt_yuan(ifen) + "元", index=idx)
-    inc_txt = inc_txt.where(~no_row, f"无{p.audit_year}年可用收入记录，收入未核实")
-    inc_txt = inc_txt.where(~(no_members & ~no_row), "无正常成员，人均收入无法计算")
     has_inc = ifen.notna().to_numpy(dtype=bool)
     reach = pd.Series(np.where(has_inc, f"，达到脱贫线{exit_line}元", ""), index=idx)
     ptxt = probs["problems_text"].fillna("").to_numpy(dtype=object)
@@ -196,31 +199,35 @@ def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd
     safety_days = p.need_days[SAFETY]
     reasons = pd.Series("", index=idx, dtype=object)
     pieces = {
-        V_RETURNED: inc_txt + f"，低于返贫线{ret_line}元；" + causes["return_cause"] + "：" + causes["cause_evidence"],
-        V_REVERT: inc_txt + f"，低于脱贫线{exit_line}元；年内无法解决的问题：" + utxt,
+        V_RETURNED: (inc_txt + f"，低于返贫线{ret_line}元；" + causes["return_cause"] + "：" + causes["cause_evidence"]
+                     + "；须将脱贫状态改为返贫，加大帮扶力度"),
+        V_REVERT: inc_txt + f"，低于脱贫线{exit_line}元；年内无法解决的问题：" + utxt + "；须将脱贫状态退回未脱贫，稳定脱贫后再退出",
         V_NET_MISSING: pd.Series(f"无劳动能力，户内正常成员均未享受低保或特困供养；需民政局{safety_days}日内纳入兜底",
                                  index=idx),
         V_KEEP_NET: "无劳动能力，已兜底（" + net_txt + "）；无三保障问题",
         V_INCOME_LOW: inc_txt + f"，低于脱贫线{exit_line}元，需重点帮扶",
+        V_INCOME_UNVERIFIED: pd.Series(f"无{p.audit_year}年可用收入记录，收入待核实：须入户核实收入，核实前不计入保持脱贫",
+                                       index=idx),
         V_KEEP: inc_txt + reach + "；无三保障问题",
     }
-    for name, text in pieces.items():  # seven verdicts, not households
+    for name, text in pieces.items():  # eight verdicts, not households
         reasons = reasons.where(v != name, text)
     fix_none = (v == V_KEEP_FIX) & (pd.Series(labour, index=idx) == CLASS_NONE)
     reasons = reasons.where(~fix_none, "无劳动能力，已兜底（" + net_txt + "）；三保障问题限期整改：" + ptxt)
     reasons = reasons.where(~((v == V_KEEP_FIX) & ~fix_none), inc_txt + reach + "；三保障问题限期整改：" + ptxt)
     # facts that hold whatever the verdict
-    other_p = (n_p > 0) & v.isin([V_RETURNED, V_NET_MISSING, V_INCOME_LOW]).to_numpy(dtype=bool)
+    other_p = (n_p > 0) & v.isin([V_RETURNED, V_NET_MISSING, V_INCOME_LOW, V_INCOME_UNVERIFIED]).to_numpy(dtype=bool)
     reasons = reasons + pd.Series(np.where(other_p, "；三保障问题：" + ptxt, ""), index=idx)
     diff_bad = inc["income_finding"] & inc["income_diff"].notna()
     reasons = reasons + pd.Series(np.where(
         diff_bad, "；系统人均可支配收入" + fmt_yuan(inc["recorded_pc_fen"])
         + "元，与复核相差" + inc["income_diff"].map(lambda x: "" if pd.isna(x) else f"{x:,.2f}") + "元", ""), index=idx)
-    reasons = reasons + pd.Series(np.where(no_members, "；无正常成员（空挂户，见规则R12）", ""), index=idx)
     dup = hh.isin(base.duplicated_hh).to_numpy(dtype=bool)
     reasons = reasons + pd.Series(np.where(dup, "；户编号重复（规则R10），按贫困户信息第一行核查", ""), index=idx)
-    fallback = (v.isin([V_NET_MISSING, V_KEEP_NET]) | fix_none) & has_inc
-    reasons = reasons + pd.Series(np.where(fallback, "；" + inc_txt, ""), index=idx)
+    net_rows = (v.isin([V_NET_MISSING, V_KEEP_NET]) | fix_none).to_numpy(dtype=bool)
+    reasons = reasons + pd.Series(np.where(net_rows & has_inc, "；" + inc_txt, ""), index=idx)
+    reasons = reasons + pd.Series(np.where(net_rows & ~has_inc, f"；无{p.audit_year}年可用收入记录（兜底保障户不以收入判定）",
+                                           ""), index=idx)
     out = pd.DataFrame({
         "hh_id": hh.to_numpy(dtype=object),
         "township": inc["township"].to_numpy(dtype=object),

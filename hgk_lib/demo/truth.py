@@ -177,7 +177,8 @@ def household_facts(t: dict) -> pd.DataFrame:
          I < EXIT_LINE, f["P"]],
         ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "保持脱贫（限期整改）"],
         "保持脱贫")
-    v = np.where(I.isna() & ~none, "", v)
+    v = np.where(I.isna() & ~none, "收入待核实", v)  # row 6a: no verdict income, not a safety-net household
+    v = np.where(f["A"] > 0, v, "")  # no active member: no verdict (a dynamic-management case)
     f["verdict"] = np.where(exited, v, "")
     f["exited"] = exited
     # return cause

@@ -31,7 +31,7 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     * summary.json counts the same findings and verdicts.
     """
     from ..report.ledger import SHEET_NAMES, STATUS_SHEET
-    from ..report.summary import VERDICTS
+    from ..report.summary import VERDICTS, no_active_households
     from ..schema import EXITED
 
     checks = []
@@ -44,6 +44,7 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     v = _audit_frame(run, "verdicts")
     if hh is not None and "exit_status" in hh:
         exited = set(hh.loc[hh["exit_status"].astype(object).isin(EXITED), "hh_id"].dropna().astype(str))
+        exited -= set(no_active_households(run.audit, hh)["hh_id"].astype(str))  # no active member: no verdict
         given = v["hh_id"].dropna().astype(str)
         dup = int(given.duplicated().sum())
         ok = set(given) == exited and dup == 0

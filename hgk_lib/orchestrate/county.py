@@ -88,7 +88,7 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     county = check_county(county)  # before anything is read or imported
     clock = _Clock()
 
-    from ..audit import audit_county
+    from ..audit import audit_county, with_audit_findings
     from ..io import read_processed
     from ..rules.engine import make_context, run_rules
 
@@ -128,6 +128,11 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     findings = with_item_ids("findings", rr.findings, county)
     clock.lap("rules")
     audit = audit_county(data.tables, params, findings)
+    # + the audit's own rows of 问题清单 (公益性岗位不稳定), with their item ids
+    findings = with_audit_findings(findings, audit, params, county)
+    extra = findings.index >= len(rr.findings)
+    if extra.any():
+        findings.loc[extra, "item_id"] = with_item_ids("findings", findings[extra].drop(columns="item_id"), county)["item_id"]
     clock.lap("audit")
     prov = build_provenance(county, year, params, pfile, data, in_hash, p_hash, sorted(others))
     return CountyRun(county=county, year=year, data=data, findings=findings, rule_summary=rr.summary,

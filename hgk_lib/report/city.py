@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .edges import verdict_counts_with_unverified
 from .ledger import PROBLEM_COLUMNS, STATUS_COLUMNS, STATUS_OPTIONS, read_ledger_status
 from .mask import mask_text
 from .plots import rectification_progress
@@ -105,7 +106,9 @@ def comparison_table(summaries: list[dict], status: pd.DataFrame | None = None,
         put(n, "核查范围", "核查户数", hh.get("audited"))
         put(n, "核查范围", "已脱贫户数", hh.get("exited"))
         put(n, "核查范围", "核查人数", (s.get("people") or {}).get("audited"))
-        for k, v in (s.get("verdicts") or {}).items():
+        put(n, "核查范围", "无正常成员的户数（不作核查结论）", hh.get("no_active_member", 0))
+        put(n, "核查范围", "其中已脱贫户", hh.get("exited_no_active_member", 0))
+        for k, v in verdict_counts_with_unverified(s).items():
             put(n, "核查结论", k, v)
         for k, v in (s.get("quality") or {}).items():
             put(n, "脱贫质量", k, v)

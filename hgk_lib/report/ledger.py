@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..items import item_ids
 from ..rules.engine import FINDING_FIELDS, SUMMARY_FIELDS
+from .edges import verdict_counts_with_unverified
 from .provenance import VOLATILE_KEYS, run_datetime
 from .summary import audit_frame, audit_notes, build_county_summary, rule_category, with_columns
 from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_workbook, write_table
@@ -97,14 +98,18 @@ SHEETS: list[SheetSpec] = [
     SheetSpec("帮扶措施核对", [
         C("户编号", "hh_id", "id", "户编号"), C("年度", "year", "int", "缺少措施的年度"),
         C("阶段", "stage", "text", "脱贫前、脱贫当年、巩固提升"), C("问题", "problem", "long", "问题说明")],
-        "每个缺少帮扶措施的户-年度一行"),
+        "每个缺少帮扶措施的户-年度一行",
+        extras=[C("当年人均可支配收入", "income_pc", "amount", "该年度收入信息按核查口径复核的人均可支配收入（元）"),
+                C("当年脱贫线", "exit_line", "amount", "该年度的脱贫标准线（元，参数 income.exit_line / earlier_exit_lines）"),
+                C("低于当年脱贫线", "below_line", "bool", "当年人均可支配收入是否低于当年脱贫线（仅供参考）")]),
     SheetSpec("项目库核查", [
         C("项目编号", "project_id", "id", "项目编号"), C("项目名称", "project_name", "text", "项目名称"),
         C("规则编号", "rule_id", "text", "规则编号"), C("问题描述", "description", "long", "问题说明")],
         "每条项目问题一行"),
     SheetSpec("动态管理", [
         C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号"),
-        C("类型", "kind", "text", "自然减少、自然增加、补录、清退（均为候选，需核实）"), C("依据", "basis", "long", "判定依据"),
+        C("类型", "kind", "text", "自然减少、自然增加、补录、清退（均为候选，需核实）；无正常成员的户为整户一行（人编号空）："
+          "整户自然减少、整户清退、空挂户（不作核查结论）"), C("依据", "basis", "long", "判定依据"),
         C("来源", "source", "text", "数据来源")],
         "每个动态管理候选一行（需核实，程序不会自行增删人员）"),
     SheetSpec("隔离数据", [
@@ -347,8 +352,11 @@ def summary_rows(summary: dict) -> pd.DataFrame:
     s = summary
     rows = [("核查范围", "核查户数", s["households"]["audited"]), ("核查范围", "核查人数", s["people"]["audited"]),
             ("核查范围", "在册人数", s["people"]["active"]), ("核查范围", "已脱贫户数", s["households"]["exited"]),
+            ("核查范围", "给出核查结论的已脱贫户数", s["households"]["verdicts_given"]),
+            ("核查范围", "无正常成员的户数（不作核查结论，见动态管理）", s["households"].get("no_active_member", 0)),
+            ("核查范围", "其中已脱贫户", s["households"].get("exited_no_active_member", 0)),
             ("核查范围", "有问题的户数", s["households"]["with_findings"])]
-    rows += [("核查结论", k, v) for k, v in s["verdicts"].items()]
+    rows += [("核查结论", k, v) for k, v in verdict_counts_with_unverified(s).items()]
     rows += [("脱贫质量", k, v) for k, v in s["quality"].items()]
     rows += [("问题级别", k, v) for k, v in s["findings"]["by_level"].items()]
     rows.append(("问题级别", "合计", s["findings"]["total"]))

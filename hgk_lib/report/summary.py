@@ -25,10 +25,16 @@ RULE_CATEGORIES = [("身份信息", 1, 9), ("家庭结构", 10, 18), ("人员属
                    ("帮扶措施与项目库", 72, 87), ("部门数据比对", 88, 95)]
 LEVELS = ["错误", "警告", "政策"]
 try:  # the audit's own labels (one source); the literal lists are the same, for a report-only install
-    from ..audit.verdicts import QUALITIES, VERDICTS
+    from ..audit.dynamic import EMPTY_KINDS
+    from ..audit.findings import AUDIT_FINDING_CATEGORIES
+    from ..audit.verdicts import QUALITIES, V_INCOME_UNVERIFIED, VERDICTS
 except ImportError:  # pragma: no cover
-    VERDICTS = ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "保持脱贫"]
+    VERDICTS = ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "收入待核实",
+                "保持脱贫"]
     QUALITIES = ["A 稳定", "B 不稳定", "C 差距大"]
+    V_INCOME_UNVERIFIED = "收入待核实"
+    EMPTY_KINDS = ["整户自然减少", "整户清退", "空挂户"]
+    AUDIT_FINDING_CATEGORIES = {"分类施策": "分类施策"}
 
 #: Column contract of each AuditResult frame (used when a frame is missing).
 AUDIT_FRAMES = {
@@ -40,7 +46,7 @@ AUDIT_FRAMES = {
     "sector": ["hh_id", "person_id", "issue", "department", "evidence"],
     "classes": ["hh_id", "labour_class", "recommended", "measures_this_year", "match", "quality"],
     "unstable_pwj": ["hh_id", "person_id", "post", "months"],
-    "measure_gaps": ["hh_id", "year", "stage", "problem"],
+    "measure_gaps": ["hh_id", "year", "stage", "problem", "income_pc", "exit_line", "below_line"],
     "project_findings": ["project_id", "project_name", "rule_id", "description"],
     "beneficiaries": ["project_id", "project_name", "declared_hh", "linked_hh", "declared_people", "linked_people",
                       "difference"],
@@ -65,11 +71,14 @@ def audit_notes(audit) -> list[str]:
 
 
 def rule_category(rule_id: pd.Series) -> pd.Series:
-    """Catalogue category (Chinese) of each rule id ``R05``; None for ids outside R01-R95."""
+    """Catalogue category (Chinese) of each rule id ``R05``; the audit rows' own category (``分类施策``, see
+    hgk_lib/audit/findings.py); None for other ids."""
     num = pd.to_numeric(rule_id.astype(object).astype(str).str.extract(r"(\d+)", expand=False), errors="coerce")
     conds = [((num >= lo) & (num <= hi)).fillna(False).to_numpy(dtype=bool) for _, lo, hi in RULE_CATEGORIES]
     cats = np.select(conds, [np.array(name, dtype=object) for name, _, _ in RULE_CATEGORIES], default=None)
-    return pd.Series(cats.astype(object), index=rule_id.index, dtype=object)
+    out = pd.Series(cats.astype(object), index=rule_id.index, dtype=object)
+    audit = rule_id.astype(object).map(AUDIT_FINDING_CATEGORIES)
+    return out.where(audit.isna(), audit)
 
 
 def _counts(s: pd.Series, order: list[str] | None = None) -> dict[str, int]:
@@ -151,6 +160,7 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         if "member_status" in members:
             active = int((members["member_status"].astype(object) == MEMBER_STATUSES[0]).sum())
     resolvable = _truthy(needs["resolvable"])
+    empty = no_active_households(audit, households)
 
     code = str(county_folder).split("_")[0] if county_folder else None
     out: dict[str, Any] = {
@@ -159,7 +169,10 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         "year": int(year),
         "households": {"audited": n_hh, "exited": exited, "verdicts_given": int(len(verdicts)),
                        "income_rows": int(len(income)),
-                       "with_findings": _n_unique(f["hh_id"])},
+                       "with_findings": _n_unique(f["hh_id"]),
+                       "income_unverified": int((verdicts["verdict"].astype(object) == V_INCOME_UNVERIFIED).sum()),
+                       "no_active_member": int(len(empty)),
+                       "exited_no_active_member": int(empty["exited"].sum())},
         "people": {"audited": people, "active": active},
         "verdicts": _counts(verdicts["verdict"], VERDICTS),
         "quality": _counts(verdicts["quality"] if verdicts["quality"].notna().any() else classes["quality"],
@@ -193,6 +206,19 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         "run": {"time_utc": provenance.get("run_time_utc")},
     }
     return _plain(out)
+
+
+def no_active_households(audit, households: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Households without an active member (audit 动态管理 rows of a household-level kind): ``hh_id``, ``kind``,
+    ``exited`` (脱贫状态 from the audit's income view, else from ``households``). They get no verdict."""
+    dyn = audit_frame(audit, "dynamic")
+    dyn = dyn[dyn["kind"].astype(object).isin(EMPTY_KINDS)].drop_duplicates("hh_id")
+    status = audit_frame(audit, "income")[["hh_id", "exit_status"]]
+    if households is not None and "exit_status" in households and "hh_id" in households:
+        status = pd.concat([status, households[["hh_id", "exit_status"]]])
+    status = status.dropna(subset=["hh_id"]).drop_duplicates("hh_id").set_index("hh_id")["exit_status"]
+    return pd.DataFrame({"hh_id": dyn["hh_id"].to_numpy(dtype=object), "kind": dyn["kind"].to_numpy(dtype=object),
+                         "exited": dyn["hh_id"].map(status).isin(EXITED).to_numpy(dtype=bool)})
 
 
 def _inputs_from_files(files) -> list[dict]:

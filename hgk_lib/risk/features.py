@@ -112,7 +112,8 @@ def member_facts(member: pd.DataFrame, reference_date, params: dict | None = Non
     m = member.assign(_birth=D.birth_dates(member, ref)) if "id_no" in member else member.assign(_birth=pd.NaT)
     m = m.assign(_age=D.age_on(m["_birth"], ref).astype(float), _active=D.is_active(m))
     act = m[m["_active"]]
-    wmin, wmax = int(p.get("working_age_min", 16)), int(p.get("working_age_max", 64))
+    # working age [working_age_min, old_age): the audit's labour classes and R76 use the same two parameters
+    wmin, old_age = int(p.get("working_age_min", 16)), int(p.get("old_age", 65))
     age = act["_age"]
     health = act["health"] if "health" in act else pd.Series(None, index=act.index, dtype=object)
     skill = act["labour_skill"].astype(object) if "labour_skill" in act else pd.Series(None, index=act.index)
@@ -121,12 +122,12 @@ def member_facts(member: pd.DataFrame, reference_date, params: dict | None = Non
     per = pd.DataFrame({
         "hh_id": act["hh_id"],
         "n_active": 1.0,
-        "dep": ((age < wmin) | (age > wmax)).astype(float).where(age.notna(), np.nan),
+        "dep": ((age < wmin) | (age >= old_age)).astype(float).where(age.notna(), np.nan),
         "n_chronic": D.has_value(health, "长期慢性病").astype(float),
         "n_serious": D.has_value(health, "患有大病").astype(float),
         "n_disabled": D.has_value(health, "残疾").astype(float),
-        "cap_full": (full & age.between(wmin, wmax)).astype(float),
-        "cap_weak": ((weak & (age >= wmin)) | (full & (age > wmax))).astype(float),
+        "cap_full": (full & (age >= wmin) & (age < old_age)).astype(float),
+        "cap_weak": ((weak & (age >= wmin)) | (full & (age >= old_age))).astype(float),
         "old": (age >= int(p.get("pension_age", 60))).astype(float).where(age.notna(), np.nan),
         "female_head": ((act["relation"].astype(object) == "户主") & (act["sex"].astype(object) == "女")).astype(float)
         if {"relation", "sex"} <= set(act.columns) else 0.0,
@@ -235,7 +236,9 @@ def build_features(tables: dict[str, pd.DataFrame], params: dict, findings: pd.D
             out["not_kept"] = (~vd.astype(str).str.startswith("保持脱贫")).astype(float).where(known)
         if "quality" in v:
             q = v["quality"].astype(object).reindex(out.index)
-            out["quality_b"] = (q == "B").astype(float).where(q.notna() & (q != ""))
+            # compare the code letter: the audit writes "B 不稳定"
+            code = q.astype(str).str.strip().str[:1]
+            out["quality_b"] = (code == "B").astype(float).where(q.notna() & (q.astype(str).str.strip() != ""))
         if "labour_class" in v:
             val = v["labour_class"].astype(object).map(lab).reindex(out.index)
             out["labour_class"] = val.where(val.notna(), out["labour_class"])
