@@ -217,7 +217,8 @@ def draw_sample(frame: pd.DataFrame, n: int, seed: int, bands: int = 4, min_per_
         out.append(fr)
         fh = frame_hash(fr)
         designs.append(table.assign(county=county, pi=table["n_h"] / table["N_h"], seed=int(seed),
-                                    model_version=model_version, frame_hash=fh, N=len(fr), emphasis=hit_emphasis))
+                                    model_version=model_version, frame_hash=fh, N=len(fr), emphasis=hit_emphasis,
+                                    certainty_n=int(certainty_n or 0)))
     frame_out = pd.concat(out) if out else frame.assign(stratum=None, u=np.nan, pi=np.nan, selected=False)
     design = pd.concat(designs, ignore_index=True) if designs else pd.DataFrame()
     sample = frame_out[frame_out["selected"]].sort_values(["county", "u"]).reset_index(drop=True)
@@ -227,6 +228,33 @@ def draw_sample(frame: pd.DataFrame, n: int, seed: int, bands: int = 4, min_per_
 # ---------------------------------------------------------------------------------------------------------------
 # The workbook
 # ---------------------------------------------------------------------------------------------------------------
+TRADEOFF_SHEET_COLUMNS = ["设计", "预期命中率", "相对随机抽样", "全市区间平均宽度", "各县区间平均宽度", "宽度相对纯Neyman",
+                          "全市区间覆盖率", "各县区间覆盖率", "必查户数", "本次采用"]
+
+
+def _write_tradeoff(ws, tradeoff: pd.DataFrame, head_font, head_fill) -> None:
+    """Below the strata of 抽样设计: the design trade-off table (so the city can choose another point)."""
+    r = ws.max_row + 2
+    _text(ws.cell(r, 1), "设计取舍：同一抽样框与样本量下各种设计的预期命中率、95%区间平均宽度与覆盖率（按风险评分模拟，"
+                         "假定模型校准准确；改用其他设计请修改参数文件 spot_check 的 certainty_n、hit_emphasis、band_shares）")
+    ws.cell(r, 1).font = head_font
+    r += 1
+    for j, c in enumerate(TRADEOFF_SHEET_COLUMNS, start=1):
+        cell = ws.cell(r, j)
+        _text(cell, c)
+        cell.font, cell.fill = head_font, head_fill
+    pct = {"预期命中率", "全市区间平均宽度", "各县区间平均宽度", "全市区间覆盖率", "各县区间覆盖率"}
+    for rec in tradeoff.reindex(columns=TRADEOFF_SHEET_COLUMNS).to_dict(orient="records"):
+        r += 1
+        for j, c in enumerate(TRADEOFF_SHEET_COLUMNS, start=1):
+            v = rec[c]
+            if isinstance(v, str) or v is None:
+                _text(ws.cell(r, j), v)
+            elif c == "必查户数":
+                ws.cell(r, j, int(v)).number_format = "#,##0"
+            else:
+                ws.cell(r, j, float(v)).number_format = "0.0%" if c in pct else '0.00"×"'
+
 def sheet_name(county: str) -> str:
     """Worksheet name for a county: its name (``441881_英德市`` -> ``英德市``), Excel-safe, ≤ 31 characters."""
     s = str(county)
@@ -252,8 +280,9 @@ def _text(cell, value):
 
 
 def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int, notes: list[str],
-                    fallback: bool, model_version: str) -> None:
-    """Write 抽查名单_<year>.xlsx: one sheet per county (LIST_COLUMNS), then 抽样设计, then 说明."""
+                    fallback: bool, model_version: str, tradeoff: pd.DataFrame | None = None) -> None:
+    """Write 抽查名单_<year>.xlsx: one sheet per county (LIST_COLUMNS), then 抽样设计 (with the design trade-off
+    table of :func:`hgk_lib.risk.tradeoff.tradeoff_table` below the strata, when given), then 说明."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -298,10 +327,12 @@ def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int,
     emph = float(design["emphasis"].iloc[0]) if len(design) and "emphasis" in design else 0.0
     alloc = (("透明评分分层 + " if fallback else "") + ("Neyman 分配" if not emph else f"Neyman 分配（高风险加权 g={emph:g}）")
              + "（每层下限、入样概率下限）")
+    cert_n = int(design["certainty_n"].iloc[0]) if len(design) and "certainty_n" in design else 0
+    cert_text = f"必查（风险最高的 {cert_n} 户，全部入样）" if cert_n else "必查（全部入样）"
     for d in design.sort_values(["county", "order"]).itertuples(index=False):
         rng = f"{d.risk_min:.4f}–{d.risk_max:.4f}"
         vals = [d.county, sheet_name(d.county), d.stratum, rng, int(d.N_h), int(d.n_h), float(d.pi),
-                "必查（全部入样）" if d.certainty else alloc, float(d.mean_risk), int(d.seed), d.model_version,
+                cert_text if d.certainty else alloc, float(d.mean_risk), int(d.seed), d.model_version,
                 d.frame_hash]
         r = ws.max_row + 1
         for j, v in enumerate(vals, start=1):
@@ -311,6 +342,8 @@ def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int,
                 ws.cell(r, j, v)
         ws.cell(r, 7).number_format = "0.0000"
         ws.cell(r, 9).number_format = "0.0000"
+    if tradeoff is not None and len(tradeoff):
+        _write_tradeoff(ws, tradeoff, head_font, head_fill)
     ws.freeze_panes = "A2"
     for j, w in enumerate([18, 12, 10, 16, 10, 9, 10, 36, 12, 12, 28, 66], start=1):
         ws.column_dimensions[ws.cell(1, j).column_letter].width = w
