@@ -328,7 +328,7 @@ def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int,
     alloc = (("透明评分分层 + " if fallback else "") + ("Neyman 分配" if not emph else f"Neyman 分配（高风险加权 g={emph:g}）")
              + "（每层下限、入样概率下限）")
     cert_n = int(design["certainty_n"].iloc[0]) if len(design) and "certainty_n" in design else 0
-    cert_text = f"必查（风险最高的 {cert_n} 户，全部入样）" if cert_n else "必查（全部入样）"
+    cert_text = (("透明评分" if fallback else "风险") + f"最高的 {cert_n} 户必查（全部入样）") if cert_n else "必查（全部入样）"
     for d in design.sort_values(["county", "order"]).itertuples(index=False):
         rng = f"{d.risk_min:.4f}–{d.risk_max:.4f}"
         vals = [d.county, sheet_name(d.county), d.stratum, rng, int(d.N_h), int(d.n_h), float(d.pi),
