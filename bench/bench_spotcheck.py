@@ -6,6 +6,10 @@ Prints:
 * bias: mean estimate − truth, against the mean standard error — goal within one SE;
 * hit rate (problems found per household visited) of the risk-guided draw vs simple random sampling vs the same
   design on the oracle score (truth.true_problem_prob) and vs an oracle top-n — goal ≥ 1.5× random, ≥ 80% of oracle;
+* the configured default design against pure Neyman (same frame, same risk, real draws with permanent random
+  numbers): hit rate vs random, coverage (city, counties), mean 95% interval width — goal: ≥ 1.5× random, coverage
+  ≥ 93%, county width ≤ 1.3× pure Neyman's (issue 14 §3);
+* the trade-off table of every candidate design against the demo truth (hgk_lib.risk.tradeoff);
 * calibration of the model: predicted mean risk per band vs the true problem rate, Brier score (out-of-fold).
 
 Usage::
@@ -13,6 +17,7 @@ Usage::
     .venv/bin/hgk demo-data --out /tmp/demo_r          # writes /tmp/demo_r and /tmp/demo_r_truth
     .venv/bin/python bench/bench_spotcheck.py --data /tmp/demo_r --truth /tmp/demo_r_truth --out /tmp/bench_sc
     .venv/bin/python bench/bench_spotcheck.py --toy     # no demo data: a synthetic registry
+    .venv/bin/python bench/bench_spotcheck.py --frame F.parquet   # a saved frame: county, hh_id, risk, true_problem
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import pandas as pd
 from hgk_lib.params import load_params
 from hgk_lib.risk.cli import county_inputs, draw_city
 from hgk_lib.risk.simulate import repeated_draws, srs_hits, toy_inputs
+from hgk_lib.risk.tradeoff import design_kwargs, design_label, tradeoff_table
 
 
 def main(argv=None) -> int:
@@ -36,9 +42,18 @@ def main(argv=None) -> int:
     ap.add_argument("--toy", action="store_true", help="use a synthetic registry instead of the demo export")
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--n", type=int, default=60)
-    ap.add_argument("--alt-draws", type=int, default=100, help="draws for each alternative allocation")
     ap.add_argument("--year", type=int, default=2019)
+    ap.add_argument("--prn-draws", type=int, default=50,
+                    help="real draws (hashing every household per seed: slow) for default vs Neyman; the trade-off "
+                         "table uses --draws vectorised draws")
+    ap.add_argument("--frame", help="parquet with county, hh_id, risk, true_problem (skips the pipeline and the fit): "
+                                    "only the default-vs-Neyman comparison and the trade-off table")
     args = ap.parse_args(argv)
+    if args.frame:
+        fr = pd.read_parquet(args.frame)
+        print(f"# bench_spotcheck — saved frame {args.frame}: {fr['county'].nunique()} counties, {len(fr)} households")
+        compare_default(fr, args.n, load_params(year=args.year)["spot_check"], args.draws, args.prn_draws)
+        return 0
     params = load_params(year=args.year)
     sc = params["spot_check"]
     t0 = time.time()
@@ -58,8 +73,7 @@ def main(argv=None) -> int:
         truth[["hh_id", "true_problem", "true_problem_prob"]].drop_duplicates("hh_id"), on="hh_id", how="left")
     missing = int(fr["true_problem"].isna().sum())
     fr = fr.dropna(subset=["true_problem"]).assign(true_problem=lambda d: d["true_problem"].astype(int))
-    design_kw = dict(bands=int(sc["risk_bands"]), min_per_stratum=int(sc["min_per_stratum"]),
-                     pi_floor_share=float(sc["pi_floor_share"]), certainty_threshold=sc["certainty_threshold"])
+    design_kw = design_kwargs(sc)
     seeds = range(1, args.draws + 1)
     sims = repeated_draws(fr[["county", "hh_id", "risk", "true_problem"]], args.n, seeds, design_kw)
     sims["covered"] = (sims["lo"] <= sims["truth"]) & (sims["truth"] <= sims["hi"])
@@ -108,23 +122,42 @@ def main(argv=None) -> int:
         if "brier" in m:
             print(f"Brier {m['brier']:.4f} (prevalence-only {m['prevalence'] * (1 - m['prevalence']):.4f})")
             print(m["reliability"].to_string())
-    print("\n## Trade-off: hit emphasis g (0 = Neyman, the city's rule) and a certainty stratum")
-    print("config                      hit-rate  ×random  %oracle  city SE   coverage")
-    alts = [("Neyman g=0 (default)", {}), ("g=1", {"hit_emphasis": 1.0}), ("g=2", {"hit_emphasis": 2.0}),
-            ("g=2 + 必查 risk≥0.6", {"hit_emphasis": 2.0, "certainty_threshold": 0.6})]
-    for name, kw in alts:
-        k = {**design_kw, **kw}
-        alt = repeated_draws(fr[["county", "hh_id", "risk", "true_problem"]], args.n,
-                             range(1, args.alt_draws + 1), k) if kw else sims
-        c = alt[alt["area"] == "全市"]
-        hr = float(c["hits"].sum() / c["drawn"].sum())
-        cov = float(((c["lo"] <= c["truth"]) & (c["truth"] <= c["hi"])).mean())
-        print(f"{name:26s}  {hr:.4f}   {hr / srs:5.2f}   {hr / ora:6.0%}   {c['se'].mean():.4f}   {cov:.3f}")
+    compare_default(fr, args.n, sc, args.draws, args.prn_draws)
     ok = (tab.loc["全市", "coverage"] >= 0.93, abs(tab.loc["全市", "bias/SE"]) <= 1, guided / srs >= 1.5,
           guided / ora >= 0.8)
     print(f"\ngoals: coverage {'OK' if ok[0] else 'MISSED'}, bias {'OK' if ok[1] else 'MISSED'}, "
           f"lift vs random {'OK' if ok[2] else 'MISSED'}, share of oracle {'OK' if ok[3] else 'MISSED'}")
     return 0
+
+
+def compare_default(fr: pd.DataFrame, n: int, sc: dict, draws: int, prn_draws: int) -> None:
+    """The configured default vs pure Neyman with real draws (PRN), then the trade-off table against the truth."""
+    default = design_kwargs(sc)
+    plain = {**default, "hit_emphasis": 0.0, "certainty_n": 0, "band_shares": None, "certainty_threshold": None,
+             "bands": int(sc["risk_bands"])}
+    cols = ["county", "hh_id", "risk", "true_problem"]
+    srs = srs_hits(fr, n, range(1, min(prn_draws, 50) + 1))
+    print(f"\n## Default design vs pure Neyman ({prn_draws} draws each, permanent random numbers; SRS hit rate {srs:.4f})")
+    print("design                                   hit-rate  ×random  coverage city  coverage counties (min)  "
+          "width city  width counties  ×Neyman width (counties / city)")
+    res = {}
+    for name, kw in (("pure Neyman", plain), ("default: " + design_label(default), default)):
+        t = time.time()
+        sims = repeated_draws(fr[cols], n, range(1, prn_draws + 1), kw)
+        sims["covered"] = (sims["lo"] <= sims["truth"]) & (sims["truth"] <= sims["hi"])
+        sims["width"] = sims["hi"] - sims["lo"]
+        city, cty = sims[sims["area"] == "全市"], sims[sims["area"] != "全市"]
+        hr = float(city["hits"].sum() / city["drawn"].sum())
+        res[name] = (float(cty["width"].mean()), float(city["width"].mean()))
+        base = next(iter(res.values()))
+        print(f"{name[:40]:40s} {hr:.4f}   {hr / srs:5.2f}   {city['covered'].mean():.3f}          "
+              f"{cty['covered'].mean():.3f} ({cty.groupby('area')['covered'].mean().min():.3f})          "
+              f"{city['width'].mean():.4f}      {cty['width'].mean():.4f}          "
+              f"{res[name][0] / base[0]:.2f} / {res[name][1] / base[1]:.2f}   [{time.time() - t:.0f}s]")
+    print(f"\n## Trade-off table against the truth ({draws} simulated draws per design; hgk_lib.risk.tradeoff)")
+    tab = tradeoff_table(fr, n, sc, draws=draws, seed=1, truth=fr["true_problem"].to_numpy())
+    with pd.option_context("display.width", 250, "display.max_columns", 20):
+        print(tab.drop(columns=["kw"]).round(3).to_string())
 
 
 if __name__ == "__main__":

@@ -35,7 +35,10 @@ def test_draw_writes_list_card_and_says_fallback(drawn):
     assert wb.sheetnames == ["连山壮族瑶族自治县", "英德市", "抽样设计", "说明"]
     note = [r[0] for r in wb["说明"].iter_rows(values_only=True)]
     assert any("透明评分" in str(x) for x in note)
-    design = pd.DataFrame(list(wb["抽样设计"].iter_rows(values_only=True))[1:])
+    rows = list(wb["抽样设计"].iter_rows(values_only=True))
+    end = next(i for i, r in enumerate(rows) if all(v is None for v in r))  # the trade-off table follows a blank row
+    design = pd.DataFrame(rows[1:end])
+    assert any(r[0] == "纯 Neyman 分配" for r in rows[end:]) and any(r[9] == "是" for r in rows[end:])
     assert design[5].sum() == 60 and design[9].eq(7).all()
     assert design[7].astype(str).str.contains("透明评分").all()
 

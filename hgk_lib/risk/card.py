@@ -70,7 +70,15 @@ CARD_TEMPLATE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"
 </ul>
 <h2>三、验证方法</h2>
 <p>按行政村分组交叉验证（StratifiedGroupKFold，5 折）：同一个村的户不会同时出现在训练集和检验集。每一折都重新完成模型选择与校准，
-下表全部是“没见过这些村”时的表现（加权）。{% if cv_scores %}候选模型分组交叉验证平均精度：{% for k, v in cv_scores.items() %}{{ k }} {{ v|num(3) }}{% if not loop.last %}，{% endif %}{% endfor %}。{% endif %}</p>
+下表全部是“没见过这些村”时的表现（加权）。</p>
+{% if candidates %}<h3>候选模型比较</h3>
+<p>透明评分规则本身也是候选之一。所有候选在<strong>同一组按村分组的交叉验证折</strong>上、用<strong>同一加权指标</strong>
+（平均精度，权重 = 1/入样概率）比较，{% if fallback %}本次历史问题户不足，只有透明评分规则可用。{% else %}选用得分最高者（并列时取更简单者），
+所以表中没有任何候选在这一指标上胜过选用的模型。拟合的模型把透明评分规则的得分也作为一个特征。{% endif %}范围：全部已标注户（与选择时相同）。</p>
+<table><tr><th class="l">候选</th><th>平均精度（选择依据）</th><th>AUC</th><th>预算内命中率</th><th>预算内查全率</th><th>相对随机</th><th class="l">结果</th></tr>
+{% for r in candidates %}<tr><td class="l">{{ r['候选'] }}</td><td>{{ r['平均精度']|num(3) }}</td><td>{{ r['AUC']|num(3) }}</td><td>{{ r['预算内命中率']|pct }}</td><td>{{ r['预算内查全率']|pct }}</td><td>{{ r['相对随机']|num(2) }}×</td><td class="l">{% if r['选中'] %}<strong>本次选用</strong>{% endif %}</td></tr>{% endfor %}</table>
+<p class="note">下文“在抽查预算下的表现”中的“风险模型”一行是把整个选择过程（含候选选择与校准）放进外层交叉验证得到的，
+包含了选择本身的不确定性，因而可能略低于本表中选用候选的得分。</p>{% endif %}
 {% if metrics %}
 <h2>四、在抽查预算下的表现</h2>
 <p>预算：每县按抽样框规模访问 n = {{ n }} 户对应的比例（各县比例 = n/抽样框户数）。命中率 = 被访户中有问题的比例；查全率 = 全部问题户中被访到的比例。
@@ -93,9 +101,15 @@ CARD_TEMPLATE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"
 <h2>九、透明评分规则（后备方案，亦作比较基准）</h2>
 <table><tr><th class="l">条件</th><th>分值</th></tr>{% for t, p in points_rule %}<tr><td class="l">{{ t }}</td><td>{{ p }}</td></tr>{% endfor %}</table>
 <p class="note">收入余量四档只取其一。简单规则 = 复核人均收入高出脱贫线最少者优先。</p>
-{% if design %}<h2>十、本次抽样设计</h2><table><tr><th class="l">县</th><th class="l">分层</th><th>总户数</th><th>样本量</th><th>入样概率</th><th>平均预测风险</th></tr>
+{% if tradeoff %}<h2>十、抽样设计的取舍（命中率与估计精度）</h2>
+<p>同一抽样框、同一样本量下各种设计的比较：在“模型校准准确”的假设下（每户问题按其风险评分随机产生）模拟 {{ tradeoff_draws }} 次抽样。
+预期命中率 = 被访户中有问题的比例；区间宽度 = 95% Korn–Graubard 区间的平均宽度；覆盖率 = 区间包含真实比例的次数占比（目标 95%，不低于 93%）。
+所有设计中每户的入样概率都已知且大于零，估计都无偏。改用其他设计：在参数文件 spot_check 下设置 certainty_n、hit_emphasis、band_shares。</p>
+<table><tr>{% for c in tradeoff_cols %}<th{% if loop.first %} class="l"{% endif %}>{{ c }}</th>{% endfor %}</tr>
+{% for r in tradeoff %}<tr>{% for c in tradeoff_cols %}<td{% if loop.first %} class="l"{% endif %}>{{ r[c] }}</td>{% endfor %}</tr>{% endfor %}</table>{% endif %}
+{% if design %}<h2>十一、本次抽样设计</h2><table><tr><th class="l">县</th><th class="l">分层</th><th>总户数</th><th>样本量</th><th>入样概率</th><th>平均预测风险</th></tr>
 {% for r in design %}<tr><td class="l">{{ r.county }}</td><td class="l">{{ r.stratum }}</td><td>{{ r.N_h }}</td><td>{{ r.n_h }}</td><td>{{ r.pi }}</td><td>{{ r.mean_risk }}</td></tr>{% endfor %}</table>{% endif %}
-<h2>十一、局限</h2><ul>
+<h2>十二、局限</h2><ul>
 <li>标签只来自过去被核查的户（选择性标签）；已知入样概率的户按 1/入样概率加权纠正，未记录入样概率的户只能近似处理。</li>
 <li>特征取自本年度台账，标签来自往年核查，期间情况可能变化；模型每年须用新的抽查结果重新训练与校准。</li>
 <li>各县样本不大，分县结果的不确定性较大；上表不附区间的数字只作参考。</li>
@@ -106,8 +120,36 @@ CARD_TEMPLATE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"
 </body></html>"""
 
 
-def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None, meta: dict) -> str:
-    """The model card HTML from :func:`hgk_lib.risk.model.fit_risk_model` output and the draw's design."""
+TRADEOFF_PCT = {"预期命中率", "全市区间平均宽度", "各县区间平均宽度", "全市区间覆盖率", "各县区间覆盖率", "各县最低覆盖率"}
+TRADEOFF_SHOWN = ["设计", "预期命中率", "相对随机抽样", "全市区间平均宽度", "各县区间平均宽度", "宽度相对纯Neyman",
+                  "全市区间覆盖率", "各县区间覆盖率", "必查户数", "本次采用"]
+
+
+def tradeoff_rows(tradeoff: pd.DataFrame | None) -> list[dict]:
+    """The trade-off table formatted for HTML (shares as percentages, ratios with two decimals, counts whole)."""
+    if tradeoff is None or not len(tradeoff):
+        return []
+    t = tradeoff.reindex(columns=TRADEOFF_SHOWN)
+    rows = []
+    for rec in t.to_dict(orient="records"):
+        r = {}
+        for k, v in rec.items():
+            if k in TRADEOFF_PCT:
+                r[k] = f"{v * 100:.1f}%"
+            elif k in ("相对随机抽样", "宽度相对纯Neyman"):
+                r[k] = f"{v:.2f}×"
+            elif k == "必查户数":
+                r[k] = f"{int(v):,}"
+            else:
+                r[k] = "" if v is None else str(v)
+        rows.append(r)
+    return rows
+
+
+def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None, meta: dict,
+                      tradeoff: pd.DataFrame | None = None, tradeoff_draws: int = 200) -> str:
+    """The model card HTML from :func:`hgk_lib.risk.model.fit_risk_model` output, the draw's design and the design
+    trade-off table (:func:`hgk_lib.risk.tradeoff.tradeoff_table`)."""
     m = fit.get("metrics")
     names = {"model": "风险模型" if not fit["fallback"] else "透明评分（本次使用）", "simple": "简单规则（收入余量最低优先）",
              "points": "透明评分规则", "random": "随机抽取"}
@@ -138,7 +180,11 @@ def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None,
     des = []
     if design is not None and len(design):
         des = _fmt_table(design[["county", "stratum", "N_h", "n_h", "pi", "mean_risk"]], digits=4)
-    kind_label = {"logistic": "正则化逻辑回归（全部特征）", "core": "正则化逻辑回归（核心特征）", "hgb": "直方图梯度提升树（HistGradientBoosting）"}.get(fit.get("kind"), "")
+    kind_label = {"logistic": "正则化逻辑回归（全部特征 + 透明评分得分）", "core": "正则化逻辑回归（核心特征 + 透明评分得分）",
+                  "hgb": "直方图梯度提升树（HistGradientBoosting）", "points": "透明评分规则（得分经逻辑映射校准）"}.get(
+        fit.get("kind"), "")
+    cand = fit.get("candidates")
+    candidates = cand.to_dict(orient="records") if cand is not None and len(cand) else []
     return _env.from_string(CARD_TEMPLATE).render(
         css=_CSS, year=year, now=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=meta.get("model_version", ""),
         fallback=fit["fallback"], reason=fit.get("reason", ""), kind_label=kind_label, calib="Sigmoid（Platt）",
@@ -149,6 +195,8 @@ def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None,
                     else "全部已标注户（抽样框内的已标注户不足以单独评估）"),
         orderings=orderings, brier=brier, brier_ref=brier_ref, reliability=reliability, subsets=subsets,
         subset_cols=subset_cols, importance=importance, scorecard=scorecard, points_rule=POINTS_RULE, design=des,
+        candidates=candidates, tradeoff=tradeoff_rows(tradeoff), tradeoff_cols=TRADEOFF_SHOWN,
+        tradeoff_draws=tradeoff_draws,
         feature_list="、".join(FEATURES.values()))
 
 

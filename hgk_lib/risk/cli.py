@@ -120,21 +120,22 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
     version = meta["model_version"]
     frame = frame.assign(risk=frame["hh_id"].map(fit["risk"]))
     frame["risk"] = frame["risk"].fillna(fit["risk"].median())
-    sample, design, frame_out, notes = draw_sample(
-        frame, n, seed, bands=int(sc["risk_bands"]), min_per_stratum=int(sc["min_per_stratum"]),
-        pi_floor_share=float(sc["pi_floor_share"]), certainty_threshold=sc["certainty_threshold"],
-        model_version=version, hit_emphasis=float(sc.get("hit_emphasis", 0) or 0))
+    from .tradeoff import design_kwargs, tradeoff_table
+
+    sample, design, frame_out, notes = draw_sample(frame, n, seed, model_version=version, **design_kwargs(sc))
     if fit["fallback"]:
         notes = [fit["reason"]] + notes
+    draws = int(sc.get("tradeoff_draws", 200) or 0)
+    tradeoff = tradeoff_table(frame, n, sc, draws=draws, seed=seed) if draws else None
     list_path = d / f"抽查名单_{year}.xlsx"
-    write_spot_list(sample, design, list_path, year, notes, fit["fallback"], version)
+    write_spot_list(sample, design, list_path, year, notes, fit["fallback"], version, tradeoff)
     card_path = d / f"风险模型卡_{year}.html"
     from ..io.safe import atomic_write
 
     with atomic_write(card_path, "w", encoding="utf-8") as fh:
-        fh.write(render_model_card(fit, year, n, design, meta))
+        fh.write(render_model_card(fit, year, n, design, meta, tradeoff, draws))
     return {"list": list_path, "card": card_path, "model": model_path, "fit": fit, "sample": sample,
-            "design": design, "frame": frame_out, "notes": notes}
+            "design": design, "frame": frame_out, "notes": notes, "tradeoff": tradeoff}
 
 
 def _metrics_json(m: dict | None) -> dict | None:

@@ -66,16 +66,27 @@ def frame_hash(frame: pd.DataFrame, risk_col: str = "risk") -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def assign_bands(risk: pd.Series, k: int, hh_id: pd.Series | None = None) -> pd.Series:
-    """Band 0..k-1 (0 = lowest risk) of equal size by rank (ties broken by 户编号 so bands are reproducible)."""
-    if len(risk) == 0:
-        return pd.Series(dtype=int)
-    k = max(1, min(k, len(risk)))
+def risk_rank(risk: pd.Series, hh_id: pd.Series | None = None) -> pd.Series:
+    """0-based rank by risk, ascending (ties broken by 户编号, blanks at the median): the one ordering used for the
+    bands and the certainty stratum."""
     key = hh_id.astype(str) if hh_id is not None else pd.Series(risk.index.astype(str), index=risk.index)
     order = pd.DataFrame({"r": risk.astype(float).fillna(risk.astype(float).median()), "k": key}).sort_values(
         ["r", "k"], kind="stable")
-    rank = pd.Series(np.arange(len(order)), index=order.index)
-    return (rank * k // len(order)).reindex(risk.index).astype(int)
+    return pd.Series(np.arange(len(order)), index=order.index).reindex(risk.index)
+
+
+def assign_bands(risk: pd.Series, k: int, hh_id: pd.Series | None = None, shares=None) -> pd.Series:
+    """Band 0..k-1 (0 = lowest risk) by rank (ties broken by 户编号 so bands are reproducible): of equal size, or of
+    the given ``shares`` of the frame (lowest band first; e.g. ``[0.5, 0.3, 0.15, 0.05]`` gives finer top bands)."""
+    if len(risk) == 0:
+        return pd.Series(dtype=int)
+    rank = risk_rank(risk, hh_id)
+    if shares is not None and len(shares) == k and k > 1:
+        sh = np.asarray(shares, dtype=float)
+        edges = np.round(np.cumsum(sh / sh.sum())[:-1] * len(risk)).astype(int)  # first rank of bands 1..k-1
+        return pd.Series(np.searchsorted(edges, rank.to_numpy(), side="right"), index=risk.index).astype(int)
+    k = max(1, min(k, len(risk)))
+    return (rank * k // len(risk)).astype(int)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -117,8 +128,14 @@ def neyman_allocation(N_h, p_h, n: int, lower, emphasis: float = 0.0) -> np.ndar
 
 
 def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int, pi_floor_share: float,
-                  certainty_threshold: float | None = None, emphasis: float = 0.0) -> tuple[pd.Series, pd.DataFrame, list[str]]:
+                  certainty_threshold: float | None = None, emphasis: float = 0.0, certainty_n: int = 0,
+                  band_shares=None) -> tuple[pd.Series, pd.DataFrame, list[str]]:
     """Strata and allocation for one county's frame (columns ``hh_id``, ``risk``).
+
+    Certainty stratum 必查 (π = 1): households at or above ``certainty_threshold`` and/or the ``certainty_n``
+    highest-risk households of the county. It never takes more than n − bands·min_per_stratum units (the rest keep
+    their bands); trimmed by risk order, so a larger n never drops a certainty household. ``band_shares``: shares of
+    the rest per band, lowest first (default equal bands).
 
     Returns (stratum label per household, stratum table [stratum, order, N_h, n_h, mean_risk, risk_min, risk_max,
     certainty], notes).
@@ -133,6 +150,13 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
         if cert.sum() and n - int(cert.sum()) < min_per_stratum:
             notes.append(f"必查户（风险≥{certainty_threshold}）有 {int(cert.sum())} 户，超过样本量可容纳的数目，本县不设必查层")
             cert[:] = False
+    if certainty_n and n < N:
+        room = max(0, n - int(bands) * int(min_per_stratum))
+        c = int(min(int(certainty_n), room, N))
+        if c < int(certainty_n):
+            notes.append(f"样本量 {n} 户容纳不下必查 {int(certainty_n)} 户，本县必查层取风险最高的 {c} 户")
+        if c > 0:
+            cert = cert | (risk_rank(risk, frame["hh_id"]) >= N - c)
     n_rest = n - int(cert.sum())
     rest = frame[~cert]
     N_rest = len(rest)
@@ -141,7 +165,8 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
         k -= 1
     if k < bands and N_rest:
         notes.append(f"样本量较小，风险分层由 {bands} 层减为 {k} 层（每层至少 {min_per_stratum} 户）")
-    band = assign_bands(rest["risk"], k, rest["hh_id"]) if N_rest else pd.Series(dtype=int)
+    shares = band_shares if (band_shares is not None and k == bands) else None
+    band = assign_bands(rest["risk"], k, rest["hh_id"], shares) if N_rest else pd.Series(dtype=int)
     names = band_names(k)
     label = pd.Series(CERTAINTY_LABEL, index=frame.index, dtype=object)
     label[~cert] = band.map(dict(enumerate(names))).to_numpy(dtype=object) if N_rest else label[~cert]
@@ -166,7 +191,8 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
 
 def draw_sample(frame: pd.DataFrame, n: int, seed: int, bands: int = 4, min_per_stratum: int = 2,
                 pi_floor_share: float = 0.25, certainty_threshold: float | None = None,
-                model_version: str = "", hit_emphasis: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+                model_version: str = "", hit_emphasis: float = 0.0, certainty_n: int = 0,
+                band_shares=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Draw per county. ``frame`` columns: county, hh_id, risk (+ any others, carried to the sample).
 
     Returns ``(sample, design, frame_out, notes)``: the drawn households with stratum, u, π and weight; the design
@@ -177,7 +203,7 @@ def draw_sample(frame: pd.DataFrame, n: int, seed: int, bands: int = 4, min_per_
     for county, fr in frame.groupby("county", sort=True):
         fr = fr.copy()
         label, table, nts = design_county(fr, n, bands, min_per_stratum, pi_floor_share, certainty_threshold,
-                                          hit_emphasis)
+                                          hit_emphasis, certainty_n, band_shares)
         notes += [f"{county}：{t}" for t in nts]
         fr["stratum"] = label
         fr["u"] = permanent_random_numbers(fr["hh_id"], seed)
@@ -191,7 +217,8 @@ def draw_sample(frame: pd.DataFrame, n: int, seed: int, bands: int = 4, min_per_
         out.append(fr)
         fh = frame_hash(fr)
         designs.append(table.assign(county=county, pi=table["n_h"] / table["N_h"], seed=int(seed),
-                                    model_version=model_version, frame_hash=fh, N=len(fr), emphasis=hit_emphasis))
+                                    model_version=model_version, frame_hash=fh, N=len(fr), emphasis=hit_emphasis,
+                                    certainty_n=int(certainty_n or 0)))
     frame_out = pd.concat(out) if out else frame.assign(stratum=None, u=np.nan, pi=np.nan, selected=False)
     design = pd.concat(designs, ignore_index=True) if designs else pd.DataFrame()
     sample = frame_out[frame_out["selected"]].sort_values(["county", "u"]).reset_index(drop=True)
@@ -201,6 +228,33 @@ def draw_sample(frame: pd.DataFrame, n: int, seed: int, bands: int = 4, min_per_
 # ---------------------------------------------------------------------------------------------------------------
 # The workbook
 # ---------------------------------------------------------------------------------------------------------------
+TRADEOFF_SHEET_COLUMNS = ["设计", "预期命中率", "相对随机抽样", "全市区间平均宽度", "各县区间平均宽度", "宽度相对纯Neyman",
+                          "全市区间覆盖率", "各县区间覆盖率", "必查户数", "本次采用"]
+
+
+def _write_tradeoff(ws, tradeoff: pd.DataFrame, head_font, head_fill) -> None:
+    """Below the strata of 抽样设计: the design trade-off table (so the city can choose another point)."""
+    r = ws.max_row + 2
+    _text(ws.cell(r, 1), "设计取舍：同一抽样框与样本量下各种设计的预期命中率、95%区间平均宽度与覆盖率（按风险评分模拟，"
+                         "假定模型校准准确；改用其他设计请修改参数文件 spot_check 的 certainty_n、hit_emphasis、band_shares）")
+    ws.cell(r, 1).font = head_font
+    r += 1
+    for j, c in enumerate(TRADEOFF_SHEET_COLUMNS, start=1):
+        cell = ws.cell(r, j)
+        _text(cell, c)
+        cell.font, cell.fill = head_font, head_fill
+    pct = {"预期命中率", "全市区间平均宽度", "各县区间平均宽度", "全市区间覆盖率", "各县区间覆盖率"}
+    for rec in tradeoff.reindex(columns=TRADEOFF_SHEET_COLUMNS).to_dict(orient="records"):
+        r += 1
+        for j, c in enumerate(TRADEOFF_SHEET_COLUMNS, start=1):
+            v = rec[c]
+            if isinstance(v, str) or v is None:
+                _text(ws.cell(r, j), v)
+            elif c == "必查户数":
+                ws.cell(r, j, int(v)).number_format = "#,##0"
+            else:
+                ws.cell(r, j, float(v)).number_format = "0.0%" if c in pct else '0.00"×"'
+
 def sheet_name(county: str) -> str:
     """Worksheet name for a county: its name (``441881_英德市`` -> ``英德市``), Excel-safe, ≤ 31 characters."""
     s = str(county)
@@ -226,8 +280,9 @@ def _text(cell, value):
 
 
 def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int, notes: list[str],
-                    fallback: bool, model_version: str) -> None:
-    """Write 抽查名单_<year>.xlsx: one sheet per county (LIST_COLUMNS), then 抽样设计, then 说明."""
+                    fallback: bool, model_version: str, tradeoff: pd.DataFrame | None = None) -> None:
+    """Write 抽查名单_<year>.xlsx: one sheet per county (LIST_COLUMNS), then 抽样设计 (with the design trade-off
+    table of :func:`hgk_lib.risk.tradeoff.tradeoff_table` below the strata, when given), then 说明."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -272,10 +327,12 @@ def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int,
     emph = float(design["emphasis"].iloc[0]) if len(design) and "emphasis" in design else 0.0
     alloc = (("透明评分分层 + " if fallback else "") + ("Neyman 分配" if not emph else f"Neyman 分配（高风险加权 g={emph:g}）")
              + "（每层下限、入样概率下限）")
+    cert_n = int(design["certainty_n"].iloc[0]) if len(design) and "certainty_n" in design else 0
+    cert_text = (("透明评分" if fallback else "风险") + f"最高的 {cert_n} 户必查（全部入样）") if cert_n else "必查（全部入样）"
     for d in design.sort_values(["county", "order"]).itertuples(index=False):
         rng = f"{d.risk_min:.4f}–{d.risk_max:.4f}"
         vals = [d.county, sheet_name(d.county), d.stratum, rng, int(d.N_h), int(d.n_h), float(d.pi),
-                "必查（全部入样）" if d.certainty else alloc, float(d.mean_risk), int(d.seed), d.model_version,
+                cert_text if d.certainty else alloc, float(d.mean_risk), int(d.seed), d.model_version,
                 d.frame_hash]
         r = ws.max_row + 1
         for j, v in enumerate(vals, start=1):
@@ -285,6 +342,8 @@ def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int,
                 ws.cell(r, j, v)
         ws.cell(r, 7).number_format = "0.0000"
         ws.cell(r, 9).number_format = "0.0000"
+    if tradeoff is not None and len(tradeoff):
+        _write_tradeoff(ws, tradeoff, head_font, head_fill)
     ws.freeze_panes = "A2"
     for j, w in enumerate([18, 12, 10, 16, 10, 9, 10, 36, 12, 12, 28, 66], start=1):
         ws.column_dimensions[ws.cell(1, j).column_letter].width = w

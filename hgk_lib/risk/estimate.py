@@ -144,7 +144,7 @@ def read_results(path) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     try:
         if DESIGN_SHEET not in wb.sheetnames:
             raise InputError(f"抽查名单缺少“{DESIGN_SHEET}”工作表，无法加权估计", file=str(path))
-        design = _sheet_frame(wb[DESIGN_SHEET], DESIGN_COLUMNS, str(path), DESIGN_SHEET)
+        design = _sheet_frame(wb[DESIGN_SHEET], DESIGN_COLUMNS, str(path), DESIGN_SHEET, stop_at_blank=True)
         frames, sheets = [], []
         for name in wb.sheetnames:
             if name in (DESIGN_SHEET, NOTE_SHEET) or name.startswith("_"):
@@ -157,7 +157,9 @@ def read_results(path) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     return rows, design, sheets
 
 
-def _sheet_frame(ws, columns: list[str], file: str, sheet: str) -> pd.DataFrame:
+def _sheet_frame(ws, columns: list[str], file: str, sheet: str, stop_at_blank: bool = False) -> pd.DataFrame:
+    """Rows under the header as a frame (blank rows skipped; ``stop_at_blank``: the table ends at the first blank
+    row — 抽样设计 carries the design trade-off table below its strata)."""
     it = ws.iter_rows(values_only=True)
     header = next(it, None)
     if header is None:
@@ -170,6 +172,8 @@ def _sheet_frame(ws, columns: list[str], file: str, sheet: str) -> pd.DataFrame:
     recs = []
     for r, vals in enumerate(it, start=2):
         if vals is None or all(v is None or str(v).strip() == "" for v in vals):
+            if stop_at_blank:
+                break
             continue
         rec = {c: (vals[i] if i < len(vals) else None) for c, i in pos.items()}
         rec["_sheet"], rec["_row"] = sheet, r

@@ -47,8 +47,11 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    kind : {"auto", "logistic", "hgb"}
-        ``auto`` picks by grouped CV average precision; HGB must beat the logistic model by ``select_margin``.
+    kind : {"auto", "points", "core", "logistic", "hgb"}
+        ``auto`` picks by grouped CV weighted average precision among the candidates (simplest first: the
+        transparent points rule, the core logistic model, the full logistic model, HGB); ``points`` is the points
+        rule of :data:`POINTS_RULE` with a one-parameter logistic map (same ranking as the rule), available when X
+        has the rule's columns by name.
     C : inverse L2 strength of the logistic model.
     learning_rate, max_iter, max_leaf_nodes, l2_regularization, min_samples_leaf : HGB hyper-parameters
         (early stopping is off: its random validation split would ignore village groups).
@@ -57,7 +60,11 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
     cv : int, splitter or iterable of (train, test) index pairs
         folds for selection and calibration (an int: stratified grouped folds, capped by the smaller class and the
         number of groups).
-    select_margin : average-precision margin HGB needs over the logistic model under ``auto``.
+    select_margin : under ``auto`` the simplest candidate whose CV score is within ``select_margin`` of the best is
+        chosen. Default 0: the chosen candidate has the best score of all (ties go to the simpler one), so no
+        candidate on the table beats it on the selection metric.
+    points_feature : add the rule's points as a column of the fitted candidates (core, logistic, hgb) when X has
+        the rule's columns.
     core_features : names of a small core feature set (used when X has column names): adds the candidate
         ``core``, a logistic model on those columns only, preferred to the full logistic model unless the full one
         beats it by ``select_margin`` (fewer features: a scorecard an auditor can follow, and less overfitting on a
@@ -66,8 +73,8 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, kind="auto", C=0.3, learning_rate=0.05, max_iter=150, max_leaf_nodes=15,
-                 l2_regularization=1.0, min_samples_leaf=20, calibration="sigmoid", cv=5, select_margin=0.01,
-                 core_features=None, random_state=None):
+                 l2_regularization=1.0, min_samples_leaf=20, calibration="sigmoid", cv=5, select_margin=0.0,
+                 core_features=None, points_feature=True, random_state=None):
         self.kind = kind
         self.C = C
         self.learning_rate = learning_rate
@@ -79,6 +86,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.select_margin = select_margin
         self.core_features = core_features
+        self.points_feature = points_feature
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -89,24 +97,27 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
 
     # -- building blocks ----------------------------------------------------------------------------------------
     def _candidate(self, kind: str) -> Pipeline:
-        if kind == "core":
-            from sklearn.compose import ColumnTransformer
+        from sklearn.compose import ColumnTransformer
 
-            idx = list(getattr(self, "core_idx_", []))
-            return Pipeline([("select", ColumnTransformer([("core", "passthrough", idx)], remainder="drop")),
-                             ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                             ("scale", StandardScaler()),
-                             ("clf", LogisticRegression(C=self.C, max_iter=2000))])
+        cols = getattr(self, "columns_", {})
+        select = ([("select", ColumnTransformer([("cols", "passthrough", list(cols[kind]))], remainder="drop"))]
+                  if kind in cols else [])
+        if kind in ("core", "points"):
+            if kind not in cols:
+                raise ValueError(f"kind={kind!r} needs named columns in X")
+            return Pipeline(select + [("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                                      ("scale", StandardScaler()),
+                                      ("clf", LogisticRegression(C=self.C if kind == "core" else 1e4, max_iter=2000))])
         if kind == "logistic":
-            return Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                             ("scale", StandardScaler()),
-                             ("clf", LogisticRegression(C=self.C, max_iter=2000))])
+            return Pipeline(select + [("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                                      ("scale", StandardScaler()),
+                                      ("clf", LogisticRegression(C=self.C, max_iter=2000))])
         if kind == "hgb":
-            return Pipeline([("clf", HistGradientBoostingClassifier(
+            return Pipeline(select + [("clf", HistGradientBoostingClassifier(
                 learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=self.max_leaf_nodes,
                 l2_regularization=self.l2_regularization, min_samples_leaf=self.min_samples_leaf,
                 early_stopping=False, random_state=self.random_state))])
-        raise ValueError(f"unknown kind {kind!r}; use 'auto', 'core', 'logistic' or 'hgb'")
+        raise ValueError(f"unknown kind {kind!r}; use 'auto', 'points', 'core', 'logistic' or 'hgb'")
 
     def _splits(self, y, groups):
         if hasattr(self.cv, "split"):  # a splitter object
@@ -168,6 +179,11 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
             raise ValueError("y contains only one class; 需要两类标签（有问题/属实）才能训练模型")
         y01 = (y == self.classes_[1]).astype(int)
         w = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        names = np.asarray(getattr(self, "feature_names_in_", []), dtype=object)
+        self.points_ = bool(len(names)) and set(POINTS_COLUMNS) <= set(names)
+        X = self._augment(X)
+        if self.points_:
+            names = np.append(names, POINTS_NAME)
         # columns that vary in the training data (all-blank or constant columns carry no information and break
         # HGB binning / weighted scaling); kept as a mask so predict takes the same input as fit
         lo, hi = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0), np.nanmax(np.where(np.isnan(X), -np.inf, X),
@@ -179,37 +195,44 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         g = None if groups is None else np.asarray(groups)
         splits = self._splits(y01, g)
         self.n_splits_ = len(splits)
-        names = np.asarray(getattr(self, "feature_names_in_", []), dtype=object)
         names = names[self.support_] if len(names) else names
+        self.feature_names_used_ = names
         core = set(self.core_features or ())
         self.core_idx_ = [i for i, n in enumerate(names) if n in core]
-        kinds = ["logistic", "hgb"] if self.kind == "auto" else [self.kind]
-        if self.kind == "auto" and self.core_idx_:
-            kinds = ["core"] + kinds
+        pts = [i for i, n in enumerate(names) if n == POINTS_NAME]
+        with_pts = bool(self.points_feature)
+        self.columns_ = {}
+        if pts:
+            self.columns_["points"] = pts
+            if not with_pts:
+                self.columns_["logistic"] = self.columns_["hgb"] = [i for i in range(len(names)) if i not in pts]
+        if self.core_idx_:
+            self.columns_["core"] = self.core_idx_ + (pts if with_pts else [])
+        if self.kind == "auto":
+            kinds = [k for k in ("points", "core") if k in self.columns_] + ["logistic", "hgb"]
+        else:
+            kinds = [self.kind]
         if self.kind == "core" and not self.core_idx_:
             raise ValueError("kind='core' needs core_features naming columns of X")
         for k in kinds:
             self._candidate(k)  # validates `kind`
         self.cv_scores_ = {}
-        oofs = {}
+        self.cv_oof_ = {}
         if splits:
             for k in kinds:
-                oofs[k] = self._oof(k, X, y01, w, splits)
-                self.cv_scores_[k] = float(average_precision_score(y01, oofs[k], sample_weight=w))
+                self.cv_oof_[k] = self._oof(k, X, y01, w, splits)
+                self.cv_scores_[k] = float(average_precision_score(y01, self.cv_oof_[k], sample_weight=w))
         if len(kinds) == 1 or not self.cv_scores_:
             self.kind_ = kinds[0] if len(kinds) == 1 else "logistic"
-        else:
-            sc, m = self.cv_scores_, self.select_margin
-            simple = "logistic"
-            if "core" in sc and not sc["logistic"] > sc["core"] + m:
-                simple = "core"  # the smaller model unless the full one is clearly better
-            self.kind_ = "hgb" if sc["hgb"] > sc[simple] + m else simple
+        else:  # the simplest candidate within select_margin of the best (margin 0: the best; ties: the simpler)
+            best = max(self.cv_scores_.values())
+            self.kind_ = next(k for k in kinds if self.cv_scores_[k] >= best - float(self.select_margin) - 1e-12)
         self.estimator_ = self._fit_pipe(self._candidate(self.kind_), X, y01, w)
         n_iter = self.estimator_.named_steps["clf"].n_iter_
         self.n_iter_ = int(np.max(n_iter))
         self.calibrator_ = None
         if self.calibration is not None and splits:
-            raw = oofs[self.kind_]
+            raw = self.cv_oof_[self.kind_]
             if self.calibration == "sigmoid":
                 self.calibrator_ = LogisticRegression(C=1e4, max_iter=1000).fit(_logit(raw)[:, None], y01,
                                                                                  sample_weight=w)
@@ -231,8 +254,16 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         with threadpool_limits(limits=1):
-            p = np.clip(self._calibrate(self.estimator_.predict_proba(X[:, self.support_])[:, 1]), 0.0, 1.0)
+            p = np.clip(self._calibrate(self.estimator_.predict_proba(self._augment(X)[:, self.support_])[:, 1]),
+                        0.0, 1.0)
         return np.column_stack([1.0 - p, p])
+
+    def _augment(self, X):
+        """X plus the points rule's score as a last column (when the rule's columns are among X's names)."""
+        if not getattr(self, "points_", False):
+            return X
+        pts = transparent_points(pd.DataFrame(X, columns=list(self.feature_names_in_))).to_numpy(float)
+        return np.column_stack([X, pts])
 
     def predict(self, X):
         check_is_fitted(self)
@@ -249,15 +280,17 @@ def scorecard_table(model: ReturnRiskModel, labels: dict[str, str]) -> pd.DataFr
 
     Points = round(10 × coefficient per SD) — 10 points ≈ a factor e in the odds. Empty for an HGB model.
     """
-    if getattr(model, "kind_", None) not in ("logistic", "core"):
+    if getattr(model, "kind_", None) not in ("logistic", "core", "points"):
         return pd.DataFrame(columns=["特征", "每标准差系数", "比值比（每标准差）", "分值（每标准差）", "标准差"])
     clf = model.estimator_.named_steps["clf"]
     scale = model.estimator_.named_steps["scale"].scale_
-    names = np.asarray(getattr(model, "feature_names_in_", [f"x{i}" for i in range(len(model.support_))]))
-    names = list(names[model.support_])
-    if model.kind_ == "core":
-        names = [names[i] for i in model.core_idx_]
+    names = list(getattr(model, "feature_names_used_", None)
+                 if len(getattr(model, "feature_names_used_", [])) else [f"x{i}" for i in range(int(model.support_.sum()))])
+    cols = getattr(model, "columns_", {}).get(model.kind_)
+    if cols is not None:
+        names = [names[i] for i in cols]
     coef = clf.coef_[0]
+    labels = {POINTS_NAME: POINTS_LABEL, **labels}
     t = pd.DataFrame({"特征": [labels.get(n, n) for n in names], "每标准差系数": coef.round(3),
                       "比值比（每标准差）": np.exp(coef).round(3), "分值（每标准差）": np.round(10 * coef).astype(int),
                       "标准差": scale.round(3)})
@@ -274,6 +307,13 @@ POINTS_RULE = [
     ("无劳动能力", 1), ("人均收入同比下降超过10%", 1), ("住房或饮水不安全（登记）", 1), ("当年无帮扶措施", 1),
     ("有错误或警告级数据问题", 1),
 ]
+
+
+#: columns the points rule reads; name and label of the points as a model column
+POINTS_COLUMNS = ("margin", "policy_share", "n_serious", "n_chronic", "n_disabled", "labour_class", "income_change",
+                  "unsafe_house", "no_safe_water", "water_difficulty", "n_measures_year", "n_error", "n_warning")
+POINTS_NAME = "points"
+POINTS_LABEL = "透明评分规则得分"
 
 
 def transparent_points(features: pd.DataFrame) -> pd.Series:
@@ -562,6 +602,31 @@ def _scoped_metrics(y, scores, w, county, share, groups, in_frame):
     return m
 
 
+#: the candidates of the model selection, simplest first (Chinese names for the card)
+CANDIDATE_LABELS = {"points": "透明评分规则（得分经逻辑映射）", "core": "逻辑回归（核心特征 + 透明评分得分）",
+                    "logistic": "逻辑回归（全部特征 + 透明评分得分）", "hgb": "梯度提升树（全部特征 + 透明评分得分）"}
+
+
+def candidate_table(scores: dict, y, w, county, share, chosen: str) -> pd.DataFrame:
+    """One row per candidate of the selection, on the same grouped folds and the same weights: weighted average
+    precision (the selection metric), AUC, hit rate and recall within the budget, lift over random, chosen or not.
+
+    ``scores``: candidate → out-of-fold score per labelled household (all labelled households, as in the selection).
+    """
+    y = np.asarray(y).astype(int)
+    idx = pd.RangeIndex(len(y))
+    w = np.asarray(w, float)
+    prev = float(np.average(y, weights=w)) if len(y) else float("nan")
+    rows = []
+    for k, s in scores.items():
+        s = pd.Series(np.asarray(s, float), index=idx)
+        bm = budget_metrics(y, s, pd.Series(w, index=idx), pd.Series(np.asarray(county, object), index=idx), share)
+        rows.append({"candidate": k, "候选": CANDIDATE_LABELS.get(k, k), "平均精度": weighted_ap(y, s, w),
+                     "AUC": weighted_auc(y, s, w), "预算内命中率": bm["precision"], "预算内查全率": bm["recall"],
+                     "相对随机": bm["precision"] / prev if prev else float("nan"), "选中": k == chosen})
+    return pd.DataFrame(rows)
+
+
 def _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
                     importance_repeats, frame_ids) -> dict:
     from .features import CORE_FEATURES, FEATURES, feature_matrix, fill_weights
@@ -577,7 +642,7 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
            "imputed": int(imputed.sum()), "imputed_value": float(w[imputed].iloc[0]) if imputed.any() else None,
            "min": float(w.min()) if len(w) else None, "max": float(w.max()) if len(w) else None},
            "min_positives": int(min_positives), "importance": pd.DataFrame(), "scorecard": pd.DataFrame(),
-           "metrics": None, "model": None}
+           "metrics": None, "model": None, "candidates": pd.DataFrame()}
     points = transparent_points(features)
     base = float(np.average(y, weights=w)) if len(y) else 0.1
     out["points"] = points
@@ -593,6 +658,8 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
                    risk=points_to_risk(points, base))
         out["train_hash"] = training_hash(X, y, w)
         if len(np.unique(y)) == 2:
+            out["candidates"] = candidate_table({"points": scores_base["points"].to_numpy()}, y, w.to_numpy(),
+                                                lab["county"].to_numpy(), share, "points")
             risk_lab = out["risk"].loc[lab["hh_id"]].set_axis(X.index)
             out["metrics"] = _scoped_metrics(y, {"model": risk_lab, **scores_base}, w.to_numpy(),
                                              lab["county"].to_numpy(), share, group_frame.set_axis(X.index), in_frame)
@@ -612,4 +679,7 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
                risk=pd.Series(model.predict_proba(X_all)[:, 1], index=X_all.index, name="risk"),
                scorecard=scorecard_table(model, FEATURES), train_hash=training_hash(X, y, w),
                cv_scores=model.cv_scores_)
+    if model.cv_oof_:
+        out["candidates"] = candidate_table(model.cv_oof_, y, w.to_numpy(), lab["county"].to_numpy(), share,
+                                            model.kind_)
     return out
