@@ -250,3 +250,29 @@ def test_alpha_is_the_threshold():
     assert not row(screen(t, p)[0], "V0", "I1")["flagged"]
     p["integrity"]["alpha"] = float(padj) * 1.0001
     assert row(screen(t, p)[0], "V0", "I1")["flagged"]
+
+
+def test_ledger_sheet_city_table_and_plot():
+    from hgk_lib.integrity import LEDGER_COLUMNS, city_table, ledger_frame, plot_integrity
+
+    t = county()
+    t["verdict"].loc[0:9, "income_pc_fen"] = 850_000
+    h = t["household"]
+    h.loc[0:9, "helper_name"] = "王五"
+    h.loc[0:9, "helper_phone"] = "13812345678"
+    h.loc[10:19, "helper_name"] = "王五"  # another 王五 (other phone): the ledger shows masked phones to tell them apart
+    h.loc[10:19, "helper_phone"] = "13900000000"
+    units, flags = screen(t)
+    sheet = ledger_frame(units)
+    assert list(sheet.columns) == LEDGER_COLUMNS
+    v0 = sheet[(sheet["行政村"] == "V0") & (sheet["帮扶责任人"] == "")].iloc[0]
+    assert v0["户数"] == 20 and v0["本单位值"] == "50%" and v0["全县参照值"] == "0%" and v0["指标"].startswith("I1")
+    assert v0["建议"].startswith("入户复核收入") and v0["说明"].startswith("收入恰好高于脱贫线") and v0["校正后p值"]
+    helpers = sheet[sheet["帮扶责任人"] != ""]
+    assert len(helpers) == 1 and helpers.iloc[0]["帮扶责任人"] == "王五（138****5678）"
+    assert "13812345678" not in sheet.to_string()
+    ct = city_table(units)
+    assert ct.iloc[0]["标记村"] == 1 and ct.iloc[0]["标记帮扶责任人"] == 1 and ct.iloc[0]["I1 收入集中在脱贫线上方"] == 2
+    fig = plot_integrity(units)
+    assert len(fig.axes) == 8 and fig.axes[0].get_title().startswith("I1")
+    assert ledger_frame(units.assign(flagged=False)).empty

@@ -5,7 +5,9 @@ Entry points: :func:`screen_integrity` (unit table and flags), :func:`flagged_ho
 """
 from .screen import (INDICATOR_IDS, INDICATORS, STATUSES, UNIT_TABLE_COLUMNS, flagged_households,
                      integrity_params, screen_integrity)
+from .outputs import LEDGER_COLUMNS, SHEET_NAME, city_table, indicator_summary, ledger_frame, plot_integrity
 from .units import HELPER, VILLAGE
 
 __all__ = ["screen_integrity", "flagged_households", "integrity_params", "INDICATORS", "INDICATOR_IDS", "STATUSES",
-           "UNIT_TABLE_COLUMNS", "HELPER", "VILLAGE"]
+           "UNIT_TABLE_COLUMNS", "HELPER", "VILLAGE", "ledger_frame", "city_table", "indicator_summary",
+           "plot_integrity", "LEDGER_COLUMNS", "SHEET_NAME"]
