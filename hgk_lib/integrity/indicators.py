@@ -10,7 +10,6 @@ All computation is vectorised over households and units; the only loops are over
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,29 +44,41 @@ class Frame:
     exit_fen: int
     lines_fen: dict
     count_medical: bool
+    cache: dict = None
 
 
 # -----------------------------------------------------------------------------------------------------------------
 # formatting helpers (vectorised over units)
 # -----------------------------------------------------------------------------------------------------------------
 def pct(x) -> pd.Series:
-    """Shares as Chinese-report percentages: 42% · 4.2% · 0.031% (two significant digits below 1%)."""
-    s = pd.Series(np.asarray(x, dtype=float))
-
-    def one(v):
-        if not np.isfinite(v):
-            return "—"
-        v100 = v * 100
-        if v100 >= 10 or v100 == 0:
-            return f"{v100:.0f}%"
-        if v100 >= 1:
-            return f"{v100:.1f}%"
-        return f"{v100:.2g}%"
-    return s.map(one).astype(object)
+    """Shares as Chinese-report percentages: 42% · 4.2% · 0.031% (two significant digits below 1%); — for NaN."""
+    v = np.asarray(x, dtype=float) * 100
+    fin = np.isfinite(v)
+    w = np.where(fin, v, 0.0)
+    out = np.where(fin, "—", "—").astype(object)
+    big = fin & (np.round(w) >= 10)
+    out[big] = np.round(w[big]).astype(np.int64).astype(str).astype(object) + "%"
+    mid = fin & ~big & (np.round(w, 1) >= 1)
+    t = np.round(w[mid] * 10).astype(np.int64)
+    out[mid] = (t // 10).astype(str).astype(object) + "." + (t % 10).astype(str).astype(object) + "%"
+    zero = fin & (w == 0)
+    out[zero] = "0%"
+    small = fin & ~big & ~mid & ~zero
+    out[small] = [f"{x:.2g}%" for x in w[small]]  # few: shares below 1%
+    return pd.Series(out)
 
 
 def ints(x) -> pd.Series:
-    return pd.Series(np.asarray(x)).map(lambda v: "" if pd.isna(v) else f"{int(v)}").astype(object)
+    v = np.asarray(x, dtype=float)
+    fin = np.isfinite(v)
+    out = np.full(len(v), "", dtype=object)
+    out[fin] = v[fin].astype(np.int64).astype(str).astype(object)
+    return pd.Series(out)
+
+
+def sig2(x) -> pd.Series:
+    """Two significant digits (``—`` for NaN)."""
+    return pd.Series([f"{v:.2g}" if np.isfinite(v) else "—" for v in np.asarray(x, dtype=float)], dtype=object)
 
 
 def yuan(fen: float) -> str:
@@ -115,26 +126,37 @@ def binomial_indicator(F: Frame, pos: np.ndarray, k_h: np.ndarray, n_h: np.ndarr
 
 
 def _pos_of(F: Frame, hh_ids: pd.Series) -> np.ndarray:
-    idx = pd.Index(F.ex["hh_id"])
-    return idx.get_indexer(hh_ids.astype(object).where(hh_ids.notna(), "").astype(str).str.strip())
+    """Positions in ``F.ex`` of 户编号 values (-1 when not an exited household). Keys are the loader's trimmed text."""
+    idx = pd.Index(F.ex["hh_id"].to_numpy(dtype=object))
+    return idx.get_indexer(hh_ids.to_numpy(dtype=object))
 
 
 def audit_rows(F: Frame, incomes: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     """Usable income rows of the exited households (``year``: one year, else all), with ``pos``: rows of a
-    duplicated (户编号, 年度) and rows whose five main amounts are all blank are left out (as the audit does)."""
-    if incomes is None or incomes.empty or "year" not in incomes:
-        return pd.DataFrame({"pos": pd.Series(dtype=np.int64), "year": pd.Series(dtype=float)})
-    r = incomes.copy()
-    r["year"] = pd.to_numeric(r["year"], errors="coerce")
-    if year is not None:
-        r = r[(r["year"] == year).to_numpy()]
-    r["pos"] = _pos_of(F, r["hh_id"])
-    r = r[(r["pos"] >= 0).to_numpy() & r["year"].notna().to_numpy()]
-    r = r[~r.duplicated(["pos", "year"], keep=False).to_numpy()]
-    present = [k for k in MAIN_ITEMS if k in r]
-    if present:
-        r = r[~r[present].isna().all(axis=1).to_numpy()]
-    return r
+    duplicated (户编号, 年度) and rows whose five main amounts are all blank are left out (as the audit does).
+    Computed once per screen (cached on ``F``)."""
+    if F.cache is None:
+        F.cache = {}
+    if "rows" not in F.cache:
+        if incomes is None or incomes.empty or "year" not in incomes:
+            r = pd.DataFrame({"pos": pd.Series(dtype=np.int64), "year": pd.Series(dtype=float)})
+        else:
+            yr = pd.to_numeric(incomes["year"], errors="coerce")
+            pos = _pos_of(F, incomes["hh_id"])
+            keep = (pos >= 0) & yr.notna().to_numpy()
+            r = incomes[keep].assign(year=yr[keep].to_numpy(), pos=pos[keep])
+            r = r[~r.duplicated(["pos", "year"], keep=False).to_numpy()]
+            present = [k for k in MAIN_ITEMS if k in r]
+            if present:
+                r = r[~r[present].isna().all(axis=1).to_numpy()]
+        F.cache["rows"] = r
+    r = F.cache["rows"]
+    if year is None:
+        return r
+    key = ("rows", year)
+    if key not in F.cache:
+        F.cache[key] = r[(r["year"] == year).to_numpy()]
+    return F.cache[key]
 
 
 def _fen_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -176,10 +198,7 @@ def i1_bunching(F: Frame, verdict_incomes: pd.DataFrame) -> pd.DataFrame:
     n = out["n"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         sb, sa = nb["b"].to_numpy() / n, nb["a"].to_numpy() / n
-    band = f"{yuan(line)}–{yuan(hi)}元"
-    out["detail"] = ("收入恰好高于脱贫线（" + band + "）的户占" + pct(out["value"]) + "（" + ints(out["k"]) + "/"
-                     + ints(n) + "户），全县为" + pct(out["reference"]) + "；线下5%以内占" + pct(sb)
-                     + "，线上5%–10%占" + pct(sa)).to_numpy()
+    out["x1"], out["x2"] = sb, sa
     return out
 
 
@@ -231,11 +250,7 @@ def i2_copies(F: Frame, incomes: pd.DataFrame) -> pd.DataFrame:
     p = np.where(F.tested & ~undefined, poisson_tail(pairs, np.nan_to_num(mean)), np.nan)
     out = pd.DataFrame({"unit_id": np.arange(U), "n": n, "k": dup, "value": value, "reference": reference, "p": p,
                         "undefined": undefined})
-    out["detail"] = ("收入各项（" + str(int(F.p["min_components"])) + "项以上非零）与本单位另一户完全相同的户占"
-                     + pct(value) + "（" + ints(dup) + "/" + ints(n) + "户，相同的户对" + ints(pairs)
-                     + "对，按全县随机相同的概率应约" + pd.Series(mean).map(lambda x: "—" if not np.isfinite(x)
-                                                                      else f"{x:.2g}").astype(object)
-                     + "对），全县为" + pct(reference)).to_numpy()
+    out["x1"], out["x2"] = pairs, mean
     return out
 
 
@@ -250,8 +265,6 @@ def i3_round(F: Frame, incomes: pd.DataFrame) -> pd.DataFrame:
     rnd = nz & (comp % unit == 0)
     pos = rows["pos"].to_numpy()
     out = binomial_indicator(F, pos, rnd.sum(axis=1).astype(float), nz.sum(axis=1).astype(float))
-    out["detail"] = ("收入分项金额为" + yuan(unit) + "元整数倍的占" + pct(out["value"]) + "（" + ints(out["k"]) + "/"
-                     + ints(out["n"]) + "项），全县为" + pct(out["reference"])).to_numpy()
     return out
 
 
@@ -264,8 +277,6 @@ def i4_estimated(F: Frame, incomes: pd.DataFrame) -> pd.DataFrame:
     known = src.isin(S.INCOME_SOURCES).fillna(False).to_numpy(dtype=bool)
     est = (src == "预估").fillna(False).to_numpy(dtype=bool)
     out = binomial_indicator(F, rows["pos"].to_numpy(), est.astype(float), known.astype(float))
-    out["detail"] = (str(F.audit_year) + "年收入数据来源为“预估”的户占" + pct(out["value"]) + "（" + ints(out["k"]) + "/"
-                     + ints(out["n"]) + "户），全县为" + pct(out["reference"])).to_numpy()
     return out
 
 
@@ -326,8 +337,7 @@ def i5_one_day(F: Frame) -> pd.DataFrame:
                                   if len(dates) else "", ""), dtype=object)
     out = pd.DataFrame({"unit_id": np.arange(U), "n": n, "k": k, "value": value, "reference": reference, "p": p,
                         "undefined": ~(other > 0) | ~(n > 0)})
-    out["detail"] = (ints(n) + "户中" + ints(k) + "户的最近走访日期同为" + date_txt + "（占" + pct(value)
-                     + "），全县其余户在该日走访的占" + pct(reference)).to_numpy()
+    out["date"] = date_txt.to_numpy()
     return out
 
 
@@ -336,9 +346,14 @@ def i5_one_day(F: Frame) -> pd.DataFrame:
 # -----------------------------------------------------------------------------------------------------------------
 def normalise_text(s: pd.Series) -> pd.Series:
     """措施内容 compared after NFKC (full-width spaces, digits) and trimming; blank -> NA."""
-    t = s.astype(object).where(s.notna(), None)
-    t = t.map(lambda v: None if v is None else unicodedata.normalize("NFKC", str(v)).strip())
-    return t.where(t.astype(str) != "", None)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s.astype(object).where(s.notna(), None).to_numpy(dtype=object), type=pa.string(),
+                   from_pandas=True)
+    t = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, form="NFKC"))
+    t = pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t)
+    return pd.Series(t.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
 
 
 def i6_pasted(F: Frame, measures: pd.DataFrame) -> pd.DataFrame:
@@ -358,8 +373,6 @@ def i6_pasted(F: Frame, measures: pd.DataFrame) -> pd.DataFrame:
     n_h = np.bincount(pos, minlength=len(F.ex)).astype(float)
     hp = np.flatnonzero(n_h > 0)
     out = binomial_indicator(F, hp, k_h[hp], n_h[hp])
-    out["detail"] = (str(F.audit_year) + "年帮扶措施内容与其他户一字不差的占" + pct(out["value"]) + "（" + ints(out["k"])
-                     + "/" + ints(out["n"]) + "条），全县为" + pct(out["reference"])).to_numpy()
     return out
 
 
@@ -389,7 +402,34 @@ def i7_jumps(F: Frame, incomes: pd.DataFrame) -> pd.DataFrame:
     pos, c, pv, l_cur, l_prev = pos[ok], cur[both].to_numpy()[ok], prev[both].to_numpy()[ok], l_cur[ok], l_prev[ok]
     jump = (pv < l_prev) & (c >= l_cur) & (c > float(F.p["jump_factor"]) * pv)
     out = binomial_indicator(F, pos, jump.astype(float), np.ones(len(pos)))
-    out["detail"] = ("脱贫当年人均收入由上年低于脱贫线跃升至线上且增幅超过" + f"{float(F.p['jump_factor']):g}" + "倍的户占"
-                     + pct(out["value"]) + "（" + ints(out["k"]) + "/" + ints(out["n"]) + "户），全县为"
-                     + pct(out["reference"])).to_numpy()
     return out
+
+
+# -----------------------------------------------------------------------------------------------------------------
+# sentences (built only for the rows a reader sees: tested or not computable)
+# -----------------------------------------------------------------------------------------------------------------
+def describe(ind: str, d: pd.DataFrame, F: Frame) -> pd.Series:
+    """The sentence in words for indicator ``ind`` on the rows ``d`` (columns of the indicator's frame)."""
+    v, r, k, n = pct(d["value"]), pct(d["reference"]), ints(d["k"]), ints(d["n"])
+    if ind == "I1":
+        w = float(F.p["window"])
+        band = f"{yuan(F.exit_fen)}–{yuan(F.exit_fen * (1 + w))}元"
+        s = ("收入恰好高于脱贫线（" + band + "）的户占" + v + "（" + k + "/" + n + "户），全县为" + r + "；线下"
+             + f"{w:.0%}" + "以内占" + pct(d["x1"]) + "，线上" + f"{w:.0%}–{2 * w:.0%}" + "占" + pct(d["x2"]))
+    elif ind == "I2":
+        s = ("收入各项（" + str(int(F.p["min_components"])) + "项以上非零）与本单位另一户完全相同的户占" + v + "（" + k + "/"
+             + n + "户，相同的户对" + ints(d["x1"]) + "对，按全县随机相同的概率应约" + sig2(d["x2"]) + "对），全县为" + r)
+    elif ind == "I3":
+        s = ("收入分项金额为" + yuan(int(round(float(F.p["round_yuan"]) * 100))) + "元整数倍的占" + v + "（" + k + "/" + n
+             + "项），全县为" + r)
+    elif ind == "I4":
+        s = str(F.audit_year) + "年收入数据来源为“预估”的户占" + v + "（" + k + "/" + n + "户），全县为" + r
+    elif ind == "I5":
+        s = (n + "户中" + k + "户的最近走访日期同为" + pd.Series(d["date"].to_numpy(dtype=object)) + "（占" + v
+             + "），全县其余户在该日走访的占" + r)
+    elif ind == "I6":
+        s = str(F.audit_year) + "年帮扶措施内容与其他户一字不差的占" + v + "（" + k + "/" + n + "条），全县为" + r
+    else:
+        s = ("脱贫当年人均收入由上年低于脱贫线跃升至线上且增幅超过" + f"{float(F.p['jump_factor']):g}" + "倍的户占" + v + "（"
+             + k + "/" + n + "户），全县为" + r)
+    return pd.Series(s.to_numpy(dtype=object), index=d.index)

@@ -119,10 +119,13 @@ def screen_integrity(households: pd.DataFrame, members: pd.DataFrame | None, inc
             r = run[ind]()
             r["status"] = np.where(~tested, ST_SMALL, np.where(r["undefined"].to_numpy(dtype=bool), ST_UNDEFINED,
                                                                  ST_TESTED))
+            r["detail"] = "本单位" + ind + "不作检验"
+            show = (r["status"] != ST_SMALL).to_numpy()
+            r.loc[show, "detail"] = I.describe(ind, r[show], F).to_numpy()
         r["indicator"] = ind
         parts.append(r)
     res = pd.concat(parts, ignore_index=True)
-    res = units.merge(res, on="unit_id", how="right")
+    res = units.merge(res.drop(columns=[c for c in ("x1", "x2", "date") if c in res]), on="unit_id", how="right")
     ind_code = pd.Series(res["indicator"]).map({k: i for i, k in enumerate(INDICATOR_IDS)}).to_numpy()
     grp = ccode[res["unit_id"].to_numpy()] * len(INDICATOR_IDS) + ind_code
     res["p"] = res["p"].where(res["status"] == ST_TESTED)
@@ -141,10 +144,11 @@ def screen_integrity(households: pd.DataFrame, members: pd.DataFrame | None, inc
 def _sentence(res: pd.DataFrame, ip: dict) -> pd.Series:
     d = res["detail"].astype(object)
     st = res["status"]
-    p_txt = res["p_adj"].map(lambda v: "" if pd.isna(v) else (f"{v:.2g}" if v >= 1e-4 else "<0.0001"))
     tail = pd.Series("", index=res.index, dtype=object)
-    tail[st == ST_TESTED] = "；如数据真实，出现这种情况的概率（校正后）为" + p_txt[st == ST_TESTED]
-    tail[st == ST_SMALL] = f"；已脱贫户不足{int(ip['min_households'])}户，未作检验"
+    t = (st == ST_TESTED).to_numpy()
+    tail[t] = ["；如数据真实，出现这种情况的概率（校正后）为" + (f"{v:.2g}" if v >= 1e-4 else "<0.0001")
+               for v in res["p_adj"].to_numpy(dtype=float)[t]]
+    d = d.where(st != ST_SMALL, f"已脱贫户不足{int(ip['min_households'])}户，未作检验")
     tail[st == ST_UNDEFINED] = "；全县其余单位无可比数据，参照值不可计算，未作检验"
     return (d + tail).where(st != ST_NOT_RUN, d)
 

@@ -63,9 +63,9 @@ def unit_membership(ex: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     keys = pd.concat([vkey, hk[has_helper]], ignore_index=True)
     kpos = np.r_[pos, pos[has_helper]]
     cols = ["county", "unit_type", "township", "village", "helper_name", "helper_phone"]
-    codes, uniq = pd.MultiIndex.from_frame(keys[cols]).factorize(sort=True)
-    units = uniq.to_frame(index=False)
-    units.columns = cols
+    codes = keys.groupby(cols, sort=True, dropna=False).ngroup().to_numpy()
+    first = np.unique(codes, return_index=True)[1]
+    units = keys.iloc[first][cols].reset_index(drop=True)
     # villages first
     order = np.lexsort((np.arange(len(units)), (units["unit_type"] != VILLAGE).to_numpy()))
     remap = np.empty(len(order), dtype=np.int64)
@@ -80,10 +80,17 @@ def unit_membership(ex: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         mm = members[members["unit_id"].isin(hp)]
         tv = pd.DataFrame({"unit_id": mm["unit_id"].to_numpy(), "township": ex["township"].to_numpy()[mm["pos"]],
                            "village": ex["village"].to_numpy()[mm["pos"]]}).drop_duplicates()
-        agg = tv.sort_values(["unit_id", "township", "village"]).groupby("unit_id").agg(
-            township=("township", _join), village=("village", _join))
-        units.loc[agg.index, "township"] = agg["township"].to_numpy()
-        units.loc[agg.index, "village"] = agg["village"].to_numpy()
+        tv = tv.sort_values(["unit_id", "township", "village"], kind="stable")
+        first = tv.drop_duplicates("unit_id").set_index("unit_id")
+        nv = tv.groupby("unit_id").size()
+        town, vill = first["township"].copy(), first["village"].copy()
+        multi = nv.index[nv > 1]
+        if len(multi):  # a helper across villages (rare): join the names
+            mt = tv[tv["unit_id"].isin(multi)]
+            town[multi] = mt.groupby("unit_id")["township"].agg(_join)
+            vill[multi] = mt.groupby("unit_id")["village"].agg(_join)
+        units.loc[first.index, "township"] = town.to_numpy()
+        units.loc[first.index, "village"] = vill.to_numpy()
     return units[UNIT_COLUMNS], members
 
 
