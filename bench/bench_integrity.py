@@ -124,7 +124,7 @@ def plant(rng, t: dict) -> pd.DataFrame:
             keys = ["township", "village"] if kind == "村" else ["helper_name", "helper_phone"]
             grp = hc[hc["helper_phone"].notna()] if kind == "帮扶责任人" else hc
             sizes = grp.groupby(keys).size()
-            cands = sizes[sizes >= 10].index
+            cands = sizes[sizes >= max(10, k + 3)].index
             for j in rng.permutation(len(cands)):
                 key = cands[j]
                 mask = np.ones(len(hh), dtype=bool)

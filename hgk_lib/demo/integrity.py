@@ -8,13 +8,13 @@ Honest base (applied to the whole demo, after the rule defects are planted):
 * 措施内容: 30% of measure texts are the category's generic phrase, the others name the household's own case
   (hamlet, head of household, amount), as real entries do.
 
-Fabricated units (per county and indicator, one unit: a village in even-numbered counties' first indicators, a
-帮扶责任人 in the others; only households no rule defect touched; the fabrication never makes a rule fire):
+Fabricated units (per county and indicator, one unit, villages and 帮扶责任人 alternating; units never overlap; only
+households no rule defect touched are edited; the fabrication never makes a rule fire):
 
 * I1: 8 of a village's households (6 of a helper's) moved to just above the exit line ([line, line × 1.045)) by
   changing wages or farming income; totals recomputed.
 * I2: one household's audit-year income items copied to 2–4 others of the same unit with the same members' pattern
-  (wages, 公益性岗位, 低保, 特困, pensions, 生态补偿 present or not) and the same household size.
+  (wages, 公益性岗位, 低保, 特困, pensions, 生态补偿 present or not), keeping them above the line.
 * I3: every income item of 8 (5) households rounded to whole hundreds.
 * I4: 数据来源 = 预估 on the audit-year rows of 10 (6) households.
 * I5: 12 (7) households' 最近走访日期 set to one day.
@@ -106,6 +106,7 @@ class Fabricator:
         ok = hh["exit_status"].isin(EXITED).to_numpy() & ~hh["hh_id"].isin(used).to_numpy() \
             & ~hh["hh_id"].duplicated(keep=False).to_numpy()
         self.free = set(hh.loc[ok, "hh_id"])
+        self.taken: set = set()  # households of units already fabricated
         self.rows: list[dict] = []
         ex = hh[hh["exit_status"].isin(EXITED).to_numpy()].drop_duplicates("hh_id")
         self.ex = ex
@@ -125,7 +126,7 @@ class Fabricator:
         else:
             e = e[e["helper_phone"].notna()]
             g = e.groupby(["helper_name", "helper_phone"]).size()
-        keys = list(g[g >= MIN_UNIT].index)
+        keys = list(g[g >= MIN_UNIT + 3].index)
         return [keys[i] for i in self.rng.permutation(len(keys))]
 
     def members_of(self, county, kind, key) -> pd.DataFrame:
@@ -142,7 +143,7 @@ class Fabricator:
                 tw, vi, hn, hp = "", "", key[0], key[1]
             self.rows.append({"county": county, "indicator": ind, "unit_type": kind, "township": tw, "village": vi,
                               "helper_name": hn, "helper_phone": hp, "hh_id": h})
-        self.free -= set(unit_hh["hh_id"])  # one fabrication per unit: its other households stay as they are
+        self.taken |= set(unit_hh["hh_id"])  # one fabrication per unit: its other households stay as they are
 
     def save(self, ids) -> tuple:
         """The cells a fabrication may edit, for the unit's households (restored when the unit does not fit)."""
@@ -174,7 +175,7 @@ class Fabricator:
         r = inc.loc[r19.to_numpy()]
         a = self.A.reindex(r19.index).to_numpy()
         pc = _verdict_pc(r, a)
-        cand = list(r19.index[(pc >= 1.1 * 840000) & (pc <= 1.6 * 840000)])
+        cand = list(r19.index[(pc >= 1.08 * 840000) & (pc <= 2.0 * 840000)])
         chosen = []
         for h in self.pick(cand, min(len(cand), k + 4)):
             if len(chosen) == k:
@@ -234,7 +235,7 @@ class Fabricator:
         nonzero = (r[["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend"]
                      + INCOME_ITEMS + ["transfer_out"]].fillna(0) != 0).sum(axis=1).to_numpy()
         pat["nz"] = nonzero >= 4
-        key = pat[sens + ["A", "n"]].astype(str).agg("|".join, axis=1)
+        key = pat[sens].astype(str).agg("|".join, axis=1)
         groups = key[(pat["ok"] & pat["nz"]).to_numpy()].groupby(key).groups
         best = sorted(groups.values(), key=len, reverse=True)
         if not best or len(best[0]) < 3:
@@ -251,7 +252,7 @@ class Fabricator:
                 break
             row = inc.loc[[r19[h]]].copy()
             row[cols] = inc.loc[[r19[src]], cols].to_numpy()
-            if not self._ok(h, row):
+            if not self._ok(h, row, pc_range=(840000 * 1.05, np.inf)):
                 continue
             inc.loc[[r19[h]], cols] = row[cols].to_numpy()
             fix_totals(inc, [r19[h]])
@@ -360,9 +361,9 @@ def plant_integrity(t: dict, seed: int, used: set) -> pd.DataFrame:
             k = STRENGTH[ind][0 if kind == "村" else 1]
             for key in fab.units(county, kind)[:30]:
                 unit = fab.members_of(county, kind, key)
-                if not set(unit["hh_id"]) <= fab.free:
+                if set(unit["hh_id"]) & fab.taken:
                     continue
-                ids = list(unit["hh_id"])
+                ids = [h for h in unit["hh_id"] if h in fab.free]  # households with a rule defect stay untouched
                 saved = fab.save(ids)
                 if ind == "I2":
                     chosen = fab.i2(unit, k)
