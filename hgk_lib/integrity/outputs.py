@@ -7,12 +7,23 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..report.mask import mask_phone
+from ..report.xlsx import Col, SheetSpec
 from .indicators import pct
 from .screen import INDICATOR_IDS, INDICATORS, ST_TESTED
 from .units import HELPER
 
 SHEET_NAME = "数据真实性筛查"
 LEDGER_COLUMNS = ["乡（镇）", "行政村", "帮扶责任人", "户数", "指标", "本单位值", "全县参照值", "校正后p值", "说明", "建议"]
+#: The sheet for :mod:`hgk_lib.report.ledger` (keys are :func:`ledger_frame`'s columns), ready to append to its sheet
+#: lists when the county run is wired.
+SHEET_SPEC = SheetSpec(SHEET_NAME, [
+    Col("乡（镇）", "乡（镇）", "text", "单位所在乡（镇）"), Col("行政村", "行政村", "text", "单位所在行政村"),
+    Col("帮扶责任人", "帮扶责任人", "text", "帮扶责任人姓名（村级单位为空；同名时附脱敏电话）"),
+    Col("户数", "户数", "int", "单位的已脱贫户数"), Col("指标", "指标", "text", "I1–I7 数据真实性指标"),
+    Col("本单位值", "本单位值", "text", "本单位的指标值"), Col("全县参照值", "全县参照值", "text", "全县其余单位的指标值（不含本单位）"),
+    Col("校正后p值", "校正后p值", "text", "如数据真实，出现本单位情况的概率（按县、指标作Benjamini–Hochberg校正）"),
+    Col("说明", "说明", "long", "指标的文字说明"), Col("建议", "建议", "long", "建议的核实方式")],
+    "数据真实性筛查：每个被标记的单位（村或帮扶责任人）与指标一行；标记只提示需入户核实，不等于认定造假")
 
 
 def p_text(p: pd.Series) -> pd.Series:
