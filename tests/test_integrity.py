@@ -121,7 +121,8 @@ def test_i3_round_components():
     assert r["p"] == pytest.approx(stats.binom.sf(39, 80, 10 / 800), rel=1e-9)
     assert r["flagged"]
     # 99.99 yuan is not round
-    inc.loc[y19[:10], ["wage", "business_income", "business_cost", "property_income"]] = [9000.01, 6000.5, 1500.2, 700.3]
+    cols = ["wage", "business_income", "business_cost", "property_income"]
+    inc.loc[y19[:10], cols] = [9000.01, 6000.5, 1500.2, 700.3]
     assert row(screen(t)[0], "V0", "I3")["k"] == 0
 
 

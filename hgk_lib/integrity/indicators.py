@@ -168,8 +168,8 @@ def _fen_frame(rows: pd.DataFrame) -> pd.DataFrame:
     items = [k for k in S.INCOME_ITEMS if k in rows]
     if "transfer_income" in rows:
         all_blank = rows[items].isna().all(axis=1).to_numpy() if items else np.ones(len(rows), dtype=bool)
-        cols["transfer_income"] = np.where(all_blank, to_fen(rows["transfer_income"]).fillna(0).to_numpy(dtype=np.int64),
-                                           0)
+        total = to_fen(rows["transfer_income"]).fillna(0).to_numpy(dtype=np.int64)
+        cols["transfer_income"] = np.where(all_blank, total, 0)
     return pd.DataFrame(cols, index=rows.index)
 
 

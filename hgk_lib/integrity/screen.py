@@ -86,7 +86,8 @@ def screen_integrity(households: pd.DataFrame, members: pd.DataFrame | None, inc
     hh_c[vill["pos"].to_numpy()] = ccode[vill["unit_id"].to_numpy()]
     tested = (units["n_households"] >= int(ip["min_households"])).to_numpy()
     F = I.Frame(ex=ex, units=units, members=memb, county_of_unit=ccode, county_of_hh=hh_c, tested=tested, p=ip,
-                audit_year=int(params["year"]["audit_year"]), exit_fen=yuan_to_fen_scalar(params["income"]["exit_line"]),
+                audit_year=int(params["year"]["audit_year"]),
+                exit_fen=yuan_to_fen_scalar(params["income"]["exit_line"]),
                 lines_fen=_lines_fen(params), count_medical=bool(params["income"]["count_medical_reimbursement"]))
 
     missing = {
