@@ -14,4 +14,4 @@ def write_fixture_export(out: str | Path, truth: str | Path | None = None) -> di
 
     out = Path(out)
     return generate_demo_export(out, seed=FIXTURE_SEED, counties=FIXTURE_COUNTIES, households=FIXTURE_HOUSEHOLDS,
-                                fmt="mixed", truth=truth, k=1, plant_share=0.22)
+                                fmt="mixed", truth=truth, k=1, plant_share=0.22, integrity=False)

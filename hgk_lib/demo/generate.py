@@ -12,8 +12,9 @@ from . import plant as PL
 from . import render as R
 from . import truth as T
 from .build import add_departments, generate_clean
+from .integrity import INTEGRITY_COLS, plant_integrity
 
-TRUTH_FILES = ("planted.csv", "households.csv", "quarantine.csv")
+TRUTH_FILES = ("planted.csv", "households.csv", "quarantine.csv", "integrity.csv")
 PLANTED_COLS = ["county", "rule_id", "part", "unit", "hh_id", "person_id", "project_id", "year", "note"]
 
 
@@ -22,8 +23,12 @@ def county_folder(code: str) -> str:
 
 
 def build_demo(seed: int = 2019, counties: list[str] | None = None, households: int | None = None,
-               fmt: str = "mixed", k: int | None = None, plant_share: float | None = None) -> dict:
-    """All canonical tables (city-wide, ``_county`` column) plus truth frames. Pure: no files written."""
+               fmt: str = "mixed", k: int | None = None, plant_share: float | None = None,
+               integrity: bool = True) -> dict:
+    """All canonical tables (city-wide, ``_county`` column) plus truth frames. Pure: no files written.
+
+    ``integrity``: shared 帮扶责任人, household-specific measure texts and fabricated units for the integrity
+    screen (:mod:`hgk_lib.demo.integrity`; truth in ``integrity``). Off for the committed fixture."""
     counties = sorted(counties or list(S.QINGYUAN_COUNTIES))
     t = generate_clean(seed, counties, households)
     rng = t["rng"]
@@ -43,6 +48,8 @@ def build_demo(seed: int = 2019, counties: list[str] | None = None, households: 
     if len(counties) == 1:
         P.rows = [r for r in P.rows if r["rule_id"] != "R09"]
     planted = pd.DataFrame(P.rows, columns=PLANTED_COLS)
+    fabricated = plant_integrity(t, seed, set(P.used) | set(planted["hh_id"])) if integrity else \
+        pd.DataFrame(columns=INTEGRITY_COLS)
     # truth on what the loader yields (quarantined rows removed)
     m = t["member"]
     seen = dict(t)
@@ -68,7 +75,8 @@ def build_demo(seed: int = 2019, counties: list[str] | None = None, households: 
         "income_pc": facts["I"].to_numpy(),
         "basic_needs_problem": facts["P"].to_numpy(),
     })
-    return {"seed": seed, "tables": t, "planted": planted, "households": households_df, "raw": P.raw,
+    return {"seed": seed, "tables": t, "planted": planted, "households": households_df, "integrity": fabricated,
+            "raw": P.raw,
             "quarantine_people": P.quarantine, "counties": counties, "fmt": fmt}
 
 
@@ -146,6 +154,8 @@ def write_demo(demo: dict, out: str | Path, truth: str | Path | None = None) -> 
                                   "reason": "证件号码以数字存储，超过15位有效数字已丢失末位"})
     demo["planted"].to_csv(truth / "planted.csv", index=False, encoding="utf-8")
     demo["households"].to_csv(truth / "households.csv", index=False, encoding="utf-8")
+    if len(demo.get("integrity", ())):
+        demo["integrity"].to_csv(truth / "integrity.csv", index=False, encoding="utf-8")
     pd.DataFrame(qrows, columns=["county", "file", "sheet", "row", "column", "value", "hh_id", "person_id", "reason"]
                  ).to_csv(truth / "quarantine.csv", index=False, encoding="utf-8")
     return {"out": str(out), "truth": str(truth), "households": len(demo["households"]),
