@@ -26,6 +26,7 @@ SPEC: dict[str, dict[str, object]] = {
     "spot_check": {"n": int, "risk_bands": int, "min_per_stratum": int, "pi_floor_share": (int, float),
                    "certainty_threshold": (int, float, type(None)), "min_positives": int, "seed": int,
                    "hit_emphasis": (int, float)},
+    "visit": {"income_margin": (int, float)},
 }
 NEED_TYPES = ["义务教育失学辍学", "未参加基本医疗保险", "大病保障未落实", "住房不安全（改造中）", "住房不安全（未改造）",
               "饮水不安全", "兜底保障未落实"]
