@@ -506,6 +506,11 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     write_county_ledger(ledger, summary=summary, carry_over=carry_over, **report_inputs(run))
     write_json_atomic(summary_path, summary)
     out = {"dir": out_dir, "ledger": ledger, "summary": summary_path}
+    # --- issue 11: the visit plan (入户核查计划) after the ledger ---
+    from .visit import write_county_visit_plan
+
+    out["visit_plan"] = write_county_visit_plan(run, out_dir)
+    # --- end issue 11 ---
     if backup is not None:
         out["backup"] = backup
     return out

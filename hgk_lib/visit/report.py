@@ -50,3 +50,15 @@ def plan_headline(path) -> str:
     return (f"需入户核查 **{t['需走访户数']}** 户、**{t['核查事项数']}** 项事项；各部门分别入户需 "
             f"{t['各部门分别入户（户×部门）']} 次，按户一次走访只需 {t['一次入户']} 次，减少 **{t['减少入户次数']}** 次入户。"
             f"入户核查计划：`{Path(path).name}`。")
+
+
+def path_coverage_for_run(run) -> pd.DataFrame:
+    """脱贫路径 of every household of a county run, counted by year (households identified, with measures, gaps)."""
+    from .build import DEFAULT_FIRST_YEAR
+    from .path import exit_path, path_coverage
+
+    t = run.data.tables
+    first = int((run.params.get("measures") or {}).get("first_year", DEFAULT_FIRST_YEAR))
+    path = exit_path(t["household"], t.get("measure"), t.get("income"), first_year=first, audit_year=run.year,
+                     checked=getattr(run.audit, "income", None))
+    return path_coverage(path)
