@@ -26,11 +26,16 @@ KEY_FIELDS = ["county", "hh_id", "person_id", "project_id", "year", "part", "fie
 
 
 def key_text(s: pd.Series) -> pd.Series:
-    """Keys as text: numbers without a trailing ``.0``, blanks as ``""``."""
-    out = s.astype(object).where(s.notna(), "")
-    num = pd.to_numeric(s, errors="coerce")
-    whole = num.notna() & (num == np.floor(num.fillna(0)))
-    out = out.where(~whole, num.where(whole).map(lambda v: str(int(v)) if pd.notna(v) else ""))
+    """Keys as text: numbers without a trailing ``.0``, blanks as ``""``; text stays exactly as given (stripped).
+
+    Only real numbers are reformatted: a text key is never parsed as a number, so ``"0012"`` stays ``"0012"`` and
+    an 18-digit person id stays exact even when other rows are blank (a float would round it)."""
+    o = s.astype(object)
+    blank = o.isna()
+    is_num = ~blank & o.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
+    out = o.where(~blank, "")
+    if is_num.any():
+        out = out.where(~is_num, o[is_num].map(lambda v: str(int(v)) if float(v).is_integer() else str(v)))
     return out.astype(str).str.strip()
 
 

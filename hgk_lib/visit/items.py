@@ -83,6 +83,8 @@ def rule_items(findings: pd.DataFrame | None, catalogue: dict, county: str | Non
     ids = rule_item_ids(f, county)
     rid = key_text(f["rule_id"])
     keep = rid.isin(visit_rules(catalogue)) & ~_blank(_col(f, "hh_id"))
+    if not keep.any():
+        return _empty()
     f, ids, rid = f[keep], ids[keep], rid[keep]
     name = key_text(_col(f, "rule_name"))
     msg = key_text(_col(f, "message"))
@@ -115,6 +117,8 @@ def verdict_items(verdicts: pd.DataFrame | None, params: dict, county: str | Non
     by_verdict = ~verdict.isin(PLAIN_KEPT)
     by_margin = ~by_verdict & (income < limit)
     keep = by_verdict | by_margin
+    if not keep.any():
+        return _empty()
     v, verdict, income, by_margin = v[keep], verdict[keep], income[keep], by_margin[keep]
     income_txt = "复核人均可支配收入 " + _money(income) + " 元"
     reasons = key_text(_col(v, "reasons"))
@@ -165,6 +169,8 @@ def class_items(classes: pd.DataFrame | None, county: str | None = None) -> pd.D
         return _empty()
     c = _with_county(classes.reset_index(drop=True), county)
     c = c[_is_false(c["match"])]
+    if c.empty:
+        return _empty()
     now = key_text(_col(c, "measures_this_year")).replace("", "无")
     content = ("劳动能力类型“" + key_text(_col(c, "labour_class")) + "”，建议措施“" + key_text(_col(c, "recommended"))
                + "”，当年措施：" + now)
@@ -180,6 +186,8 @@ def integrity_items(flags: pd.DataFrame | None, county: str | None = None) -> pd
         return _empty()
     g = _with_county(flags.reset_index(drop=True), county)
     g = g[~_blank(g["hh_id"])]
+    if g.empty:
+        return _empty()
     ind = key_text(g["indicator"])
     text = key_text(_col(g, "text"))
     return _items(g.index, item_id=item_ids(g, "数据真实性", ind), hh_id=key_text(g["hh_id"]), person_id="",

@@ -171,7 +171,7 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     names = (pd.Series(_t(m["name"]).to_numpy(), index=(m["_h"] + "|" + m["_id"]).to_numpy())
              if len(m) else pd.Series(dtype=object))
     names = names[~names.index.duplicated()]
-    who = (it["hh_id"] + "|" + _t(it["person_id"])).map(names).fillna("")
+    who = (it["hh_id"] + "|" + _t(it["person_id"])).map(names).astype(object).fillna("")
     n_it = it.groupby("_p").size().reindex(range(len(hh)), fill_value=0)
     frames.append(_rows(one, 3, "section", 0, {"A": "三、核查事项（户编号 " + _t(hh["hh_id"]) + "　户主 "
                                                 + _t(hh["head_name"]) + "：" + n_it.astype(str).to_numpy()
