@@ -122,7 +122,7 @@ def verdict_items(verdicts: pd.DataFrame | None, params: dict, county: str | Non
     v, verdict, income, by_margin = v[keep], verdict[keep], income[keep], by_margin[keep]
     income_txt = "复核人均可支配收入 " + _money(income) + " 元"
     reasons = key_text(_col(v, "reasons"))
-    content_v = "核查结论“" + verdict + "”：" + income_txt + np.where(reasons != "", "；" + reasons, "")
+    content_v = "核查结论“" + verdict + "”：" + reasons.where(reasons != "", income_txt)
     content_m = (income_txt + f"，低于脱贫线×{margin:g}（{limit:,.2f} 元），结论为“" + verdict
                  + "”，入户核实收入")
     short = verdict.where(~by_margin, "收入接近脱贫线")
