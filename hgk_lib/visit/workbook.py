@@ -16,6 +16,7 @@ import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.pagebreak import Break
 
 from ..items import key_text
@@ -85,6 +86,7 @@ PAGE_PT = 500.0
 MERGES = {"title": [(1, 8)], "info": [(1, 8)], "section": [(1, 8)], "path": [(3, 4)], "path_head": [(3, 4)],
           "item": [(7, 8)], "item_head": [(7, 8)], "concl": [(1, 8)], "nothing": [(1, 8)]}
 MIN_HEIGHT = {"title": 22.0, "item": 48.0, "concl": 26.0}
+BORDERLESS = {"title", "info", "concl"}
 BOX = "□属实　□不属实\n□现场已整改\n□无法核实"
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -196,25 +198,27 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     return rows
 
 
-def _display_width(s: pd.Series) -> pd.Series:
-    lines = s.str.split("\n")
-    return lines.map(lambda ls: [len(x) + sum(1 for ch in x if ord(ch) > 0x2e80) for x in ls])
+_WIDE = r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffe6]"
+
+
+def _lines(text: pd.Series, usable: pd.Series) -> pd.Series:
+    """Wrapped lines of each cell: every ``\n``-separated part takes ceil(display width / usable width) lines."""
+    parts = text.str.split("\n").explode()
+    width = parts.str.len() + parts.str.count(_WIDE)
+    n = np.ceil(width / usable.reindex(parts.index).to_numpy()).clip(lower=1)
+    return n.groupby(level=0).sum().reindex(text.index).astype(float)
 
 
 def row_heights(rows: pd.DataFrame) -> pd.Series:
     """Row heights in points: the most wrapped lines of any cell (merged cells count their whole width)."""
-    lines = pd.Series(1, index=rows.index, dtype=float)
-    widths = dict(zip(FORM_COLS, FORM_WIDTHS))
+    lines = pd.Series(1.0, index=rows.index)
     for j, c in enumerate(FORM_COLS, start=1):
-        w = pd.Series(float(widths[c]), index=rows.index)
+        w = pd.Series(float(FORM_WIDTHS[j - 1]), index=rows.index)
         for kind, spans in MERGES.items():
             for a, b in spans:
                 if a == j:
                     w[rows["kind"] == kind] = float(sum(FORM_WIDTHS[a - 1:b]))
-        usable = (w - 0.5).clip(lower=2)
-        dw = _display_width(rows[c])
-        n = pd.Series([sum(max(1, int(np.ceil(x / u))) for x in ws) for ws, u in zip(dw, usable)], index=rows.index)
-        lines = np.maximum(lines, n)
+        lines = np.maximum(lines, _lines(rows[c], (w - 0.5).clip(lower=2)))
     h = lines * LINE_PT + 4
     h = np.maximum(h, rows["kind"].map(MIN_HEIGHT).fillna(0))
     return h.where(rows["kind"] != "title", np.maximum(h, 22.0))
@@ -268,9 +272,12 @@ def _cell(ws, value, *, font=None, fill=None, border=True, wrap=True, align="lef
     c = WriteOnlyCell(ws, value=value if value != "" else None)
     if isinstance(value, str) and value:
         c.data_type = "s"  # never a formula, whatever the first character
-    c._style = copy(_styled(ws, key + (is_formula_like(value),), font, fill, border, wrap, align)._style)
+    style = _styled(ws, key, font, fill, border, wrap, align)._style
     if is_formula_like(value):
+        c._style = copy(style)
         c.quotePrefix = True
+    else:
+        c._style = style  # shared, never changed afterwards
     return c
 
 
@@ -298,6 +305,10 @@ def write_form(wb, plan: VisitPlan, county_name: str, year: int, reference_date)
     merges = []
     for r, (vals, kind, is_gap) in enumerate(zip(values, kinds, gap.to_numpy()), start=2):
         st = styles.get(kind, {})
+        if kind in BORDERLESS:  # one cell; the merge spans the rest
+            ws.append([_cell(ws, vals[0], key=(kind,), **st)])
+            merges.append(f"A{r}:H{r}")
+            continue
         cells = [_cell(ws, v, key=(kind,), **st) for v in vals]
         if is_gap:
             cells[7] = _cell(ws, vals[7], font=GAP_FONT, key=("gap",))
@@ -305,8 +316,7 @@ def write_form(wb, plan: VisitPlan, county_name: str, year: int, reference_date)
         ws.append(cells)
         for a, b in MERGES.get(kind, []):
             merges.append(f"{FORM_COLS[a - 1]}{r}:{FORM_COLS[b - 1]}{r}")
-    for ref in merges:
-        ws.merged_cells.add(ref)
+    ws.merged_cells = MultiCellRange([CellRange(ref) for ref in merges])  # .add() is quadratic
     for b in breaks:
         ws.row_breaks.append(Break(id=b + 2))  # rows start at row 2 (row 1 = the repeated title)
     return len(breaks)
