@@ -269,8 +269,9 @@ def _styled(ws, key: tuple, font, fill, border: bool, wrap: bool, align: str):
 
 
 def _cell(ws, value, *, font=None, fill=None, border=True, wrap=True, align="left", key=("plain",)):
-    c = WriteOnlyCell(ws, value=value if value != "" else None)
-    if isinstance(value, str) and value:
+    c = WriteOnlyCell(ws)
+    if isinstance(value, str) and value:  # form text is cleaned of illegal XML characters by form_rows
+        c._value = value[:32767]
         c.data_type = "s"  # never a formula, whatever the first character
     style = _styled(ws, key, font, fill, border, wrap, align)._style
     if is_formula_like(value):
