@@ -29,6 +29,7 @@ SPEC: dict[str, dict[str, object]] = {
                    "tradeoff_draws": int},
     "integrity": {"alpha": float, "min_households": int, "window": float, "round_yuan": (int, float),
                   "min_components": int, "jump_factor": (int, float), "permutations": int},
+    "visit": {"income_margin": (int, float)},
 }
 NEED_TYPES = ["义务教育失学辍学", "未参加基本医疗保险", "大病保障未落实", "住房不安全（改造中）", "住房不安全（未改造）",
               "饮水不安全", "兜底保障未落实"]

@@ -167,3 +167,25 @@ def test_rich_fixture_runs_every_implemented_rule(catalogue):
     implemented = [r for r in catalogue if r in RULES]
     assert (s.loc[implemented, "status"] == "已运行").all(), s.loc[implemented][s.loc[implemented, "status"]
                                                                               != "已运行"][["status", "missing"]]
+
+
+def test_every_rule_says_whether_a_visit_is_needed(catalogue):
+    """campaign.md §1: the 入户核查计划 takes rule findings whose catalogue entry says ``visit: true``."""
+    assert set(catalogue) == set(ALL_RULE_IDS)
+    for rid, spec in catalogue.items():
+        assert isinstance(spec.get("visit"), bool), f"{rid} 缺少 visit"
+    # desk fixes never need a visit; income components, presence, schooling and housing do
+    assert catalogue["R02"]["visit"] is False  # check digit
+    assert catalogue["R37"]["visit"] is False  # arithmetic of the per-capita income
+    for rid in ("R42", "R64", "R52", "R56", "R93", "R88"):
+        assert catalogue[rid]["visit"] is True, rid
+
+
+def test_a_rule_without_visit_is_refused(tmp_path):
+    from hgk_lib.errors import InputError
+    from hgk_lib.rules.catalogue import parse_file
+
+    text = (RULES_DIR / "01_identity.yaml").read_text(encoding="utf-8").replace("    visit: false\n", "", 1)
+    (tmp_path / "01_identity.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="R01 缺少 visit"):
+        parse_file(tmp_path / "01_identity.yaml")

@@ -211,6 +211,7 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     ``<output_root>/<year>/<county>/`` (each atomically) and the stage timings into its ``run.json``."""
     from ..report.ledger import write_county_ledger
     from ..report.summary import write_json_atomic
+    from ..visit import write_county_visit_plan
 
     out_dir = county_output_dir(output_root, run.year, run.county)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -228,9 +229,11 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     clock.lap("ledger")
     write_json_atomic(summary_path, summary)
     clock.lap("summary")
+    visit_plan = write_county_visit_plan(run, out_dir)  # 入户核查计划 (campaign.md §1), after the ledger
+    clock.lap("visit_plan")
     run.timings.update(clock.laps)
     record_timings(run, output_root)
-    out = {"dir": out_dir, "ledger": ledger, "summary": summary_path, "results": results}
+    out = {"dir": out_dir, "ledger": ledger, "summary": summary_path, "results": results, "visit_plan": visit_plan}
     if backup is not None:
         out["backup"] = backup
     return out

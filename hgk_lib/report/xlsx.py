@@ -180,6 +180,36 @@ def save_workbook(wb: Workbook, path) -> None:
             ExcelWriter(wb, archive).save()
 
 
+#: outputs.md print conventions: A4 landscape, all columns on one page wide, header row repeated, sheet name and
+#: page number in the footer.
+FOOTER = "&A　第 &P 页，共 &N 页"
+
+
+def set_print_layout(ws, *, title_rows: str | None = "1:1", landscape: bool = True, fit_width: bool = True,
+                     margins_cm: float = 1.5) -> None:
+    """Print settings of one sheet (call before the sheet's rows are written in write-only mode).
+
+    ``title_rows``: rows repeated at the top of every printed page (``"1:1"`` = the header); ``None`` for none.
+    ``fit_width``: scale so that all columns fit one page wide; pages run down as far as needed (fitToHeight 0).
+    """
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    if fit_width:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    m = margins_cm / 2.54
+    ws.page_margins.left = ws.page_margins.right = m
+    ws.page_margins.top = ws.page_margins.bottom = m
+    ws.page_margins.header = ws.page_margins.footer = m / 2
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = FOOTER
+    ws.oddFooter.center.size = 9
+
+
 def _header_cell(ws, text):
     c = WriteOnlyCell(ws, value=text)
     if is_formula_like(text):  # headers can come from data too (county names in the city comparison)
@@ -231,6 +261,7 @@ def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
             w = max(w, header_width(h) + 4)  # room for the filter button
         ws.column_dimensions[get_column_letter(j)].width = max(MIN_WIDTH, min(MAX_WIDTH, w))
     ws.freeze_panes = "A2"
+    set_print_layout(ws)
     last = get_column_letter(max(1, len(headers)))
     ws.auto_filter.ref = f"A1:{last}{max(n + 1, 1)}" if n else f"A1:{last}1"
     for h, options in (dropdowns or {}).items():

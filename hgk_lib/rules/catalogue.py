@@ -10,6 +10,7 @@ Each file::
         level: 错误                    # 错误 / 警告 / 政策
         department: 扶贫办
         unit: 人                       # 人 / 户 / 项目 / 措施
+        visit: false                   # true: only a home visit can settle it (入户核查计划, campaign.md §1)
         tables: {member: [id_no]}     # needed for the rule to run at all (else 未运行（无数据）)
         parts: {a: {member: [...]}}   # optional: extra columns per lettered part (names the missing items)
         params: {age_max: 110}        # names exactly as rules_catalog.md's Parameters table
@@ -77,6 +78,8 @@ def parse_file(path: Path) -> dict[str, dict]:
             problems.append(f"规则编号格式错误：{rid}")
         if r.get("level") not in LEVELS:
             problems.append(f"{rid} 级别应为 错误/警告/政策：{r.get('level')}")
+        if not isinstance(r.get("visit"), bool):
+            problems.append(f"{rid} 缺少 visit（是否需入户核实：true/false）")
         if r.get("unit") not in UNITS:
             problems.append(f"{rid} 单位应为 人/户/项目/措施：{r.get('unit')}")
         _check_tables(rid, r.get("tables"), "tables", problems)

@@ -1,0 +1,87 @@
+"""Benchmark: the visit plan's added time per county (target: at most 15 % of the county's audit time on the demo).
+
+For every county of an export: the audit as the county run does it (``process_county``: processed data, 95 rules,
+audit) plus the ledger and summary.json, then the visit plan (build + workbook). Prints one row per county with the
+seconds of each, the plan's share, and the plan's figures (households to visit, items, trips saved); then the
+totals. The notebook run of ``hgk audit`` adds kernel start-up and HTML rendering on top of the audit time, so the
+share printed here is an upper bound of the share in ``hgk audit``.
+
+Usage::
+
+    python bench/bench_visit.py                          # generates the demo export (~15,000 households)
+    python bench/bench_visit.py --data data/raw/2019     # an existing export
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hgk_lib.orchestrate import county as P  # noqa: E402
+from hgk_lib.orchestrate import paths as PP  # noqa: E402
+from hgk_lib.orchestrate import processed as PR  # noqa: E402
+from hgk_lib.report.ledger import write_county_ledger  # noqa: E402
+from hgk_lib.report.summary import write_json_atomic  # noqa: E402
+from hgk_lib.rules import load_catalogue  # noqa: E402
+from hgk_lib.visit import build_visit_plan, plan_file_name  # noqa: E402
+from hgk_lib.visit.workbook import write_visit_plan  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", help="export folder (default: generate the demo into a temporary folder)")
+    ap.add_argument("--year", type=int, default=2019)
+    ap.add_argument("--counties", nargs="*")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="hgk_bench_visit_"))
+    data = Path(args.data) if args.data else tmp / "raw" / str(args.year)
+    if not args.data:
+        subprocess.run([sys.executable, "-m", "hgk_lib", "demo-data", "--out", str(data)], check=True)
+    out = tmp / "out"
+    params = ROOT / "params" / f"{args.year}.yaml"
+    counties = PP.find_counties(data, args.counties)
+    PR.prepare_city(data, args.year, PP.default_processed_root(out), counties)  # loading is shared by every step
+    load_catalogue()
+    rows = []
+    for c in counties:
+        t0 = time.perf_counter()
+        run = P.process_county(data, c, args.year, params, output_root=out)
+        out_dir = PP.county_output_dir(out, run.year, run.county)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        summary = P.county_summary(run)
+        write_county_ledger(out_dir / "ledger.xlsx", summary=summary, **P.report_inputs(run))
+        write_json_atomic(out_dir / "summary.json", summary)
+        t1 = time.perf_counter()
+        plan = build_visit_plan(findings=run.findings, audit=run.audit, tables=run.data.tables, params=run.params,
+                                catalogue=load_catalogue(), county=run.county)
+        t2 = time.perf_counter()
+        write_visit_plan(out_dir / plan_file_name(run.name, run.year), plan, county_name=run.name,
+                         county_folder=run.county, params=run.params, provenance=run.provenance)
+        t3 = time.perf_counter()
+        audit_s, plan_s = t1 - t0, t3 - t1
+        rows.append({"县": run.name, "户数": len(run.data.tables["household"]), "审计+台账(秒)": round(audit_s, 2),
+                     "计划构建(秒)": round(t2 - t1, 2), "计划写入(秒)": round(t3 - t2, 2),
+                     "计划(秒)": round(plan_s, 2), "占比": f"{plan_s / audit_s:.1%}",
+                     "需走访户数": plan.trips["households"], "事项数": plan.trips["items"],
+                     "部门分别入户": plan.trips["department_trips"], "减少入户": plan.trips["saved"]})
+        print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False))
+    a, p = table["审计+台账(秒)"].sum(), table["计划(秒)"].sum()
+    print(f"合计：审计+台账 {a:.1f} 秒，入户核查计划 {p:.1f} 秒，增加 {p / a:.1%}；需走访 {table['需走访户数'].sum()} 户，"
+          f"事项 {table['事项数'].sum()} 项，部门分别入户 {table['部门分别入户'].sum()} 次，"
+          f"减少入户 {table['减少入户'].sum()} 次")
+    print(f"输出：{out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,403 @@
+"""入户核查计划_<县名>_<year>.xlsx: 走访清单 · 核查事项 · 按村汇总 · 入户核查表 · 说明 (campaign.md §1).
+
+The data sheets follow the ledger's conventions (:mod:`hgk_lib.report.xlsx`: text IDs, no formula from the data,
+frozen header, autofilter, fitted widths, print layout of outputs.md). 入户核查表 is the printable form: each
+household starts on a new page (manual row breaks), with its members, its 脱贫路径 and every item with boxes to tick
+and room to write. Row heights are set explicitly and the pages are cut by this module (:func:`paginate`), so a
+household's item list is never split by a page break unless it is longer than a whole page.
+"""
+from __future__ import annotations
+
+from copy import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.pagebreak import Break
+
+from ..items import key_text
+from ..report.provenance import run_datetime
+from ..report.xlsx import (ILLEGAL_XML, KIND_LABELS, Col, SheetSpec, frame_for, is_formula_like, new_workbook,
+                           save_workbook, set_print_layout, write_table)
+from .build import VisitPlan
+from .path import NOT_YET
+
+CONCLUSIONS = ["已走访", "无法入户", "户已不存在"]
+RESULTS = ["属实", "不属实", "现场已整改", "无法核实"]
+FORM_SHEET = "入户核查表"
+
+C = Col
+SHEETS: list[SheetSpec] = [
+    SheetSpec("走访清单", [
+        C("户编号", "hh_id", "id", "户编号"), C("乡（镇）", "township", "text", "乡（镇）"),
+        C("行政村", "village", "text", "行政村"), C("户主姓名", "head_name", "text", "户主姓名"),
+        C("联系电话", "phone", "id", "户的联系电话"), C("帮扶责任人", "helper_name", "text", "帮扶责任人"),
+        C("帮扶责任人联系电话", "helper_phone", "id", "帮扶责任人联系电话"),
+        C("最近走访日期", "last_visit", "date", "系统中的最近走访日期"), C("事项数", "n_items", "int", "本户需核查的事项数"),
+        C("核查事项", "items", "long", "本户全部核查事项（简称，以“；”分隔），明细见“核查事项”表"),
+        C("需核实收入", "income_check", "text", "是：需入户核实收入（核查结论、收入接近脱贫线或收入类规则问题）"),
+        C("走访结论", "conclusion", "text", "下拉选择：已走访 / 无法入户 / 户已不存在（走访后填写）"),
+        C("核实人均可支配收入", "verified_income", "amount", "入户核实的人均可支配收入（元，走访后填写）"),
+        C("走访人", "visitor", "text", "走访人（走访后填写）"), C("走访日期", "visit_date", "date", "走访日期（走访后填写）"),
+        C("备注", "remark", "long", "备注")],
+        "每户一行，按乡（镇）、行政村、户编号排序；村工作队、行业部门与帮扶责任人一次入户核查全部事项"),
+    SheetSpec("核查事项", [
+        C("事项编号", "item_id", "id", "事项编号（与台账问题编号一致，读回时用于对应）"), C("户编号", "hh_id", "id", "户编号"),
+        C("人编号", "person_id", "id", "人编号（按人的事项）"),
+        C("来源", "source", "text", "规则 / 收入 / 三保障 / 动态管理 / 分类施策 / 数据真实性"),
+        C("规则编号", "rule_id", "text", "规则编号（来源为规则时）"), C("内容", "content", "long", "需核查的内容"),
+        C("责任部门", "department", "text", "负责核实整改的部门"),
+        C("核实结果", "result", "text", "下拉选择：属实 / 不属实 / 现场已整改 / 无法核实（走访后填写）"),
+        C("说明", "note", "long", "核实情况说明（走访后填写）")],
+        "每户每个事项一行",
+        extras=[C("乡（镇）", "township", "text", "乡（镇）"), C("行政村", "village", "text", "行政村"),
+                C("户主姓名", "head_name", "text", "户主姓名"), C("姓名", "person_name", "text", "按人事项的成员姓名"),
+                C("问题类型", "code", "text", "规则编号、核查结论、三保障问题类型、动态管理类型或“不匹配”")]),
+    SheetSpec("按村汇总", [
+        C("乡（镇）", "township", "text", "乡（镇）"), C("行政村", "village", "text", "行政村"),
+        C("需走访户数", "households", "int", "需走访的户数"), C("事项数", "items", "int", "核查事项数"),
+        C("需核实收入户数", "income_households", "int", "需入户核实收入的户数")],
+        "每个行政村一行：需走访户数、事项数与需核实收入户数"),
+]
+EXPLAIN = SheetSpec("说明", [C("类别", "category", "text", "信息类别"), C("项目", "item", "text", "名称"),
+                             C("内容", "value", "long", "取值"), C("备注", "note", "long", "补充说明")],
+                    "县、核查年度、运行时间、走访条件、各表说明、主要数字")
+SHEET_NAMES = ["走访清单", "核查事项", "按村汇总", FORM_SHEET, "说明"]
+
+# ------------------------------------------------------------------------------------------------------------
+# the printable form
+# ------------------------------------------------------------------------------------------------------------
+#: Column widths of 入户核查表 (A..H). Their sum (120 characters, about 660 pt) stays inside an A4 landscape page
+#: between 1.5 cm margins (757 pt) in Excel and LibreOffice alike, so "fit to one page wide" prints at 100 % and
+#: the row heights below are the printed heights.
+FORM_WIDTHS = [6, 9, 12, 27, 14, 15, 18, 19]
+FORM_COLS = [get_column_letter(i) for i in range(1, 9)]
+LINE_PT = 14.0
+FORM_MARGIN_CM = 1.0
+#: Usable height of one A4 landscape page in points at 100 % (595 pt − 2 × 1 cm margins − footer − the repeated
+#: title row ≈ 515 pt),
+#: kept below the real figure so that LibreOffice/Excel never add a break of their own.
+PAGE_PT = 500.0
+#: kind -> merged column spans (1-based, inclusive)
+MERGES = {"title": [(1, 8)], "info": [(1, 8)], "section": [(1, 8)], "path": [(3, 4)], "path_head": [(3, 4)],
+          "item": [(7, 8)], "item_head": [(7, 8)], "concl": [(1, 8)], "nothing": [(1, 8)]}
+MIN_HEIGHT = {"title": 22.0, "item": 48.0, "concl": 26.0}
+BORDERLESS = {"title", "info", "concl"}
+BOX = "□属实　□不属实\n□现场已整改\n□无法核实"
+THIN = Side(style="thin", color="808080")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
+GAP_FONT = Font(color="C00000", bold=True)
+MEMBER_HEAD = ["序号", "姓名", "与户主关系", "人编号", "性别·年龄", "健康状况", "劳动技能", "在校状况·人员状态"]
+PATH_HEAD = ["年度", "阶段", "帮扶措施（按类别）", None, "人均可支配收入", "复核人均收入", "数据来源", "备注"]
+ITEM_HEAD = ["序号", "来源", "事项编号", "核查内容", "责任部门", "核实结果（√）", "核实情况说明（填写）", None]
+
+
+def _t(s) -> pd.Series:
+    return key_text(pd.Series(s, dtype=object) if not isinstance(s, pd.Series) else s)
+
+
+def _ages(birth: pd.Series, ref: pd.Timestamp) -> pd.Series:
+    b = pd.to_datetime(birth, errors="coerce")
+    before = (b.dt.month > ref.month) | ((b.dt.month == ref.month) & (b.dt.day > ref.day))
+    age = ref.year - b.dt.year - before.astype(int)
+    return age.map(lambda a: "" if pd.isna(a) else f"{int(a)}岁")
+
+
+def _money(x) -> pd.Series:
+    v = pd.to_numeric(x, errors="coerce")
+    return v.map(lambda a: "" if pd.isna(a) else f"{a:,.2f}")
+
+
+def _rows(hh_pos, part: int, kind: str, sub, cols: dict) -> pd.DataFrame:
+    n = len(hh_pos)
+    out = pd.DataFrame({"pos": np.asarray(hh_pos), "part": part, "sub": np.asarray(sub) if not np.isscalar(sub)
+                        else np.full(n, sub), "kind": kind})
+    for c in FORM_COLS:
+        v = cols.get(c, "")
+        out[c] = v.to_numpy(dtype=object) if isinstance(v, pd.Series) else v
+    return out
+
+
+def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> pd.DataFrame:
+    """Every row of 入户核查表 (one frame; columns pos, part, sub, kind, A..H), households in the 走访清单 order."""
+    hh = plan.households.reset_index(drop=True)
+    pos = pd.Series(np.arange(len(hh)), index=hh["hh_id"].to_numpy())
+    ref = pd.Timestamp(reference_date)
+    one = hh.index.to_numpy()
+    frames = []
+    # 0 title and household line
+    frames.append(_rows(one, 0, "title", 0, {"A": "入户核查表　户编号：" + _t(hh["hh_id"]) + "　户主：" + _t(hh["head_name"])}))
+    info = ("乡（镇）：" + _t(hh["township"]) + "　行政村：" + _t(hh["village"]) + "　联系电话：" + _t(hh["phone"])
+            + "　帮扶责任人：" + _t(hh["helper_name"]) + "（" + _t(hh["helper_phone"]) + "）　最近走访日期："
+            + pd.to_datetime(hh["last_visit"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("无记录")
+            + "　核查事项：" + hh["n_items"].astype(str) + " 项" + np.where(hh["income_check"] == "是", "（需核实收入）", ""))
+    frames.append(_rows(one, 0, "info", 1, {"A": info}))
+    # 1 members
+    m = plan.members.copy()
+    m = m.assign(_h=_t(m["hh_id"]) if len(m) else pd.Series(dtype=object))
+    m = m[m["_h"].isin(pos.index)]
+    for c in ("person_id", "name", "relation", "sex", "birth_date", "health", "labour_skill", "school_status",
+              "education", "member_status"):
+        if c not in m:
+            m[c] = None
+    m = m.assign(_p=m["_h"].map(pos), _id=_t(m["person_id"])).sort_values(["_p", "_id"], kind="mergesort")
+    n_mem = m.groupby("_p").size().reindex(range(len(hh)), fill_value=0)
+    frames.append(_rows(one, 1, "section", 0, {"A": "一、家庭成员（" + n_mem.astype(str).to_numpy() + " 人）"}))
+    frames.append(_rows(one, 1, "head", 1, dict(zip(FORM_COLS, MEMBER_HEAD))))
+    if len(m):
+        seq = m.groupby("_p").cumcount() + 1
+        school = _t(m["school_status"]).where(_t(m["school_status"]) != "", _t(m["education"]))
+        frames.append(_rows(m["_p"], 1, "member", 2 + seq.to_numpy(), {
+            "A": seq.astype(str), "B": _t(m["name"]), "C": _t(m["relation"]), "D": _t(m["person_id"]),
+            "E": _t(m["sex"]) + " " + _ages(m["birth_date"], ref), "F": _t(m["health"]), "G": _t(m["labour_skill"]),
+            "H": school + "·" + _t(m["member_status"])}))
+    # 2 exit path
+    p = plan.path.assign(_p=plan.path["hh_id"].map(pos))
+    first = int(p["year"].min()) if len(p) else year
+    frames.append(_rows(one, 2, "section", 0, {"A": f"二、脱贫路径（{first}—{year}年：帮扶措施按类别、"
+                                                 f"人均可支配收入（元）及数据来源；复核为本次按核查口径重算）"}))
+    frames.append(_rows(one, 2, "path_head", 1, dict(zip(FORM_COLS, PATH_HEAD))))
+    if len(p):
+        what = _t(p["measures"]).where(~p["gap"], "（无帮扶措施）").where(p["stage"] != NOT_YET, "—")
+        frames.append(_rows(p["_p"], 2, "path", 2 + (p["year"] - first).to_numpy(), {
+            "A": p["year"].astype(str), "B": _t(p["stage"]), "C": what, "E": _money(p["recorded_pc"]),
+            "F": _money(p["checked_pc"]), "G": _t(p["data_source"]), "H": _t(p["note"])}))
+    # 3 items
+    it = plan.items.assign(_p=plan.items["hh_id"].map(pos))
+    names = (pd.Series(_t(m["name"]).to_numpy(), index=(m["_h"] + "|" + m["_id"]).to_numpy())
+             if len(m) else pd.Series(dtype=object))
+    names = names[~names.index.duplicated()]
+    who = (it["hh_id"] + "|" + _t(it["person_id"])).map(names).astype(object).fillna("")
+    n_it = it.groupby("_p").size().reindex(range(len(hh)), fill_value=0)
+    frames.append(_rows(one, 3, "section", 0, {"A": "三、核查事项（户编号 " + _t(hh["hh_id"]) + "　户主 "
+                                                + _t(hh["head_name"]) + "：" + n_it.astype(str).to_numpy()
+                                                + " 项，逐项核实，在核实结果处打√并填写说明）"}))
+    frames.append(_rows(one, 3, "item_head", 1, dict(zip(FORM_COLS, ITEM_HEAD))))
+    seq = it.groupby("_p").cumcount() + 1
+    src = _t(it["source"]).where(_t(it["rule_id"]) == "", _t(it["source"]) + " " + _t(it["rule_id"]))
+    frames.append(_rows(it["_p"], 3, "item", 2 + seq.to_numpy(), {
+        "A": seq.astype(str), "B": src, "C": _t(it["item_id"]),
+        "D": np.where(who != "", "〔" + who + "〕", "") + _t(it["content"]), "E": _t(it["department"]), "F": BOX}))
+    # 4 conclusion
+    frames.append(_rows(one, 4, "concl", 0, {"A": "走访结论：□已走访　□无法入户　□户已不存在　　　　核实人均可支配收入："
+                                                 "＿＿＿＿＿＿＿＿元"}))
+    frames.append(_rows(one, 4, "concl", 1, {"A": "走访人（签字）：＿＿＿＿＿＿＿＿　　走访日期：＿＿＿＿年＿＿月＿＿日"
+                                                 "　　户主（签字）：＿＿＿＿＿＿＿＿"}))
+    rows = pd.concat(frames, ignore_index=True).sort_values(["pos", "part", "sub"], kind="mergesort")
+    rows = rows.reset_index(drop=True)
+    for c in FORM_COLS:
+        rows[c] = rows[c].astype(object).where(rows[c].notna(), "").astype(str).str.replace(ILLEGAL_XML, "",
+                                                                                             regex=True)
+    rows["height"] = row_heights(rows)
+    return rows
+
+
+_WIDE = r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffe6]"
+
+
+def _lines(text: pd.Series, usable: pd.Series) -> pd.Series:
+    """Wrapped lines of each cell: every ``\n``-separated part takes ceil(display width / usable width) lines."""
+    parts = text.str.split("\n").explode()
+    width = parts.str.len() + parts.str.count(_WIDE)
+    n = np.ceil(width / usable.reindex(parts.index).to_numpy()).clip(lower=1)
+    return n.groupby(level=0).sum().reindex(text.index).astype(float)
+
+
+def row_heights(rows: pd.DataFrame) -> pd.Series:
+    """Row heights in points: the most wrapped lines of any cell (merged cells count their whole width)."""
+    lines = pd.Series(1.0, index=rows.index)
+    for j, c in enumerate(FORM_COLS, start=1):
+        w = pd.Series(float(FORM_WIDTHS[j - 1]), index=rows.index)
+        for kind, spans in MERGES.items():
+            for a, b in spans:
+                if a == j:
+                    w[rows["kind"] == kind] = float(sum(FORM_WIDTHS[a - 1:b]))
+        lines = np.maximum(lines, _lines(rows[c], (w - 0.5).clip(lower=2)))
+    h = lines * LINE_PT + 4
+    h = np.maximum(h, rows["kind"].map(MIN_HEIGHT).fillna(0))
+    return h.where(rows["kind"] != "title", np.maximum(h, 22.0))
+
+
+def paginate(rows: pd.DataFrame, page_pt: float = PAGE_PT) -> list[int]:
+    """Positions (0-based, into ``rows``) of the rows after which a page break goes.
+
+    Every household ends with a break. A household taller than a page also breaks before its item list, and an item
+    list taller than a page breaks between items (never inside one)."""
+    last = rows.groupby("pos", sort=True).tail(1).index
+    total = rows.groupby("pos", sort=True)["height"].sum()
+    breaks = set(int(i) for i in last)
+    for p in total.index[total > page_pt]:  # only the few households taller than one page
+        g = rows[rows["pos"] == p]
+        idx, h, part, kind = g.index.to_numpy(), g["height"].to_numpy(), g["part"].to_numpy(), g["kind"].to_numpy()
+        head = np.flatnonzero(part < 3)
+        if len(head) and (part >= 3).any():
+            breaks.add(int(idx[head[-1]]))
+        acc = 0.0
+        for k in np.flatnonzero(part >= 3):
+            if acc + h[k] > page_pt and acc > 0 and kind[k] in ("item", "concl"):
+                breaks.add(int(idx[k - 1]))
+                acc = 0.0
+            acc += h[k]
+    return sorted(breaks)
+
+
+_STYLE_CACHE: dict = {}
+
+
+def _styled(ws, key: tuple, font, fill, border: bool, wrap: bool, align: str):
+    """A template cell per style (styles are hashed once per workbook, not once per cell)."""
+    ck = (id(ws.parent), key)
+    t = _STYLE_CACHE.get(ck)
+    if t is None:
+        t = WriteOnlyCell(ws)
+        t.alignment = Alignment(wrap_text=wrap, vertical="center", horizontal=align)
+        if font is not None:
+            t.font = font
+        if fill is not None:
+            t.fill = fill
+        if border:
+            t.border = BORDER
+        _STYLE_CACHE.clear() if len(_STYLE_CACHE) > 256 else None
+        _STYLE_CACHE[ck] = t
+    return t
+
+
+def _cell(ws, value, *, font=None, fill=None, border=True, wrap=True, align="left", key=("plain",)):
+    c = WriteOnlyCell(ws)
+    if isinstance(value, str) and value:  # form text is cleaned of illegal XML characters by form_rows
+        c._value = value[:32767]
+        c.data_type = "s"  # never a formula, whatever the first character
+    style = _styled(ws, key, font, fill, border, wrap, align)._style
+    if is_formula_like(value):
+        c._style = copy(style)
+        c.quotePrefix = True
+    else:
+        c._style = style  # shared, never changed afterwards
+    return c
+
+
+def write_form(wb, plan: VisitPlan, county_name: str, year: int, reference_date) -> int:
+    """Write 入户核查表; returns the number of pages cut (one per household at least)."""
+    ws = wb.create_sheet(FORM_SHEET)
+    for c, w in zip(FORM_COLS, FORM_WIDTHS):
+        ws.column_dimensions[c].width = w
+    set_print_layout(ws, title_rows="1:1", margins_cm=FORM_MARGIN_CM)
+    rows = form_rows(plan, county_name, year, reference_date)
+    breaks = paginate(rows)
+    ws.row_dimensions[1].height = 24
+    for i, h in enumerate(rows["height"].to_numpy(), start=2):
+        ws.row_dimensions[i].height = float(h)
+    title = f"入户核查表（{county_name}，{year}年回头看）　逐户打印，入户后在表上打√填写，回村后录入“走访清单”“核查事项”"
+    ws.append([_cell(ws, title, font=Font(bold=True, size=12), border=False, wrap=False, key=("page_title",))])
+    bold = Font(bold=True)
+    styles = {"title": dict(font=Font(bold=True, size=13), border=False), "info": dict(border=False),
+              "section": dict(font=bold, fill=SECTION_FILL), "head": dict(font=bold, fill=HEAD_FILL, align="center"),
+              "path_head": dict(font=bold, fill=HEAD_FILL, align="center"),
+              "item_head": dict(font=bold, fill=HEAD_FILL, align="center"), "concl": dict(border=False)}
+    values = rows[FORM_COLS].to_numpy(dtype=object)
+    kinds = rows["kind"].to_numpy()
+    gap = (rows["kind"] == "path") & (rows["H"] != "") & (rows["H"] != "识别前")
+    merges = []
+    for r, (vals, kind, is_gap) in enumerate(zip(values, kinds, gap.to_numpy()), start=2):
+        st = styles.get(kind, {})
+        if kind in BORDERLESS:  # one cell; the merge spans the rest
+            ws.append([_cell(ws, vals[0], key=(kind,), **st)])
+            merges.append(f"A{r}:H{r}")
+            continue
+        cells = [_cell(ws, v, key=(kind,), **st) for v in vals]
+        if is_gap:
+            cells[7] = _cell(ws, vals[7], font=GAP_FONT, key=("gap",))
+            cells[2] = _cell(ws, vals[2], font=GAP_FONT, key=("gap",))
+        ws.append(cells)
+        for a, b in MERGES.get(kind, []):
+            merges.append(f"{FORM_COLS[a - 1]}{r}:{FORM_COLS[b - 1]}{r}")
+    ws.merged_cells = MultiCellRange([CellRange(ref) for ref in merges])  # .add() is quadratic
+    for b in breaks:
+        ws.row_breaks.append(Break(id=b + 2))  # rows start at row 2 (row 1 = the repeated title)
+    return len(breaks)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# data sheets and the workbook
+# ------------------------------------------------------------------------------------------------------------
+def _item_frame(plan: VisitPlan) -> pd.DataFrame:
+    it = plan.items.copy()
+    info = plan.households.set_index("hh_id")
+    for c in ("township", "village", "head_name"):
+        it[c] = it["hh_id"].map(info[c]) if len(it) else None
+    m = plan.members
+    if len(m) and "name" in m:
+        names = pd.Series(m["name"].to_numpy(), index=(_t(m["hh_id"]) + "|" + _t(m["person_id"])).to_numpy())
+        names = names[~names.index.duplicated()]
+        it["person_name"] = (it["hh_id"] + "|" + _t(it["person_id"])).map(names)
+    else:
+        it["person_name"] = None
+    return it
+
+
+def explanation_rows(plan: VisitPlan, *, county_name: str, county_folder: str, year: int, params: dict,
+                     provenance: dict | None) -> pd.DataFrame:
+    prov = provenance or {}
+    margin = (params.get("visit") or {}).get("income_margin")
+    line = params["income"]["exit_line"]
+    t = plan.trips
+    rows = [("基本信息", "县（市、区）", county_name, county_folder), ("基本信息", "核查年度", year, None),
+            ("基本信息", "运行时间（UTC）", prov.get("run_time_utc"), None),
+            ("基本信息", "参数 SHA-256", prov.get("params_sha256"), prov.get("params_file")),
+            ("基本信息", "hgk 版本", prov.get("hgk_version"), None),
+            ("主要数字", "需走访户数", t.get("households"), None), ("主要数字", "核查事项数", t.get("items"), None),
+            ("主要数字", "各部门分别入户的次数", t.get("department_trips"),
+             "每户按涉及的责任部门数计（户数×部门）"),
+            ("主要数字", "一次入户的次数", t.get("visits"), "每户一次"),
+            ("主要数字", "减少入户次数", t.get("saved"), "避免重复进村入户，减轻基层负担"),
+            ("走访条件", "核查结论", "已脱贫户核查结论不是“保持脱贫”或“保持脱贫（兜底）”（含返贫、退回未脱贫、兜底未落实、"
+             "收入未达标、保持脱贫（限期整改）、收入待核实）", "来源：收入"),
+             ("走访条件", "收入接近脱贫线", f"复核人均可支配收入低于脱贫线 {line} 元 × {margin}，即使结论为保持脱贫",
+             "参数 visit.income_margin；来源：收入"),
+            ("走访条件", "三保障问题", "每个未解决的两不愁三保障问题", "来源：三保障"),
+            ("走访条件", "动态管理", "每个动态管理候选（自然减少、自然增加、补录、清退）", "来源：动态管理"),
+            ("走访条件", "分类施策", "劳动能力分类与当年措施不匹配（是否匹配＝否）", "来源：分类施策"),
+            ("走访条件", "规则问题", "规则目录中 visit: true 的规则发现的问题（只有入户才能核实：收入构成、成员是否在家、"
+             "上学、住房等）", "来源：规则；事项编号即台账问题编号"),
+            ("走访条件", "数据真实性", "数据真实性筛查标记的单位所涉及的户（若有）", "来源：数据真实性"),
+            ("填写说明", "走访结论", "下拉选择：" + " / ".join(CONCLUSIONS), "走访清单"),
+            ("填写说明", "核实结果", "下拉选择：" + " / ".join(RESULTS), "核查事项；不属实须在说明中写明"),
+            ("填写说明", "核实人均可支配收入", "入户核实的人均可支配收入（元），读回后替代系统值用于下次核查", "走访清单"),
+            ("填写说明", "入户核查表", "每户单独一页（或数页），A4 横向打印；脱贫路径中“无帮扶措施”的年度以红字标出",
+             None)]
+    rows += [("工作表说明", s.name, s.description, None) for s in SHEETS]
+    rows.append(("工作表说明", FORM_SHEET, "可打印的入户核查表：户基本信息、家庭成员、脱贫路径、全部核查事项及结论栏", None))
+    rows += [("数据字典", f"{s.name}：{c.header}", c.meaning, KIND_LABELS.get(c.kind, c.kind))
+             for s in SHEETS for c in s.all_columns]
+    df = pd.DataFrame(rows, columns=["category", "item", "value", "note"]).astype(object)
+    return df.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+
+
+def write_visit_plan(path, plan: VisitPlan, *, county_name: str, county_folder: str, params: dict,
+                     provenance: dict | None = None, reference_date=None) -> Path:
+    """Write the workbook to ``path`` (atomically; deterministic given the same plan and provenance)."""
+    path = Path(path)
+    year = int(plan.year or params["year"]["audit_year"])
+    ref = reference_date or params["year"]["reference_date"]
+    wb = new_workbook(f"入户核查计划_{county_name}_{year}", run_datetime(provenance))
+    frames = {"走访清单": plan.households, "核查事项": _item_frame(plan), "按村汇总": plan.villages}
+    opts = {"走访清单": dict(dropdowns={"走访结论": CONCLUSIONS}, prompt={"走访结论": "请选择：" + " / ".join(CONCLUSIONS)},
+                          widths={"核查事项": 48, "备注": 20, "走访人": 10, "走访日期": 12}),
+            "核查事项": dict(dropdowns={"核实结果": RESULTS}, prompt={"核实结果": "请选择：" + " / ".join(RESULTS)},
+                         widths={"内容": 60, "说明": 30}),
+            "按村汇总": {}}
+    for spec in SHEETS:
+        df, kinds = frame_for(spec, frames[spec.name])
+        write_table(wb, spec.name, df, kinds, **opts[spec.name])
+    write_form(wb, plan, county_name, year, ref)
+    df, kinds = frame_for(EXPLAIN, explanation_rows(plan, county_name=county_name, county_folder=county_folder,
+                                                    year=year, params=params, provenance=provenance))
+    write_table(wb, "说明", df, kinds, widths={"内容": 60, "备注": 40})
+    save_workbook(wb, path)
+    return path
