@@ -39,7 +39,7 @@ from .params import default_params_file, load_params
 from . import pipeline as P
 
 KERNEL = "hgk"
-NOTEBOOK_DIR = P.REPO_ROOT / "notebooks"
+from .resources import NOTEBOOK_DIR  # noqa: E402  (packaged copy when installed from a wheel)
 COUNTY_NOTEBOOK = NOTEBOOK_DIR / "county_audit.ipynb"
 CITY_NOTEBOOK = NOTEBOOK_DIR / "city_summary.ipynb"
 RETRIES = 2
