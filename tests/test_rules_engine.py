@@ -220,3 +220,32 @@ def test_old_export_with_only_required_columns_runs_without_errors():
     assert s.loc["R36", "status"] == "未运行（无数据）"       # 家庭可支配收入 absent
     assert s.loc["R19", "status"] == "部分运行"              # (b), (c) need 在校生状况/文化程度
     assert s.loc["R01", "status"] == "已运行"
+
+
+def test_rule_module_that_fails_to_import_is_an_error(monkeypatch):
+    """A broken rule module stops the run with its name; its rules are never reported 未运行（未实现）."""
+    import importlib
+
+    from hgk_lib.rules import engine
+
+    real = importlib.import_module
+
+    def broken(name, *a, **kw):
+        if name == "hgk_lib.rules.income":
+            raise SyntaxError("invalid syntax (income.py, line 12)")
+        return real(name, *a, **kw)
+
+    monkeypatch.setattr(engine, "_IMPORTED", set())
+    monkeypatch.setattr(engine.importlib, "import_module", broken)
+    with pytest.raises(engine.RuleModuleError, match=r"hgk_lib\.rules\.income 无法导入（SyntaxError"):
+        engine.import_rule_modules()
+
+
+def test_catalogue_naming_a_missing_module_is_an_error(monkeypatch):
+    from hgk_lib.rules import engine
+
+    cat = dict(load_catalogue())
+    cat["R01"] = {**cat["R01"], "module": "no_such_module"}
+    monkeypatch.setattr(engine, "_IMPORTED", set(engine._IMPORTED))
+    with pytest.raises(engine.RuleModuleError, match="no_such_module"):
+        engine.import_rule_modules(cat)
