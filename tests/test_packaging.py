@@ -148,3 +148,15 @@ def test_hgk_audit_runs_from_a_non_editable_install(wheel, tmp_path):
         assert list((year / county).glob("回头看报告_*_2019.html")), county
     assert (year / "市汇总" / "回头看总结_2019.html").is_file()
     assert json.loads((year / "run_summary.json").read_text(encoding="utf-8"))["ok"]
+
+
+def test_make_lab_opens_jupyterlab_with_the_hgk_kernel():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "jupyterlab" in {_norm(r)[0] for r in project["dependencies"]}
+    out = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    lab = [line for line in out.stdout.splitlines() if "jupyter lab" in line]
+    assert out.returncode == 0 and lab, out.stdout + out.stderr
+    assert "default_kernel_name=hgk" in lab[0] and "notebooks/county_audit.ipynb" in lab[0]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make lab" in readme and "parameters" in readme
