@@ -21,8 +21,9 @@ from hgk_lib.resources import PARAMS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where policy numbers are used. Not scanned: report/plots, xlsx, render, mask (layout: sizes, widths, ID masking
-#: positions), risk/model, draw, estimate, simulate, card (statistical machinery and a synthetic generator; the
-#: spot-check design numbers reach them as arguments from ``spot_check``).
+#: positions), risk/model, draw, estimate, simulate, card (statistical machinery, the 抽查名单 workbook layout and a
+#: synthetic generator; the spot-check design and the fallback score's numbers reach them as arguments from
+#: ``spot_check``: draw_sample has no defaults for them, and test_risk_model.py moves a fallback cut-off).
 SCANNED = ["hgk_lib/audit", "hgk_lib/rules", "hgk_lib/report/ledger.py", "hgk_lib/report/summary.py",
            "hgk_lib/report/city.py", "hgk_lib/risk/features.py"]
 
