@@ -1,6 +1,7 @@
 # hgk — two commands do everything on a fresh machine:
 #   make audit   set up .venv, generate the demo export, run the whole city audit (counties, spot check, city summary)
 #   make test    set up .venv, run the whole test suite (pytest + nbval on both notebooks)
+#   make lab     set up .venv, open JupyterLab on the repository with the hgk kernel (run one county by hand)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +15,7 @@ WORKERS ?= 2
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: setup audit test test-py test-nb bench clean
+.PHONY: setup audit test test-py test-nb bench lab clean
 
 setup: $(STAMP)
 
@@ -37,6 +38,9 @@ audit: setup
 test: setup
 	$(PY) -m pytest -q tests
 	$(PY) -m pytest -q --nbval-lax --nbval-kernel-name hgk notebooks
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --MultiKernelManager.default_kernel_name=hgk notebooks/county_audit.ipynb
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

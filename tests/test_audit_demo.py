@@ -1,11 +1,10 @@
 """The audit against the demo generator's ground truth (``<out>_truth/households.csv``), on the loaded export.
 
-Skipped only when the demo generator is absent. Target: 100% agreement on verdicts, return causes, exit quality,
+Target: 100% agreement on verdicts, return causes, exit quality,
 labour classes and recomputed income.
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +12,6 @@ import pandas as pd
 import pytest
 
 from hgk_lib.params import load_params
-
-HAVE_DEMO = importlib.util.find_spec("hgk_lib.demo.cli") is not None and \
-    importlib.util.find_spec("hgk_lib.demo.generate") is not None
-pytestmark = pytest.mark.skipif(not HAVE_DEMO, reason="演示数据生成器不存在")
 
 COUNTIES = "441825,441826"
 HOUSEHOLDS = "900"

@@ -12,7 +12,7 @@ from hgk_lib.audit import audit_county
 from hgk_lib.audit.common import audit_params, div_half_up, to_fen
 from hgk_lib.errors import InputError
 from hgk_lib.params import SPEC, default_params_file, load_params, validate_params
-from test_audit_fixtures import county, household, income, member, params
+from helpers.audit_tables import county, household, income, member, params
 
 
 def income_row(hs, ms, incs, p=None, **lists):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from hgk_lib.audit import audit_county, summary_counts
-from test_audit_fixtures import county, household, income, measure, member, params
+from helpers.audit_tables import county, household, income, measure, member, params
 
 
 def needs_of(hs, ms, p=None, **kw):

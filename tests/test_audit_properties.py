@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hgk_lib import schema as S
 from hgk_lib.audit import audit_county, no_verdict_households, summary_counts
 from hgk_lib.audit.verdicts import KEPT, VERDICTS
-from test_audit_fixtures import county, household, income, member, params
+from helpers.audit_tables import county, household, income, member, params
 
 P = params()
 money = st.one_of(st.none(), st.integers(min_value=0, max_value=3_000_000).map(lambda f: f / 100))

@@ -7,7 +7,7 @@ import pytest
 
 from hgk_lib.audit import audit_county
 from hgk_lib.audit.verdicts import decide
-from test_audit_fixtures import birth_for_age, county, household, income, member, params
+from helpers.audit_tables import birth_for_age, county, household, income, member, params
 
 NONE_SKILL = "无劳动力"
 

@@ -13,35 +13,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers.paths import FIXTURE, ROOT, fixture_counties, ledger_sheets
+
 NOTEBOOKS = ROOT / "notebooks"
-# HGK_FIXTURE_EXPORT: run these tests on another small export (default: the committed fixture)
-FIXTURE = Path(os.environ.get("HGK_FIXTURE_EXPORT", ROOT / "tests" / "fixtures" / "export" / "2019"))
 PARAMETERS = {
     "county_audit.ipynb": {"data_root", "county", "audit_year", "output_root", "params_file"},
     "city_summary.ipynb": {"output_root", "audit_year", "params_file"},
 }
 
-#: outputs.md, "Sheets of 回头看台账": sheet -> the listed columns, in order.
-LEDGER = {
-    "说明": None,
-    "汇总": None,
-    "问题清单": ["规则编号", "规则名称", "级别", "责任部门", "户编号", "人编号", "乡（镇）", "行政村", "户主姓名", "问题字段",
-             "当前值", "问题描述", "整改时限", "整改状态", "整改说明"],
-    "收入核查": ["户编号", "乡（镇）", "行政村", "户主姓名", "劳动能力类型", "在册人数", "系统人均可支配收入", "复核人均可支配收入",
-             "差额", "政策性收入占比", "核查结论", "返贫原因", "脱贫质量", "依据"],
-    "三保障问题": ["户编号", "人编号", "问题类型", "责任部门", "证据来源", "整改时限", "年内可解决"],
-    "分类施策": ["户编号", "劳动能力类型", "建议措施", "当年措施", "是否匹配", "脱贫质量"],
-    "帮扶措施核对": ["户编号", "年度", "阶段", "问题"],
-    "项目库核查": ["项目编号", "项目名称", "规则编号", "问题描述"],
-    "动态管理": ["户编号", "人编号", "类型", "依据", "来源"],
-    "隔离数据": ["文件", "工作表", "行号", "列", "原值", "原因"],
-    "数据字典": None,
-}
-
-
-def fixture_counties() -> list[str]:
-    return sorted(p.name for p in FIXTURE.iterdir() if p.is_dir()) if FIXTURE.is_dir() else []
+#: outputs.md, "Sheets of 回头看台账" (tests/spec/outputs.md): sheet -> the listed columns, in order.
+LEDGER = ledger_sheets()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -76,8 +57,7 @@ def test_county_notebook_defaults_point_at_a_committed_fixture_county():
     values = {s.targets[0].id: ast.literal_eval(s.value) for s in ast.parse(cell.source).body}
     assert values["data_root"] == "tests/fixtures/export/2019"
     assert (ROOT / values["params_file"]).exists()
-    if fixture_counties():
-        assert values["county"] in fixture_counties()
+    assert values["county"] in fixture_counties()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -85,8 +65,6 @@ def test_county_notebook_defaults_point_at_a_committed_fixture_county():
 # ---------------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def inspector_run(tmp_path_factory):
-    if len(fixture_counties()) < 1:
-        pytest.skip("fixture export not committed yet")
     tmp = tmp_path_factory.mktemp("papermill")
     county = fixture_counties()[0]
     out_nb = tmp / "report.ipynb"

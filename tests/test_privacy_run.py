@@ -1,7 +1,7 @@
 """Issue 7: personal data in a full city run.
 
 One ``hgk audit --workers 2`` on the fixture export (a copy with one ID given a wrong check digit, so the full ID
-reaches the findings; see ``test_reliability.plant_hostile_text``), then the spot-check read-back an inspection team
+reaches the findings; see ``helpers.e2e.plant_hostile_text``), then the spot-check read-back an inspection team
 does (``hgk demo-inspect`` fills the list from the fixture's ground truth, ``hgk spot-check evaluate`` reads it back).
 
 Every auditor-facing file — HTML reports, executed notebooks, logs, summary.json, run.json, run_summary.json, the
@@ -19,18 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from test_reliability import (TRUTH, YEAR, assert_run_ok, hgk, is_temp, needs_fixture, shared_e2e)
+from helpers.e2e import TRUTH, YEAR, assert_run_ok, hgk, is_temp
 
 ID_RE = re.compile(r"\d{17}[\dXx]\Z")
 MOBILE_RE = re.compile(r"(?:\+?86)?1[3-9]\d{9}\Z")
 LEDGER = "回头看台账_"
 SPOT_LIST = "抽查名单_"
 TEXT_SUFFIXES = {".html", ".ipynb", ".log", ".json", ".txt", ".md", ".csv"}
-
-
-@pytest.fixture(scope="session")
-def e2e(tmp_path_factory):
-    return shared_e2e(tmp_path_factory)
 
 
 def run_keys(out: Path) -> set[str]:
@@ -104,7 +99,6 @@ def _auditor_files(city_run) -> list[Path]:
     return [p for p in city_run["files"] if not is_inspector_file(p) and p.suffix != ".skops"]
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_the_scan_covers_every_auditor_facing_file_of_the_run(city_run):
     names = {p.name for p in _auditor_files(city_run)}
@@ -119,7 +113,6 @@ def test_the_scan_covers_every_auditor_facing_file_of_the_run(city_run):
     assert len(city_run["keys"]) > 100  # the allow list is the run's ids, not empty
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_no_auditor_facing_file_holds_an_unmasked_id_mobile_or_bank_number(city_run):
     from hgk_lib.report.mask import find_unmasked_pii
@@ -132,7 +125,6 @@ def test_no_auditor_facing_file_holds_an_unmasked_id_mobile_or_bank_number(city_
     assert leaks == {}
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_the_terminal_output_of_the_run_holds_no_unmasked_number(city_run):
     from hgk_lib.report.mask import find_unmasked_pii
@@ -141,7 +133,6 @@ def test_the_terminal_output_of_the_run_holds_no_unmasked_number(city_run):
     assert {k: v for k, v in leaks.items() if v} == {}
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_the_ledger_carries_full_ids_and_is_the_only_file_that_does(city_run, e2e):
     from hgk_lib.report.mask import find_unmasked_pii
@@ -157,7 +148,6 @@ def test_the_ledger_carries_full_ids_and_is_the_only_file_that_does(city_run, e2
     assert holders and all(h.startswith(LEDGER) for h in holders), holders
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_the_spot_check_list_carries_mobiles_only_in_its_contact_column(city_run):
     from hgk_lib.report.mask import find_unmasked_pii
@@ -180,10 +170,9 @@ def test_loader_output_holds_no_unmasked_number(tmp_path):
     from malformed.build import build
 
     from hgk_lib.report.mask import find_unmasked_pii
-    from test_reliability import FIXTURE, fixture_counties
+    from helpers.paths import FIXTURE, fixture_counties
 
-    if not fixture_counties():
-        pytest.skip("fixture export not committed yet")
+    fixture_counties()  # fails when the committed export is missing
     build(tmp_path / "malformed")
     leaks = {}
     for name, data in (("fixture", FIXTURE), ("malformed", tmp_path / "malformed")):

@@ -5,7 +5,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import test_report_fixtures as F
+from helpers import report_tables as F
 from hgk_lib.report.city import collect_county_results, write_city_workbook
 from hgk_lib.report.ledger import write_county_ledger
 from hgk_lib.report.mask import find_unmasked_pii

@@ -9,26 +9,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import test_report_fixtures as F
+from helpers import report_tables as F
+from helpers.paths import ledger_sheets
 from hgk_lib.report import ledger as L
 from hgk_lib.report.ledger import read_ledger_status, write_county_ledger
 
-#: The city's ledger format, copied by hand from outputs.md (the test is the contract, not the code's table).
-EXPECTED = {
-    "说明": None,
-    "汇总": None,
-    "问题清单": "规则编号 · 规则名称 · 级别 · 责任部门 · 户编号 · 人编号 · 乡（镇） · 行政村 · 户主姓名 · 问题字段 · 当前值 · "
-            "问题描述 · 整改时限 · 整改状态 · 整改说明",
-    "收入核查": "户编号 · 乡（镇） · 行政村 · 户主姓名 · 劳动能力类型 · 在册人数 · 系统人均可支配收入 · 复核人均可支配收入 · 差额 · "
-            "政策性收入占比 · 核查结论 · 返贫原因 · 脱贫质量 · 依据",
-    "三保障问题": "户编号 · 人编号 · 问题类型 · 责任部门 · 证据来源 · 整改时限 · 年内可解决",
-    "分类施策": "户编号 · 劳动能力类型 · 建议措施 · 当年措施 · 是否匹配 · 脱贫质量",
-    "帮扶措施核对": "户编号 · 年度 · 阶段 · 问题",
-    "项目库核查": "项目编号 · 项目名称 · 规则编号 · 问题描述",
-    "动态管理": "户编号 · 人编号 · 类型 · 依据 · 来源",
-    "隔离数据": "文件 · 工作表 · 行号 · 列 · 原值 · 原因",
-    "数据字典": None,
-}
+#: The city's ledger format, read from the spec text committed in tests/spec/outputs.md (the spec is the contract,
+#: not the code's table): sheet -> its listed columns joined by " · " (None: no column list).
+EXPECTED = {k: (" · ".join(v) if v else None) for k, v in ledger_sheets().items()}
 
 
 @pytest.fixture(scope="module")

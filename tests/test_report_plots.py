@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-import test_report_fixtures as F
+from helpers import report_tables as F
 from hgk_lib.report import plots as P
 from hgk_lib.report.summary import build_county_summary
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 
-import test_report_fixtures as F
+from helpers import report_tables as F
 from hgk_lib.report.provenance import collect_provenance, params_digest, run_datetime, sha256_file
 from hgk_lib.report.summary import build_county_summary, rule_category, strip_volatile, write_json_atomic
 

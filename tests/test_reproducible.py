@@ -16,13 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from test_reliability import (YEAR, assert_run_ok, comparable_json, fixture_counties, hgk, is_temp,
-                              needs_fixture, result_files, run_differences, shared_e2e, workbook_differences)
-
-
-@pytest.fixture(scope="session")
-def e2e(tmp_path_factory):
-    return shared_e2e(tmp_path_factory)
+from helpers.e2e import (YEAR, assert_run_ok, comparable_json, fixture_counties, hgk, is_temp, result_files,
+                         run_differences, workbook_differences)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +28,6 @@ def two_runs(e2e):
     return a, b
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_both_runs_write_the_same_files(two_runs):
     a, b = two_runs
@@ -42,7 +36,6 @@ def test_both_runs_write_the_same_files(two_runs):
     assert sum(f.endswith(".xlsx") for f in fa) >= len(fixture_counties()) + 2  # ledgers, city workbook, list
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_every_workbook_sheet_is_equal_cell_by_cell(two_runs):
     a, b = two_runs
@@ -51,7 +44,6 @@ def test_every_workbook_sheet_is_equal_cell_by_cell(two_runs):
     assert {f: d for f, d in diffs.items() if d} == {}
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_every_summary_json_is_equal_once_the_run_time_is_stripped(two_runs):
     from hgk_lib.report.summary import strip_volatile
@@ -65,7 +57,6 @@ def test_every_summary_json_is_equal_once_the_run_time_is_stripped(two_runs):
         assert strip_volatile(ja) == strip_volatile(jb), f
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_run_records_differ_only_in_timings_and_the_output_root(two_runs):
     a, b = two_runs
@@ -75,7 +66,6 @@ def test_run_records_differ_only_in_timings_and_the_output_root(two_runs):
     assert run_differences(a["out"], b["out"]) == {}
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_the_runner_sets_the_hash_seed_and_the_parameter_seed_for_every_notebook(two_runs):
     from openpyxl import load_workbook
@@ -99,7 +89,6 @@ def test_the_runner_sets_the_hash_seed_and_the_parameter_seed_for_every_notebook
         assert str(json.loads(p.read_text(encoding="utf-8"))["seed"]) == seed
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_spot_check_draw_on_its_own_draws_the_runners_sample(two_runs, e2e, tmp_path):
     a, b = two_runs

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from fixture_export import FIXTURE, PARAMS, fixture_counties, needs_fixture  # noqa: F401
+from helpers.paths import FIXTURE, PARAMS, fixture_counties  # noqa: F401
 
 RUN_TIME_ITEM = "运行时间（UTC）"
 
@@ -38,7 +38,6 @@ def two_runs(tmp_path_factory):
     return out
 
 
-@needs_fixture
 def test_two_runs_give_identical_ledgers_apart_from_the_run_time(two_runs):
     a, b = (_cells(p["ledger"]) for p in two_runs)
     assert list(a) == list(b)
@@ -51,7 +50,6 @@ def test_two_runs_give_identical_ledgers_apart_from_the_run_time(two_runs):
     assert [(s, item) for s, _, item in diffs] == [("说明", ("基本信息", RUN_TIME_ITEM))]
 
 
-@needs_fixture
 def test_no_sheet_carries_a_timing_or_a_time_stamp_but_the_run_time_in_说明(two_runs):
     book = _cells(two_runs[0]["ledger"])
     headers = {s: rows[0] for s, rows in book.items() if rows}
@@ -60,14 +58,12 @@ def test_no_sheet_carries_a_timing_or_a_time_stamp_but_the_run_time_in_说明(tw
     assert "run_time_utc" not in prov and prov.get("seed") is not None
 
 
-@needs_fixture
 def test_timings_go_to_run_json(two_runs):
     rec = json.loads((two_runs[0]["dir"] / "run.json").read_text(encoding="utf-8"))
     assert {"load", "rules", "audit", "results", "ledger"} <= set(rec["timings"])
     assert len(rec["rule_seconds"]) == 95 and all(v >= 0 for v in rec["rule_seconds"].values())
 
 
-@needs_fixture
 def test_both_runs_save_the_same_results(two_runs):
     from hgk_lib.results import TABLES, read_results
 

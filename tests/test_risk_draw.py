@@ -4,9 +4,15 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from hgk_lib.params import load_params
 from hgk_lib.risk.draw import (CONCLUSIONS, DESIGN_COLUMNS, DESIGN_SHEET, LIST_COLUMNS, assign_bands,
                                draw_sample, lower_bounds, neyman_allocation, permanent_random_numbers,
                                sampling_frame, write_spot_list)
+
+_SC = load_params(year=2019)["spot_check"]
+#: the city's design from params/2019.yaml (the draw has no defaults of its own)
+DESIGN = {"bands": int(_SC["risk_bands"]), "min_per_stratum": int(_SC["min_per_stratum"]),
+          "pi_floor_share": float(_SC["pi_floor_share"])}
 
 
 def frame(N=400, county="441881_英德市", seed=1, prefix="H"):
@@ -24,7 +30,7 @@ def test_frame_is_kept_verdicts_only():
 
 def test_every_frame_household_can_be_drawn_with_floor():
     fr = pd.concat([frame(400), frame(90, "441882_连州市", 2, "L")])
-    sample, design, out, _ = draw_sample(fr, 60, 11)
+    sample, design, out, _ = draw_sample(fr, 60, 11, **DESIGN)
     assert (out["pi"] > 0).all()
     for c, g in out.groupby("county"):
         n = min(60, len(g))
@@ -34,7 +40,7 @@ def test_every_frame_household_can_be_drawn_with_floor():
 
 def test_sizes_per_county_and_stratum_as_designed():
     fr = pd.concat([frame(400), frame(45, "441882_连州市", 2, "L")])
-    sample, design, out, _ = draw_sample(fr, 60, 3, bands=4, min_per_stratum=2)
+    sample, design, out, _ = draw_sample(fr, 60, 3, **{**DESIGN, "bands": 4, "min_per_stratum": 2})
     got = sample.groupby(["county", "stratum"]).size()
     want = design.set_index(["county", "stratum"])["n_h"]
     assert (got.reindex(want.index, fill_value=0) == want).all()
@@ -63,7 +69,7 @@ def test_extension_property_larger_n_contains_smaller(emphasis):
     fr = pd.concat([frame(400), frame(130, "441882_连州市", 2, "L")])
     prev = None
     for n in range(8, 140, 3):
-        s = set(draw_sample(fr, n, 20191130, hit_emphasis=emphasis)[0]["hh_id"])
+        s = set(draw_sample(fr, n, 20191130, hit_emphasis=emphasis, **DESIGN)[0]["hh_id"])
         if prev is not None:
             assert prev <= s, n
         prev = s
@@ -71,17 +77,18 @@ def test_extension_property_larger_n_contains_smaller(emphasis):
 
 def test_hit_emphasis_moves_sample_to_high_risk_but_keeps_floor():
     fr = frame(1000)
-    d0 = draw_sample(fr, 60, 1)[1].sort_values("order")
-    d2 = draw_sample(fr, 60, 1, hit_emphasis=2)[1].sort_values("order")
+    d0 = draw_sample(fr, 60, 1, **DESIGN)[1].sort_values("order")
+    d2 = draw_sample(fr, 60, 1, hit_emphasis=2, **DESIGN)[1].sort_values("order")
     assert d2["n_h"].iloc[-1] > d0["n_h"].iloc[-1] and d2["n_h"].sum() == 60
     assert (d2["n_h"] >= lower_bounds(d2["N_h"].to_numpy(), 60, 1000, 2, 0.25)).all()
 
 
 def test_reproducible_and_seed_dependent():
     fr = frame(300)
-    a = draw_sample(fr, 40, 5)[0]["hh_id"].tolist()
-    assert a == draw_sample(fr.sample(frac=1, random_state=1), 40, 5)[0]["hh_id"].tolist()  # row order irrelevant
-    assert a != draw_sample(fr, 40, 6)[0]["hh_id"].tolist()
+    a = draw_sample(fr, 40, 5, **DESIGN)[0]["hh_id"].tolist()
+    shuffled = fr.sample(frac=1, random_state=1)
+    assert a == draw_sample(shuffled, 40, 5, **DESIGN)[0]["hh_id"].tolist()  # row order irrelevant
+    assert a != draw_sample(fr, 40, 6, **DESIGN)[0]["hh_id"].tolist()
 
 
 def test_permanent_random_numbers_are_stable_uniforms():
@@ -102,7 +109,7 @@ def test_bands_equal_size_and_ordered():
 def test_certainty_stratum_taken_whole():
     fr = frame(300)
     fr.loc[:4, "risk"] = 0.95
-    sample, design, out, _ = draw_sample(fr, 40, 1, certainty_threshold=0.9)
+    sample, design, out, _ = draw_sample(fr, 40, 1, certainty_threshold=0.9, **DESIGN)
     cert = design[design["certainty"]]
     assert int(cert["N_h"].iloc[0]) == 5 and int(cert["n_h"].iloc[0]) == 5
     assert set(fr.loc[:4, "hh_id"]) <= set(sample["hh_id"])
@@ -110,7 +117,7 @@ def test_certainty_stratum_taken_whole():
 
 
 def test_small_frame_is_a_census():
-    sample, design, out, _ = draw_sample(frame(7), 60, 1)
+    sample, design, out, _ = draw_sample(frame(7), 60, 1, **DESIGN)
     assert len(sample) == 7 and (out["pi"] == 1).all()
 
 
@@ -119,7 +126,7 @@ def test_workbook_layout_dropdown_text_and_no_formulas(tmp_path):
     fr["head_name"] = "=HYPERLINK(\"http://x\",\"y\")"
     fr["township"] = "+1+1"
     fr["phone"] = "013800001234"
-    sample, design, _, notes = draw_sample(fr, 60, 9, certainty_threshold=None)
+    sample, design, _, notes = draw_sample(fr, 60, 9, certainty_threshold=None, **DESIGN)
     path = tmp_path / "抽查名单_2019.xlsx"
     write_spot_list(sample, design, path, 2019, notes, False, "logistic-abc")
     wb = load_workbook(path)

@@ -9,8 +9,14 @@ from sklearn.datasets import make_classification
 from sklearn.utils.estimator_checks import check_estimator
 
 from hgk_lib.errors import UnsafeInputError
-from hgk_lib.risk.model import (ReturnRiskModel, budget_metrics, fit_risk_model, load_model, points_to_risk,
-                                reliability_table, save_model, top_share_mask, transparent_points)
+from hgk_lib.params import load_params
+from hgk_lib.risk.model import (ReturnRiskModel, budget_metrics, fallback_score_rule, fit_risk_model, load_model,
+                                points_rule_rows, points_to_risk, reliability_table, save_model, top_share_mask,
+                                transparent_points)
+
+PARAMS = load_params(year=2019)
+RULE = fallback_score_rule(PARAMS)
+MIN_POSITIVES = int(PARAMS["spot_check"]["min_positives"])
 
 #: checks that cannot hold for a model whose selection/calibration runs an internal grouped CV on HGB
 HGB_EXPECTED = {
@@ -119,7 +125,7 @@ def _features(n=200, seed=0):
 def test_fallback_below_min_positives_says_so():
     f = _features()
     labels = pd.DataFrame({"hh_id": f.index[:60], "problem": [1] * 10 + [0] * 50, "weight": np.nan})
-    fit = fit_risk_model(f, labels, 0.2, min_positives=50)
+    fit = fit_risk_model(f, labels, 0.2, MIN_POSITIVES, RULE)
     assert fit["fallback"] and fit["model"] is None and "少于 50 户" in fit["reason"]
     assert fit["risk"].between(0, 1).all() and len(fit["risk"]) == len(f)
     assert fit["weights"]["imputed"] == 60
@@ -131,7 +137,7 @@ def test_model_used_at_or_above_min_positives():
     y = (f["margin"] < 0.4).astype(int).to_numpy()
     y = np.where(rng.random(len(y)) < 0.1, 1 - y, y)
     labels = pd.DataFrame({"hh_id": f.index, "problem": y, "weight": 2.0})
-    fit = fit_risk_model(f, labels, 0.2, min_positives=int(y.sum()), model_params={"max_iter": 20},
+    fit = fit_risk_model(f, labels, 0.2, int(y.sum()), RULE, model_params={"max_iter": 20},
                          importance_repeats=1)
     assert not fit["fallback"] and fit["model"] is not None
     assert fit["metrics"]["orderings"]["model"]["auc"] > 0.7
@@ -143,15 +149,29 @@ def test_transparent_points_rule_edges():
     f = pd.DataFrame(0.0, index=["below", "thin", "thin20", "comfortable"], columns=list(FEATURES))
     f["margin"] = [-0.01, 0.0, 0.1, 0.5]
     f["n_measures_year"] = 1
-    assert transparent_points(f).tolist() == [4, 3, 2, 0]
-    r = points_to_risk(transparent_points(f), 0.1)
+    assert transparent_points(f, RULE).tolist() == [4, 3, 2, 0]
+    r = points_to_risk(transparent_points(f, RULE), 0.1, RULE)
     assert r.is_monotonic_decreasing and r.mean() == pytest.approx(0.1, rel=0.2)
+
+
+def test_points_rule_follows_the_parameters():
+    """The cut-offs live in params: moving the first band to 5% moves a household at 4% from 3 points to 4."""
+    from hgk_lib.risk.features import FEATURES
+    f = pd.DataFrame(0.0, index=["m4", "m5"], columns=list(FEATURES))
+    f["margin"] = [0.04, 0.05]
+    f["n_measures_year"] = 1
+    assert transparent_points(f, RULE).tolist() == [3, 3]
+    moved = {**RULE, "margin_cuts": [0.05, 0.1, 0.2, 0.5]}
+    assert transparent_points(f, moved).tolist() == [4, 3]  # below 5%: 4; exactly 5%: the next band
+    labels = [t for t, _ in points_rule_rows(RULE)]
+    assert labels[:4] == ["人均收入低于脱贫线", "人均收入高出脱贫线不足10%", "高出10%至20%", "高出20%至50%"]
+    assert "政策性收入占比≥50%" in labels and "人均收入同比下降超过10%" in labels
 
 
 def test_no_history_at_all_falls_back():
     f = _features(50)
     labels = pd.DataFrame(columns=["hh_id", "problem", "weight"])
-    fit = fit_risk_model(f, labels, 0.2)
+    fit = fit_risk_model(f, labels, 0.2, MIN_POSITIVES, RULE)
     assert fit["fallback"] and fit["n_labels"] == 0 and fit["metrics"] is None
     assert fit["risk"].notna().all()
 

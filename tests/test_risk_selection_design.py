@@ -6,8 +6,12 @@ import pytest
 from hgk_lib.risk.draw import design_county, draw_sample
 from hgk_lib.risk.estimate import stratified_estimate
 from hgk_lib.risk.features import FEATURES
-from hgk_lib.risk.model import POINTS_NAME, ReturnRiskModel, fit_risk_model, transparent_points
+from hgk_lib.params import load_params
+from hgk_lib.risk.model import POINTS_NAME, ReturnRiskModel, fallback_score_rule, fit_risk_model, transparent_points
 from hgk_lib.risk.tradeoff import batch_estimates, candidate_designs, simulate_design, tradeoff_table
+
+RULE = fallback_score_rule(load_params(year=2019))
+DESIGN = {"bands": 4, "min_per_stratum": 2, "pi_floor_share": 0.25}
 
 
 def _rule_world(n=500, seed=3, noise_cols=True):
@@ -23,7 +27,7 @@ def _rule_world(n=500, seed=3, noise_cols=True):
     f["n_measures_year"] = rng.integers(0, 3, n).astype(float)
     f["income_change"] = rng.uniform(-0.3, 0.3, n)
     f["policy_share"] = rng.random(n)
-    pts = transparent_points(f)
+    pts = transparent_points(f, RULE)
     y = (rng.random(n) < 1 / (1 + np.exp(-(1.1 * (pts - 5))))).astype(int)
     f["county"] = np.where(np.arange(n) < n // 2, "441881_英德市", "441825_连山壮族瑶族自治县")
     f["village"] = [f"v{i // 10}" for i in range(n)]
@@ -37,7 +41,7 @@ def rule_fit():
     """The fitted candidates without the points column, so only the rule itself has the rule's step shape."""
     f, y = _rule_world()
     labels = pd.DataFrame({"hh_id": f.index, "problem": y, "weight": 1.0})
-    fit = fit_risk_model(f, labels, 0.2, min_positives=20, validate=False,
+    fit = fit_risk_model(f, labels, 0.2, 20, RULE, validate=False,
                          model_params={"max_iter": 20, "points_feature": False})
     return f, labels, fit
 
@@ -52,7 +56,7 @@ def test_rule_is_a_candidate_and_chosen_when_it_is_better(rule_fit):
     assert chosen["平均精度"].iloc[0] >= cand["平均精度"].max() - 1e-12  # never beaten on the selection metric
     # the rule's candidate ranks exactly as the rule
     p = fit["model"].predict_proba(f.loc[labels["hh_id"], list(FEATURES)])[:, 1]
-    pts = transparent_points(f).to_numpy()
+    pts = transparent_points(f, RULE).to_numpy()
     assert (np.diff(p[np.argsort(pts, kind="stable")]) >= -1e-12).all()
 
 
@@ -61,13 +65,14 @@ def test_chosen_never_beaten_and_points_is_a_column_of_fitted_models():
     rng = np.random.default_rng(0)
     y = (rng.random(len(f)) < 1 / (1 + np.exp(-(4 * f["policy_share"] - 0.5 * f["margin"] - 2)))).astype(int)
     X = f[list(FEATURES)]
-    m = ReturnRiskModel(max_iter=20, core_features=("margin", "policy_share", "n_serious"), random_state=0)
+    m = ReturnRiskModel(max_iter=20, core_features=("margin", "policy_share", "n_serious"), points_rule=RULE,
+                        random_state=0)
     m.fit(X, y, groups=f["village"].to_numpy())
     assert m.cv_scores_[m.kind_] == max(m.cv_scores_.values())
     assert POINTS_NAME in list(m.feature_names_used_)
     core_names = [m.feature_names_used_[i] for i in m.columns_["core"]]
     assert POINTS_NAME in core_names
-    off = ReturnRiskModel(kind="core", core_features=("margin",), points_feature=False, random_state=0)
+    off = ReturnRiskModel(kind="core", core_features=("margin",), points_feature=False, points_rule=RULE, random_state=0)
     off.fit(X, y, groups=f["village"].to_numpy())
     assert POINTS_NAME not in [off.feature_names_used_[i] for i in off.columns_["core"]]
 
@@ -109,7 +114,7 @@ def test_batch_estimator_equals_stratified_estimate():
 
 def test_certainty_n_takes_the_highest_risks_whole_and_pi_positive():
     fr = frame()
-    sample, design, out, _ = draw_sample(fr, 60, 1, certainty_n=20)
+    sample, design, out, _ = draw_sample(fr, 60, 1, certainty_n=20, **DESIGN)
     cert = design[design["certainty"]]
     assert int(cert["N_h"].iloc[0]) == 20 == int(cert["n_h"].iloc[0])
     top = set(fr.nlargest(20, "risk")["hh_id"])
@@ -139,7 +144,7 @@ def test_extension_property_with_new_designs(kw):
     prev = None
     start = 2 * 5 + int(kw.get("certainty_n", 0))  # from here the band count and the certainty stratum are whole
     for n in range(8, 150, 2):
-        s = set(draw_sample(fr, n, 20191130, **kw)[0]["hh_id"])
+        s = set(draw_sample(fr, n, 20191130, **{**DESIGN, **kw})[0]["hh_id"])
         if prev is not None and n > start:
             assert prev <= s, n
         prev = s

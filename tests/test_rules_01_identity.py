@@ -3,8 +3,8 @@ cases that must not be flagged (an elderly person with a region code created aft
 import pandas as pd
 import pytest
 
-from rules_fixtures import (bad_check, fired, make_household, make_id, make_id15, make_member, make_table,
-                            summary_row)
+from helpers.rules_tables import (bad_check, fired, make_household, make_id, make_id15, make_member, make_table,
+                                  summary_row)
 
 
 def T(*members, households=None, drop=()):
@@ -162,7 +162,7 @@ def test_r06_shows_computed_id18():
     id15 = make_id15("500101")
     f = fired("R06", T(make_member(id_no=id15, birth_date=None)))
     first17 = id15[:6] + "19" + id15[6:]
-    from rules_fixtures import check_char
+    from helpers.rules_tables import check_char
     assert first17 + check_char(first17) in f.iloc[0]["message"]
     assert fired("R06", T(make_member())).empty
 
@@ -206,7 +206,7 @@ def test_r08_duplicate_names_the_others():
 def test_r08_15_and_18_digit_same_person():
     id15 = make_id15("500101")
     first17 = id15[:6] + "19" + id15[6:]
-    from rules_fixtures import check_char
+    from helpers.rules_tables import check_char
     f = fired("R08", T(make_member(id_no=id15, birth_date=None),
                        make_member(person_id="P2", id_no=first17 + check_char(first17), birth_date=None)))
     assert len(f) == 2

@@ -1,7 +1,7 @@
 """R10–R18 (家庭结构)."""
 import pytest
 
-from rules_fixtures import fired, make_household, make_id, make_id15, make_member, summary_row, check_char
+from helpers.rules_tables import fired, make_household, make_id, make_id15, make_member, summary_row, check_char
 
 WIFE_ID = make_id("19820202", "女")
 SON_ID = make_id("20050505", "男")

@@ -1,8 +1,8 @@
 """R32–R44 (收入)."""
 import pytest
 
-from rules_fixtures import (fired, make_household, make_id, make_income, make_income_years, make_member,
-                            summary_row)
+from helpers.rules_tables import (fired, make_household, make_id, make_income, make_income_years, make_member,
+                                  summary_row)
 
 
 def T(income, members=None, households=None, drop_hh=()):

@@ -1,8 +1,8 @@
 """R45–R51 社会保障与兜底: a failing case and a passing case at each boundary, plus not-run cases."""
 import pytest
 
-from rules_fixtures import (fired, make_household, make_id, make_income, make_income_years, make_measure,
-                            make_member, make_project, summary_row)
+from helpers.rules_tables import (fired, make_household, make_id, make_income, make_income_years, make_measure,
+                                  make_member, make_project, summary_row)
 
 
 def base(hh=None, members=None, income=None, measures=None, **extra):

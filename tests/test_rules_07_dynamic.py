@@ -1,8 +1,8 @@
 """R62–R71 动态管理: a failing case and a passing case at each boundary, plus not-run cases."""
 import pytest
 
-from rules_fixtures import (HEAD_ID, fired, make_household, make_id, make_income_years, make_measure, make_member,
-                            make_project, summary_row)
+from helpers.rules_tables import (HEAD_ID, fired, make_household, make_id, make_income_years, make_measure, make_member,
+                                  make_project, summary_row)
 
 
 def base(hh=None, members=None, measures=None, **extra):

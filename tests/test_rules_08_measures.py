@@ -1,8 +1,8 @@
 """R72–R87 帮扶措施与项目库: a failing case and a passing case at each boundary, plus not-run cases."""
 import pytest
 
-from rules_fixtures import (fired, make_household, make_id, make_income_years, make_measure, make_member,
-                            make_project, summary_row)
+from helpers.rules_tables import (fired, make_household, make_id, make_income_years, make_measure, make_member,
+                                  make_project, summary_row)
 
 
 def base(hh=None, members=None, measures=None, projects=None, **extra):

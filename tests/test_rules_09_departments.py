@@ -1,8 +1,8 @@
 """R88–R95 部门数据比对: failing and boundary-passing cases, and "not run (no data)" without the list."""
 import pytest
 
-from rules_fixtures import (HEAD_ID, fired, make_household, make_id, make_income_years, make_measure, make_member,
-                            make_project, summary_row)
+from helpers.rules_tables import (HEAD_ID, fired, make_household, make_id, make_income_years, make_measure, make_member,
+                                  make_project, summary_row)
 
 
 def base(hh=None, members=None, **extra):

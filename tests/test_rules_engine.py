@@ -9,8 +9,8 @@ from hgk_lib.rules import (FINDING_FIELDS, SUMMARY_FIELDS, NotRun, Parts, load_c
 from hgk_lib.rules import engine as E
 from hgk_lib.rules.catalogue import RULES_DIR
 
-from rules_fixtures import (fired, make_ctx, make_household, make_id, make_member, make_tables, run_one,
-                            summary_row)
+from helpers.rules_tables import (fired, make_ctx, make_household, make_id, make_member, make_tables, run_one,
+                                  summary_row)
 
 
 def T(*members, households=None):
@@ -163,7 +163,7 @@ def test_values_use_raw_text_where_typed_value_is_na():
 def test_fast_ids_equal_derive():
     from hgk_lib import derive as D
     from hgk_lib.rules.context import fast_ids
-    from rules_fixtures import make_id15, bad_check
+    from helpers.rules_tables import make_id15, bad_check
     ids = [make_id(), make_id("19300101", "女"), bad_check(make_id()), make_id15(), make_id() + "12",
            make_id() + "12AB", make_id()[:17], None, "", " 44188119800101123x ", "ABC", make_id("19800230"),
            make_id("20200101"), make_id("18990101"), make_id15("501301"), "12345678901234567890"]
@@ -192,7 +192,7 @@ def test_findings_dtypes_object_and_int64():
 
 def test_table_id18_equals_derive():
     from hgk_lib import derive as D
-    from rules_fixtures import make_id15
+    from helpers.rules_tables import make_id15
     ids = [make_id(), make_id15(), "44188119800101123x", None, "ABC", make_id() + "12"]
     ctx = make_ctx({"household": [make_household()], "member": [make_member()],
                     "police": [dict(id_no=i, hukou_status="正常") for i in ids]})
@@ -203,7 +203,7 @@ def test_table_id18_equals_derive():
 
 def test_old_export_with_only_required_columns_runs_without_errors():
     from hgk_lib import schema as S
-    from rules_fixtures import make_income_years, make_measure, make_project
+    from helpers.rules_tables import make_income_years, make_measure, make_project
 
     def only_required(table, rows):
         drop = [c.key for c in S.TABLES[table].columns if not c.required]
@@ -220,3 +220,32 @@ def test_old_export_with_only_required_columns_runs_without_errors():
     assert s.loc["R36", "status"] == "未运行（无数据）"       # 家庭可支配收入 absent
     assert s.loc["R19", "status"] == "部分运行"              # (b), (c) need 在校生状况/文化程度
     assert s.loc["R01", "status"] == "已运行"
+
+
+def test_rule_module_that_fails_to_import_is_an_error(monkeypatch):
+    """A broken rule module stops the run with its name; its rules are never reported 未运行（未实现）."""
+    import importlib
+
+    from hgk_lib.rules import engine
+
+    real = importlib.import_module
+
+    def broken(name, *a, **kw):
+        if name == "hgk_lib.rules.income":
+            raise SyntaxError("invalid syntax (income.py, line 12)")
+        return real(name, *a, **kw)
+
+    monkeypatch.setattr(engine, "_IMPORTED", set())
+    monkeypatch.setattr(engine.importlib, "import_module", broken)
+    with pytest.raises(engine.RuleModuleError, match=r"hgk_lib\.rules\.income 无法导入（SyntaxError"):
+        engine.import_rule_modules()
+
+
+def test_catalogue_naming_a_missing_module_is_an_error(monkeypatch):
+    from hgk_lib.rules import engine
+
+    cat = dict(load_catalogue())
+    cat["R01"] = {**cat["R01"], "module": "no_such_module"}
+    monkeypatch.setattr(engine, "_IMPORTED", set(engine._IMPORTED))
+    with pytest.raises(engine.RuleModuleError, match="no_such_module"):
+        engine.import_rule_modules(cat)

@@ -16,7 +16,7 @@ from hgk_lib.orchestrate import batch as R
 from hgk_lib.orchestrate import notebook as NB
 from hgk_lib.orchestrate import paths as P
 
-from fixture_export import FIXTURE, PARAMS, fixture_counties, needs_fixture  # noqa: F401
+from helpers.paths import FIXTURE, PARAMS, fixture_counties  # noqa: F401
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -130,8 +130,7 @@ def _copy_fixture(tmp: Path) -> Path:
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
     """``hgk audit`` on the 2-county fixture with 2 workers (spot check and city summary included)."""
-    if len(fixture_counties()) < 2:
-        pytest.skip("fixture export not committed yet")
+    fixture_counties()  # fails when the committed export is missing
     from hgk_lib.cli import main
 
     tmp = tmp_path_factory.mktemp("audit")
@@ -142,7 +141,6 @@ def full_run(tmp_path_factory):
             "summary": json.loads((out / "2019" / "run_summary.json").read_text(encoding="utf-8"))}
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_full_run_writes_every_county_output_and_the_city_summary(full_run):
     summary = full_run["summary"]
@@ -159,7 +157,6 @@ def test_full_run_writes_every_county_output_and_the_city_summary(full_run):
     assert full_run["rc"] == 0 and summary["ok"]
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_nothing_a_run_writes_holds_an_unmasked_personal_number(full_run):
     from hgk_lib.report.mask import find_unmasked_pii
@@ -172,7 +169,6 @@ def test_nothing_a_run_writes_holds_an_unmasked_personal_number(full_run):
     assert {k: v for k, v in leaks.items() if v} == {}
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_a_failing_county_does_not_stop_the_others_and_resume_reruns_only_it(tmp_path, capsys):
     data = _copy_fixture(tmp_path)
@@ -201,10 +197,10 @@ def test_a_failing_county_does_not_stop_the_others_and_resume_reruns_only_it(tmp
     assert json.loads(P.county_paths(out, 2019, good)["record"].read_text(encoding="utf-8")) == good_record
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_the_same_jobs_run_on_a_dask_cluster(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     data = _copy_fixture(tmp_path)
     out = tmp_path / "outputs"
     with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
@@ -216,7 +212,6 @@ def test_the_same_jobs_run_on_a_dask_cluster(tmp_path):
     assert paths["html"].exists() and paths["ledger"].exists()
 
 
-@needs_fixture
 @pytest.mark.slow
 def test_city_notebook_defaults_fill_the_default_output_root_from_the_fixture_once(tmp_path, monkeypatch):
     monkeypatch.setattr(P, "REPO_ROOT", tmp_path)

@@ -17,7 +17,7 @@ from hgk_lib.rules import load_catalogue
 from hgk_lib.visit import build_visit_plan, exit_path, plan_tables, rule_item_ids, trips_saved, visit_items
 from hgk_lib.visit.workbook import CONCLUSIONS, FORM_SHEET, RESULTS, SHEET_NAMES, SHEETS, write_visit_plan
 
-from fixture_export import FIXTURE, PARAMS, fixture_counties, needs_fixture
+from helpers.paths import FIXTURE, PARAMS, fixture_counties  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 #: PDFs and PNGs of the print layout, for a person to look at (ignored by git).
@@ -192,7 +192,6 @@ def _sheet(path, name) -> pd.DataFrame:
     return pd.DataFrame(rows[1:], columns=rows[0]).astype(object)
 
 
-@needs_fixture
 def test_conservation_every_ledger_item_meeting_a_criterion_appears_once_under_its_id(fixture_plan):
     from hgk_lib.report.ledger import problem_list
 
@@ -233,7 +232,6 @@ def test_conservation_every_ledger_item_meeting_a_criterion_appears_once_under_i
     assert t["需走访户数"] == len(hh) and t["减少入户次数"] == t["各部门分别入户（户×部门）"] - len(hh)
 
 
-@needs_fixture
 def test_workbook_sheets_columns_dropdowns_text_ids_and_print_settings(fixture_plan):
     from openpyxl import load_workbook
 
@@ -310,7 +308,6 @@ def _pages(pdf: Path) -> list[str]:
     return [re.sub(r"\s", "", p) for p in text.split("\f")]
 
 
-@needs_fixture
 @pytest.mark.skipif(LIBREOFFICE is None or shutil.which("pdftotext") is None,
                     reason="LibreOffice / poppler-utils not installed")
 def test_libreoffice_prints_each_household_on_its_own_pages_and_never_splits_an_item_list(fixture_plan):

@@ -22,7 +22,7 @@ from ..io.safe import write_bytes_atomic
 from .paths import REPO_ROOT
 
 KERNEL = "hgk"
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+from ..resources import NOTEBOOK_DIR  # noqa: E402  (the packaged copy when installed from a wheel)
 COUNTY_NOTEBOOK = NOTEBOOK_DIR / "county_audit.ipynb"
 CITY_NOTEBOOK = NOTEBOOK_DIR / "city_summary.ipynb"
 RETRIES = 2

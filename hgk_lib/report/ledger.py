@@ -8,8 +8,8 @@ ones, helper sheets follow the listed sheets. Full ID numbers are allowed here (
 * basic-needs rules (R48, R52-R54, R56, R58, R88, R90, R93) take the deadline of the matching open problem in the
   audit's 三保障问题 (same household and person, same problem type), else ``reference_date`` + the problem
   type's days from the parameters (``needs``);
-* every other finding: ``reference_date`` + :data:`DEFAULT_DEADLINE_DAYS` by level (错误 30 days: correct the
-  record; 警告 60 days: verify and correct; 政策 90 days: rectify, still inside the audit year).
+* every other finding: ``reference_date`` + the level's days (``deadlines.by_level``: 错误 correct the record; 警告
+  verify and correct; 政策 rectify, still inside the audit year), ``deadlines.other_days`` for any other level.
 """
 from __future__ import annotations
 
@@ -31,16 +31,12 @@ STATUS_SHEET = "问题清单"
 STATUS_OPTIONS = ["未整改", "整改中", "已整改"]
 STATUS_DEFAULT = "未整改"
 STATUS_FILLS = {"未整改": "F8D7DA", "整改中": "FFF3CD", "已整改": "D4EDDA"}  # conditional fills of 整改状态
-DEFAULT_DEADLINE_DAYS = {"错误": 30, "警告": 60, "政策": 90}
-DEFAULT_DEADLINE_OTHER = 60
 #: Basic-needs rules -> problem type (without the housing sub-kind) in the audit's 三保障问题.
 NEED_RULES = {"R48": "兜底保障未落实", "R52": "义务教育失学辍学", "R88": "义务教育失学辍学",
               "R53": "未参加基本医疗保险", "R90": "未参加基本医疗保险", "R54": "大病保障未落实",
               "R56": "住房不安全", "R93": "住房不安全", "R58": "饮水不安全"}
 #: Days by need family when the audit frame has no match (housing: the longer 未改造 term).
 NEED_DAYS_KEY = {"住房不安全": "住房不安全（未改造）"}
-FALLBACK_NEED_DAYS = {"义务教育失学辍学": 30, "未参加基本医疗保险": 30, "大病保障未落实": 60, "住房不安全": 180,
-                      "饮水不安全": 90, "兜底保障未落实": 30}
 
 C = Col
 SHEETS: list[SheetSpec] = [
@@ -156,26 +152,23 @@ PROVENANCE_SHEET = "_provenance"
 # -------------------------------------------------------------------------------------------------------------
 # frames
 # -------------------------------------------------------------------------------------------------------------
-def _reference_date(params: dict | None, year: int) -> pd.Timestamp:
-    p = params or {}
-    ref = p.get("reference_date")
-    if ref is None and isinstance(p.get("year"), dict):
-        ref = p["year"].get("reference_date")
-    try:
-        return pd.Timestamp(ref) if ref else pd.Timestamp(f"{year}-09-30")
-    except (ValueError, TypeError):
-        return pd.Timestamp(f"{year}-09-30")
+def _params_section(params: dict | None, section: str) -> dict:
+    """A section of the validated year parameters; a clear error when a caller passed none."""
+    got = (params or {}).get(section)
+    if not isinstance(got, dict):
+        raise ValueError(f"the ledger needs the year parameters' {section!r} section (hgk_lib.params.load_params)")
+    return got
+
+
+def _reference_date(params: dict | None) -> pd.Timestamp:
+    return pd.Timestamp(_params_section(params, "year")["reference_date"])
 
 
 def _need_days(params: dict | None) -> dict[str, int]:
-    p = params or {}
-    needs = p.get("needs") if isinstance(p.get("needs"), dict) else {}
-    out = dict(FALLBACK_NEED_DAYS)
-    for fam in out:
-        key = NEED_DAYS_KEY.get(fam, fam)
-        if isinstance(needs.get(key), int):
-            out[fam] = needs[key]
-    return out
+    """Days by need family (the problem type without its housing sub-kind), from the ``needs`` section."""
+    needs = _params_section(params, "needs")
+    fams = dict.fromkeys(NEED_RULES.values())
+    return {fam: int(needs[NEED_DAYS_KEY.get(fam, fam)]) for fam in fams if NEED_DAYS_KEY.get(fam, fam) in needs}
 
 
 def _need_family(problem_type: pd.Series) -> pd.Series:
@@ -257,14 +250,16 @@ def apply_carry_over(problems: pd.DataFrame, carry_over: pd.DataFrame | None) ->
 
 def deadlines(f: pd.DataFrame, needs: pd.DataFrame, params: dict | None, year: int) -> pd.Series:
     """整改时限 per finding (see the module docstring)."""
-    ref = _reference_date(params, year)
-    lvl_days = _key_text(f["level"]).map(DEFAULT_DEADLINE_DAYS).fillna(DEFAULT_DEADLINE_OTHER)
+    ref = _reference_date(params)
+    dl = _params_section(params, "deadlines")
+    other = int(dl["other_days"])
+    lvl_days = _key_text(f["level"]).map(dl["by_level"]).fillna(other)
     out = ref + pd.to_timedelta(lvl_days.astype(int), unit="D")
     fam = _key_text(f["rule_id"]).map(NEED_RULES)
     is_need = fam.notna()
     if not is_need.any():
         return out.dt.normalize()
-    out[is_need] = ref + pd.to_timedelta(fam[is_need].map(_need_days(params)).fillna(DEFAULT_DEADLINE_OTHER)
+    out[is_need] = ref + pd.to_timedelta(fam[is_need].map(_need_days(params)).fillna(other)
                                          .astype(int), unit="D")
     n = needs.copy()
     if len(n):
@@ -336,7 +331,8 @@ def explanation_rows(*, county_folder, county_name, year, params, provenance, ro
     rows += [("工作表说明", s.name, s.description, None) for s in SHEETS + HELPER_SHEETS]
     rows.append(("整改时限规则", "三保障规则", "按三保障问题的整改时限；无对应问题时按参数中该类问题天数（自参照日起算）",
                  "R48 R52 R53 R54 R56 R58 R88 R90 R93"))
-    rows.append(("整改时限规则", "其他规则", "参照日起：错误 30 天，警告 60 天，政策 90 天", None))
+    by_level = _params_section(params, "deadlines")["by_level"]
+    rows.append(("整改时限规则", "其他规则", "参照日起：" + "，".join(f"{k} {v} 天" for k, v in by_level.items()), None))
     df = pd.DataFrame(rows, columns=["category", "item", "value", "note"]).astype(object)
     return df.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
 

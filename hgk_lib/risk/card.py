@@ -13,7 +13,7 @@ from jinja2 import Environment, select_autoescape
 
 from ..derive import yes_no_text
 from .features import FEATURES
-from .model import GROUP_LABELS, POINTS_RULE
+from .model import GROUP_LABELS
 
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 _env.filters["pct"] = lambda v, d=1: "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.{d}f}%"
@@ -194,7 +194,7 @@ def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None,
         scope_text=("抽样框内（保持脱贫类）的已标注户，即模型实际使用的范围" if (m or {}).get("scope") == "frame"
                     else "全部已标注户（抽样框内的已标注户不足以单独评估）"),
         orderings=orderings, brier=brier, brier_ref=brier_ref, reliability=reliability, subsets=subsets,
-        subset_cols=subset_cols, importance=importance, scorecard=scorecard, points_rule=POINTS_RULE, design=des,
+        subset_cols=subset_cols, importance=importance, scorecard=scorecard, points_rule=fit.get("points_rule") or [], design=des,
         candidates=candidates, tradeoff=tradeoff_rows(tradeoff), tradeoff_cols=TRADEOFF_SHOWN,
         tradeoff_draws=tradeoff_draws,
         feature_list="、".join(FEATURES.values()))

@@ -85,9 +85,10 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
     if frame.empty:
         raise InputError("抽样框为空：没有“保持脱贫”类结论的已脱贫户")
     share = (n / frame.groupby("county").size()).clip(upper=1.0).to_dict()
-    from .model import fit_risk_model
+    from .model import fallback_score_rule, fit_risk_model
 
-    fit = fit_risk_model(features, labels, share, int(sc["min_positives"]), random_state=seed,
+    fit = fit_risk_model(features, labels, share, int(sc["min_positives"]), fallback_score_rule(params),
+                         random_state=seed,
                          frame_ids=set(frame["hh_id"]))
     d = _city_dir(out, year)
     d.mkdir(parents=True, exist_ok=True)

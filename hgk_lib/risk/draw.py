@@ -189,8 +189,8 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
     return label, pd.DataFrame(rows), notes
 
 
-def draw_sample(frame: pd.DataFrame, n: int, seed: int, bands: int = 4, min_per_stratum: int = 2,
-                pi_floor_share: float = 0.25, certainty_threshold: float | None = None,
+def draw_sample(frame: pd.DataFrame, n: int, seed: int, *, bands: int, min_per_stratum: int,
+                pi_floor_share: float, certainty_threshold: float | None = None,
                 model_version: str = "", hit_emphasis: float = 0.0, certainty_n: int = 0,
                 band_shares=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Draw per county. ``frame`` columns: county, hh_id, risk (+ any others, carried to the sample).

@@ -105,15 +105,17 @@ def _flag(df: pd.DataFrame, col: str, value=True) -> pd.Series:
     return out.where(s.notna(), np.nan)
 
 
-def member_facts(member: pd.DataFrame, reference_date, params: dict | None = None) -> pd.DataFrame:
-    """Per household: active counts, ages, health, labour class, female head, elderly-only (active members only)."""
-    p = params or {}
+def member_facts(member: pd.DataFrame, reference_date, params: dict) -> pd.DataFrame:
+    """Per household: active counts, ages, health, labour class, female head, elderly-only (active members only).
+
+    ``params``: flat year parameters (``working_age_min``, ``working_age_max``, ``pension_age``)."""
+    p = params
     ref = pd.Timestamp(reference_date)
     m = member.assign(_birth=D.birth_dates(member, ref)) if "id_no" in member else member.assign(_birth=pd.NaT)
     m = m.assign(_age=D.age_on(m["_birth"], ref).astype(float), _active=D.is_active(m))
     act = m[m["_active"]]
     # working age [working_age_min, old_age): the audit's labour classes and R76 use the same two parameters
-    wmin, old_age = int(p.get("working_age_min", 16)), int(p.get("old_age", 65))
+    wmin, old_age = int(p["working_age_min"]), int(p["old_age"])
     age = act["_age"]
     health = act["health"] if "health" in act else pd.Series(None, index=act.index, dtype=object)
     skill = act["labour_skill"].astype(object) if "labour_skill" in act else pd.Series(None, index=act.index)
@@ -128,7 +130,7 @@ def member_facts(member: pd.DataFrame, reference_date, params: dict | None = Non
         "n_disabled": D.has_value(health, "残疾").astype(float),
         "cap_full": (full & (age >= wmin) & (age < old_age)).astype(float),
         "cap_weak": ((weak & (age >= wmin)) | (full & (age >= old_age))).astype(float),
-        "old": (age >= int(p.get("pension_age", 60))).astype(float).where(age.notna(), np.nan),
+        "old": (age >= int(p["pension_age"])).astype(float).where(age.notna(), np.nan),
         "female_head": ((act["relation"].astype(object) == "户主") & (act["sex"].astype(object) == "女")).astype(float)
         if {"relation", "sex"} <= set(act.columns) else 0.0,
     })
@@ -245,13 +247,14 @@ def build_features(tables: dict[str, pd.DataFrame], params: dict, findings: pd.D
     out["margin"] = out["income_pc"] / line - 1.0
     out["margin_capped"] = out["margin"].clip(-0.5, 1.0)
     out["years_since_exit"] = (year - _num(hh, "exit_year")).where(_num(hh, "exit_year").notna())
-    out["unsafe_house"] = pd.concat([_flag(hh, "unsafe_house"), _flag(hh, "house_level", "C"),
-                                     _flag(hh, "house_level", "D")], axis=1).max(axis=1)
+    out["unsafe_house"] = pd.concat([_flag(hh, "unsafe_house")] + [_flag(hh, "house_level", lv) for lv in
+                                                                   flat["unsafe_house_levels"]], axis=1).max(axis=1)
     out["no_safe_water"] = _flag(hh, "safe_water", False)
     out["water_difficulty"] = _flag(hh, "water_difficulty", True)
     out["no_power"] = _flag(hh, "power_living", False)
     out["road_km"] = _num(hh, "road_distance_km")
-    out["dirt_road"] = _flag(hh, "road_type", "泥土路")
+    out["dirt_road"] = pd.concat([_flag(hh, "road_type", t) for t in flat["unhardened_road_types"]],
+                                 axis=1).max(axis=1)
     out["arable_mu"] = _num(hh, "arable_mu")
     if "measure" in tables and tables["measure"] is not None and "category" in tables["measure"]:
         out = out.join(measure_facts(tables["measure"], year))

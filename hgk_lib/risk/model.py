@@ -50,7 +50,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
     kind : {"auto", "points", "core", "logistic", "hgb"}
         ``auto`` picks by grouped CV weighted average precision among the candidates (simplest first: the
         transparent points rule, the core logistic model, the full logistic model, HGB); ``points`` is the points
-        rule of :data:`POINTS_RULE` with a one-parameter logistic map (same ranking as the rule), available when X
+        rule (``points_rule``) with a one-parameter logistic map (same ranking as the rule), available when X
         has the rule's columns by name.
     C : inverse L2 strength of the logistic model.
     learning_rate, max_iter, max_leaf_nodes, l2_regularization, min_samples_leaf : HGB hyper-parameters
@@ -65,6 +65,8 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         candidate on the table beats it on the selection metric.
     points_feature : add the rule's points as a column of the fitted candidates (core, logistic, hgb) when X has
         the rule's columns.
+    points_rule : the points rule's numbers (:func:`fallback_score_rule` of the year parameters). None: no points
+        column and no ``points`` candidate (the rule's cut-offs are policy numbers and live in the parameters).
     core_features : names of a small core feature set (used when X has column names): adds the candidate
         ``core``, a logistic model on those columns only, preferred to the full logistic model unless the full one
         beats it by ``select_margin`` (fewer features: a scorecard an auditor can follow, and less overfitting on a
@@ -74,7 +76,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
 
     def __init__(self, kind="auto", C=0.3, learning_rate=0.05, max_iter=150, max_leaf_nodes=15,
                  l2_regularization=1.0, min_samples_leaf=20, calibration="sigmoid", cv=5, select_margin=0.0,
-                 core_features=None, points_feature=True, random_state=None):
+                 core_features=None, points_feature=True, points_rule=None, random_state=None):
         self.kind = kind
         self.C = C
         self.learning_rate = learning_rate
@@ -87,6 +89,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         self.select_margin = select_margin
         self.core_features = core_features
         self.points_feature = points_feature
+        self.points_rule = points_rule
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -180,7 +183,8 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         y01 = (y == self.classes_[1]).astype(int)
         w = _check_sample_weight(sample_weight, X, dtype=np.float64)
         names = np.asarray(getattr(self, "feature_names_in_", []), dtype=object)
-        self.points_ = bool(len(names)) and set(POINTS_COLUMNS) <= set(names)
+        self.points_ = (self.points_rule is not None and bool(len(names))
+                        and set(POINTS_COLUMNS) <= set(names))
         X = self._augment(X)
         if self.points_:
             names = np.append(names, POINTS_NAME)
@@ -262,7 +266,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         """X plus the points rule's score as a last column (when the rule's columns are among X's names)."""
         if not getattr(self, "points_", False):
             return X
-        pts = transparent_points(pd.DataFrame(X, columns=list(self.feature_names_in_))).to_numpy(float)
+        pts = transparent_points(pd.DataFrame(X, columns=list(self.feature_names_in_)), self.points_rule).to_numpy(float)
         return np.column_stack([X, pts])
 
     def predict(self, X):
@@ -300,13 +304,13 @@ def scorecard_table(model: ReturnRiskModel, labels: dict[str, str]) -> pd.DataFr
 # ---------------------------------------------------------------------------------------------------------------
 # Transparent fallback and the simple rule
 # ---------------------------------------------------------------------------------------------------------------
-#: the points rule (docs/risk.md): (Chinese description, points) — applied by :func:`transparent_points`
-POINTS_RULE = [
-    ("人均收入低于脱贫线", 4), ("人均收入高出脱贫线不足10%", 3), ("高出10%至20%", 2), ("高出20%至50%", 1),
-    ("政策性收入占比≥50%", 2), ("有患大病成员", 2), ("有长期慢性病成员", 1), ("有残疾成员", 1),
-    ("无劳动能力", 1), ("人均收入同比下降超过10%", 1), ("住房或饮水不安全（登记）", 1), ("当年无帮扶措施", 1),
-    ("有错误或警告级数据问题", 1),
-]
+#: the fixed items of the points rule (docs/risk.md): (feature test, Chinese description, points); the income-margin
+#: bands, the policy-share and income-drop cut-offs and the risk mapping come from the year parameters
+#: (:func:`fallback_score_rule`)
+FIXED_POINTS = [("n_serious", "有患大病成员", 2), ("n_chronic", "有长期慢性病成员", 1), ("n_disabled", "有残疾成员", 1),
+                ("no_labour", "无劳动能力", 1), ("income_drop", None, 1), ("unsafe", "住房或饮水不安全（登记）", 1),
+                ("no_measures", "当年无帮扶措施", 1), ("data_problems", "有错误或警告级数据问题", 1)]
+POLICY_SHARE_POINTS = 2
 
 
 #: columns the points rule reads; name and label of the points as a model column
@@ -316,22 +320,58 @@ POINTS_NAME = "points"
 POINTS_LABEL = "透明评分规则得分"
 
 
-def transparent_points(features: pd.DataFrame) -> pd.Series:
-    """Points of :data:`POINTS_RULE` per household (vectorised; blanks score 0)."""
+
+def fallback_score_rule(params: dict) -> dict:
+    """The transparent points rule's numbers from the validated year parameters: ``spot_check.fallback_score`` plus
+    ``policy_share_min`` (= ``income.policy_share_max``: the share that already bars an A 稳定 exit)."""
+    return {**params["spot_check"]["fallback_score"], "policy_share_min": float(params["income"]["policy_share_max"])}
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:g}%"
+
+
+def points_rule_rows(rule: dict) -> list[tuple[str, int]]:
+    """(Chinese description, points) of every item of the rule, for the model card and docs."""
+    rows, lo = [], None
+    for cut, pts in zip(rule["margin_cuts"], rule["margin_points"]):
+        if lo is None:
+            text = "人均收入低于脱贫线" if cut == 0 else f"人均收入高出脱贫线不足{_pct(cut)}"
+        elif lo == 0:
+            text = f"人均收入高出脱贫线不足{_pct(cut)}"
+        else:
+            text = f"高出{_pct(lo)}至{_pct(cut)}"
+        rows.append((text, int(pts)))
+        lo = cut
+    rows.append((f"政策性收入占比≥{_pct(rule['policy_share_min'])}", POLICY_SHARE_POINTS))
+    for key, text, pts in FIXED_POINTS:
+        rows.append((text or f"人均收入同比下降超过{_pct(rule['income_drop'])}", pts))
+    return rows
+
+
+def transparent_points(features: pd.DataFrame, rule: dict) -> pd.Series:
+    """Points of the rule (:func:`fallback_score_rule`, :func:`points_rule_rows`) per household (vectorised; blanks
+    score 0)."""
     f = features
     m = f["margin"]
-    pts = (np.select([m < 0, m < 0.1, m < 0.2, m < 0.5], [4, 3, 2, 1], 0)
-           + 2 * (f["policy_share"] >= 0.5) + 2 * (f["n_serious"] >= 1) + (f["n_chronic"] >= 1)
-           + (f["n_disabled"] >= 1) + (f["labour_class"] == 2) + (f["income_change"] < -0.1)
-           + ((f["unsafe_house"] == 1) | (f["no_safe_water"] == 1) | (f["water_difficulty"] == 1))
-           + (f["n_measures_year"].fillna(0) == 0) + ((f["n_error"].fillna(0) + f["n_warning"].fillna(0)) > 0))
+    pts = np.select([m < c for c in rule["margin_cuts"]], list(rule["margin_points"]), 0)
+    items = {"n_serious": f["n_serious"] >= 1, "n_chronic": f["n_chronic"] >= 1, "n_disabled": f["n_disabled"] >= 1,
+             "no_labour": f["labour_class"] == 2, "income_drop": f["income_change"] < -float(rule["income_drop"]),
+             "unsafe": (f["unsafe_house"] == 1) | (f["no_safe_water"] == 1) | (f["water_difficulty"] == 1),
+             "no_measures": f["n_measures_year"].fillna(0) == 0,
+             "data_problems": (f["n_error"].fillna(0) + f["n_warning"].fillna(0)) > 0}
+    pts = pts + POLICY_SHARE_POINTS * (f["policy_share"] >= float(rule["policy_share_min"])).to_numpy()
+    for key, _, p in FIXED_POINTS:
+        pts = pts + p * items[key].to_numpy(dtype=bool)
     return pd.Series(np.asarray(pts, dtype=float), index=f.index, name="points")
 
 
-def points_to_risk(points: pd.Series, base_rate: float) -> pd.Series:
-    """Map points to a risk-like number with mean ``base_rate`` (exp(0.3 per point)); NOT a calibrated probability."""
-    rel = np.exp(0.3 * (points - points.mean()))
-    return (base_rate * rel / rel.mean()).clip(0.005, 0.95).rename("risk")
+def points_to_risk(points: pd.Series, base_rate: float, rule: dict) -> pd.Series:
+    """Map points to a risk-like number with mean ``base_rate`` (exp(risk_per_point × points)), clipped to
+    ``risk_clip``; NOT a calibrated probability."""
+    rel = np.exp(float(rule["risk_per_point"]) * (points - points.mean()))
+    lo, hi = rule["risk_clip"]
+    return (base_rate * rel / rel.mean()).clip(float(lo), float(hi)).rename("risk")
 
 
 def simple_rule_score(features: pd.DataFrame) -> pd.Series:
@@ -568,14 +608,15 @@ def training_hash(X: pd.DataFrame, y, w) -> str:
     return h.hexdigest()
 
 
-def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | float, min_positives: int = 50,
-                   random_state: int = 0, model_params: dict | None = None, validate: bool = True,
+def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | float, min_positives: int,
+                   score_rule: dict, random_state: int = 0, model_params: dict | None = None, validate: bool = True,
                    importance_repeats: int = 3, frame_ids=None) -> dict:
     """Fit :class:`ReturnRiskModel` on the labelled households (or fall back) and validate it by village groups.
 
     ``features``: :func:`hgk_lib.risk.features.build_features` rows for every household (index hh_id), all counties;
     ``labels``: :func:`~hgk_lib.risk.features.build_labels` rows (hh_id, problem, weight ...); ``share``: the
-    inspection budget per county as a share of its frame (n/N).
+    inspection budget per county as a share of its frame (n/N); ``min_positives`` (``spot_check.min_positives``) and
+    ``score_rule`` (:func:`fallback_score_rule`) come from the year parameters.
 
     Returns a dict: ``fallback`` (bool), ``reason``, ``model`` (or None), ``risk`` (Series for every household),
     ``kind``, ``metrics`` (evaluate_scores output on out-of-fold predictions), ``importance``, ``scorecard``,
@@ -586,7 +627,7 @@ def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | f
     # a few thousand labelled rows: one thread is faster than OpenMP's (and does not fight other processes)
     with threadpool_limits(limits=1):
         return _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
-                               importance_repeats, frame_ids)
+                               importance_repeats, frame_ids, score_rule)
 
 
 def _scoped_metrics(y, scores, w, county, share, groups, in_frame):
@@ -628,7 +669,7 @@ def candidate_table(scores: dict, y, w, county, share, chosen: str) -> pd.DataFr
 
 
 def _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
-                    importance_repeats, frame_ids) -> dict:
+                    importance_repeats, frame_ids, score_rule) -> dict:
     from .features import CORE_FEATURES, FEATURES, feature_matrix, fill_weights
 
     X_all = feature_matrix(features)
@@ -642,8 +683,8 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
            "imputed": int(imputed.sum()), "imputed_value": float(w[imputed].iloc[0]) if imputed.any() else None,
            "min": float(w.min()) if len(w) else None, "max": float(w.max()) if len(w) else None},
            "min_positives": int(min_positives), "importance": pd.DataFrame(), "scorecard": pd.DataFrame(),
-           "metrics": None, "model": None, "candidates": pd.DataFrame()}
-    points = transparent_points(features)
+           "metrics": None, "model": None, "candidates": pd.DataFrame(), "points_rule": points_rule_rows(score_rule)}
+    points = transparent_points(features, score_rule)
     base = float(np.average(y, weights=w)) if len(y) else 0.1
     out["points"] = points
     X = X_all.loc[lab["hh_id"]]
@@ -655,7 +696,7 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
     if npos < min_positives or len(np.unique(y)) < 2:
         out.update(fallback=True, kind="transparent", version=FALLBACK_VERSION,
                    reason=f"历史核查结果中的问题户 {npos} 户，少于 {min_positives} 户，未训练风险模型，使用透明评分规则",
-                   risk=points_to_risk(points, base))
+                   risk=points_to_risk(points, base, score_rule))
         out["train_hash"] = training_hash(X, y, w)
         if len(np.unique(y)) == 2:
             out["candidates"] = candidate_table({"points": scores_base["points"].to_numpy()}, y, w.to_numpy(),
@@ -664,7 +705,8 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
             out["metrics"] = _scoped_metrics(y, {"model": risk_lab, **scores_base}, w.to_numpy(),
                                              lab["county"].to_numpy(), share, group_frame.set_axis(X.index), in_frame)
         return out
-    model = ReturnRiskModel(random_state=random_state, **{"core_features": CORE_FEATURES, **(model_params or {})})
+    model = ReturnRiskModel(random_state=random_state, **{"core_features": CORE_FEATURES, "points_rule": score_rule,
+                                                          **(model_params or {})})
     if validate:
         oof, imp = grouped_oof(model, X, y, w.to_numpy(), groups, random_state=random_state,
                                importance_repeats=importance_repeats)

@@ -27,8 +27,8 @@ import yaml
 
 from .. import schema as S
 from ..errors import InputError
+from ..resources import RULES_DIR  # the packaged copy when installed from a wheel
 
-RULES_DIR = Path(__file__).resolve().parent.parent.parent / "params" / "rules"
 LEVELS = {"错误", "警告", "政策"}
 UNITS = {"人", "户", "项目", "措施"}
 DEPARTMENTS = {"扶贫办", "教育局", "医保局", "卫健局", "住建局", "水利局", "交通局", "民政局", "人社局", "残联", "公安局"}

@@ -186,9 +186,9 @@ class RuleContext:
         failing this are R11's and stay out of household aggregates).
         """
         m = self.table("member", "hh_id", "id_no", "member_status")
-        ids = member_ids(m, self.reference_date, int(self.params.get("age_max", 110)))
+        ids = member_ids(m, self.reference_date, int(self.params["age_max"]))
         birth = ids["birth"]
-        cutoff = D.school_cutoff(self.audit_year, str(self.params.get("school_cutoff", "08-31")))
+        cutoff = D.school_cutoff(self.audit_year, str(self.params["school_cutoff"]))
         h = self.tables.get("household")
         known = m["hh_id"].isin(h["hh_id"].dropna()) if h is not None and "hh_id" in h else \
             pd.Series(False, index=m.index)
@@ -270,7 +270,7 @@ class RuleContext:
         cache = self.__dict__.setdefault("_id18_cache", {})
         if (name, key) not in cache:
             t = self.table(name, key)
-            cache[(name, key)] = fast_ids(t[key], None, None, self.reference_date, 110)["id18"]
+            cache[(name, key)] = fast_ids(t[key], None, None, self.reference_date, int(self.params["age_max"]))["id18"]
         return cache[(name, key)]
 
     # -- income (R32 scope and D*, N, P*) -----------------------------------------------------------------------
@@ -279,7 +279,7 @@ class RuleContext:
         """Income rows with flags ``r32a`` (unknown household), ``r32b`` (duplicated 户编号+年度), ``r32d`` (年度
         outside [income_first_year, audit_year] or blank)."""
         inc = self.table("income", "hh_id", "year")
-        first = int(self.params.get("rule_params", {}).get("R32", {}).get("income_first_year", 2016))
+        first = int(self.params["rule_params"]["R32"]["income_first_year"])
         h = self.tables.get("household")
         known = inc["hh_id"].isin(h["hh_id"].dropna()) if h is not None and "hh_id" in h else \
             pd.Series(False, index=inc.index)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..errors import HgkError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ STATUS_NOT_IMPLEMENTED = "未运行（未实现）"
 QUARANTINE_NOTE = "（该户有被隔离的数据行，见隔离清单）"
 
 RULES: dict[str, Callable] = {}
+
+
+class RuleModuleError(HgkError):
+    """A rule module named in the catalogue (or present in the package) is missing or fails to import."""
 
 
 class NotRun(Exception):
@@ -228,36 +233,29 @@ _IMPORTED: set[str] = set()
 
 
 def import_rule_modules(catalogue: dict | None = None) -> list[str]:
-    """Import every rule module named in the catalogue files or found in this package; tolerate absent ones.
+    """Import every rule module named in the catalogue files or found in this package.
 
-    Returns the names of the modules imported. A module that exists but fails to import is logged and skipped
-    (its rules are then reported 未运行（未实现）and the catalogue test fails).
+    Returns the names of the modules imported. A module the catalogue names that does not exist, or any module that
+    fails to import, is an error (:class:`RuleModuleError`, naming the module and the cause): its rules must never
+    be reported 未运行（未实现）as if nobody had written them.
     """
     from . import catalogue as C
 
-    names = set()
-    try:
-        cat = catalogue if catalogue is not None else C.load_catalogue()
-        names |= {spec["module"] for spec in cat.values() if spec.get("module")}
-    except Exception as exc:  # a broken catalogue is reported by load_catalogue's own callers
-        log.warning("规则目录读取失败：%s", exc)
+    cat = catalogue if catalogue is not None else C.load_catalogue()
+    names = {spec["module"] for spec in cat.values() if spec.get("module")}
     pkg = importlib.import_module(__package__)
     names |= {m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")}
     names -= _INFRA_MODULES
     imported = []
     for name in sorted(names):
-        if name in _IMPORTED:
-            imported.append(name)
-            continue
-        try:
-            importlib.import_module(f"{__package__}.{name}")
-            imported.append(name)
+        if name not in _IMPORTED:
+            try:
+                importlib.import_module(f"{__package__}.{name}")
+            except Exception as exc:
+                raise RuleModuleError(f"规则模块 hgk_lib.rules.{name} 无法导入（{type(exc).__name__}: {exc}），"
+                                      "请修复后重新运行") from exc
             _IMPORTED.add(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                log.warning("规则模块 %s 无法导入：%s", name, exc)
-        except Exception as exc:  # noqa: BLE001 - a module being written in parallel must not stop the others
-            log.warning("规则模块 %s 导入出错：%s", name, exc)
+        imported.append(name)
     return imported
 
 
@@ -267,11 +265,11 @@ def import_rule_modules(catalogue: dict | None = None) -> list[str]:
 def year_flat(year_params: dict) -> dict:
     """``{"year": {...}, ...}`` (validated params/<year>.yaml) or an already flat mapping -> flat year keys."""
     y = year_params.get("year", year_params) if isinstance(year_params, dict) else {}
-    ref = pd.Timestamp(y.get("reference_date", "2019-09-30"))
+    ref = pd.Timestamp(y["reference_date"])
     return {
         "reference_date": ref,
         "audit_year": int(y.get("audit_year", ref.year)),
-        "school_cutoff": str(y.get("school_cutoff", "08-31")),
+        "school_cutoff": str(y["school_cutoff"]),
     }
 
 
@@ -307,7 +305,7 @@ def make_context(tables: dict, year_params: dict, county: str = "", others: dict
     params = year_flat(year_params)
     rp = rule_params_for(cat, overrides)
     params["rule_params"] = rp
-    params["age_max"] = int(rp.get("R03", {}).get("age_max", 110))
+    params["age_max"] = int(rp["R03"]["age_max"])  # the catalogue's R03 bound serves every birth date
     return RuleContext(tables=dict(tables), params=params, county=county, others=dict(others or {}),
                        quarantined_hh=set(quarantined_hh or ()))
 

@@ -176,7 +176,7 @@ def r08(ctx: RuleContext, p: dict):
 
 def _active_ids(member: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """Active rows passing R01 of another county's member table: ``id18``, ``hh_id``, ``person_id``."""
-    ids = member_ids(member, ctx.reference_date, int(ctx.params.get("age_max", 110)))
+    ids = member_ids(member, ctx.reference_date, int(ctx.params["age_max"]))
     ok = (ids["id_ok"] & D.is_active(member) & ids["id18"].notna()).to_numpy(dtype=bool)
     def obj(a):
         return pd.Series(a, dtype=object)  # pandas 3 would infer the slow Arrow "str" dtype from object arrays

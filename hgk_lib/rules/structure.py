@@ -161,7 +161,7 @@ def r17(ctx: RuleContext, p: dict):
     hd.index = s.index
     parts = {}
     if "head_id" in s and "id_no" in hd:
-        hids = fast_ids(s["head_id"], None, None, "2019-09-30", 110)
+        hids = fast_ids(s["head_id"], None, None, ctx.reference_date, int(ctx.params["age_max"]))
         hid = norm_id(s["head_id"])
         mid = norm_id(hd["id_no"])
         # both have an R01 form: the household value an ID form, the member's row passes R01 (not 其他)

@@ -7,7 +7,7 @@ was not recognised.
 
 Typical use::
 
-    from rules_fixtures import make_member, make_household, make_ctx, make_id
+    from helpers.rules_tables import make_member, make_household, make_ctx, make_id
 
     m = make_member(sex="女")                        # one row dict, valid defaults, overrides applied
     ctx = make_ctx({"household": [make_household()], "member": [m]})

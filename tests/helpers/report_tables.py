@@ -120,7 +120,8 @@ def files():
 def params():
     return {"year": {"audit_year": 2019, "reference_date": "2019-09-30"},
             "income": {"exit_line": 8400, "return_line": 4000},
-            "needs": {"饮水不安全": 90, "未参加基本医疗保险": 30, "住房不安全（未改造）": 180}}
+            "needs": {"饮水不安全": 90, "未参加基本医疗保险": 30, "住房不安全（未改造）": 180},
+            "deadlines": {"by_level": {"错误": 30, "警告": 60, "政策": 90}, "other_days": 60, "spot_check_days": 30}}
 
 
 def provenance():
