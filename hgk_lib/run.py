@@ -510,7 +510,8 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
     county_list = P.find_counties(data_root, counties)
     prep_error = None
     try:
-        info = P.prepare_city(data_root, year, processed_root, county_list, progress=not quiet, workers=workers)
+        info = P.prepare_city(data_root, year, processed_root, county_list, progress=not quiet, workers=workers,
+                              client=client)
         hashes = info["hashes"]
     except HgkError as err:
         prep_error = str(err)
