@@ -82,7 +82,12 @@ def _write(df: pd.DataFrame, path: Path) -> None:
 def write_county_slice(ids: pd.DataFrame, county: str, index_dir, partitions: int = DEFAULT_PARTITIONS,
                        reference_date="2019-12-31", age_max: int = 110) -> dict[int, int]:
     """Write one county's slice of the index (replacing any earlier one); ``{partition: rows}``."""
-    s = _texts(active_id_slice(ids, county, reference_date, age_max))
+    return write_slice(active_id_slice(ids, county, reference_date, age_max), county, index_dir, partitions)
+
+
+def write_slice(s: pd.DataFrame, county: str, index_dir, partitions: int = DEFAULT_PARTITIONS) -> dict[int, int]:
+    """Write an :func:`active_id_slice` (:data:`SLICE_COLUMNS`) into its partitions; ``{partition: rows}``."""
+    s = _texts(s)
     remove_county(index_dir, county, partitions)
     part = partition_of(s["id18"], partitions)
     order = np.argsort(part, kind="stable")

@@ -352,7 +352,20 @@ def prepare_city(data_root, year: int, processed_root, counties: list[str] | Non
     if progress and stale:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(stale), desc="读取导出数据", unit="县", file=sys.stderr)
-    if workers > 1 and len(stale) > 1:
+    if client is not None and stale:  # load on the cluster: one task per county (paths on the shared file system)
+        from distributed import as_completed as dask_completed
+
+        futs = {client.submit(_prepare_one, str(root), c, year, str(proot), hashes[c], pure=False, retries=2,
+                              key=f"hgk-load-{c}-{os.getpid()}"): c for c in stale}
+        for f in dask_completed(list(futs)):
+            try:
+                c, ids, err = f.result()
+            except Exception as lost:  # noqa: BLE001 - a task lost with its workers is that county's failure
+                c, ids, err = futs[f], None, f"Dask 任务失败：{type(lost).__name__}: {lost}"
+            results[c] = (ids, err)
+            if bar is not None:
+                bar.update(1)
+    elif workers > 1 and len(stale) > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 

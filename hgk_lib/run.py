@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cluster import check_workers, die_with_parent_command, submit_county_jobs
 from .errors import HgkError, InputError
 from .params import default_params_file, load_params
 from . import pipeline as P
@@ -178,8 +179,8 @@ def execute_notebook(notebook, output, parameters: dict, log_path, timeout: floa
             break
         log.append(f"=== 第 {attempt} 次运行 {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} "
                    f"主机 {socket.gethostname()}\n$ papermill {Path(notebook).name} {output.name} -k {kernel}\n")
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(seed),
-                                start_new_session=True)
+        proc = subprocess.Popen(die_with_parent_command(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=child_env(seed), start_new_session=True)
         _LIVE.add(proc)
         try:
             out, err = proc.communicate(timeout=remaining)
@@ -379,8 +380,8 @@ def run_jobs_dask(jobs: list[dict], client) -> list[dict]:
     Paths must be valid on the workers (a shared file system) and the ``hgk`` kernel registered there."""
     from distributed import as_completed as dask_completed
 
-    futures = {client.submit(run_county_job, job, pure=False, key=f"hgk-{job['county']}-{time.time_ns()}"): job
-               for job in jobs}
+    check_workers(client, jobs[0])
+    futures = submit_county_jobs(client, jobs)
     records = []
     with _progress(len(jobs), "县级核查（Dask）") as bar:
         for fut in dask_completed(list(futures)):
@@ -509,6 +510,9 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
     # county's failure, reported by its notebook run (which loads it again and shows the error)
     county_list = P.find_counties(data_root, counties)
     prep_error = None
+    own_client = None  # a remote scheduler: loading and the R09 joins go to the cluster too (hgk_lib/cluster.py)
+    if client is None and scheduler and scheduler != "local":
+        client = own_client = dask_client(scheduler, workers)
     try:
         info = P.prepare_city(data_root, year, processed_root, county_list, progress=not quiet, workers=workers,
                               client=client)
@@ -533,6 +537,8 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
             records = run_jobs_local(jobs, workers)
     else:
         records = []
+    if own_client is not None:
+        own_client.close()
     for c in skipped:
         rec = P.read_json(county_paths(out_root, year, c)["record"]) or {"county": c}
         records.append({**rec, "county": c, "name": P.county_name(c), "status": "skipped", "error": None,
