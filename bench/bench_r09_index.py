@@ -89,27 +89,41 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=32)
     ap.add_argument("--dir", default=None)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--resume", action="store_true", help="keep the counties already written into --dir")
+    ap.add_argument("--join-only", action="store_true", help="join an index already written into --dir")
+    ap.add_argument("--slice-seconds", type=float, default=None, help="with --join-only: a measured write time")
     a = ap.parse_args()
     index_dir = Path(a.dir or tempfile.mkdtemp(prefix="hgk_r09_bench_"))
-    idindex.reset_index_dir(index_dir)
     per = a.ids // a.counties
     ctx = get_context("spawn")
-    print(f"{a.ids:,} IDs in {a.counties} counties of {per:,}; {a.partitions} partitions; index at {index_dir}")
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, max_tasks_per_child=20) as ex:
-        secs = list(ex.map(write_county, [(k, per, str(index_dir), a.partitions) for k in range(a.counties)]))
-    t_write = time.perf_counter() - t0
+    if a.join_only:
+        secs, t_write = [a.slice_seconds or float("nan")] * 2, float("nan")
+        a.counties = len(list((index_dir / "ids" / "p=000").glob("*.parquet")))
+        a.ids = per * a.counties
+        print(f"join only: {a.counties} counties of {per:,} IDs already written at {index_dir}")
+    else:
+        last = index_dir / "ids" / f"p={a.partitions - 1:03d}"
+        done = {int(f.stem.split("县")[1]) for f in last.glob("*.parquet")} if a.resume else set()
+        if not a.resume:
+            idindex.reset_index_dir(index_dir)
+        print(f"{a.ids:,} IDs in {a.counties} counties of {per:,}; {a.partitions} partitions; index at {index_dir}"
+              + (f" ({len(done)} counties already written)" if done else ""))
+        t0 = time.perf_counter()
+        todo = [k for k in range(a.counties) if k not in done or k == 0]
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
+            secs = list(ex.map(write_county, [(k, per, str(index_dir), a.partitions) for k in todo]))
+        t_write = time.perf_counter() - t0
     size = sum(f.stat().st_size for f in index_dir.rglob("*.parquet"))
     print(f"write slices: {t_write:.1f} s total; write_county_slice with R01's ID checks: {secs[0]:.2f} s for "
           f"{per:,} IDs; the rest (slice given) {statistics.mean(secs[1:]):.2f} s per county; "
           f"index on disk {size / 2**20:.0f} MiB")
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, max_tasks_per_child=1) as ex:
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
         base = ex.submit(baseline_rss).result()
     t0 = time.perf_counter()
     rows = []
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, max_tasks_per_child=1) as ex:
-        for r in ex.map(join_one, [(str(index_dir), p) for p in range(a.partitions)]):
-            rows.append(r)
+    for p in range(a.partitions):  # each join in a fresh process of its own: its max RSS is that join's peak
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
+            rows.append(ex.submit(join_one, (str(index_dir), p)).result())
     t_join = time.perf_counter() - t0
     df = pd.DataFrame(rows)
     print(df.to_string(index=False))

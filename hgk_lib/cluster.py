@@ -11,6 +11,7 @@ What a cluster adds to a local run, and how hgk handles it:
   it never keeps writing next to the retried run. A task that raises (a transient file-system error) is retried
   twice (``retries=2``); a county whose job is still lost after that is reported failed like a failed notebook.
 * **Which worker ran a county** is in the county's run record (``worker``) in ``run_summary.json``.
+* **Largest counties first** (task priority = the county's export size), so a big county never starts last.
 """
 from __future__ import annotations
 
@@ -108,8 +109,18 @@ def run_county_job_on_worker(job: dict) -> dict:
     return rec
 
 
+def input_bytes(data_root, county: str) -> int:
+    """Total size of a county's export files: the proxy for its job's cost (time and memory grow with households)."""
+    from pathlib import Path
+
+    return sum(p.stat().st_size for p in (Path(data_root) / county).rglob("*") if p.is_file())
+
+
 def submit_county_jobs(client, jobs: list[dict]) -> dict:
-    """``{future: job}``: one task per county (unique key, not pure), retried on exceptions."""
+    """``{future: job}``: one task per county (unique key, not pure), retried on exceptions; the largest counties
+    get the highest priority, so they start first and the last task to finish is a small one (the critical path of
+    a country run is its largest county, not the order it happened to be listed in)."""
     return {client.submit(run_county_job_on_worker, job, pure=False, retries=TASK_RETRIES,
+                          priority=input_bytes(job["data_root"], job["county"]),
                           key=f"hgk-{job['county']}-{time.time_ns()}"): job
             for job in jobs}

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cluster import check_workers, die_with_parent_command, submit_county_jobs
+from .cluster import check_workers, die_with_parent_command, input_bytes, submit_county_jobs
 from .errors import HgkError, InputError
 from .params import default_params_file, load_params
 from . import pipeline as P
@@ -527,6 +527,7 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
             continue
         jobs.append(county_job(data_root, c, year, params_file, out_root, timeout, hashes[c], p_hash, kernel,
                                scope=county_list))
+    jobs.sort(key=lambda j: input_bytes(j["data_root"], j["county"]), reverse=True)  # largest county first
     if jobs:
         if client is not None:
             records = run_jobs_dask(jobs, client)
