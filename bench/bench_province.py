@@ -36,6 +36,8 @@ def main() -> int:
     ap.add_argument("--work", default="/tmp/hgk-province")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-spot-check", action="store_true")
+    ap.add_argument("--no-audit", action="store_true",
+                    help="skip the whole hgk audit; run the largest county's notebook alone (HTML step)")
     a = ap.parse_args()
     import pandas as pd
 
@@ -56,23 +58,39 @@ def main() -> int:
         P.prepare_city(data, 2019, P.default_processed_root(out), counties, workers=a.workers)
     sizes = {c: len(pd.read_parquet(P.processed_dir(P.default_processed_root(out), 2019, c) / "household.parquet",
                                     columns=["hh_id"])) for c in counties}
-    cmd = [sys.executable, "-m", "hgk_lib", "audit", "--data", str(data), "--year", "2019", "--out", str(out),
-           "--workers", str(a.workers)] + (["--no-spot-check"] if a.no_spot_check else [])
-    with steps("hgk audit (notebooks + draw + city)"):
-        rc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-    summary = json.loads((out / "2019" / "run_summary.json").read_text("utf-8"))
-    per_county = pd.DataFrame([{"county": r["county"], "households": sizes.get(r["county"]), "status": r["status"],
-                                "seconds": r.get("seconds")} for r in summary["counties"]])
-    draw_s = (summary.get("spot_check") or {}).get("seconds")
-    city_s = (summary.get("city") or {}).get("seconds")
+    rc, draw_s, city_s = None, None, None
+    per_county = pd.DataFrame({"county": counties, "households": [sizes[c] for c in counties]})
+    if not a.no_audit:
+        cmd = [sys.executable, "-m", "hgk_lib", "audit", "--data", str(data), "--year", "2019", "--out", str(out),
+               "--workers", str(a.workers)] + (["--no-spot-check"] if a.no_spot_check else [])
+        with steps("hgk audit (notebooks + draw + city)"):
+            rc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL).returncode
+        summary = json.loads((out / "2019" / "run_summary.json").read_text("utf-8"))
+        per_county = pd.DataFrame([{"county": r["county"], "households": sizes.get(r["county"]),
+                                    "status": r["status"], "seconds": r.get("seconds")} for r in summary["counties"]])
+        draw_s = (summary.get("spot_check") or {}).get("seconds")
+        city_s = (summary.get("city") or {}).get("seconds")
     big = max(sizes, key=sizes.get)
-    res = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_county_cost.py"), "--one-county",
-                          str(data), big, str(work / "direct"), str(P.default_processed_root(out))], capture_output=True, text=True, cwd=ROOT, env=env)
-    direct = json.loads(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 else []
-    if res.returncode:
-        print(res.stderr[-2000:], file=sys.stderr)
-    ipynb = out / "2019" / big / f"回头看核查_{P.county_name(big)}_2019.ipynb"
-    ipynb = ipynb if ipynb.exists() else next((out / "2019" / big).glob("*.ipynb"), None)
+    small = min(sizes, key=sizes.get)
+    direct = []
+    for c in dict.fromkeys([small, big]):  # each county job's steps in a fresh process
+        res = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_county_cost.py"), "--one-county",
+                              str(data), c, str(work / "direct"), str(P.default_processed_root(out))],
+                             capture_output=True, text=True, cwd=ROOT, env=env)
+        if res.returncode:
+            print(res.stderr[-2000:], file=sys.stderr)
+            continue
+        direct += [dict(r, step=f"{r['step']} ({P.county_name(c)}, direct)")
+                   for r in json.loads(res.stdout.strip().splitlines()[-1])]
+    if a.no_audit:  # the HTML render needs an executed notebook: run the largest county's notebook alone
+        from hgk_lib.run import county_job, run_county_job
+
+        job = county_job(data, big, 2019, ROOT / "params" / "2019.yaml", out, 7200, scope=counties)
+        with steps(f"county notebook incl. HTML ({P.county_name(big)})"):
+            rec = run_county_job(job)
+        steps.rows[-1]["status"] = rec["status"]
+    ipynb = next((out / "2019" / big).glob("*.ipynb"), None) if (out / "2019" / big).is_dir() else None
     if ipynb is not None:
         from hgk_lib.report.render import render_notebook_html
 
@@ -80,7 +98,7 @@ def main() -> int:
             render_notebook_html(ipynb, work / "render_test.html")
         steps.rows[-1]["html_mb"] = round((work / "render_test.html").stat().st_size / 2**20, 1)
     steps.close()
-    rows = steps.rows + [dict(r, step=f"{r['step']} ({P.county_name(big)}, direct)") for r in direct]
+    rows = steps.rows + direct
     rows += [{"step": "spot-check draw (from run_summary)", "seconds": draw_s},
              {"step": "city summary (from run_summary)", "seconds": city_s}]
     table = pd.DataFrame(rows)
