@@ -104,9 +104,11 @@ def test_prepare_city_writes_processed_data_and_the_r09_index(city):
     info = city["info"]
     assert info["counties"] == fixture_counties()
     assert not info["failed"]
-    index = pd.read_parquet(info["index"])
+    # the partitioned R09 index (hgk_lib.idindex): every county's slice, joined per partition
+    index = pd.concat(pd.read_parquet(f) for f in info["index"].glob("ids/p=*/*.parquet"))
     assert set(index["county"]) == set(fixture_counties())
-    assert {"hh_id", "person_id", "id_no", "id_type", "member_status"} <= set(index.columns)
+    assert {"id18", "hh_id", "person_id", "id_no", "id_type", "member_status"} <= set(index.columns)
+    assert list(info["index"].glob("hits/p=*.parquet"))
     # a second call loads nothing (fresh by input hash)
     again = PR.prepare_city(city["data"], 2019, P.default_processed_root(city["out"]))
     assert again["loaded"] == []

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..cluster import check_workers, input_bytes, submit_county_jobs
 from ..errors import HgkError, InputError
 from ..io.safe import read_json, write_json_atomic
 from ..params import default_params_file, load_params
@@ -183,8 +184,8 @@ def run_jobs_dask(jobs: list[dict], client) -> list[dict]:
     Paths must be valid on the workers (a shared file system) and the ``hgk`` kernel registered there."""
     from distributed import as_completed as dask_completed
 
-    futures = {client.submit(run_county_job, job, pure=False, key=f"hgk-{job['county']}-{time.time_ns()}"): job
-               for job in jobs}
+    check_workers(client, jobs[0])
+    futures = submit_county_jobs(client, jobs)
     records = []
     with _progress(len(jobs), "县级核查（Dask）") as bar:
         for fut in dask_completed(list(futures)):
@@ -304,8 +305,12 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
     # county's failure, reported by its notebook run (which loads it again and shows the error)
     county_list = find_counties(data_root, counties)
     prep_error = None
+    own_client = None  # a remote scheduler: loading and the R09 joins go to the cluster too (hgk_lib/cluster.py)
+    if client is None and scheduler and scheduler != "local":
+        client = own_client = dask_client(scheduler, workers)
     try:
-        info = prepare_city(data_root, year, processed_root, county_list, progress=not quiet, workers=workers)
+        info = prepare_city(data_root, year, processed_root, county_list, progress=not quiet, workers=workers,
+                            client=client)
         hashes = info["hashes"]
     except HgkError as err:
         prep_error = str(err)
@@ -317,6 +322,7 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
             continue
         jobs.append(county_job(data_root, c, year, params_file, out_root, timeout, hashes[c], p_hash, kernel,
                                scope=county_list))
+    jobs.sort(key=lambda j: input_bytes(j["data_root"], j["county"]), reverse=True)  # largest county first
     if jobs:
         if client is not None:
             records = run_jobs_dask(jobs, client)
@@ -327,6 +333,8 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
             records = run_jobs_local(jobs, workers)
     else:
         records = []
+    if own_client is not None:
+        own_client.close()
     for c in skipped:
         rec = read_json(county_paths(out_root, year, c)["record"]) or {"county": c}
         records.append({**rec, "county": c, "name": county_name(c), "status": "skipped", "error": None,

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..cluster import die_with_parent_command
 from ..io.safe import write_bytes_atomic
 from .paths import REPO_ROOT
 
@@ -156,8 +157,8 @@ def execute_notebook(notebook, output, parameters: dict, log_path, timeout: floa
             break
         log.append(f"=== 第 {attempt} 次运行 {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} "
                    f"主机 {socket.gethostname()}\n$ papermill {Path(notebook).name} {output.name} -k {kernel}\n")
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(seed),
-                                start_new_session=True)
+        proc = subprocess.Popen(die_with_parent_command(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=child_env(seed), start_new_session=True)
         _LIVE.add(proc)
         try:
             out, err = proc.communicate(timeout=remaining)

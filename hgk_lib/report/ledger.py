@@ -506,7 +506,9 @@ def read_ledger_status(path) -> tuple[pd.DataFrame, pd.DataFrame]:
             from ..io.guard import read_checked_xlsx
 
             read_checked_xlsx(path)  # zip bombs, entity expansion, broken files: refused before parsing
-            _read_status_rows(path, records, problem)
+            for sheet in _status_sheets(path):  # 问题清单 and, for a table split at Excel's row limit, its parts
+                _read_status_rows(path, records, lambda *a, _s=sheet, **k: problem(*a, **{"sheet": _s, **k}),
+                                  sheet)
     except Exception as err:  # a hand-edited workbook must never crash the roll-up
         problem(None, None, None, f"无法读取台账：{type(err).__name__}：{err}", sheet=None)
     status = pd.DataFrame(records, columns=STATUS_COLUMNS)
@@ -536,10 +538,26 @@ def _sheet_rows(path: Path, sheet: str):
         wb.close()
 
 
-def _read_status_rows(path: Path, records: list, problem) -> None:
-    rows = _sheet_rows(path, STATUS_SHEET)
+def _status_sheets(path: Path) -> list[str]:
+    """问题清单 followed by its continuation sheets (问题清单（续2）…) when the table was split at the row limit."""
+    from openpyxl import load_workbook
+
+    from .xlsx import split_sheet_names
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        present = set(wb.sheetnames)
+    finally:
+        wb.close()
+    parts = split_sheet_names(STATUS_SHEET, 1000)
+    n = next((k for k, name in enumerate(parts) if name not in present), len(parts))
+    return parts[:max(n, 1)]
+
+
+def _read_status_rows(path: Path, records: list, problem, sheet: str = STATUS_SHEET) -> None:
+    rows = _sheet_rows(path, sheet)
     if rows is None:
-        problem(None, None, None, f"缺少工作表“{STATUS_SHEET}”")
+        problem(None, None, None, f"缺少工作表“{sheet}”")
         return
     if not rows:
         problem(1, None, None, "工作表为空，缺少表头")

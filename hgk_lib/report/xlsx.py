@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -37,6 +38,8 @@ _WIDE = r"[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua0
         r"\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
 MAX_WIDTH, MIN_WIDTH = 60, 6
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell
+MAX_SHEET_ROWS = 1_048_576  # Excel's (and LibreOffice's) rows per sheet, the header included
+MAX_SHEET_NAME = 31
 TRUNCATED = "…（已截断）"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 HEADER_FONT = Font(bold=True)
@@ -221,11 +224,42 @@ def _header_cell(ws, text):
     return c
 
 
-def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str] | None = None, *,
+def split_sheet_names(name: str, parts: int) -> list[str]:
+    """Sheet names of a table split into ``parts`` sheets: ``name``, ``name（续2）``, ``name（续3）`` … (≤ 31 chars)."""
+    out = [name]
+    for k in range(2, parts + 1):
+        tail = f"（续{k}）"
+        out.append(name[:MAX_SHEET_NAME - len(tail)] + tail)
+    return out
+
+
+def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str] | None = None, **kw) -> list[str]:
+    """Write ``df`` (Chinese headers as columns) as a data sheet (:func:`write_sheet`); the sheet names written.
+
+    A table longer than one sheet can hold (Excel: 1,048,576 rows including the header, :data:`MAX_SHEET_ROWS`) is
+    split, never cut: consecutive sheets ``name``, ``name（续2）`` …, each with the header row, and a note (a comment on
+    the first header cell of every part) saying how many rows the table has and which sheets hold them."""
+    per = MAX_SHEET_ROWS - 1
+    if len(df) <= per:
+        write_sheet(wb, name, df, kinds, **kw)
+        return [name]
+    parts = -(-len(df) // per)
+    names = split_sheet_names(name, parts)
+    for k, sheet in enumerate(names):
+        lo, hi = k * per, min(len(df), (k + 1) * per)
+        note = (f"本表共 {len(df):,} 行，超过 Excel 单个工作表 {MAX_SHEET_ROWS:,} 行的上限，已按顺序分为 {parts} 个工作表："
+                f"{'、'.join(names)}（未删除任何行）。本工作表为第 {k + 1} 部分：第 {lo + 1:,}–{hi:,} 行。")
+        write_sheet(wb, sheet, df.iloc[lo:hi], kinds, note=note, **kw)
+    return names
+
+
+def write_sheet(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str] | None = None, *,
                 dropdowns: dict[str, list[str]] | None = None, hidden: bool = False, widths: dict | None = None,
-                prompt: dict[str, str] | None = None, highlight: dict[str, dict[str, str]] | None = None) -> None:
+                prompt: dict[str, str] | None = None, highlight: dict[str, dict[str, str]] | None = None,
+                note: str | None = None) -> None:
     """Write ``df`` (Chinese headers as columns) as one data sheet. ``kinds``: header -> kind (default text).
-    ``dropdowns``: header -> allowed values (list validation over the data rows, at least row 2)."""
+    ``dropdowns``: header -> allowed values (list validation over the data rows, at least row 2). ``note``: a
+    comment on the first header cell."""
     kinds = kinds or {}
     ws = wb.create_sheet(title=name)
     if hidden:
@@ -281,7 +315,10 @@ def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
             ws.conditional_formatting.add(f"{letter}2:{letter}{max(n + 1, 2)}", CellIsRule(
                 operator="equal", formula=[f'"{value}"'], fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
 
-    ws.append([_header_cell(ws, h) for h in headers])
+    head = [_header_cell(ws, h) for h in headers]
+    if note and head:
+        head[0].comment = Comment(note, "hgk", width=420, height=120)
+    ws.append(head)
     # per column: which cells need a styled/forced-text cell object
     fmts = [NUMBER_FORMATS.get(k.split(":")[-1]) for k in used]
     for j, kind in enumerate(used):
