@@ -21,7 +21,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from fixture_export import FIXTURE, PARAMS, fixture_counties, needs_fixture
+from helpers.paths import FIXTURE, PARAMS, fixture_counties
 
 psutil = pytest.importorskip("psutil")
 distributed = pytest.importorskip("distributed")
@@ -31,7 +31,7 @@ DASK = BIN / "dask"
 HGK = BIN / "hgk"
 RUN_LIMIT = 900  # seconds for one hgk audit run
 
-pytestmark = [needs_fixture, pytest.mark.skipif(not DASK.exists(), reason="dask command not installed")]
+pytestmark = [pytest.mark.skipif(not DASK.exists(), reason="dask command not installed")]
 
 
 def free_port() -> int:

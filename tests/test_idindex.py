@@ -6,7 +6,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from fixture_export import FIXTURE, PARAMS, fixture_counties, needs_fixture
+from helpers.paths import FIXTURE, PARAMS, fixture_counties  # noqa: F401
 from hgk_lib import idindex
 from hgk_lib import pipeline as P
 from hgk_lib.params import load_params
@@ -103,7 +103,6 @@ def same_findings_on_export(data, proot) -> int:
     return total
 
 
-@needs_fixture
 def test_fixture_export_same_findings_as_the_whole_index(tmp_path):
     data = tmp_path / "export"
     shutil.copytree(FIXTURE, data)
@@ -118,7 +117,6 @@ def test_demo_export_same_findings_as_the_whole_index(tmp_path):
     assert same_findings_on_export(data, tmp_path / "proc") >= 4  # the demo plants R09 pairs (both sides flag)
 
 
-@needs_fixture
 def test_index_follows_the_counties_of_the_run(tmp_path):
     data = tmp_path / "export"
     shutil.copytree(FIXTURE, data)
