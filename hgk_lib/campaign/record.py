@@ -121,6 +121,12 @@ MIGRATIONS: list[list[str]] = [_V1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class RecordConnection(sqlite3.Connection):
+    """A connection that knows its file (for messages)."""
+
+    record_path = RECORD_NAME
+
+
 class RecordBusyError(HgkError):
     """Another process holds the record's write lock for longer than the busy timeout."""
 
@@ -154,7 +160,7 @@ def open_record(path, timeout: float = DEFAULT_TIMEOUT) -> sqlite3.Connection:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        con = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, factory=RecordConnection)
         con.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         mode = con.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "delete":
@@ -166,7 +172,7 @@ def open_record(path, timeout: float = DEFAULT_TIMEOUT) -> sqlite3.Connection:
         if isinstance(err, sqlite3.OperationalError):
             raise _busy(err, path) from err
         raise RecordError(f"不是有效的整改记录数据库：{err}", file=str(path)) from err
-    con.record_path = str(path)  # type: ignore[attr-defined]
+    con.record_path = str(path)
     if version > SCHEMA_VERSION:
         con.close()
         raise RecordError(f"整改记录的版本（{version}）比本程序支持的（{SCHEMA_VERSION}）新，请升级 hgk", file=str(path))
