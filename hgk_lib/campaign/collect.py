@@ -84,9 +84,13 @@ class Cell:
     formula: bool = False
 
 
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT
+
+
 def cell_text(v) -> str | None:
     """A cell as trimmed NFKC text (whole floats without ``.0``, dates as ISO); blank → None."""
-    if v is None:
+    if _blank(v):
         return None
     if isinstance(v, float) and v.is_integer():
         v = int(v)
@@ -98,7 +102,7 @@ def cell_text(v) -> str | None:
 
 def parse_date(v) -> tuple[str | None, bool]:
     """``(ISO date or None, ok)``: a date cell, or text like 2019-10-03, 2019/10/3, 2019.10.3, 2019年10月3日."""
-    if v is None or (isinstance(v, str) and not v.strip()):
+    if _blank(v) or (isinstance(v, str) and not v.strip()):
         return None, True
     if isinstance(v, dt.datetime):
         return v.date().isoformat(), True
@@ -114,7 +118,7 @@ def parse_date(v) -> tuple[str | None, bool]:
 
 
 def parse_amount(v) -> tuple[float | None, bool]:
-    if v is None or (isinstance(v, str) and not v.strip()):
+    if _blank(v) or (isinstance(v, str) and not v.strip()):
         return None, True
     if isinstance(v, bool):
         return None, False
@@ -191,7 +195,7 @@ def workbook_identity(rows: list[list[Cell]] | None) -> dict:
     out: dict = {}
     for r in rows or []:
         vals = [cell_text(c.value) for c in r[:4]] + [None] * 4
-        if vals[1] == "县（市、区）":
+        if vals[1] == cell_text("县（市、区）"):
             out["county_name"], out["county"] = vals[2], vals[3]
         elif vals[1] == "核查年度":
             out["year"] = vals[2]
@@ -276,7 +280,10 @@ def _apply_claims(con, run_id, county, entries: pd.DataFrame, kind: str, file: s
     prev = _claims(con, kind, entries["item_id"])
     pv = entries["item_id"].map(prev["value"])
     pn = entries["item_id"].map(prev["note"])
-    same = (pv.fillna("\0") == entries["value"].fillna("\0")) & (pn.fillna("\0") == entries["note"].fillna("\0"))
+    def key(x):
+        return x.astype(object).where(x.notna(), "\0")
+
+    same = (key(pv) == key(entries["value"])) & (key(pn) == key(entries["note"]))
     e = entries[~same].reset_index(drop=True)
     if e.empty:
         return {"moves": 0, "notes": 0}
