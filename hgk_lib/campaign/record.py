@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,11 +153,14 @@ def _busy(err: sqlite3.OperationalError, path) -> HgkError:
     return RecordError(f"整改记录无法写入：{err}", file=str(path))
 
 
-def open_record(path, timeout: float = DEFAULT_TIMEOUT) -> sqlite3.Connection:
+def open_record(path, timeout: float | None = None) -> sqlite3.Connection:
     """Open (create) the record at ``path`` and migrate it to :data:`SCHEMA_VERSION`.
 
-    The connection is in autocommit mode; writes go through :func:`transaction`.
+    The connection is in autocommit mode; writes go through :func:`transaction`. ``timeout``: seconds a writer
+    waits for another (default ``HGK_CAMPAIGN_TIMEOUT`` or :data:`DEFAULT_TIMEOUT`).
     """
+    if timeout is None:
+        timeout = float(os.environ.get("HGK_CAMPAIGN_TIMEOUT") or DEFAULT_TIMEOUT)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -167,6 +171,7 @@ def open_record(path, timeout: float = DEFAULT_TIMEOUT) -> sqlite3.Connection:
             con.execute("PRAGMA journal_mode = DELETE")
         con.execute("PRAGMA synchronous = FULL")
         con.execute("PRAGMA foreign_keys = ON")
+        con.execute("PRAGMA cache_size = -262144")  # 256 MiB: bulk applies touch many index pages
         version = con.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as err:
         if isinstance(err, sqlite3.OperationalError):

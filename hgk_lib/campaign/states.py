@@ -89,9 +89,14 @@ def is_overdue(items: pd.DataFrame, as_of) -> pd.Series:
 # writing moves
 # ---------------------------------------------------------------------------------------------------------------
 def _text(s: pd.Series) -> pd.Series:
+    """Keys as text (numbers without ``.0``), blank → None."""
     from ..items import key_text
 
-    return key_text(s).replace("", None)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        t = key_text(s)
+    else:
+        t = s.astype(object).where(s.notna(), "").astype(str).str.strip()
+    return t.astype(object).where(t != "", None)
 
 
 def _dates(s: pd.Series) -> pd.Series:
