@@ -26,6 +26,7 @@ SPEC: dict[str, dict[str, object]] = {
     "spot_check": {"n": int, "risk_bands": int, "min_per_stratum": int, "pi_floor_share": (int, float),
                    "certainty_threshold": (int, float, type(None)), "min_positives": int, "seed": int,
                    "hit_emphasis": (int, float)},
+    "stages": {"mobilise": str, "implement": str, "spot_check_from": str, "spot_check_to": str, "report": str},
 }
 NEED_TYPES = ["义务教育失学辍学", "未参加基本医疗保险", "大病保障未落实", "住房不安全（改造中）", "住房不安全（未改造）",
               "饮水不安全", "兜底保障未落实"]
@@ -64,6 +65,11 @@ def validate_params(raw: dict, source: str = "参数文件") -> dict:
         dt.date.fromisoformat(raw["year"]["reference_date"])
     except ValueError:
         raise InputError(f"参数 year.reference_date 不是日期：{raw['year']['reference_date']}", file=source)
+    for k, v in (raw.get("stages") or {}).items():
+        try:
+            dt.date.fromisoformat(str(v))
+        except ValueError:
+            raise InputError(f"参数 stages.{k} 不是日期：{v}", file=source)
     return raw
 
 
