@@ -251,7 +251,7 @@ def _choice_mask(values: pd.Series, options: list[str], df, file, sheet, issues,
 def _status_entries(df, file, sheet, issues, known: pd.Index, id_col: str) -> pd.DataFrame:
     ids = _texts(df, id_col)
     ok = _check_ids(ids, known, df, file, sheet, issues, id_col)
-    ok &= _formula_mask(df, file, sheet, issues, ["整改状态", "整改说明", id_col])
+    ok &= _formula_mask(df, file, sheet, issues, ["整改状态", "整改说明", "核实值", id_col])
     status = _texts(df, "整改状态")
     ok &= _choice_mask(status, STATES, df, file, sheet, issues, "整改状态", allow_blank=False)
     note = _texts(df, "整改说明")
@@ -260,7 +260,19 @@ def _status_entries(df, file, sheet, issues, known: pd.Index, id_col: str) -> pd
     ok &= ~long
     miss = ok & (status == "已整改") & note.isna()
     _report(issues, file, sheet, df, miss, "整改说明", None, "已整改但未填写整改说明", NOTICE)
-    return pd.DataFrame({"item_id": ids, "value": status, "note": note, "row": df["_row"]})[ok]
+    fixed = _texts(df, "核实值") if "核实值" in df else pd.Series(None, index=df.index, dtype=object)
+    return pd.DataFrame({"item_id": ids, "value": status, "note": note, "fixed": fixed, "row": df["_row"]})[ok]
+
+
+def _apply_fixed_values(con, entries: pd.DataFrame) -> int:
+    """核实值 a county gave for an item (the corrected value for the provincial system); returns rows changed."""
+    e = entries[entries["fixed"].notna()] if "fixed" in entries else entries.iloc[0:0]
+    if e.empty:
+        return 0
+    before = con.total_changes
+    con.executemany("UPDATE items SET fixed_value = ? WHERE item_id = ? AND fixed_value IS NOT ?",
+                    [(f, i, f) for i, f in zip(e["item_id"], e["fixed"])])
+    return con.total_changes - before
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -392,7 +404,7 @@ def collect_county(con: sqlite3.Connection, county: str, files: list[Path], run_
     """Read back one county's ledgers and visit plans into the record (inside the caller's transaction)."""
     at = now_text()
     counts = {"ledger_moves": 0, "ledger_entries": 0, "spot_moves": 0, "visit_moves": 0, "visit_entries": 0,
-              "incomes": 0}
+              "incomes": 0, "values": 0}
     known = pd.Index(pd.read_sql_query("SELECT item_id FROM items WHERE county = ?", con, params=(county,))["item_id"])
     households = pd.Index(pd.read_sql_query("SELECT DISTINCT hh_id FROM items WHERE county = ? AND hh_id IS NOT NULL",
                                             con, params=(county,))["hh_id"])
@@ -422,10 +434,11 @@ def collect_county(con: sqlite3.Connection, county: str, files: list[Path], run_
                     v = _visit_entries(vis, name, VISIT_SHEET, issues, households, as_of, year)
                     counts["incomes"] += _apply_visits(con, run_id, county, v, name, VISIT_SHEET)
                 else:
-                    st = sheet_entries(rows[STATUS_SHEET], ["问题编号", "整改状态", "整改说明"], ["问题编号", "整改状态"],
-                                       name, STATUS_SHEET, issues)
+                    st = sheet_entries(rows[STATUS_SHEET], ["问题编号", "整改状态", "整改说明", "核实值"],
+                                       ["问题编号", "整改状态"], name, STATUS_SHEET, issues)
                     e = _status_entries(st, name, STATUS_SHEET, issues, known, "问题编号")
                     r = _apply_claims(con, run_id, county, e, "ledger", name, STATUS_SHEET, issues, at)
+                    counts["values"] += _apply_fixed_values(con, e)
                     counts["ledger_moves"] += r["moves"]
                     counts["ledger_entries"] += r["notes"]
                     if rows[SPOT_SHEET] is not None:

@@ -70,7 +70,8 @@ _V1 = [
         claimed_closed INTEGER NOT NULL DEFAULT 0,
         project_id TEXT,
         field TEXT,
-        value TEXT)""",
+        value TEXT,
+        fixed_value TEXT)""",
     """CREATE TABLE events (
         event_id INTEGER PRIMARY KEY AUTOINCREMENT,
         item_id TEXT NOT NULL REFERENCES items(item_id),
