@@ -249,3 +249,24 @@ def overdue_items(con: sqlite3.Connection, as_of, county: str | None = None) -> 
     sql = ("SELECT * FROM items WHERE state != '已销号' AND deadline IS NOT NULL AND deadline < ?"
            + (" AND county = ?" if county else "") + " ORDER BY county, deadline, item_id")
     return pd.read_sql_query(sql, con, params=(day, county) if county else (day,))
+
+
+def item_states(con: sqlite3.Connection, county: str) -> pd.DataFrame:
+    """item_id · state · note · deadline of a county's items: what a regenerated ledger / visit plan shows in 整改状态
+    and keeps in 整改说明 (the county's last 整改说明 read back)."""
+    return pd.read_sql_query("SELECT item_id, state, note, deadline FROM items WHERE county = ? ORDER BY item_id", con,
+                             params=(county,))
+
+
+def export_time(files, title_time=None) -> str | None:
+    """The export's time for the newer-export check: the title rows' 导出时间 when the loader found one, else the
+    newest modification time of the export's files (ISO, seconds)."""
+    import datetime as dt
+    import os
+
+    if title_time is not None and not pd.isna(title_time):
+        return pd.Timestamp(title_time).isoformat()
+    times = [os.stat(f).st_mtime for f in files]
+    if not times:
+        return None
+    return dt.datetime.fromtimestamp(max(times)).replace(microsecond=0).isoformat()
