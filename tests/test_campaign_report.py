@@ -66,8 +66,9 @@ def test_report_converts_to_pdf(con, tmp_path):
     pdf = tmp_path / "r.pdf"
     assert pdf.exists() and pdf.stat().st_size > 1000
     if shutil.which("pdftotext"):
-        out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
-        assert "四、整改情况" in out and f"问题事项{report_numbers(con, AS_OF)['items']}项" in out.replace("\n", "")
+        out = re.sub(r"\s+", "", subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout)
+        n = report_numbers(con, AS_OF)
+        assert "四、整改情况" in out and f"问题事项{n['items']}项" in out and f"已销号{n['by_state']['已销号']}项" in out
 
 
 def test_correction_list(tmp_path):

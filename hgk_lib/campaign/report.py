@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -24,6 +25,11 @@ REPORT_NAME = "回头看总结报告_{year}.docx"
 CORRECTIONS_NAME = "省系统更正清单_{year}.xlsx"
 CORRECTION_COLUMNS = ["县", "户编号", "人编号", "表", "字段", "系统原值", "核实值", "依据", "事项编号"]
 SECTIONS = ["一、基本情况", "二、主要做法", "三、发现的问题", "四、整改情况", "五、抽查情况", "六、下一步工作"]
+
+
+def county_label(folder) -> str:
+    """A county folder ``441881_英德市`` as its name ``英德市`` (other labels unchanged)."""
+    return re.sub(r"^\d{6}_", "", str(folder))
 
 
 def _pct(x) -> str:
@@ -69,6 +75,7 @@ def report_text(con: sqlite3.Connection, year: int, as_of, params: dict, facts: 
     table = state_table(con, as_of)
     per_county = table[table["县"] != "全市"].groupby("县")[["合计", "已销号", "整改不实", "逾期"]].sum().reset_index()
     per_county["销号率"] = (per_county["已销号"] / per_county["合计"]).map(_pct)
+    per_county["县"] = per_county["县"].map(county_label)
     sources = "，".join(f"{k}{v}项" for k, v in n["by_source"].items()) or "无"
     out: list[tuple[str, list]] = []
     basic = [f"按照回头看工作方案，全市{n['counties']}个县（市、区）开展了{year}年脱贫户回头看核查。"]
@@ -103,7 +110,7 @@ def report_text(con: sqlite3.Connection, year: int, as_of, params: dict, facts: 
         spot.append(f"抽查确认存在问题{int(cvc['市抽查发现问题户'].sum())}户，其中县里已报整改或已销号的"
                     f"{int(cvc['其中县已报整改或已销号'].sum())}户，县里未发现的{int(cvc['其中县未发现'].sum())}户；"
                     f"已作为市抽查问题{n['spot_items']}项反馈各县限期整改。")
-        spot.append(cvc[cvc["市抽查发现问题户"] > 0])
+        spot.append(cvc[cvc["市抽查发现问题户"] > 0].assign(县=lambda d: d["县"].map(county_label)))
     out.append((SECTIONS[4], spot))
     nxt = [f"一是对{n['overdue']}项逾期未销号问题逐项督办，明确责任部门和完成时限。",
            f"二是对{st[NOT_GENUINE]}项整改不实问题重新整改，杜绝数字整改、虚假整改。",
@@ -119,7 +126,7 @@ def write_report_docx(path, con: sqlite3.Connection, year: int, as_of, params: d
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from docx.shared import Pt, RGBColor
 
     from ..report.mask import find_unmasked_pii
 
@@ -137,6 +144,11 @@ def write_report_docx(path, con: sqlite3.Connection, year: int, as_of, params: d
     texts = [title.text]
     for heading, body in parts:
         h = doc.add_heading(heading, level=1)
+        for r in h.runs:
+            r.font.name = "SimHei"
+            r.font.color.rgb = RGBColor(0, 0, 0)
+            r.font.size = Pt(16)
+            r._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "黑体")
         texts.append(h.text)
         for item in body:
             if isinstance(item, pd.DataFrame):
