@@ -4,11 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from campaign_fixtures import COUNTY, IDS, YEAR, make_record, write_book, write_ledger, write_plan
+from campaign_fixtures import COUNTY, IDS, YEAR, found_items, make_record, write_book, write_ledger, write_plan
 from hgk_lib.campaign.collect import REFUSED, collect, verified_incomes
-from hgk_lib.campaign.record import events_frame, items_frame, runs_frame
+from hgk_lib.campaign.record import Run, events_frame, items_frame, runs_frame
 from hgk_lib.campaign.states import CLAIMED, CLOSED, NOT_GENUINE, OPEN, WORKING, reconcile_audit
-from hgk_lib.campaign.record import Run
 
 AS_OF = "2019-10-15"
 
@@ -61,7 +60,7 @@ def test_old_ledger_reread_after_reaudit_does_not_undo_not_genuine(env):
     con, out = env
     write_ledger(out, [(IDS[0], "已整改", "改了")])
     collect(con, out, YEAR, as_of=AS_OF)
-    reconcile_audit(con, COUNTY, __import__("campaign_fixtures").found_items(),
+    reconcile_audit(con, COUNTY, found_items(),
                     Run("audit", input_sha256="sha-b", export_time="2019-10-20"), year=YEAR)
     assert states(con)[IDS[0]] == NOT_GENUINE
     collect(con, out, YEAR, as_of=AS_OF)  # the same filled ledger again

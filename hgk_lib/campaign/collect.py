@@ -32,7 +32,7 @@ from ..errors import HgkError
 from ..io.guard import check_xlsx
 from ..io.safe import sha256_file
 from .record import Run, now_text, snapshot_counts, start_run, transaction
-from .states import CLOSED, STATES, VISIT_RESULTS, ledger_moves, visit_moves, write_moves
+from .states import STATES, VISIT_RESULTS, ledger_moves, visit_moves, write_moves
 
 LEDGER_GLOB = "回头看台账_*_{year}.xlsx"
 PLAN_GLOB = "入户核查计划_*_{year}.xlsx"
