@@ -227,3 +227,22 @@ def test_failed_apply_rolls_back(con, monkeypatch):
         audit(con, "b", "2019-10-20", "Y")
     assert states(con) == {"X": OPEN} and len(runs_frame(con)) == 1
     assert isinstance(con, sqlite3.Connection)
+
+
+def test_migration_from_version_1_keeps_items(tmp_path):
+    import hgk_lib.campaign.record as R
+
+    p = tmp_path / "old.sqlite"
+    old = sqlite3.connect(p)
+    for stmt in R.MIGRATIONS[0]:
+        old.execute(stmt)
+    old.execute("INSERT INTO items (item_id, county, source, state) VALUES ('X', 'C', '规则', '整改中')")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    con = open_record(p)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
+    assert states(con) == {"X": WORKING}
+    idx = {r[1] for r in con.execute("PRAGMA index_list(items)")}
+    assert {"items_source_hh", "items_county_claims"} <= idx
+    con.close()
