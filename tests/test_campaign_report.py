@@ -104,3 +104,12 @@ def test_correction_list(tmp_path):
     assert [c.value for c in ws[1]] == CORRECTION_COLUMNS
     assert ws.cell(3, 7).value == "44188119900101123X"  # full numbers: an inspectors' file
     con.close()
+
+
+def test_estimates_from_evaluation_summary():
+    from hgk_lib.campaign.report import estimates_from_evaluation
+
+    s = pd.DataFrame({"county": ["英德市", "连州市", "全市"], "inspected": [60, 0, 60], "p": [0.05, None, 0.05],
+                      "p_lo": [0.01, None, 0.01], "p_hi": [0.14, None, 0.14]})
+    e = estimates_from_evaluation(s)
+    assert e["县"].tolist() == ["全市", "英德市"] and e["抽查户数"].tolist() == [60, 60]

@@ -219,3 +219,12 @@ def write_correction_list(path, frame: pd.DataFrame, year: int) -> Path:
                 {"户编号": "id", "人编号": "id", "事项编号": "id", "依据": "long", "系统原值": "text", "核实值": "text"})
     save_workbook(wb, path)
     return Path(path)
+
+
+def estimates_from_evaluation(summary: pd.DataFrame) -> pd.DataFrame:
+    """The spot-check evaluation's summary (``hgk_lib.risk.estimate.evaluate(...)["summary"]``: county,
+    inspected, p, p_lo, p_hi) as the report's 县 · 抽查户数 · 问题户比例 · 下限 · 上限, 全市 first."""
+    s = summary[summary["inspected"].fillna(0) > 0]
+    out = pd.DataFrame({"县": s["county"].astype(str), "抽查户数": s["inspected"].astype(int), "问题户比例": s["p"],
+                        "下限": s["p_lo"], "上限": s["p_hi"]})
+    return pd.concat([out[out["县"] == "全市"], out[out["县"] != "全市"]], ignore_index=True)
