@@ -292,3 +292,14 @@ def test_missing_status_column_refused(env):
     write_book(out / COUNTY / f"回头看台账_英德市_{YEAR}.xlsx", {"问题清单": [["问题编号", "整改说明"], [IDS[0], "x"]]})
     res = collect(con, out, YEAR, as_of=AS_OF)
     _refused(res, "整改状态")
+
+
+def test_plan_refused_late_is_rolled_back_whole(env):
+    con, out = env
+    # 核查事项 is fine and applied first, then 走访清单 lacks its columns: the whole plan is refused, nothing kept
+    write_book(out / COUNTY / f"入户核查计划_英德市_{YEAR}.xlsx", {
+        "说明": [["类别", "项目", "内容", "备注"]], "走访清单": [["户编号", "备注"]],
+        "核查事项": [["事项编号", "户编号", "核实结果", "说明"], [IDS[0], "H1", "不属实", "无此问题"]]})
+    res = collect(con, out, YEAR, as_of=AS_OF)
+    assert states(con)[IDS[0]] == OPEN
+    assert res.issues["处理"].tolist() == [REFUSED] and not res.run_ids

@@ -412,6 +412,7 @@ def collect_county(con: sqlite3.Connection, county: str, files: list[Path], run_
         name = path.name
         plan = name.startswith("入户核查计划_")
         sheets = [INFO_SHEET] + ([VISIT_SHEET, CHECK_SHEET] if plan else [STATUS_SHEET, SPOT_SHEET])
+        mark = len(issues.rows)
         try:
             try:
                 rows = read_sheets(path, sheets)
@@ -455,6 +456,7 @@ def collect_county(con: sqlite3.Connection, county: str, files: list[Path], run_
                 raise
             con.execute("RELEASE one_file")
         except _Refused as err:
+            del issues.rows[mark:]  # the file is refused as a whole: its row-level findings are moot
             issues.add(name, None, None, None, None, str(err), REFUSED)
     return counts
 
