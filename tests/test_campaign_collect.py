@@ -303,3 +303,16 @@ def test_plan_refused_late_is_rolled_back_whole(env):
     res = collect(con, out, YEAR, as_of=AS_OF)
     assert states(con)[IDS[0]] == OPEN
     assert res.issues["处理"].tolist() == [REFUSED] and not res.run_ids
+
+
+def test_openpyxl_fallback_reads_the_same(env):
+    from hgk_lib.campaign.collect import _read_sheets_openpyxl, cell_text, read_sheets
+
+    _, out = env
+    p = write_ledger(out, [(IDS[0], "已整改", "=1+1"), (IDS[1], "整改中", "说明")])
+    a = read_sheets(p, ["问题清单"])["问题清单"]
+    b = _read_sheets_openpyxl(p.read_bytes(), ["问题清单"])["问题清单"]
+    assert [[cell_text(c.value) for c in r] for r in a][1:] != []
+    assert [[(cell_text(c.value), c.formula) for c in r] for r in a][2] == \
+        [[(cell_text(c.value), c.formula) for c in r] for r in b][2]
+    assert [c.formula for c in a[1]] == [c.formula for c in b[1]] and any(c.formula for c in a[1])
