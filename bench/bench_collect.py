@@ -9,6 +9,7 @@ time of the first read-back and of the second (idempotent, nothing changes).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -52,11 +53,12 @@ def main() -> None:
             "核查事项": [CHECK_HEAD] + [[x, h, None, "规则", "R10", "问题", "扶贫办", results[i % 4], "说明"]
                                      for i, (x, h) in enumerate(zip(ids, hh))]})
     for label in ("first read-back", "second read-back (idempotent)"):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         res = collect(con, out, 2019, as_of="2019-10-15")
-        s = time.perf_counter() - t
-        print(f"{label:<32} {s:6.2f} s  counties {a.counties}, items {a.counties * a.items:,}, "
+        s, cpu = time.perf_counter() - t, time.process_time() - c
+        print(f"{label:<32} {s:6.2f} s wall {cpu:6.2f} s CPU  counties {a.counties}, items {a.counties * a.items:,}, "
               f"changes {res.changed:,}, issues {len(res.issues)}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     con.close()
 
 
