@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", required=True, help="已填写的 抽查名单_<year>.xlsx")
     p.add_argument("--out", required=True)
 
+    p = sub.add_parser("collect", help="读回各县已填写的台账与入户核查计划，更新整改记录 campaign.sqlite")
+    p.add_argument("--year", type=int, required=True, help="核查年度，如 2019")
+    p.add_argument("--out", required=True, help="输出目录（读取 <out>/<year>/<县目录>/）")
+    p.add_argument("--county", action="append", default=None, help="只读这些县目录（可重复）")
+    p.add_argument("--as-of", default=None, help="按哪一天计算（默认今天），如 2019-10-15")
+
     p = sub.add_parser("demo-inspect", help="用演示数据的真实情况模拟填写抽查名单（仅演示）")
     p.add_argument("--list", required=True, help="抽查名单_<year>.xlsx")
     p.add_argument("--truth", required=True, help="演示数据的 ground truth 目录")
@@ -80,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             from .orchestrate.batch import run_audit_cli as fn
         elif args.command == "spot-check":
             from .risk.cli import run as fn
+        elif args.command == "collect":
+            from .campaign.collect import run_collect_cli as fn
         elif args.command == "demo-inspect":
             from .risk.cli import run_demo_inspect as fn
         else:  # pragma: no cover - argparse enforces the choices

@@ -32,6 +32,7 @@ SPEC: dict[str, dict[str, object]] = {
     "integrity": {"alpha": float, "min_households": int, "window": float, "round_yuan": (int, float),
                   "min_components": int, "jump_factor": (int, float), "permutations": int},
     "visit": {"income_margin": (int, float)},
+    "stages": {"mobilise": str, "implement": str, "spot_check_from": str, "spot_check_to": str, "report": str},
 }
 #: spot_check.fallback_score keys -> type
 FALLBACK_SCORE_SPEC: dict[str, object] = {"margin_cuts": list, "margin_points": list, "income_drop": (int, float),
@@ -74,6 +75,11 @@ def validate_params(raw: dict, source: str = "参数文件") -> dict:
         dt.date.fromisoformat(raw["year"]["reference_date"])
     except ValueError:
         raise InputError(f"参数 year.reference_date 不是日期：{raw['year']['reference_date']}", file=source)
+    for k, v in (raw.get("stages") or {}).items():
+        try:
+            dt.date.fromisoformat(str(v))
+        except ValueError:
+            raise InputError(f"参数 stages.{k} 不是日期：{v}", file=source)
     return raw
 
 
