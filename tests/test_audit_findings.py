@@ -6,12 +6,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import test_report_fixtures as F
+import helpers.report_tables as F
 from hgk_lib.audit import audit_county, audit_findings, with_audit_findings
 from hgk_lib.report.ledger import write_county_ledger
 from hgk_lib.report.summary import build_county_summary
 from hgk_lib.rules.engine import FINDING_FIELDS
-from test_audit_fixtures import county, household, income, member, params
+from helpers.audit_tables import county, household, income, member, params
 
 
 @pytest.mark.parametrize("months,listed", [(5, True), (6, False)])  # both sides of pwj_min_months = 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from campaign_fixtures import COUNTY, IDS, YEAR, found_items, make_record, write_book, write_ledger, write_plan
+from helpers.campaign_tables import COUNTY, IDS, YEAR, found_items, make_record, write_book, write_ledger, write_plan
 from hgk_lib.campaign.collect import REFUSED, collect, verified_incomes
 from hgk_lib.campaign.record import Run, events_frame, items_frame, runs_frame
 from hgk_lib.campaign.states import CLAIMED, CLOSED, NOT_GENUINE, OPEN, WORKING, reconcile_audit

@@ -4,26 +4,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from campaign_fixtures import COUNTY, IDS, YEAR, found_items, make_record, write_ledger
+from helpers.campaign_tables import COUNTY, IDS, YEAR, found_items, loop, make_record, write_ledger  # noqa: F401
 from hgk_lib.campaign.collect import collect
 from hgk_lib.campaign.progress import claims_vs_city, open_curve, stage_timeline, state_table
 from hgk_lib.campaign.record import Run
 from hgk_lib.campaign.spotcheck import record_spot_check
 from hgk_lib.campaign.states import reconcile_audit
 from hgk_lib.params import load_params
-
-
-def loop(out):
-    con = make_record(out / "campaign.sqlite")  # 6 items 未整改
-    write_ledger(out, [(IDS[0], "已整改", "改了"), (IDS[1], "已整改", "改了"), (IDS[2], "整改中", None)])
-    collect(con, out, YEAR, as_of="2019-10-05")
-    # newer export: IDS[0] really fixed (gone), IDS[1] still there (整改不实), IDS[5] gone without a claim
-    reconcile_audit(con, COUNTY, found_items(IDS[1:5], ["H1", "H2", "H2", "H3"]),
-                    Run("audit", input_sha256="sha-b", export_time="2019-10-20"), year=YEAR)
-    record_spot_check(con, pd.DataFrame({"county": COUNTY, "hh_id": ["H1", "H7"],
-                                         "conclusion": ["信息不准确", "收入不达标"], "verified": [None, 6000.0]}),
-                      "2019-10-10", {"deadlines": {"spot_check_days": 20}}, year=YEAR)
-    return con
 
 
 @pytest.fixture

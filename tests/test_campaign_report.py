@@ -8,12 +8,11 @@ import subprocess
 import pandas as pd
 import pytest
 
-from campaign_fixtures import COUNTY, IDS, YEAR, write_ledger, write_plan
+from helpers.campaign_tables import COUNTY, IDS, YEAR, loop, write_ledger, write_plan
 from hgk_lib.campaign.collect import collect
 from hgk_lib.campaign.report import (CORRECTION_COLUMNS, SECTIONS, correction_list, report_numbers,
                                      write_correction_list, write_report_docx)
 from hgk_lib.params import load_params
-from test_campaign_progress import loop
 
 AS_OF = "2019-10-31"
 
@@ -72,7 +71,7 @@ def test_report_converts_to_pdf(con, tmp_path):
 
 
 def test_correction_list(tmp_path):
-    from campaign_fixtures import make_record
+    from helpers.campaign_tables import make_record
 
     out = tmp_path / "2019"
     con = make_record(out / "campaign.sqlite")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from campaign_fixtures import COUNTY, IDS, YEAR, make_record, write_book, info_rows
+from helpers.campaign_tables import COUNTY, IDS, YEAR, make_record, write_book, info_rows
 from hgk_lib.campaign.collect import collect
 from hgk_lib.campaign.record import events_frame, items_frame
 from hgk_lib.campaign.spotcheck import SPOT_COLUMNS, department_of, record_spot_check, spot_check_sheet

@@ -11,7 +11,7 @@ from hgk_lib import idindex
 from hgk_lib import pipeline as P
 from hgk_lib.params import load_params
 from hgk_lib.rules.engine import make_context, run_rules
-from rules_fixtures import make_id, make_id15, make_member, make_table
+from helpers.rules_tables import make_id, make_id15, make_member, make_table
 
 COUNTIES = ["441802_清城区", "441881_英德市", "441882_连州市"]
 

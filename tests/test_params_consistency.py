@@ -53,7 +53,7 @@ def test_working_age_comes_from_one_parameter_pair():
 def test_audit_labour_class_and_r76_agree_at_the_age_bounds(label):
     """R76(b) fires for a 有劳动能力 household with measures but none developmental; the audit's 分类施策 calls the
     same household 有劳动能力 exactly when R76 does."""
-    from rules_fixtures import fired, make_household, make_id, make_income_years, make_measure, make_member, make_tables
+    from helpers.rules_tables import fired, make_household, make_id, make_income_years, make_measure, make_member, make_tables
 
     from hgk_lib.audit import audit_county
 

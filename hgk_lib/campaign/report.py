@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..report._atomic import atomic_path
+from ..io.safe import atomic_write
 from .progress import claims_vs_city, stage_timeline, state_table
 from .states import CLAIMED, CLOSED, NOT_GENUINE, OPEN, WORKING
 
@@ -170,7 +170,7 @@ def write_report_docx(path, con: sqlite3.Connection, year: int, as_of, params: d
         raise ValueError(f"report would contain personal numbers: {len(leak)}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
+    with atomic_write(path) as tmp:
         doc.save(str(tmp))
     return path
 

@@ -7,6 +7,8 @@ import pandas as pd
 from openpyxl import Workbook
 
 from hgk_lib.campaign.record import Run, open_record
+from hgk_lib.campaign.collect import collect
+from hgk_lib.campaign.spotcheck import record_spot_check
 from hgk_lib.campaign.states import reconcile_audit
 
 YEAR = 2019
@@ -74,3 +76,18 @@ def write_plan(folder: Path, visits: list[tuple], checks: list[tuple], *, county
     cr = [CHECK_HEAD] + [[i, h, None, "规则", "R10", "问题", "扶贫办", r, n] for i, h, r, n in checks]
     return write_book(folder / county / f"入户核查计划_{name}_{year}.xlsx",
                       {"说明": info_rows(county, name, year), "走访清单": vr, "核查事项": cr})
+
+
+def loop(out):
+    """audit → collect → re-audit of a newer export → city spot check, on the hand-made record (progress and
+    report tests)."""
+    con = make_record(out / "campaign.sqlite")  # 6 items 未整改
+    write_ledger(out, [(IDS[0], "已整改", "改了"), (IDS[1], "已整改", "改了"), (IDS[2], "整改中", None)])
+    collect(con, out, YEAR, as_of="2019-10-05")
+    # newer export: IDS[0] really fixed (gone), IDS[1] still there (整改不实), IDS[5] gone without a claim
+    reconcile_audit(con, COUNTY, found_items(IDS[1:5], ["H1", "H2", "H2", "H3"]),
+                    Run("audit", input_sha256="sha-b", export_time="2019-10-20"), year=YEAR)
+    record_spot_check(con, pd.DataFrame({"county": COUNTY, "hh_id": ["H1", "H7"],
+                                         "conclusion": ["信息不准确", "收入不达标"], "verified": [None, 6000.0]}),
+                      "2019-10-10", {"deadlines": {"spot_check_days": 20}}, year=YEAR)
+    return con
