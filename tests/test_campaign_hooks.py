@@ -37,7 +37,7 @@ def test_audit_items_sources_and_deadlines():
 def test_items_carry_their_own_ids_when_given():
     t = tables()
     t["findings"]["item_id"] = ["R10-x", "R52-y"]
-    it = audit_items(C, 2019, **t)
+    it = audit_items(C, 2019, params=load_params(year=2019), **t)
     assert set(it.loc[it["source"] == "规则", "item_id"]) == {"R10-x", "R52-y"}
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from helpers.paths import FIXTURE, PARAMS, fixture_counties  # noqa: F401
 from hgk_lib import idindex
-from hgk_lib import pipeline as P
+from hgk_lib.orchestrate import processed as P
 from hgk_lib.params import load_params
 from hgk_lib.rules.engine import make_context, run_rules
 from helpers.rules_tables import make_id, make_id15, make_member, make_table

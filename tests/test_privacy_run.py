@@ -9,7 +9,8 @@ city report and workbook, the model card and its JSON, the evaluation HTML and w
 scanned with :func:`hgk_lib.report.mask.find_unmasked_pii` (``allow`` = the run's household/person/project ids, as
 its docs say). Files for inspectors: the ledger may carry full ID numbers (and is the only file that does); the
 spot-check list carries the households' mobile numbers in its 联系电话 column (the visiting team phones ahead) and
-no ID or bank number. ``_processed/`` (parquet for the notebooks) is a copy of the export, and the ``results/``
+no ID or bank number; the visit plan (入户核查计划, the village teams' workbook) carries the members' phone numbers
+for the same reason. ``_processed/`` (parquet for the notebooks) is a copy of the export, and the ``results/``
 parquet of each county (hgk_lib.results) is what later steps read: machine data, not an output for anyone.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ ID_RE = re.compile(r"\d{17}[\dXx]\Z")
 MOBILE_RE = re.compile(r"(?:\+?86)?1[3-9]\d{9}\Z")
 LEDGER = "回头看台账_"
 SPOT_LIST = "抽查名单_"
+VISIT_PLAN = "入户核查计划_"  # the village teams' workbook: they call and visit the household (campaign.md §1)
 TEXT_SUFFIXES = {".html", ".ipynb", ".log", ".json", ".txt", ".md", ".csv"}
 
 
@@ -70,7 +72,7 @@ def is_saved_result(path: Path) -> bool:
 
 
 def is_inspector_file(path: Path) -> bool:
-    return path.name.startswith((LEDGER, SPOT_LIST))
+    return path.name.startswith((LEDGER, SPOT_LIST, VISIT_PLAN))
 
 
 @pytest.fixture(scope="module")

@@ -112,8 +112,10 @@ def test_the_ledger_numbers_problems_with_the_item_id_and_carries_status_over_on
     from hgk_lib.report import ledger as L
 
     f = _tables()["findings"]
+    from hgk_lib.params import load_params
+
     problems = L.problem_list(f, None, pd.DataFrame(columns=["hh_id", "person_id", "problem_type", "deadline"]),
-                              None, 2019)
+                              load_params(year=2019), 2019)
     assert sorted(problems["finding_key"]) == sorted(f["item_id"])
     prev = pd.DataFrame({"finding_key": [f["item_id"].iloc[2]], "status": ["已整改"], "note": ["已核实"],
                          "status_valid": [True]})
