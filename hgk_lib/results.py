@@ -10,6 +10,8 @@ The county run (:func:`hgk_lib.orchestrate.county.save_county_results`, called b
         rule_summary.parquet    one row per rule (status, counts; no timings: those go to run.json)
         verdicts.parquet …      the desk audit's tables (see :data:`TABLES`)
         features.parquet        the spot-check draw's household facts (one row per household)
+        integrity.parquet       the integrity screen: one row per village / 帮扶责任人 and indicator (I1–I7)
+        integrity_items.parquet its flagged units' households, one 数据真实性复核 item (``item_id`` ZS-…) each
 
 Every later step (the spot-check draw, the city summary, the campaign work) reads through :func:`read_results` /
 :func:`read_result`; nothing recomputes rules or audit. A reader given a manifest of another contract or another
@@ -42,7 +44,7 @@ from .risk.features import GROUP_COLUMNS as _GROUP_COLUMNS
 _FLOAT_GROUPS = {"minority_county", "female_head", "elderly_only", "has_disability"}
 
 CONTRACT = "hgk-county-results"
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2  # 2: + integrity, integrity_items (the integrity screen, issue 13)
 RESULTS_DIRNAME = "results"
 MANIFEST = "manifest.json"
 KINDS = ("text", "int", "float", "bool", "date")
@@ -88,6 +90,12 @@ TABLES: dict[str, dict[str, str]] = {
                  **{c: ("float" if c in _FLOAT_GROUPS else "text") for c in _GROUP_COLUMNS}},
     "labels": _t("hh_id year:float method problem:int inclusion_prob:float weight:float verified_income_pc:float"),
     "contacts": _t("hh_id phone"),
+    # the integrity screen (hgk_lib.integrity): one row per unit x indicator, and the flagged units' households
+    "integrity": _t("unit_id:int county unit_type township village helper_name helper_phone n_households:int "
+                    "indicator indicator_name status n:int k:int value:float reference:float p:float p_adj:float "
+                    "flagged:bool sentence suggestion"),
+    "integrity_items": _t("item_id county hh_id township village head_name unit_type helper_name indicator "
+                          "indicator_name suggestion item"),
 }
 #: The audit's table names (:class:`hgk_lib.audit.AuditResult` fields) -> saved table names.
 AUDIT_TABLES = {"income": "income", "verdicts": "verdicts", "needs": "needs", "sector": "sector",
