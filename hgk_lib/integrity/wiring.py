@@ -75,8 +75,8 @@ def screen_notes(units: pd.DataFrame | None) -> pd.DataFrame:
     if len(small):
         mh = small["sentence"].iloc[0]
         nv, nh = int((small["unit_type"] != HELPER).sum()), int((small["unit_type"] == HELPER).sum())
-        tested = units[~units["status"].isin([ST_SMALL])]["unit_id"].nunique()
-        rows.append({"指标": "全部指标", "说明": f"{mh}：村 {nv} 个、帮扶责任人 {nh} 个（其余 {tested} 个单位已检验或见上）"})
+        total = units["unit_id"].nunique()
+        rows.append({"指标": "全部指标", "说明": f"{mh}：村 {nv} 个、帮扶责任人 {nh} 个（全县共 {total} 个单位）"})
     out = pd.DataFrame(rows, columns=LEDGER_COLUMNS)
     out["指标"] = NOTE_PREFIX + out["指标"].astype(str)
     return out
@@ -92,6 +92,36 @@ def ledger_sheet(units: pd.DataFrame | None) -> pd.DataFrame:
     if not len(flagged):
         return notes.reset_index(drop=True)
     return pd.concat([flagged, notes], ignore_index=True)[LEDGER_COLUMNS]
+
+
+def headline(units: pd.DataFrame | None, params: dict | None = None) -> str:
+    """One Chinese paragraph for the county report: units tested and flagged, households of flagged units, units too
+    small to test, indicators not run."""
+    if units is None or len(units) == 0:
+        return "本县没有已脱贫户，未作数据真实性筛查。"
+    u1 = units.drop_duplicates("unit_id")
+    tested = units.loc[units["status"] == "已检验"].drop_duplicates("unit_id")
+    fl = units.loc[units["flagged"].fillna(False).astype(bool)].drop_duplicates("unit_id")
+    small = units.loc[units["status"] == ST_SMALL].drop_duplicates("unit_id")
+    not_run = [i for i in INDICATOR_IDS if len(units[units["indicator"] == i])
+               and (units.loc[units["indicator"] == i, "status"] == ST_NOT_RUN).all()]
+    typ = lambda d, h: int(((d["unit_type"] == HELPER) if h else (d["unit_type"] != HELPER)).sum())  # noqa: E731
+    text = (f"按村、按帮扶责任人共 {len(u1)} 个单位（村 {typ(u1, False)} 个、帮扶责任人 {typ(u1, True)} 个），"
+            f"已检验 {len(tested)} 个；")
+    text += (f"被标记 {len(fl)} 个（村 {typ(fl, False)} 个、帮扶责任人 {typ(fl, True)} 个），涉及已脱贫户 "
+             f"{int(fl['n_households'].sum())} 户次，均列入入户核查计划（数据真实性复核）。" if len(fl)
+             else "没有被标记的单位。")
+    ip = (params or {}).get("integrity") or {}
+    if ip:
+        text = (f"显著性水平 {float(ip['alpha']):g}（按县、按指标作 Benjamini–Hochberg 校正），单位至少 "
+                f"{int(ip['min_households'])} 户已脱贫户才作检验。") + text
+    if len(small):
+        mh = f"{int(ip['min_households'])}户" if ip else "规定户数"
+        text += f"已脱贫户不足{mh}的单位 {len(small)} 个未作检验（户数太少，无法判断）。"
+    if not_run:
+        text += "未运行的指标：" + "；".join(
+            f"{i}（{units.loc[units['indicator'] == i, 'sentence'].iloc[0]}）" for i in not_run) + "。"
+    return text + "标记只说明“如数据真实，出现这种情况的概率很小”，需要入户核实，不等于认定造假。"
 
 
 def visit_flags(items: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -136,5 +166,5 @@ def city_integrity(output_root, year: int) -> pd.DataFrame:
     return t
 
 
-__all__ = ["screen_county", "screen_notes", "ledger_sheet", "visit_flags", "city_integrity", "run_seed",
+__all__ = ["screen_county", "screen_notes", "ledger_sheet", "headline", "visit_flags", "city_integrity", "run_seed",
            "UNITS_RESULT", "ITEMS_RESULT"]
