@@ -114,6 +114,11 @@ def plot_integrity(unit_table: pd.DataFrame, title: str = "数据真实性筛查
     from ..report.plots import use_chinese_font
 
     use_chinese_font()
+    if unit_table is None or not len(unit_table) or not (unit_table["status"] == ST_TESTED).any():
+        fig = Figure(figsize=(13, 1.2), dpi=100)  # nothing tested: one line, not seven empty panels
+        fig.text(0.5, 0.5, "没有已检验的单位（单位户数均不足或指标未运行，见下表），未作图", ha="center", va="center",
+                 fontsize=12)
+        return fig
     fig = Figure(figsize=(13, 6.5), dpi=100)
     axes = fig.subplots(2, 4)
     for ax, ind in zip(axes.ravel(), INDICATOR_IDS):  # loop over panels
