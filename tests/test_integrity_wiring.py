@@ -114,6 +114,7 @@ def test_flagged_unit_households_get_a_visit_item_with_the_zs_id():
     sheet = W.ledger_sheet(units)
     assert sheet["行政村"].iloc[0] == "V0" and sheet["指标"].iloc[0] == "I5 集中同日走访"
     assert sheet["校正后p值"].iloc[0] == "<0.0001" and "2019-06-01" in sheet["说明"].iloc[0]
+    assert "被标记 1 个（村 1 个、帮扶责任人 0 个），涉及已脱贫户 12 户（数据真实性复核事项 12 项）" in W.headline(units, P, items)
 
 
 def test_no_flag_no_visit_item():

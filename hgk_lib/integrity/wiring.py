@@ -94,9 +94,10 @@ def ledger_sheet(units: pd.DataFrame | None) -> pd.DataFrame:
     return pd.concat([flagged, notes], ignore_index=True)[LEDGER_COLUMNS]
 
 
-def headline(units: pd.DataFrame | None, params: dict | None = None) -> str:
-    """One Chinese paragraph for the county report: units tested and flagged, households of flagged units, units too
-    small to test, indicators not run."""
+def headline(units: pd.DataFrame | None, params: dict | None = None, items: pd.DataFrame | None = None) -> str:
+    """One Chinese paragraph for the county report: units tested and flagged, households of flagged units (distinct
+    households and visit items when ``items``, the flagged units' households, is given), units too small to test,
+    indicators not run."""
     if units is None or len(units) == 0:
         return "本县没有已脱贫户，未作数据真实性筛查。"
     u1 = units.drop_duplicates("unit_id")
@@ -108,9 +109,12 @@ def headline(units: pd.DataFrame | None, params: dict | None = None) -> str:
     typ = lambda d, h: int(((d["unit_type"] == HELPER) if h else (d["unit_type"] != HELPER)).sum())  # noqa: E731
     text = (f"按村、按帮扶责任人共 {len(u1)} 个单位（村 {typ(u1, False)} 个、帮扶责任人 {typ(u1, True)} 个），"
             f"已检验 {len(tested)} 个；")
-    text += (f"被标记 {len(fl)} 个（村 {typ(fl, False)} 个、帮扶责任人 {typ(fl, True)} 个），涉及已脱贫户 "
-             f"{int(fl['n_households'].sum())} 户次，均列入入户核查计划（数据真实性复核）。" if len(fl)
-             else "没有被标记的单位。")
+    if len(fl) and items is not None:
+        hh = f"{items['hh_id'].nunique()} 户（数据真实性复核事项 {len(items)} 项）"
+    else:
+        hh = f"{int(fl['n_households'].sum())} 户次"
+    text += (f"被标记 {len(fl)} 个（村 {typ(fl, False)} 个、帮扶责任人 {typ(fl, True)} 个），涉及已脱贫户 {hh}，"
+             "均列入入户核查计划。" if len(fl) else "没有被标记的单位。")
     ip = (params or {}).get("integrity") or {}
     if ip:
         text = (f"显著性水平 {float(ip['alpha']):g}（按县、按指标作 Benjamini–Hochberg 校正），单位至少 "
