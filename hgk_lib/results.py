@@ -25,7 +25,8 @@ table's columns and types; :func:`save_results` writes every table and then the 
 Household-level problem tables carry a campaign ``item_id`` (:func:`hgk_lib.items.item_ids`): findings (source
 规则, code = rule id, field = the checked columns), verdicts (收入, code = verdict), needs (三保障, code = problem
 type), dynamic (动态管理, code = candidate kind), classes (分类施策, code ``mismatch``; only rows whose measures do
-not match the labour class carry one).
+not match the labour class carry one), integrity_items (数据真实性, code and field = the indicator I1–I7; computed by
+:func:`hgk_lib.integrity.flagged_households`).
 """
 from __future__ import annotations
 
@@ -277,6 +278,7 @@ def read_results(county_dir, names: list[str] | None = None) -> dict[str, pd.Dat
 # the spot-check evaluation's own saved tables (<output_root>/<year>/市汇总/results/)
 # ---------------------------------------------------------------------------------------------------------------
 EVALUATION_CONTRACT = "hgk-spot-check-evaluation"
+EVALUATION_VERSION = 1  # its own version: the county contract's changes do not touch it
 #: The evaluation's tables (English keys of :func:`hgk_lib.risk.estimate.evaluate`).
 EVALUATION_TABLES: dict[str, dict[str, str]] = {
     "evaluation_summary": _t("county sheet frame:float drawn:int inspected:int problems:int p:float p_lo:float "
@@ -287,7 +289,7 @@ EVALUATION_TABLES: dict[str, dict[str, str]] = {
 
 def save_evaluation(city_dir, tables: dict[str, pd.DataFrame], *, year: int, source: str) -> Path:
     """Save the evaluation's tables under ``<city_dir>/results/`` with their manifest (atomically)."""
-    manifest = {"contract": EVALUATION_CONTRACT, "contract_version": CONTRACT_VERSION, "hgk_version": __version__,
+    manifest = {"contract": EVALUATION_CONTRACT, "contract_version": EVALUATION_VERSION, "hgk_version": __version__,
                 "year": int(year), "source": source}
     return _write_tables(results_dir(city_dir), EVALUATION_TABLES, tables, manifest, "evaluation.json")
 
@@ -303,7 +305,7 @@ def read_evaluation(city_dir) -> dict[str, pd.DataFrame] | None:
     except (OSError, ValueError) as err:
         raise ResultsError(f"抽查结果评估清单无法读取（{err}），请重新运行 hgk spot-check evaluate", file=str(path)) from None
     if not isinstance(manifest, dict) or manifest.get("contract") != EVALUATION_CONTRACT \
-            or manifest.get("contract_version") != CONTRACT_VERSION:
+            or manifest.get("contract_version") != EVALUATION_VERSION:
         raise ResultsError("抽查结果评估的保存格式不符或版本不同，请用本版本重新运行 hgk spot-check evaluate",
                            file=str(path))
     remedy = "请重新运行 hgk spot-check evaluate"
