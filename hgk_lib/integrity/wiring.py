@@ -162,12 +162,13 @@ def city_integrity(output_root, year: int) -> pd.DataFrame:
             continue
     parts = [p for p in parts if len(p)]
     if not parts:
-        return city_table(None)
+        return city_table(None).rename(columns={f"{i} {INDICATORS[i][0]}": f"{i} 标记单位数" for i in INDICATOR_IDS})
     units = pd.concat(parts, ignore_index=True)
     units["flagged"] = units["flagged"].fillna(False).astype(bool)
     t = city_table(units)
     t["县（市、区）"] = t["县（市、区）"].astype(str).map(lambda c: c.split("_", 1)[1] if "_" in c else c)
-    return t
+    # headers by indicator id (names such as 收入… would make the report format the counts as money)
+    return t.rename(columns={f"{i} {INDICATORS[i][0]}": f"{i} 标记单位数" for i in INDICATOR_IDS})
 
 
 __all__ = ["screen_county", "screen_notes", "ledger_sheet", "headline", "visit_flags", "city_integrity", "run_seed",
