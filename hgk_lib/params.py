@@ -28,7 +28,7 @@ SPEC: dict[str, dict[str, object]] = {
     "spot_check": {"n": int, "risk_bands": int, "min_per_stratum": int, "pi_floor_share": (int, float),
                    "certainty_threshold": (int, float, type(None)), "min_positives": int, "seed": int,
                    "hit_emphasis": (int, float), "certainty_n": int, "band_shares": (list, type(None)),
-                   "tradeoff_draws": int, "fallback_score": dict},
+                   "tradeoff_draws": int, "fallback_score": dict, "integrity_stratum": bool},
     "integrity": {"alpha": float, "min_households": int, "window": float, "round_yuan": (int, float),
                   "min_components": int, "jump_factor": (int, float), "permutations": int},
     "visit": {"income_margin": (int, float)},

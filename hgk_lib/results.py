@@ -10,6 +10,8 @@ The county run (:func:`hgk_lib.orchestrate.county.save_county_results`, called b
         rule_summary.parquet    one row per rule (status, counts; no timings: those go to run.json)
         verdicts.parquet …      the desk audit's tables (see :data:`TABLES`)
         features.parquet        the spot-check draw's household facts (one row per household)
+        integrity.parquet       the integrity screen: one row per village / 帮扶责任人 and indicator (I1–I7)
+        integrity_items.parquet its flagged units' households, one 数据真实性复核 item (``item_id`` ZS-…) each
 
 Every later step (the spot-check draw, the city summary, the campaign work) reads through :func:`read_results` /
 :func:`read_result`; nothing recomputes rules or audit. A reader given a manifest of another contract or another
@@ -23,7 +25,8 @@ table's columns and types; :func:`save_results` writes every table and then the 
 Household-level problem tables carry a campaign ``item_id`` (:func:`hgk_lib.items.item_ids`): findings (source
 规则, code = rule id, field = the checked columns), verdicts (收入, code = verdict), needs (三保障, code = problem
 type), dynamic (动态管理, code = candidate kind), classes (分类施策, code ``mismatch``; only rows whose measures do
-not match the labour class carry one).
+not match the labour class carry one), integrity_items (数据真实性, code and field = the indicator I1–I7; computed by
+:func:`hgk_lib.integrity.flagged_households`).
 """
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ from .risk.features import GROUP_COLUMNS as _GROUP_COLUMNS
 _FLOAT_GROUPS = {"minority_county", "female_head", "elderly_only", "has_disability"}
 
 CONTRACT = "hgk-county-results"
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2  # 2: + integrity, integrity_items (the integrity screen, issue 13)
 RESULTS_DIRNAME = "results"
 MANIFEST = "manifest.json"
 KINDS = ("text", "int", "float", "bool", "date")
@@ -88,6 +91,12 @@ TABLES: dict[str, dict[str, str]] = {
                  **{c: ("float" if c in _FLOAT_GROUPS else "text") for c in _GROUP_COLUMNS}},
     "labels": _t("hh_id year:float method problem:int inclusion_prob:float weight:float verified_income_pc:float"),
     "contacts": _t("hh_id phone"),
+    # the integrity screen (hgk_lib.integrity): one row per unit x indicator, and the flagged units' households
+    "integrity": _t("unit_id:int county unit_type township village helper_name helper_phone n_households:int "
+                    "indicator indicator_name status n:int k:int value:float reference:float p:float p_adj:float "
+                    "flagged:bool sentence suggestion"),
+    "integrity_items": _t("item_id county hh_id township village head_name unit_type helper_name indicator "
+                          "indicator_name suggestion item"),
 }
 #: The audit's table names (:class:`hgk_lib.audit.AuditResult` fields) -> saved table names.
 AUDIT_TABLES = {"income": "income", "verdicts": "verdicts", "needs": "needs", "sector": "sector",
@@ -269,6 +278,7 @@ def read_results(county_dir, names: list[str] | None = None) -> dict[str, pd.Dat
 # the spot-check evaluation's own saved tables (<output_root>/<year>/市汇总/results/)
 # ---------------------------------------------------------------------------------------------------------------
 EVALUATION_CONTRACT = "hgk-spot-check-evaluation"
+EVALUATION_VERSION = 1  # its own version: the county contract's changes do not touch it
 #: The evaluation's tables (English keys of :func:`hgk_lib.risk.estimate.evaluate`).
 EVALUATION_TABLES: dict[str, dict[str, str]] = {
     "evaluation_summary": _t("county sheet frame:float drawn:int inspected:int problems:int p:float p_lo:float "
@@ -279,7 +289,7 @@ EVALUATION_TABLES: dict[str, dict[str, str]] = {
 
 def save_evaluation(city_dir, tables: dict[str, pd.DataFrame], *, year: int, source: str) -> Path:
     """Save the evaluation's tables under ``<city_dir>/results/`` with their manifest (atomically)."""
-    manifest = {"contract": EVALUATION_CONTRACT, "contract_version": CONTRACT_VERSION, "hgk_version": __version__,
+    manifest = {"contract": EVALUATION_CONTRACT, "contract_version": EVALUATION_VERSION, "hgk_version": __version__,
                 "year": int(year), "source": source}
     return _write_tables(results_dir(city_dir), EVALUATION_TABLES, tables, manifest, "evaluation.json")
 
@@ -295,7 +305,7 @@ def read_evaluation(city_dir) -> dict[str, pd.DataFrame] | None:
     except (OSError, ValueError) as err:
         raise ResultsError(f"抽查结果评估清单无法读取（{err}），请重新运行 hgk spot-check evaluate", file=str(path)) from None
     if not isinstance(manifest, dict) or manifest.get("contract") != EVALUATION_CONTRACT \
-            or manifest.get("contract_version") != CONTRACT_VERSION:
+            or manifest.get("contract_version") != EVALUATION_VERSION:
         raise ResultsError("抽查结果评估的保存格式不符或版本不同，请用本版本重新运行 hgk spot-check evaluate",
                            file=str(path))
     remedy = "请重新运行 hgk spot-check evaluate"

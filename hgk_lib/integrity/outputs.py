@@ -2,15 +2,19 @@
 summary's per-county table (integrity.md, "Outputs"). Chinese headers; 帮扶责任人 phones masked wherever shown."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from ..report.mask import mask_phone
 from ..report.xlsx import Col, SheetSpec
 from .indicators import pct
 from .screen import INDICATOR_IDS, INDICATORS, ST_TESTED
 from .units import HELPER
+
+if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn (the county run imports this for the ledger sheet)
+    from matplotlib.figure import Figure
 
 SHEET_NAME = "数据真实性筛查"
 LEDGER_COLUMNS = ["乡（镇）", "行政村", "帮扶责任人", "户数", "指标", "本单位值", "全县参照值", "校正后p值", "说明", "建议"]
@@ -105,9 +109,16 @@ def city_table(unit_table: pd.DataFrame) -> pd.DataFrame:
 def plot_integrity(unit_table: pd.DataFrame, title: str = "数据真实性筛查：各单位指标值与全县参照值") -> Figure:
     """One panel per indicator: each tested unit's value (x: its exited households) against the county reference
     (grey ticks), flagged units marked in red. Villages as dots, 帮扶责任人 as triangles."""
+    from matplotlib.figure import Figure
+
     from ..report.plots import use_chinese_font
 
     use_chinese_font()
+    if unit_table is None or not len(unit_table) or not (unit_table["status"] == ST_TESTED).any():
+        fig = Figure(figsize=(13, 1.2), dpi=100)  # nothing tested: one line, not seven empty panels
+        fig.text(0.5, 0.5, "没有已检验的单位（单位户数均不足或指标未运行，见下表），未作图", ha="center", va="center",
+                 fontsize=12)
+        return fig
     fig = Figure(figsize=(13, 6.5), dpi=100)
     axes = fig.subplots(2, 4)
     for ax, ind in zip(axes.ravel(), INDICATOR_IDS):  # loop over panels

@@ -47,6 +47,9 @@ class CountyRun:
     data_root: str = ""
     #: seconds per stage (prepare, load, rules, audit, results, ledger, summary): for run.json, never the ledger
     timings: dict = field(default_factory=dict)
+    #: the integrity screen (hgk_lib.integrity.wiring.screen_county): unit table and flagged units' households
+    integrity: pd.DataFrame | None = None
+    integrity_items: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -134,10 +137,15 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     if extra.any():
         findings.loc[extra, "item_id"] = with_item_ids("findings", findings[extra].drop(columns="item_id"), county)["item_id"]
     clock.lap("audit")
+    from ..integrity.wiring import screen_county
+
+    integrity, integrity_items = screen_county(data.tables, audit, params)  # seed = the run's (spot_check.seed)
+    clock.lap("integrity")
     prov = build_provenance(county, year, params, pfile, data, in_hash, p_hash, sorted(others))
     return CountyRun(county=county, year=year, data=data, findings=findings, rule_summary=rr.summary,
                      audit=audit, params=params, params_file=pfile, provenance=prov, input_hash=in_hash,
-                     params_hash=p_hash, others=sorted(others), data_root=str(root), timings=clock.laps)
+                     params_hash=p_hash, others=sorted(others), data_root=str(root), timings=clock.laps,
+                     integrity=integrity, integrity_items=integrity_items)
 
 
 class _Clock:
@@ -197,6 +205,7 @@ def result_tables(run: CountyRun) -> dict[str, pd.DataFrame]:
     out["quarantine"] = getattr(run.data, "quarantine", None)
     out["row_ledger"] = getattr(run.data, "ledger", None)
     out.update(county_risk_tables(run.data.tables, run.params, run.findings, run.audit.verdicts, run.county))
+    out["integrity"], out["integrity_items"] = run.integrity, run.integrity_items
     return out
 
 
@@ -225,11 +234,14 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     status = ledger_status(ledger)
     backup = backup_filled_ledger(ledger, status)
     carry_over = status if backup is not None else None
-    write_county_ledger(ledger, summary=summary, carry_over=carry_over, **report_inputs(run))
+    write_county_ledger(ledger, summary=summary, carry_over=carry_over, integrity=run.integrity, **report_inputs(run))
     clock.lap("ledger")
     write_json_atomic(summary_path, summary)
     clock.lap("summary")
-    visit_plan = write_county_visit_plan(run, out_dir)  # 入户核查计划 (campaign.md §1), after the ledger
+    from ..integrity.wiring import visit_flags
+
+    # 入户核查计划 (campaign.md §1), after the ledger; + 数据真实性复核 for the flagged integrity units' households
+    visit_plan = write_county_visit_plan(run, out_dir, integrity=visit_flags(run.integrity_items))
     clock.lap("visit_plan")
     run.timings.update(clock.laps)
     record_timings(run, output_root)

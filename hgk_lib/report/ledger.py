@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..integrity.outputs import SHEET_SPEC as INTEGRITY_SHEET
 from ..items import item_ids
 from ..rules.engine import FINDING_FIELDS, SUMMARY_FIELDS
 from .edges import verdict_counts_with_unverified
@@ -123,6 +124,7 @@ SPEC = {s.name: s for s in SHEETS}
 
 #: Helper sheets after the listed ones.
 HELPER_SHEETS: list[SheetSpec] = [
+    INTEGRITY_SHEET,  # 数据真实性筛查 (outputs.md "Added by the campaign", integrity.md): first after the listed ones
     SheetSpec("规则运行情况", [
         C("规则编号", "rule_id", "text", "规则编号"), C("规则名称", "rule_name", "text", "规则名称"),
         C("级别", "level", "text", "级别"), C("责任部门", "department", "text", "责任部门"),
@@ -387,11 +389,12 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
                         row_ledger: pd.DataFrame | None, files: pd.DataFrame | None, params: dict | None,
                         provenance: dict | None, households: pd.DataFrame | None = None,
                         members: pd.DataFrame | None = None, summary: dict | None = None,
-                        carry_over: pd.DataFrame | None = None) -> Path:
+                        carry_over: pd.DataFrame | None = None, integrity: pd.DataFrame | None = None) -> Path:
     """Write 回头看台账 to ``path`` (atomically; deterministic given the same inputs and provenance).
 
     ``carry_over``: the status frame of :func:`read_ledger_status` for an earlier, filled-in ledger; findings with
-    the same 问题编号 keep their 整改状态 (valid values only) and 整改说明 instead of 未整改/blank."""
+    the same 问题编号 keep their 整改状态 (valid values only) and 整改说明 instead of 未整改/blank.
+    ``integrity``: the integrity screen's unit table (sheet 数据真实性筛查, :func:`hgk_lib.integrity.wiring.ledger_sheet`)."""
     path = Path(path)
     if summary is None:
         summary = build_county_summary(county_folder=county_folder, county_name=county_name, year=year,
@@ -417,6 +420,9 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
                "行业部门问题": _sorted(audit_frame(audit, "sector"), ["hh_id", "person_id", "issue"]),
                "公益性岗位不稳定": _sorted(audit_frame(audit, "unstable_pwj"), ["hh_id", "person_id"]),
                "项目受益核对": _sorted(audit_frame(audit, "beneficiaries"), ["project_id"])}
+    from ..integrity.wiring import ledger_sheet
+
+    helpers[INTEGRITY_SHEET.name] = ledger_sheet(integrity)
     wb = new_workbook(f"回头看台账_{county_name}_{year}", run_datetime(provenance))
     for spec in SHEETS:
         df, kinds = frame_for(spec, frames[spec.name])

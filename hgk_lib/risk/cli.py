@@ -31,11 +31,12 @@ def _city_dir(out, year: int) -> Path:
 # ---------------------------------------------------------------------------------------------------------------
 # Inputs: every county's saved results (hgk_lib.results), never a recomputation
 # ---------------------------------------------------------------------------------------------------------------
-DRAW_TABLES = ["features", "labels", "contacts", "verdicts"]
+DRAW_TABLES = ["features", "labels", "contacts", "verdicts", "integrity_items"]
 
 
 def county_inputs(data, year: int, out) -> list[dict]:
-    """Per county of the export: ``{"county", "features", "labels", "contacts", "verdicts"}`` read from the results
+    """Per county of the export: ``{"county", "features", "labels", "contacts", "verdicts", "integrity_items"}``
+    (the households of flagged integrity units, for ``spot_check.integrity_stratum``) read from the results
     the county run saved under ``<out>/<year>/<county>/results/`` (:func:`hgk_lib.results.read_results`)."""
     counties = sorted(Path(f).name for f in find_county_folders(Path(data)))
     if not counties:
@@ -57,7 +58,9 @@ def assemble(inputs: list[dict], params: dict) -> tuple[pd.DataFrame, pd.DataFra
         labels.append(c["labels"].assign(county=c["county"]))
         v = c["verdicts"].drop(columns=["item_id"], errors="ignore").assign(county=c["county"])
         phone = c["contacts"].drop_duplicates("hh_id").set_index("hh_id")["phone"]
-        frames.append(v.assign(phone=v["hh_id"].map(phone)))
+        flagged = c.get("integrity_items")  # households of flagged integrity units (the stratum 数据真实性)
+        flagged = set(flagged["hh_id"].dropna().astype(str)) if flagged is not None and len(flagged) else set()
+        frames.append(v.assign(phone=v["hh_id"].map(phone), integrity=v["hh_id"].astype(str).isin(flagged)))
     features = pd.concat(feats)
     features = features[~features.index.duplicated(keep="first")]
     from .draw import sampling_frame
@@ -123,7 +126,9 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
     frame["risk"] = frame["risk"].fillna(fit["risk"].median())
     from .tradeoff import design_kwargs, tradeoff_table
 
-    sample, design, frame_out, notes = draw_sample(frame, n, seed, model_version=version, **design_kwargs(sc))
+    sample, design, frame_out, notes = draw_sample(frame, n, seed, model_version=version,
+                                                   integrity_stratum=bool(sc.get("integrity_stratum")),
+                                                   **design_kwargs(sc))
     if fit["fallback"]:
         notes = [fit["reason"]] + notes
     draws = int(sc.get("tradeoff_draws", 200) or 0)

@@ -12,7 +12,11 @@ Design (audit_standards.md "Spot checks", docs/risk.md):
 * selection = stratified simple random sampling without replacement by permanent random numbers: u_i = a keyed hash
   of (seed, 户编号) mapped to (0, 1); a stratum takes its n_h smallest u_i. Because the allocation never shrinks when n
   grows (bounds and greedy are monotone), a larger n with the same seed contains the smaller sample;
-* inclusion probability π_i = n_h/N_h, weight N_h/n_h.
+* inclusion probability π_i = n_h/N_h, weight N_h/n_h;
+* optional stratum 数据真实性 (``spot_check.integrity_stratum``): the frame households of units the integrity screen
+  flagged (outside the certainty stratum) are taken out of the risk bands and form one more stratum, allocated by the
+  same Neyman greedy with the same lower bounds (its mean risk as S_h): every household is still in exactly one
+  stratum, so π_i = n_h/N_h stays known and > 0 and the weighted estimates stay unbiased.
 """
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ from .. import schema as S
 
 KEPT_PREFIX = "保持脱贫"
 CERTAINTY_LABEL = "必查"
+INTEGRITY_LABEL = "数据真实性"
+INTEGRITY_TEXT = "数据真实性筛查标记单位的户，单独成层；"
 CONCLUSIONS = list(S.INSPECTION_CONCLUSIONS)
 LIST_COLUMNS = ["户编号", "乡（镇）", "行政村", "户主姓名", "联系电话", "分层", "风险评分", "入样概率", "权重", "核查结论",
                 "核实人均可支配收入", "三保障问题说明", "核查人", "核查日期", "备注"]
@@ -129,7 +135,7 @@ def neyman_allocation(N_h, p_h, n: int, lower, emphasis: float = 0.0) -> np.ndar
 
 def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int, pi_floor_share: float,
                   certainty_threshold: float | None = None, emphasis: float = 0.0, certainty_n: int = 0,
-                  band_shares=None) -> tuple[pd.Series, pd.DataFrame, list[str]]:
+                  band_shares=None, integrity: pd.Series | None = None) -> tuple[pd.Series, pd.DataFrame, list[str]]:
     """Strata and allocation for one county's frame (columns ``hh_id``, ``risk``).
 
     Certainty stratum 必查 (π = 1): households at or above ``certainty_threshold`` and/or the ``certainty_n``
@@ -137,8 +143,11 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
     their bands); trimmed by risk order, so a larger n never drops a certainty household. ``band_shares``: shares of
     the rest per band, lowest first (default equal bands).
 
+    ``integrity``: booleans aligned with ``frame`` (households of flagged integrity units); those outside the
+    certainty stratum form the stratum 数据真实性, allocated with the bands (Neyman, same lower bounds).
+
     Returns (stratum label per household, stratum table [stratum, order, N_h, n_h, mean_risk, risk_min, risk_max,
-    certainty], notes).
+    certainty, integrity], notes).
     """
     notes: list[str] = []
     N = len(frame)
@@ -158,10 +167,15 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
         if c > 0:
             cert = cert | (risk_rank(risk, frame["hh_id"]) >= N - c)
     n_rest = n - int(cert.sum())
-    rest = frame[~cert]
+    integ = pd.Series(False, index=frame.index)
+    if integrity is not None:
+        integ = integrity.reindex(frame.index).fillna(False).astype(bool) & ~cert
+    N_int = int(integ.sum())
+    rest = frame[~cert & ~integ]
     N_rest = len(rest)
     k = max(1, min(bands, N_rest))
-    while k > 1 and lower_bounds(np.full(k, N_rest // k), n_rest, N, min_per_stratum, pi_floor_share).sum() > n_rest:
+    while k > 1 and lower_bounds(np.r_[np.full(k, N_rest // k), [N_int] if N_int else []], n_rest, N,
+                                 min_per_stratum, pi_floor_share).sum() > n_rest:
         k -= 1
     if k < bands and N_rest:
         notes.append(f"样本量较小，风险分层由 {bands} 层减为 {k} 层（每层至少 {min_per_stratum} 户）")
@@ -169,31 +183,42 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
     band = assign_bands(rest["risk"], k, rest["hh_id"], shares) if N_rest else pd.Series(dtype=int)
     names = band_names(k)
     label = pd.Series(CERTAINTY_LABEL, index=frame.index, dtype=object)
-    label[~cert] = band.map(dict(enumerate(names))).to_numpy(dtype=object) if N_rest else label[~cert]
+    label[~cert & ~integ] = band.map(dict(enumerate(names))).to_numpy(dtype=object) if N_rest else None
+    label[integ] = INTEGRITY_LABEL
     rows = []
-    if N_rest:
-        g = rest.assign(_b=band).groupby("_b")["risk"]
-        N_h = g.size().reindex(range(k), fill_value=0).to_numpy()
-        p_h = g.mean().reindex(range(k)).fillna(0.5).to_numpy()
+    if N_rest or N_int:
+        g = rest.assign(_b=band).groupby("_b")["risk"] if N_rest else None
+        N_h = g.size().reindex(range(k), fill_value=0).to_numpy() if N_rest else np.zeros(0, dtype=int)
+        p_h = g.mean().reindex(range(k)).fillna(0.5).to_numpy() if N_rest else np.zeros(0)
+        ri = risk[integ]
+        if N_int:  # the integrity stratum joins the allocation as one more stratum (after the bands)
+            N_h, p_h = np.r_[N_h, N_int].astype(int), np.r_[p_h, float(ri.mean()) if ri.notna().any() else 0.5]
         L = lower_bounds(N_h, n, N, min_per_stratum, pi_floor_share)
-        a = neyman_allocation(N_h, p_h, n_rest, L, emphasis) if n_rest > 0 else np.zeros(k, dtype=int)
-        for b in range(k):
+        a = neyman_allocation(N_h, p_h, n_rest, L, emphasis) if n_rest > 0 else np.zeros(len(N_h), dtype=int)
+        for b in range(k if N_rest else 0):
             rows.append({"stratum": names[b], "order": b, "N_h": int(N_h[b]), "n_h": int(a[b]),
                          "mean_risk": float(p_h[b]), "risk_min": float(g.min().get(b, np.nan)),
-                         "risk_max": float(g.max().get(b, np.nan)), "certainty": False})
+                         "risk_max": float(g.max().get(b, np.nan)), "certainty": False, "integrity": False})
+        if N_int:
+            rows.append({"stratum": INTEGRITY_LABEL, "order": k, "N_h": N_int, "n_h": int(a[-1]),
+                         "mean_risk": float(p_h[-1]), "risk_min": float(ri.min()), "risk_max": float(ri.max()),
+                         "certainty": False, "integrity": True})
     if cert.any():
         rc = risk[cert]
-        rows.append({"stratum": CERTAINTY_LABEL, "order": k, "N_h": int(cert.sum()), "n_h": int(cert.sum()),
-                     "mean_risk": float(rc.mean()), "risk_min": float(rc.min()), "risk_max": float(rc.max()),
-                     "certainty": True})
+        rows.append({"stratum": CERTAINTY_LABEL, "order": k + (1 if N_int else 0), "N_h": int(cert.sum()),
+                     "n_h": int(cert.sum()), "mean_risk": float(rc.mean()), "risk_min": float(rc.min()),
+                     "risk_max": float(rc.max()), "certainty": True, "integrity": False})
     return label, pd.DataFrame(rows), notes
 
 
 def draw_sample(frame: pd.DataFrame, n: int, seed: int, *, bands: int, min_per_stratum: int,
                 pi_floor_share: float, certainty_threshold: float | None = None,
                 model_version: str = "", hit_emphasis: float = 0.0, certainty_n: int = 0,
-                band_shares=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+                band_shares=None, integrity_stratum: bool = False
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Draw per county. ``frame`` columns: county, hh_id, risk (+ any others, carried to the sample).
+    ``integrity_stratum``: the frame's boolean column ``integrity`` (households of flagged integrity units) forms the
+    stratum 数据真实性 (:func:`design_county`).
 
     Returns ``(sample, design, frame_out, notes)``: the drawn households with stratum, u, π and weight; the design
     table (per county and stratum: N_h, n_h, π, mean risk, seed, model version, frame hash); the whole frame with
@@ -203,7 +228,8 @@ def draw_sample(frame: pd.DataFrame, n: int, seed: int, *, bands: int, min_per_s
     for county, fr in frame.groupby("county", sort=True):
         fr = fr.copy()
         label, table, nts = design_county(fr, n, bands, min_per_stratum, pi_floor_share, certainty_threshold,
-                                          hit_emphasis, certainty_n, band_shares)
+                                          hit_emphasis, certainty_n, band_shares,
+                                          fr["integrity"] if integrity_stratum and "integrity" in fr else None)
         notes += [f"{county}：{t}" for t in nts]
         fr["stratum"] = label
         fr["u"] = permanent_random_numbers(fr["hh_id"], seed)
@@ -332,7 +358,8 @@ def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int,
     for d in design.sort_values(["county", "order"]).itertuples(index=False):
         rng = f"{d.risk_min:.4f}–{d.risk_max:.4f}"
         vals = [d.county, sheet_name(d.county), d.stratum, rng, int(d.N_h), int(d.n_h), float(d.pi),
-                cert_text if d.certainty else alloc, float(d.mean_risk), int(d.seed), d.model_version,
+                cert_text if d.certainty else (INTEGRITY_TEXT + alloc if getattr(d, "integrity", False) is True
+                                               else alloc), float(d.mean_risk), int(d.seed), d.model_version,
                 d.frame_hash]
         r = ws.max_row + 1
         for j, v in enumerate(vals, start=1):

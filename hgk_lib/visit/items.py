@@ -181,7 +181,8 @@ def class_items(classes: pd.DataFrame | None, county: str | None = None) -> pd.D
 
 def integrity_items(flags: pd.DataFrame | None, county: str | None = None) -> pd.DataFrame:
     """数据真实性复核: one item per (household, indicator) of a flagged integrity unit; ``flags`` has columns
-    hh_id, indicator, text (the integrity screen's table; optional)."""
+    hh_id, indicator, text (the integrity screen's table; optional) and, from the county run
+    (:func:`hgk_lib.integrity.wiring.visit_flags`), indicator_name and the saved ZS- ``item_id``, which is kept."""
     if flags is None or len(flags) == 0:
         return _empty()
     g = _with_county(flags.reset_index(drop=True), county)
@@ -190,8 +191,12 @@ def integrity_items(flags: pd.DataFrame | None, county: str | None = None) -> pd
         return _empty()
     ind = key_text(g["indicator"])
     text = key_text(_col(g, "text"))
-    return _items(g.index, item_id=item_ids(g, "数据真实性", ind), hh_id=key_text(g["hh_id"]), person_id="",
-                  source="数据真实性", rule_id="", code=ind, short="数据真实性复核：" + ind,
+    ids = item_ids(g, "数据真实性", ind)
+    if "item_id" in g:  # the screen's own id (the same in the saved results, the visit plan and the record)
+        ids = key_text(g["item_id"]).where(~_blank(g["item_id"]), ids)
+    label = ind + np.where(key_text(_col(g, "indicator_name")) != "", " " + key_text(_col(g, "indicator_name")), "")
+    return _items(g.index, item_id=ids, hh_id=key_text(g["hh_id"]), person_id="",
+                  source="数据真实性", rule_id="", code=ind, short="数据真实性复核：" + label,
                   content="数据真实性复核（" + ind + "）" + np.where(text != "", "：" + text, ""),
                   department=DEFAULT_DEPARTMENT, income_check=False)
 

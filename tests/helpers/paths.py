@@ -48,3 +48,23 @@ def ledger_sheets() -> dict[str, list[str] | None]:
         cols = body.split(": ", 1)[1].split(". ", 1)[0].rstrip(".")
         sheets[name] = [re.sub(r"\s*\(.*?\)", "", c).strip() for c in cols.split("·")]
     return sheets
+
+
+def added_ledger_sheets() -> list[str]:
+    """outputs.md, "Added by the campaign": the ledger sheets that follow the listed ones, in order."""
+    import re
+
+    text = spec_text("outputs.md")
+    section = " ".join(text.split("## Added by the campaign", 1)[1].split())
+    m = re.search(r"ledger sheets (.+?) after the listed ones", section)
+    return [s.strip() for s in m.group(1).split(" and ")] if m else []
+
+
+def integrity_sheet_columns() -> list[str]:
+    """integrity.md, "Outputs": the columns of the ledger sheet 数据真实性筛查, in order."""
+    import re
+
+    text = " ".join(spec_text("integrity.md").split())
+    m = re.search(r"\*\*数据真实性筛查\*\* in the county ledger: one row per flagged unit: (.+?)\. Households of", text)
+    body = re.sub(r"\s*\([^()]*\)", "", m.group(1)) if m else ""
+    return [c.strip() for c in body.split(" · ")] if body else []
