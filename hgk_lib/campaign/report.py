@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..report._atomic import atomic_path
+from ..io.safe import atomic_write as atomic_path
 from .progress import claims_vs_city, stage_timeline, state_table
 from .states import CLAIMED, CLOSED, NOT_GENUINE, OPEN, WORKING
 

@@ -127,7 +127,9 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     rr = run_rules(ctx)
     findings = with_item_ids("findings", rr.findings, county)
     clock.lap("rules")
-    audit = audit_county(data.tables, params, findings)
+    # incomes verified at the door in earlier visits (the campaign record, read only) feed the verdicts
+    verified = campaign_verified_incomes(output_root, year, county)
+    audit = audit_county(data.tables, params, findings, verified=verified)
     # + the audit's own rows of 问题清单 (公益性岗位不稳定), with their item ids
     findings = with_audit_findings(findings, audit, params, county)
     extra = findings.index >= len(rr.findings)
@@ -138,6 +140,16 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     return CountyRun(county=county, year=year, data=data, findings=findings, rule_summary=rr.summary,
                      audit=audit, params=params, params_file=pfile, provenance=prov, input_hash=in_hash,
                      params_hash=p_hash, others=sorted(others), data_root=str(root), timings=clock.laps)
+
+
+def campaign_verified_incomes(output_root, year: int, county: str) -> pd.DataFrame | None:
+    """The county's verified incomes from the year's campaign record (read only; None without a record or
+    ``output_root``)."""
+    if output_root is None:
+        return None
+    from ..campaign.wire import county_verified_incomes
+
+    return county_verified_incomes(resolve_path(output_root), year, county)
 
 
 class _Clock:
@@ -225,11 +237,14 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     status = ledger_status(ledger)
     backup = backup_filled_ledger(ledger, status)
     carry_over = status if backup is not None else None
-    write_county_ledger(ledger, summary=summary, carry_over=carry_over, **report_inputs(run))
+    campaign = campaign_view(run, output_root)
+    write_county_ledger(ledger, summary=summary, carry_over=carry_over, states=campaign["states"],
+                        spot_check=campaign["spot"], **report_inputs(run))
     clock.lap("ledger")
     write_json_atomic(summary_path, summary)
     clock.lap("summary")
-    visit_plan = write_county_visit_plan(run, out_dir)  # 入户核查计划 (campaign.md §1), after the ledger
+    visit_plan = write_county_visit_plan(run, out_dir, states=campaign["states"],
+                                         entries=campaign["visits"])  # 入户核查计划 (campaign.md §1)
     clock.lap("visit_plan")
     run.timings.update(clock.laps)
     record_timings(run, output_root)
@@ -237,6 +252,22 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     if backup is not None:
         out["backup"] = backup
     return out
+
+
+def campaign_view(run: CountyRun, output_root) -> dict:
+    """What the regenerated ledger and visit plan show from the campaign record (read only; the parent reconciles
+    after the county jobs): each item's state after this audit and the county's 整改说明 (``states``), the rows of
+    市抽查整改意见 (``spot``) and the visit results last read back (``visits``: households, items)."""
+    from ..campaign import wire
+
+    root = resolve_path(output_root)
+    tables = {"findings": run.findings}
+    for name in ("needs", "verdicts", "dynamic", "classes"):  # as saved: with their item ids
+        tables[name] = with_item_ids(name, getattr(run.audit, name), run.county)
+    items = wire.campaign_items(tables, run.county, run.year, run.params)
+    return {"states": wire.ledger_states(root, run.year, run.county, items, run.input_hash),
+            "spot": wire.spot_rows(root, run.year, run.county, run.data.tables.get("household")),
+            "visits": wire.visit_entries(root, run.year, run.county)}
 
 
 def ledger_status(ledger: Path) -> pd.DataFrame | None:
