@@ -17,6 +17,12 @@ def _add_data_args(p, out_required=True):
     p.add_argument("--params", default=None, help="参数文件（默认 params/<year>.yaml）")
 
 
+def _add_campaign_args(p):
+    p.add_argument("--as-of", default=None, help="按哪一天计算逾期与阶段（默认今天），如 2019-10-15")
+    p.add_argument("--allow-older", action="store_true",
+                   help="允许核查比上次更早的导出（默认拒绝，整改记录不按较早的导出更新）")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="hgk", description="回头看核查工具 (hgk)")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -38,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="读取并运行95项规则与收入/三保障核查，写出 processed 数据")
     _add_data_args(p)
     p.add_argument("--county", action="append", default=None)
+    _add_campaign_args(p)
 
     p = sub.add_parser("audit", help="按县运行核查笔记本（papermill），再生成全市汇总")
     _add_data_args(p)
@@ -47,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="只重跑失败或缺失的县")
     p.add_argument("--timeout", type=int, default=3600, help="每县超时（秒）")
     p.add_argument("--no-spot-check", action="store_true", help="不生成抽查名单")
+    _add_campaign_args(p)
 
     sc = sub.add_parser("spot-check", help="抽查：draw 抽样 / evaluate 评估")
     scs = sc.add_subparsers(dest="spot_command", required=True)
@@ -57,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = scs.add_parser("evaluate", help="读回已填写的抽查名单，估计问题比例与置信区间")
     p.add_argument("--results", required=True, help="已填写的 抽查名单_<year>.xlsx")
     p.add_argument("--out", required=True)
+    p.add_argument("--as-of", default=None, help="评估日期（默认今天）：市抽查问题的整改时限从此日起算")
 
     p = sub.add_parser("collect", help="读回各县已填写的台账与入户核查计划，更新整改记录 campaign.sqlite")
     p.add_argument("--year", type=int, required=True, help="核查年度，如 2019")

@@ -283,3 +283,39 @@ def as_of_date(as_of=None) -> str:
 __all__ = ["read_record", "county_verified_incomes", "ledger_states", "predicted_states", "spot_rows",
            "visit_entries", "campaign_items", "export_time_of", "refused_exports", "reconcile_saved",
            "reconcile_lines", "as_of_date", "CLOSED"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# spot-check evaluation → the record
+# ---------------------------------------------------------------------------------------------------------------
+def county_of_sheets(sheets, out_root, year: int, design: pd.DataFrame | None = None) -> dict[str, str]:
+    """The spot-check list's sheet names (county names, ≤ 31 characters) → county folders under
+    ``<out_root>/<year>/`` (``441881_英德市``); the design's 县（市、区） column when it names a folder. A sheet
+    that matches no folder maps to itself."""
+    folders = [p.name for p in (Path(out_root) / str(int(year))).iterdir() if p.is_dir() and re.match(r"^\d{6}_", p.name)] \
+        if (Path(out_root) / str(int(year))).is_dir() else []
+    by_name = {re.sub(r"^\d{6}_", "", f)[:31]: f for f in folders}
+    declared = {}
+    if design is not None and {"工作表", "县（市、区）"} <= set(design.columns):
+        declared = dict(zip(design["工作表"].astype(str), design["县（市、区）"].astype(str)))
+    out = {}
+    for s in pd.unique(pd.Series(list(sheets), dtype=object).astype(str)):
+        d = declared.get(s)
+        out[s] = d if d in folders else by_name.get(s[:31], by_name.get(re.sub(r"^\d{6}_", "", str(d or ""))[:31], s))
+    return out
+
+
+def record_spot_check_file(results, out_root, year: int, clean: pd.DataFrame, design: pd.DataFrame | None,
+                           params: dict, as_of=None) -> dict:
+    """``hgk spot-check evaluate``: the inspected households' confirmed problems into the record as 市抽查 items
+    (deadline ``deadlines.spot_check_days`` after ``as_of``, default today); evaluating the same file again changes
+    nothing. Returns :func:`hgk_lib.campaign.spotcheck.record_spot_check`'s counts."""
+    from ..io.safe import sha256_file
+    from .hooks import record_evaluation
+
+    if clean is None or clean.empty:
+        return {"run_id": None, "new": 0, "not_genuine": 0}
+    mapping = county_of_sheets(clean["sheet"], out_root, year, design)
+    c = clean[clean["hh_id"].notna()]
+    return record_evaluation(out_root, year, c, as_of_date(as_of), params, county_of_sheet=mapping,
+                             input_sha256=sha256_file(results))

@@ -309,20 +309,29 @@ def backup_filled_ledger(ledger: Path, status: pd.DataFrame | None = None) -> Pa
 # hgk check
 # ---------------------------------------------------------------------------------------------------------------
 def run_check(data_root, year: int, output_root, params_file=None, counties: list[str] | None = None,
-              workers: int = 1, progress: bool = True) -> dict:
+              workers: int = 1, progress: bool = True, as_of=None, allow_older: bool = False) -> dict:
     """The county runs without notebooks: load (processed data under ``<output_root>/_processed``), rules, audit,
     and each county's results saved under ``<output_root>/<year>/<county>/results/`` (the same files the county
-    notebook saves). Returns ``{"counties": [...], "counts": [check_counts rows], "failed": {county: error}}``."""
+    notebook saves); then, like ``hgk audit``, the campaign record is reconciled from the saved results (an older
+    export is refused unless ``allow_older``). Returns ``{"counties": [...], "counts": [check_counts rows],
+    "failed": {county: error}, "campaign": {county: counts}}``."""
+    from ..campaign import wire
+
     year = int(year)
+    as_of = wire.as_of_date(as_of)
     out_root = resolve_path(output_root)
     params_file = resolve_path(params_file) if params_file else default_params_file(year)
-    load_params(params_file)
+    params = load_params(params_file)
     proot = default_processed_root(out_root)
     info = prepare_city(data_root, year, proot, counties, progress=progress, workers=workers)
     rows, failed = [], {}
+    failed.update(wire.refused_exports(out_root, year, resolve_path(data_root), info["counties"],
+                                       info.get("hashes") or {}, allow_older))
     for c in info["counties"]:
+        if c in failed:
+            continue
         try:
-            run = process_county(data_root, c, year, params_file, processed_root=proot)
+            run = process_county(data_root, c, year, params_file, processed_root=proot, output_root=out_root)
             clock = _Clock()
             save_county_results(run, out_root)
             clock.lap("results")
@@ -332,20 +341,31 @@ def run_check(data_root, year: int, output_root, params_file=None, counties: lis
             failed[c] = str(err)
             continue
         rows.append(check_counts(run))
-    return {"counties": info["counties"], "counts": rows, "failed": failed}
+    done = [c for c in info["counties"] if c not in failed]
+    campaign = wire.reconcile_saved(out_root, year, done, resolve_path(data_root), params, as_of=as_of,
+                                    allow_older=allow_older, params_sha256=params_hash(params))
+    return {"counties": info["counties"], "counts": rows, "failed": failed, "campaign": campaign, "as_of": as_of}
 
 
 def run_check_cli(args) -> int:
     """``hgk check``: :func:`run_check`, then a Chinese table of counts."""
-    res = run_check(args.data, args.year, args.out, args.params, args.county)
+    res = run_check(args.data, args.year, args.out, args.params, args.county, as_of=getattr(args, "as_of", None),
+                    allow_older=getattr(args, "allow_older", False))
     out_root = resolve_path(args.out)
     print(f"核查年度 {int(args.year)}：共 {len(res['counties'])} 个县，结果写入 {out_root / str(int(args.year))}"
           f"（各县 results/ 目录）")
     if res["counts"]:
         print(pd.DataFrame(res["counts"]).to_string(index=False))
+    if res.get("campaign"):
+        from ..campaign.wire import reconcile_lines
+
+        print(f"整改记录（按日 {res['as_of']}）：")
+        for line in reconcile_lines(res["campaign"]):
+            print("  " + line)
     for c, err in res["failed"].items():
         print(f"失败：{c}：{err}", file=sys.stderr)
-    return 1 if res["failed"] else 0
+    bad = any(r.get("error") for r in (res.get("campaign") or {}).values())
+    return 1 if res["failed"] or bad else 0
 
 
 def check_counts(run: CountyRun) -> dict:
