@@ -285,11 +285,10 @@ def apply_states(problems: pd.DataFrame, states: pd.DataFrame | None) -> pd.Data
 def status_choices(status: pd.Series) -> pd.Series:
     """The 整改状态 drop-down of each row: the county's three states; a 整改不实 row also offers 整改不实 (its current
     value), a 已销号 row only 已销号 (closed: a ledger cannot change it)."""
-    s = status.astype(object)
-    out = pd.Series([tuple(STATUS_OPTIONS)] * len(s), index=s.index, dtype=object)
-    out[s == NOT_GENUINE] = (NOT_GENUINE, *STATUS_OPTIONS)
-    out[s == CLOSED] = (CLOSED,)
-    return out
+    from collections import defaultdict
+
+    lists = defaultdict(lambda: tuple(STATUS_OPTIONS), {NOT_GENUINE: (NOT_GENUINE, *STATUS_OPTIONS), CLOSED: (CLOSED,)})
+    return status.astype(object).map(lists)
 
 
 def spot_sheet_frame(spot: pd.DataFrame | None) -> pd.DataFrame:
