@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--county", action="append", default=None, help="只读这些县目录（可重复）")
     p.add_argument("--as-of", default=None, help="按哪一天计算（默认今天），如 2019-10-15")
 
+    p = sub.add_parser("demo-campaign", help="演示整改全过程：模拟各县填写台账与入户核查计划，并生成部分问题已整改的较新导出")
+    p.add_argument("--data", required=True, help="首次核查的演示导出，如 data/raw/2019（真实情况在 <data>_truth）")
+    p.add_argument("--out", required=True, help="输出目录（填写 <out>/<year>/<县目录>/ 中的台账与入户核查计划）")
+    p.add_argument("--year", type=int, default=2019)
+    p.add_argument("--later", required=True, help="较新的导出写到这里，如 data/raw/2019-10-25")
+    p.add_argument("--truth", default=None, help="首次导出的真实情况目录（默认 <data>_truth）")
+    p.add_argument("--seed", type=int, default=2019, help="与 hgk demo-data 相同的种子")
+    p.add_argument("--households", type=int, default=None, help="与 hgk demo-data 相同的户数")
+    p.add_argument("--export-date", default="2019-10-25", help="较新导出的导出时间（日期）")
+    p.add_argument("--visit-date", default="2019-10-12", help="模拟走访日期")
+
     p = sub.add_parser("demo-inspect", help="用演示数据的真实情况模拟填写抽查名单（仅演示）")
     p.add_argument("--list", required=True, help="抽查名单_<year>.xlsx")
     p.add_argument("--truth", required=True, help="演示数据的 ground truth 目录")
@@ -97,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             from .risk.cli import run as fn
         elif args.command == "collect":
             from .campaign.collect import run_collect_cli as fn
+        elif args.command == "demo-campaign":
+            from .demo.campaign import run as fn
         elif args.command == "demo-inspect":
             from .risk.cli import run_demo_inspect as fn
         else:  # pragma: no cover - argparse enforces the choices
