@@ -8,7 +8,7 @@
 2. **The counties' filled workbooks** (in place, under ``<out>/<year>/<county>/``): in each 回头看台账, 问题清单 rows of
    really fixed households say 已整改 (truthful), a share of the other rows say 已整改 too (false claims) or 整改中;
    in each 入户核查计划, households whose income must be checked are visited (走访清单: 已走访, the true verified
-   income), and items of households without any planted problem are found 不属实 at the door (核查事项).
+   income), and items of households without any planted or true problem are found 不属实 at the door (核查事项).
 3. **The truth of the claims**: ``<later>_truth/campaign_claims.csv`` (county · 问题编号 · 户编号 · 整改状态 · truthful).
 
 After ``hgk collect`` and ``hgk audit --data <later>``, every false claim is 整改不实 and every truthful one 已销号
@@ -151,7 +151,8 @@ def fill_county(folder: Path, year: int, fixed: set, truth: pd.DataFrame, plante
         if len(it):
             hh = it["户编号"].astype(str)
             planted_hh = set(planted["hh_id"].astype(str))
-            clean = it.index[~hh.isin(planted_hh) & ~hh.isin(fixed) & (it["来源"] != "收入")][:UNTRUE_MAX]
+            no_problem = set(truth.loc[truth["true_problem"] == 0, "hh_id"].astype(str))
+            clean = it.index[~hh.isin(planted_hh) & ~hh.isin(fixed) & hh.isin(no_problem)][:UNTRUE_MAX]
             _set_column(ws, "核实结果", {r: "不属实" for r in clean})
             _set_column(ws, "说明", {r: "入户核实，该户无此情况（演示）" for r in clean})
         wb.save(plan)
