@@ -240,3 +240,59 @@ def test_an_older_export_is_refused_unless_allowed(tmp_path):
 def test_export_time_comes_from_the_title_rows():
     t = wire.export_time_of(FIXTURE / fixture_counties()[0])
     assert t is not None and t.startswith("20")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# pure parts
+# ---------------------------------------------------------------------------------------------------------------
+def test_predicted_states_follow_the_state_table():
+    have = pd.DataFrame({"item_id": ["a", "b", "c", "d"], "state": ["已整改", "已销号", "整改中", "未整改"],
+                         "note": ["修好了", None, "在办", None]})
+    got = wire.predicted_states(have, pd.Series(["a", "b", "c", "new"]), newer=True).set_index("item_id")
+    assert got["state"].to_dict() == {"a": "整改不实", "b": "未整改", "c": "整改中", "new": "未整改"}
+    assert got.loc["a", "note"] == "修好了" and got.loc["new", "note"] is None
+    same = wire.predicted_states(have, pd.Series(["a", "b"]), newer=False).set_index("item_id")
+    assert same["state"].to_dict() == {"a": "已整改", "b": "已销号"}  # the same export: nothing moves
+
+
+def test_status_drop_down_offers_the_record_states_only_where_they_are():
+    from hgk_lib.report.ledger import status_choices
+
+    got = status_choices(pd.Series(["未整改", "整改不实", "已销号", None])).tolist()
+    assert got == [("未整改", "整改中", "已整改"), ("整改不实", "未整改", "整改中", "已整改"), ("已销号",),
+                   ("未整改", "整改中", "已整改")]
+
+
+def test_per_row_drop_downs_become_runs_of_rows():
+    from hgk_lib.report.xlsx import _row_runs
+
+    opts = pd.Series([("a",), ("a",), ("b", "c"), ("a",), ("b", "c"), ("b", "c")])
+    assert _row_runs(opts, 6) == {("a",): [(2, 3), (5, 5)], ("b", "c"): [(4, 4), (6, 7)]}
+
+
+def test_verified_income_replaces_the_recomputed_one_with_its_source():
+    from hgk_lib.audit.verdicts import verified_fen
+
+    hh = pd.Series(["H1", "H2", "H3"])
+    v = pd.DataFrame({"hh_id": ["H2", "H3"], "income_pc": [8123.456, None], "visit_date": ["2019-10-03", None],
+                      "origin": ["入户核查计划_x_2019.xlsx / 走访清单 / 第5行", None]})
+    fen, text = verified_fen(v, hh)
+    assert fen.isna().tolist() == [True, False, True] and int(fen[1]) == 812346
+    assert text[1].startswith("入户核实人均可支配收入8,123.46元（走访日期 2019-10-03，入户核查计划_x_2019.xlsx")
+    assert text[0] == "" and text[2] == ""
+    none_fen, _ = verified_fen(None, hh)
+    assert none_fen.isna().all()
+
+
+def test_bad_as_of_is_a_chinese_error():
+    from hgk_lib.errors import HgkError
+
+    assert wire.as_of_date("2019-10-05") == "2019-10-05"
+    with pytest.raises(HgkError, match="不是有效日期"):
+        wire.as_of_date("10月5日")
+
+
+def test_sheets_map_to_county_folders(tmp_path):
+    (tmp_path / "2019" / "441825_连山壮族瑶族自治县").mkdir(parents=True)
+    got = wire.county_of_sheets(["连山壮族瑶族自治县", "别的县"], tmp_path, 2019)
+    assert got == {"连山壮族瑶族自治县": "441825_连山壮族瑶族自治县", "别的县": "别的县"}
