@@ -60,6 +60,12 @@ def workbook_text(path: Path) -> dict[str, list[tuple[str, str]]]:
 
 
 def file_text(path: Path) -> str:
+    if path.suffix == ".docx":  # the report to the province (campaign.md §5)
+        from docx import Document
+
+        doc = Document(str(path))
+        cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+        return "\n".join([p.text for p in doc.paragraphs] + cells)
     if path.suffix == ".xlsx":
         return "\n".join(f"{s}\n" + "\n".join(v for _, v in cells) for s, cells in workbook_text(path).items())
     return path.read_text(encoding="utf-8")
@@ -72,7 +78,9 @@ def is_saved_result(path: Path) -> bool:
 
 
 def is_inspector_file(path: Path) -> bool:
-    return path.name.startswith((LEDGER, SPOT_LIST, VISIT_PLAN))
+    """Inspectors' files (full numbers allowed): ledgers, visit plans, the spot-check list, the correction list for
+    the provincial system and the campaign record (campaign.md §2, §5)."""
+    return path.name.startswith((LEDGER, SPOT_LIST, VISIT_PLAN, "省系统更正清单_")) or path.name == "campaign.sqlite"
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +118,7 @@ def test_the_scan_covers_every_auditor_facing_file_of_the_run(city_run):
     assert {"run.log", "run.json", "summary.json", "run_summary.json", f"回头看总结_{YEAR}.html",
             f"回头看总结_{YEAR}.ipynb", f"回头看总结_{YEAR}.xlsx", f"风险模型卡_{YEAR}.html", f"risk_model_{YEAR}.json",
             f"抽查结果评估_{YEAR}.html", f"抽查结果评估_{YEAR}.xlsx"} <= names
-    unscanned = [p.name for p in _auditor_files(city_run) if p.suffix not in TEXT_SUFFIXES | {".xlsx"}]
+    unscanned = [p.name for p in _auditor_files(city_run) if p.suffix not in TEXT_SUFFIXES | {".xlsx", ".docx"}]
     assert unscanned == []
     assert len(city_run["keys"]) > 100  # the allow list is the run's ids, not empty
 

@@ -319,5 +319,5 @@ def test_nullable_and_numpy_values_are_written(tmp_path):
 def test_status_column_is_colour_coded(ledger):
     ws = openpyxl.load_workbook(ledger)["问题清单"]
     rules = [(str(cf.sqref), r.formula[0]) for cf in ws.conditional_formatting for r in cf.rules]
-    assert sorted(f for _, f in rules) == ['"已整改"', '"整改中"', '"未整改"']
+    assert sorted(f for _, f in rules) == ['"已整改"', '"已销号"', '"整改不实"', '"整改中"', '"未整改"']
     assert {s for s, _ in rules} == {"N2:N6"}

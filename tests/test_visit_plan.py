@@ -214,7 +214,7 @@ def test_conservation_every_ledger_item_meeting_a_criterion_appears_once_under_i
     expected += list(item_ids(a.needs.assign(county=COUNTY), "三保障", a.needs["problem_type"]))
     expected += list(item_ids(a.dynamic.assign(county=COUNTY), "动态管理", a.dynamic["kind"]))
     mism = a.classes[a.classes["match"].astype(object).map(lambda x: x is False or x == False)]  # noqa: E712
-    expected += list(item_ids(mism.assign(county=COUNTY), "分类施策", "不匹配"))
+    expected += list(item_ids(mism.assign(county=COUNTY), "分类施策", "mismatch"))
     assert len(set(expected)) == len(expected)
     assert set(ids) == set(expected) and (got == 1).all()
     by_source = items["来源"].value_counts()

@@ -63,7 +63,8 @@ class AuditResult:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "notes"}
 
 
-def audit_county(tables: dict[str, pd.DataFrame], params: dict, findings: pd.DataFrame | None = None) -> AuditResult:
+def audit_county(tables: dict[str, pd.DataFrame], params: dict, findings: pd.DataFrame | None = None,
+                 verified: pd.DataFrame | None = None) -> AuditResult:
     """Audit one county.
 
     ``tables``: canonical tables (:mod:`hgk_lib.schema`; optional department lists may be absent).
@@ -71,6 +72,8 @@ def audit_county(tables: dict[str, pd.DataFrame], params: dict, findings: pd.Dat
     ``findings``: the rule engine's findings table (measures history = its R73-R75 rows; project findings = its
     R80-R85 and R72(b) rows). When ``None``, the measures history is computed here by the same definition and the
     project findings are left empty with a note.
+    ``verified``: incomes verified at the door (hh_id · income_pc · visit_date · origin; the campaign record's
+    visit read-back): they replace the recomputed income in those households' verdicts (依据 says so).
     """
     p = audit_params(params)
     base = prepare(tables, p)
@@ -84,7 +87,7 @@ def audit_county(tables: dict[str, pd.DataFrame], params: dict, findings: pd.Dat
     notes += n
     sector, n = sector_table(base)
     notes += n
-    verdicts = verdict_table(base, income, needs, cls)
+    verdicts = verdict_table(base, income, needs, cls, verified)
     kept = verdicts[verdicts["verdict"].isin(KEPT)]
     quality = pd.Series(kept["quality"].to_numpy(dtype=object), index=kept["hh_id"].to_numpy(dtype=object))
     classes = classes_table(base, cls, quality)

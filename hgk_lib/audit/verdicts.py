@@ -166,9 +166,40 @@ def _problem_lists(needs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd.Series) -> pd.DataFrame:
+def verified_fen(verified: pd.DataFrame | None, hh: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per household of ``hh``: the visit's verified per-capita income in fen (nullable Int64) and the 依据 text
+    saying where it comes from (blank where none). ``verified``: hh_id · income_pc (yuan) · optional visit_date,
+    origin (the campaign record's verified incomes, :func:`hgk_lib.campaign.collect.verified_incomes`)."""
+    idx = hh.index
+    none = (pd.Series(pd.NA, index=idx, dtype="Int64"), pd.Series("", index=idx, dtype=object))
+    if verified is None or len(verified) == 0 or "hh_id" not in verified or "income_pc" not in verified:
+        return none
+    from ..items import key_text
+
+    v = verified.assign(_h=key_text(verified["hh_id"]), _y=pd.to_numeric(verified["income_pc"], errors="coerce"))
+    v = v[v["_y"].notna()].drop_duplicates("_h", keep="last").set_index("_h")
+    if v.empty:
+        return none
+    key = key_text(pd.Series(hh.to_numpy(dtype=object), index=idx))
+    yuan = key.map(v["_y"])
+    fen = (yuan * 100).round().astype("Int64")
+    when = key.map(v["visit_date"]) if "visit_date" in v else pd.Series(None, index=idx, dtype=object)
+    where = key.map(v["origin"]) if "origin" in v else pd.Series(None, index=idx, dtype=object)
+    text = ("入户核实人均可支配收入" + yuan.map(lambda x: "" if pd.isna(x) else f"{x:,.2f}") + "元（走访"
+            + when.astype(object).where(when.notna(), "").astype(str).map(lambda d: f"日期 {d}" if d else "")
+            + where.astype(object).where(where.notna(), "").astype(str).map(lambda o: f"，{o}" if o else "")
+            + "），替代系统记录用于本次判定")
+    return fen, text.where(fen.notna(), "")
+
+
+def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd.Series,
+                  verified: pd.DataFrame | None = None) -> pd.DataFrame:
     """核查结论: one row per exited household (脱贫状态 已脱贫（享受政策）or 已脱贫（不再享受政策）) with at least one
-    active member; a household without active members gets no verdict (it is listed in 动态管理)."""
+    active member; a household without active members gets no verdict (it is listed in 动态管理).
+
+    ``verified`` (optional; hh_id · income_pc · visit_date · origin): incomes verified at the door in an earlier
+    visit (campaign.md §2); for those households the verified income replaces the recomputed one in the verdict
+    and the quality, and 依据 says so."""
     p = base.p
     inc = income[income["exit_status"].isin(S.EXITED) & (income["active_n"] > 0)].reset_index(drop=True)
     hh = inc["hh_id"]
@@ -179,6 +210,10 @@ def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd
     labour = cls.reindex(hh.to_numpy(dtype=object)).to_numpy(dtype=object)
     covered = net["covered"].fillna(False).to_numpy(dtype=bool)
     ifen = inc["income_pc_fen"]
+    v_fen, v_text = verified_fen(verified, hh)
+    by_visit = v_fen.notna().to_numpy(dtype=bool)
+    if by_visit.any():
+        ifen = pd.Series(ifen, dtype="Int64").where(~by_visit, v_fen)
     verdict = decide(ifen, pd.Series(labour), pd.Series(covered), pd.Series(n_p), pd.Series(n_u),
                      p.exit_fen, p.return_fen)
     quality = grade(verdict, ifen, pd.Series(labour), inc["policy_share"], pd.Series(n_p), p.stable_fen,
@@ -190,7 +225,7 @@ def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd
     idx = inc.index
     v = verdict
     ret_line, exit_line = fmt_line(p.return_line), fmt_line(p.exit_line)
-    inc_txt = pd.Series("复核人均可支配收入" + fmt_yuan(ifen) + "元", index=idx)
+    inc_txt = pd.Series(np.where(by_visit, "入户核实人均可支配收入", "复核人均可支配收入"), index=idx) + fmt_yuan(ifen) + "元"
     has_inc = ifen.notna().to_numpy(dtype=bool)
     reach = pd.Series(np.where(has_inc, f"，达到脱贫线{exit_line}元", ""), index=idx)
     ptxt = probs["problems_text"].fillna("").to_numpy(dtype=object)
@@ -228,6 +263,7 @@ def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd
     reasons = reasons + pd.Series(np.where(net_rows & has_inc, "；" + inc_txt, ""), index=idx)
     reasons = reasons + pd.Series(np.where(net_rows & ~has_inc, f"；无{p.audit_year}年可用收入记录（兜底保障户不以收入判定）",
                                            ""), index=idx)
+    reasons = reasons + pd.Series(np.where(by_visit, "；依据" + v_text, ""), index=idx)
     out = pd.DataFrame({
         "hh_id": hh.to_numpy(dtype=object),
         "township": inc["township"].to_numpy(dtype=object),
@@ -236,7 +272,8 @@ def verdict_table(base: Base, income: pd.DataFrame, needs: pd.DataFrame, cls: pd
         "labour_class": labour,
         "active_n": inc["active_n"].to_numpy(),
         "recorded_pc": inc["recorded_pc"].to_numpy(dtype=float),
-        "income_pc": inc["income_pc"].to_numpy(dtype=float),
+        "income_pc": np.where(by_visit, pd.Series(ifen, dtype="Float64").to_numpy(dtype=float, na_value=np.nan) / 100,
+                              inc["income_pc"].to_numpy(dtype=float)),
         "income_diff": inc["income_diff"].to_numpy(dtype=float),
         "policy_share": inc["policy_share"].to_numpy(dtype=float),
         "verdict": verdict.to_numpy(dtype=object),

@@ -57,7 +57,8 @@ def audit_items(county: str, year: int, *, findings: pd.DataFrame | None = None,
         parts.append(_frame(f, item_id=_ids(f, "规则", f["rule_id"]), county=county, hh_id=f["hh_id"],
                             person_id=f["person_id"], source="规则", rule_id=f["rule_id"], description=f["message"],
                             department=f["department"],
-                            deadline=deadlines(f, needs if needs is not None else empty_needs, params, year),
+                            deadline=(deadlines(f, needs if needs is not None else empty_needs, params, year)
+                                      if params else None),
                             project_id=f["project_id"], field=f["field"], value=f["values"]))
     if needs is not None and len(needs):
         n = needs.reset_index(drop=True).assign(county=county)
@@ -77,7 +78,7 @@ def audit_items(county: str, year: int, *, findings: pd.DataFrame | None = None,
     if classes is not None and len(classes):
         m = classes["match"].astype(object)
         c = classes[m.isin([False, "否", 0])].reset_index(drop=True).assign(county=county)
-        parts.append(_frame(c, item_id=_ids(c, "分类施策", c["labour_class"]), county=county, hh_id=c["hh_id"],
+        parts.append(_frame(c, item_id=_ids(c, "分类施策", "mismatch"), county=county, hh_id=c["hh_id"],
                             source="分类施策", rule_id=c["labour_class"],
                             description="建议措施：" + c["recommended"].astype(str) if "recommended" in c else None,
                             department="扶贫办"))

@@ -51,13 +51,14 @@ def state_table(con: sqlite3.Connection, as_of) -> pd.DataFrame:
 def stage_timeline(con: sqlite3.Connection | None, params: dict, as_of) -> pd.DataFrame:
     """阶段 · 开始 · 截止 · 内容 · 状态 (已结束 / 进行中 / 未开始) · 剩余天数 · 按期完成县数 · 县数.
 
-    按期完成县数: counties whose first audit run (the county-level outputs) started on or before the stage's end."""
+    按期完成县数: counties whose first audit run (the county-level outputs) is dated (its ``as_of``) on or before the
+    stage's end."""
     st = params.get("stages") or {}
     day = pd.Timestamp(as_of).normalize()
     first = pd.DataFrame(columns=["county", "first"])
     if con is not None:
-        first = pd.read_sql_query("SELECT county, MIN(started_at) AS first FROM runs WHERE kind = 'audit' "
-                                  "GROUP BY county", con)
+        first = pd.read_sql_query("SELECT county, MIN(COALESCE(as_of, started_at)) AS first FROM runs "
+                                  "WHERE kind = 'audit' GROUP BY county", con)  # the day the run treated as today
     firsts = pd.to_datetime(first["first"], errors="coerce", utc=True).dt.tz_localize(None).dt.normalize()
     rows = []
     prev_end = None

@@ -220,13 +220,17 @@ def run_spot_check(data_root, output_root, year: int, params_file) -> dict:
     return {"status": "success", "error": None, "seconds": round(time.monotonic() - t0, 2)}
 
 
-def run_city_notebook(output_root, year: int, params_file, timeout: float = 1800, kernel: str = KERNEL) -> dict:
-    """Execute and render ``city_summary.ipynb`` (always rerun)."""
+def run_city_notebook(output_root, year: int, params_file, timeout: float = 1800, kernel: str = KERNEL,
+                      as_of: str | None = None) -> dict:
+    """Execute and render ``city_summary.ipynb`` (always rerun); ``as_of``: the day the campaign progress (overdue,
+    stage timeline, report) is computed for (default today)."""
     files = city_paths(output_root, year)
     files["dir"].mkdir(parents=True, exist_ok=True)
     files["html"].unlink(missing_ok=True)
     params = {"output_root": str(resolve_path(output_root)), "audit_year": int(year),
               "params_file": str(resolve_path(params_file))}
+    if as_of:
+        params["as_of"] = str(as_of)
     res = execute_notebook(CITY_NOTEBOOK, files["ipynb"], params, files["log"], timeout, kernel)
     if res["status"] == "success":
         try:
@@ -287,8 +291,16 @@ def summary_table(records: list[dict]) -> pd.DataFrame:
 
 def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1, scheduler=None,
               resume: bool = False, timeout: float = 3600, spot_check: bool = True, city: bool = True,
-              kernel: str = KERNEL, client=None, quiet: bool = False) -> dict:
-    """The whole city run; returns the run summary (also written to ``<out>/<year>/run_summary.json``)."""
+              kernel: str = KERNEL, client=None, quiet: bool = False, as_of=None, allow_older: bool = False) -> dict:
+    """The whole city run; returns the run summary (also written to ``<out>/<year>/run_summary.json``).
+
+    The campaign record (``<out>/<year>/campaign.sqlite``): before the county jobs, a county whose export is older
+    than its last audited one is refused (unless ``allow_older``); after them, this process alone reconciles every
+    county that succeeded (or was skipped) from its saved results (:func:`hgk_lib.campaign.wire.reconcile_saved`;
+    the county jobs only read the record). ``as_of``: the day the run treats as today (default today)."""
+    from ..campaign import wire
+
+    as_of = wire.as_of_date(as_of)
     t0 = time.monotonic()
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     year = int(year)
@@ -316,7 +328,10 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
         prep_error = str(err)
         hashes = {c: input_hash(safe_path(data_root, c)) for c in county_list}
     jobs, skipped = [], []
+    refused = wire.refused_exports(out_root, year, data_root, county_list, hashes, allow_older)
     for c in county_list:
+        if c in refused:
+            continue
         if resume and county_done(out_root, year, c, hashes[c], p_hash, county_list):
             skipped.append(c)
             continue
@@ -339,12 +354,19 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
         rec = read_json(county_paths(out_root, year, c)["record"]) or {"county": c}
         records.append({**rec, "county": c, "name": county_name(c), "status": "skipped", "error": None,
                         "seconds": 0.0, "attempts": 0})
+    for c, why in refused.items():
+        records.append({"county": c, "name": county_name(c), "year": year, "status": "failed", "error": why,
+                        "attempts": 0, "seconds": 0.0, "input_hash": hashes.get(c), "params_hash": p_hash})
     records.sort(key=lambda r: r["county"])
+    done = [r["county"] for r in records if r["status"] in ("success", "skipped")]
+    campaign = wire.reconcile_saved(out_root, year, done, data_root, p, as_of=as_of, allow_older=allow_older,
+                                    params_sha256=p_hash)
     failed = [r for r in records if r["status"] not in ("success", "skipped")]
     summary = {"year": year, "data": str(data_root), "output_root": str(out_root), "params_file": str(params_file),
                "params_hash": p_hash, "workers": workers, "scheduler": scheduler, "resume": resume,
                "started_at": started, "prepare_error": prep_error, "counties": records,
-               "failed": [r["county"] for r in failed], "spot_check": None, "city": None}
+               "failed": [r["county"] for r in failed], "spot_check": None, "city": None, "as_of": as_of,
+               "campaign": campaign}
     cpaths = city_paths(out_root, year)
     if spot_check:
         draw_file = cpaths["dir"] / f"抽查名单_{year}.xlsx"
@@ -355,11 +377,12 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
         else:
             summary["spot_check"] = run_spot_check(data_root, out_root, year, params_file)
     if city:
-        summary["city"] = run_city_notebook(out_root, year, params_file, kernel=kernel)
+        summary["city"] = run_city_notebook(out_root, year, params_file, kernel=kernel, as_of=as_of)
     summary["seconds"] = round(time.monotonic() - t0, 2)
     summary["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     summary["ok"] = (not failed and (summary["spot_check"] or {}).get("status", "success") in ("success", "skipped")
-                     and (summary["city"] or {}).get("status", "success") == "success")
+                     and (summary["city"] or {}).get("status", "success") == "success"
+                     and not any(r.get("error") for r in campaign.values()))
     write_json_atomic(safe_path(out_root, str(year), RUN_SUMMARY), summary)
     if not quiet:
         print_summary(summary)
@@ -396,6 +419,12 @@ def print_summary(summary: dict) -> None:
         if step:
             print(f"{label}：{STATUS_LABELS.get(step['status'], step['status'])}"
                   + (f"（{step['error']}）" if step.get("error") else ""))
+    if summary.get("campaign"):
+        from ..campaign.wire import reconcile_lines
+
+        print(f"整改记录（按日 {summary.get('as_of')}）：")
+        for line in reconcile_lines(summary["campaign"]):
+            print("  " + line)
     print(f"运行记录：{Path(summary['output_root']) / str(summary['year']) / RUN_SUMMARY}")
 
 
@@ -409,7 +438,8 @@ def run_audit_cli(args) -> int:
     try:
         summary = run_audit(args.data, args.year, args.out, params=args.params, counties=args.county,
                             workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                            timeout=args.timeout, spot_check=not args.no_spot_check)
+                            timeout=args.timeout, spot_check=not args.no_spot_check,
+                            as_of=getattr(args, "as_of", None), allow_older=getattr(args, "allow_older", False))
     finally:
         signal.signal(signal.SIGTERM, old)
     return 0 if summary["ok"] else 1

@@ -130,7 +130,9 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     rr = run_rules(ctx)
     findings = with_item_ids("findings", rr.findings, county)
     clock.lap("rules")
-    audit = audit_county(data.tables, params, findings)
+    # incomes verified at the door in earlier visits (the campaign record, read only) feed the verdicts
+    verified = campaign_verified_incomes(output_root, year, county)
+    audit = audit_county(data.tables, params, findings, verified=verified)
     # + the audit's own rows of 问题清单 (公益性岗位不稳定), with their item ids
     findings = with_audit_findings(findings, audit, params, county)
     extra = findings.index >= len(rr.findings)
@@ -146,6 +148,16 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
                      audit=audit, params=params, params_file=pfile, provenance=prov, input_hash=in_hash,
                      params_hash=p_hash, others=sorted(others), data_root=str(root), timings=clock.laps,
                      integrity=integrity, integrity_items=integrity_items)
+
+
+def campaign_verified_incomes(output_root, year: int, county: str) -> pd.DataFrame | None:
+    """The county's verified incomes from the year's campaign record (read only; None without a record or
+    ``output_root``)."""
+    if output_root is None:
+        return None
+    from ..campaign.wire import county_verified_incomes
+
+    return county_verified_incomes(resolve_path(output_root), year, county)
 
 
 class _Clock:
@@ -234,14 +246,17 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     status = ledger_status(ledger)
     backup = backup_filled_ledger(ledger, status)
     carry_over = status if backup is not None else None
-    write_county_ledger(ledger, summary=summary, carry_over=carry_over, integrity=run.integrity, **report_inputs(run))
+    campaign = campaign_view(run, output_root)
+    write_county_ledger(ledger, summary=summary, carry_over=carry_over, states=campaign["states"],
+                        spot_check=campaign["spot"], integrity=run.integrity, **report_inputs(run))
     clock.lap("ledger")
     write_json_atomic(summary_path, summary)
     clock.lap("summary")
     from ..integrity.wiring import visit_flags
 
     # 入户核查计划 (campaign.md §1), after the ledger; + 数据真实性复核 for the flagged integrity units' households
-    visit_plan = write_county_visit_plan(run, out_dir, integrity=visit_flags(run.integrity_items))
+    visit_plan = write_county_visit_plan(run, out_dir, states=campaign["states"], entries=campaign["visits"],
+                                         integrity=visit_flags(run.integrity_items))
     clock.lap("visit_plan")
     run.timings.update(clock.laps)
     record_timings(run, output_root)
@@ -249,6 +264,22 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     if backup is not None:
         out["backup"] = backup
     return out
+
+
+def campaign_view(run: CountyRun, output_root) -> dict:
+    """What the regenerated ledger and visit plan show from the campaign record (read only; the parent reconciles
+    after the county jobs): each item's state after this audit and the county's 整改说明 (``states``), the rows of
+    市抽查整改意见 (``spot``) and the visit results last read back (``visits``: households, items)."""
+    from ..campaign import wire
+
+    root = resolve_path(output_root)
+    tables = {"findings": run.findings}
+    for name in ("needs", "verdicts", "dynamic", "classes"):  # as saved: with their item ids
+        tables[name] = with_item_ids(name, getattr(run.audit, name), run.county)
+    items = wire.campaign_items(tables, run.county, run.year, run.params)
+    return {"states": wire.ledger_states(root, run.year, run.county, items, run.input_hash),
+            "spot": wire.spot_rows(root, run.year, run.county, run.data.tables.get("household")),
+            "visits": wire.visit_entries(root, run.year, run.county)}
 
 
 def ledger_status(ledger: Path) -> pd.DataFrame | None:
@@ -290,20 +321,29 @@ def backup_filled_ledger(ledger: Path, status: pd.DataFrame | None = None) -> Pa
 # hgk check
 # ---------------------------------------------------------------------------------------------------------------
 def run_check(data_root, year: int, output_root, params_file=None, counties: list[str] | None = None,
-              workers: int = 1, progress: bool = True) -> dict:
+              workers: int = 1, progress: bool = True, as_of=None, allow_older: bool = False) -> dict:
     """The county runs without notebooks: load (processed data under ``<output_root>/_processed``), rules, audit,
     and each county's results saved under ``<output_root>/<year>/<county>/results/`` (the same files the county
-    notebook saves). Returns ``{"counties": [...], "counts": [check_counts rows], "failed": {county: error}}``."""
+    notebook saves); then, like ``hgk audit``, the campaign record is reconciled from the saved results (an older
+    export is refused unless ``allow_older``). Returns ``{"counties": [...], "counts": [check_counts rows],
+    "failed": {county: error}, "campaign": {county: counts}}``."""
+    from ..campaign import wire
+
     year = int(year)
+    as_of = wire.as_of_date(as_of)
     out_root = resolve_path(output_root)
     params_file = resolve_path(params_file) if params_file else default_params_file(year)
-    load_params(params_file)
+    params = load_params(params_file)
     proot = default_processed_root(out_root)
     info = prepare_city(data_root, year, proot, counties, progress=progress, workers=workers)
     rows, failed = [], {}
+    failed.update(wire.refused_exports(out_root, year, resolve_path(data_root), info["counties"],
+                                       info.get("hashes") or {}, allow_older))
     for c in info["counties"]:
+        if c in failed:
+            continue
         try:
-            run = process_county(data_root, c, year, params_file, processed_root=proot)
+            run = process_county(data_root, c, year, params_file, processed_root=proot, output_root=out_root)
             clock = _Clock()
             save_county_results(run, out_root)
             clock.lap("results")
@@ -313,20 +353,31 @@ def run_check(data_root, year: int, output_root, params_file=None, counties: lis
             failed[c] = str(err)
             continue
         rows.append(check_counts(run))
-    return {"counties": info["counties"], "counts": rows, "failed": failed}
+    done = [c for c in info["counties"] if c not in failed]
+    campaign = wire.reconcile_saved(out_root, year, done, resolve_path(data_root), params, as_of=as_of,
+                                    allow_older=allow_older, params_sha256=params_hash(params))
+    return {"counties": info["counties"], "counts": rows, "failed": failed, "campaign": campaign, "as_of": as_of}
 
 
 def run_check_cli(args) -> int:
     """``hgk check``: :func:`run_check`, then a Chinese table of counts."""
-    res = run_check(args.data, args.year, args.out, args.params, args.county)
+    res = run_check(args.data, args.year, args.out, args.params, args.county, as_of=getattr(args, "as_of", None),
+                    allow_older=getattr(args, "allow_older", False))
     out_root = resolve_path(args.out)
     print(f"核查年度 {int(args.year)}：共 {len(res['counties'])} 个县，结果写入 {out_root / str(int(args.year))}"
           f"（各县 results/ 目录）")
     if res["counts"]:
         print(pd.DataFrame(res["counts"]).to_string(index=False))
+    if res.get("campaign"):
+        from ..campaign.wire import reconcile_lines
+
+        print(f"整改记录（按日 {res['as_of']}）：")
+        for line in reconcile_lines(res["campaign"]):
+            print("  " + line)
     for c, err in res["failed"].items():
         print(f"失败：{c}：{err}", file=sys.stderr)
-    return 1 if res["failed"] else 0
+    bad = any(r.get("error") for r in (res.get("campaign") or {}).values())
+    return 1 if res["failed"] or bad else 0
 
 
 def check_counts(run: CountyRun) -> dict:

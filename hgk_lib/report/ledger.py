@@ -31,7 +31,13 @@ from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_wor
 STATUS_SHEET = "问题清单"
 STATUS_OPTIONS = ["未整改", "整改中", "已整改"]
 STATUS_DEFAULT = "未整改"
-STATUS_FILLS = {"未整改": "F8D7DA", "整改中": "FFF3CD", "已整改": "D4EDDA"}  # conditional fills of 整改状态
+STATUS_FILLS = {"未整改": "F8D7DA", "整改中": "FFF3CD", "已整改": "D4EDDA",  # conditional fills of 整改状态
+                "整改不实": "F4B183", "已销号": "D9D9D9"}
+#: States only the campaign record sets (campaign.md §2): a regenerated ledger shows them; the county keeps working
+#: on a 整改不实 item (its drop-down offers it and the county's three states), a 已销号 item is closed.
+NOT_GENUINE, CLOSED = "整改不实", "已销号"
+RECORD_STATES = STATUS_OPTIONS + [NOT_GENUINE, CLOSED]
+SPOT_SHEET = "市抽查整改意见"
 #: Basic-needs rules -> problem type (without the housing sub-kind) in the audit's 三保障问题.
 NEED_RULES = {"R48": "兜底保障未落实", "R52": "义务教育失学辍学", "R88": "义务教育失学辍学",
               "R53": "未参加基本医疗保险", "R90": "未参加基本医疗保险", "R54": "大病保障未落实",
@@ -121,6 +127,20 @@ SHEETS: list[SheetSpec] = [
 ]
 SHEET_NAMES = [s.name for s in SHEETS]
 SPEC = {s.name: s for s in SHEETS}
+
+#: campaign.md §3: the city's spot-check findings back to the county, right after the listed sheets (outputs.md,
+#: "Added by the campaign"); read back by ``hgk collect`` like 问题清单.
+SPOT_SPEC = SheetSpec(SPOT_SHEET, [
+    C("户编号", "户编号", "id", "户编号"), C("乡（镇）", "乡（镇）", "text", "乡（镇）"), C("行政村", "行政村", "text", "行政村"),
+    C("户主姓名", "户主姓名", "text", "户主姓名"),
+    C("核查结论", "核查结论", "text", "市抽查的核查结论：收入不达标 / 两不愁三保障未解决 / 信息不准确"),
+    C("核实人均可支配收入", "核实人均可支配收入", "amount", "市抽查入户核实的人均可支配收入（元）"),
+    C("三保障问题说明", "三保障问题说明", "long", "市抽查填写的三保障问题说明"),
+    C("整改意见", "整改意见", "long", "市里的整改意见"), C("整改时限", "整改时限", "date", "抽查评估日起 deadlines.spot_check_days 天"),
+    C("整改状态", "整改状态", "text", "下拉选择：未整改 / 整改中 / 已整改（县里填写）；整改不实、已销号由整改记录给出"),
+    C("整改说明", "整改说明", "long", "整改情况说明（县里填写）")],
+    "市抽查确认的问题户（整改记录中来源为“市抽查”的事项）：县里整改后填写整改状态与整改说明，与问题清单一同报回",
+    extras=[C("事项编号", "事项编号", "id", "整改记录中的事项编号，读回时用于对应")])
 
 #: Helper sheets after the listed ones.
 HELPER_SHEETS: list[SheetSpec] = [
@@ -250,6 +270,39 @@ def apply_carry_over(problems: pd.DataFrame, carry_over: pd.DataFrame | None) ->
     return out
 
 
+def apply_states(problems: pd.DataFrame, states: pd.DataFrame | None) -> pd.DataFrame:
+    """整改状态 from the campaign record (``states``: item_id · state · note, :func:`hgk_lib.campaign.wire.ledger_states`)
+    for every 问题编号 it knows; 整改说明: what the county last wrote (read back), else what the ledger carried."""
+    if states is None or len(states) == 0:
+        return problems
+    st = states.drop_duplicates("item_id").set_index("item_id")
+    out = problems.copy()
+    s = out["finding_key"].map(st["state"])
+    out["status"] = s.where(s.isin(RECORD_STATES), out["status"]).astype(object)
+    n = out["finding_key"].map(st["note"]) if "note" in st else pd.Series(None, index=out.index)
+    out["note"] = n.where(n.notna(), out["note"]).astype(object)
+    return out
+
+
+def status_choices(status: pd.Series) -> pd.Series:
+    """The 整改状态 drop-down of each row: the county's three states; a 整改不实 row also offers 整改不实 (its current
+    value), a 已销号 row only 已销号 (closed: a ledger cannot change it)."""
+    from collections import defaultdict
+
+    lists = defaultdict(lambda: tuple(STATUS_OPTIONS), {NOT_GENUINE: (NOT_GENUINE, *STATUS_OPTIONS), CLOSED: (CLOSED,)})
+    return status.astype(object).map(lists)
+
+
+def spot_sheet_frame(spot: pd.DataFrame | None) -> pd.DataFrame:
+    """Rows of 市抽查整改意见 (headers of :data:`SPOT_SPEC`; empty with its columns when there are none)."""
+    cols = [c.key for c in SPOT_SPEC.all_columns]
+    if spot is None or len(spot) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    out = spot.reindex(columns=cols).copy()
+    out["整改时限"] = pd.to_datetime(out["整改时限"], errors="coerce")
+    return out.reset_index(drop=True)
+
+
 def deadlines(f: pd.DataFrame, needs: pd.DataFrame, params: dict | None, year: int) -> pd.Series:
     """整改时限 per finding (see the module docstring)."""
     ref = _reference_date(params)
@@ -330,7 +383,7 @@ def explanation_rows(*, county_folder, county_name, year, params, provenance, ro
     for k, v in sorted((prov.get("packages") or {}).items()):
         rows.append(("软件版本", k, v if v is not None else "未安装", None))
     rows += [("核查说明", f"说明{i}", n, None) for i, n in enumerate(audit_notes(audit), start=1)]
-    rows += [("工作表说明", s.name, s.description, None) for s in SHEETS + HELPER_SHEETS]
+    rows += [("工作表说明", s.name, s.description, None) for s in SHEETS + [SPOT_SPEC] + HELPER_SHEETS]
     rows.append(("整改时限规则", "三保障规则", "按三保障问题的整改时限；无对应问题时按参数中该类问题天数（自参照日起算）",
                  "R48 R52 R53 R54 R56 R58 R88 R90 R93"))
     by_level = _params_section(params, "deadlines")["by_level"]
@@ -377,7 +430,7 @@ def summary_rows(summary: dict) -> pd.DataFrame:
 
 def dictionary_rows() -> pd.DataFrame:
     rows = [(s.name, c.header, KIND_LABELS.get(c.kind, c.kind), c.meaning)
-            for s in SHEETS + HELPER_SHEETS for c in s.all_columns]
+            for s in SHEETS + [SPOT_SPEC] + HELPER_SHEETS for c in s.all_columns]
     return pd.DataFrame(rows, columns=["sheet", "column", "kind", "meaning"])
 
 
@@ -389,11 +442,16 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
                         row_ledger: pd.DataFrame | None, files: pd.DataFrame | None, params: dict | None,
                         provenance: dict | None, households: pd.DataFrame | None = None,
                         members: pd.DataFrame | None = None, summary: dict | None = None,
-                        carry_over: pd.DataFrame | None = None, integrity: pd.DataFrame | None = None) -> Path:
+                        carry_over: pd.DataFrame | None = None, states: pd.DataFrame | None = None,
+                        spot_check: pd.DataFrame | None = None, integrity: pd.DataFrame | None = None) -> Path:
     """Write 回头看台账 to ``path`` (atomically; deterministic given the same inputs and provenance).
 
     ``carry_over``: the status frame of :func:`read_ledger_status` for an earlier, filled-in ledger; findings with
     the same 问题编号 keep their 整改状态 (valid values only) and 整改说明 instead of 未整改/blank.
+    ``states``: the campaign record's state of each item (item_id · state · note); it wins over ``carry_over``
+    (the record is the campaign's memory: 整改不实 and 已销号 come only from it).
+    ``spot_check``: rows of sheet 市抽查整改意见 (:func:`hgk_lib.campaign.spotcheck.spot_check_sheet`), written after
+    the listed sheets (empty when None).
     ``integrity``: the integrity screen's unit table (sheet 数据真实性筛查, :func:`hgk_lib.integrity.wiring.ledger_sheet`)."""
     path = Path(path)
     if summary is None:
@@ -406,7 +464,8 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
         "说明": explanation_rows(county_folder=county_folder, county_name=county_name, year=year, params=params,
                                provenance=provenance, row_ledger=row_ledger, audit=audit),
         "汇总": summary_rows(summary),
-        STATUS_SHEET: apply_carry_over(problem_list(findings, households, needs, params, year), carry_over),
+        STATUS_SHEET: apply_states(apply_carry_over(problem_list(findings, households, needs, params, year),
+                                                    carry_over), states),
         "收入核查": _sorted(_income_sheet(audit), ["township", "village", "hh_id"]),
         "三保障问题": _sorted(_with_hh_info(needs, households), ["hh_id", "person_id", "problem_type"]),
         "分类施策": _sorted(audit_frame(audit, "classes"), ["hh_id"]),
@@ -426,10 +485,17 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
     wb = new_workbook(f"回头看台账_{county_name}_{year}", run_datetime(provenance))
     for spec in SHEETS:
         df, kinds = frame_for(spec, frames[spec.name])
-        write_table(wb, spec.name, df, kinds, dropdowns={"整改状态": STATUS_OPTIONS} if spec.name == STATUS_SHEET
-                    else None, prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"},
+        write_table(wb, spec.name, df, kinds,
+                    dropdowns={"整改状态": status_choices(df["整改状态"]) if len(df) else STATUS_OPTIONS}
+                    if spec.name == STATUS_SHEET else None,
+                    prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"},
                     widths={"整改说明": 30} if spec.name == STATUS_SHEET else None,
                     highlight={"整改状态": STATUS_FILLS} if spec.name == STATUS_SHEET else None)
+    df, kinds = frame_for(SPOT_SPEC, spot_sheet_frame(spot_check))
+    write_table(wb, SPOT_SHEET, df, kinds,
+                dropdowns={"整改状态": status_choices(df["整改状态"]) if len(df) else STATUS_OPTIONS},
+                prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"}, widths={"整改意见": 40, "整改说明": 30},
+                highlight={"整改状态": STATUS_FILLS})
     for spec in HELPER_SHEETS:
         df, kinds = frame_for(spec, helpers[spec.name])
         write_table(wb, spec.name, df, kinds)
@@ -591,6 +657,8 @@ def _read_status_rows(path: Path, records: list, problem, sheet: str = STATUS_SH
         if status is None:
             valid = False
             problem(r, "整改状态", None, "整改状态为空（按未整改统计）")
+        elif status in (NOT_GENUINE, CLOSED):  # the campaign record's states, shown by a regenerated ledger
+            pass
         elif status not in STATUS_OPTIONS:
             valid = False
             problem(r, "整改状态", status, "整改状态不是下拉选项（未整改 / 整改中 / 已整改），按未整改统计")

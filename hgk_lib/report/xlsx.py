@@ -23,6 +23,7 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
@@ -249,7 +250,11 @@ def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
         lo, hi = k * per, min(len(df), (k + 1) * per)
         note = (f"本表共 {len(df):,} 行，超过 Excel 单个工作表 {MAX_SHEET_ROWS:,} 行的上限，已按顺序分为 {parts} 个工作表："
                 f"{'、'.join(names)}（未删除任何行）。本工作表为第 {k + 1} 部分：第 {lo + 1:,}–{hi:,} 行。")
-        write_sheet(wb, sheet, df.iloc[lo:hi], kinds, note=note, **kw)
+        part = dict(kw)
+        if isinstance(kw.get("dropdowns"), dict):  # per-row drop-downs follow their rows
+            part["dropdowns"] = {h: (o.iloc[lo:hi] if isinstance(o, pd.Series) else o)
+                                 for h, o in kw["dropdowns"].items()}
+        write_sheet(wb, sheet, df.iloc[lo:hi], kinds, note=note, **part)
     return names
 
 
@@ -301,13 +306,19 @@ def write_sheet(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
     for h, options in (dropdowns or {}).items():
         j = headers.index(h) + 1
         letter = get_column_letter(j)
-        dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True,
-                            showErrorMessage=True, errorStyle="stop", errorTitle="输入无效",
-                            error="请从下拉列表中选择：" + " / ".join(options))
-        if prompt and h in prompt:
-            dv.promptTitle, dv.prompt, dv.showInputMessage = h, prompt[h], True
-        dv.add(f"{letter}2:{letter}{max(n + 1, 2)}")
-        ws.data_validations.append(dv)
+        if isinstance(options, pd.Series):  # per-row options (tuples): one validation per distinct list
+            groups = _row_runs(options, n)
+        else:
+            groups = {tuple(options): [(2, max(n + 1, 2))]}
+        for opts, runs in groups.items():
+            dv = DataValidation(type="list", formula1='"' + ",".join(opts) + '"', allow_blank=True,
+                                showErrorMessage=True, errorStyle="stop", errorTitle="输入无效",
+                                error="请从下拉列表中选择：" + " / ".join(opts))
+            if prompt and h in prompt:
+                dv.promptTitle, dv.prompt, dv.showInputMessage = h, prompt[h], True
+            dv.sqref = MultiCellRange(" ".join(f"{letter}{a}:{letter}{b}" if b > a else f"{letter}{a}"
+                                               for a, b in runs))  # at once: .add() is quadratic
+            ws.data_validations.append(dv)
 
     for h, colours in (highlight or {}).items():
         letter = get_column_letter(headers.index(h) + 1)
@@ -335,6 +346,21 @@ def write_sheet(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
             columns[j] = [None if v is None else _fmt_cell(ws, v, fmts[j]) for v in col]
     for row in zip(*columns):
         ws.append(list(row))
+
+
+def _row_runs(options: pd.Series, n: int) -> dict[tuple, list[tuple[int, int]]]:
+    """Per-row drop-down options -> {options: [(first row, last row), …]} (sheet rows, data from row 2); the most
+    common list first. An empty table gets the first list (or none) on row 2."""
+    opts = options.reset_index(drop=True).map(tuple)
+    if n == 0 or len(opts) == 0:
+        return {tuple(opts.iloc[0]): [(2, 2)]} if len(opts) else {}
+    change = (opts != opts.shift()).to_numpy()
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], len(opts)) - 1
+    out: dict[tuple, list[tuple[int, int]]] = {}
+    for a, b in zip(starts, ends):  # runs of equal lists (a few per state change)
+        out.setdefault(opts.iloc[a], []).append((int(a) + 2, int(b) + 2))
+    return dict(sorted(out.items(), key=lambda kv: -sum(b - a + 1 for a, b in kv[1])))
 
 
 def _text_cell(ws, value: str, fmt: str | None):

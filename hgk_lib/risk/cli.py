@@ -189,7 +189,7 @@ def _year_of(path) -> int:
     return int(m.group(1))
 
 
-def evaluate_file(results, out, params: dict | None = None) -> dict:
+def evaluate_file(results, out, params: dict | None = None, as_of=None) -> dict:
     from ..io.safe import atomic_write
     from .card import evaluation_tables, render_evaluation, write_evaluation_xlsx
     from .estimate import evaluate, read_results, validate_results
@@ -220,13 +220,22 @@ def evaluate_file(results, out, params: dict | None = None) -> dict:
     html = d / f"抽查结果评估_{year}.html"
     with atomic_write(html, "w", encoding="utf-8") as fh:
         fh.write(render_evaluation(ev, tables, issues, year, Path(results).name, simulated, fallback))
-    return {"xlsx": xlsx, "html": html, "evaluation": ev, "issues": issues, "simulated": simulated}
+    # campaign.md §3: the confirmed problems go into the record as 市抽查 items (each county's next ledger:
+    # sheet 市抽查整改意见)
+    from ..campaign.wire import record_spot_check_file
+
+    campaign = record_spot_check_file(results, out, year, clean, design, params, as_of)
+    return {"xlsx": xlsx, "html": html, "evaluation": ev, "issues": issues, "simulated": simulated,
+            "campaign": campaign}
 
 
 def run_evaluate(args) -> int:
-    res = evaluate_file(args.results, args.out)
+    res = evaluate_file(args.results, args.out, as_of=getattr(args, "as_of", None))
     city = res["evaluation"]["summary"].iloc[-1]
     print(f"抽查结果评估：{res['xlsx']}、{res['html']}")
+    camp = res.get("campaign") or {}
+    print(f"整改记录：新增市抽查事项 {camp.get('new', 0)} 项，县报已整改改为整改不实 {camp.get('not_genuine', 0)} 项"
+          + ("（与上次评估相同，整改记录不变）" if camp.get("run_id") is None else ""))
     print(f"全市已核查 {int(city['inspected'])} 户，发现问题 {int(city['problems'])} 户，加权问题比例 "
           f"{city['p'] * 100:.1f}%（95% 区间 {city['p_lo'] * 100:.1f}%–{city['p_hi'] * 100:.1f}%）")
     if len(res["issues"]):

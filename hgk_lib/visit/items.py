@@ -164,7 +164,8 @@ def _is_false(s: pd.Series) -> pd.Series:
 
 
 def class_items(classes: pd.DataFrame | None, county: str | None = None) -> pd.DataFrame:
-    """Every labour-class / measure mismatch (是否匹配 = 否; code 不匹配)."""
+    """Every labour-class / measure mismatch (是否匹配 = 否; code 不匹配; item id code ``mismatch`` as the saved
+    results' :func:`hgk_lib.results.with_item_ids`)."""
     if classes is None or len(classes) == 0:
         return _empty()
     c = _with_county(classes.reset_index(drop=True), county)
@@ -174,7 +175,8 @@ def class_items(classes: pd.DataFrame | None, county: str | None = None) -> pd.D
     now = key_text(_col(c, "measures_this_year")).replace("", "无")
     content = ("劳动能力类型“" + key_text(_col(c, "labour_class")) + "”，建议措施“" + key_text(_col(c, "recommended"))
                + "”，当年措施：" + now)
-    return _items(c.index, item_id=item_ids(c, "分类施策", "不匹配"), hh_id=key_text(c["hh_id"]), person_id="",
+    ids = c["item_id"] if "item_id" in c and c["item_id"].notna().all() else item_ids(c, "分类施策", "mismatch")
+    return _items(c.index, item_id=ids, hh_id=key_text(c["hh_id"]), person_id="",
                   source="分类施策", rule_id="", code="不匹配", short="分类施策：措施不匹配", content=content,
                   department=DEFAULT_DEPARTMENT, income_check=False)
 

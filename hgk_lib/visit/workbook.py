@@ -56,7 +56,8 @@ SHEETS: list[SheetSpec] = [
         "每户每个事项一行",
         extras=[C("乡（镇）", "township", "text", "乡（镇）"), C("行政村", "village", "text", "行政村"),
                 C("户主姓名", "head_name", "text", "户主姓名"), C("姓名", "person_name", "text", "按人事项的成员姓名"),
-                C("问题类型", "code", "text", "规则编号、核查结论、三保障问题类型、动态管理类型或“不匹配”")]),
+                C("问题类型", "code", "text", "规则编号、核查结论、三保障问题类型、动态管理类型或“不匹配”"),
+                C("整改状态", "state", "text", "整改记录中该事项的状态：未整改 / 整改中 / 已整改 / 整改不实 / 已销号")]),
     SheetSpec("按村汇总", [
         C("乡（镇）", "township", "text", "乡（镇）"), C("行政村", "village", "text", "行政村"),
         C("需走访户数", "households", "int", "需走访的户数"), C("事项数", "items", "int", "核查事项数"),
