@@ -69,10 +69,13 @@ def frame_hash(frame: pd.DataFrame, risk_col: str = "risk") -> str:
 def risk_rank(risk: pd.Series, hh_id: pd.Series | None = None) -> pd.Series:
     """0-based rank by risk, ascending (ties broken by 户编号, blanks at the median): the one ordering used for the
     bands and the certainty stratum."""
-    key = hh_id.astype(str) if hh_id is not None else pd.Series(risk.index.astype(str), index=risk.index)
-    order = pd.DataFrame({"r": risk.astype(float).fillna(risk.astype(float).median()), "k": key}).sort_values(
-        ["r", "k"], kind="stable")
-    return pd.Series(np.arange(len(order)), index=order.index).reindex(risk.index)
+    key = hh_id.astype(str).to_numpy() if hh_id is not None else risk.index.astype(str).to_numpy()
+    r = risk.astype(float)
+    r = r.fillna(r.median()).to_numpy()
+    order = np.lexsort((pd.factorize(key, sort=True)[0], r))  # by risk, then 户编号 (stable: then position)
+    rank = np.empty(len(r), dtype=np.int64)
+    rank[order] = np.arange(len(r))
+    return pd.Series(rank, index=risk.index)
 
 
 def assign_bands(risk: pd.Series, k: int, hh_id: pd.Series | None = None, shares=None) -> pd.Series:
@@ -177,10 +180,11 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
         p_h = g.mean().reindex(range(k)).fillna(0.5).to_numpy()
         L = lower_bounds(N_h, n, N, min_per_stratum, pi_floor_share)
         a = neyman_allocation(N_h, p_h, n_rest, L, emphasis) if n_rest > 0 else np.zeros(k, dtype=int)
+        lo, hi = g.min(), g.max()
         for b in range(k):
             rows.append({"stratum": names[b], "order": b, "N_h": int(N_h[b]), "n_h": int(a[b]),
-                         "mean_risk": float(p_h[b]), "risk_min": float(g.min().get(b, np.nan)),
-                         "risk_max": float(g.max().get(b, np.nan)), "certainty": False})
+                         "mean_risk": float(p_h[b]), "risk_min": float(lo.get(b, np.nan)),
+                         "risk_max": float(hi.get(b, np.nan)), "certainty": False})
     if cert.any():
         rc = risk[cert]
         rows.append({"stratum": CERTAINTY_LABEL, "order": k, "N_h": int(cert.sum()), "n_h": int(cert.sum()),
