@@ -107,7 +107,7 @@ def batch_estimates(x: np.ndarray, n_h: np.ndarray, N_h: np.ndarray, alpha: floa
 # ---------------------------------------------------------------------------------------------------------------
 def design_strata(frame: pd.DataFrame, n: int, kw: dict) -> tuple[np.ndarray, pd.DataFrame]:
     """Stratum code per frame row and the stratum table (county, stratum, N_h, n_h, certainty) of a design."""
-    frame = frame.reset_index(drop=True)
+    frame = frame[["county", "hh_id", "risk"]].reset_index(drop=True)  # only what the design reads (a narrow copy)
     codes = np.full(len(frame), -1, dtype=int)
     tables = []
     pos = pd.Series(np.arange(len(frame)), index=frame.index)
@@ -131,7 +131,7 @@ def simulate_design(frame: pd.DataFrame, n: int, kw: dict, draws: int = 200, see
     afresh per replicate).
     """
     rng = np.random.default_rng(seed)
-    frame = frame.reset_index(drop=True)
+    frame = frame[["county", "hh_id", "risk"]].reset_index(drop=True)
     codes, tab = design_strata(frame, n, kw)
     risk = frame["risk"].astype(float).clip(0, 1).to_numpy()
     N = len(frame)
