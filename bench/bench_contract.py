@@ -31,11 +31,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: CPU seconds (user + sys of the command and every process it started) of the last :func:`hgk` call — less
+#: sensitive than wall time to other work on a shared machine
+LAST_CPU = [0.0]
+
+
 def hgk(*args) -> tuple[float, int, str]:
+    import resource
+
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "hgk_lib", *map(str, args)], env=env, cwd=ROOT,
                           capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return time.perf_counter() - t0, proc.returncode, proc.stderr[-2000:]
 
 
@@ -121,21 +131,22 @@ def main(argv=None) -> int:
         out = work / f"check_{i}"
         shutil.rmtree(out, ignore_errors=True)
         secs, rc, err = hgk("check", "--data", data, "--year", args.year, "--out", out)
-        print(f"check #{i + 1}: {secs:.1f} s (exit {rc})", flush=True)
+        print(f"check #{i + 1}: {secs:.1f} s, CPU {LAST_CPU[0]:.1f} s (exit {rc})", flush=True)
         if rc:
             print(err, file=sys.stderr)
         check_s.append(secs)
         out = work / f"audit_{i}"
         shutil.rmtree(out, ignore_errors=True)
         secs, rc, err = hgk("audit", "--data", data, "--year", args.year, "--out", out, "--workers", args.workers)
-        print(f"audit --workers {args.workers} #{i + 1}: {secs:.1f} s (exit {rc})", flush=True)
+        print(f"audit --workers {args.workers} #{i + 1}: {secs:.1f} s, CPU {LAST_CPU[0]:.1f} s (exit {rc})",
+              flush=True)
         if rc:
             print(err, file=sys.stderr)
         audit_s.append(secs)
         last_audit = out
     for i in range(args.repeats):
         secs, rc, err = hgk("spot-check", "draw", "--data", data, "--year", args.year, "--out", last_audit)
-        print(f"draw #{i + 1}: {secs:.1f} s (exit {rc})", flush=True)
+        print(f"draw #{i + 1}: {secs:.1f} s, CPU {LAST_CPU[0]:.1f} s (exit {rc})", flush=True)
         draw_s.append(secs)
     res = {"data": str(data), "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "repeats": args.repeats,
            "check_median_s": round(statistics.median(check_s), 1),

@@ -188,3 +188,46 @@ def test_core_candidate_uses_named_columns_and_persists(tmp_path):
     assert np.allclose(load_model(tmp_path / "c.skops").predict_proba(X), c.predict_proba(X))
     with pytest.raises(ValueError, match="core_features"):
         ReturnRiskModel(kind="core").fit(X.to_numpy(), y)
+
+
+def test_average_precision_rows_equals_sklearn_with_ties_and_weights():
+    from sklearn.metrics import average_precision_score
+
+    from hgk_lib.risk.model import average_precision_rows
+    rng = np.random.default_rng(3)
+    y = np.array([1, 0, 1, 0, 0, 1, 0, 0, 1, 0])
+    w = rng.random(10) * 3 + 0.1
+    S = np.round(rng.random((4, 10)), 1)  # many tied scores
+    assert np.allclose(average_precision_rows(y, S, w), [average_precision_score(y, s, sample_weight=w) for s in S])
+
+
+def test_permutation_drop_gives_sklearns_permutation_importance():
+    from sklearn.inspection import permutation_importance
+    from sklearn.linear_model import LogisticRegression
+
+    from hgk_lib.risk.model import permutation_drop
+    X, y, _ = _data(200)
+    X = X.fillna(0).to_numpy()
+    w = np.linspace(1, 3, len(y))
+    est = LogisticRegression().fit(X, y)
+    ref = permutation_importance(est, X, y, scoring="average_precision", sample_weight=w, n_repeats=3,
+                                 random_state=5).importances_mean
+    got = permutation_drop(lambda A: est.predict_proba(A)[:, 1], X, y, w, 3, random_state=5)
+    assert np.allclose(got, ref)
+
+
+def test_selection_validation_reuses_the_selection_folds_without_refitting():
+    """Default validation: the card's out-of-fold probabilities come from the chosen candidate's own fold
+    predictions (same ranking as cv_oof_), calibrated on the other folds only; the fold models are not saved."""
+    from hgk_lib.risk.model import selection_validation
+    X, y, g = _data()
+    m = ReturnRiskModel(max_iter=20, random_state=0).fit(X, y, groups=g, keep_fold_models=True)
+    assert len(m.fold_models_) == m.n_splits_
+    oof, imp = selection_validation(m, X, y, np.ones(len(y)), importance_repeats=2)
+    assert not hasattr(m, "fold_models_")
+    assert np.isfinite(oof).all() and ((oof >= 0) & (oof <= 1)).all()
+    raw = m.cv_oof_[m.kind_]
+    for te, _ in [(te, None) for _, te in m._splits(y, g)]:  # within a fold the calibrated order is the raw order
+        assert (np.argsort(oof[te], kind="stable") == np.argsort(raw[te], kind="stable")).all()
+    assert list(imp.columns) == ["feature", "importance", "std"] and set(imp["feature"]) == set(X.columns)
+    assert imp["feature"].iloc[0] in {"f0", "f1", "f2", "f3", "f4", "f5"}

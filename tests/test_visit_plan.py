@@ -3,6 +3,7 @@ ledger's tables on the committed fixture; the 脱贫路径 view with a gap year;
 layout through LibreOffice (where installed)."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -341,3 +342,36 @@ def test_item_keys_keep_text_ids_exact_even_next_to_blanks():
     f = pd.DataFrame({"hh_id": ["H", "H", "H"], "person_id": ["441825070020000201", "441825070020000203", None]})
     ids = item_ids(f, "三保障", "未参加基本医疗保险")
     assert ids.nunique() == 3 and not ids.str.contains(r"-\d$").any()
+
+
+def _form_cells_seen(path):
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path)[FORM_SHEET]
+    cells = [(c.coordinate, c.value, c.data_type, c.quotePrefix, c.font.b, c.font.sz, c.font.color.rgb
+              if c.font.color is not None else None, c.fill.fgColor.rgb, c.border.left.style,
+              c.alignment.horizontal, c.alignment.wrap_text)
+             for row in ws.iter_rows() for c in row if type(c).__name__ != "MergedCell"]
+    heights = [ws.row_dimensions[i].height for i in range(1, ws.max_row + 1)]
+    return (cells, heights, sorted(map(str, ws.merged_cells.ranges)), [b.id for b in ws.row_breaks.brk],
+            ws.print_title_rows, ws.page_setup.orientation)
+
+
+def test_the_fast_form_writer_writes_what_the_cell_writer_writes(fixture_plan, tmp_path, monkeypatch):
+    """入户核查表 is written as sheet XML built column-wise; read back, every cell (text, type, quote prefix, font,
+    fill, border, alignment), row height, merge and page break equals the cell-by-cell openpyxl path — also for text
+    that looks like a formula or holds XML's special characters."""
+    import hgk_lib.visit.workbook as W
+
+    run, plan, _ = fixture_plan
+    hh = plan.households.copy()
+    hh.loc[hh.index[0], "head_name"] = "=HYPERLINK(\"x\") <b>&amp; 张 "
+    plan = dataclasses.replace(plan, households=hh)
+    fast = write_visit_plan(tmp_path / "fast.xlsx", plan, county_name=run.name, county_folder=run.county,
+                            params=run.params, provenance=run.provenance)
+    monkeypatch.setattr(W, "_write_form_fast", lambda *a: False)
+    slow = write_visit_plan(tmp_path / "slow.xlsx", plan, county_name=run.name, county_folder=run.county,
+                            params=run.params, provenance=run.provenance)
+    a, b = _form_cells_seen(fast), _form_cells_seen(slow)
+    assert a == b
+    assert any(isinstance(c[1], str) and "<b>&amp; 张" in c[1] for c in a[0])

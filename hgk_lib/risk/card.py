@@ -69,16 +69,18 @@ CARD_TEMPLATE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"
 <li>训练数据哈希（SHA-256）：<code>{{ train_hash }}</code>；scikit-learn {{ sklearn_version }}，skops {{ skops_version }}。</li>
 </ul>
 <h2>三、验证方法</h2>
-<p>按行政村分组交叉验证（StratifiedGroupKFold，5 折）：同一个村的户不会同时出现在训练集和检验集。每一折都重新完成模型选择与校准，
-下表全部是“没见过这些村”时的表现（加权）。</p>
+<p>按行政村分组交叉验证（StratifiedGroupKFold，5 折）：同一个村的户不会同时出现在训练集和检验集。{% if nested %}每一折都重新完成模型选择与校准，
+下表全部是“没见过这些村”时的表现（加权）。{% else %}选用的模型在每一折上只用其余村训练，预测留出村；
+校准映射也只用其余各折的预测拟合（交叉拟合），下表全部是“没见过这些村”时的表现（加权）。{% endif %}</p>
 {% if candidates %}<h3>候选模型比较</h3>
 <p>透明评分规则本身也是候选之一。所有候选在<strong>同一组按村分组的交叉验证折</strong>上、用<strong>同一加权指标</strong>
 （平均精度，权重 = 1/入样概率）比较，{% if fallback %}本次历史问题户不足，只有透明评分规则可用。{% else %}选用得分最高者（并列时取更简单者），
 所以表中没有任何候选在这一指标上胜过选用的模型。拟合的模型把透明评分规则的得分也作为一个特征。{% endif %}范围：全部已标注户（与选择时相同）。</p>
 <table><tr><th class="l">候选</th><th>平均精度（选择依据）</th><th>AUC</th><th>预算内命中率</th><th>预算内查全率</th><th>相对随机</th><th class="l">结果</th></tr>
 {% for r in candidates %}<tr><td class="l">{{ r['候选'] }}</td><td>{{ r['平均精度']|num(3) }}</td><td>{{ r['AUC']|num(3) }}</td><td>{{ r['预算内命中率']|pct }}</td><td>{{ r['预算内查全率']|pct }}</td><td>{{ r['相对随机']|num(2) }}×</td><td class="l">{% if r['选中'] %}<strong>本次选用</strong>{% endif %}</td></tr>{% endfor %}</table>
-<p class="note">下文“在抽查预算下的表现”中的“风险模型”一行是把整个选择过程（含候选选择与校准）放进外层交叉验证得到的，
-包含了选择本身的不确定性，因而可能略低于本表中选用候选的得分。</p>{% endif %}
+{% if nested %}<p class="note">下文“在抽查预算下的表现”中的“风险模型”一行是把整个选择过程（含候选选择与校准）放进外层交叉验证得到的，
+包含了选择本身的不确定性，因而可能略低于本表中选用候选的得分。</p>{% else %}<p class="note">下文“在抽查预算下的表现”中的“风险模型”一行使用与本表相同的按村分组交叉验证折上选用候选的折外预测（校准交叉拟合）。
+模型是在这些折上从{{ candidates|length }}个候选中选出的，因此这些数字可能略偏乐观（选择本身的不确定性未计入）。</p>{% endif %}{% endif %}
 {% if metrics %}
 <h2>四、在抽查预算下的表现</h2>
 <p>预算：每县按抽样框规模访问 n = {{ n }} 户对应的比例（各县比例 = n/抽样框户数）。命中率 = 被访户中有问题的比例；查全率 = 全部问题户中被访到的比例。
@@ -195,7 +197,8 @@ def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None,
                     else "全部已标注户（抽样框内的已标注户不足以单独评估）"),
         orderings=orderings, brier=brier, brier_ref=brier_ref, reliability=reliability, subsets=subsets,
         subset_cols=subset_cols, importance=importance, scorecard=scorecard, points_rule=fit.get("points_rule") or [], design=des,
-        candidates=candidates, tradeoff=tradeoff_rows(tradeoff), tradeoff_cols=TRADEOFF_SHOWN,
+        candidates=candidates, nested=fit.get("validation", "nested") == "nested",
+        tradeoff=tradeoff_rows(tradeoff), tradeoff_cols=TRADEOFF_SHOWN,
         tradeoff_draws=tradeoff_draws,
         feature_list="、".join(FEATURES.values()))
 

@@ -98,6 +98,7 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
     meta = {"year": year, "kind": fit["kind"], "fallback": fit["fallback"], "reason": fit["reason"],
             "train_hash": fit["train_hash"], "n_labels": fit["n_labels"], "n_positives": fit["n_positives"],
             "weights": fit["weights"], "features": list(F.FEATURES), "cv_scores": fit.get("cv_scores"),
+            "validation": fit.get("validation"),
             "metrics": _metrics_json(fit["metrics"])}
     model_path = d / f"risk_model_{year}.skops"
     if fit["fallback"]:

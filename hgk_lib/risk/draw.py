@@ -75,10 +75,13 @@ def frame_hash(frame: pd.DataFrame, risk_col: str = "risk") -> str:
 def risk_rank(risk: pd.Series, hh_id: pd.Series | None = None) -> pd.Series:
     """0-based rank by risk, ascending (ties broken by 户编号, blanks at the median): the one ordering used for the
     bands and the certainty stratum."""
-    key = hh_id.astype(str) if hh_id is not None else pd.Series(risk.index.astype(str), index=risk.index)
-    order = pd.DataFrame({"r": risk.astype(float).fillna(risk.astype(float).median()), "k": key}).sort_values(
-        ["r", "k"], kind="stable")
-    return pd.Series(np.arange(len(order)), index=order.index).reindex(risk.index)
+    key = hh_id.astype(str).to_numpy() if hh_id is not None else risk.index.astype(str).to_numpy()
+    r = risk.astype(float)
+    r = r.fillna(r.median()).to_numpy()
+    order = np.lexsort((pd.factorize(key, sort=True)[0], r))  # by risk, then 户编号 (stable: then position)
+    rank = np.empty(len(r), dtype=np.int64)
+    rank[order] = np.arange(len(r))
+    return pd.Series(rank, index=risk.index)
 
 
 def assign_bands(risk: pd.Series, k: int, hh_id: pd.Series | None = None, shares=None) -> pd.Series:
@@ -195,10 +198,11 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
             N_h, p_h = np.r_[N_h, N_int].astype(int), np.r_[p_h, float(ri.mean()) if ri.notna().any() else 0.5]
         L = lower_bounds(N_h, n, N, min_per_stratum, pi_floor_share)
         a = neyman_allocation(N_h, p_h, n_rest, L, emphasis) if n_rest > 0 else np.zeros(len(N_h), dtype=int)
+        lo, hi = (g.min(), g.max()) if N_rest else (None, None)
         for b in range(k if N_rest else 0):
             rows.append({"stratum": names[b], "order": b, "N_h": int(N_h[b]), "n_h": int(a[b]),
-                         "mean_risk": float(p_h[b]), "risk_min": float(g.min().get(b, np.nan)),
-                         "risk_max": float(g.max().get(b, np.nan)), "certainty": False, "integrity": False})
+                         "mean_risk": float(p_h[b]), "risk_min": float(lo.get(b, np.nan)),
+                         "risk_max": float(hi.get(b, np.nan)), "certainty": False, "integrity": False})
         if N_int:
             rows.append({"stratum": INTEGRITY_LABEL, "order": k, "N_h": N_int, "n_h": int(a[-1]),
                          "mean_risk": float(p_h[-1]), "risk_min": float(ri.min()), "risk_max": float(ri.max()),

@@ -19,7 +19,6 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.inspection import permutation_importance
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
@@ -53,8 +52,10 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         rule (``points_rule``) with a one-parameter logistic map (same ranking as the rule), available when X
         has the rule's columns by name.
     C : inverse L2 strength of the logistic model.
-    learning_rate, max_iter, max_leaf_nodes, l2_regularization, min_samples_leaf : HGB hyper-parameters
-        (early stopping is off: its random validation split would ignore village groups).
+    learning_rate, max_iter, max_leaf_nodes, l2_regularization, min_samples_leaf, max_bins : HGB hyper-parameters
+        (early stopping is off: its random validation split would ignore village groups). ``max_bins`` 63: with a
+        few hundred weighted labels and ``min_samples_leaf`` 20, finer bins add nothing, and scikit-learn computes
+        every weighted bin edge with a separate percentile call (255 bins: ~70% of an HGB fit's time).
     calibration : {"sigmoid", "isotonic", None}
         map fitted on the out-of-fold scores of the chosen model.
     cv : int, splitter or iterable of (train, test) index pairs
@@ -76,7 +77,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
 
     def __init__(self, kind="auto", C=0.3, learning_rate=0.05, max_iter=150, max_leaf_nodes=15,
                  l2_regularization=1.0, min_samples_leaf=20, calibration="sigmoid", cv=5, select_margin=0.0,
-                 core_features=None, points_feature=True, points_rule=None, random_state=None):
+                 core_features=None, points_feature=True, points_rule=None, random_state=None, max_bins=63):
         self.kind = kind
         self.C = C
         self.learning_rate = learning_rate
@@ -91,6 +92,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         self.points_feature = points_feature
         self.points_rule = points_rule
         self.random_state = random_state
+        self.max_bins = max_bins
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -119,7 +121,7 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
             return Pipeline(select + [("clf", HistGradientBoostingClassifier(
                 learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=self.max_leaf_nodes,
                 l2_regularization=self.l2_regularization, min_samples_leaf=self.min_samples_leaf,
-                early_stopping=False, random_state=self.random_state))])
+                max_bins=self.max_bins, early_stopping=False, random_state=self.random_state))])
         raise ValueError(f"unknown kind {kind!r}; use 'auto', 'points', 'core', 'logistic' or 'hgb'")
 
     def _splits(self, y, groups):
@@ -155,23 +157,29 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         return fitted.predict_proba(X)[:, 1]
 
     def _oof(self, kind, X, y, w, splits):
+        """Out-of-fold raw scores of one candidate and its fitted fold models (a float for a one-class fold)."""
         oof = np.full(len(y), np.nan)
+        fitted = []
         for tr, te in splits:
-            fitted = self._fit_pipe(self._candidate(kind), X[tr], y[tr], w[tr])
-            oof[te] = self._raw(fitted, X[te])
-        return oof
+            fitted.append(self._fit_pipe(self._candidate(kind), X[tr], y[tr], w[tr]))
+            oof[te] = self._raw(fitted[-1], X[te])
+        return oof, fitted
 
     # -- API ----------------------------------------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, keep_fold_models=False):
         """Fit; ``groups`` (e.g. village) keeps every group wholly in train or test during selection/calibration.
+
+        ``keep_fold_models``: also keep ``fold_models_`` — ``(test indices, fitted pipeline)`` of the chosen candidate
+        on every selection fold — for :func:`selection_validation` (which removes them again: they are not part of
+        the saved model).
 
         Runs single-threaded: label sets are a few thousand rows, where OpenMP threads only add overhead (and
         compete with the other counties' processes of a batch run).
         """
         with threadpool_limits(limits=1):
-            return self._fit(X, y, sample_weight, groups)
+            return self._fit(X, y, sample_weight, groups, keep_fold_models)
 
-    def _fit(self, X, y, sample_weight, groups):
+    def _fit(self, X, y, sample_weight, groups, keep_fold_models=False):
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
@@ -222,37 +230,32 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
             self._candidate(k)  # validates `kind`
         self.cv_scores_ = {}
         self.cv_oof_ = {}
+        folds = {}
         if splits:
             for k in kinds:
-                self.cv_oof_[k] = self._oof(k, X, y01, w, splits)
+                self.cv_oof_[k], folds[k] = self._oof(k, X, y01, w, splits)
                 self.cv_scores_[k] = float(average_precision_score(y01, self.cv_oof_[k], sample_weight=w))
         if len(kinds) == 1 or not self.cv_scores_:
             self.kind_ = kinds[0] if len(kinds) == 1 else "logistic"
         else:  # the simplest candidate within select_margin of the best (margin 0: the best; ties: the simpler)
             best = max(self.cv_scores_.values())
             self.kind_ = next(k for k in kinds if self.cv_scores_[k] >= best - float(self.select_margin) - 1e-12)
+        if keep_fold_models and splits:
+            self.fold_models_ = [(te, m) for (_, te), m in zip(splits, folds[self.kind_])]
         self.estimator_ = self._fit_pipe(self._candidate(self.kind_), X, y01, w)
         n_iter = self.estimator_.named_steps["clf"].n_iter_
         self.n_iter_ = int(np.max(n_iter))
         self.calibrator_ = None
         if self.calibration is not None and splits:
-            raw = self.cv_oof_[self.kind_]
-            if self.calibration == "sigmoid":
-                self.calibrator_ = LogisticRegression(C=1e4, max_iter=1000).fit(_logit(raw)[:, None], y01,
-                                                                                 sample_weight=w)
-            elif self.calibration == "isotonic":
-                self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
-                    raw, y01, sample_weight=w)
-            else:
-                raise ValueError(f"unknown calibration {self.calibration!r}")
+            self.calibrator_ = _fit_calibrator(self.calibration, self.cv_oof_[self.kind_], y01, w)
         return self
 
     def _calibrate(self, raw):
-        if self.calibrator_ is None:
-            return raw
-        if isinstance(self.calibrator_, IsotonicRegression):
-            return self.calibrator_.predict(raw)
-        return self.calibrator_.predict_proba(_logit(raw)[:, None])[:, 1]
+        return _apply_calibrator(self.calibrator_, raw)
+
+    def _prepare(self, X):
+        """Validated X as the fitted pipelines take it (points column added, unsupported columns dropped)."""
+        return self._augment(X)[:, self.support_]
 
     def predict_proba(self, X):
         check_is_fitted(self)
@@ -277,6 +280,23 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
 def _logit(p):
     p = np.clip(np.asarray(p, dtype=float), _EPS, 1 - _EPS)
     return np.log(p / (1 - p))
+
+
+def _fit_calibrator(method, raw, y, w):
+    """The map from a candidate's raw out-of-fold scores to probabilities: Platt (sigmoid) or isotonic, weighted."""
+    if method == "sigmoid":
+        return LogisticRegression(C=1e4, max_iter=1000).fit(_logit(raw)[:, None], y, sample_weight=w)
+    if method == "isotonic":
+        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y, sample_weight=w)
+    raise ValueError(f"unknown calibration {method!r}")
+
+
+def _apply_calibrator(calibrator, raw):
+    if calibrator is None:
+        return raw
+    if isinstance(calibrator, IsotonicRegression):
+        return calibrator.predict(raw)
+    return calibrator.predict_proba(_logit(raw)[:, None])[:, 1]
 
 
 def scorecard_table(model: ReturnRiskModel, labels: dict[str, str]) -> pd.DataFrame:
@@ -404,9 +424,8 @@ def grouped_oof(model: ReturnRiskModel, X: pd.DataFrame, y: np.ndarray, w: np.nd
         est = clone(model).fit(X.iloc[tr], y[tr], sample_weight=w[tr], groups=groups[tr])
         oof[te] = est.predict_proba(X.iloc[te])[:, 1]
         if importance_repeats and len(np.unique(y[te])) == 2:
-            r = permutation_importance(est, X.iloc[te], y[te], scoring="average_precision", sample_weight=w[te],
-                                       n_repeats=importance_repeats, random_state=random_state)
-            imps.append(r.importances_mean)
+            imps.append(permutation_drop(lambda A, e=est: e.predict_proba(pd.DataFrame(A, columns=X.columns))[:, 1],
+                                         X.iloc[te].to_numpy(float), y[te], w[te], importance_repeats, random_state))
     if imps:
         arr = np.vstack(imps)
         imp = pd.DataFrame({"feature": list(X.columns), "importance": arr.mean(axis=0), "std": arr.std(axis=0)})
@@ -416,17 +435,124 @@ def grouped_oof(model: ReturnRiskModel, X: pd.DataFrame, y: np.ndarray, w: np.nd
     return oof, imp
 
 
+def selection_validation(model: ReturnRiskModel, X: pd.DataFrame, y, w, importance_repeats: int = 3,
+                         random_state: int = 0):
+    """Out-of-fold calibrated probabilities and permutation importance from the selection's own village folds.
+
+    ``model`` was fitted with ``keep_fold_models=True`` on ``X``, ``y``, ``w``: its chosen candidate's out-of-fold
+    scores (``cv_oof_``) and fold models are reused, nothing is refitted. The calibration is cross-fitted: each
+    fold's scores go through a map fitted on the other folds' scores only, so no household's probability comes from
+    a map that saw its label. Importance = mean drop in weighted average precision when a feature is permuted within
+    a fold's held-out villages (the rule's points recomputed from the permuted feature), averaged over folds.
+    Returns ``(oof, importance)`` like :func:`grouped_oof`; removes ``fold_models_`` from the model (they are not
+    part of what is saved).
+    """
+    folds = model.__dict__.pop("fold_models_", None)
+    y = (np.asarray(y) == model.classes_[-1]).astype(int)
+    w = np.asarray(w, float)
+    oof = np.full(len(y), np.nan)
+    empty = pd.DataFrame(columns=["feature", "importance", "std"])
+    if not folds:
+        return oof, empty
+    raw = model.cv_oof_[model.kind_]
+    Xv = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, float)
+    imps = []
+    with threadpool_limits(limits=1):
+        for te, fitted in folds:
+            other = np.ones(len(y), bool)
+            other[te] = False
+            if model.calibration is None:
+                oof[te] = raw[te]
+            elif len(np.unique(y[other])) < 2:
+                oof[te] = np.average(y[other], weights=w[other])
+            else:
+                oof[te] = _apply_calibrator(_fit_calibrator(model.calibration, raw[other], y[other], w[other]), raw[te])
+            if importance_repeats and not isinstance(fitted, float) and len(np.unique(y[te])) == 2:
+                imps.append(permutation_drop(lambda A, f=fitted: f.predict_proba(model._prepare(A))[:, 1],
+                                             Xv[te], y[te], w[te], importance_repeats, random_state))
+    oof = np.clip(oof, 0.0, 1.0)
+    if not imps:
+        return oof, empty
+    arr = np.vstack(imps)
+    imp = pd.DataFrame({"feature": list(X.columns), "importance": arr.mean(axis=0), "std": arr.std(axis=0)})
+    return oof, imp.sort_values("importance", ascending=False).reset_index(drop=True)
+
+
+def permutation_drop(score, X: np.ndarray, y, w, n_repeats: int, random_state: int = 0) -> np.ndarray:
+    """Per column of ``X``, the mean drop in weighted average precision of ``score(X)`` over ``n_repeats``
+    permutations of that column — the numbers of :func:`sklearn.inspection.permutation_importance` (scoring
+    ``average_precision``, same permutations for the same ``random_state``), with one ``score`` call on all
+    permuted copies stacked instead of one per column and repeat."""
+    X = np.asarray(X, float)
+    n, m = X.shape
+    seed = np.random.RandomState(random_state).randint(np.iinfo(np.int32).max + 1)
+    perms = np.empty((n_repeats, n), dtype=int)
+    rs, idx = np.random.RandomState(seed), np.arange(n)
+    cur = np.arange(n)  # sklearn permutes the already permuted column again in each repeat
+    for r in range(n_repeats):
+        rs.shuffle(idx)
+        cur = cur[idx]
+        perms[r] = cur
+    blocks = np.repeat(X[None, :, :], m * n_repeats, axis=0)  # (m × repeats, n, m)
+    for j in range(m):
+        blocks[j * n_repeats:(j + 1) * n_repeats, :, j] = X[perms, j]
+    s = np.asarray(score(np.vstack([X, blocks.reshape(-1, m)])), float).reshape(1 + m * n_repeats, n)
+    ap = average_precision_rows(y, s, w)
+    return (ap[0] - ap[1:]).reshape(m, n_repeats).mean(axis=1)
+
+
+def average_precision_rows(y, scores: np.ndarray, w=None) -> np.ndarray:
+    """Weighted average precision of every row of ``scores`` (R, n) against the same labels — the value of
+    :func:`sklearn.metrics.average_precision_score` (tied scores form one threshold), for all rows at once.
+
+    AP = Σ over thresholds (recall gained) × (precision at that threshold) = Σ_i y_i w_i / Σ y w × precision at the
+    end of the tie group of household i.
+    """
+    y = np.asarray(y, float)
+    w = np.ones_like(y) if w is None else np.asarray(w, float)
+    S = np.atleast_2d(np.asarray(scores, float))
+    R, n = S.shape
+    order = np.argsort(-S, axis=1, kind="stable")
+    s = np.take_along_axis(S, order, axis=1)
+    tp = np.cumsum((y * w)[order], axis=1)
+    fp = np.cumsum(((1 - y) * w)[order], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prec = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+    end = np.ones((R, n), dtype=bool)  # last position of each tie group
+    end[:, :-1] = s[:, :-1] != s[:, 1:]
+    pos = np.where(end, np.arange(n), n - 1)
+    group_end = np.minimum.accumulate(pos[:, ::-1], axis=1)[:, ::-1]
+    total = float((y * w).sum())
+    if total <= 0:
+        return np.full(R, np.nan)
+    gain = (y * w)[order] / total
+    return (gain * np.take_along_axis(prec, group_end, axis=1)).sum(axis=1)
+
+
 def top_share_mask(score: pd.Series, weight: pd.Series, county: pd.Series, share: pd.Series | float) -> pd.Series:
     """Per county, the highest-scored households covering ``share`` of the county's weight (the budget)."""
-    df = pd.DataFrame({"s": score.to_numpy(float), "w": weight.to_numpy(float), "c": county.to_numpy(object)},
-                      index=score.index)
-    sh = df["c"].map(share) if isinstance(share, (pd.Series, dict)) else pd.Series(float(share), index=df.index)
-    df = df.assign(sh=sh.fillna(1.0).clip(0, 1).to_numpy(float))
-    df = df.sample(frac=1.0, random_state=0).sort_values(["c", "s"], ascending=[True, False], kind="stable")
-    cum = df.groupby("c")["w"].cumsum()
-    tot = df.groupby("c")["w"].transform("sum")
-    before = (cum - df["w"]) / tot
-    return (before < df["sh"]).reindex(score.index)
+    n = len(score)
+    s, w = score.to_numpy(float), weight.to_numpy(float)
+    c = pd.Series(county.to_numpy(object), index=score.index)
+    sh = c.map(share) if isinstance(share, (pd.Series, dict)) else pd.Series(float(share), index=score.index)
+    sh = sh.astype(float).fillna(1.0).clip(0, 1).to_numpy(float)
+    code = pd.factorize(c, sort=True, use_na_sentinel=False)[0]
+    # a fixed random order first (ties in score: the same shuffle as DataFrame.sample(frac=1, random_state=0)),
+    # then per county by score, highest first (stable)
+    perm = np.random.RandomState(0).choice(n, size=n, replace=False) if n else np.arange(0)
+    order = perm[np.lexsort((-s[perm], code[perm]))]
+    cw = w[order]
+    cum = np.cumsum(cw)
+    grp = code[order]
+    first = np.r_[True, grp[1:] != grp[:-1]] if n else np.zeros(0, bool)
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0)) if n else np.zeros(0, int)
+    base = (cum - cw)[start]  # cumulative weight before each county's block
+    tot = np.bincount(grp, weights=cw)[grp] if n else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        before = (cum - cw - base) / tot
+    top = np.empty(n, dtype=bool)
+    top[order] = before < sh[order]
+    return pd.Series(top, index=score.index)
 
 
 def budget_metrics(y, score, w, county, share) -> dict:
@@ -610,13 +736,19 @@ def training_hash(X: pd.DataFrame, y, w) -> str:
 
 def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | float, min_positives: int,
                    score_rule: dict, random_state: int = 0, model_params: dict | None = None, validate: bool = True,
-                   importance_repeats: int = 3, frame_ids=None) -> dict:
+                   importance_repeats: int = 3, frame_ids=None, validation: str = "selection") -> dict:
     """Fit :class:`ReturnRiskModel` on the labelled households (or fall back) and validate it by village groups.
 
     ``features``: :func:`hgk_lib.risk.features.build_features` rows for every household (index hh_id), all counties;
     ``labels``: :func:`~hgk_lib.risk.features.build_labels` rows (hh_id, problem, weight ...); ``share``: the
     inspection budget per county as a share of its frame (n/N); ``min_positives`` (``spot_check.min_positives``) and
     ``score_rule`` (:func:`fallback_score_rule`) come from the year parameters.
+
+    ``validation``: ``"selection"`` (default) takes the card's out-of-fold figures and the permutation importance
+    from the selection's own village folds (:func:`selection_validation`: the chosen candidate's fold predictions,
+    cross-fitted calibration, no refit); ``"nested"`` refits the whole model — selection and calibration included —
+    in a second, outer set of village folds (:func:`grouped_oof`; ~5× the fits, for benchmarks and audits of the
+    selection's optimism, see docs/risk.md).
 
     Returns a dict: ``fallback`` (bool), ``reason``, ``model`` (or None), ``risk`` (Series for every household),
     ``kind``, ``metrics`` (evaluate_scores output on out-of-fold predictions), ``importance``, ``scorecard``,
@@ -627,7 +759,7 @@ def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | f
     # a few thousand labelled rows: one thread is faster than OpenMP's (and does not fight other processes)
     with threadpool_limits(limits=1):
         return _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
-                               importance_repeats, frame_ids, score_rule)
+                               importance_repeats, frame_ids, score_rule, validation)
 
 
 def _scoped_metrics(y, scores, w, county, share, groups, in_frame):
@@ -669,7 +801,7 @@ def candidate_table(scores: dict, y, w, county, share, chosen: str) -> pd.DataFr
 
 
 def _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
-                    importance_repeats, frame_ids, score_rule) -> dict:
+                    importance_repeats, frame_ids, score_rule, validation="selection") -> dict:
     from .features import CORE_FEATURES, FEATURES, feature_matrix, fill_weights
 
     X_all = feature_matrix(features)
@@ -705,18 +837,26 @@ def _fit_risk_model(features, labels, share, min_positives, random_state, model_
             out["metrics"] = _scoped_metrics(y, {"model": risk_lab, **scores_base}, w.to_numpy(),
                                              lab["county"].to_numpy(), share, group_frame.set_axis(X.index), in_frame)
         return out
+    if validation not in ("selection", "nested"):
+        raise ValueError(f"unknown validation {validation!r}; use 'selection' or 'nested'")
     model = ReturnRiskModel(random_state=random_state, **{"core_features": CORE_FEATURES, "points_rule": score_rule,
                                                           **(model_params or {})})
-    if validate:
+    out["validation"] = validation if validate else None
+    if validate and validation == "nested":
         oof, imp = grouped_oof(model, X, y, w.to_numpy(), groups, random_state=random_state,
                                importance_repeats=importance_repeats)
+    model.fit(X, y, sample_weight=w.to_numpy(), groups=groups, keep_fold_models=validate and validation == "selection")
+    if validate and validation == "selection":
+        oof, imp = selection_validation(model, X, y, w.to_numpy(), importance_repeats=importance_repeats,
+                                        random_state=random_state)
+    model.__dict__.pop("fold_models_", None)
+    if validate:
         imp = imp.assign(特征=imp["feature"].map(FEATURES).fillna(imp["feature"])) if len(imp) else imp
         out["importance"] = imp
         oof_s = pd.Series(oof, index=X.index)
         if oof_s.notna().all():
             out["metrics"] = _scoped_metrics(y, {"model": oof_s, **scores_base}, w.to_numpy(),
                                              lab["county"].to_numpy(), share, group_frame.set_axis(X.index), in_frame)
-    model.fit(X, y, sample_weight=w.to_numpy(), groups=groups)
     out.update(fallback=False, kind=model.kind_, model=model, reason="",
                risk=pd.Series(model.predict_proba(X_all)[:, 1], index=X_all.index, name="risk"),
                scorecard=scorecard_table(model, FEATURES), train_hash=training_hash(X, y, w),

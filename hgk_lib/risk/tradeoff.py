@@ -107,7 +107,7 @@ def batch_estimates(x: np.ndarray, n_h: np.ndarray, N_h: np.ndarray, alpha: floa
 # ---------------------------------------------------------------------------------------------------------------
 def design_strata(frame: pd.DataFrame, n: int, kw: dict) -> tuple[np.ndarray, pd.DataFrame]:
     """Stratum code per frame row and the stratum table (county, stratum, N_h, n_h, certainty) of a design."""
-    frame = frame.reset_index(drop=True)
+    frame = frame[["county", "hh_id", "risk"]].reset_index(drop=True)  # only what the design reads (a narrow copy)
     codes = np.full(len(frame), -1, dtype=int)
     tables = []
     pos = pd.Series(np.arange(len(frame)), index=frame.index)
@@ -131,34 +131,35 @@ def simulate_design(frame: pd.DataFrame, n: int, kw: dict, draws: int = 200, see
     afresh per replicate).
     """
     rng = np.random.default_rng(seed)
-    frame = frame.reset_index(drop=True)
+    frame = frame[["county", "hh_id", "risk"]].reset_index(drop=True)
     codes, tab = design_strata(frame, n, kw)
     risk = frame["risk"].astype(float).clip(0, 1).to_numpy()
     N = len(frame)
     S = len(tab)
     n_h = tab["n_h"].to_numpy(float)
     N_h = tab["N_h"].to_numpy(float)
-    start = np.concatenate([[0], np.cumsum(N_h)[:-1]]).astype(int)
     county_of = tab["county"].to_numpy(object)
     counties = list(dict.fromkeys(county_of))
-    rows_c = {c: np.flatnonzero(frame["county"].to_numpy(object) == c) for c in counties}
-    X = np.zeros((draws, S))
-    Y_city = np.zeros(draws)
-    Y_c = {c: np.zeros(draws) for c in counties}
-    chunk = max(1, int(4_000_000 // max(N, 1)))
-    for r0 in range(0, draws, chunk):
-        R = min(chunk, draws - r0)
-        Y = (rng.random((R, N)) < risk) if truth is None else np.broadcast_to(np.asarray(truth, bool), (R, N))
-        order = np.argsort(codes + rng.random((R, N)), axis=1)  # by stratum, random within
-        s_sorted = codes[order]
-        rank = np.arange(N)[None, :] - start[s_sorted]
-        pick = rank < n_h[s_sorted]
-        y_sorted = np.take_along_axis(Y, order, axis=1) & pick
-        flat = (np.arange(R)[:, None] * S + s_sorted).ravel()
-        X[r0:r0 + R] = np.bincount(flat, weights=y_sorted.ravel().astype(float), minlength=R * S).reshape(R, S)
-        Y_city[r0:r0 + R] = Y.mean(axis=1)
-        for c in counties:
-            Y_c[c][r0:r0 + R] = Y[:, rows_c[c]].mean(axis=1)
+    # Per replicate only the strata's problem totals T_h matter: the city's and the counties' true rates are sums of
+    # them, and given T_h the problems in a simple random sample of n_h of the stratum's N_h households are
+    # hypergeometric — the same joint distribution as drawing the households, without sorting R × N random keys.
+    if truth is None:
+        r_sorted = risk[np.argsort(codes, kind="stable")]  # strata contiguous, in code order
+        edges = np.concatenate([[0], np.cumsum(N_h)]).astype(int)
+        T = np.zeros((draws, S))
+        chunk = max(1, int(4_000_000 // max(N, 1)))
+        for r0 in range(0, draws, chunk):
+            R = min(chunk, draws - r0)
+            cum = np.zeros((R, N + 1), dtype=np.int32)
+            np.cumsum(rng.random((R, N)) < r_sorted, axis=1, out=cum[:, 1:])
+            T[r0:r0 + R] = cum[:, edges[1:]] - cum[:, edges[:-1]]
+    else:
+        T = np.broadcast_to(np.bincount(codes, weights=np.asarray(truth, float), minlength=S), (draws, S))
+    Ti = np.rint(T).astype(np.int64)
+    Nh_i, nh_i = N_h.astype(np.int64), n_h.astype(np.int64)
+    X = rng.hypergeometric(Ti, Nh_i - Ti, np.broadcast_to(nh_i, Ti.shape)).astype(float)
+    Y_city = T.sum(axis=1) / N
+    Y_c = {c: T[:, county_of == c].sum(axis=1) / N_h[county_of == c].sum() for c in counties}
     # expected hits: exact for the model world (Σ n_h × mean risk) and for the truth (Σ n_h × stratum rate)
     val = risk if truth is None else np.asarray(truth, float)
     mean_h = np.bincount(codes, weights=val, minlength=S) / N_h

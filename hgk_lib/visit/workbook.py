@@ -21,8 +21,8 @@ from openpyxl.worksheet.pagebreak import Break
 
 from ..items import key_text
 from ..report.provenance import run_datetime
-from ..report.xlsx import (ILLEGAL_XML, KIND_LABELS, Col, SheetSpec, frame_for, is_formula_like, new_workbook,
-                           save_workbook, set_print_layout, write_table)
+from ..report.xlsx import (FORMULA_START, ILLEGAL_XML, KIND_LABELS, Col, SheetSpec, frame_for, is_formula_like,
+                           new_workbook, save_workbook, set_print_layout, write_table)
 from .build import VisitPlan
 from .path import NOT_YET
 
@@ -291,37 +291,144 @@ def write_form(wb, plan: VisitPlan, county_name: str, year: int, reference_date)
     set_print_layout(ws, title_rows="1:1", margins_cm=FORM_MARGIN_CM)
     rows = form_rows(plan, county_name, year, reference_date)
     breaks = paginate(rows)
+    title = f"入户核查表（{county_name}，{year}年回头看）　逐户打印，入户后在表上打√填写，回村后录入“走访清单”“核查事项”"
+    if not _write_form_fast(ws, rows, title):
+        _write_form_cells(ws, rows, title)
+    # rows start at row 2 (row 1 = the repeated title); assigned at once (RowBreak.append re-validates every break)
+    ws.row_breaks.brk = tuple(Break(id=b + 2) for b in breaks)
+    return len(breaks)
+
+
+_BOLD = Font(bold=True)
+#: cell style of each row kind of the form (font, fill, border, alignment); "gap": a year without measures (red)
+FORM_STYLES = {"title": dict(font=Font(bold=True, size=13), border=False), "info": dict(border=False),
+               "section": dict(font=_BOLD, fill=SECTION_FILL), "head": dict(font=_BOLD, fill=HEAD_FILL, align="center"),
+               "path_head": dict(font=_BOLD, fill=HEAD_FILL, align="center"),
+               "item_head": dict(font=_BOLD, fill=HEAD_FILL, align="center"), "concl": dict(border=False),
+               "gap": dict(font=GAP_FONT), "page_title": dict(font=Font(bold=True, size=12), border=False, wrap=False)}
+_GAP_COLS = (2, 7)  # C and H of a path row without measures
+
+
+def _form_cells(rows: pd.DataFrame):
+    """Per form row (sheet row 2 on): kind, whether it is one merged cell, its values and the gap flag."""
+    values = rows[FORM_COLS].to_numpy(dtype=object)
+    kinds = rows["kind"].to_numpy()
+    gap = ((rows["kind"] == "path") & (rows["H"] != "") & (rows["H"] != "识别前")).to_numpy()
+    return values, kinds, gap
+
+
+def _form_merges(kinds) -> list[str]:
+    merges = []
+    for r, kind in enumerate(kinds, start=2):
+        for a, b in MERGES.get(kind, []):
+            merges.append(f"{FORM_COLS[a - 1]}{r}:{FORM_COLS[b - 1]}{r}")
+    return merges
+
+
+def _write_form_cells(ws, rows: pd.DataFrame, title: str) -> None:
+    """The form through openpyxl's cell API (write-only cells); :func:`_write_form_fast` writes the same XML."""
     ws.row_dimensions[1].height = 24
     for i, h in enumerate(rows["height"].to_numpy(), start=2):
         ws.row_dimensions[i].height = float(h)
-    title = f"入户核查表（{county_name}，{year}年回头看）　逐户打印，入户后在表上打√填写，回村后录入“走访清单”“核查事项”"
-    ws.append([_cell(ws, title, font=Font(bold=True, size=12), border=False, wrap=False, key=("page_title",))])
-    bold = Font(bold=True)
-    styles = {"title": dict(font=Font(bold=True, size=13), border=False), "info": dict(border=False),
-              "section": dict(font=bold, fill=SECTION_FILL), "head": dict(font=bold, fill=HEAD_FILL, align="center"),
-              "path_head": dict(font=bold, fill=HEAD_FILL, align="center"),
-              "item_head": dict(font=bold, fill=HEAD_FILL, align="center"), "concl": dict(border=False)}
-    values = rows[FORM_COLS].to_numpy(dtype=object)
-    kinds = rows["kind"].to_numpy()
-    gap = (rows["kind"] == "path") & (rows["H"] != "") & (rows["H"] != "识别前")
-    merges = []
-    for r, (vals, kind, is_gap) in enumerate(zip(values, kinds, gap.to_numpy()), start=2):
-        st = styles.get(kind, {})
+    ws.append([_cell(ws, title, key=("page_title",), **FORM_STYLES["page_title"])])
+    values, kinds, gap = _form_cells(rows)
+    for vals, kind, is_gap in zip(values, kinds, gap):
+        st = FORM_STYLES.get(kind, {})
         if kind in BORDERLESS:  # one cell; the merge spans the rest
             ws.append([_cell(ws, vals[0], key=(kind,), **st)])
-            merges.append(f"A{r}:H{r}")
             continue
         cells = [_cell(ws, v, key=(kind,), **st) for v in vals]
         if is_gap:
-            cells[7] = _cell(ws, vals[7], font=GAP_FONT, key=("gap",))
-            cells[2] = _cell(ws, vals[2], font=GAP_FONT, key=("gap",))
+            for j in _GAP_COLS:
+                cells[j] = _cell(ws, vals[j], key=("gap",), **FORM_STYLES["gap"])
         ws.append(cells)
-        for a, b in MERGES.get(kind, []):
-            merges.append(f"{FORM_COLS[a - 1]}{r}:{FORM_COLS[b - 1]}{r}")
-    ws.merged_cells = MultiCellRange([CellRange(ref) for ref in merges])  # .add() is quadratic
-    for b in breaks:
-        ws.row_breaks.append(Break(id=b + 2))  # rows start at row 2 (row 1 = the repeated title)
-    return len(breaks)
+    ws.merged_cells = MultiCellRange([CellRange(ref) for ref in _form_merges(kinds)])  # .add() is quadratic
+
+
+def _style_id(ws, kind: str, quote: bool) -> int:
+    """The workbook's cell-format index of a form cell (registered through openpyxl's own style table)."""
+    st = FORM_STYLES.get(kind, {})
+    t = WriteOnlyCell(ws)
+    t._style = copy(_styled(ws, (kind,), st.get("font"), st.get("fill"), st.get("border", True), st.get("wrap", True),
+                            st.get("align", "left"))._style)
+    if quote:
+        t.quotePrefix = True
+    return t.style_id
+
+
+def _inline_text(v: pd.Series) -> pd.Series:
+    """``<t>`` elements of inline strings (XML-escaped; spaces kept where openpyxl keeps them)."""
+    esc = v.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False).str.replace(
+        ">", "&gt;", regex=False)
+    keep = (v != v.str.strip()) & (v.str.strip() != "")
+    return np.where(keep, '<t xml:space="preserve">', "<t>") + esc + "</t>"
+
+
+def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
+    """Write the form's rows, row heights and merged cells as sheet XML built column-wise (vectorised) instead of
+    one openpyxl cell object per cell — the same cells, styles (openpyxl's style table), shared strings, heights
+    and merges as :func:`_write_form_cells` (tests compare the two), about 10× faster on a county's ~16,000 rows.
+
+    Uses the write-only worksheet's XML stream (openpyxl 3.1); returns False (nothing written) when that is not
+    available or the sheet has parts that must precede the merged cells, so the caller falls back to the cells."""
+    from openpyxl.xml.functions import fromstring
+
+    writer_ok = (hasattr(ws, "_get_writer") and hasattr(ws, "_rows") and ws._rows is None
+                 and not ws.auto_filter.ref and not ws.protection.sheet and not ws.merged_cells)
+    if not writer_ok:
+        return False
+    try:
+        ws._get_writer()
+        xf = ws._writer.xf.send(True)
+    except Exception:  # pragma: no cover - another openpyxl layout
+        return False
+    values, kinds, gap = _form_cells(rows)
+    n = len(rows)
+    sid = {}
+
+    def style(kind, quote):
+        if (kind, quote) not in sid:
+            sid[(kind, quote)] = _style_id(ws, kind, quote)
+        return sid[(kind, quote)]
+
+    head = (f'<row r="1" ht="24" customHeight="1"><c r="A1" s="{style("page_title", is_formula_like(title))}" '
+            f't="inlineStr"><is>{_inline_text(pd.Series([title])).iloc[0]}</is></c></row>')
+    r = pd.Series(np.arange(2, n + 2)).astype(str).to_numpy(dtype=object)
+    one = np.isin(kinds, list(BORDERLESS))
+    cols_xml = []
+    for j, col in enumerate(FORM_COLS):
+        v = pd.Series(values[:, j], dtype=object).astype(str).str.slice(0, 32767)
+        key = pd.Series(kinds, dtype=object)
+        if j in _GAP_COLS:
+            key = key.where(~gap, "gap")
+        quote = v.str.startswith(FORMULA_START).to_numpy(bool)
+        pair, uniq = pd.factorize(key + np.where(quote, "|1", "|0"))
+        ids = np.array([str(style(u[:-2], u.endswith("|1"))) for u in uniq], dtype=object)
+        style_of = ids[pair] if len(pair) else np.array([], dtype=object)
+        ref = col + r
+        cell = np.where(v.to_numpy(dtype=object) != "", '<c r="' + ref + '" s="' + style_of + '" t="inlineStr"><is>'
+                        + _inline_text(v).to_numpy(dtype=object) + "</is></c>", '<c r="' + ref + '" s="' + style_of + '"/>')
+        if j:
+            cell = np.where(one, "", cell)  # one merged cell in borderless rows
+        cols_xml.append(cell.astype(object))
+    heights = pd.Series(rows["height"].to_numpy(float)).map(repr).to_numpy(dtype=object)
+    row_xml = '<row r="' + r + '" ht="' + heights + '" customHeight="1">' + sum(cols_xml[1:], cols_xml[0]) + "</row>"
+    with xf.element("sheetData"):
+        for chunk in [[head]] + [list(row_xml[i:i + 2000]) for i in range(0, n, 2000)]:
+            for el in fromstring("<d>" + "".join(chunk) + "</d>"):
+                xf.write(el)
+    merges = _form_merges(kinds)
+    if merges:
+        xf.write(fromstring(f'<mergeCells count="{len(merges)}">'
+                            + "".join(f'<mergeCell ref="{m}"/>' for m in merges) + "</mergeCells>"))
+    ws._writer.xf.send(None)
+    ws._rows = _finished()  # close() ends this instead of writing (empty) rows again
+    ws._max_row, ws._max_col = n + 1, len(FORM_COLS)
+    return True
+
+
+def _finished():
+    yield
 
 
 # ------------------------------------------------------------------------------------------------------------
