@@ -12,6 +12,7 @@ import pandas as pd
 from .. import derive as D
 from .. import schema as S
 from .context import RuleContext
+from .build import findings
 from .engine import BLANK_SHOWN, NotRun, Parts, rule, shown
 
 # ===============================================================================================================
@@ -129,45 +130,6 @@ def text(df: pd.DataFrame, key: str) -> pd.Series:
     return recorded(df, key)
 
 
-def findings(sub: pd.DataFrame, *, table: str, unit: str, keys: list[str] | None = None,
-             message: pd.Series | str = "", columns: str | None = None, values: pd.Series | str | None = None,
-             **extra) -> pd.DataFrame:
-    """Findings frame for the rows of ``sub`` (already filtered to offending units).
-
-    ``unit``: 人 (hh_id, person_id), 户 (hh_id), 措施 (hh_id, year, category), 项目 (project_id); ``source_row``
-    comes from ``_row``. ``keys``: canonical columns shown as ``columns`` (Chinese headers) and ``values``
-    (as recorded), unless ``columns``/``values`` are given. ``extra``: further finding columns (e.g. ``year``).
-    """
-    idx = sub.index
-    out = pd.DataFrame(index=idx)
-    if unit in ("人", "户", "措施"):
-        out["hh_id"] = sub["hh_id"].astype(object) if "hh_id" in sub else None
-    if unit == "人":
-        out["person_id"] = sub["person_id"].astype(object)
-    if unit == "项目":
-        out["project_id"] = sub["project_id"].astype(object)
-    if unit == "措施":
-        out["year"] = sub["year"].astype("Int64")
-        out["category"] = recorded(sub, "category")
-    out["source_row"] = sub[S.ROW_COL].astype("Int64") if S.ROW_COL in sub else pd.Series(pd.NA, index=idx,
-                                                                                         dtype="Int64")
-    keys = keys or []
-    if columns is None:
-        columns = "、".join(header(table, k) for k in keys)
-    out["columns"] = columns
-    if values is None:
-        values = join_values(sub, keys) if keys else ""
-    out["values"] = values
-    out["message"] = message
-    for k, v in extra.items():
-        out[k] = v
-    return out.reset_index(drop=True)
-
-
-def empty_findings() -> pd.DataFrame:
-    return pd.DataFrame(columns=["hh_id", "person_id", "source_row", "columns", "values", "message"])
-
-
 def household_scope(ctx: RuleContext, *columns: str) -> tuple[pd.DataFrame, int]:
     """Households with a unique 户编号 (R10 duplicates are not evaluated) + the number left out."""
     h = ctx.households
@@ -238,15 +200,13 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
     parts: dict = {}
     if has_d:
         sub = h[isin(h, "hh_type", DIBAO_TYPES) & ~hh_mask(h, d_hh)]
-        parts["a"] = findings(sub, table="household", unit="户",
-                              columns="贫困户属性、是否享受低保", values=ht[sub.index] + "；无正常成员为是",
+        parts["a"] = findings(ctx, sub, "household", columns="贫困户属性、是否享受低保", values=ht[sub.index] + "；无正常成员为是",
                               message="贫困户属性为“" + ht[sub.index] + "”，但没有正常成员享受低保")
     else:
         parts["a"] = None
     if has_t:
         sub = h[isin(h, "hh_type", TEKUN_TYPES) & ~hh_mask(h, t_hh)]
-        parts["b"] = findings(sub, table="household", unit="户",
-                              columns="贫困户属性、是否特困供养人员", values=ht[sub.index] + "；无正常成员为是",
+        parts["b"] = findings(ctx, sub, "household", columns="贫困户属性、是否特困供养人员", values=ht[sub.index] + "；无正常成员为是",
                               message="贫困户属性为“" + ht[sub.index] + "”，但没有正常成员是特困供养人员")
     else:
         parts["b"] = None
@@ -257,8 +217,7 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
         both = hh_mask(sub, d_hh) & hh_mask(sub, t_hh)
         which = which.where(~hh_mask(sub, t_hh), "特困供养")
         which = which.where(~both, "享受低保和特困供养")
-        parts["c"] = findings(sub, table="household", unit="户",
-                              columns="贫困户属性、是否享受低保、是否特困供养人员",
+        parts["c"] = findings(ctx, sub, "household", columns="贫困户属性、是否享受低保、是否特困供养人员",
                               values=ht[sub.index] + "；有正常成员为是",
                               message="贫困户属性为“" + ht[sub.index] + "”，但有正常成员" + which)
         both_m = am[yes(am, "dibao") & yes(am, "tekun")]
@@ -267,7 +226,7 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
         names = names.groupby(both_m["hh_id"]).agg("、".join)
         sub = h[h["hh_id"].isin(names.index)]
         who = txt(sub["hh_id"].map(names))
-        parts["d"] = findings(sub, table="household", unit="户", columns="是否享受低保、是否特困供养人员",
+        parts["d"] = findings(ctx, sub, "household", columns="是否享受低保、是否特困供养人员",
                               values="是；是", message="成员" + who + "同时享受低保和特困供养")
     else:
         parts["c"] = None
@@ -308,13 +267,13 @@ def r46(ctx: RuleContext, p: dict) -> Parts:
         amount = num(rows, amt)
         has_flag = hh_mask(rows, flagged)
         sub = rows[(amount > 0) & ~has_flag]
-        a_parts.append(findings(sub, table="income", unit="户", columns=f"{amt_label}、{header('member', flag)}",
+        a_parts.append(findings(ctx, sub, "income", columns=f"{amt_label}、{header('member', flag)}",
                                 values=recorded(sub, amt) + "；无正常成员为是",
                                 message=f"{ctx.audit_year}年{amt_label}" + recorded(sub, amt)
                                 + f"元，但没有正常成员{flag_label}", year=sub["year"].astype("Int64").values))
         sub = rows[has_flag & ~(amount > 0) & (amount.isna() | (amount == 0))]
         a_label = recorded(sub, amt)
-        b_parts.append(findings(sub, table="income", unit="户", columns=f"{amt_label}、{header('member', flag)}",
+        b_parts.append(findings(ctx, sub, "income", columns=f"{amt_label}、{header('member', flag)}",
                                 values=a_label + "；有正常成员为是",
                                 message=f"有正常成员{flag_label}，但{ctx.audit_year}年{amt_label}为" + a_label,
                                 year=sub["year"].astype("Int64").values))
@@ -334,7 +293,7 @@ def r47(ctx: RuleContext, p: dict) -> Parts:
     sub = scope[hit]
     msg = ("特困供养人员" + sub["age"].astype(str) + "岁、健康、非在校生，劳动技能为“" + recorded(sub, "labour_skill")
            + "”")
-    df = findings(sub, table="member", unit="人", keys=["tekun", "health", "labour_skill"], message=msg)
+    df = findings(ctx, sub, "member", keys=["tekun", "health", "labour_skill"], message=msg)
     return Parts({"": df}, evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
 
@@ -354,7 +313,7 @@ def r48(ctx: RuleContext, p: dict) -> Parts:
     scope = h[no_labour_households(h, am)]
     sub = scope[~hh_mask(scope, covered)]
     msg = "无劳动能力户（正常成员" + sub["A"].astype(str) + "人均为丧失劳动力或无劳动力），没有成员享受低保或特困供养"
-    df = findings(sub, table="household", unit="户", columns="劳动技能、是否享受低保、是否特困供养人员",
+    df = findings(ctx, sub, "household", columns="劳动技能、是否享受低保、是否特困供养人员",
                   values="全部为丧失劳动力/无劳动力；无成员为是", message=msg)
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
@@ -367,7 +326,7 @@ def r49(ctx: RuleContext, p: dict) -> Parts:
     hit = known & as_mask(am["age"] >= p["pension_age"]) & ~yes(am, "pension_receiving")
     sub = am[hit]
     msg = f"{p['pension_age']}岁以上（" + sub["age"].astype(str) + "岁）未领取养老金"
-    df = findings(sub, table="member", unit="人", keys=["pension_receiving"], message=msg)
+    df = findings(ctx, sub, "member", keys=["pension_receiving"], message=msg)
     return Parts({"": df}, evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
 
@@ -376,7 +335,7 @@ def r50(ctx: RuleContext, p: dict) -> Parts:
     """重复参加基本医疗保险."""
     am = active_members(ctx, "ins_resident", "ins_employee")
     sub = am[yes(am, "ins_resident") & yes(am, "ins_employee")]
-    df = findings(sub, table="member", unit="人", keys=["ins_resident", "ins_employee"],
+    df = findings(ctx, sub, "member", keys=["ins_resident", "ins_employee"],
                   message="同时参加城乡居民基本医疗保险和城镇职工基本医疗保险")
     return Parts({"": df}, evaluated=len(am))
 
@@ -417,6 +376,6 @@ def r51(ctx: RuleContext, p: dict) -> Parts:
     src = pd.Series("残联数据", index=sub.index, dtype=object).where(~by_card[sub.index], "残疾证号")
     grade = card_grade.fillna(list_grade[sub.index]).astype(object).fillna(BLANK_TEXT)
     msg = ("重度残疾（" + src + "残疾等级" + grade + "级），但本户" + str(ctx.audit_year) + "年无残疾人补贴措施")
-    df = findings(sub, table="member", unit="人", columns="残疾等级、措施类别",
+    df = findings(ctx, sub, "member", columns="残疾等级、措施类别",
                   values=grade + "；无残疾人补贴", message=msg)
     return Parts({"": df}, evaluated=int(severe.sum()))
