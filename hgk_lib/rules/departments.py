@@ -9,11 +9,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import derive as D
+from .build import findings
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
-from .build import findings
-from .social import (as_mask, dept_table, has_health, header, household_scope, in_school, isin, matched,
-                     join_by, lookup, no, params_list, recorded, txt, yes)
+from .social import (as_mask, dept_table, has_health, header, household_scope, in_school, isin, join_by, lookup,
+                     matched, no, params_list, recorded, txt, yes)
 
 COMPULSORY_GRADES = ["小学", "七年级", "八年级", "九年级"]
 #: 在校生状况 -> the 学段 values of 教育_学籍 that agree with it (R89(c)).
@@ -56,7 +56,6 @@ def r88(ctx: RuleContext, p: dict) -> Parts:
 def r89(ctx: RuleContext, p: dict) -> Parts:
     """在校状况与学籍不一致."""
     ed = dept_table(ctx, "education", "enrol_status")
-    ctx.table("member", "school_status")
     am = ctx.active_members
     reading = isin(ed, "enrol_status", ["在读"])
     reading_ids = _ids(ed, reading)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import schema as S
+from .build import findings
 from .context import RuleContext
 from .engine import Parts, rule
-from .build import findings
-from .social import (as_mask, blank, blank_or_raw, dept_table, household_scope, isin, join_by, lookup,
-                     matched, num, recorded, txt)
+from .social import (as_mask, blank, blank_or_raw, dept_table, household_scope, isin, join_by, lookup, matched, num,
+                     recorded, txt)
 
 REASONS_DECREASE = ["死亡", "嫁出", "迁出", "错误", "其他"]
 REASONS_LEAVE = ["死亡", "嫁出", "迁出"]
@@ -44,7 +44,6 @@ def r62(ctx: RuleContext, p: dict) -> Parts:
 @rule("R63")
 def r63(ctx: RuleContext, p: dict) -> Parts:
     """变更日期缺失或不合理 (all member rows)."""
-    ctx.table("member", "change_date")
     m = ctx.members
     ref = ctx.reference_date
     cd = m["change_date"]
@@ -134,7 +133,6 @@ def _norm_name(s: pd.Series) -> pd.Series:
 def r66(ctx: RuleContext, p: dict) -> Parts:
     """姓名与公安户籍不符 (names compared without whitespace, full-width made half-width)."""
     pol = police_rows(ctx, "name")
-    ctx.table("member", "name")
     am = ctx.active_members
     pol = pol.assign(_name=_norm_name(pol["name"]))
     pol = pol[pol["_id18"].notna() & pol["_name"].notna() & (pol["_name"] != "")]
@@ -190,9 +188,8 @@ def r68(ctx: RuleContext, p: dict) -> Parts:
 @rule("R69")
 def r69(ctx: RuleContext, p: dict) -> Parts:
     """清退户仍有帮扶措施: every member row 清退, a measure year after the latest 变更日期's year."""
-    ctx.table("member", "change_date")
     m = ctx.members
-    ms = ctx.table("measure", "hh_id", "year")
+    ms = ctx.table("measure")
     h, n_dup = household_scope(ctx)
     not_out = set(m.loc[~isin(m, "member_status", ["清退"]), "hh_id"].dropna())
     mm = m[m["hh_id"].isin(h["hh_id"]) & ~m["hh_id"].isin(not_out)]
@@ -219,7 +216,7 @@ EXITED = S.EXITED
 @rule("R70")
 def r70(ctx: RuleContext, p: dict) -> Parts:
     """脱贫年度与识别年度、脱贫状态矛盾."""
-    h, n_dup = household_scope(ctx, "first_year", "exit_status")
+    h, n_dup = household_scope(ctx)
     ay = ctx.audit_year
     fy = num(h, "first_year")
     parts: dict = {}
@@ -255,7 +252,7 @@ def r70(ctx: RuleContext, p: dict) -> Parts:
 @rule("R71")
 def r71(ctx: RuleContext, p: dict) -> Parts:
     """贫困户属性与脱贫状态不符."""
-    h, n_dup = household_scope(ctx, "hh_type", "exit_status")
+    h, n_dup = household_scope(ctx)
     keys = ["hh_type", "exit_status"]
     a = h[isin(h, "hh_type", S.HH_TYPES_EXITED) & isin(h, "exit_status", ["未脱贫", "返贫"])]
     b = h[isin(h, "hh_type", S.HH_TYPES_NOT_EXITED) & isin(h, "exit_status", EXITED)]

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 
 from .. import derive as D
-from .context import RuleContext, member_ids, norm_id
 from .. import schema as S
 from .build import findings
-from .engine import NotRun, Parts, mask, q, shown, rule
+from .context import RuleContext, member_ids, norm_id
+from .engine import NotRun, Parts, mask, q, rule, shown
 
 SEX_OF_DIGIT = {True: "男", False: "女"}
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from .context import RuleContext
 from .build import findings
+from .context import RuleContext
 from .engine import NotRun, Parts, header, mask, num, q, rule, shown
 from .person import post_holder, works
 

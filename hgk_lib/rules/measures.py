@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import schema as S
+from .build import findings
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
-from .build import findings
-from .social import (FULL_LABOUR, as_mask, blank, has_health, header, household_scope, hh_mask, hh_with,
-                     in_school, isin, join_by, txt, no_labour_households, num, params_list, recorded, yes)
+from .social import (FULL_LABOUR, as_mask, blank, has_health, header, hh_mask, hh_with, household_scope, in_school,
+                     isin, join_by, no_labour_households, num, params_list, recorded, txt, yes)
 
 STAGE_LABELS = {"R73": "脱贫前", "R74": "脱贫当年", "R75": "巩固提升"}
 
@@ -41,15 +41,14 @@ def without_measure(grid: pd.DataFrame, ms: pd.DataFrame) -> pd.DataFrame:
 
 def year_findings(ctx: RuleContext, g: pd.DataFrame, message: pd.Series) -> pd.DataFrame:
     return findings(ctx, g, "household", columns="年度、措施类别",
-                    values=g["year"].astype(str) + "；无措施", message=message,
-                    year=g["year"].astype("Int64").values)
+                    values=g["year"].astype(str) + "；无措施", message=message)
 
 
 @rule("R72")
 def r72(ctx: RuleContext, p: dict) -> Parts:
     """措施关联的户或项目不存在."""
     ms = measure_table(ctx)
-    hh = ctx.table("household", "hh_id")
+    hh = ctx.table("household")
     a = ms[~as_mask(ms["hh_id"].isin(hh["hh_id"].dropna()))]
     parts: dict = {"a": findings(ctx, a, "measure", keys=["hh_id"],
                                  message="户编号" + recorded(a, "hh_id") + "不在贫困户信息中")}
@@ -66,7 +65,7 @@ def r72(ctx: RuleContext, p: dict) -> Parts:
 @rule("R73")
 def r73(ctx: RuleContext, p: dict) -> Parts:
     """脱贫前年度无帮扶措施: one finding per missing year in [S, L]."""
-    h, n_dup = household_scope(ctx, "first_year", "exit_status", "exit_year")
+    h, n_dup = household_scope(ctx)
     ms = measure_table(ctx)
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     exited = isin(h, "exit_status", S.EXITED)
@@ -86,7 +85,7 @@ def r73(ctx: RuleContext, p: dict) -> Parts:
 @rule("R74")
 def r74(ctx: RuleContext, p: dict) -> Parts:
     """脱贫当年无已完成措施."""
-    h, n_dup = household_scope(ctx, "exit_status", "exit_year")
+    h, n_dup = household_scope(ctx)
     ms = measure_table(ctx, "status")
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     ey = num(h, "exit_year")
@@ -96,14 +95,14 @@ def r74(ctx: RuleContext, p: dict) -> Parts:
     g = without_measure(g, done)
     msg = "脱贫当年（" + g["year"].astype(str) + "年）无已完成的帮扶措施"
     df = findings(ctx, g, "household", columns="年度、实施状态", values=g["year"].astype(str) + "；无已完成",
-                  message=msg, year=g["year"].astype("Int64").values)
+                  message=msg)
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
 
 @rule("R75")
 def r75(ctx: RuleContext, p: dict) -> Parts:
     """脱贫后享受政策年度无措施: one finding per missing year in [max(E + 1, S), audit_year]."""
-    h, n_dup = household_scope(ctx, "first_year", "exit_status", "exit_year")
+    h, n_dup = household_scope(ctx)
     ms = measure_table(ctx)
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     ey = num(h, "exit_year")
@@ -127,7 +126,6 @@ def labour_capable_households(h: pd.DataFrame, am: pd.DataFrame, p: dict) -> pd.
 @rule("R76")
 def r76(ctx: RuleContext, p: dict) -> Parts:
     """措施与劳动能力不匹配."""
-    ctx.table("member", "labour_skill")
     h, n_dup = household_scope(ctx)
     ms = measure_table(ctx, "category")
     am = ctx.active_members
@@ -182,7 +180,7 @@ def r77(ctx: RuleContext, p: dict) -> Parts:
 @rule("R78")
 def r78(ctx: RuleContext, p: dict) -> Parts:
     """致贫原因无对应措施 (years [S, audit_year])."""
-    h, n_dup = household_scope(ctx, "main_cause")
+    h, n_dup = household_scope(ctx)
     ms = measure_table(ctx, "category")
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     cmap = {str(k): [str(v) for v in (vs if isinstance(vs, (list, tuple)) else [vs])]
@@ -307,7 +305,7 @@ def r83(ctx: RuleContext, p: dict) -> Parts:
     """受益户数与措施关联户数不符 (distinct known households among measures of any year with the project)."""
     pj = project_table(ctx, "to_household", "beneficiary_hh")
     ms = measure_table(ctx, "project_id")
-    hh = ctx.table("household", "hh_id")
+    hh = ctx.table("household")
     bh = num(pj, "beneficiary_hh")
     inscope = yes(pj, "to_household") & as_mask(bh > 0)
     dup = duplicated_projects(pj)
@@ -363,7 +361,7 @@ def r85(ctx: RuleContext, p: dict) -> Parts:
 @rule("R86")
 def r86(ctx: RuleContext, p: dict) -> Parts:
     """无帮扶责任人."""
-    h, n_dup = household_scope(ctx, "exit_status", "helper_name")
+    h, n_dup = household_scope(ctx)
     scope = h[isin(h, "exit_status", params_list(p, "helper_required_statuses"))]
     sub = scope[blank(scope, "helper_name")]
     df = findings(ctx, sub, "household", keys=["helper_name"],
@@ -374,7 +372,7 @@ def r86(ctx: RuleContext, p: dict) -> Parts:
 @rule("R87")
 def r87(ctx: RuleContext, p: dict) -> Parts:
     """超过12个月未走访 (calendar months before reference_date)."""
-    h, n_dup = household_scope(ctx, "exit_status", "last_visit")
+    h, n_dup = household_scope(ctx)
     ref = ctx.reference_date
     months = int(p["visit_max_months"])
     cutoff = ref - pd.DateOffset(months=months)

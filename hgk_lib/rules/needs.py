@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .build import findings
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
-from .build import findings
-from .social import (active_members, as_mask, audit_year_measures, blank, blank_or_raw, has_health, header,
-                     household_scope, hh_mask, hh_with, in_school, isin, no, num, params_list, recorded, yes)
+from .social import (active_members, as_mask, audit_year_measures, blank, blank_or_raw, has_health, header, hh_mask,
+                     hh_with, household_scope, in_school, isin, no, num, params_list, recorded, yes)
 
 
 @rule("R52")
@@ -96,7 +96,7 @@ def r56(ctx: RuleContext, p: dict) -> Parts:
 @rule("R57")
 def r57(ctx: RuleContext, p: dict) -> Parts:
     """危房标识与级别矛盾."""
-    h, n_dup = household_scope(ctx, "unsafe_house", "house_level")
+    h, n_dup = household_scope(ctx)
     levels = params_list(p, "unsafe_house_levels")
     lv = recorded(h, "house_level")
     keys = ["unsafe_house", "house_level"]
@@ -129,7 +129,7 @@ def r58(ctx: RuleContext, p: dict) -> Parts:
 @rule("R59")
 def r59(ctx: RuleContext, p: dict) -> Parts:
     """未通生活用电."""
-    h, n_dup = household_scope(ctx, "power_living")
+    h, n_dup = household_scope(ctx)
     df = findings(ctx, h[no(h, "power_living")], "household", keys=["power_living"],
                   message="未通生活用电（由扶贫办协调供电部门）")
     return Parts({"": df}, evaluated=len(h), not_evaluated=n_dup)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .. import derive as D
-from .context import RuleContext, norm_id
 from .build import findings
+from .context import RuleContext, norm_id
 from .engine import Parts, header, mask, num, q, rule, shown
 
 FULL = ["普通劳动力", "技能劳动力"]

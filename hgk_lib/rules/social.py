@@ -10,10 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import derive as D
-from .. import schema as S
-from .context import RuleContext
 from .build import findings
-from .engine import BLANK_SHOWN, NotRun, Parts, rule, shown
+from .context import RuleContext
+from .engine import BLANK_SHOWN, NotRun, Parts, header, rule, shown
 
 # ===============================================================================================================
 # shared helpers (categories 5-9)
@@ -21,11 +20,6 @@ from .engine import BLANK_SHOWN, NotRun, Parts, rule, shown
 BLANK_TEXT = BLANK_SHOWN
 NONE_LABOUR = ["丧失劳动力", "无劳动力"]
 FULL_LABOUR = ["普通劳动力", "技能劳动力"]
-
-
-def header(table: str, key: str) -> str:
-    """The export's Chinese header of a canonical column."""
-    return S.TABLES[table].column(key).header
 
 
 def as_mask(s: pd.Series) -> pd.Series:
@@ -117,14 +111,6 @@ def blank_or_raw(df: pd.DataFrame, key: str, label: str, blank_text: str = "为�
         raw == BLANK_TEXT, label + "无法识别（" + raw + "）")
 
 
-def join_values(df: pd.DataFrame, keys: list[str]) -> pd.Series:
-    out = None
-    for k in keys:
-        v = recorded(df, k)
-        out = v if out is None else out + "；" + v
-    return out if out is not None else pd.Series("", index=df.index, dtype=object)
-
-
 def text(df: pd.DataFrame, key: str) -> pd.Series:
     """Object strings of a column for messages (blank -> 空)."""
     return recorded(df, key)
@@ -187,7 +173,7 @@ GENERAL_TYPES = ["一般贫困户", "一般脱贫户"]
 @rule("R45")
 def r45(ctx: RuleContext, p: dict) -> Parts:
     """低保/特困标识不一致: 贫困户属性 against the members' 低保/特困 flags."""
-    h, n_dup = household_scope(ctx, "hh_type")
+    h, n_dup = household_scope(ctx)
     mem = ctx.table("member")
     has_d, has_t = "dibao" in mem, "tekun" in mem
     if not (has_d or has_t):
@@ -253,7 +239,7 @@ def audit_income_rows(ctx: RuleContext, *columns: str) -> tuple[pd.DataFrame, in
 @rule("R46")
 def r46(ctx: RuleContext, p: dict) -> Parts:
     """兜底收入与享受人员不符: 低保金/特困供养金/养老保险金 of the audit year against the members' flags."""
-    inc = ctx.table("income", "hh_id", "year")
+    inc = ctx.table("income")
     mem = ctx.table("member")
     pairs = [pr for pr in R46_PAIRS if pr[0] in inc and pr[1] in mem]
     if not pairs:
@@ -270,13 +256,12 @@ def r46(ctx: RuleContext, p: dict) -> Parts:
         a_parts.append(findings(ctx, sub, "income", columns=f"{amt_label}、{header('member', flag)}",
                                 values=recorded(sub, amt) + "；无正常成员为是",
                                 message=f"{ctx.audit_year}年{amt_label}" + recorded(sub, amt)
-                                + f"元，但没有正常成员{flag_label}", year=sub["year"].astype("Int64").values))
+                                + f"元，但没有正常成员{flag_label}"))
         sub = rows[has_flag & ~(amount > 0) & (amount.isna() | (amount == 0))]
         a_label = recorded(sub, amt)
         b_parts.append(findings(ctx, sub, "income", columns=f"{amt_label}、{header('member', flag)}",
                                 values=a_label + "；有正常成员为是",
-                                message=f"有正常成员{flag_label}，但{ctx.audit_year}年{amt_label}为" + a_label,
-                                year=sub["year"].astype("Int64").values))
+                                message=f"有正常成员{flag_label}，但{ctx.audit_year}年{amt_label}为" + a_label))
     return Parts({"a": pd.concat(a_parts, ignore_index=True), "b": pd.concat(b_parts, ignore_index=True)},
                  evaluated=len(rows), not_evaluated=n_dup)
 
@@ -306,7 +291,6 @@ def no_labour_households(h: pd.DataFrame, am: pd.DataFrame) -> pd.Series:
 @rule("R48")
 def r48(ctx: RuleContext, p: dict) -> Parts:
     """无劳动能力户未落实兜底."""
-    ctx.table("member", "labour_skill", "dibao", "tekun")
     h, n_dup = household_scope(ctx)
     am = ctx.active_members
     covered = hh_with(am, yes(am, "dibao") | yes(am, "tekun"))
@@ -357,7 +341,7 @@ def r51(ctx: RuleContext, p: dict) -> Parts:
     has_list = ctx.has("disability", "id_no", "dis_grade")
     if not (has_card or has_list):
         raise NotRun("缺少 贫困人口信息 残疾证号 列和 残联_残疾人 数据")
-    ms = ctx.table("measure", "hh_id", "year", "category")
+    ms = ctx.table("measure")
     grades = params_list(p, "severe_disability_grades")
     am = ctx.active_members
     by_card = severe_from_card(am, grades)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .context import RuleContext, fast_ids, norm_id
 from .build import findings
+from .context import RuleContext, fast_ids, norm_id
 from .engine import Parts, mask, num, q, rule, shown
 
 MALE_RELATIONS = ["之子", "之女婿", "之孙子", "之外孙子", "之父", "之岳父", "之公公", "之祖父"]
@@ -39,7 +39,7 @@ def _single_head(ctx: RuleContext) -> pd.DataFrame:
 
 @rule("R10")
 def r10(ctx: RuleContext, p: dict):
-    h = ctx.table("household", "hh_id")
+    h = ctx.table("household")
     ids = h["hh_id"]
     dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy(dtype=bool)
     hit = h[dup]
