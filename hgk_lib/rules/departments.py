@@ -33,7 +33,7 @@ def _ids(t: pd.DataFrame, mask: pd.Series) -> set:
 @rule("R88")
 def r88(ctx: RuleContext, p: dict) -> Parts:
     """学籍显示辍学 (no 在读/休学 row; compulsory school age or a 辍学 row at 小学/初中)."""
-    ed = dept_table(ctx, "education", "enrol_status")
+    ed = dept_table(ctx, "education")
     am = ctx.active_members
     drop = isin(ed, "enrol_status", ["辍学"])
     dropped = _ids(ed, drop)
@@ -55,7 +55,7 @@ def r88(ctx: RuleContext, p: dict) -> Parts:
 @rule("R89")
 def r89(ctx: RuleContext, p: dict) -> Parts:
     """在校状况与学籍不一致."""
-    ed = dept_table(ctx, "education", "enrol_status")
+    ed = dept_table(ctx, "education")
     am = ctx.active_members
     reading = isin(ed, "enrol_status", ["在读"])
     reading_ids = _ids(ed, reading)
@@ -92,7 +92,7 @@ def r89(ctx: RuleContext, p: dict) -> Parts:
 @rule("R90")
 def r90(ctx: RuleContext, p: dict) -> Parts:
     """医保无参保记录 for the audit year (现役军人 excepted)."""
-    md = dept_table(ctx, "medical", "ins_type", "ins_year")
+    md = dept_table(ctx, "medical")
     am = ctx.active_members
     scope = am[~yes(am, "soldier")]
     known = scope["id18"].notna()
@@ -106,7 +106,7 @@ def r90(ctx: RuleContext, p: dict) -> Parts:
 @rule("R91")
 def r91(ctx: RuleContext, p: dict) -> Parts:
     """参保标识与医保数据不一致 (members with an audit-year 医保 row)."""
-    md = dept_table(ctx, "medical", "ins_type", "ins_year")
+    md = dept_table(ctx, "medical")
     mem = ctx.table("member")
     pairs = [(t, f) for t, f in (("城乡居民", "ins_resident"), ("城镇职工", "ins_employee")) if f in mem]
     if not pairs:
@@ -129,7 +129,7 @@ def r91(ctx: RuleContext, p: dict) -> Parts:
 @rule("R92")
 def r92(ctx: RuleContext, p: dict) -> Parts:
     """低保特困与民政数据不一致 (民政-active on reference_date)."""
-    cv = dept_table(ctx, "civil", "support_type")
+    cv = dept_table(ctx, "civil")
     mem = ctx.table("member")
     pairs = [(t, f) for t, f in (("低保", "dibao"), ("特困", "tekun")) if f in mem]
     if not pairs:

@@ -132,7 +132,7 @@ def _norm_name(s: pd.Series) -> pd.Series:
 @rule("R66")
 def r66(ctx: RuleContext, p: dict) -> Parts:
     """姓名与公安户籍不符 (names compared without whitespace, full-width made half-width)."""
-    pol = police_rows(ctx, "name")
+    pol = police_rows(ctx)
     am = ctx.active_members
     pol = pol.assign(_name=_norm_name(pol["name"]))
     pol = pol[pol["_id18"].notna() & pol["_name"].notna() & (pol["_name"] != "")]

@@ -86,7 +86,7 @@ def r73(ctx: RuleContext, p: dict) -> Parts:
 def r74(ctx: RuleContext, p: dict) -> Parts:
     """脱贫当年无已完成措施."""
     h, n_dup = household_scope(ctx)
-    ms = measure_table(ctx, "status")
+    ms = measure_table(ctx)
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     ey = num(h, "exit_year")
     scope = h[isin(h, "exit_status", S.EXITED) & as_mask((ey >= first) & (ey <= ay))]
@@ -127,7 +127,7 @@ def labour_capable_households(h: pd.DataFrame, am: pd.DataFrame, p: dict) -> pd.
 def r76(ctx: RuleContext, p: dict) -> Parts:
     """措施与劳动能力不匹配."""
     h, n_dup = household_scope(ctx)
-    ms = measure_table(ctx, "category")
+    ms = measure_table(ctx)
     am = ctx.active_members
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     labour = params_list(p, "labour_measures")
@@ -156,7 +156,7 @@ def r76(ctx: RuleContext, p: dict) -> Parts:
 @rule("R77")
 def r77(ctx: RuleContext, p: dict) -> Parts:
     """措施与家庭情况不符 (measures of the audit year)."""
-    ms = measure_table(ctx, "category")
+    ms = measure_table(ctx)
     mem = ctx.table("member")
     h, _ = household_scope(ctx)
     am = ctx.active_members
@@ -181,7 +181,7 @@ def r77(ctx: RuleContext, p: dict) -> Parts:
 def r78(ctx: RuleContext, p: dict) -> Parts:
     """致贫原因无对应措施 (years [S, audit_year])."""
     h, n_dup = household_scope(ctx)
-    ms = measure_table(ctx, "category")
+    ms = measure_table(ctx)
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     cmap = {str(k): [str(v) for v in (vs if isinstance(vs, (list, tuple)) else [vs])]
             for k, vs in p["cause_measure_map"].items()}
@@ -278,7 +278,7 @@ def r81(ctx: RuleContext, p: dict) -> Parts:
 @rule("R82")
 def r82(ctx: RuleContext, p: dict) -> Parts:
     """到户到人项目缺少受益对象数."""
-    pj = project_table(ctx, "to_household")
+    pj = project_table(ctx)
     if "beneficiary_hh" not in pj and "beneficiary_people" not in pj:
         raise NotRun("项目库 缺少列：受益贫困户数、受益贫困人口数")
     scope = pj[yes(pj, "to_household")]
@@ -303,8 +303,8 @@ def r82(ctx: RuleContext, p: dict) -> Parts:
 @rule("R83")
 def r83(ctx: RuleContext, p: dict) -> Parts:
     """受益户数与措施关联户数不符 (distinct known households among measures of any year with the project)."""
-    pj = project_table(ctx, "to_household", "beneficiary_hh")
-    ms = measure_table(ctx, "project_id")
+    pj = project_table(ctx)
+    ms = measure_table(ctx)
     hh = ctx.table("household")
     bh = num(pj, "beneficiary_hh")
     inscope = yes(pj, "to_household") & as_mask(bh > 0)
@@ -351,7 +351,7 @@ def r84(ctx: RuleContext, p: dict) -> Parts:
 @rule("R85")
 def r85(ctx: RuleContext, p: dict) -> Parts:
     """项目未公示 (blank counts)."""
-    pj = project_table(ctx, "publicized")
+    pj = project_table(ctx)
     sub = pj[~yes(pj, "publicized")]
     df = findings(ctx, sub, "project", keys=["publicized"],
                   message="项目未公示（是否公示为" + recorded(sub, "publicized") + "）")

@@ -13,7 +13,7 @@ from .social import (active_members, as_mask, audit_year_measures, blank, blank_
 @rule("R52")
 def r52(ctx: RuleContext, p: dict) -> Parts:
     """义务教育阶段适龄儿童失学辍学: school age in the compulsory band, not in school, no reason recorded."""
-    am = active_members(ctx, "school_status")
+    am = active_members(ctx)
     known = am["school_age"].notna()
     sa = am["school_age"]
     band = known & as_mask((sa >= p["compulsory_age_min"]) & (sa <= p["compulsory_age_max"]))
@@ -30,7 +30,7 @@ def r52(ctx: RuleContext, p: dict) -> Parts:
 @rule("R53")
 def r53(ctx: RuleContext, p: dict) -> Parts:
     """未参加基本医疗保险 (blank counts; an absent 城镇职工 column counts as not 是; 现役军人 excepted)."""
-    am = active_members(ctx, "ins_resident")
+    am = active_members(ctx)
     scope = am[~yes(am, "soldier")]
     hit = ~yes(scope, "ins_resident") & ~yes(scope, "ins_employee")
     sub = scope[hit]
@@ -43,7 +43,7 @@ def r53(ctx: RuleContext, p: dict) -> Parts:
 @rule("R54")
 def r54(ctx: RuleContext, p: dict) -> Parts:
     """大病患者未参加大病保险 (blank counts; 现役军人 excepted)."""
-    am = active_members(ctx, "health", "ins_critical")
+    am = active_members(ctx)
     scope = am[has_health(am, "患有大病") & ~yes(am, "soldier")]
     sub = scope[~yes(scope, "ins_critical")]
     df = findings(ctx, sub, "member", keys=["health", "ins_critical"],
@@ -54,9 +54,9 @@ def r54(ctx: RuleContext, p: dict) -> Parts:
 @rule("R55")
 def r55(ctx: RuleContext, p: dict) -> Parts:
     """患病成员户无健康帮扶措施 (audit year)."""
-    am = active_members(ctx, "health")
+    am = active_members(ctx)
     h, n_dup = household_scope(ctx)
-    ms = audit_year_measures(ctx, "category")
+    ms = audit_year_measures(ctx)
     sick = has_health(am, "患有大病") | has_health(am, "长期慢性病")
     scope = h[hh_mask(h, hh_with(am, sick))]
     helped = set(ms.loc[isin(ms, "category", ["健康帮扶"]), "hh_id"].dropna())

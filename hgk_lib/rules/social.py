@@ -269,7 +269,7 @@ def r46(ctx: RuleContext, p: dict) -> Parts:
 @rule("R47")
 def r47(ctx: RuleContext, p: dict) -> Parts:
     """特困供养人员有劳动能力."""
-    am = active_members(ctx, "tekun", "health", "labour_skill")
+    am = active_members(ctx)
     scope = am[yes(am, "tekun")]
     known = scope["age"].notna()
     age = scope["age"]
@@ -305,7 +305,7 @@ def r48(ctx: RuleContext, p: dict) -> Parts:
 @rule("R49")
 def r49(ctx: RuleContext, p: dict) -> Parts:
     """60岁以上未领取养老金 (blank counts as not receiving)."""
-    am = active_members(ctx, "pension_receiving")
+    am = active_members(ctx)
     known = am["age"].notna()
     hit = known & as_mask(am["age"] >= p["pension_age"]) & ~yes(am, "pension_receiving")
     sub = am[hit]
@@ -317,7 +317,7 @@ def r49(ctx: RuleContext, p: dict) -> Parts:
 @rule("R50")
 def r50(ctx: RuleContext, p: dict) -> Parts:
     """重复参加基本医疗保险."""
-    am = active_members(ctx, "ins_resident", "ins_employee")
+    am = active_members(ctx)
     sub = am[yes(am, "ins_resident") & yes(am, "ins_employee")]
     df = findings(ctx, sub, "member", keys=["ins_resident", "ins_employee"],
                   message="同时参加城乡居民基本医疗保险和城镇职工基本医疗保险")
