@@ -298,6 +298,7 @@ def test_rule_modules_use_the_one_builder():
     """No rule module builds findings another way or repeats the catalogue's unit."""
     import re
     from pathlib import Path
+
     import hgk_lib.rules as R
     for path in sorted(Path(R.__file__).parent.glob("*.py")):
         if path.stem in ("build", "engine", "catalogue", "context", "__init__"):

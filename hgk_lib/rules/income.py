@@ -233,8 +233,8 @@ def r39(ctx: RuleContext, p: dict):
         w = inc["wage"].astype(float)
         b = mask(((w > 0) & (w < float(p["wage_min"]))) | (w > float(p["wage_max"])))
         hb = inc[b.to_numpy()]
-        parts["b"] = findings(ctx, hb, "income", ["wage"], "工资性收入为" + num(hb["wage"]) + "元（合理范围" + str(p["wage_min"]) + "–"
-                                  + str(p["wage_max"]) + "元）")
+        parts["b"] = findings(ctx, hb, "income", ["wage"], "工资性收入为" + num(hb["wage"]) + "元（合理范围"
+                              + str(p["wage_min"]) + "–" + str(p["wage_max"]) + "元）")
     else:
         parts["b"] = None
     low("dibao_income", p["dibao_min"], "低保金", "c")

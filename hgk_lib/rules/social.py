@@ -1,9 +1,9 @@
 """Rules R45-R51: 社会保障与兜底 (social security and safety net).
 
-This module also holds the small finding helpers shared by the rule modules of categories 5-9 (``social``,
-``needs``, ``dynamic``, ``measures``, ``departments``): building the findings frame with Chinese column headers
-and values as recorded, yes/no masks that treat blank as "not 是", household scope without duplicated 户编号, and
-ID18 matching against department lists.
+This module also holds the small helpers shared by the rule modules of categories 5-9 (``social``, ``needs``,
+``dynamic``, ``measures``, ``departments``): values as recorded for messages, yes/no masks that treat blank as
+"not 是", household scope without duplicated 户编号, and ID18 matching against department lists. Findings are
+built with the one builder of every rule module, :func:`hgk_lib.rules.build.findings`.
 """
 from __future__ import annotations
 
