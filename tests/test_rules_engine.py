@@ -7,6 +7,7 @@ import yaml
 
 from hgk_lib.rules import (FINDING_FIELDS, SUMMARY_FIELDS, NotRun, Parts, load_catalogue, make_context, run_rules)
 from hgk_lib.rules import engine as E
+from hgk_lib.rules.build import findings
 from hgk_lib.rules.catalogue import RULES_DIR
 
 from helpers.rules_tables import (fired, make_ctx, make_household, make_id, make_member, make_tables, run_one,
@@ -138,7 +139,7 @@ def test_rule_errors_are_not_swallowed(monkeypatch):
 def test_parts_none_and_evaluated_counts(monkeypatch):
     def fake(ctx, p):
         m = ctx.members
-        return Parts({"a": E.finding(m, "member", ["sex"], "测试"), "b": None}, evaluated=7, not_evaluated=2)
+        return Parts({"a": findings(ctx, m, "member", ["sex"], "测试"), "b": None}, evaluated=7, not_evaluated=2)
     monkeypatch.setitem(E.RULES, "R06", fake)
     res = run_one("R06", T())
     s = res.summary.iloc[0]
@@ -249,3 +250,60 @@ def test_catalogue_naming_a_missing_module_is_an_error(monkeypatch):
     monkeypatch.setattr(engine, "_IMPORTED", set(engine._IMPORTED))
     with pytest.raises(engine.RuleModuleError, match="no_such_module"):
         engine.import_rule_modules(cat)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The one findings builder: identifying columns and unit come from the catalogue entry, not from rule code
+# ---------------------------------------------------------------------------------------------------------------
+def test_finding_ids_come_from_the_catalogue_unit(monkeypatch):
+    def fake(ctx, p):
+        return findings(ctx, ctx.members, "member", ["sex"], "测试")
+    monkeypatch.setitem(E.RULES, "R06", fake)
+    cat = load_catalogue()
+    f = run_rules(make_ctx(T()), only=["R06"], catalogue=cat).findings
+    assert f.iloc[0]["unit"] == "人" and f.iloc[0]["person_id"] is not None and f.iloc[0]["hh_id"] is not None
+    cat["R06"]["unit"] = "户"  # the city says R06 is judged per household: the finding drops 人编号
+    del cat["R06"]["ids"]
+    f = run_rules(make_ctx(T()), only=["R06"], catalogue=cat).findings
+    assert f.iloc[0]["unit"] == "户" and f.iloc[0]["person_id"] is None and f.iloc[0]["hh_id"] is not None
+
+
+def test_per_year_rules_declare_their_ids():
+    from hgk_lib.rules.catalogue import UNIT_IDS
+    cat = load_catalogue()
+    assert cat["R35"]["ids"] == ["hh_id", "year"] and cat["R46"]["ids"] == ["hh_id", "year"]
+    assert cat["R72"]["ids"] == UNIT_IDS["措施"] == ["hh_id", "year", "category"]
+    assert cat["R80"]["ids"] == ["project_id"] and cat["R01"]["ids"] == ["hh_id", "person_id"]
+
+
+@pytest.mark.parametrize("ids", ["[hh_id, township]", "[]", "hh_id", "[hh_id, hh_id]"])
+def test_bad_ids_in_the_catalogue_are_an_input_error(tmp_path, ids):
+    from hgk_lib.errors import InputError
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "01_identity.yaml").write_text("rules:\n  - id: R01\n    name: x\n    level: 错误\n    department: 扶贫办\n"
+                                        f"    unit: 人\n    ids: {ids}\n    visit: false\n", encoding="utf-8")
+    with pytest.raises(InputError, match="ids"):
+        load_catalogue(d)
+
+
+def test_findings_outside_the_engine_is_an_error():
+    from hgk_lib.rules.context import RuleContext
+    ctx = RuleContext(tables={}, params={})
+    with pytest.raises(RuntimeError, match="ctx.rule"):
+        findings(ctx, pd.DataFrame({"hh_id": ["1"]}), "household", ["hh_id"], "x")
+
+
+def test_rule_modules_use_the_one_builder():
+    """No rule module builds findings another way or repeats the catalogue's unit."""
+    import re
+    from pathlib import Path
+
+    import hgk_lib.rules as R
+    for path in sorted(Path(R.__file__).parent.glob("*.py")):
+        if path.stem in ("build", "engine", "catalogue", "context", "__init__"):
+            continue
+        src = path.read_text(encoding="utf-8")
+        assert not re.search(r"\bunit=", src), f"{path.name} 传入了 unit（应取自规则目录）"
+        assert not re.search(r"def (finding|findings)\(", src), f"{path.name} 自定义了问题表构造函数"
+        assert "from .build import findings" in src, f"{path.name} 未使用 build.findings"

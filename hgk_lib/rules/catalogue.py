@@ -10,6 +10,7 @@ Each file::
         level: 错误                    # 错误 / 警告 / 政策
         department: 扶贫办
         unit: 人                       # 人 / 户 / 项目 / 措施
+        ids: [hh_id, year]            # optional: a finding's identifying columns (default: by unit, see UNIT_IDS)
         visit: false                   # true: only a home visit can settle it (入户核查计划, campaign.md §1)
         tables: {member: [id_no]}     # needed for the rule to run at all (else 未运行（无数据）)
         parts: {a: {member: [...]}}   # optional: extra columns per lettered part (names the missing items)
@@ -33,6 +34,10 @@ LEVELS = {"错误", "警告", "政策"}
 UNITS = {"人", "户", "项目", "措施"}
 DEPARTMENTS = {"扶贫办", "教育局", "医保局", "卫健局", "住建局", "水利局", "交通局", "民政局", "人社局", "残联", "公安局"}
 REQUIRED_KEYS = ("id", "name", "level", "department", "unit")
+#: The identifying columns a finding may carry, and those of each unit (a rule judged per household and year
+#: declares ``ids: [hh_id, year]``). The findings builder (:mod:`hgk_lib.rules.build`) copies them from the rows.
+ID_FIELDS = ("hh_id", "person_id", "project_id", "year", "category")
+UNIT_IDS = {"人": ["hh_id", "person_id"], "户": ["hh_id"], "措施": ["hh_id", "year", "category"], "项目": ["project_id"]}
 #: The nine catalogue files once the catalogue is complete (categories of rules_catalog.md).
 EXPECTED_FILES = ["01_identity", "02_structure", "03_person", "04_income", "05_social", "06_needs", "07_dynamic",
                   "08_measures", "09_departments"]
@@ -42,6 +47,14 @@ ALL_RULE_IDS = [f"R{i:02d}" for i in range(1, 96)]
 def catalogue_files(directory: str | Path | None = None) -> list[Path]:
     d = Path(directory) if directory else RULES_DIR
     return sorted(p for p in d.glob("[0-9][0-9]_*.yaml"))
+
+
+def finding_ids(spec: dict) -> list[str]:
+    """A rule's identifying finding columns: its ``ids``, else those of its ``unit`` (户 for an unknown unit)."""
+    ids = spec.get("ids")
+    if isinstance(ids, list) and ids:
+        return [str(i) for i in ids if i in ID_FIELDS]
+    return list(UNIT_IDS.get(spec.get("unit"), UNIT_IDS["户"]))
 
 
 def _check_tables(rid: str, needs, where: str, problems: list[str]):
@@ -82,6 +95,10 @@ def parse_file(path: Path) -> dict[str, dict]:
             problems.append(f"{rid} 缺少 visit（是否需入户核实：true/false）")
         if r.get("unit") not in UNITS:
             problems.append(f"{rid} 单位应为 人/户/项目/措施：{r.get('unit')}")
+        ids = r.get("ids")
+        if ids is not None and (not isinstance(ids, list) or not ids or any(i not in ID_FIELDS for i in ids)
+                                or len(set(ids)) != len(ids)):
+            problems.append(f"{rid} ids 应为 {'/'.join(ID_FIELDS)} 中不重复的列：{ids}")
         _check_tables(rid, r.get("tables"), "tables", problems)
         for part, needs in (r.get("parts") or {}).items():
             _check_tables(rid, needs, f"part {part}", problems)
@@ -91,6 +108,7 @@ def parse_file(path: Path) -> dict[str, dict]:
         spec.setdefault("category", category)
         spec.setdefault("module", module)
         spec["params"] = dict(r.get("params") or {})
+        spec["ids"] = finding_ids(spec)
         spec["file"] = path.name
         out[rid] = spec
     if problems:
@@ -114,4 +132,5 @@ def load_catalogue(directory: str | Path | None = None) -> dict[str, dict]:
     d = str(Path(directory) if directory else RULES_DIR)
     stamp = tuple((p.name, p.stat().st_mtime_ns) for p in catalogue_files(d))
     cat = _load_cached(d, stamp)
-    return {rid: {**spec, "params": dict(spec["params"])} for rid, spec in sorted(cat.items())}
+    return {rid: {**spec, "params": dict(spec["params"]), "ids": list(spec["ids"])}
+            for rid, spec in sorted(cat.items())}

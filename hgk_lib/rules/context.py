@@ -135,6 +135,8 @@ class RuleContext:
     ``county``: the county folder name, e.g. ``441881_英德市``.
     ``others``: for R09, the other counties of the run: ``{county_folder: member_table}``.
     ``quarantined_hh``: household ids with rows in quarantine (findings on them say so).
+    ``rule``: the catalogue entry of the rule being run (its ``ids`` and ``unit``), set by the engine for the
+    findings builder.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -142,6 +144,7 @@ class RuleContext:
     county: str = ""
     others: dict[str, pd.DataFrame] = field(default_factory=dict)
     quarantined_hh: set = field(default_factory=set)
+    rule: dict = field(default_factory=dict)  # catalogue entry of the rule being run (set by the engine)
 
     # -- access -------------------------------------------------------------------------------------------------
     def has(self, table: str, *columns: str) -> bool:

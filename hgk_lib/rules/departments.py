@@ -9,10 +9,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import derive as D
+from .build import findings
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
-from .social import (as_mask, dept_table, findings, has_health, header, household_scope, in_school, isin, matched,
-                     join_by, lookup, no, params_list, recorded, txt, yes)
+from .social import (as_mask, dept_table, has_health, header, household_scope, in_school, isin, join_by, lookup,
+                     matched, no, params_list, recorded, txt, yes)
 
 COMPULSORY_GRADES = ["小学", "七年级", "八年级", "九年级"]
 #: 在校生状况 -> the 学段 values of 教育_学籍 that agree with it (R89(c)).
@@ -32,7 +33,7 @@ def _ids(t: pd.DataFrame, mask: pd.Series) -> set:
 @rule("R88")
 def r88(ctx: RuleContext, p: dict) -> Parts:
     """学籍显示辍学 (no 在读/休学 row; compulsory school age or a 辍学 row at 小学/初中)."""
-    ed = dept_table(ctx, "education", "enrol_status")
+    ed = dept_table(ctx, "education")
     am = ctx.active_members
     drop = isin(ed, "enrol_status", ["辍学"])
     dropped = _ids(ed, drop)
@@ -46,7 +47,7 @@ def r88(ctx: RuleContext, p: dict) -> Parts:
     stages = stages[stages["_id18"].isin(sub["id18"])]
     st = txt(lookup(sub["id18"], join_by(stages["_id18"], stages["_st"])))
     age_txt = sub["school_age"].astype("string").fillna("未知")
-    df = findings(sub, table="member", unit="人", columns="在读状态、学段", values="辍学；" + st,
+    df = findings(ctx, sub, "member", columns="在读状态、学段", values="辍学；" + st,
                   message="教育学籍显示辍学（学段" + st + "），入学年龄" + age_txt + "岁，且无在读或休学记录")
     return Parts({"": df}, evaluated=len(am))
 
@@ -54,8 +55,7 @@ def r88(ctx: RuleContext, p: dict) -> Parts:
 @rule("R89")
 def r89(ctx: RuleContext, p: dict) -> Parts:
     """在校状况与学籍不一致."""
-    ed = dept_table(ctx, "education", "enrol_status")
-    ctx.table("member", "school_status")
+    ed = dept_table(ctx, "education")
     am = ctx.active_members
     reading = isin(ed, "enrol_status", ["在读"])
     reading_ids = _ids(ed, reading)
@@ -63,12 +63,12 @@ def r89(ctx: RuleContext, p: dict) -> Parts:
     school = in_school(am)
     # (a)
     a = am[~school & matched(am, reading_ids)]
-    fa = findings(a, table="member", unit="人", keys=["school_status"],
+    fa = findings(ctx, a, "member", keys=["school_status"],
                   message="在校生状况为“" + recorded(a, "school_status") + "”，但教育学籍显示在读")
     # (b) absence of a match: rows without an ID18 cannot be judged
     comp = isin(am, "school_status", COMPULSORY_GRADES)
     b = am[comp & am["id18"].notna() & ~matched(am, enrolled)]
-    fb = findings(b, table="member", unit="人", keys=["school_status"],
+    fb = findings(ctx, b, "member", keys=["school_status"],
                   message="在校生状况为" + recorded(b, "school_status") + "（义务教育），但教育学籍无在读或休学记录")
     # (c)
     fc = None
@@ -82,7 +82,7 @@ def r89(ctx: RuleContext, p: dict) -> Parts:
         bad = pairs[pairs["_ok"].isna()]
         bad_stage = join_by(bad["_ix"], bad["stage"])
         c = am.loc[bad_stage.index]
-        fc = findings(c, table="member", unit="人", columns="在校生状况、学段",
+        fc = findings(ctx, c, "member", columns="在校生状况、学段",
                       values=recorded(c, "school_status") + "；" + bad_stage,
                       message="在校生状况为" + recorded(c, "school_status") + "，但教育学籍在读学段为" + bad_stage)
     n_ne = int((comp & am["id18"].isna()).sum())
@@ -92,13 +92,13 @@ def r89(ctx: RuleContext, p: dict) -> Parts:
 @rule("R90")
 def r90(ctx: RuleContext, p: dict) -> Parts:
     """医保无参保记录 for the audit year (现役军人 excepted)."""
-    md = dept_table(ctx, "medical", "ins_type", "ins_year")
+    md = dept_table(ctx, "medical")
     am = ctx.active_members
     scope = am[~yes(am, "soldier")]
     known = scope["id18"].notna()
     insured = _ids(md, as_mask(md["ins_year"].eq(ctx.audit_year)))
     sub = scope[known & ~matched(scope, insured)]
-    df = findings(sub, table="member", unit="人", columns="参保年度", values="无记录",
+    df = findings(ctx, sub, "member", columns="参保年度", values="无记录",
                   message=f"医保参保数据中无{ctx.audit_year}年参保记录")
     return Parts({"": df}, evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
@@ -106,7 +106,7 @@ def r90(ctx: RuleContext, p: dict) -> Parts:
 @rule("R91")
 def r91(ctx: RuleContext, p: dict) -> Parts:
     """参保标识与医保数据不一致 (members with an audit-year 医保 row)."""
-    md = dept_table(ctx, "medical", "ins_type", "ins_year")
+    md = dept_table(ctx, "medical")
     mem = ctx.table("member")
     pairs = [(t, f) for t, f in (("城乡居民", "ins_resident"), ("城镇职工", "ins_employee")) if f in mem]
     if not pairs:
@@ -122,14 +122,14 @@ def r91(ctx: RuleContext, p: dict) -> Parts:
         h_t = has_t[sub.index]
         msg = pd.Series(f"医保数据有{ctx.audit_year}年{t}参保记录，但{header('member', flag)}为“", index=sub.index,
                         dtype=object).where(h_t, f"医保数据无{ctx.audit_year}年{t}参保记录，但{header('member', flag)}为“")
-        out.append(findings(sub, table="member", unit="人", keys=[flag], message=msg + recorded(sub, flag) + "”"))
+        out.append(findings(ctx, sub, "member", keys=[flag], message=msg + recorded(sub, flag) + "”"))
     return Parts({"": pd.concat(out, ignore_index=True)}, evaluated=len(scope))
 
 
 @rule("R92")
 def r92(ctx: RuleContext, p: dict) -> Parts:
     """低保特困与民政数据不一致 (民政-active on reference_date)."""
-    cv = dept_table(ctx, "civil", "support_type")
+    cv = dept_table(ctx, "civil")
     mem = ctx.table("member")
     pairs = [(t, f) for t, f in (("低保", "dibao"), ("特困", "tekun")) if f in mem]
     if not pairs:
@@ -150,7 +150,7 @@ def r92(ctx: RuleContext, p: dict) -> Parts:
         msg = pd.Series(f"民政数据显示在{ref.strftime('%Y-%m-%d')}{word}，但{header('member', flag)}为“",
                         index=sub.index, dtype=object).where(
             act[sub.index], f"民政数据在{ref.strftime('%Y-%m-%d')}无有效{t}记录，但{header('member', flag)}为“")
-        out.append(findings(sub, table="member", unit="人", keys=[flag], message=msg + recorded(sub, flag) + "”"))
+        out.append(findings(ctx, sub, "member", keys=[flag], message=msg + recorded(sub, flag) + "”"))
     return Parts({"": pd.concat(out, ignore_index=True)}, evaluated=int(known.sum()),
                  not_evaluated=int((~known).sum()))
 
@@ -183,7 +183,7 @@ def r93(ctx: RuleContext, p: dict) -> Parts:
     desc = join_by(op["hh_id"], op["_level"] + "级/" + op["_reno"])
     sub = h[h["hh_id"].isin(desc.index)]
     d = txt(sub["hh_id"].map(desc))
-    df = findings(sub, table="household", unit="户", columns="鉴定等级、改造状态", values=d,
+    df = findings(ctx, sub, "household", columns="鉴定等级、改造状态", values=d,
                   message="住建部门鉴定为危房（" + d + "），尚未竣工")
     return Parts({"": df}, evaluated=int(h["hh_id"].isin(m["hh_id"]).sum()), not_evaluated=n_dup)
 
@@ -201,10 +201,10 @@ def r94(ctx: RuleContext, p: dict) -> Parts:
     if "unsafe_house" in h:
         has_open = as_mask(scope["hh_id"].isin(open_hh))
         a = scope[has_open & no(scope, "unsafe_house")]
-        parts["a"] = findings(a, table="household", unit="户", keys=["unsafe_house"],
+        parts["a"] = findings(ctx, a, "household", keys=["unsafe_house"],
                               message="住建部门鉴定为危房且未竣工，但是否危房户为“否”")
         b = scope[~has_open & yes(scope, "unsafe_house")]
-        parts["b"] = findings(b, table="household", unit="户", keys=["unsafe_house"],
+        parts["b"] = findings(ctx, b, "household", keys=["unsafe_house"],
                               message="是否危房户为“是”，但住建数据无未竣工的" + "、".join(params_list(p, "unsafe_house_levels"))
                               + "级危房记录")
     if "house_level" in h:
@@ -214,7 +214,7 @@ def r94(ctx: RuleContext, p: dict) -> Parts:
         lv = join_by(bad["hh_id"], bad["_level"])
         c = scope[scope["hh_id"].isin(lv.index)]
         l = txt(c["hh_id"].map(lv))
-        parts["c"] = findings(c, table="household", unit="户", columns="危房级别、鉴定等级",
+        parts["c"] = findings(ctx, c, "household", columns="危房级别、鉴定等级",
                               values=recorded(c, "house_level") + "；" + l,
                               message="危房级别为" + recorded(c, "house_level") + "级，但住建鉴定等级为" + l + "级")
     return Parts(parts, evaluated=len(scope), not_evaluated=n_dup)
@@ -229,10 +229,10 @@ def r95(ctx: RuleContext, p: dict) -> Parts:
     on_list = matched(am, listed)
     dis = has_health(am, "残疾")
     a = am[dis & am["id18"].notna() & ~on_list]
-    fa = findings(a, table="member", unit="人", keys=["health"],
+    fa = findings(ctx, a, "member", keys=["health"],
                   message="健康状况为残疾，但残联数据中无此人")
     b = am[on_list & am["health"].notna() & ~dis] if "health" in am else am.iloc[0:0]
-    fb = findings(b, table="member", unit="人", keys=["health"],
+    fb = findings(ctx, b, "member", keys=["health"],
                   message="残联数据有此人，但健康状况为" + recorded(b, "health"))
     fc = None
     if "disability_no" in am:
@@ -254,7 +254,7 @@ def r95(ctx: RuleContext, p: dict) -> Parts:
         lst = join_by(badp["_ix"], "残联类别" + list_cat + "、等级" + list_grd)
         c = am.loc[lst.index]
         card_c = D.normalise_id(c["disability_no"])
-        fc = findings(c, table="member", unit="人", columns="残疾证号类别、残疾证号等级",
+        fc = findings(ctx, c, "member", columns="残疾证号类别、残疾证号等级",
                       values=card_c.str[18] + "；" + card_c.str[19],
                       message="残疾证号所示类别" + card_c.str[18] + "、等级" + card_c.str[19] + "与残联数据（"
                       + lst + "）不符")

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import schema as S
+from .build import findings
 from .context import RuleContext
 from .engine import Parts, rule
-from .social import (as_mask, blank, blank_or_raw, dept_table, findings, household_scope, isin, join_by, lookup,
-                     matched, num, recorded, txt)
+from .social import (as_mask, blank, blank_or_raw, dept_table, household_scope, isin, join_by, lookup, matched, num,
+                     recorded, txt)
 
 REASONS_DECREASE = ["死亡", "嫁出", "迁出", "错误", "其他"]
 REASONS_LEAVE = ["死亡", "嫁出", "迁出"]
@@ -21,7 +22,7 @@ def r62(ctx: RuleContext, p: dict) -> Parts:
     m = ctx.members
     st = recorded(m, "member_status")
     a = m[blank(m, "member_status")]
-    parts: dict = {"a": findings(a, table="member", unit="人", keys=["member_status"],
+    parts: dict = {"a": findings(ctx, a, "member", keys=["member_status"],
                                  message=blank_or_raw(a, "member_status", "人员状态"))}
     if "change_reason" in m:
         keys = ["member_status", "change_reason"]
@@ -29,11 +30,11 @@ def r62(ctx: RuleContext, p: dict) -> Parts:
         b = m[isin(m, "member_status", ["自然减少"]) & ~isin(m, "change_reason", REASONS_DECREASE)]
         c = m[isin(m, "member_status", ["正常"]) & isin(m, "change_reason", REASONS_LEAVE)]
         d = m[isin(m, "member_status", GONE_STATUSES) & isin(m, "change_reason", REASONS_ADD)]
-        parts["b"] = findings(b, table="member", unit="人", keys=keys,
+        parts["b"] = findings(ctx, b, "member", keys=keys,
                               message="人员状态为自然减少，但变更原因为“" + rs[b.index] + "”（应为死亡、嫁出、迁出、错误或其他）")
-        parts["c"] = findings(c, table="member", unit="人", keys=keys,
+        parts["c"] = findings(ctx, c, "member", keys=keys,
                               message="人员状态为正常，但变更原因为“" + rs[c.index] + "”")
-        parts["d"] = findings(d, table="member", unit="人", keys=keys,
+        parts["d"] = findings(ctx, d, "member", keys=keys,
                               message="人员状态为" + st[d.index] + "，但变更原因为“" + rs[d.index] + "”")
     else:
         parts.update(b=None, c=None, d=None)
@@ -43,7 +44,6 @@ def r62(ctx: RuleContext, p: dict) -> Parts:
 @rule("R63")
 def r63(ctx: RuleContext, p: dict) -> Parts:
     """变更日期缺失或不合理 (all member rows)."""
-    ctx.table("member", "change_date")
     m = ctx.members
     ref = ctx.reference_date
     cd = m["change_date"]
@@ -51,21 +51,21 @@ def r63(ctx: RuleContext, p: dict) -> Parts:
     keys_a = ["member_status"] + (["change_reason"] if has_reason else []) + ["change_date"]
     need = isin(m, "member_status", GONE_STATUSES) | (~blank(m, "change_reason") if has_reason else False)
     a = m[need & cd.isna()]
-    parts: dict = {"a": findings(a, table="member", unit="人", keys=keys_a,
+    parts: dict = {"a": findings(ctx, a, "member", keys=keys_a,
                                  message="人员状态为" + recorded(a, "member_status")
                                  + ("、变更原因为" + recorded(a, "change_reason") if has_reason else "")
                                  + "，但" + blank_or_raw(a, "change_date", "变更日期"))}
     b = m[as_mask(cd > ref)]
-    parts["b"] = findings(b, table="member", unit="人", keys=["change_date"],
+    parts["b"] = findings(ctx, b, "member", keys=["change_date"],
                           message="变更日期" + recorded(b, "change_date") + "晚于核查基准日" + ref.strftime("%Y-%m-%d"))
     c = m[as_mask(cd < m["birth"])]
-    parts["c"] = findings(c, table="member", unit="人", keys=["change_date"],
+    parts["c"] = findings(ctx, c, "member", keys=["change_date"],
                           message="变更日期" + recorded(c, "change_date") + "早于出生日期"
                           + c["birth"].dt.strftime("%Y-%m-%d"))
     if has_reason:
         days = (cd - m["birth"]).dt.days
         d = m[isin(m, "change_reason", ["新生儿"]) & as_mask(days > p["newborn_max_days"])]
-        parts["d"] = findings(d, table="member", unit="人", keys=["change_reason", "change_date"],
+        parts["d"] = findings(ctx, d, "member", keys=["change_reason", "change_date"],
                               message="变更原因为新生儿，但变更日期" + recorded(d, "change_date") + "距出生日期"
                               + d["birth"].dt.strftime("%Y-%m-%d") + "已" + days[d.index].astype("Int64").astype(str)
                               + f"天（超过{p['newborn_max_days']}天）")
@@ -76,7 +76,7 @@ def r63(ctx: RuleContext, p: dict) -> Parts:
         first = lookup(m["hh_id"], h.set_index("hh_id")["first_year"].astype(float))
         start = pd.to_datetime(first.astype("Int64").astype("string") + "-01-01", errors="coerce")
         e = m[isin(m, "change_reason", REASONS_ADD) & as_mask(cd < start)]
-        parts["e"] = findings(e, table="member", unit="人", keys=["change_reason", "change_date"],
+        parts["e"] = findings(ctx, e, "member", keys=["change_reason", "change_date"],
                               message="变更原因为" + recorded(e, "change_reason") + "，但变更日期" + recorded(e, "change_date")
                               + "早于本户首次识别年度" + txt(first[e.index].astype("Int64")) + "年")
     else:
@@ -100,7 +100,7 @@ def r64(ctx: RuleContext, p: dict) -> Parts:
         when_txt = when.dt.strftime("%Y-%m-%d").fillna("空")
     else:
         when_txt = pd.Series("空", index=sub.index, dtype=object)
-    df = findings(sub, table="member", unit="人", columns="人员状态、户籍状态", values="正常；死亡",
+    df = findings(ctx, sub, "member", columns="人员状态、户籍状态", values="正常；死亡",
                   message="公安户籍登记死亡（变动日期" + when_txt + "），人员状态仍为正常；应标注自然减少（死亡）")
     return Parts({"": df}, evaluated=len(am))
 
@@ -119,7 +119,7 @@ def r65(ctx: RuleContext, p: dict) -> Parts:
     sub = am[matched(am, out_ids) & ~matched(am, dead_ids)]
     when = pd.to_datetime(lookup(sub["id18"], latest.set_index("_id18")["_d"]))
     when_txt = when.where(when > pd.Timestamp.min).dt.strftime("%Y-%m-%d").fillna("空")
-    df = findings(sub, table="member", unit="人", columns="人员状态、户籍状态", values="正常；迁出",
+    df = findings(ctx, sub, "member", columns="人员状态、户籍状态", values="正常；迁出",
                   message="公安户籍最新记录为迁出（变动日期" + when_txt + "），人员状态仍为正常；请核实是否自然减少（迁出）")
     return Parts({"": df}, evaluated=len(am))
 
@@ -132,8 +132,7 @@ def _norm_name(s: pd.Series) -> pd.Series:
 @rule("R66")
 def r66(ctx: RuleContext, p: dict) -> Parts:
     """姓名与公安户籍不符 (names compared without whitespace, full-width made half-width)."""
-    pol = police_rows(ctx, "name")
-    ctx.table("member", "name")
+    pol = police_rows(ctx)
     am = ctx.active_members
     pol = pol.assign(_name=_norm_name(pol["name"]))
     pol = pol[pol["_id18"].notna() & pol["_name"].notna() & (pol["_name"] != "")]
@@ -146,7 +145,7 @@ def r66(ctx: RuleContext, p: dict) -> Parts:
     pol_sub = pol[pol["_id18"].isin(sub["id18"])]
     police_names = join_by(pol_sub["_id18"], pol_sub["name"])
     pn = txt(sub["id18"].map(police_names))
-    df = findings(sub, table="member", unit="人", columns="姓名", values=recorded(sub, "name"),
+    df = findings(ctx, sub, "member", columns="姓名", values=recorded(sub, "name"),
                   message="姓名“" + recorded(sub, "name") + "”与公安户籍姓名“" + pn + "”不符")
     return Parts({"": df}, evaluated=len(scope))
 
@@ -162,7 +161,7 @@ def r67(ctx: RuleContext, p: dict) -> Parts:
     pr = property_rows(ctx)
     am = ctx.active_members
     sub = am[matched(am, pr.loc[isin(pr, "match_type", ["财政供养人员"]), "_id18"])]
-    df = findings(sub, table="member", unit="人", columns="比对类型", values="财政供养人员",
+    df = findings(ctx, sub, "member", columns="比对类型", values="财政供养人员",
                   message="比对为财政供养人员，本户为清退候选，须核实")
     return Parts({"": df}, evaluated=len(am))
 
@@ -181,7 +180,7 @@ def r68(ctx: RuleContext, p: dict) -> Parts:
     types = hits.groupby("_id18")["match_type"].agg("、".join)
     sub = am[matched(am, types.index)]
     t = txt(sub["id18"].map(types))
-    df = findings(sub, table="member", unit="人", columns="比对类型", values=t,
+    df = findings(ctx, sub, "member", columns="比对类型", values=t,
                   message="比对发现" + t + "，须对照识别排除条件核实后再决定是否清退")
     return Parts({"": df}, evaluated=len(am))
 
@@ -189,9 +188,8 @@ def r68(ctx: RuleContext, p: dict) -> Parts:
 @rule("R69")
 def r69(ctx: RuleContext, p: dict) -> Parts:
     """清退户仍有帮扶措施: every member row 清退, a measure year after the latest 变更日期's year."""
-    ctx.table("member", "change_date")
     m = ctx.members
-    ms = ctx.table("measure", "hh_id", "year")
+    ms = ctx.table("measure")
     h, n_dup = household_scope(ctx)
     not_out = set(m.loc[~isin(m, "member_status", ["清退"]), "hh_id"].dropna())
     mm = m[m["hh_id"].isin(h["hh_id"]) & ~m["hh_id"].isin(not_out)]
@@ -207,7 +205,7 @@ def r69(ctx: RuleContext, p: dict) -> Parts:
     ylist = join_by(years["hh_id"], years["year"].astype("Int64"))
     lt = txt(lookup(sub["hh_id"], last.dt.strftime("%Y-%m-%d")))
     yl = txt(sub["hh_id"].map(ylist))
-    df = findings(sub, table="household", unit="户", columns="人员状态、变更日期、年度", values="全部清退；" + lt + "；" + yl,
+    df = findings(ctx, sub, "household", columns="人员状态、变更日期、年度", values="全部清退；" + lt + "；" + yl,
                   message="全户成员已清退（最近变更日期" + lt + "），但仍有" + yl + "年度的帮扶措施")
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
@@ -218,7 +216,7 @@ EXITED = S.EXITED
 @rule("R70")
 def r70(ctx: RuleContext, p: dict) -> Parts:
     """脱贫年度与识别年度、脱贫状态矛盾."""
-    h, n_dup = household_scope(ctx, "first_year", "exit_status")
+    h, n_dup = household_scope(ctx)
     ay = ctx.audit_year
     fy = num(h, "first_year")
     parts: dict = {}
@@ -228,11 +226,11 @@ def r70(ctx: RuleContext, p: dict) -> Parts:
         a = h[isin(h, "exit_status", EXITED) & ey.isna()]
         b = h[isin(h, "exit_status", ["未脱贫"]) & ey.notna()]
         c = h[as_mask(ey < fy)]
-        parts["a"] = findings(a, table="household", unit="户", keys=keys,
+        parts["a"] = findings(ctx, a, "household", keys=keys,
                               message="脱贫状态为" + recorded(a, "exit_status") + "，但脱贫年度为空")
-        parts["b"] = findings(b, table="household", unit="户", keys=keys,
+        parts["b"] = findings(ctx, b, "household", keys=keys,
                               message="脱贫状态为未脱贫，但脱贫年度为" + recorded(b, "exit_year"))
-        parts["c"] = findings(c, table="household", unit="户", keys=["exit_year", "first_year"],
+        parts["c"] = findings(ctx, c, "household", keys=["exit_year", "first_year"],
                               message="脱贫年度" + recorded(c, "exit_year") + "早于首次识别年度" + recorded(c, "first_year"))
         d_mask = as_mask(ey > ay) | as_mask(fy > ay)
         d_keys = ["exit_year", "first_year"]
@@ -241,11 +239,11 @@ def r70(ctx: RuleContext, p: dict) -> Parts:
         d_mask = as_mask(fy > ay)
         d_keys = ["first_year"]
     d = h[d_mask]
-    parts["d"] = findings(d, table="household", unit="户", keys=d_keys,
+    parts["d"] = findings(ctx, d, "household", keys=d_keys,
                           message=("脱贫年度" + recorded(d, "exit_year") + "、" if "exit_year" in h else "")
                           + "首次识别年度" + recorded(d, "first_year") + f"，晚于核查年度{ay}")
     e = h[as_mask(fy < p["first_identification_year_min"])]
-    parts["e"] = findings(e, table="household", unit="户", keys=["first_year"],
+    parts["e"] = findings(ctx, e, "household", keys=["first_year"],
                           message="首次识别年度" + recorded(e, "first_year")
                           + f"早于{p['first_identification_year_min']}年（建档立卡始于{p['first_identification_year_min']}年）")
     return Parts(parts, evaluated=len(h), not_evaluated=n_dup)
@@ -254,13 +252,13 @@ def r70(ctx: RuleContext, p: dict) -> Parts:
 @rule("R71")
 def r71(ctx: RuleContext, p: dict) -> Parts:
     """贫困户属性与脱贫状态不符."""
-    h, n_dup = household_scope(ctx, "hh_type", "exit_status")
+    h, n_dup = household_scope(ctx)
     keys = ["hh_type", "exit_status"]
     a = h[isin(h, "hh_type", S.HH_TYPES_EXITED) & isin(h, "exit_status", ["未脱贫", "返贫"])]
     b = h[isin(h, "hh_type", S.HH_TYPES_NOT_EXITED) & isin(h, "exit_status", EXITED)]
     return Parts({
-        "a": findings(a, table="household", unit="户", keys=keys,
+        "a": findings(ctx, a, "household", keys=keys,
                       message="贫困户属性为" + recorded(a, "hh_type") + "，但脱贫状态为" + recorded(a, "exit_status")),
-        "b": findings(b, table="household", unit="户", keys=keys,
+        "b": findings(ctx, b, "household", keys=keys,
                       message="贫困户属性为" + recorded(b, "hh_type") + "，但脱贫状态为" + recorded(b, "exit_status")),
     }, evaluated=len(h), not_evaluated=n_dup)

@@ -19,8 +19,9 @@ Contract for a rule implementation (one module per catalogue category, e.g. ``hg
   report its unit counts for the per-rule summary.
 * A rule raises :class:`NotRun` (with the missing table/column in Chinese) when it cannot run at all.
 
-Helpers for building findings (:func:`finding`, :func:`shown`) live here too, so every category module builds its
-evidence the same way (Chinese column headers, values as recorded, ``__raw`` text where the typed value is NA).
+Every rule module builds its findings with the one builder :func:`hgk_lib.rules.build.findings` (identifying columns
+from the catalogue entry, Chinese column headers, values as recorded); the evidence helpers it uses (:func:`shown`,
+:func:`header`) and the message helpers (:func:`q`, :func:`num`) live here.
 """
 from __future__ import annotations
 
@@ -141,48 +142,6 @@ def shown(df: pd.DataFrame, key: str) -> pd.Series:
     return out
 
 
-def finding(df: pd.DataFrame, table: str, keys: Iterable[str], message, *, person: bool | None = None,
-            year: bool = False, project: bool = False, values: dict | None = None) -> pd.DataFrame:
-    """Findings for the rows of ``df`` (already filtered to the offending rows).
-
-    ``keys``: the offending columns (canonical keys of ``table``); their Chinese headers and recorded values become
-    the evidence. ``values`` may give replacement value Series for some keys (e.g. a derived age). ``message``: a
-    string or a Series aligned with ``df``. ``person`` (default: table is member) adds 人编号; ``year`` adds 年度;
-    ``project`` adds 项目编号.
-    """
-    keys = list(keys)
-    idx = df.index
-    out: dict[str, object] = {}
-    if "hh_id" in df.columns and not project:
-        out["hh_id"] = df["hh_id"].astype(object)
-    if (table == "member" if person is None else person) and "person_id" in df.columns:
-        out["person_id"] = df["person_id"].astype(object)
-    if project and "project_id" in df.columns:
-        out["project_id"] = df["project_id"].astype(object)
-    if year and "year" in df.columns:
-        out["year"] = df["year"]
-    if S.ROW_COL in df.columns:
-        out["source_row"] = df[S.ROW_COL]
-    if len(df) == 0:
-        for c in ("columns", "values", "message"):
-            out[c] = pd.Series(dtype=object, index=idx)
-        return pd.DataFrame(out, index=idx)
-    vals = values or {}
-    shown_vals = [(vals[k].reindex(idx).astype(object).fillna(BLANK_SHOWN) if k in vals else shown(df, k))
-                  for k in keys]
-    if shown_vals:
-        v = shown_vals[0].astype(str)
-        for more in shown_vals[1:]:
-            v = v + "；" + more.astype(str)
-        out["values"] = v.astype(object)
-    else:
-        out["values"] = pd.Series("", index=idx, dtype=object)
-    out["columns"] = pd.Series("、".join(header(table, k) for k in keys), index=idx, dtype=object)
-    out["message"] = (message.reindex(idx).astype(object) if isinstance(message, pd.Series)
-                      else pd.Series(message, index=idx, dtype=object))
-    return pd.DataFrame(out, index=idx)
-
-
 def q(s: pd.Series) -> pd.Series:
     """Quote shown values: 女 -> "女" (for messages)."""
     return '"' + s.astype(str) + '"'
@@ -228,7 +187,7 @@ class RecordingDict(dict):
 # ---------------------------------------------------------------------------------------------------------------
 # Modules and catalogue
 # ---------------------------------------------------------------------------------------------------------------
-_INFRA_MODULES = {"engine", "context", "catalogue", "__init__"}
+_INFRA_MODULES = {"engine", "context", "catalogue", "build", "__init__"}
 _IMPORTED: set[str] = set()
 
 
@@ -448,6 +407,7 @@ def run_rules(ctx, only: Iterable[str] | None = None, catalogue: dict | None = N
                 row["status"], row["missing"] = STATUS_NOT_RUN, "；".join(missing)
             else:
                 p = params_for(ctx, rid)
+                ctx.rule = {**spec, "id": rid, "ids": C.finding_ids(spec)}  # read by the findings builder
                 try:
                     out = fn(ctx, p)
                 except NotRun as exc:

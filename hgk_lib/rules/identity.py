@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 
 from .. import derive as D
-from .context import RuleContext, member_ids, norm_id
 from .. import schema as S
-from .engine import NotRun, Parts, finding, mask, q, shown, rule
+from .build import findings
+from .context import RuleContext, member_ids, norm_id
+from .engine import NotRun, Parts, mask, q, rule, shown
 
 SEX_OF_DIGIT = {True: "男", False: "女"}
 
@@ -35,7 +36,7 @@ def r01(ctx: RuleContext, p: dict):
     msg[nb] = ("证件号码" + q(shown(hit, "id_no"))[nb] + "不符合" + q(t)[nb] + "的格式（应为"
                + pd.Series(form, index=hit.index)[nb] + "）")
     keys = ["id_type", "id_no"] if "id_type" in m else ["id_no"]
-    return Parts({"": finding(hit, "member", keys, msg)}, evaluated=len(m))
+    return Parts({"": findings(ctx, hit, "member", keys, msg)}, evaluated=len(m))
 
 
 @rule("R02")
@@ -45,7 +46,7 @@ def r02(ctx: RuleContext, p: dict):
     bad = scope & (m["id_last"] != m["id_check"]).fillna(False).to_numpy(dtype=bool)
     hit = m[bad]
     msg = "证件号码第18位校验码为" + q(hit["id_last"]) + "，按GB 11643应为" + q(hit["id_check"])
-    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=int(scope.sum()))
+    return Parts({"": findings(ctx, hit, "member", ["id_no"], msg)}, evaluated=int(scope.sum()))
 
 
 @rule("R03")
@@ -69,7 +70,7 @@ def r03(ctx: RuleContext, p: dict):
     msg[fut] = "证件号码中的出生日期" + shown_date[fut] + "晚于基准日" + ref.strftime("%Y-%m-%d")
     msg[ol] = ("证件号码中的出生日期" + shown_date[ol] + "对应年龄" + age[hit_mask][ol].astype(str) + "岁，超过"
                + str(age_max) + "岁")
-    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=int(std.sum()))
+    return Parts({"": findings(ctx, hit, "member", ["id_no"], msg)}, evaluated=int(std.sum()))
 
 
 @rule("R04")
@@ -86,7 +87,7 @@ def r04(ctx: RuleContext, p: dict):
     implied = np.where(d % 2 == 1, "男", "女")
     msg = ("性别为" + q(hit["sex"]) + "，但证件号码第" + pd.Series(pos, index=hit.index) + "位为"
            + d.astype(int).astype(str) + "（" + pd.Series(implied, index=hit.index) + "）")
-    return Parts({"": finding(hit, "member", ["sex", "id_no"], msg)}, evaluated=int(scope.sum()))
+    return Parts({"": findings(ctx, hit, "member", ["sex", "id_no"], msg)}, evaluated=int(scope.sum()))
 
 
 @rule("R05")
@@ -105,7 +106,7 @@ def r05(ctx: RuleContext, p: dict):
     msg[inv] = "出生日期" + q(shown(hit, "birth_date"))[inv] + "不是有效日期"
     msg[~inv] = ("出生日期为" + shown(hit, "birth_date")[~inv] + "，但证件号码中的出生日期为"
                  + hit["id_date"][~inv].dt.strftime("%Y-%m-%d").astype(object))
-    return Parts({"": finding(hit, "member", ["birth_date", "id_no"], msg)}, evaluated=int(nonblank.sum()))
+    return Parts({"": findings(ctx, hit, "member", ["birth_date", "id_no"], msg)}, evaluated=int(nonblank.sum()))
 
 
 @rule("R06")
@@ -114,7 +115,7 @@ def r06(ctx: RuleContext, p: dict):
     std = _std_pass(m).to_numpy(dtype=bool)
     hit = m[std & m["id_is15"].to_numpy(dtype=bool)]
     msg = "15位身份证号尚未升级为18位，对应的18位号码为" + hit["id18"].astype(str) + "，请核实后更正"
-    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=int(std.sum()))
+    return Parts({"": findings(ctx, hit, "member", ["id_no"], msg)}, evaluated=int(std.sum()))
 
 
 @rule("R07")
@@ -137,11 +138,11 @@ def r07(ctx: RuleContext, p: dict):
     hb = s[b.to_numpy()]
     hc = s[mask(c).to_numpy()]
     parts = {
-        "a": finding(ha, "member", keys, "残疾证号" + q(shown(ha, "disability_no"))
+        "a": findings(ctx, ha, "member", keys, "残疾证号" + q(shown(ha, "disability_no"))
                      + "格式不符（应为18位身份证号+残疾类别1–7+残疾等级1–4，可另带2位后缀）"),
-        "b": finding(hb, "member", keys, "残疾证号前18位的校验码为" + q(first18[b.to_numpy()].str[17])
+        "b": findings(ctx, hb, "member", keys, "残疾证号前18位的校验码为" + q(first18[b.to_numpy()].str[17])
                      + "，按GB 11643应为" + q(cc[b.to_numpy()])),
-        "c": finding(hc, "member", ["disability_no", "id_no"], "残疾证号前18位" + q(first18[mask(c).to_numpy()])
+        "c": findings(ctx, hc, "member", ["disability_no", "id_no"], "残疾证号前18位" + q(first18[mask(c).to_numpy()])
                      + "与本人证件号码（18位）" + q(hc["id18"].astype(str)) + "不一致"),
     }
     return Parts(parts, evaluated=len(s))
@@ -171,7 +172,7 @@ def r08(ctx: RuleContext, p: dict):
                      _p=hit["person_id"].astype(object))
     others = _dup_list(hit, "id18", ["_h", "_p"]) if len(hit) else pd.Series(dtype=object)
     msg = "证件号码在本县正常成员中重复，同号成员：" + others.astype(str)
-    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=len(s))
+    return Parts({"": findings(ctx, hit, "member", ["id_no"], msg)}, evaluated=len(s))
 
 
 def _active_ids(member: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
@@ -203,9 +204,9 @@ def r09(ctx: RuleContext, p: dict):
             frames.append(o.assign(_lab=county + " 户编号" + o["hh_id"].fillna("（空）").astype(str) + "/人编号"
                                    + o["person_id"].astype(object).fillna("（空）").astype(str)))
     if not frames:
-        return Parts({"": finding(s.iloc[:0], "member", ["id_no"], "")}, evaluated=len(s))
+        return Parts({"": findings(ctx, s.iloc[:0], "member", ["id_no"], "")}, evaluated=len(s))
     o = pd.concat(frames, ignore_index=True)
     lists = o.groupby("id18")["_lab"].agg("、".join)
     hit = s[s["id18"].isin(lists.index).to_numpy()]
     msg = "该证件号码在其他县也是正常成员：" + hit["id18"].map(lists).astype(str)
-    return Parts({"": finding(hit, "member", ["id_no"], msg)}, evaluated=len(s))
+    return Parts({"": findings(ctx, hit, "member", ["id_no"], msg)}, evaluated=len(s))

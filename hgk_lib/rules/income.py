@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from .build import findings
 from .context import RuleContext
-from .engine import NotRun, Parts, finding, header, mask, num, q, rule, shown
+from .engine import NotRun, Parts, header, mask, num, q, rule, shown
 from .person import post_holder, works
 
 EPS = 1e-9
@@ -31,10 +32,6 @@ def _diff(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a - b).abs().round(2)
 
 
-def _inc_finding(df, keys, msg, values=None):
-    return finding(df, "income", keys, msg, year=True, person=False, values=values)
-
-
 @rule("R32")
 def r32(ctx: RuleContext, p: dict):
     f = ctx.income_r32_abd
@@ -45,8 +42,8 @@ def r32(ctx: RuleContext, p: dict):
     hd = f[f["r32d"].to_numpy()]
     n_b = hb.groupby(["hh_id", "year"])["hh_id"].transform("size") if len(hb) else pd.Series(dtype=int)
     parts = {
-        "a": _inc_finding(ha, ["hh_id"], "户编号" + q(shown(ha, "hh_id")) + "在贫困户信息中不存在"),
-        "b": _inc_finding(hb, ["hh_id", "year"], "同一户同一年度（" + num(hb["year"]) + "年）有" + n_b.astype(str)
+        "a": findings(ctx, ha, "income", ["hh_id"], "户编号" + q(shown(ha, "hh_id")) + "在贫困户信息中不存在"),
+        "b": findings(ctx, hb, "income", ["hh_id", "year"], "同一户同一年度（" + num(hb["year"]) + "年）有" + n_b.astype(str)
                           + "条收入记录"),
     }
     # (c) missing years, per household with a unique 户编号
@@ -65,21 +62,21 @@ def r32(ctx: RuleContext, p: dict):
     hc = h.iloc[miss["_src"].to_numpy()].copy()
     hc.index = miss.index
     hc["year"] = miss["year"].to_numpy()
-    fc = finding(hc.drop(columns=[S.ROW_COL], errors="ignore"), "income", ["year"],
+    fc = findings(ctx, hc.drop(columns=[S.ROW_COL], errors="ignore"), "income", ["year"],
                  "缺少" + hc["year"].astype(str) + "年度的收入记录（应有" + pd.Series(start.to_numpy()[miss["_src"]
-                 .to_numpy()], index=hc.index).astype(str) + "–" + str(audit) + "年）", year=True, person=False,
+                 .to_numpy()], index=hc.index).astype(str) + "–" + str(audit) + "年）",
                  values={"year": hc["year"].astype(str) + "（缺失）"})
     parts["c"] = fc
     yr = hd["year"]
     msg_d = pd.Series("年度为空", index=hd.index, dtype=object)
     nn = yr.notna().to_numpy(dtype=bool)
     msg_d[nn] = "年度为" + num(yr[nn]) + "，不在" + str(first) + "–" + str(audit) + "年范围内"
-    parts["d"] = _inc_finding(hd, ["year"], msg_d)
+    parts["d"] = findings(ctx, hd, "income", ["year"], msg_d)
     present = [c for c in R32E_COLUMNS if c in f]
     if present:
         e = f[present].isna().all(axis=1)
         he = f[e.to_numpy()]
-        parts["e"] = _inc_finding(he, present, "工资性收入、生产经营性收入、生产经营性支出、财产性收入、转移性收入均为空")
+        parts["e"] = findings(ctx, he, "income", present, "工资性收入、生产经营性收入、生产经营性支出、财产性收入、转移性收入均为空")
     else:
         parts["e"] = None
     return Parts(parts, evaluated=len(f) + len(miss), not_evaluated=len(ctx.households) - len(h))
@@ -102,7 +99,7 @@ def r33(ctx: RuleContext, p: dict):
         if on.any():
             names[on] = names[on] + np.where(names[on] == "", "", "、") + header("income", c)
             vals[on] = vals[on] + np.where(vals[on] == "", "", "；") + header("income", c) + "=" + num(hit.loc[on, c])
-    f = _inc_finding(hit, [], "收入金额为负数：" + vals)
+    f = findings(ctx, hit, "income", [], "收入金额为负数：" + vals)
     f["columns"], f["values"] = names, vals
     return Parts({"": f}, evaluated=len(inc))
 
@@ -112,7 +109,7 @@ def r34(ctx: RuleContext, p: dict):
     inc = ctx.incomes
     hit = inc[(inc["business_cost"].astype(float) < 0).to_numpy(dtype=bool, na_value=False)]
     msg = "生产经营性支出录为负数" + num(hit["business_cost"]) + "，计算时按绝对值" + num(hit["business_cost"].abs()) + "处理"
-    return Parts({"": _inc_finding(hit, ["business_cost"], msg)}, evaluated=len(inc))
+    return Parts({"": findings(ctx, hit, "income", ["business_cost"], msg)}, evaluated=len(inc))
 
 
 @rule("R35")
@@ -128,7 +125,7 @@ def r35(ctx: RuleContext, p: dict):
         t = inc["transfer_income"].astype(float)
         a = mask(some & (_diff(t, total) > tol))
         ha = inc[a.to_numpy()]
-        parts["a"] = _inc_finding(ha, ["transfer_income"] + items,
+        parts["a"] = findings(ctx, ha, "income", ["transfer_income"] + items,
                                   "转移性收入为" + num(ha["transfer_income"]) + "，各分项合计为"
                                   + num(total[a.to_numpy()]) + "，相差超过" + num(pd.Series([tol])).iloc[0] + "元")
     else:
@@ -136,7 +133,7 @@ def r35(ctx: RuleContext, p: dict):
     if "wage_pwj" in inc and "wage" in inc:
         b = mask((inc["wage_pwj"].astype(float) - inc["wage"].astype(float)).round(2) > tol)
         hb = inc[b.to_numpy()]
-        parts["b"] = _inc_finding(hb, ["wage_pwj", "wage"], "其中：公益性岗位收入" + num(hb["wage_pwj"]) + "元，超过工资性收入"
+        parts["b"] = findings(ctx, hb, "income", ["wage_pwj", "wage"], "其中：公益性岗位收入" + num(hb["wage_pwj"]) + "元，超过工资性收入"
                                   + num(hb["wage"]) + "元")
     else:
         parts["b"] = None
@@ -144,7 +141,7 @@ def r35(ctx: RuleContext, p: dict):
         d = inc["property_dividend"].astype(float) - inc["property_income"].astype(float)
         c = mask(d.round(2) > tol)
         hc = inc[c.to_numpy()]
-        parts["c"] = _inc_finding(hc, ["property_dividend", "property_income"], "其中：资产收益扶贫分红收入"
+        parts["c"] = findings(ctx, hc, "income", ["property_dividend", "property_income"], "其中：资产收益扶贫分红收入"
                                   + num(hc["property_dividend"]) + "元，超过财产性收入" + num(hc["property_income"]) + "元")
     else:
         parts["c"] = None
@@ -163,7 +160,7 @@ def r36(ctx: RuleContext, p: dict):
     msg[~blank] = ("家庭可支配收入录为" + num(hit["disposable_recorded"])[~blank] + "元，按分项计算应为"
                    + num(hit["D"])[~blank] + "元（相差" + num(_diff(hit["disposable_recorded"], hit["D"]))[~blank]
                    + "元）")
-    return Parts({"": _inc_finding(hit, ["disposable_recorded"], msg)}, evaluated=len(inc))
+    return Parts({"": findings(ctx, hit, "income", ["disposable_recorded"], msg)}, evaluated=len(inc))
 
 
 @rule("R37")
@@ -182,7 +179,7 @@ def r37(ctx: RuleContext, p: dict):
     msg = pd.Series("人均可支配收入为空" + base, index=hit.index, dtype=object)
     msg[~blank] = "人均可支配收入录为" + num(hit["disposable_pc_recorded"])[~blank] + "元，应为" + num(e.round(2))[~blank] \
         + "元" + base[~blank]
-    return Parts({"": _inc_finding(hit, ["disposable_pc_recorded"], msg)}, evaluated=len(s),
+    return Parts({"": findings(ctx, hit, "income", ["disposable_pc_recorded"], msg)}, evaluated=len(s),
                  not_evaluated=int((~defined).sum()))
 
 
@@ -209,7 +206,7 @@ def r38(ctx: RuleContext, p: dict):
     msg = ("年度家庭人口数为" + num(hit["n_members"]) + "，正常成员" + a[bad].astype(str) + "人（本年度新增" + nadd[bad].astype(str)
            + "人、自然减少" + nrem[bad].astype(str) + "人），合理范围为" + (a - nadd)[bad].astype(str) + "–"
            + (a + nrem)[bad].astype(str) + "人")
-    return Parts({"": _inc_finding(hit, ["n_members"], msg)}, evaluated=len(s))
+    return Parts({"": findings(ctx, hit, "income", ["n_members"], msg)}, evaluated=len(s))
 
 
 @rule("R39")
@@ -219,7 +216,7 @@ def r39(ctx: RuleContext, p: dict):
     pc = inc["P"]
     a = mask(inc["N"].notna() & ((pc.round(2) <= 0) | (pc.round(2) > float(p["income_pc_max"]))))
     ha = inc[a.to_numpy()]
-    parts["a"] = _inc_finding(ha, ["disposable_pc_recorded"], "按分项计算的人均可支配收入为" + num(ha["P"].round(2))
+    parts["a"] = findings(ctx, ha, "income", ["disposable_pc_recorded"], "按分项计算的人均可支配收入为" + num(ha["P"].round(2))
                               + "元（应大于0且不超过" + str(p["income_pc_max"]) + "元）",
                               values={"disposable_pc_recorded": num(ha["P"].round(2)) + "（重算）"})
 
@@ -230,14 +227,14 @@ def r39(ctx: RuleContext, p: dict):
         v = inc[key].astype(float)
         msk = mask((v > 0) & (v < float(pmin)))
         h = inc[msk.to_numpy()]
-        parts[part] = _inc_finding(h, [key], label + "为" + num(h[key]) + "元，低于" + str(pmin) + "元，疑似录入错误")
+        parts[part] = findings(ctx, h, "income", [key], label + "为" + num(h[key]) + "元，低于" + str(pmin) + "元，疑似录入错误")
 
     if "wage" in inc:
         w = inc["wage"].astype(float)
         b = mask(((w > 0) & (w < float(p["wage_min"]))) | (w > float(p["wage_max"])))
         hb = inc[b.to_numpy()]
-        parts["b"] = _inc_finding(hb, ["wage"], "工资性收入为" + num(hb["wage"]) + "元（合理范围" + str(p["wage_min"]) + "–"
-                                  + str(p["wage_max"]) + "元）")
+        parts["b"] = findings(ctx, hb, "income", ["wage"], "工资性收入为" + num(hb["wage"]) + "元（合理范围"
+                              + str(p["wage_min"]) + "–" + str(p["wage_max"]) + "元）")
     else:
         parts["b"] = None
     low("dibao_income", p["dibao_min"], "低保金", "c")
@@ -254,7 +251,7 @@ def r40(ctx: RuleContext, p: dict):
     bad = mask((bi > 0) & (bc.isna() | (bc == 0)))
     hit = inc[bad.to_numpy()]
     msg = "生产经营性收入为" + num(hit["business_income"]) + "元，但生产经营性支出为空或0"
-    return Parts({"": _inc_finding(hit, ["business_income", "business_cost"], msg)}, evaluated=len(inc))
+    return Parts({"": findings(ctx, hit, "income", ["business_income", "business_cost"], msg)}, evaluated=len(inc))
 
 
 def _eco_keys(cols) -> list[str]:
@@ -289,7 +286,7 @@ def r41(ctx: RuleContext, p: dict):
     for k in present:
         land_txt = land_txt + np.where(land_txt == "", "", "、") + header("household", k) + num(lh[k])
     msg = "审核年度生态补偿金" + num(hit["eco_comp"]) + "元，但" + land_txt + "（均为空或0）"
-    f = _inc_finding(hit, ["eco_comp"], msg)
+    f = findings(ctx, hit, "income", ["eco_comp"], msg)
     f["columns"] = header("income", "eco_comp") + "、" + "、".join(header("household", k) for k in present)
     f["values"] = num(hit["eco_comp"]) + "；" + land_txt
     return Parts({"": f}, evaluated=len(s_ok), not_evaluated=int((~judged).sum()))
@@ -312,8 +309,8 @@ def r42(ctx: RuleContext, p: dict):
     b = mask(any_months & (wage.isna() | (wage == 0)))
     ha, hb = s[a.to_numpy()], s[b.to_numpy()]
     return Parts({
-        "a": _inc_finding(ha, ["wage"], "审核年度工资性收入" + num(ha["wage"]) + "元，但无正常成员务工或担任公益性岗位"),
-        "b": _inc_finding(hb, ["wage"], "有正常成员务工时间或公益性岗位月数不少于1个月，但审核年度工资性收入为空或0"),
+        "a": findings(ctx, ha, "income", ["wage"], "审核年度工资性收入" + num(ha["wage"]) + "元，但无正常成员务工或担任公益性岗位"),
+        "b": findings(ctx, hb, "income", ["wage"], "有正常成员务工时间或公益性岗位月数不少于1个月，但审核年度工资性收入为空或0"),
     }, evaluated=len(s))
 
 
@@ -328,12 +325,12 @@ def r43(ctx: RuleContext, p: dict):
     any_post = ctx.hh_any(post_holder(m), s["hh_id"])
     a = mask((v > 0) & ~any_post)
     ha = s[a.to_numpy()]
-    parts = {"a": _inc_finding(ha, ["wage_pwj"], "审核年度公益性岗位收入" + num(ha["wage_pwj"]) + "元，但无正常成员担任公益性岗位")}
+    parts = {"a": findings(ctx, ha, "income", ["wage_pwj"], "审核年度公益性岗位收入" + num(ha["wage_pwj"]) + "元，但无正常成员担任公益性岗位")}
     if "pwj_months" in m:
         any_m = ctx.hh_any(mask(m["pwj_months"].astype(float) >= 1), s["hh_id"])
         b = mask(any_m & (v.isna() | (v == 0)))
         hb = s[b.to_numpy()]
-        parts["b"] = _inc_finding(hb, ["wage_pwj"], "有正常成员公益性岗位（月数）不少于1个月，但审核年度公益性岗位收入为空或0")
+        parts["b"] = findings(ctx, hb, "income", ["wage_pwj"], "有正常成员公益性岗位（月数）不少于1个月，但审核年度公益性岗位收入为空或0")
     else:
         parts["b"] = None
     return Parts(parts, evaluated=len(s))
@@ -355,4 +352,4 @@ def r44(ctx: RuleContext, p: dict):
            + "年为" + num(hit["P"].round(2)) + "元，为上年的" + num(rr.round(2)) + "倍（正常范围"
            + f"{lo:g}–{hi:g}倍）")
     vals = {"disposable_pc_recorded": num(hit["P_prev"].round(2)) + "→" + num(hit["P"].round(2)) + "（重算）"}
-    return Parts({"": _inc_finding(hit, ["disposable_pc_recorded"], msg, values=vals)}, evaluated=len(j))
+    return Parts({"": findings(ctx, hit, "income", ["disposable_pc_recorded"], msg, values=vals)}, evaluated=len(j))

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import schema as S
+from .build import findings
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
-from .social import (FULL_LABOUR, as_mask, blank, findings, has_health, header, household_scope, hh_mask, hh_with,
-                     in_school, isin, join_by, txt, no_labour_households, num, params_list, recorded, yes)
+from .social import (FULL_LABOUR, as_mask, blank, has_health, header, hh_mask, hh_with, household_scope, in_school,
+                     isin, join_by, no_labour_households, num, params_list, recorded, txt, yes)
 
 STAGE_LABELS = {"R73": "脱贫前", "R74": "脱贫当年", "R75": "巩固提升"}
 
@@ -38,24 +39,23 @@ def without_measure(grid: pd.DataFrame, ms: pd.DataFrame) -> pd.DataFrame:
     return g[g["_has"].isna()]
 
 
-def year_findings(g: pd.DataFrame, rule_id: str, message: pd.Series) -> pd.DataFrame:
-    return findings(g, table="household", unit="户", columns="年度、措施类别",
-                    values=g["year"].astype(str) + "；无措施", message=message,
-                    year=g["year"].astype("Int64").values)
+def year_findings(ctx: RuleContext, g: pd.DataFrame, message: pd.Series) -> pd.DataFrame:
+    return findings(ctx, g, "household", columns="年度、措施类别",
+                    values=g["year"].astype(str) + "；无措施", message=message)
 
 
 @rule("R72")
 def r72(ctx: RuleContext, p: dict) -> Parts:
     """措施关联的户或项目不存在."""
     ms = measure_table(ctx)
-    hh = ctx.table("household", "hh_id")
+    hh = ctx.table("household")
     a = ms[~as_mask(ms["hh_id"].isin(hh["hh_id"].dropna()))]
-    parts: dict = {"a": findings(a, table="measure", unit="措施", keys=["hh_id"],
+    parts: dict = {"a": findings(ctx, a, "measure", keys=["hh_id"],
                                  message="户编号" + recorded(a, "hh_id") + "不在贫困户信息中")}
     if "project_id" in ms:
         proj = ctx.table("project", "project_id")
         b = ms[ms["project_id"].notna() & ~as_mask(ms["project_id"].isin(proj["project_id"].dropna()))]
-        parts["b"] = findings(b, table="measure", unit="措施", keys=["project_id"],
+        parts["b"] = findings(ctx, b, "measure", keys=["project_id"],
                               message="项目编号" + recorded(b, "project_id") + "不在本县项目库中")
     else:
         parts["b"] = None
@@ -65,7 +65,7 @@ def r72(ctx: RuleContext, p: dict) -> Parts:
 @rule("R73")
 def r73(ctx: RuleContext, p: dict) -> Parts:
     """脱贫前年度无帮扶措施: one finding per missing year in [S, L]."""
-    h, n_dup = household_scope(ctx, "first_year", "exit_status", "exit_year")
+    h, n_dup = household_scope(ctx)
     ms = measure_table(ctx)
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     exited = isin(h, "exit_status", S.EXITED)
@@ -79,14 +79,14 @@ def r73(ctx: RuleContext, p: dict) -> Parts:
     g = without_measure(grid, ms)
     msg = g["year"].astype(str) + "年（脱贫前）无帮扶措施"
     not_eval = int((exited & ey.isna()).sum()) + n_dup
-    return Parts({"": year_findings(g, "R73", msg)}, evaluated=len(scope), not_evaluated=not_eval)
+    return Parts({"": year_findings(ctx, g, msg)}, evaluated=len(scope), not_evaluated=not_eval)
 
 
 @rule("R74")
 def r74(ctx: RuleContext, p: dict) -> Parts:
     """脱贫当年无已完成措施."""
-    h, n_dup = household_scope(ctx, "exit_status", "exit_year")
-    ms = measure_table(ctx, "status")
+    h, n_dup = household_scope(ctx)
+    ms = measure_table(ctx)
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     ey = num(h, "exit_year")
     scope = h[isin(h, "exit_status", S.EXITED) & as_mask((ey >= first) & (ey <= ay))]
@@ -94,15 +94,15 @@ def r74(ctx: RuleContext, p: dict) -> Parts:
     g = scope.assign(year=num(scope, "exit_year").astype(int))
     g = without_measure(g, done)
     msg = "脱贫当年（" + g["year"].astype(str) + "年）无已完成的帮扶措施"
-    df = findings(g, table="household", unit="户", columns="年度、实施状态", values=g["year"].astype(str) + "；无已完成",
-                  message=msg, year=g["year"].astype("Int64").values)
+    df = findings(ctx, g, "household", columns="年度、实施状态", values=g["year"].astype(str) + "；无已完成",
+                  message=msg)
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
 
 @rule("R75")
 def r75(ctx: RuleContext, p: dict) -> Parts:
     """脱贫后享受政策年度无措施: one finding per missing year in [max(E + 1, S), audit_year]."""
-    h, n_dup = household_scope(ctx, "first_year", "exit_status", "exit_year")
+    h, n_dup = household_scope(ctx)
     ms = measure_table(ctx)
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     ey = num(h, "exit_year")
@@ -113,7 +113,7 @@ def r75(ctx: RuleContext, p: dict) -> Parts:
     grid = household_years(scope, lo, pd.Series(ay, index=scope.index), first, ay)
     g = without_measure(grid, ms)
     msg = g["year"].astype(str) + "年（脱贫后享受政策）无帮扶措施"
-    return Parts({"": year_findings(g, "R75", msg)}, evaluated=len(scope), not_evaluated=n_dup)
+    return Parts({"": year_findings(ctx, g, msg)}, evaluated=len(scope), not_evaluated=n_dup)
 
 
 def labour_capable_households(h: pd.DataFrame, am: pd.DataFrame, p: dict) -> pd.Series:
@@ -126,9 +126,8 @@ def labour_capable_households(h: pd.DataFrame, am: pd.DataFrame, p: dict) -> pd.
 @rule("R76")
 def r76(ctx: RuleContext, p: dict) -> Parts:
     """措施与劳动能力不匹配."""
-    ctx.table("member", "labour_skill")
     h, n_dup = household_scope(ctx)
-    ms = measure_table(ctx, "category")
+    ms = measure_table(ctx)
     am = ctx.active_members
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     labour = params_list(p, "labour_measures")
@@ -139,7 +138,7 @@ def r76(ctx: RuleContext, p: dict) -> Parts:
     cats = join_by(mya["hh_id"], mya["category"])
     a = nl[nl["hh_id"].isin(cats.index)]
     ca = txt(a["hh_id"].map(cats))
-    fa = findings(a, table="household", unit="户", columns="劳动技能、措施类别", values="全部为丧失劳动力/无劳动力；" + ca,
+    fa = findings(ctx, a, "household", columns="劳动技能、措施类别", values="全部为丧失劳动力/无劳动力；" + ca,
                   message=f"无劳动能力户，{ay}年却安排了" + ca + "措施")
     # (b)
     cap = h[labour_capable_households(h, am, p)]
@@ -149,7 +148,7 @@ def r76(ctx: RuleContext, p: dict) -> Parts:
     with_any = set(mw["hh_id"])
     with_dev = set(mw.loc[isin(mw, "category", dev), "hh_id"])
     b = cap[hh_mask(cap, with_any) & ~hh_mask(cap, with_dev)]
-    fb = findings(b, table="household", unit="户", columns="劳动技能、措施类别", values="有劳动能力；无发展类措施",
+    fb = findings(ctx, b, "household", columns="劳动技能、措施类别", values="有劳动能力；无发展类措施",
                   message=f"有劳动能力户，{first}年至{ay}年（自首次识别起）的帮扶措施中没有产业、就业、金融、技能培训等发展类措施")
     return Parts({"a": fa, "b": fb}, evaluated=len(h), not_evaluated=n_dup)
 
@@ -157,7 +156,7 @@ def r76(ctx: RuleContext, p: dict) -> Parts:
 @rule("R77")
 def r77(ctx: RuleContext, p: dict) -> Parts:
     """措施与家庭情况不符 (measures of the audit year)."""
-    ms = measure_table(ctx, "category")
+    ms = measure_table(ctx)
     mem = ctx.table("member")
     h, _ = household_scope(ctx)
     am = ctx.active_members
@@ -173,7 +172,7 @@ def r77(ctx: RuleContext, p: dict) -> Parts:
             continue
         ok = hh_with(am, cond(am))
         sub = my[isin(my, "category", [cat]) & ~as_mask(my["hh_id"].isin(list(ok)))]
-        parts[letter] = findings(sub, table="measure", unit="措施", columns=f"措施类别、{header('member', col)}",
+        parts[letter] = findings(ctx, sub, "measure", columns=f"措施类别、{header('member', col)}",
                                  values=cat + "；无相符成员", message=f"{ctx.audit_year}年有{cat}措施，但{text}")
     return Parts(parts, evaluated=len(my))
 
@@ -181,8 +180,8 @@ def r77(ctx: RuleContext, p: dict) -> Parts:
 @rule("R78")
 def r78(ctx: RuleContext, p: dict) -> Parts:
     """致贫原因无对应措施 (years [S, audit_year])."""
-    h, n_dup = household_scope(ctx, "main_cause")
-    ms = measure_table(ctx, "category")
+    h, n_dup = household_scope(ctx)
+    ms = measure_table(ctx)
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     cmap = {str(k): [str(v) for v in (vs if isinstance(vs, (list, tuple)) else [vs])]
             for k, vs in p["cause_measure_map"].items()}
@@ -194,7 +193,7 @@ def r78(ctx: RuleContext, p: dict) -> Parts:
     mw = mw.merge(scope[["hh_id", "main_cause"]], on="hh_id").merge(pairs, on=["main_cause", "category"])
     sub = scope[~scope["hh_id"].isin(mw["hh_id"])]
     wanted = txt(sub["main_cause"].map({k: "或".join(v) for k, v in cmap.items()}))
-    df = findings(sub, table="household", unit="户", columns="主要致贫原因、措施类别",
+    df = findings(ctx, sub, "household", columns="主要致贫原因、措施类别",
                   values=recorded(sub, "main_cause") + "；无" + wanted,
                   message="主要致贫原因为" + recorded(sub, "main_cause") + "，但" + start_year(sub, first).astype(str)
                   + f"年至{ay}年无"
@@ -210,16 +209,16 @@ def r79(ctx: RuleContext, p: dict) -> Parts:
     parts: dict = {"a": None, "b": None, "c": None}
     if "start_date" in ms and "end_date" in ms:
         a = ms[as_mask(ms["end_date"] < ms["start_date"])]
-        parts["a"] = findings(a, table="measure", unit="措施", keys=["start_date", "end_date"],
+        parts["a"] = findings(ctx, a, "measure", keys=["start_date", "end_date"],
                               message="完成日期" + recorded(a, "end_date") + "早于开始日期" + recorded(a, "start_date"))
     if "status" in ms and "end_date" in ms:
         b = ms[isin(ms, "status", ["已完成"]) & as_mask(ms["end_date"] > ref)]
-        parts["b"] = findings(b, table="measure", unit="措施", keys=["status", "end_date"],
+        parts["b"] = findings(ctx, b, "measure", keys=["status", "end_date"],
                               message="实施状态为已完成，但完成日期" + recorded(b, "end_date") + "晚于核查基准日"
                               + ref.strftime("%Y-%m-%d"))
     if "amount" in ms:
         c = ms[as_mask(num(ms, "amount") < 0)]
-        parts["c"] = findings(c, table="measure", unit="措施", keys=["amount"],
+        parts["c"] = findings(ctx, c, "measure", keys=["amount"],
                               message="投入金额为负数（" + recorded(c, "amount") + "元）")
     h, _ = household_scope(ctx)
     fy = ms["hh_id"].map(h.set_index("hh_id")["first_year"]) if "first_year" in h else pd.Series(pd.NA, index=ms.index)
@@ -230,7 +229,7 @@ def r79(ctx: RuleContext, p: dict) -> Parts:
     d = ms[late | early]
     why = pd.Series(f"晚于核查年度{ay}", index=d.index, dtype=object).where(late[d.index], "早于本户首次识别年度"
                                                                        + fy[d.index].astype("Int64").astype(str))
-    parts["d"] = findings(d, table="measure", unit="措施", keys=["year"],
+    parts["d"] = findings(ctx, d, "measure", keys=["year"],
                           message="措施年度" + recorded(d, "year") + why)
     return Parts(parts, evaluated=len(ms))
 
@@ -249,7 +248,7 @@ def r80(ctx: RuleContext, p: dict) -> Parts:
     pj = project_table(ctx)
     sub = pj[duplicated_projects(pj)]
     n = sub["project_id"].map(sub["project_id"].value_counts())
-    df = findings(sub, table="project", unit="项目", keys=["project_id"],
+    df = findings(ctx, sub, "project", keys=["project_id"],
                   message="项目编号" + recorded(sub, "project_id") + "在项目库中出现" + n.astype(str) + "次")
     return Parts({"": df}, evaluated=int(pj["project_id"].notna().sum()))
 
@@ -272,14 +271,14 @@ def r81(ctx: RuleContext, p: dict) -> Parts:
         names = names + pd.Series(header("project", c) + "、", index=sub.index).where(hit, "")
         vals = vals + (recorded(sub, c) + "；").where(hit, "")
     names, vals = names.str.rstrip("、"), vals.str.rstrip("；")
-    df = findings(sub, table="project", unit="项目", columns=names, values=vals, message="项目要素缺失：" + names)
+    df = findings(ctx, sub, "project", columns=names, values=vals, message="项目要素缺失：" + names)
     return Parts({"": df}, evaluated=len(pj))
 
 
 @rule("R82")
 def r82(ctx: RuleContext, p: dict) -> Parts:
     """到户到人项目缺少受益对象数."""
-    pj = project_table(ctx, "to_household")
+    pj = project_table(ctx)
     if "beneficiary_hh" not in pj and "beneficiary_people" not in pj:
         raise NotRun("项目库 缺少列：受益贫困户数、受益贫困人口数")
     scope = pj[yes(pj, "to_household")]
@@ -287,15 +286,15 @@ def r82(ctx: RuleContext, p: dict) -> Parts:
     parts: dict = {"a": None, "b": None, "c": None}
     if "beneficiary_hh" in pj:
         a = scope[bh.isna() | (bh <= 0)]
-        parts["a"] = findings(a, table="project", unit="项目", keys=["beneficiary_hh"],
+        parts["a"] = findings(ctx, a, "project", keys=["beneficiary_hh"],
                               message="到户到人项目，受益贫困户数为" + recorded(a, "beneficiary_hh"))
     if "beneficiary_people" in pj:
         b = scope[bp.isna() | (bp <= 0)]
-        parts["b"] = findings(b, table="project", unit="项目", keys=["beneficiary_people"],
+        parts["b"] = findings(ctx, b, "project", keys=["beneficiary_people"],
                               message="到户到人项目，受益贫困人口数为" + recorded(b, "beneficiary_people"))
     if "beneficiary_hh" in pj and "beneficiary_people" in pj:
         c = scope[as_mask(bp < bh)]
-        parts["c"] = findings(c, table="project", unit="项目", keys=["beneficiary_hh", "beneficiary_people"],
+        parts["c"] = findings(ctx, c, "project", keys=["beneficiary_hh", "beneficiary_people"],
                               message="受益贫困人口数" + recorded(c, "beneficiary_people") + "少于受益贫困户数"
                               + recorded(c, "beneficiary_hh"))
     return Parts(parts, evaluated=len(scope))
@@ -304,9 +303,9 @@ def r82(ctx: RuleContext, p: dict) -> Parts:
 @rule("R83")
 def r83(ctx: RuleContext, p: dict) -> Parts:
     """受益户数与措施关联户数不符 (distinct known households among measures of any year with the project)."""
-    pj = project_table(ctx, "to_household", "beneficiary_hh")
-    ms = measure_table(ctx, "project_id")
-    hh = ctx.table("household", "hh_id")
+    pj = project_table(ctx)
+    ms = measure_table(ctx)
+    hh = ctx.table("household")
     bh = num(pj, "beneficiary_hh")
     inscope = yes(pj, "to_household") & as_mask(bh > 0)
     dup = duplicated_projects(pj)
@@ -317,7 +316,7 @@ def r83(ctx: RuleContext, p: dict) -> Parts:
     diff = (num(scope, "beneficiary_hh") - L).abs()
     sub = scope[as_mask(diff > p["beneficiary_tolerance"])]
     Ls = L[sub.index].astype(str)
-    df = findings(sub, table="project", unit="项目", columns="受益贫困户数、关联措施户数",
+    df = findings(ctx, sub, "project", columns="受益贫困户数、关联措施户数",
                   values=recorded(sub, "beneficiary_hh") + "；" + Ls,
                   message="受益贫困户数" + recorded(sub, "beneficiary_hh") + "，但帮扶措施关联该项目的贫困户为" + Ls + "户")
     return Parts({"": df}, evaluated=len(scope), not_evaluated=int((inscope & dup).sum()))
@@ -334,16 +333,16 @@ def r84(ctx: RuleContext, p: dict) -> Parts:
     rtxt = ref.strftime("%Y-%m-%d")
     if "start_date" in pj and "end_date" in pj:
         a = pj[as_mask(pj["end_date"] < pj["start_date"])]
-        parts["a"] = findings(a, table="project", unit="项目", keys=["start_date", "end_date"],
+        parts["a"] = findings(ctx, a, "project", keys=["start_date", "end_date"],
                               message="完工日期" + recorded(a, "end_date") + "早于开工日期" + recorded(a, "start_date"))
     if "status" in pj and "end_date" in pj:
         b = pj[isin(pj, "status", ["已完工", "已验收"]) & as_mask(pj["end_date"] > ref)]
-        parts["b"] = findings(b, table="project", unit="项目", keys=["status", "end_date"],
+        parts["b"] = findings(ctx, b, "project", keys=["status", "end_date"],
                               message="实施状态为" + recorded(b, "status") + "，但完工日期" + recorded(b, "end_date")
                               + "晚于核查基准日" + rtxt)
     if "status" in pj and "start_date" in pj:
         c = pj[isin(pj, "status", ["实施中", "已完工", "已验收"]) & as_mask(pj["start_date"] > ref)]
-        parts["c"] = findings(c, table="project", unit="项目", keys=["status", "start_date"],
+        parts["c"] = findings(ctx, c, "project", keys=["status", "start_date"],
                               message="实施状态为" + recorded(c, "status") + "，但开工日期" + recorded(c, "start_date")
                               + "晚于核查基准日" + rtxt)
     return Parts(parts, evaluated=len(pj))
@@ -352,9 +351,9 @@ def r84(ctx: RuleContext, p: dict) -> Parts:
 @rule("R85")
 def r85(ctx: RuleContext, p: dict) -> Parts:
     """项目未公示 (blank counts)."""
-    pj = project_table(ctx, "publicized")
+    pj = project_table(ctx)
     sub = pj[~yes(pj, "publicized")]
-    df = findings(sub, table="project", unit="项目", keys=["publicized"],
+    df = findings(ctx, sub, "project", keys=["publicized"],
                   message="项目未公示（是否公示为" + recorded(sub, "publicized") + "）")
     return Parts({"": df}, evaluated=len(pj))
 
@@ -362,10 +361,10 @@ def r85(ctx: RuleContext, p: dict) -> Parts:
 @rule("R86")
 def r86(ctx: RuleContext, p: dict) -> Parts:
     """无帮扶责任人."""
-    h, n_dup = household_scope(ctx, "exit_status", "helper_name")
+    h, n_dup = household_scope(ctx)
     scope = h[isin(h, "exit_status", params_list(p, "helper_required_statuses"))]
     sub = scope[blank(scope, "helper_name")]
-    df = findings(sub, table="household", unit="户", keys=["helper_name"],
+    df = findings(ctx, sub, "household", keys=["helper_name"],
                   message="脱贫状态为" + recorded(sub, "exit_status") + "，未落实帮扶责任人")
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
@@ -373,7 +372,7 @@ def r86(ctx: RuleContext, p: dict) -> Parts:
 @rule("R87")
 def r87(ctx: RuleContext, p: dict) -> Parts:
     """超过12个月未走访 (calendar months before reference_date)."""
-    h, n_dup = household_scope(ctx, "exit_status", "last_visit")
+    h, n_dup = household_scope(ctx)
     ref = ctx.reference_date
     months = int(p["visit_max_months"])
     cutoff = ref - pd.DateOffset(months=months)
@@ -386,6 +385,6 @@ def r87(ctx: RuleContext, p: dict) -> Parts:
     why = pd.Series(f"早于{cutoff.strftime('%Y-%m-%d')}，超过{months}个月未走访", index=sub.index, dtype=object)
     why = why.where(~future[sub.index], "晚于核查基准日" + ref.strftime("%Y-%m-%d"))
     why = why.where(~missing[sub.index], "为空或无效")
-    df = findings(sub, table="household", unit="户", keys=["last_visit"],
+    df = findings(ctx, sub, "household", keys=["last_visit"],
                   message="最近走访日期" + recorded(sub, "last_visit").where(~missing[sub.index], "") + why)
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)

@@ -1,18 +1,18 @@
 """Rules R45-R51: 社会保障与兜底 (social security and safety net).
 
-This module also holds the small finding helpers shared by the rule modules of categories 5-9 (``social``,
-``needs``, ``dynamic``, ``measures``, ``departments``): building the findings frame with Chinese column headers
-and values as recorded, yes/no masks that treat blank as "not 是", household scope without duplicated 户编号, and
-ID18 matching against department lists.
+This module also holds the small helpers shared by the rule modules of categories 5-9 (``social``, ``needs``,
+``dynamic``, ``measures``, ``departments``): values as recorded for messages, yes/no masks that treat blank as
+"not 是", household scope without duplicated 户编号, and ID18 matching against department lists. Findings are
+built with the one builder of every rule module, :func:`hgk_lib.rules.build.findings`.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from .. import derive as D
-from .. import schema as S
+from .build import findings
 from .context import RuleContext
-from .engine import BLANK_SHOWN, NotRun, Parts, rule, shown
+from .engine import BLANK_SHOWN, NotRun, Parts, header, rule, shown
 
 # ===============================================================================================================
 # shared helpers (categories 5-9)
@@ -20,11 +20,6 @@ from .engine import BLANK_SHOWN, NotRun, Parts, rule, shown
 BLANK_TEXT = BLANK_SHOWN
 NONE_LABOUR = ["丧失劳动力", "无劳动力"]
 FULL_LABOUR = ["普通劳动力", "技能劳动力"]
-
-
-def header(table: str, key: str) -> str:
-    """The export's Chinese header of a canonical column."""
-    return S.TABLES[table].column(key).header
 
 
 def as_mask(s: pd.Series) -> pd.Series:
@@ -116,56 +111,9 @@ def blank_or_raw(df: pd.DataFrame, key: str, label: str, blank_text: str = "为�
         raw == BLANK_TEXT, label + "无法识别（" + raw + "）")
 
 
-def join_values(df: pd.DataFrame, keys: list[str]) -> pd.Series:
-    out = None
-    for k in keys:
-        v = recorded(df, k)
-        out = v if out is None else out + "；" + v
-    return out if out is not None else pd.Series("", index=df.index, dtype=object)
-
-
 def text(df: pd.DataFrame, key: str) -> pd.Series:
     """Object strings of a column for messages (blank -> 空)."""
     return recorded(df, key)
-
-
-def findings(sub: pd.DataFrame, *, table: str, unit: str, keys: list[str] | None = None,
-             message: pd.Series | str = "", columns: str | None = None, values: pd.Series | str | None = None,
-             **extra) -> pd.DataFrame:
-    """Findings frame for the rows of ``sub`` (already filtered to offending units).
-
-    ``unit``: 人 (hh_id, person_id), 户 (hh_id), 措施 (hh_id, year, category), 项目 (project_id); ``source_row``
-    comes from ``_row``. ``keys``: canonical columns shown as ``columns`` (Chinese headers) and ``values``
-    (as recorded), unless ``columns``/``values`` are given. ``extra``: further finding columns (e.g. ``year``).
-    """
-    idx = sub.index
-    out = pd.DataFrame(index=idx)
-    if unit in ("人", "户", "措施"):
-        out["hh_id"] = sub["hh_id"].astype(object) if "hh_id" in sub else None
-    if unit == "人":
-        out["person_id"] = sub["person_id"].astype(object)
-    if unit == "项目":
-        out["project_id"] = sub["project_id"].astype(object)
-    if unit == "措施":
-        out["year"] = sub["year"].astype("Int64")
-        out["category"] = recorded(sub, "category")
-    out["source_row"] = sub[S.ROW_COL].astype("Int64") if S.ROW_COL in sub else pd.Series(pd.NA, index=idx,
-                                                                                         dtype="Int64")
-    keys = keys or []
-    if columns is None:
-        columns = "、".join(header(table, k) for k in keys)
-    out["columns"] = columns
-    if values is None:
-        values = join_values(sub, keys) if keys else ""
-    out["values"] = values
-    out["message"] = message
-    for k, v in extra.items():
-        out[k] = v
-    return out.reset_index(drop=True)
-
-
-def empty_findings() -> pd.DataFrame:
-    return pd.DataFrame(columns=["hh_id", "person_id", "source_row", "columns", "values", "message"])
 
 
 def household_scope(ctx: RuleContext, *columns: str) -> tuple[pd.DataFrame, int]:
@@ -225,7 +173,7 @@ GENERAL_TYPES = ["一般贫困户", "一般脱贫户"]
 @rule("R45")
 def r45(ctx: RuleContext, p: dict) -> Parts:
     """低保/特困标识不一致: 贫困户属性 against the members' 低保/特困 flags."""
-    h, n_dup = household_scope(ctx, "hh_type")
+    h, n_dup = household_scope(ctx)
     mem = ctx.table("member")
     has_d, has_t = "dibao" in mem, "tekun" in mem
     if not (has_d or has_t):
@@ -238,15 +186,13 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
     parts: dict = {}
     if has_d:
         sub = h[isin(h, "hh_type", DIBAO_TYPES) & ~hh_mask(h, d_hh)]
-        parts["a"] = findings(sub, table="household", unit="户",
-                              columns="贫困户属性、是否享受低保", values=ht[sub.index] + "；无正常成员为是",
+        parts["a"] = findings(ctx, sub, "household", columns="贫困户属性、是否享受低保", values=ht[sub.index] + "；无正常成员为是",
                               message="贫困户属性为“" + ht[sub.index] + "”，但没有正常成员享受低保")
     else:
         parts["a"] = None
     if has_t:
         sub = h[isin(h, "hh_type", TEKUN_TYPES) & ~hh_mask(h, t_hh)]
-        parts["b"] = findings(sub, table="household", unit="户",
-                              columns="贫困户属性、是否特困供养人员", values=ht[sub.index] + "；无正常成员为是",
+        parts["b"] = findings(ctx, sub, "household", columns="贫困户属性、是否特困供养人员", values=ht[sub.index] + "；无正常成员为是",
                               message="贫困户属性为“" + ht[sub.index] + "”，但没有正常成员是特困供养人员")
     else:
         parts["b"] = None
@@ -257,8 +203,7 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
         both = hh_mask(sub, d_hh) & hh_mask(sub, t_hh)
         which = which.where(~hh_mask(sub, t_hh), "特困供养")
         which = which.where(~both, "享受低保和特困供养")
-        parts["c"] = findings(sub, table="household", unit="户",
-                              columns="贫困户属性、是否享受低保、是否特困供养人员",
+        parts["c"] = findings(ctx, sub, "household", columns="贫困户属性、是否享受低保、是否特困供养人员",
                               values=ht[sub.index] + "；有正常成员为是",
                               message="贫困户属性为“" + ht[sub.index] + "”，但有正常成员" + which)
         both_m = am[yes(am, "dibao") & yes(am, "tekun")]
@@ -267,7 +212,7 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
         names = names.groupby(both_m["hh_id"]).agg("、".join)
         sub = h[h["hh_id"].isin(names.index)]
         who = txt(sub["hh_id"].map(names))
-        parts["d"] = findings(sub, table="household", unit="户", columns="是否享受低保、是否特困供养人员",
+        parts["d"] = findings(ctx, sub, "household", columns="是否享受低保、是否特困供养人员",
                               values="是；是", message="成员" + who + "同时享受低保和特困供养")
     else:
         parts["c"] = None
@@ -294,7 +239,7 @@ def audit_income_rows(ctx: RuleContext, *columns: str) -> tuple[pd.DataFrame, in
 @rule("R46")
 def r46(ctx: RuleContext, p: dict) -> Parts:
     """兜底收入与享受人员不符: 低保金/特困供养金/养老保险金 of the audit year against the members' flags."""
-    inc = ctx.table("income", "hh_id", "year")
+    inc = ctx.table("income")
     mem = ctx.table("member")
     pairs = [pr for pr in R46_PAIRS if pr[0] in inc and pr[1] in mem]
     if not pairs:
@@ -308,16 +253,15 @@ def r46(ctx: RuleContext, p: dict) -> Parts:
         amount = num(rows, amt)
         has_flag = hh_mask(rows, flagged)
         sub = rows[(amount > 0) & ~has_flag]
-        a_parts.append(findings(sub, table="income", unit="户", columns=f"{amt_label}、{header('member', flag)}",
+        a_parts.append(findings(ctx, sub, "income", columns=f"{amt_label}、{header('member', flag)}",
                                 values=recorded(sub, amt) + "；无正常成员为是",
                                 message=f"{ctx.audit_year}年{amt_label}" + recorded(sub, amt)
-                                + f"元，但没有正常成员{flag_label}", year=sub["year"].astype("Int64").values))
+                                + f"元，但没有正常成员{flag_label}"))
         sub = rows[has_flag & ~(amount > 0) & (amount.isna() | (amount == 0))]
         a_label = recorded(sub, amt)
-        b_parts.append(findings(sub, table="income", unit="户", columns=f"{amt_label}、{header('member', flag)}",
+        b_parts.append(findings(ctx, sub, "income", columns=f"{amt_label}、{header('member', flag)}",
                                 values=a_label + "；有正常成员为是",
-                                message=f"有正常成员{flag_label}，但{ctx.audit_year}年{amt_label}为" + a_label,
-                                year=sub["year"].astype("Int64").values))
+                                message=f"有正常成员{flag_label}，但{ctx.audit_year}年{amt_label}为" + a_label))
     return Parts({"a": pd.concat(a_parts, ignore_index=True), "b": pd.concat(b_parts, ignore_index=True)},
                  evaluated=len(rows), not_evaluated=n_dup)
 
@@ -325,7 +269,7 @@ def r46(ctx: RuleContext, p: dict) -> Parts:
 @rule("R47")
 def r47(ctx: RuleContext, p: dict) -> Parts:
     """特困供养人员有劳动能力."""
-    am = active_members(ctx, "tekun", "health", "labour_skill")
+    am = active_members(ctx)
     scope = am[yes(am, "tekun")]
     known = scope["age"].notna()
     age = scope["age"]
@@ -334,7 +278,7 @@ def r47(ctx: RuleContext, p: dict) -> Parts:
     sub = scope[hit]
     msg = ("特困供养人员" + sub["age"].astype(str) + "岁、健康、非在校生，劳动技能为“" + recorded(sub, "labour_skill")
            + "”")
-    df = findings(sub, table="member", unit="人", keys=["tekun", "health", "labour_skill"], message=msg)
+    df = findings(ctx, sub, "member", keys=["tekun", "health", "labour_skill"], message=msg)
     return Parts({"": df}, evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
 
@@ -347,14 +291,13 @@ def no_labour_households(h: pd.DataFrame, am: pd.DataFrame) -> pd.Series:
 @rule("R48")
 def r48(ctx: RuleContext, p: dict) -> Parts:
     """无劳动能力户未落实兜底."""
-    ctx.table("member", "labour_skill", "dibao", "tekun")
     h, n_dup = household_scope(ctx)
     am = ctx.active_members
     covered = hh_with(am, yes(am, "dibao") | yes(am, "tekun"))
     scope = h[no_labour_households(h, am)]
     sub = scope[~hh_mask(scope, covered)]
     msg = "无劳动能力户（正常成员" + sub["A"].astype(str) + "人均为丧失劳动力或无劳动力），没有成员享受低保或特困供养"
-    df = findings(sub, table="household", unit="户", columns="劳动技能、是否享受低保、是否特困供养人员",
+    df = findings(ctx, sub, "household", columns="劳动技能、是否享受低保、是否特困供养人员",
                   values="全部为丧失劳动力/无劳动力；无成员为是", message=msg)
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
@@ -362,21 +305,21 @@ def r48(ctx: RuleContext, p: dict) -> Parts:
 @rule("R49")
 def r49(ctx: RuleContext, p: dict) -> Parts:
     """60岁以上未领取养老金 (blank counts as not receiving)."""
-    am = active_members(ctx, "pension_receiving")
+    am = active_members(ctx)
     known = am["age"].notna()
     hit = known & as_mask(am["age"] >= p["pension_age"]) & ~yes(am, "pension_receiving")
     sub = am[hit]
     msg = f"{p['pension_age']}岁以上（" + sub["age"].astype(str) + "岁）未领取养老金"
-    df = findings(sub, table="member", unit="人", keys=["pension_receiving"], message=msg)
+    df = findings(ctx, sub, "member", keys=["pension_receiving"], message=msg)
     return Parts({"": df}, evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
 
 @rule("R50")
 def r50(ctx: RuleContext, p: dict) -> Parts:
     """重复参加基本医疗保险."""
-    am = active_members(ctx, "ins_resident", "ins_employee")
+    am = active_members(ctx)
     sub = am[yes(am, "ins_resident") & yes(am, "ins_employee")]
-    df = findings(sub, table="member", unit="人", keys=["ins_resident", "ins_employee"],
+    df = findings(ctx, sub, "member", keys=["ins_resident", "ins_employee"],
                   message="同时参加城乡居民基本医疗保险和城镇职工基本医疗保险")
     return Parts({"": df}, evaluated=len(am))
 
@@ -398,7 +341,7 @@ def r51(ctx: RuleContext, p: dict) -> Parts:
     has_list = ctx.has("disability", "id_no", "dis_grade")
     if not (has_card or has_list):
         raise NotRun("缺少 贫困人口信息 残疾证号 列和 残联_残疾人 数据")
-    ms = ctx.table("measure", "hh_id", "year", "category")
+    ms = ctx.table("measure")
     grades = params_list(p, "severe_disability_grades")
     am = ctx.active_members
     by_card = severe_from_card(am, grades)
@@ -417,6 +360,6 @@ def r51(ctx: RuleContext, p: dict) -> Parts:
     src = pd.Series("残联数据", index=sub.index, dtype=object).where(~by_card[sub.index], "残疾证号")
     grade = card_grade.fillna(list_grade[sub.index]).astype(object).fillna(BLANK_TEXT)
     msg = ("重度残疾（" + src + "残疾等级" + grade + "级），但本户" + str(ctx.audit_year) + "年无残疾人补贴措施")
-    df = findings(sub, table="member", unit="人", columns="残疾等级、措施类别",
+    df = findings(ctx, sub, "member", columns="残疾等级、措施类别",
                   values=grade + "；无残疾人补贴", message=msg)
     return Parts({"": df}, evaluated=int(severe.sum()))

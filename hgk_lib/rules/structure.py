@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .build import findings
 from .context import RuleContext, fast_ids, norm_id
-from .engine import Parts, finding, mask, num, q, rule, shown
+from .engine import Parts, mask, num, q, rule, shown
 
 MALE_RELATIONS = ["之子", "之女婿", "之孙子", "之外孙子", "之父", "之岳父", "之公公", "之祖父"]
 FEMALE_RELATIONS = ["之女", "之儿媳", "之孙女", "之外孙女", "之母", "之岳母", "之婆婆", "之祖母"]
@@ -38,7 +39,7 @@ def _single_head(ctx: RuleContext) -> pd.DataFrame:
 
 @rule("R10")
 def r10(ctx: RuleContext, p: dict):
-    h = ctx.table("household", "hh_id")
+    h = ctx.table("household")
     ids = h["hh_id"]
     dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy(dtype=bool)
     hit = h[dup]
@@ -48,7 +49,7 @@ def r10(ctx: RuleContext, p: dict):
     msg = "户编号" + q(hit["hh_id"]) + "在贫困户信息中出现" + n.astype(str) + "次"
     if len(rows):
         msg = msg + "（第" + hit["hh_id"].map(rows).astype(str) + "行）"
-    return Parts({"": finding(hit, "household", ["hh_id"], msg)}, evaluated=int(ids.notna().sum()))
+    return Parts({"": findings(ctx, hit, "household", ["hh_id"], msg)}, evaluated=int(ids.notna().sum()))
 
 
 @rule("R11")
@@ -56,7 +57,7 @@ def r11(ctx: RuleContext, p: dict):
     m = ctx.members
     hit = m[~m["hh_known"].to_numpy()]
     msg = "户编号" + q(shown(hit, "hh_id")) + "在贫困户信息中不存在"
-    return Parts({"": finding(hit, "member", ["hh_id"], msg)}, evaluated=len(m))
+    return Parts({"": findings(ctx, hit, "member", ["hh_id"], msg)}, evaluated=len(m))
 
 
 @rule("R12")
@@ -77,7 +78,7 @@ def r12(ctx: RuleContext, p: dict):
         + (total - nat - qt).astype(str) + "人）"
     txt = hit["hh_id"].map(desc + detail).fillna("无任何成员记录")
     msg = "该户无人员状态为正常的成员，" + txt.astype(str)
-    return Parts({"": finding(hit, "household", ["hh_id"], msg)}, evaluated=len(h),
+    return Parts({"": findings(ctx, hit, "household", ["hh_id"], msg)}, evaluated=len(h),
                  not_evaluated=len(ctx.households) - len(h))
 
 
@@ -98,7 +99,7 @@ def r13(ctx: RuleContext, p: dict):
     part2[(sp > 1).to_numpy()] = "正常成员中有" + sp[sp > 1].astype(str) + "人为配偶"
     msg = (part1 + np.where((part1 != "") & (part2 != ""), "；", "") + part2).astype(object)
     vals = {"relation": "户主" + hh.astype(str) + "人、配偶" + sp.astype(str) + "人"}
-    return Parts({"": finding(hit, "household", ["relation"], msg, values=vals)}, evaluated=len(s),
+    return Parts({"": findings(ctx, hit, "household", ["relation"], msg, values=vals)}, evaluated=len(s),
                  not_evaluated=int((ctx.households["A"] >= 1).sum()) - len(s))
 
 
@@ -118,7 +119,7 @@ def r14(ctx: RuleContext, p: dict):
     sex = hit["hh_id"].map(head["sex"].astype(object)).astype(str)
     msg = ("户主性别为" + q(sex) + "，配偶（人编号" + hit["hh_id"].map(persons).astype(str) + "）性别也为" + q(sex))
     vals = {"sex": "户主" + sex + "；配偶" + sex}
-    return Parts({"": finding(hit, "household", ["sex"], msg, values=vals)}, evaluated=len(s))
+    return Parts({"": findings(ctx, hit, "household", ["sex"], msg, values=vals)}, evaluated=len(s))
 
 
 @rule("R15")
@@ -128,14 +129,14 @@ def r15(ctx: RuleContext, p: dict):
     a = mask((rel.isin(MALE_RELATIONS) & (sex == "女")) | (rel.isin(FEMALE_RELATIONS) & (sex == "男")))
     ha = m[a.to_numpy()]
     expect = np.where(ha["relation"].isin(MALE_RELATIONS), "男", "女")
-    fa = finding(ha, "member", ["relation", "sex"],
+    fa = findings(ctx, ha, "member", ["relation", "sex"],
                  "与户主关系为" + q(ha["relation"].astype(str)) + "，但性别为" + q(ha["sex"].astype(str))
                  + "（应为" + pd.Series(expect, index=ha.index) + "）")
     head = _single_head(ctx)
     hs = m["hh_id"].map(head["sex"].astype(object)).where(m["hh_known"])
     b = mask((rel.isin(["之公公", "之婆婆"]) & (hs == "男")) | (rel.isin(["之岳父", "之岳母"]) & (hs == "女")))
     hb = m[b.to_numpy()]
-    fb = finding(hb, "member", ["relation"],
+    fb = findings(ctx, hb, "member", ["relation"],
                  "与户主关系为" + q(hb["relation"].astype(str)) + "，但户主性别为" + q(hs[b.to_numpy()].astype(str))
                  + np.where(hb["relation"].isin(["之公公", "之婆婆"]), "（公婆应对应女户主）", "（岳父母应对应男户主）"),
                  values={"relation": hb["relation"].astype(str) + "（户主性别" + hs[b.to_numpy()].astype(str) + "）"})
@@ -149,7 +150,7 @@ def r16(ctx: RuleContext, p: dict):
     bad = (s["hh_size"].astype("Int64") != s["A"]).fillna(False).astype(bool)
     hit = s[bad.to_numpy()]
     msg = "家庭人口数为" + num(hit["hh_size"]) + "，但人员状态为正常的成员有" + hit["A"].astype(str) + "人"
-    return Parts({"": finding(hit, "household", ["hh_size"], msg)}, evaluated=len(s))
+    return Parts({"": findings(ctx, hit, "household", ["hh_size"], msg)}, evaluated=len(s))
 
 
 @rule("R17")
@@ -170,7 +171,7 @@ def r17(ctx: RuleContext, p: dict):
         differs = np.where(both, hid18 != hd["id18"].astype(object), hid != mid)
         a = mask(pd.Series(differs, index=s.index).astype("boolean") & hid.notna() & mid.notna())
         ha = s[a.to_numpy()]
-        parts["a"] = finding(ha, "household", ["head_id"],
+        parts["a"] = findings(ctx, ha, "household", ["head_id"],
                              "户主证件号码为" + q(shown(ha, "head_id")) + "，户主成员（人编号"
                              + hd.loc[a.to_numpy(), "person_id"].astype(str) + "）的证件号码为"
                              + q(hd.loc[a.to_numpy(), "id_no"].astype(str)),
@@ -184,7 +185,7 @@ def r17(ctx: RuleContext, p: dict):
         hn, mn = squeeze(s["head_name"]), squeeze(hd["name"])
         b = mask((hn != mn) & hn.notna() & mn.notna() & (hn != "") & (mn != ""))
         hb = s[b.to_numpy()]
-        parts["b"] = finding(hb, "household", ["head_name"],
+        parts["b"] = findings(ctx, hb, "household", ["head_name"],
                              "户主姓名为" + q(shown(hb, "head_name")) + "，户主成员（人编号"
                              + hd.loc[b.to_numpy(), "person_id"].astype(str) + "）的姓名为"
                              + q(hd.loc[b.to_numpy(), "name"].astype(str)),
@@ -206,7 +207,7 @@ def r18(ctx: RuleContext, p: dict):
     h = ctx.hh_unique
     cols = [c for c in R18_REQUIRED + R18_OPTIONAL if c in h.columns]
     if not cols:
-        return Parts({"": finding(h.iloc[:0], "household", [], "")}, evaluated=len(h))
+        return Parts({"": findings(ctx, h.iloc[:0], "household", [], "")}, evaluated=len(h))
     blank = pd.DataFrame({c: h[c].isna().to_numpy(dtype=bool, na_value=True) for c in cols}, index=h.index)
     # required columns absent from the export count as blank for every household
     for c in R18_REQUIRED:
@@ -227,7 +228,7 @@ def r18(ctx: RuleContext, p: dict):
         vsep = np.where(values[on] == "", "", "；")
         values[on] = values[on] + vsep + header("household", c) + "=" + shown(hit[on], c)
     msg = "关键信息缺失或无法识别：" + names
-    f = finding(hit, "household", [], msg)
+    f = findings(ctx, hit, "household", [], msg)
     f["columns"] = names
     f["values"] = values
     return Parts({"": f}, evaluated=len(h), not_evaluated=len(ctx.households) - len(h))
