@@ -139,11 +139,11 @@ def r07(ctx: RuleContext, p: dict):
     hc = s[mask(c).to_numpy()]
     parts = {
         "a": findings(ctx, ha, "member", keys, "残疾证号" + q(shown(ha, "disability_no"))
-                     + "格式不符（应为18位身份证号+残疾类别1–7+残疾等级1–4，可另带2位后缀）"),
+                      + "格式不符（应为18位身份证号+残疾类别1–7+残疾等级1–4，可另带2位后缀）"),
         "b": findings(ctx, hb, "member", keys, "残疾证号前18位的校验码为" + q(first18[b.to_numpy()].str[17])
-                     + "，按GB 11643应为" + q(cc[b.to_numpy()])),
+                      + "，按GB 11643应为" + q(cc[b.to_numpy()])),
         "c": findings(ctx, hc, "member", ["disability_no", "id_no"], "残疾证号前18位" + q(first18[mask(c).to_numpy()])
-                     + "与本人证件号码（18位）" + q(hc["id18"].astype(str)) + "不一致"),
+                      + "与本人证件号码（18位）" + q(hc["id18"].astype(str)) + "不一致"),
     }
     return Parts(parts, evaluated=len(s))
 

@@ -44,7 +44,7 @@ def r32(ctx: RuleContext, p: dict):
     parts = {
         "a": findings(ctx, ha, "income", ["hh_id"], "户编号" + q(shown(ha, "hh_id")) + "在贫困户信息中不存在"),
         "b": findings(ctx, hb, "income", ["hh_id", "year"], "同一户同一年度（" + num(hb["year"]) + "年）有" + n_b.astype(str)
-                          + "条收入记录"),
+                      + "条收入记录"),
     }
     # (c) missing years, per household with a unique 户编号
     h = ctx.hh_unique
@@ -63,9 +63,9 @@ def r32(ctx: RuleContext, p: dict):
     hc.index = miss.index
     hc["year"] = miss["year"].to_numpy()
     fc = findings(ctx, hc.drop(columns=[S.ROW_COL], errors="ignore"), "income", ["year"],
-                 "缺少" + hc["year"].astype(str) + "年度的收入记录（应有" + pd.Series(start.to_numpy()[miss["_src"]
-                 .to_numpy()], index=hc.index).astype(str) + "–" + str(audit) + "年）",
-                 values={"year": hc["year"].astype(str) + "（缺失）"})
+                  "缺少" + hc["year"].astype(str) + "年度的收入记录（应有" + pd.Series(start.to_numpy()[miss["_src"]
+                  .to_numpy()], index=hc.index).astype(str) + "–" + str(audit) + "年）",
+                  values={"year": hc["year"].astype(str) + "（缺失）"})
     parts["c"] = fc
     yr = hd["year"]
     msg_d = pd.Series("年度为空", index=hd.index, dtype=object)
@@ -126,15 +126,15 @@ def r35(ctx: RuleContext, p: dict):
         a = mask(some & (_diff(t, total) > tol))
         ha = inc[a.to_numpy()]
         parts["a"] = findings(ctx, ha, "income", ["transfer_income"] + items,
-                                  "转移性收入为" + num(ha["transfer_income"]) + "，各分项合计为"
-                                  + num(total[a.to_numpy()]) + "，相差超过" + num(pd.Series([tol])).iloc[0] + "元")
+                              "转移性收入为" + num(ha["transfer_income"]) + "，各分项合计为"
+                              + num(total[a.to_numpy()]) + "，相差超过" + num(pd.Series([tol])).iloc[0] + "元")
     else:
         parts["a"] = None
     if "wage_pwj" in inc and "wage" in inc:
         b = mask((inc["wage_pwj"].astype(float) - inc["wage"].astype(float)).round(2) > tol)
         hb = inc[b.to_numpy()]
         parts["b"] = findings(ctx, hb, "income", ["wage_pwj", "wage"], "其中：公益性岗位收入" + num(hb["wage_pwj"]) + "元，超过工资性收入"
-                                  + num(hb["wage"]) + "元")
+                              + num(hb["wage"]) + "元")
     else:
         parts["b"] = None
     if "property_dividend" in inc and "property_income" in inc:
@@ -142,7 +142,7 @@ def r35(ctx: RuleContext, p: dict):
         c = mask(d.round(2) > tol)
         hc = inc[c.to_numpy()]
         parts["c"] = findings(ctx, hc, "income", ["property_dividend", "property_income"], "其中：资产收益扶贫分红收入"
-                                  + num(hc["property_dividend"]) + "元，超过财产性收入" + num(hc["property_income"]) + "元")
+                              + num(hc["property_dividend"]) + "元，超过财产性收入" + num(hc["property_income"]) + "元")
     else:
         parts["c"] = None
     return Parts(parts, evaluated=len(inc))
@@ -217,8 +217,8 @@ def r39(ctx: RuleContext, p: dict):
     a = mask(inc["N"].notna() & ((pc.round(2) <= 0) | (pc.round(2) > float(p["income_pc_max"]))))
     ha = inc[a.to_numpy()]
     parts["a"] = findings(ctx, ha, "income", ["disposable_pc_recorded"], "按分项计算的人均可支配收入为" + num(ha["P"].round(2))
-                              + "元（应大于0且不超过" + str(p["income_pc_max"]) + "元）",
-                              values={"disposable_pc_recorded": num(ha["P"].round(2)) + "（重算）"})
+                          + "元（应大于0且不超过" + str(p["income_pc_max"]) + "元）",
+                          values={"disposable_pc_recorded": num(ha["P"].round(2)) + "（重算）"})
 
     def low(key, pmin, label, part):
         if key not in inc:

@@ -74,9 +74,9 @@ def r19(ctx: RuleContext, p: dict):
         b = mask(m["school_status"].isna() & (sa >= p["school_status_age_min"]) & (sa <= p["school_status_age_max"]))
         hb = m[b.to_numpy()]
         parts["b"] = findings(ctx, hb, "member", ["school_status"],
-                             "在校生状况为空或无法识别，而入学口径年龄为" + num(hb["school_age"]) + "岁（"
-                             + str(p["school_status_age_min"]) + "–" + str(p["school_status_age_max"]) + "岁应填写）",
-                             values={"school_status": shown(hb, "school_status") + "（入学口径年龄"
+                              "在校生状况为空或无法识别，而入学口径年龄为" + num(hb["school_age"]) + "岁（"
+                              + str(p["school_status_age_min"]) + "–" + str(p["school_status_age_max"]) + "岁应填写）",
+                              values={"school_status": shown(hb, "school_status") + "（入学口径年龄"
                                      + num(hb["school_age"]) + "岁）"})
     else:
         parts["b"] = None
@@ -85,15 +85,15 @@ def r19(ctx: RuleContext, p: dict):
                  & (sa >= p["education_required_age_min"]))
         hc = m[c.to_numpy()]
         parts["c"] = findings(ctx, hc, "member", ["education", "school_status"],
-                             "文化程度为空或无法识别，非在校生，入学口径年龄" + num(hc["school_age"]) + "岁")
+                              "文化程度为空或无法识别，非在校生，入学口径年龄" + num(hc["school_age"]) + "岁")
     else:
         parts["c"] = None
     if "health" in m:
         d = ctx.health_has("健康", m) & (m["health"].astype(object) != "健康").fillna(False)
         hd = m[d.to_numpy()]
         parts["d"] = findings(ctx, hd, "member", ["health"], "健康状况同时填写了健康和" +
-                             hd["health"].astype(str).str.replace("健康,", "", regex=False)
-                             .str.replace(",", "、", regex=False))
+                              hd["health"].astype(str).str.replace("健康,", "", regex=False)
+                              .str.replace(",", "、", regex=False))
     else:
         parts["d"] = None
     return Parts(parts, evaluated=len(m))
@@ -128,7 +128,7 @@ def r20(ctx: RuleContext, p: dict):
     msg = ("在校生状况为" + q(hit["school_status"].astype(str)) + "，入学口径年龄为" + num(hit["school_age"]) + "岁（"
            + pd.Series(band, index=hit.index) + "）")
     return Parts({"": findings(ctx, hit, "member", ["school_status"], msg,
-                              values={"school_status": hit["school_status"].astype(str) + "（入学口径年龄"
+                               values={"school_status": hit["school_status"].astype(str) + "（入学口径年龄"
                                       + num(hit["school_age"]) + "岁）"})},
                  evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
@@ -145,7 +145,7 @@ def r21(ctx: RuleContext, p: dict):
     msg = ("文化程度为" + q(hit["education"].astype(str)) + "，入学口径年龄仅" + num(hit["school_age"]) + "岁（应不小于"
            + num(lo[bad.to_numpy()]) + "岁）")
     return Parts({"": findings(ctx, hit, "member", ["education"], msg,
-                              values={"education": hit["education"].astype(str) + "（入学口径年龄"
+                               values={"education": hit["education"].astype(str) + "（入学口径年龄"
                                       + num(hit["school_age"]) + "岁）"})},
                  evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
@@ -160,17 +160,17 @@ def r22(ctx: RuleContext, p: dict):
     if "school_status" in s:
         ha = s[s["in_school"].to_numpy(dtype=bool)]
         parts["a"] = findings(ctx, ha, "member", ["out_of_school_reason", "school_status"],
-                             "填写了义务教育阶段未上学原因" + q(shown(ha, "out_of_school_reason")) + "，但在校生状况为"
-                             + q(ha["school_status"].astype(str)))
+                              "填写了义务教育阶段未上学原因" + q(shown(ha, "out_of_school_reason")) + "，但在校生状况为"
+                              + q(ha["school_status"].astype(str)))
     else:
         parts["a"] = None
     sa = s["school_age"]
     b = mask((sa < p["compulsory_age_min"]) | (sa > p["compulsory_age_max"]))
     hb = s[b.to_numpy()]
     parts["b"] = findings(ctx, hb, "member", ["out_of_school_reason"],
-                         "填写了义务教育阶段未上学原因，但入学口径年龄为" + num(hb["school_age"]) + "岁，不在"
-                         + str(p["compulsory_age_min"]) + "–" + str(p["compulsory_age_max"]) + "岁义务教育年龄段",
-                         values={"out_of_school_reason": shown(hb, "out_of_school_reason") + "（入学口径年龄"
+                          "填写了义务教育阶段未上学原因，但入学口径年龄为" + num(hb["school_age"]) + "岁，不在"
+                          + str(p["compulsory_age_min"]) + "–" + str(p["compulsory_age_max"]) + "岁义务教育年龄段",
+                          values={"out_of_school_reason": shown(hb, "out_of_school_reason") + "（入学口径年龄"
                                  + num(hb["school_age"]) + "岁）"})
     if "health" in s:
         hn = s["health"].notna()
@@ -178,13 +178,13 @@ def r22(ctx: RuleContext, p: dict):
         c = mask(r.str.contains("病", regex=False) & hn & ~sick)
         hc = s[c.to_numpy()]
         parts["c"] = findings(ctx, hc, "member", ["out_of_school_reason", "health"],
-                             "未上学原因含“病”，但健康状况为" + q(hc["health"].astype(str).str.replace(",", "、"))
-                             + "，无长期慢性病或患有大病")
+                              "未上学原因含“病”，但健康状况为" + q(hc["health"].astype(str).str.replace(",", "、"))
+                              + "，无长期慢性病或患有大病")
         d = mask(r.str.contains("残", regex=False) & hn & ~ctx.health_has("残疾", s))
         hd = s[d.to_numpy()]
         parts["d"] = findings(ctx, hd, "member", ["out_of_school_reason", "health"],
-                             "未上学原因含“残”，但健康状况为" + q(hd["health"].astype(str).str.replace(",", "、"))
-                             + "，无残疾")
+                              "未上学原因含“残”，但健康状况为" + q(hd["health"].astype(str).str.replace(",", "、"))
+                              + "，无残疾")
     else:
         parts["c"] = parts["d"] = None
     return Parts(parts, evaluated=len(s))
@@ -202,9 +202,9 @@ def r23(ctx: RuleContext, p: dict):
     vb = {"labour_skill": hb["labour_skill"].astype(str) + "（年龄" + num(hb["age"]) + "岁）"}
     return Parts({
         "a": findings(ctx, ha, "member", ["labour_skill"], _age_txt(ha["age"]) + "，未满" + str(p["working_age_min"])
-                     + "岁，劳动技能应为无劳动力，实为" + q(ha["labour_skill"].astype(str)), values=va),
+                      + "岁，劳动技能应为无劳动力，实为" + q(ha["labour_skill"].astype(str)), values=va),
         "b": findings(ctx, hb, "member", ["labour_skill"], _age_txt(hb["age"]) + "，已满" + str(p["labour_old_age"])
-                     + "岁，劳动技能却为" + q(hb["labour_skill"].astype(str)), values=vb),
+                      + "岁，劳动技能却为" + q(hb["labour_skill"].astype(str)), values=vb),
     }, evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
 
@@ -242,8 +242,8 @@ def r25(ctx: RuleContext, p: dict):
                  & skill.isin(["弱劳动力或半劳动力", "丧失劳动力", "无劳动力"]))
         ha = m[a.to_numpy()]
         parts["a"] = findings(ctx, ha, "member", ["labour_skill", "health"],
-                             _age_txt(ha["age"]) + "，健康状况仅为健康，非在校生，劳动技能却为"
-                             + q(ha["labour_skill"].astype(str)))
+                              _age_txt(ha["age"]) + "，健康状况仅为健康，非在校生，劳动技能却为"
+                              + q(ha["labour_skill"].astype(str)))
     else:
         parts["a"] = None
     if "disability_no" in m:
@@ -251,8 +251,8 @@ def r25(ctx: RuleContext, p: dict):
         b = mask(sev & skill.isin(FULL))
         hb = m[b.to_numpy()]
         parts["b"] = findings(ctx, hb, "member", ["labour_skill", "disability_no"],
-                             "残疾证号显示残疾等级为" + D.normalise_id(hb["disability_no"]).str[19].astype(str)
-                             + "级（重度），劳动技能却为" + q(hb["labour_skill"].astype(str)))
+                              "残疾证号显示残疾等级为" + D.normalise_id(hb["disability_no"]).str[19].astype(str)
+                              + "级（重度），劳动技能却为" + q(hb["labour_skill"].astype(str)))
     else:
         parts["b"] = None
     return Parts(parts, evaluated=len(m))
@@ -269,7 +269,7 @@ def r26(ctx: RuleContext, p: dict):
     return Parts({
         "a": findings(ctx, ha, "member", ["health", "disability_no"], "健康状况含残疾，但残疾证号为空"),
         "b": findings(ctx, hb, "member", ["health", "disability_no"],
-                     "填写了残疾证号，但健康状况为" + q(hb["health"].astype(str).str.replace(",", "、")) + "，不含残疾"),
+                      "填写了残疾证号，但健康状况为" + q(hb["health"].astype(str).str.replace(",", "、")) + "，不含残疾"),
     }, evaluated=len(m))
 
 
@@ -281,16 +281,16 @@ def r27(ctx: RuleContext, p: dict):
     a = mask((months < 0) | (months > mx))
     ha = m[a.to_numpy()]
     parts = {"a": findings(ctx, ha, "member", ["work_months"],
-                          "务工时间（月）为" + num(ha["work_months"]) + "，应在0–" + str(mx) + "之间")}
+                           "务工时间（月）为" + num(ha["work_months"]) + "，应在0–" + str(mx) + "之间")}
     if "work_status" in m:
         ws = m["work_status"].astype(object)
         b = mask(ws.isin(WORK) & (months.isna() | (months == 0)))
         c = mask((ws.isna() | (ws == "未务工")) & (months >= 1))
         hb, hc = m[b.to_numpy()], m[c.to_numpy()]
         parts["b"] = findings(ctx, hb, "member", ["work_status", "work_months"],
-                             "务工状况为" + q(hb["work_status"].astype(str)) + "，但务工时间（月）为空或0")
+                              "务工状况为" + q(hb["work_status"].astype(str)) + "，但务工时间（月）为空或0")
         parts["c"] = findings(ctx, hc, "member", ["work_status", "work_months"],
-                             "务工状况为" + q(shown(hc, "work_status")) + "，但务工时间（月）为" + num(hc["work_months"]))
+                              "务工状况为" + q(shown(hc, "work_status")) + "，但务工时间（月）为" + num(hc["work_months"]))
     else:
         parts["b"] = parts["c"] = None
     return Parts(parts, evaluated=len(m))
@@ -318,17 +318,17 @@ def r28(ctx: RuleContext, p: dict):
     if "labour_skill" in w:
         ha = w[w["labour_skill"].isin(NONE).to_numpy(dtype=bool)]
         parts["a"] = findings(ctx, ha, "member", keys + ["labour_skill"],
-                             "劳动技能为" + q(ha["labour_skill"].astype(str)) + "，却有务工记录")
+                              "劳动技能为" + q(ha["labour_skill"].astype(str)) + "，却有务工记录")
     else:
         parts["a"] = None
     b = mask(w["age"] < p["working_age_min"])
     hb = w[b.to_numpy()]
     parts["b"] = findings(ctx, hb, "member", keys, _age_txt(hb["age"]) + "，未满" + str(p["working_age_min"])
-                         + "岁，却有务工记录", values=None)
+                          + "岁，却有务工记录", values=None)
     if "school_status" in w:
         hc = w[w["in_school"].to_numpy(dtype=bool)]
         parts["c"] = findings(ctx, hc, "member", keys + ["school_status"],
-                             "在校生（" + hc["school_status"].astype(str) + "）却有务工记录")
+                              "在校生（" + hc["school_status"].astype(str) + "）却有务工记录")
     else:
         parts["c"] = None
     return Parts(parts, evaluated=len(m))
@@ -347,11 +347,11 @@ def r29(ctx: RuleContext, p: dict):
     a = mask(holder & ((m["age"] < p["pwj_age_min"]) | (m["age"] > p["pwj_age_max"])))
     ha = m[a.to_numpy()]
     parts["a"] = findings(ctx, ha, "member", keys, "公益性岗位人员" + _age_txt(ha["age"]) + "，不在" + str(p["pwj_age_min"])
-                         + "–" + str(p["pwj_age_max"]) + "岁之间")
+                          + "–" + str(p["pwj_age_max"]) + "岁之间")
     if "school_status" in m:
         hb = m[(holder & m["in_school"].astype(bool)).to_numpy()]
         parts["b"] = findings(ctx, hb, "member", keys + ["school_status"],
-                             "在校生（" + hb["school_status"].astype(str) + "）担任公益性岗位")
+                              "在校生（" + hb["school_status"].astype(str) + "）担任公益性岗位")
     else:
         parts["b"] = None
     if "pwj_post" in m and "pwj_months" in m:
@@ -367,7 +367,7 @@ def r29(ctx: RuleContext, p: dict):
         e = mask((months < 0) | (months > p["work_months_max"]))
         he = m[e.to_numpy()]
         parts["e"] = findings(ctx, he, "member", ["pwj_months"], "公益性岗位（月数）为" + num(he["pwj_months"]) + "，应在0–"
-                             + str(p["work_months_max"]) + "之间")
+                              + str(p["work_months_max"]) + "之间")
     else:
         parts["e"] = None
     return Parts(parts, evaluated=len(m))
@@ -422,8 +422,8 @@ def r31(ctx: RuleContext, p: dict):
         inside = _contains(oc, cause)
         hd = s[inside.to_numpy()]
         parts["d"] = findings(ctx, hd, "household", ["main_cause", "other_causes"],
-                             "其他致贫原因" + q(hd["other_causes"].astype(str).str.replace(",", "、")) + "中重复填写了主要致贫原因"
-                             + q(hd["main_cause"].astype(str)))
+                              "其他致贫原因" + q(hd["other_causes"].astype(str).str.replace(",", "、")) + "中重复填写了主要致贫原因"
+                              + q(hd["main_cause"].astype(str)))
     else:
         parts["d"] = None
     return Parts(parts, evaluated=len(s), not_evaluated=len(ctx.households) - len(h))

@@ -130,16 +130,16 @@ def r15(ctx: RuleContext, p: dict):
     ha = m[a.to_numpy()]
     expect = np.where(ha["relation"].isin(MALE_RELATIONS), "男", "女")
     fa = findings(ctx, ha, "member", ["relation", "sex"],
-                 "与户主关系为" + q(ha["relation"].astype(str)) + "，但性别为" + q(ha["sex"].astype(str))
-                 + "（应为" + pd.Series(expect, index=ha.index) + "）")
+                  "与户主关系为" + q(ha["relation"].astype(str)) + "，但性别为" + q(ha["sex"].astype(str))
+                  + "（应为" + pd.Series(expect, index=ha.index) + "）")
     head = _single_head(ctx)
     hs = m["hh_id"].map(head["sex"].astype(object)).where(m["hh_known"])
     b = mask((rel.isin(["之公公", "之婆婆"]) & (hs == "男")) | (rel.isin(["之岳父", "之岳母"]) & (hs == "女")))
     hb = m[b.to_numpy()]
     fb = findings(ctx, hb, "member", ["relation"],
-                 "与户主关系为" + q(hb["relation"].astype(str)) + "，但户主性别为" + q(hs[b.to_numpy()].astype(str))
-                 + np.where(hb["relation"].isin(["之公公", "之婆婆"]), "（公婆应对应女户主）", "（岳父母应对应男户主）"),
-                 values={"relation": hb["relation"].astype(str) + "（户主性别" + hs[b.to_numpy()].astype(str) + "）"})
+                  "与户主关系为" + q(hb["relation"].astype(str)) + "，但户主性别为" + q(hs[b.to_numpy()].astype(str))
+                  + np.where(hb["relation"].isin(["之公公", "之婆婆"]), "（公婆应对应女户主）", "（岳父母应对应男户主）"),
+                  values={"relation": hb["relation"].astype(str) + "（户主性别" + hs[b.to_numpy()].astype(str) + "）"})
     return Parts({"a": fa, "b": fb}, evaluated=len(m))
 
 
@@ -172,10 +172,10 @@ def r17(ctx: RuleContext, p: dict):
         a = mask(pd.Series(differs, index=s.index).astype("boolean") & hid.notna() & mid.notna())
         ha = s[a.to_numpy()]
         parts["a"] = findings(ctx, ha, "household", ["head_id"],
-                             "户主证件号码为" + q(shown(ha, "head_id")) + "，户主成员（人编号"
-                             + hd.loc[a.to_numpy(), "person_id"].astype(str) + "）的证件号码为"
-                             + q(hd.loc[a.to_numpy(), "id_no"].astype(str)),
-                             values={"head_id": shown(ha, "head_id") + "（成员：" + hd.loc[a.to_numpy(), "id_no"]
+                              "户主证件号码为" + q(shown(ha, "head_id")) + "，户主成员（人编号"
+                              + hd.loc[a.to_numpy(), "person_id"].astype(str) + "）的证件号码为"
+                              + q(hd.loc[a.to_numpy(), "id_no"].astype(str)),
+                              values={"head_id": shown(ha, "head_id") + "（成员：" + hd.loc[a.to_numpy(), "id_no"]
                                      .astype(str) + "）"})
     else:
         parts["a"] = None
@@ -186,10 +186,10 @@ def r17(ctx: RuleContext, p: dict):
         b = mask((hn != mn) & hn.notna() & mn.notna() & (hn != "") & (mn != ""))
         hb = s[b.to_numpy()]
         parts["b"] = findings(ctx, hb, "household", ["head_name"],
-                             "户主姓名为" + q(shown(hb, "head_name")) + "，户主成员（人编号"
-                             + hd.loc[b.to_numpy(), "person_id"].astype(str) + "）的姓名为"
-                             + q(hd.loc[b.to_numpy(), "name"].astype(str)),
-                             values={"head_name": shown(hb, "head_name") + "（成员：" + hd.loc[b.to_numpy(), "name"]
+                              "户主姓名为" + q(shown(hb, "head_name")) + "，户主成员（人编号"
+                              + hd.loc[b.to_numpy(), "person_id"].astype(str) + "）的姓名为"
+                              + q(hd.loc[b.to_numpy(), "name"].astype(str)),
+                              values={"head_name": shown(hb, "head_name") + "（成员：" + hd.loc[b.to_numpy(), "name"]
                                      .astype(str) + "）"})
     else:
         parts["b"] = None
