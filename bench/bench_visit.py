@@ -3,8 +3,9 @@
 For every county of an export: the audit as the county run does it (``process_county``: processed data, 95 rules,
 audit) plus the ledger and summary.json, then the visit plan (build + workbook). Prints one row per county with the
 seconds of each (wall, and CPU: less sensitive to other work on a shared machine), the plan's share, and the plan's
-figures (households to visit, items, trips saved); then the totals. The notebook run of ``hgk audit`` adds kernel start-up and HTML rendering on top of the audit time, so the
-share printed here is an upper bound of the share in ``hgk audit``.
+figures (households to visit, items, trips saved); then the totals. The notebook run of ``hgk audit`` adds kernel
+start-up and HTML rendering on top of the audit time, so the share printed here is an upper bound of the share in
+``hgk audit``.
 
 Usage::
 
