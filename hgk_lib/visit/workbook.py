@@ -406,8 +406,10 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
         ids = np.array([str(style(u[:-2], u.endswith("|1"))) for u in uniq], dtype=object)
         style_of = ids[pair] if len(pair) else np.array([], dtype=object)
         ref = col + r
-        cell = np.where(v.to_numpy(dtype=object) != "", '<c r="' + ref + '" s="' + style_of + '" t="inlineStr"><is>'
-                        + _inline_text(v).to_numpy(dtype=object) + "</is></c>", '<c r="' + ref + '" s="' + style_of + '"/>')
+        head_of = '<c r="' + ref + '" s="' + style_of
+        cell = np.where(v.to_numpy(dtype=object) != "",
+                        head_of + '" t="inlineStr"><is>' + _inline_text(v).to_numpy(dtype=object) + "</is></c>",
+                        head_of + '"/>')
         if j:
             cell = np.where(one, "", cell)  # one merged cell in borderless rows
         cols_xml.append(cell.astype(object))
