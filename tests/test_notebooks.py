@@ -18,7 +18,7 @@ from helpers.paths import FIXTURE, ROOT, fixture_counties, ledger_sheets
 NOTEBOOKS = ROOT / "notebooks"
 PARAMETERS = {
     "county_audit.ipynb": {"data_root", "county", "audit_year", "output_root", "params_file"},
-    "city_summary.ipynb": {"output_root", "audit_year", "params_file"},
+    "city_summary.ipynb": {"output_root", "audit_year", "params_file", "as_of"},  # as_of: the campaign progress day
 }
 
 #: outputs.md, "Sheets of 回头看台账" (tests/spec/outputs.md): sheet -> the listed columns, in order.

@@ -59,7 +59,8 @@ def county_totals(states: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_open_curve(curve: pd.DataFrame):
-    """Open (未销号), closed (已销号) and 整改不实 items after every run (one point per run)."""
+    """Open (未销号), closed (已销号) and 整改不实 items after every step of the campaign (consecutive runs of one
+    kind and day — one audit run per county — are one point)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -67,6 +68,8 @@ def plot_open_curve(curve: pd.DataFrame):
         ax.text(0.5, 0.5, "整改记录中还没有运行", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
+    step = (curve["类型"] + curve["按日"].astype(str))
+    curve = curve[step != step.shift(-1)].reset_index(drop=True)  # one point per step (the last county's run of it)
     x = range(len(curve))
     for col, colour in (("未销号事项", "#d9534f"), ("已销号事项", "#5cb85c"), ("整改不实", "#8e44ad")):
         ax.plot(list(x), curve[col].to_numpy(), marker="o", label=col, color=colour)
@@ -80,12 +83,11 @@ def plot_open_curve(curve: pd.DataFrame):
 
 
 def report_facts(summaries: list[dict] | None) -> dict:
-    """Counts the report quotes from the counties' summaries (households and people audited)."""
+    """Counts the report quotes from the counties' summaries (exited households audited)."""
     s = summaries or []
     hh = [((x.get("households") or {}).get("exited")) for x in s]
-    people = [((x.get("people") or {}).get("audited")) for x in s]
     return {"households_audited": int(sum(v for v in hh if v is not None)) if s else None,
-            "people_audited": int(sum(v for v in people if v is not None)) if s else None}
+            "people_audited": None}  # the summaries count the people of all households, not of the exited ones
 
 
 def registry_incomes(output_root, year: int) -> pd.DataFrame:

@@ -32,8 +32,9 @@ REGISTRY_TABLES = ("household", "member", "income", "measure")
 NOTE_TRUE, NOTE_FALSE, NOTE_WORKING = "已更正，已入户核实（演示：真实整改）", "已整改（演示：虚报，问题仍在）", "正在整改（演示）"
 
 
-#: planted rules a registry fix cannot undo: department lists, the project library, cross-county duplicates
-NOT_FIXABLE = {"R09", "R56", *(f"R{i}" for i in range(64, 69)), *(f"R{i}" for i in range(80, 96))}
+#: planted rules a registry fix of one household cannot undo: department lists, the project library, IDs duplicated
+#: across households or counties (the other household keeps its copy)
+NOT_FIXABLE = {"R08", "R09", "R56", *(f"R{i}" for i in range(64, 69)), *(f"R{i}" for i in range(80, 96))}
 
 
 def later_demo(seed: int = 2019, counties: list[str] | None = None, households: int | None = None,

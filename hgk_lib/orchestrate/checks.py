@@ -27,11 +27,11 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     * every table's rows read = rows loaded + rows quarantined (nothing silently dropped);
     * every exited household has exactly one verdict, and no verdict is given to anyone else;
     * every verdict is one of the standard's;
-    * the ledger has the sheets of outputs.md in order, then 数据真实性筛查 among the added ones, and 问题清单 one
-      row per finding;
+    * the ledger has the sheets of outputs.md in order, then 市抽查整改意见 and 数据真实性筛查 (the campaign's added
+      sheets, in that order), and 问题清单 one row per finding;
     * summary.json counts the same findings and verdicts.
     """
-    from ..report.ledger import SHEET_NAMES, STATUS_SHEET
+    from ..report.ledger import SHEET_NAMES, SPOT_SHEET, STATUS_SHEET
     from ..report.summary import VERDICTS, no_active_households
     from ..schema import EXITED
 
@@ -55,12 +55,10 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     unknown = sorted(set(v["verdict"].dropna().astype(str)) - set(VERDICTS))
     checks.append(("核查结论均为标准规定的结论", not unknown, "、".join(unknown) or "是"))
     names, n_rows = _sheet_names_and_rows(paths["ledger"], STATUS_SHEET)
-    checks.append(("台账工作表齐全且顺序正确", names[:len(SHEET_NAMES)] == SHEET_NAMES, "、".join(names[:11])))
-    from ..integrity.outputs import SHEET_NAME as INTEGRITY_SHEET  # after the listed ones (outputs.md, campaign)
+    from ..integrity.outputs import SHEET_NAME as INTEGRITY_SHEET
 
-    extra = names[len(SHEET_NAMES):]
-    checks.append(("台账含数据真实性筛查表（在所列工作表之后）", INTEGRITY_SHEET in extra,
-                   "、".join(extra[:3]) or "无"))
+    want = SHEET_NAMES + [SPOT_SHEET, INTEGRITY_SHEET]  # outputs.md's listed sheets, then the campaign's added ones
+    checks.append(("台账工作表齐全且顺序正确", names[:len(want)] == want, "、".join(names[:len(want)])))
     checks.append(("问题清单每条问题一行", n_rows == len(run.findings), f"台账 {n_rows} 行，问题 {len(run.findings)} 条"))
     summ = read_json(paths["summary"]) or {}
     ok = (summ.get("findings", {}).get("total") == len(run.findings)
