@@ -44,6 +44,8 @@ audit: setup
 	@echo "完成：输出在 $(OUT)/$(YEAR)/（整改记录 campaign.sqlite，报告在 市汇总/）"
 
 test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q tests
 	$(PY) -m pytest -q --nbval-lax --nbval-kernel-name hgk notebooks
 

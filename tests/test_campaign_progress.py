@@ -1,15 +1,10 @@
 """Progress queries (campaign.md §4) on a small hand-made campaign: audit → collect → re-audit → spot check."""
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from helpers.campaign_tables import COUNTY, IDS, YEAR, found_items, loop, make_record, write_ledger  # noqa: F401
-from hgk_lib.campaign.collect import collect
 from hgk_lib.campaign.progress import claims_vs_city, open_curve, stage_timeline, state_table
-from hgk_lib.campaign.record import Run
-from hgk_lib.campaign.spotcheck import record_spot_check
-from hgk_lib.campaign.states import reconcile_audit
 from hgk_lib.params import load_params
 
 

@@ -15,7 +15,6 @@ The shared end-to-end helpers live in ``tests/helpers/e2e.py`` (the ``e2e`` fixt
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os

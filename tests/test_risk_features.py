@@ -17,7 +17,7 @@ def toy():
 
 def test_never_ethnicity_sex_or_place_as_features():
     assert not FORBIDDEN & set(FEATURES)
-    assert not any("ethnic" in f or "民族" in l for f, l in FEATURES.items())
+    assert not any("ethnic" in f or "民族" in label for f, label in FEATURES.items())
 
 
 def test_ethnicity_and_sex_do_not_change_features(toy):

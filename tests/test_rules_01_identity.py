@@ -1,6 +1,5 @@
 """R01–R09 (身份信息): a failing case and a passing case at the boundary for every rule, plus the legitimate edge
 cases that must not be flagged (an elderly person with a region code created after birth, a lower-case x, ...)."""
-import pandas as pd
 import pytest
 
 from helpers.rules_tables import (bad_check, fired, make_household, make_id, make_id15, make_member, make_table,

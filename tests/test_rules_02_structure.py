@@ -1,5 +1,4 @@
 """R10–R18 (家庭结构)."""
-import pytest
 
 from helpers.rules_tables import fired, make_household, make_id, make_id15, make_member, summary_row, check_char
 

@@ -1,5 +1,4 @@
 """R19–R31 (人员属性). Ages: reference date 2019-09-30; school age on 2019-08-31."""
-import pytest
 
 from helpers.rules_tables import fired, make_household, make_id, make_member, summary_row
 

@@ -248,7 +248,7 @@ def _cols(m):
 # ===============================================================================================================
 def plant_registry(P: Planter) -> None:
     t, rng, f = P.t, P.rng, P.f
-    hh, m, inc, ms, pr = t["household"], t["member"], t["income"], t["measure"], t["project"]
+    hh, m, inc, ms = t["household"], t["member"], t["income"], t["measure"]
     m["_dept_id"] = m["id_no"]
     c = _cols(m)
     plain = c["active"] & ~c["head"] & c["healthy"] & ~c["student"] & ~c["soldier"] & ~c["dis"] & ~c["flag"] \
@@ -402,7 +402,6 @@ def plant_registry(P: Planter) -> None:
         i = lab[((m.loc[lab, "relation"] == "户主") & (m.loc[lab, "member_status"] == "正常")).to_numpy()][0]
         m.loc[i, "relation"] = "之兄弟姐妹"
         P.rec("R13", "", h, note="无户主")
-    two = f.index[f["A"] >= 2]
     sp_h = set(m.loc[(m["relation"] == "配偶").to_numpy() & c["active"], "hh_id"])
     for h in P.pick(f.index.isin(list(sp_h))):
         lab = P.labels("member", h)
@@ -1070,7 +1069,7 @@ def plant_projects(P: Planter) -> None:
 
 # ===============================================================================================================
 def plant_departments(P: Planter) -> None:
-    t, rng, f = P.t, P.rng, P.f
+    t, f = P.t, P.f
     m = t["member"]
     c = _cols(m)
     idof = lambda i: m.loc[i, "_dept_id"] if pd.notna(m.loc[i, "_dept_id"]) else m.loc[i, "id_no"]  # noqa: E731
@@ -1081,7 +1080,6 @@ def plant_departments(P: Planter) -> None:
     def drop(table, mask):
         t[table] = t[table][~mask].reset_index(drop=True)
 
-    ed = t["education"]
     # R88: a 16/17-year-old who left school shows 辍学 in 学籍 (stage 初中)
     for i in P.pick_members(~c["student"] & (c["sage"] >= 16) & (c["sage"] <= 17)):
         iid = idof(i)

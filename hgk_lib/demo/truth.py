@@ -170,7 +170,7 @@ def household_facts(t: dict) -> pd.DataFrame:
     # verdict
     st = hh.set_index("hh_id")["exit_status"].reindex(f.index)
     exited = st.isin(["已脱贫（享受政策）", "已脱贫（不再享受政策）"]).astype(bool)
-    I = f["I"]
+    I = f["I"]  # noqa: E741 - the audit standard's name for per-capita income
     none = f["cls"] == "无劳动能力"
     v = np.select(
         [I < RETURN_LINE, (I < EXIT_LINE) & f["unresolvable"], none & ~f["covered"], none & ~f["P"], none,
@@ -234,7 +234,7 @@ def hidden_risk(rng, f: pd.DataFrame, t: dict, planted_hh: set) -> pd.DataFrame:
     eld = pd.Series((age < 60).to_numpy()).groupby(a["hh_id"].to_numpy()).sum().reindex(idx).fillna(0) == 0
     months = pd.Series(np.nan_to_num(a["work_months"].astype(float).to_numpy()) + np.nan_to_num(
         a["pwj_months"].astype(float).to_numpy())).groupby(a["hh_id"].to_numpy()).sum().reindex(idx).fillna(0)
-    I = f["I"].fillna(0).to_numpy()
+    I = f["I"].fillna(0).to_numpy()  # noqa: E741 - per-capita income, as in the standard
     thin = np.clip((1.35 * EXIT_LINE - I) / (0.5 * EXIT_LINE), 0, 2.0)
     ps = np.clip(f["policy_share"].fillna(1.0).to_numpy(), 0, 1)
     low_work = (months.to_numpy() < 6) & (f["cls"].to_numpy() == "有劳动能力")
@@ -285,7 +285,7 @@ def inspection_history(rng, f: pd.DataFrame, hh: pd.DataFrame) -> pd.DataFrame:
         # the problem then: the hidden probability, a little lower one year further back
         pp = np.clip(p[drawn] * (0.85 if year == 2017 else 0.95), 0, 1)
         prob = rng.random(k) < pp
-        I = f["I"].to_numpy()[drawn]
+        I = f["I"].to_numpy()[drawn]  # noqa: E741 - per-capita income, as in the standard
         concl = np.where(~prob, "属实", np.where(f["P"].to_numpy()[drawn], "两不愁三保障未解决",
                                                  np.where(rng.random(k) < 0.65, "收入不达标", "信息不准确")))
         vi = np.where(concl == "收入不达标", EXIT_LINE * rng.uniform(0.5, 0.97, size=k) * (0.95 if year == 2017 else 1),

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from ..cluster import die_with_parent_command
 from ..io.safe import write_bytes_atomic
-from .paths import REPO_ROOT
 
 KERNEL = "hgk"
 from ..resources import NOTEBOOK_DIR  # noqa: E402  (the packaged copy when installed from a wheel)

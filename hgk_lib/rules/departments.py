@@ -213,10 +213,10 @@ def r94(ctx: RuleContext, p: dict) -> Parts:
         bad = op[op["house_level"].notna() & (op["appraisal_level"] != op["house_level"])]
         lv = join_by(bad["hh_id"], bad["_level"])
         c = scope[scope["hh_id"].isin(lv.index)]
-        l = txt(c["hh_id"].map(lv))
+        level = txt(c["hh_id"].map(lv))
         parts["c"] = findings(ctx, c, "household", columns="危房级别、鉴定等级",
-                              values=recorded(c, "house_level") + "；" + l,
-                              message="危房级别为" + recorded(c, "house_level") + "级，但住建鉴定等级为" + l + "级")
+                              values=recorded(c, "house_level") + "；" + level,
+                              message="危房级别为" + recorded(c, "house_level") + "级，但住建鉴定等级为" + level + "级")
     return Parts(parts, evaluated=len(scope), not_evaluated=n_dup)
 
 

@@ -14,7 +14,6 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-import pytest
 
 from .paths import FIXTURE, ROOT, TRUTH, YEAR, fixture_counties  # noqa: F401  (re-exported)
 
