@@ -2,6 +2,7 @@
 
 All metadata lives in pyproject.toml; an editable install keeps reading the repository's folders.
 """
+
 import shutil
 from pathlib import Path
 
@@ -18,8 +19,12 @@ class BuildPyWithData(build_py):
         if getattr(self, "editable_mode", False):
             return
         for name in SHIPPED:
-            shutil.copytree(ROOT / name, Path(self.build_lib) / "hgk_lib" / "_data" / name, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc"))
+            shutil.copytree(
+                ROOT / name,
+                Path(self.build_lib) / "hgk_lib" / "_data" / name,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc"),
+            )
 
 
 setup(cmdclass={"build_py": BuildPyWithData})

@@ -6,6 +6,7 @@ Generates the record directly with SQL (items spread over counties, departments,
 event per item plus moves; run_counts per run), then times each query of :mod:`hgk_lib.campaign.progress` and the
 overdue list. Target: each query ≤ 5 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,26 +34,35 @@ def build(path: Path, n_items: int, n_counties: int, n_runs: int = 5) -> None:
     with transaction(con):
         for r in range(1, n_runs + 1):
             kind = "audit" if r in (1, 3) else ("spot_check" if r == 5 else "collect")
-            con.execute("INSERT INTO runs (run_id, kind, started_at, county, as_of) VALUES (?, ?, ?, NULL, ?)",
-                        (r, kind, f"2019-{9 + r // 3:02d}-{10 + r:02d}T00:00:00+00:00", f"2019-10-{10 + r:02d}"))
+            con.execute(
+                "INSERT INTO runs (run_id, kind, started_at, county, as_of) VALUES (?, ?, ?, NULL, ?)",
+                (r, kind, f"2019-{9 + r // 3:02d}-{10 + r:02d}T00:00:00+00:00", f"2019-10-{10 + r:02d}"),
+            )
         con.execute(f"""
             WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < {n_items - 1})
             INSERT INTO items (item_id, year, county, hh_id, person_id, source, rule_id, description, department,
                                deadline, state, first_run, last_run, last_seen_run, claimed_closed)
             SELECT printf('R%02d-%016x', i % 95 + 1, i), 2019, printf('C%03d', i % {n_counties}),
                    printf('H%09d', i / 3), NULL,
-                   CASE WHEN i % 1000 = 0 THEN '市抽查' ELSE {_case('(i / 7) % 5', SOURCES)} END, printf('R%02d', i % 95 + 1),
-                   '问题', {_case('(i / 11) % 8', DEPTS)}, printf('2019-%02d-%02d', 10 + (i % 3), 1 + (i % 28)),
-                   {_case('(i / 13) % 5', STATES)}, 1, 1 + (i % 5), 1 + (i % 5), (i / 13) % 5 IN (2, 3, 4)
+                   CASE WHEN i % 1000 = 0 THEN '市抽查' ELSE {_case("(i / 7) % 5", SOURCES)} END, printf('R%02d', i % 95 + 1),
+                   '问题', {_case("(i / 11) % 8", DEPTS)}, printf('2019-%02d-%02d', 10 + (i % 3), 1 + (i % 28)),
+                   {_case("(i / 13) % 5", STATES)}, 1, 1 + (i % 5), 1 + (i % 5), (i / 13) % 5 IN (2, 3, 4)
             FROM seq""")
-        con.execute("INSERT INTO events (item_id, run_id, at, from_state, to_state, origin) "
-                    "SELECT item_id, 1, '2019-09-20', NULL, '未整改', 'audit' FROM items")
-        con.execute("INSERT INTO events (item_id, run_id, at, from_state, to_state, origin) "
-                    "SELECT item_id, last_run, '2019-10-20', '未整改', state, 're-audit' FROM items "
-                    "WHERE state != '未整改'")
+        con.execute(
+            "INSERT INTO events (item_id, run_id, at, from_state, to_state, origin) "
+            "SELECT item_id, 1, '2019-09-20', NULL, '未整改', 'audit' FROM items"
+        )
+        con.execute(
+            "INSERT INTO events (item_id, run_id, at, from_state, to_state, origin) "
+            "SELECT item_id, last_run, '2019-10-20', '未整改', state, 're-audit' FROM items "
+            "WHERE state != '未整改'"
+        )
         for r in range(1, n_runs + 1):
-            con.execute("INSERT INTO run_counts (run_id, county, state, n) SELECT ?, county, state, COUNT(*) "
-                        "FROM items WHERE first_run <= ? GROUP BY county, state", (r, r))
+            con.execute(
+                "INSERT INTO run_counts (run_id, county, state, n) SELECT ?, county, state, COUNT(*) "
+                "FROM items WHERE first_run <= ? GROUP BY county, state",
+                (r, r),
+            )
     con.execute("ANALYZE")
     con.close()
 
@@ -67,8 +77,10 @@ def main() -> None:
     t0 = time.perf_counter()
     if not path.exists():
         build(path, a.items, a.counties)
-    print(f"record: {a.items:,} items, {a.counties} counties, 5 runs; generated in {time.perf_counter() - t0:.1f} s; "
-          f"{path.stat().st_size / 2**20:.0f} MiB")
+    print(
+        f"record: {a.items:,} items, {a.counties} counties, 5 runs; generated in {time.perf_counter() - t0:.1f} s; "
+        f"{path.stat().st_size / 2**20:.0f} MiB"
+    )
     t = time.perf_counter()
     con = open_record(path)  # migrates an older generated record (new indexes)
     print(f"open + migrate: {time.perf_counter() - t:.1f} s")
@@ -87,8 +99,10 @@ def main() -> None:
         s, cpu = time.perf_counter() - t, time.process_time() - c
         worst = max(worst, s)
         print(f"{name:<58} {s:7.2f} s wall {cpu:7.2f} s CPU  ({len(df):,} rows)")
-    print(f"slowest query: {worst:.2f} s wall (target ≤ 5 s); load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} CPUs (wall time on a shared machine includes waiting for a CPU)")
+    print(
+        f"slowest query: {worst:.2f} s wall (target ≤ 5 s); load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs (wall time on a shared machine includes waiting for a CPU)"
+    )
     con.close()
 
 

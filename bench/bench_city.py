@@ -11,6 +11,7 @@ Usage: ``python bench/bench_city.py [--data data/raw/2019] [--year 2019] [--keep
 into a temporary folder when ``--data`` does not exist. The spot-check draw is left out of all three runs (it is the
 same library call either way). Results also go to ``bench/results/bench_city.json``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,15 @@ def direct(data: Path, year: int, out: Path) -> float:
         C.write_county_outputs(run, out)
     summaries, status, problems = city.collect_county_results(out, year)
     xlsx = P.city_output_dir(out, year) / f"回头看总结_{year}.xlsx"
-    city.write_city_workbook(xlsx, year=year, summaries=summaries, status=status, problems=problems,
-                             spot_estimates=V.county_spot_estimates(V.spot_estimates(out, year)), run_time=V.utc_now())
+    city.write_city_workbook(
+        xlsx,
+        year=year,
+        summaries=summaries,
+        status=status,
+        problems=problems,
+        spot_estimates=V.county_spot_estimates(V.spot_estimates(out, year)),
+        run_time=V.utc_now(),
+    )
     return time.perf_counter() - t0
 
 
@@ -75,19 +83,37 @@ def main() -> int:
     results = {"data": str(data), "counties": n, "cpus": os.cpu_count()}
     for workers in (1, 2):
         out = work / f"papermill_w{workers}"
-        secs, rc = run_cli(["audit", "--data", str(data), "--year", str(args.year), "--out", str(out),
-                            "--workers", str(workers), "--no-spot-check"])
+        secs, rc = run_cli(
+            [
+                "audit",
+                "--data",
+                str(data),
+                "--year",
+                str(args.year),
+                "--out",
+                str(out),
+                "--workers",
+                str(workers),
+                "--no-spot-check",
+            ]
+        )
         results[f"papermill_workers{workers}_s"] = round(secs, 1)
         results[f"papermill_workers{workers}_rc"] = rc
     results["direct_s"] = round(direct(data, args.year, work / "direct"), 1)
     results["overhead_ratio_workers1"] = round(results["papermill_workers1_s"] / results["direct_s"], 2)
     results["overhead_ratio_workers2"] = round(results["papermill_workers2_s"] / results["direct_s"], 2)
     print(f"\n全市 {n} 个县 + 全市汇总（不含抽查抽样），{os.cpu_count()} 核")
-    print(f"  papermill，1 个进程：{results['papermill_workers1_s']:8.1f} 秒（退出码 {results['papermill_workers1_rc']}）")
-    print(f"  papermill，2 个进程：{results['papermill_workers2_s']:8.1f} 秒（退出码 {results['papermill_workers2_rc']}）")
+    print(
+        f"  papermill，1 个进程：{results['papermill_workers1_s']:8.1f} 秒（退出码 {results['papermill_workers1_rc']}）"
+    )
+    print(
+        f"  papermill，2 个进程：{results['papermill_workers2_s']:8.1f} 秒（退出码 {results['papermill_workers2_rc']}）"
+    )
     print(f"  直接调用库函数（单进程）：{results['direct_s']:8.1f} 秒")
-    print(f"  开销比 papermill/直接：1 进程 {results['overhead_ratio_workers1']:.2f}×，"
-          f"2 进程 {results['overhead_ratio_workers2']:.2f}×（目标 < 1.5×）")
+    print(
+        f"  开销比 papermill/直接：1 进程 {results['overhead_ratio_workers1']:.2f}×，"
+        f"2 进程 {results['overhead_ratio_workers2']:.2f}×（目标 < 1.5×）"
+    )
     res_dir = ROOT / "bench" / "results"
     res_dir.mkdir(parents=True, exist_ok=True)
     (res_dir / "bench_city.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -15,6 +15,7 @@ notebook's time goes.
 
 Every figure is printed; nothing is asserted (timings are not tests).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,9 @@ def hgk(*args) -> tuple[float, int, str]:
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "hgk_lib", *map(str, args)], env=env, cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hgk_lib", *map(str, args)], env=env, cwd=ROOT, capture_output=True, text=True
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     LAST_CPU[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return time.perf_counter() - t0, proc.returncode, proc.stderr[-2000:]
@@ -55,11 +57,16 @@ def notebook_breakdown(out: Path, year: int) -> list[dict]:
         rec = json.loads(rec_path.read_text(encoding="utf-8"))
         t = rec.get("timings") or {}
         lib = sum(t.values())
-        rows.append({"county": rec.get("name", rec_path.parent.name), "notebook_s": rec.get("seconds"),
-                     **{k: t.get(k) for k in ("prepare", "load", "rules", "audit", "results", "ledger", "summary")},
-                     "library_s": round(lib, 2),
-                     "kernel_tables_plots_s": round((rec.get("seconds") or 0) - lib, 2),
-                     "html_s": rec.get("html_seconds")})
+        rows.append(
+            {
+                "county": rec.get("name", rec_path.parent.name),
+                "notebook_s": rec.get("seconds"),
+                **{k: t.get(k) for k in ("prepare", "load", "rules", "audit", "results", "ledger", "summary")},
+                "library_s": round(lib, 2),
+                "kernel_tables_plots_s": round((rec.get("seconds") or 0) - lib, 2),
+                "html_s": rec.get("html_seconds"),
+            }
+        )
     return rows
 
 
@@ -138,8 +145,7 @@ def main(argv=None) -> int:
         out = work / f"audit_{i}"
         shutil.rmtree(out, ignore_errors=True)
         secs, rc, err = hgk("audit", "--data", data, "--year", args.year, "--out", out, "--workers", args.workers)
-        print(f"audit --workers {args.workers} #{i + 1}: {secs:.1f} s, CPU {LAST_CPU[0]:.1f} s (exit {rc})",
-              flush=True)
+        print(f"audit --workers {args.workers} #{i + 1}: {secs:.1f} s, CPU {LAST_CPU[0]:.1f} s (exit {rc})", flush=True)
         if rc:
             print(err, file=sys.stderr)
         audit_s.append(secs)
@@ -148,16 +154,25 @@ def main(argv=None) -> int:
         secs, rc, err = hgk("spot-check", "draw", "--data", data, "--year", args.year, "--out", last_audit)
         print(f"draw #{i + 1}: {secs:.1f} s, CPU {LAST_CPU[0]:.1f} s (exit {rc})", flush=True)
         draw_s.append(secs)
-    res = {"data": str(data), "cpus": os.cpu_count(), "load_avg": os.getloadavg(), "repeats": args.repeats,
-           "check_median_s": round(statistics.median(check_s), 1),
-           f"audit_workers{args.workers}_median_s": round(statistics.median(audit_s), 1),
-           "ratio_audit_to_check": round(statistics.median(audit_s) / statistics.median(check_s), 2),
-           "draw_median_s": round(statistics.median(draw_s), 1),
-           "check_s": [round(x, 1) for x in check_s], "audit_s": [round(x, 1) for x in audit_s],
-           "draw_s": [round(x, 1) for x in draw_s]}
+    res = {
+        "data": str(data),
+        "cpus": os.cpu_count(),
+        "load_avg": os.getloadavg(),
+        "repeats": args.repeats,
+        "check_median_s": round(statistics.median(check_s), 1),
+        f"audit_workers{args.workers}_median_s": round(statistics.median(audit_s), 1),
+        "ratio_audit_to_check": round(statistics.median(audit_s) / statistics.median(check_s), 2),
+        "draw_median_s": round(statistics.median(draw_s), 1),
+        "check_s": [round(x, 1) for x in check_s],
+        "audit_s": [round(x, 1) for x in audit_s],
+        "draw_s": [round(x, 1) for x in draw_s],
+    }
     run_summary = json.loads((last_audit / str(args.year) / "run_summary.json").read_text(encoding="utf-8"))
-    res["audit_steps_s"] = {"spot_check": (run_summary.get("spot_check") or {}).get("seconds"),
-                            "city": (run_summary.get("city") or {}).get("seconds"), "total": run_summary.get("seconds")}
+    res["audit_steps_s"] = {
+        "spot_check": (run_summary.get("spot_check") or {}).get("seconds"),
+        "city": (run_summary.get("city") or {}).get("seconds"),
+        "total": run_summary.get("seconds"),
+    }
     rows = notebook_breakdown(last_audit, args.year)
     print(json.dumps(res, ensure_ascii=False, indent=2))
     if rows:

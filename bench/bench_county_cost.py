@@ -8,6 +8,7 @@ audit, ledger + summary.json write; wall time and peak resident memory per step,
 The notebook's kernel adds its own start-up (~10 s) and plots; the HTML render is measured by bench_province.py.
 Results go to ``bench/results/bench_county_cost.json``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,15 +55,31 @@ def one(data: str, out: str, county: str | None = None, processed_root: str | No
         in_hash = P.input_hash(P.safe_path(P.resolve_path(data), county))
         p_hash = P.params_hash(params)
         prov = P.build_provenance(county, year, params, pfile, d, in_hash, p_hash, sorted(others))
-        run = P.CountyRun(county=county, year=year, data=d, findings=rr.findings, rule_summary=rr.summary,
-                          audit=audit, params=params, params_file=pfile, provenance=prov, input_hash=in_hash,
-                          params_hash=p_hash, others=sorted(others), data_root=str(data))
+        run = P.CountyRun(
+            county=county,
+            year=year,
+            data=d,
+            findings=rr.findings,
+            rule_summary=rr.summary,
+            audit=audit,
+            params=params,
+            params_file=pfile,
+            provenance=prov,
+            input_hash=in_hash,
+            params_hash=p_hash,
+            others=sorted(others),
+            data_root=str(data),
+        )
         paths = P.write_county_outputs(run, out)
     steps.close()
     rows = steps.rows
     for r in rows:
-        r.update(households=n_hh, people=n_people, findings=len(rr.findings),
-                 ledger_mb=round(paths["ledger"].stat().st_size / 2**20, 1))
+        r.update(
+            households=n_hh,
+            people=n_people,
+            findings=len(rr.findings),
+            ledger_mb=round(paths["ledger"].stat().st_size / 2**20, 1),
+        )
     return rows
 
 
@@ -88,13 +105,34 @@ def main() -> int:
         data = Path(a.work) / f"hh{n}" / "2019"
         if not data.is_dir():
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "hgk_lib", "demo-data", "--out", str(data), "--counties", a.county,
-                            "--households", str(n), "--format", "csv"], check=True, cwd=ROOT,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "hgk_lib",
+                    "demo-data",
+                    "--out",
+                    str(data),
+                    "--counties",
+                    a.county,
+                    "--households",
+                    str(n),
+                    "--format",
+                    "csv",
+                ],
+                check=True,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+            )
             print(f"demo {n}: {time.perf_counter() - t0:.0f} s", flush=True)
         out = Path(a.work) / f"hh{n}" / "out"
-        res = subprocess.run([sys.executable, __file__, "--one", str(data), str(out)], capture_output=True,
-                             text=True, cwd=ROOT, env=dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg"))
+        res = subprocess.run(
+            [sys.executable, __file__, "--one", str(data), str(out)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg"),
+        )
         if res.returncode:
             print(res.stderr[-3000:], file=sys.stderr)
             return res.returncode
@@ -102,8 +140,16 @@ def main() -> int:
         rows += got
         print(pd.DataFrame(got).to_string(index=False), flush=True)
     df = pd.DataFrame(rows)
-    tot = df.groupby("households").agg(seconds=("seconds", "sum"), peak_mb=("peak_mb", "max"),
-                                       people=("people", "first"), ledger_mb=("ledger_mb", "first")).reset_index()
+    tot = (
+        df.groupby("households")
+        .agg(
+            seconds=("seconds", "sum"),
+            peak_mb=("peak_mb", "max"),
+            people=("people", "first"),
+            ledger_mb=("ledger_mb", "first"),
+        )
+        .reset_index()
+    )
     print("\nper county job (no notebook):")
     print(tot.to_string(index=False))
     if len(tot) >= 2:
@@ -111,8 +157,10 @@ def main() -> int:
 
         a_s, b_s = np.polyfit(tot["households"], tot["seconds"], 1)
         a_m, b_m = np.polyfit(tot["households"], tot["peak_mb"], 1)
-        print(f"fit: seconds ≈ {b_s:.1f} + {a_s * 1000:.2f} per 1,000 households; "
-              f"peak MB ≈ {b_m:.0f} + {a_m * 1000:.1f} per 1,000 households")
+        print(
+            f"fit: seconds ≈ {b_s:.1f} + {a_s * 1000:.2f} per 1,000 households; "
+            f"peak MB ≈ {b_m:.0f} + {a_m * 1000:.1f} per 1,000 households"
+        )
     res_dir = ROOT / "bench" / "results"
     res_dir.mkdir(exist_ok=True)
     (res_dir / "bench_county_cost.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), "utf-8")

@@ -13,6 +13,7 @@
 
 Writes into ``--out``'s 市汇总 folder (the draw's own outputs). Every figure is printed; nothing is asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,25 @@ def run_command(data, out, year) -> tuple[float, float]:
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "hgk_lib", "spot-check", "draw", "--data", str(data), "--year",
-                           str(year), "--out", str(out)], env=env, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hgk_lib",
+            "spot-check",
+            "draw",
+            "--data",
+            str(data),
+            "--year",
+            str(year),
+            "--out",
+            str(out),
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode:
@@ -56,8 +74,16 @@ def stages(data, out, year, validation: str) -> tuple[dict, dict]:
     t["read results + assemble"] = (time.perf_counter() - t0, time.process_time() - c0)
     share = (int(sc["n"]) / frame.groupby("county").size()).clip(upper=1.0).to_dict()
     t0, c0 = time.perf_counter(), time.process_time()
-    fit = fit_risk_model(features, labels, share, int(sc["min_positives"]), fallback_score_rule(params),
-                         random_state=int(sc["seed"]), frame_ids=set(frame["hh_id"]), validation=validation)
+    fit = fit_risk_model(
+        features,
+        labels,
+        share,
+        int(sc["min_positives"]),
+        fallback_score_rule(params),
+        random_state=int(sc["seed"]),
+        frame_ids=set(frame["hh_id"]),
+        validation=validation,
+    )
     t["fit + validation"] = (time.perf_counter() - t0, time.process_time() - c0)
     fr = frame.assign(risk=frame["hh_id"].map(fit["risk"]).fillna(fit["risk"].median()))
     t0, c0 = time.perf_counter(), time.process_time()
@@ -70,9 +96,14 @@ def figures(fit) -> dict:
     m = fit.get("metrics") or {}
     o = m.get("orderings", {}).get("model", {})
     imp = fit.get("importance")
-    return {"AP": o.get("ap"), "AUC": o.get("auc"), "hit rate@budget": o.get("precision"),
-            "recall@budget": o.get("recall"), "Brier": m.get("brier"),
-            "top-3 importance": ", ".join(imp["feature"].head(3)) if imp is not None and len(imp) else ""}
+    return {
+        "AP": o.get("ap"),
+        "AUC": o.get("auc"),
+        "hit rate@budget": o.get("precision"),
+        "recall@budget": o.get("recall"),
+        "Brier": m.get("brier"),
+        "top-3 importance": ", ".join(imp["feature"].head(3)) if imp is not None and len(imp) else "",
+    }
 
 
 def main(argv=None) -> int:
@@ -92,16 +123,20 @@ def main(argv=None) -> int:
         cpus.append(c)
         print(f"run {i + 1}: hgk spot-check draw {w:.1f} s wall, {c:.1f} s CPU")
     if walls:
-        print(f"median of {args.repeats}: {statistics.median(walls):.1f} s wall, {statistics.median(cpus):.1f} s CPU "
-              f"(target ≤ 10 s wall)")
+        print(
+            f"median of {args.repeats}: {statistics.median(walls):.1f} s wall, {statistics.median(cpus):.1f} s CPU "
+            f"(target ≤ 10 s wall)"
+        )
     t, fit = stages(args.data, args.out, args.year, "selection")
     print("\n## In-process stages (default validation: the selection's own folds)")
     for k, v in t.items():
         print(f"{k:28s} {v[0]:6.1f} s wall {v[1]:6.1f} s CPU")
     if args.nested:
         tn, fitn = stages(args.data, args.out, args.year, "nested")
-        print(f"\n## Validation figures (frame's labelled households): selection folds vs nested refit "
-              f"(fit {t['fit + validation'][1]:.1f} s vs {tn['fit + validation'][1]:.1f} s CPU)")
+        print(
+            f"\n## Validation figures (frame's labelled households): selection folds vs nested refit "
+            f"(fit {t['fit + validation'][1]:.1f} s vs {tn['fit + validation'][1]:.1f} s CPU)"
+        )
         a, b = figures(fit), figures(fitn)
         for k in a:
             fa, fb = a[k], b[k]
@@ -109,8 +144,10 @@ def main(argv=None) -> int:
                 print(f"{k:18s} {fa:8.3f}   {fb:8.3f}")
             else:
                 print(f"{k:18s} {fa}   |   {fb}")
-        print(f"candidates' CV AP: {({k: round(v, 3) for k, v in (fit.get('cv_scores') or {}).items()})}; "
-              f"chosen {fit['kind']}")
+        print(
+            f"candidates' CV AP: { ({k: round(v, 3) for k, v in (fit.get('cv_scores') or {}).items()}) }; "
+            f"chosen {fit['kind']}"
+        )
     return 0
 
 

@@ -13,6 +13,7 @@ province size.
 2. ``--province``: one synthetic province of that many exited households (≈100 counties), timed end to end.
 3. ``--demo-seeds N``: also N seeds of the real demo generator (two counties, 6,000 households; slow: ~1 min each).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,11 +34,35 @@ from hgk_lib.params import load_params  # noqa: E402
 
 PARAMS = load_params(year=2019)
 EXIT = "已脱贫（享受政策）"
-GENERIC = ["发放种养殖产业奖补", "推荐务工就业并发放交通补贴", "安排村级公益性岗位", "扶贫小额信贷贴息", "发放教育生活费补助",
-           "家庭医生签约与医疗救助", "纳入农村低保", "发放残疾人两项补贴", "光伏资产收益分红", "参加职业技能培训", "节日慰问"]
-ITEMS = ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend",
-         "family_planning", "dibao_income", "tekun_income", "pension_income", "eco_comp", "medical_reimb",
-         "other_transfer", "transfer_out"]
+GENERIC = [
+    "发放种养殖产业奖补",
+    "推荐务工就业并发放交通补贴",
+    "安排村级公益性岗位",
+    "扶贫小额信贷贴息",
+    "发放教育生活费补助",
+    "家庭医生签约与医疗救助",
+    "纳入农村低保",
+    "发放残疾人两项补贴",
+    "光伏资产收益分红",
+    "参加职业技能培训",
+    "节日慰问",
+]
+ITEMS = [
+    "wage",
+    "wage_pwj",
+    "business_income",
+    "business_cost",
+    "property_income",
+    "property_dividend",
+    "family_planning",
+    "dibao_income",
+    "tekun_income",
+    "pension_income",
+    "eco_comp",
+    "medical_reimb",
+    "other_transfer",
+    "transfer_out",
+]
 
 
 def synthetic_city(rng, n_counties: int, households: int) -> dict:
@@ -48,8 +73,16 @@ def synthetic_city(rng, n_counties: int, households: int) -> dict:
         sizes = rng.integers(10, 36, size=per // 20 + 5)
         sizes = sizes[np.cumsum(sizes) <= per]
         v = np.repeat(np.arange(len(sizes)), sizes)
-        frames.append(pd.DataFrame({"county": f"县{c:03d}", "township": "镇" + (v // 12).astype(str),
-                                    "village": "村" + v.astype(str), "_v": v}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "county": f"县{c:03d}",
+                    "township": "镇" + (v // 12).astype(str),
+                    "village": "村" + v.astype(str),
+                    "_v": v,
+                }
+            )
+        )
     hh = pd.concat(frames, ignore_index=True)
     n = len(hh)
     hh["hh_id"] = pd.Series(np.arange(n)).map("H{:07d}".format).to_numpy()
@@ -76,13 +109,32 @@ def synthetic_city(rng, n_counties: int, households: int) -> dict:
     verdict = pd.DataFrame({"hh_id": hh["hh_id"], "income_pc_fen": np.round(tgt * 100).astype(np.int64)})
     # income rows 2017..2019, items to the fen, a few standard amounts (计划生育金)
     nm = rng.integers(1, 6, size=n)
-    on = {"wage": 0.8, "wage_pwj": 0.1, "business_income": 0.7, "property_income": 0.6, "dibao_income": 0.15,
-          "tekun_income": 0.03, "pension_income": 0.4, "eco_comp": 0.3, "medical_reimb": 0.3, "other_transfer": 0.3,
-          "transfer_out": 0.2}
-    lo_hi = {"wage": (2000, 30000), "wage_pwj": (800, 9000), "business_income": (1500, 9000),
-             "property_income": (300, 1500), "dibao_income": (3000, 4600), "tekun_income": (9000, 12500),
-             "pension_income": (1776, 4800), "eco_comp": (20, 400), "medical_reimb": (300, 14000),
-             "other_transfer": (100, 1500), "transfer_out": (50, 600)}
+    on = {
+        "wage": 0.8,
+        "wage_pwj": 0.1,
+        "business_income": 0.7,
+        "property_income": 0.6,
+        "dibao_income": 0.15,
+        "tekun_income": 0.03,
+        "pension_income": 0.4,
+        "eco_comp": 0.3,
+        "medical_reimb": 0.3,
+        "other_transfer": 0.3,
+        "transfer_out": 0.2,
+    }
+    lo_hi = {
+        "wage": (2000, 30000),
+        "wage_pwj": (800, 9000),
+        "business_income": (1500, 9000),
+        "property_income": (300, 1500),
+        "dibao_income": (3000, 4600),
+        "tekun_income": (9000, 12500),
+        "pension_income": (1776, 4800),
+        "eco_comp": (20, 400),
+        "medical_reimb": (300, 14000),
+        "other_transfer": (100, 1500),
+        "transfer_out": (50, 600),
+    }
     base = {}
     for k, p in on.items():
         base[k] = np.where(rng.random(n) < p, np.round(rng.uniform(*lo_hi[k], size=n), 2), 0.0)
@@ -96,8 +148,17 @@ def synthetic_city(rng, n_counties: int, households: int) -> dict:
         r = pd.DataFrame({"hh_id": hh["hh_id"], "year": y, "n_members": nm})
         for k in ITEMS:
             r[k] = np.round(base[k] * factor, 2)
-        r["transfer_income"] = r[["family_planning", "dibao_income", "tekun_income", "pension_income", "eco_comp",
-                                  "medical_reimb", "other_transfer"]].sum(axis=1)
+        r["transfer_income"] = r[
+            [
+                "family_planning",
+                "dibao_income",
+                "tekun_income",
+                "pension_income",
+                "eco_comp",
+                "medical_reimb",
+                "other_transfer",
+            ]
+        ].sum(axis=1)
         r["data_source"] = np.where(rng.random(n) < 0.07, "预估", "入户核实")
         rows.append(r)
         factor = factor / rng.uniform(1.04, 1.32, size=n)
@@ -106,8 +167,11 @@ def synthetic_city(rng, n_counties: int, households: int) -> dict:
     m = rng.integers(1, 5, size=n)
     mh = np.repeat(np.arange(n), m)
     generic = rng.random(len(mh)) < 0.3
-    text = np.where(generic, np.asarray(GENERIC, dtype=object)[rng.integers(0, len(GENERIC), size=len(mh))],
-                    "帮扶措施" + pd.Series(np.arange(len(mh))).astype(str).to_numpy(dtype=object))
+    text = np.where(
+        generic,
+        np.asarray(GENERIC, dtype=object)[rng.integers(0, len(GENERIC), size=len(mh))],
+        "帮扶措施" + pd.Series(np.arange(len(mh))).astype(str).to_numpy(dtype=object),
+    )
     ms = pd.DataFrame({"hh_id": hh["hh_id"].to_numpy()[mh], "year": 2019, "content": text})
     return {"household": hh, "income": inc, "measure": ms, "verdict": verdict}
 
@@ -156,8 +220,9 @@ def plant(rng, t: dict) -> pd.DataFrame:
                     ms.loc[ms["hh_id"].isin(hh["hh_id"].to_numpy()[ch]).to_numpy(), "content"] = TEMPLATE
                 elif ind == "I7":
                     hh.loc[ch, "exit_year"] = 2019
-                    r18 = inc.index[(inc["year"] == 2018).to_numpy() & inc["hh_id"].isin(hh["hh_id"].to_numpy()[ch])
-                                    .to_numpy()]
+                    r18 = inc.index[
+                        (inc["year"] == 2018).to_numpy() & inc["hh_id"].isin(hh["hh_id"].to_numpy()[ch]).to_numpy()
+                    ]
                     inc.loc[r18, ITEMS] = np.round(inc.loc[r18, ITEMS].to_numpy() * 0.3, 2)
                     vi_pc = np.maximum(vi.loc[ch, "income_pc_fen"].to_numpy(), 1_000_000)
                     nm = inc.loc[i19[ch], "n_members"].to_numpy()
@@ -165,16 +230,30 @@ def plant(rng, t: dict) -> pd.DataFrame:
                     inc.loc[i19[ch], ITEMS] = np.round(inc.loc[i19[ch], ITEMS].to_numpy() * scale[:, None], 2)
                     inc.loc[r18, ITEMS] = np.round(inc.loc[r18, ITEMS].to_numpy() * scale[:, None], 2)
                     # 2018 below 8,000: the cut row is 0.3 / 1.04..1.32 of 2019 -> 0.23-0.29 x >= 10,000: below
-                rows.append({"county": county, "indicator": ind, "unit_type": kind, "key": tuple(key),
-                             "hh_pos": ch, "unit_pos": idx})
+                rows.append(
+                    {
+                        "county": county,
+                        "indicator": ind,
+                        "unit_type": kind,
+                        "key": tuple(key),
+                        "hh_pos": ch,
+                        "unit_pos": idx,
+                    }
+                )
                 break
     return pd.DataFrame(rows)
 
 
 def _disposable(r: pd.DataFrame) -> np.ndarray:
     items = ["family_planning", "dibao_income", "tekun_income", "pension_income", "eco_comp", "other_transfer"]
-    return (r["wage"] + r["business_income"] - r["business_cost"].abs() + r["property_income"]
-            + r[items].sum(axis=1) - r["transfer_out"]).to_numpy()
+    return (
+        r["wage"]
+        + r["business_income"]
+        - r["business_cost"].abs()
+        + r["property_income"]
+        + r[items].sum(axis=1)
+        - r["transfer_out"]
+    ).to_numpy()
 
 
 def evaluate(units: pd.DataFrame, planted: pd.DataFrame, hh: pd.DataFrame) -> dict:
@@ -192,8 +271,9 @@ def evaluate(units: pd.DataFrame, planted: pd.DataFrame, hh: pd.DataFrame) -> di
     bad_h = set(hk[hh["hh_id"].isin(fab_ids)])
     # helpers without phone are keyed by village too; treat them as affected when their village is
     nophone = units["helper_phone"].astype(str).isin(["", "None"])
-    affected = np.where(units["unit_type"] == "村", key_v.isin(bad_v),
-                        key_h.isin(bad_h) | (nophone & key_v.isin(bad_v)))
+    affected = np.where(
+        units["unit_type"] == "村", key_v.isin(bad_v), key_h.isin(bad_h) | (nophone & key_v.isin(bad_v))
+    )
     out = {}
     tested = units["status"] == "已检验"
     for ind in INDICATOR_IDS:
@@ -203,17 +283,29 @@ def evaluate(units: pd.DataFrame, planted: pd.DataFrame, hh: pd.DataFrame) -> di
         hits = []
         for _, r in pl.iterrows():  # a few planted units
             if r["unit_type"] == "村":
-                m = (u["unit_type"] == "村") & (u["county"] == r["county"]) & (u["township"] == r["key"][0]) & \
-                    (u["village"] == r["key"][1])
+                m = (
+                    (u["unit_type"] == "村")
+                    & (u["county"] == r["county"])
+                    & (u["township"] == r["key"][0])
+                    & (u["village"] == r["key"][1])
+                )
             else:
-                m = (u["unit_type"] == "帮扶责任人") & (u["county"] == r["county"]) & \
-                    (u["helper_name"] == r["key"][0]) & (u["helper_phone"] == r["key"][1])
+                m = (
+                    (u["unit_type"] == "帮扶责任人")
+                    & (u["county"] == r["county"])
+                    & (u["helper_name"] == r["key"][0])
+                    & (u["helper_phone"] == r["key"][1])
+                )
             hits.append((r["unit_type"], bool(u.loc[m.to_numpy(), "flagged"].any())))
-        out[ind] = {"planted_village": sum(1 for t, _ in hits if t == "村"),
-                    "hit_village": sum(1 for t, h in hits if t == "村" and h),
-                    "planted_helper": sum(1 for t, _ in hits if t != "村"),
-                    "hit_helper": sum(1 for t, h in hits if t != "村" and h),
-                    "honest": len(hon), "fp": int(hon["flagged"].sum()), "raw": int((hon["p"] < alpha).sum())}
+        out[ind] = {
+            "planted_village": sum(1 for t, _ in hits if t == "村"),
+            "hit_village": sum(1 for t, h in hits if t == "村" and h),
+            "planted_helper": sum(1 for t, _ in hits if t != "村"),
+            "hit_helper": sum(1 for t, h in hits if t != "村" and h),
+            "honest": len(hon),
+            "fp": int(hon["flagged"].sum()),
+            "raw": int((hon["p"] < alpha).sum()),
+        }
     return out
 
 
@@ -241,12 +333,18 @@ def summarise(tot: dict) -> pd.DataFrame:
         n = d["honest"]
         fp = d["fp"] / n if n else np.nan
         raw = d["raw"] / n if n else np.nan
-        rows.append({"indicator": ind, "power_village": f"{hv}/{pv} = {hv / pv:.0%}" if pv else "—",
-                     "power_helper": f"{hh}/{ph} = {hh / ph:.0%}" if ph else "—",
-                     "honest_unit_tests": n, "fp_flagged": f"{d['fp']} ({fp:.3%})",
-                     "raw_p_below_alpha": f"{d['raw']} ({raw:.3%})",
-                     # Clopper-Pearson 95% upper bound of the raw rate: the test is valid when it reaches alpha at most
-                     "raw_upper_95": f"{beta.ppf(0.975, d['raw'] + 1, n - d['raw']):.3%}" if n else "—"})
+        rows.append(
+            {
+                "indicator": ind,
+                "power_village": f"{hv}/{pv} = {hv / pv:.0%}" if pv else "—",
+                "power_helper": f"{hh}/{ph} = {hh / ph:.0%}" if ph else "—",
+                "honest_unit_tests": n,
+                "fp_flagged": f"{d['fp']} ({fp:.3%})",
+                "raw_p_below_alpha": f"{d['raw']} ({raw:.3%})",
+                # Clopper-Pearson 95% upper bound of the raw rate: the test is valid when it reaches alpha at most
+                "raw_upper_95": f"{beta.ppf(0.975, d['raw'] + 1, n - d['raw']):.3%}" if n else "—",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -257,10 +355,12 @@ def run_province(households: int) -> None:
     t1, c1 = time.time(), time.process_time()
     units, flags = screen_integrity(t["household"], None, t["income"], t["measure"], t["verdict"], PARAMS, seed=1)
     t2, c2 = time.time(), time.process_time()
-    print(f"province: {len(t['household']):,} exited households, {t['household']['county'].nunique()} counties, "
-          f"{len(t['income']):,} income rows, {len(t['measure']):,} measures; generated in {t1 - t0:.0f} s; "
-          f"screen {t2 - t1:.1f} s wall, {c2 - c1:.1f} s CPU (load average {os.getloadavg()[0]:.1f}); "
-          f"{units['unit_id'].nunique():,} units, {int(units['flagged'].sum())} flags")
+    print(
+        f"province: {len(t['household']):,} exited households, {t['household']['county'].nunique()} counties, "
+        f"{len(t['income']):,} income rows, {len(t['measure']):,} measures; generated in {t1 - t0:.0f} s; "
+        f"screen {t2 - t1:.1f} s wall, {c2 - c1:.1f} s CPU (load average {os.getloadavg()[0]:.1f}); "
+        f"{units['unit_id'].nunique():,} units, {int(units['flagged'].sum())} flags"
+    )
 
 
 def run_demo(seeds: int) -> None:
@@ -275,11 +375,19 @@ def run_demo(seeds: int) -> None:
         units, _ = screen_integrity(hh, None, tb["income"], tb["measure"], vi, PARAMS, seed=s)
         fab = d["integrity"]
         planted = []
-        for (c, ind, ut, tw, vv, hn, hp), g in fab.groupby(["county", "indicator", "unit_type", "township", "village",
-                                                            "helper_name", "helper_phone"], dropna=False):
+        for (c, ind, ut, tw, vv, hn, hp), g in fab.groupby(
+            ["county", "indicator", "unit_type", "township", "village", "helper_name", "helper_phone"], dropna=False
+        ):
             key = (tw, vv) if ut == "村" else (hn, hp)
-            planted.append({"county": c, "indicator": ind, "unit_type": ut, "key": key,
-                            "hh_pos": np.flatnonzero(hh["hh_id"].isin(g["hh_id"]).to_numpy())})
+            planted.append(
+                {
+                    "county": c,
+                    "indicator": ind,
+                    "unit_type": ut,
+                    "key": key,
+                    "hh_pos": np.flatnonzero(hh["hh_id"].isin(g["hh_id"]).to_numpy()),
+                }
+            )
         planted = pd.DataFrame(planted)
         for ind, dd in evaluate(units, planted, hh.assign(county=hh["_county"])).items():
             acc = tot.setdefault(ind, {})

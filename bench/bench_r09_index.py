@@ -8,6 +8,7 @@ index with :func:`hgk_lib.idindex.write_county_slice`, then joins every partitio
 and prints per-partition time and peak memory (max RSS of that process), and the extrapolation to 100 million IDs.
 Nothing here holds all IDs at once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,12 @@ def county_ids(k: int, i: np.ndarray) -> np.ndarray:
     region = 110000 + k
     days = (i // 999).astype("timedelta64[D]") + np.datetime64("1930-01-01")
     months = days.astype("datetime64[M]")
-    ymd = ((months.astype("datetime64[Y]").astype(np.int64) + 1970) * 10000
-           + (months.astype(np.int64) % 12 + 1) * 100 + (days - months).astype(np.int64) + 1)
+    ymd = (
+        (months.astype("datetime64[Y]").astype(np.int64) + 1970) * 10000
+        + (months.astype(np.int64) % 12 + 1) * 100
+        + (days - months).astype(np.int64)
+        + 1
+    )
     seq = i % 999 + 1
     first17 = region * 10**11 + ymd * 10**3 + seq
     digits = (first17[:, None] // 10 ** np.arange(16, -1, -1)) % 10
@@ -57,13 +62,24 @@ def write_county(args) -> float:
     ids = pd.Series(ids.astype(object), dtype=object)
     county = f"{110000 + k}_县{k:04d}"
     if k == 0:  # the real path once (ID checks of R01 on every row): its cost per county is what a county job pays
-        frame = pd.DataFrame({"hh_id": ids, "person_id": ids, "id_no": ids, "id_type": "身份证",
-                              "member_status": "正常"})
+        frame = pd.DataFrame(
+            {"hh_id": ids, "person_id": ids, "id_no": ids, "id_type": "身份证", "member_status": "正常"}
+        )
         idindex.write_county_slice(frame, county, index_dir, partitions)
         return time.perf_counter() - t0
     # the generated IDs are valid 18-digit IDs of active members: the slice is built directly (same files)
-    s = pd.DataFrame({"county": county, "id18": ids, "_ord": np.arange(n), "hh_id": ids, "person_id": ids,
-                      "id_no": ids, "id_type": "身份证", "member_status": "正常"})
+    s = pd.DataFrame(
+        {
+            "county": county,
+            "id18": ids,
+            "_ord": np.arange(n),
+            "hh_id": ids,
+            "person_id": ids,
+            "id_no": ids,
+            "id_type": "身份证",
+            "member_status": "正常",
+        }
+    )
     idindex.write_slice(s, county, index_dir, partitions)
     return time.perf_counter() - t0
 
@@ -106,17 +122,21 @@ def main() -> None:
         done = {int(f.stem.split("县")[1]) for f in last.glob("*.parquet")} if a.resume else set()
         if not a.resume:
             idindex.reset_index_dir(index_dir)
-        print(f"{a.ids:,} IDs in {a.counties} counties of {per:,}; {a.partitions} partitions; index at {index_dir}"
-              + (f" ({len(done)} counties already written)" if done else ""))
+        print(
+            f"{a.ids:,} IDs in {a.counties} counties of {per:,}; {a.partitions} partitions; index at {index_dir}"
+            + (f" ({len(done)} counties already written)" if done else "")
+        )
         t0 = time.perf_counter()
         todo = [k for k in range(a.counties) if k not in done or k == 0]
         with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
             secs = list(ex.map(write_county, [(k, per, str(index_dir), a.partitions) for k in todo]))
         t_write = time.perf_counter() - t0
     size = sum(f.stat().st_size for f in index_dir.rglob("*.parquet"))
-    print(f"write slices: {t_write:.1f} s total; write_county_slice with R01's ID checks: {secs[0]:.2f} s for "
-          f"{per:,} IDs; the rest (slice given) {statistics.mean(secs[1:]):.2f} s per county; "
-          f"index on disk {size / 2**20:.0f} MiB")
+    print(
+        f"write slices: {t_write:.1f} s total; write_county_slice with R01's ID checks: {secs[0]:.2f} s for "
+        f"{per:,} IDs; the rest (slice given) {statistics.mean(secs[1:]):.2f} s per county; "
+        f"index on disk {size / 2**20:.0f} MiB"
+    )
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
         base = ex.submit(baseline_rss).result()
     t0 = time.perf_counter()
@@ -128,18 +148,22 @@ def main() -> None:
     df = pd.DataFrame(rows)
     print(df.to_string(index=False))
     ids_p, sec_p, rss_p = df["ids"].mean(), df["seconds"].mean(), df["max_rss_mb"].max()
-    print(f"join: {t_join:.1f} s wall for {a.partitions} partitions one after another (incl. process start); "
-          f"per partition {sec_p:.2f} s mean / {df['seconds'].max():.2f} s max for {ids_p:,.0f} IDs; "
-          f"peak RSS {rss_p:.0f} MB (an empty join process: {base:.0f} MB); hits {int(df['hits'].sum()):,}")
+    print(
+        f"join: {t_join:.1f} s wall for {a.partitions} partitions one after another (incl. process start); "
+        f"per partition {sec_p:.2f} s mean / {df['seconds'].max():.2f} s max for {ids_p:,.0f} IDs; "
+        f"peak RSS {rss_p:.0f} MB (an empty join process: {base:.0f} MB); hits {int(df['hits'].sum()):,}"
+    )
     mb_per_m = (rss_p - base) / (df["ids"].max() / 1e6)
     s_per_m = df["seconds"].sum() / (a.ids / 1e6)
     w_per_m = secs[0] / (per / 1e6)
     print("extrapolation to 100,000,000 IDs (linear in IDs per partition):")
     for P in (32, 64, 128, 256):
         per_p = 100e6 / P
-        print(f"  P={P:4d}: {per_p / 1e6:.2f} M IDs per partition, ~{base + mb_per_m * per_p / 1e6:,.0f} MB peak "
-              f"per join process, ~{s_per_m * per_p / 1e6:.1f} s per partition; all joins {s_per_m * 100:.0f} s "
-              f"of CPU (÷ workers); slices {w_per_m * 100:.0f} s of CPU spread over the county jobs")
+        print(
+            f"  P={P:4d}: {per_p / 1e6:.2f} M IDs per partition, ~{base + mb_per_m * per_p / 1e6:,.0f} MB peak "
+            f"per join process, ~{s_per_m * per_p / 1e6:.1f} s per partition; all joins {s_per_m * 100:.0f} s "
+            f"of CPU (÷ workers); slices {w_per_m * 100:.0f} s of CPU spread over the county jobs"
+        )
     if not a.keep and not a.dir:
         shutil.rmtree(index_dir, ignore_errors=True)
 

@@ -19,6 +19,7 @@ Usage::
     .venv/bin/python bench/bench_spotcheck.py --toy     # no demo data: a synthetic registry
     .venv/bin/python bench/bench_spotcheck.py --frame F.parquet   # a saved frame: county, hh_id, risk, true_problem
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,11 +44,18 @@ def main(argv=None) -> int:
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--year", type=int, default=2019)
-    ap.add_argument("--prn-draws", type=int, default=50,
-                    help="real draws (hashing every household per seed: slow) for default vs Neyman; the trade-off "
-                         "table uses --draws vectorised draws")
-    ap.add_argument("--frame", help="parquet with county, hh_id, risk, true_problem (skips the pipeline and the fit): "
-                                    "only the default-vs-Neyman comparison and the trade-off table")
+    ap.add_argument(
+        "--prn-draws",
+        type=int,
+        default=50,
+        help="real draws (hashing every household per seed: slow) for default vs Neyman; the trade-off "
+        "table uses --draws vectorised draws",
+    )
+    ap.add_argument(
+        "--frame",
+        help="parquet with county, hh_id, risk, true_problem (skips the pipeline and the fit): "
+        "only the default-vs-Neyman comparison and the trade-off table",
+    )
     args = ap.parse_args(argv)
     if args.frame:
         fr = pd.read_parquet(args.frame)
@@ -58,8 +66,13 @@ def main(argv=None) -> int:
     sc = params["spot_check"]
     t0 = time.time()
     if args.toy or not args.data:
-        inputs, truth = toy_inputs(counties=("441881_英德市", "441882_连州市", "441825_连山壮族瑶族自治县"),
-                                   villages=25, per_village=60, seed=11, inspected_share=0.12)
+        inputs, truth = toy_inputs(
+            counties=("441881_英德市", "441882_连州市", "441825_连山壮族瑶族自治县"),
+            villages=25,
+            per_village=60,
+            seed=11,
+            inspected_share=0.12,
+        )
         source = "toy registry (hgk_lib.risk.simulate.toy_inputs)"
     else:
         inputs = county_inputs(args.data, args.year, args.out)
@@ -70,29 +83,45 @@ def main(argv=None) -> int:
     t2 = time.time()
     fit = res["fit"]
     fr = res["frame"][["county", "hh_id", "risk", "stratum"]].merge(
-        truth[["hh_id", "true_problem", "true_problem_prob"]].drop_duplicates("hh_id"), on="hh_id", how="left")
+        truth[["hh_id", "true_problem", "true_problem_prob"]].drop_duplicates("hh_id"), on="hh_id", how="left"
+    )
     missing = int(fr["true_problem"].isna().sum())
     fr = fr.dropna(subset=["true_problem"]).assign(true_problem=lambda d: d["true_problem"].astype(int))
     design_kw = design_kwargs(sc)
     seeds = range(1, args.draws + 1)
     sims = repeated_draws(fr[["county", "hh_id", "risk", "true_problem"]], args.n, seeds, design_kw)
     sims["covered"] = (sims["lo"] <= sims["truth"]) & (sims["truth"] <= sims["hi"])
-    oracle = repeated_draws(fr[["county", "hh_id", "true_problem"]].assign(risk=fr["true_problem_prob"]), args.n,
-                            range(1, min(args.draws, 50) + 1), design_kw)
+    oracle = repeated_draws(
+        fr[["county", "hh_id", "true_problem"]].assign(risk=fr["true_problem_prob"]),
+        args.n,
+        range(1, min(args.draws, 50) + 1),
+        design_kw,
+    )
     t3 = time.time()
 
     print(f"# bench_spotcheck — {source}")
-    print(f"counties {fr['county'].nunique()}, frame {len(fr)} households (truth missing for {missing}), "
-          f"n = {args.n} per county, {args.draws} draws")
-    print(f"model: {'FALLBACK transparent score — ' + fit['reason'] if fit['fallback'] else fit['kind']}; "
-          f"labels {fit['n_labels']} (problems {fit['n_positives']}); weights known {fit['weights']['known']}, "
-          f"imputed {fit['weights']['imputed']}")
+    print(
+        f"counties {fr['county'].nunique()}, frame {len(fr)} households (truth missing for {missing}), "
+        f"n = {args.n} per county, {args.draws} draws"
+    )
+    print(
+        f"model: {'FALLBACK transparent score — ' + fit['reason'] if fit['fallback'] else fit['kind']}; "
+        f"labels {fit['n_labels']} (problems {fit['n_positives']}); weights known {fit['weights']['known']}, "
+        f"imputed {fit['weights']['imputed']}"
+    )
     print(f"time: inputs {t1 - t0:.1f}s, fit+draw+card {t2 - t1:.1f}s, simulations {t3 - t2:.1f}s")
     print("\n## Coverage of the 95% interval (goal ≥ 93%) and bias (goal |mean − truth| ≤ mean SE)")
     g = sims.groupby("area")
-    tab = pd.DataFrame({"truth": g["truth"].first(), "mean_est": g["p"].mean(), "mean_se": g["se"].mean(),
-                        "sd_est": g["p"].std(), "coverage": g["covered"].mean(),
-                        "mean_width": (g["hi"].mean() - g["lo"].mean())})
+    tab = pd.DataFrame(
+        {
+            "truth": g["truth"].first(),
+            "mean_est": g["p"].mean(),
+            "mean_se": g["se"].mean(),
+            "sd_est": g["p"].std(),
+            "coverage": g["covered"].mean(),
+            "mean_width": (g["hi"].mean() - g["lo"].mean()),
+        }
+    )
     tab["bias/SE"] = (tab["mean_est"] - tab["truth"]) / tab["mean_se"]
     tab["MC z"] = (tab["mean_est"] - tab["truth"]) / (tab["sd_est"] / np.sqrt(args.draws))
     order = ["全市"] + sorted(a for a in tab.index if a != "全市")
@@ -100,7 +129,9 @@ def main(argv=None) -> int:
     print("\n## Hit rate (problems per household visited)")
     guided = float(sims.loc[sims["area"] == "全市", "hits"].sum() / sims.loc[sims["area"] == "全市", "drawn"].sum())
     srs = srs_hits(fr, args.n, range(1, min(args.draws, 50) + 1))
-    ora = float(oracle.loc[oracle["area"] == "全市", "hits"].sum() / oracle.loc[oracle["area"] == "全市", "drawn"].sum())
+    ora = float(
+        oracle.loc[oracle["area"] == "全市", "hits"].sum() / oracle.loc[oracle["area"] == "全市", "drawn"].sum()
+    )
     top = fr.sort_values("true_problem_prob", ascending=False).groupby("county").head(args.n)
     ora_top = float(top["true_problem_prob"].mean())
     prev = float(fr["true_problem"].mean())
@@ -110,36 +141,58 @@ def main(argv=None) -> int:
     print(f"oracle score, same design {ora:.4f}   risk-guided = {guided / ora:.0%} of it (goal ≥ 80%)")
     print(f"oracle top-n (no design)  {ora_top:.4f}   risk-guided = {guided / ora_top:.0%} of it (no valid estimate)")
     print("\n## Calibration on the frame: predicted band risk vs true problem rate")
-    cal = fr.groupby(["stratum"]).agg(households=("hh_id", "size"), predicted=("risk", "mean"),
-                                      true_rate=("true_problem", "mean"), true_prob=("true_problem_prob", "mean"))
+    cal = fr.groupby(["stratum"]).agg(
+        households=("hh_id", "size"),
+        predicted=("risk", "mean"),
+        true_rate=("true_problem", "mean"),
+        true_prob=("true_problem_prob", "mean"),
+    )
     print(cal.round(4).to_string())
     m = fit.get("metrics")
     if m:
         print("\n## Out-of-fold validation by village groups (labelled households, weighted)")
         for k, o in m["orderings"].items():
-            print(f"{k:8s} precision@budget {o['precision']:.3f}  recall@budget {o['recall']:.3f}  "
-                  f"AUC {o['auc']:.3f}  AP {o['ap']:.3f}")
+            print(
+                f"{k:8s} precision@budget {o['precision']:.3f}  recall@budget {o['recall']:.3f}  "
+                f"AUC {o['auc']:.3f}  AP {o['ap']:.3f}"
+            )
         if "brier" in m:
             print(f"Brier {m['brier']:.4f} (prevalence-only {m['prevalence'] * (1 - m['prevalence']):.4f})")
             print(m["reliability"].to_string())
     compare_default(fr, args.n, sc, args.draws, args.prn_draws)
-    ok = (tab.loc["全市", "coverage"] >= 0.93, abs(tab.loc["全市", "bias/SE"]) <= 1, guided / srs >= 1.5,
-          guided / ora >= 0.8)
-    print(f"\ngoals: coverage {'OK' if ok[0] else 'MISSED'}, bias {'OK' if ok[1] else 'MISSED'}, "
-          f"lift vs random {'OK' if ok[2] else 'MISSED'}, share of oracle {'OK' if ok[3] else 'MISSED'}")
+    ok = (
+        tab.loc["全市", "coverage"] >= 0.93,
+        abs(tab.loc["全市", "bias/SE"]) <= 1,
+        guided / srs >= 1.5,
+        guided / ora >= 0.8,
+    )
+    print(
+        f"\ngoals: coverage {'OK' if ok[0] else 'MISSED'}, bias {'OK' if ok[1] else 'MISSED'}, "
+        f"lift vs random {'OK' if ok[2] else 'MISSED'}, share of oracle {'OK' if ok[3] else 'MISSED'}"
+    )
     return 0
 
 
 def compare_default(fr: pd.DataFrame, n: int, sc: dict, draws: int, prn_draws: int) -> None:
     """The configured default vs pure Neyman with real draws (PRN), then the trade-off table against the truth."""
     default = design_kwargs(sc)
-    plain = {**default, "hit_emphasis": 0.0, "certainty_n": 0, "band_shares": None, "certainty_threshold": None,
-             "bands": int(sc["risk_bands"])}
+    plain = {
+        **default,
+        "hit_emphasis": 0.0,
+        "certainty_n": 0,
+        "band_shares": None,
+        "certainty_threshold": None,
+        "bands": int(sc["risk_bands"]),
+    }
     cols = ["county", "hh_id", "risk", "true_problem"]
     srs = srs_hits(fr, n, range(1, min(prn_draws, 50) + 1))
-    print(f"\n## Default design vs pure Neyman ({prn_draws} draws each, permanent random numbers; SRS hit rate {srs:.4f})")
-    print("design                                   hit-rate  ×random  coverage city  coverage counties (min)  "
-          "width city  width counties  ×Neyman width (counties / city)")
+    print(
+        f"\n## Default design vs pure Neyman ({prn_draws} draws each, permanent random numbers; SRS hit rate {srs:.4f})"
+    )
+    print(
+        "design                                   hit-rate  ×random  coverage city  coverage counties (min)  "
+        "width city  width counties  ×Neyman width (counties / city)"
+    )
     res = {}
     for name, kw in (("pure Neyman", plain), ("default: " + design_label(default), default)):
         t = time.time()
@@ -150,10 +203,12 @@ def compare_default(fr: pd.DataFrame, n: int, sc: dict, draws: int, prn_draws: i
         hr = float(city["hits"].sum() / city["drawn"].sum())
         res[name] = (float(cty["width"].mean()), float(city["width"].mean()))
         base = next(iter(res.values()))
-        print(f"{name[:40]:40s} {hr:.4f}   {hr / srs:5.2f}   {city['covered'].mean():.3f}          "
-              f"{cty['covered'].mean():.3f} ({cty.groupby('area')['covered'].mean().min():.3f})          "
-              f"{city['width'].mean():.4f}      {cty['width'].mean():.4f}          "
-              f"{res[name][0] / base[0]:.2f} / {res[name][1] / base[1]:.2f}   [{time.time() - t:.0f}s]")
+        print(
+            f"{name[:40]:40s} {hr:.4f}   {hr / srs:5.2f}   {city['covered'].mean():.3f}          "
+            f"{cty['covered'].mean():.3f} ({cty.groupby('area')['covered'].mean().min():.3f})          "
+            f"{city['width'].mean():.4f}      {cty['width'].mean():.4f}          "
+            f"{res[name][0] / base[0]:.2f} / {res[name][1] / base[1]:.2f}   [{time.time() - t:.0f}s]"
+        )
     print(f"\n## Trade-off table against the truth ({draws} simulated draws per design; hgk_lib.risk.tradeoff)")
     tab = tradeoff_table(fr, n, sc, draws=draws, seed=1, truth=fr["true_problem"].to_numpy())
     with pd.option_context("display.width", 250, "display.max_columns", 20):

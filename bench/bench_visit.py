@@ -12,6 +12,7 @@ Usage::
     python bench/bench_visit.py                          # generates the demo export (~15,000 households)
     python bench/bench_visit.py --data data/raw/2019     # an existing export
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,30 +62,55 @@ def main() -> int:
         write_county_ledger(out_dir / "ledger.xlsx", summary=summary, **P.report_inputs(run))
         write_json_atomic(out_dir / "summary.json", summary)
         t1, c1 = time.perf_counter(), time.process_time()
-        plan = build_visit_plan(findings=run.findings, audit=run.audit, tables=run.data.tables, params=run.params,
-                                catalogue=load_catalogue(), county=run.county)
+        plan = build_visit_plan(
+            findings=run.findings,
+            audit=run.audit,
+            tables=run.data.tables,
+            params=run.params,
+            catalogue=load_catalogue(),
+            county=run.county,
+        )
         t2 = time.perf_counter()
-        write_visit_plan(out_dir / plan_file_name(run.name, run.year), plan, county_name=run.name,
-                         county_folder=run.county, params=run.params, provenance=run.provenance)
+        write_visit_plan(
+            out_dir / plan_file_name(run.name, run.year),
+            plan,
+            county_name=run.name,
+            county_folder=run.county,
+            params=run.params,
+            provenance=run.provenance,
+        )
         t3, c3 = time.perf_counter(), time.process_time()
         audit_s, plan_s = t1 - t0, t3 - t1
         audit_c, plan_c = c1 - c0, c3 - c1  # CPU seconds: less sensitive to other work on a shared machine
-        rows.append({"县": run.name, "户数": len(run.data.tables["household"]), "审计+台账(秒)": round(audit_s, 2),
-                     "计划构建(秒)": round(t2 - t1, 2), "计划写入(秒)": round(t3 - t2, 2),
-                     "计划(秒)": round(plan_s, 2), "占比": f"{plan_s / audit_s:.1%}",
-                     "审计+台账CPU(秒)": round(audit_c, 2), "计划CPU(秒)": round(plan_c, 2),
-                     "CPU占比": f"{plan_c / audit_c:.1%}",
-                     "需走访户数": plan.trips["households"], "事项数": plan.trips["items"],
-                     "部门分别入户": plan.trips["department_trips"], "减少入户": plan.trips["saved"]})
+        rows.append(
+            {
+                "县": run.name,
+                "户数": len(run.data.tables["household"]),
+                "审计+台账(秒)": round(audit_s, 2),
+                "计划构建(秒)": round(t2 - t1, 2),
+                "计划写入(秒)": round(t3 - t2, 2),
+                "计划(秒)": round(plan_s, 2),
+                "占比": f"{plan_s / audit_s:.1%}",
+                "审计+台账CPU(秒)": round(audit_c, 2),
+                "计划CPU(秒)": round(plan_c, 2),
+                "CPU占比": f"{plan_c / audit_c:.1%}",
+                "需走访户数": plan.trips["households"],
+                "事项数": plan.trips["items"],
+                "部门分别入户": plan.trips["department_trips"],
+                "减少入户": plan.trips["saved"],
+            }
+        )
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
     a, p = table["审计+台账(秒)"].sum(), table["计划(秒)"].sum()
     ac, pc = table["审计+台账CPU(秒)"].sum(), table["计划CPU(秒)"].sum()
-    print(f"合计：审计+台账 {a:.1f} 秒，入户核查计划 {p:.1f} 秒，增加 {p / a:.1%}（CPU：{ac:.1f} 秒 / {pc:.1f} 秒，"
-          f"增加 {pc / ac:.1%}）；需走访 {table['需走访户数'].sum()} 户，"
-          f"事项 {table['事项数'].sum()} 项，部门分别入户 {table['部门分别入户'].sum()} 次，"
-          f"减少入户 {table['减少入户'].sum()} 次")
+    print(
+        f"合计：审计+台账 {a:.1f} 秒，入户核查计划 {p:.1f} 秒，增加 {p / a:.1%}（CPU：{ac:.1f} 秒 / {pc:.1f} 秒，"
+        f"增加 {pc / ac:.1%}）；需走访 {table['需走访户数'].sum()} 户，"
+        f"事项 {table['事项数'].sum()} 项，部门分别入户 {table['部门分别入户'].sum()} 次，"
+        f"减少入户 {table['减少入户'].sum()} 次"
+    )
     print(f"输出：{out}")
     return 0
 

@@ -11,6 +11,7 @@ Usage::
 The demo export (``--households``, default 3,000; seed 2019) is generated once into ``--demo DIR`` (default: a
 folder next to the saved results) and reused by the second run, so both runs read the same files.
 """
+
 from __future__ import annotations
 
 import argparse

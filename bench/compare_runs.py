@@ -14,6 +14,7 @@ but not counted as changes:
 Workbooks are compared cell by cell (openpyxl values); HTML by its visible text and its embedded images' bytes.
 Exit code 0 when nothing else differs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,7 @@ def sheets(path: Path, roots) -> dict[str, list[list]]:
 
     wb = load_workbook(path, read_only=True)
     try:
-        return {ws.title: [[norm(v, roots) for v in r] for r in ws.iter_rows(values_only=True)]
-                for ws in wb.worksheets}
+        return {ws.title: [[norm(v, roots) for v in r] for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
     finally:
         wb.close()
 
@@ -107,7 +107,7 @@ def compare_workbook(a: Path, b: Path, roots) -> tuple[list[str], list[str]]:
 
 
 TAG = re.compile(r"<[^>]+>")
-IMG = re.compile(r'data:image/[a-z+]+;base64,([A-Za-z0-9+/=]+)')
+IMG = re.compile(r"data:image/[a-z+]+;base64,([A-Za-z0-9+/=]+)")
 STYLE = re.compile(r"<(style|script)[^>]*>.*?</\1>", re.S)
 
 
@@ -127,7 +127,9 @@ def compare_html(a: Path, b: Path, roots) -> tuple[list[str], list[str]]:
     if la != lb:
         import difflib
 
-        diff = [d for d in difflib.unified_diff(la, lb, lineterm="", n=0) if d[:1] in "+-" and d[:3] not in ("+++", "---")]
+        diff = [
+            d for d in difflib.unified_diff(la, lb, lineterm="", n=0) if d[:1] in "+-" and d[:3] not in ("+++", "---")
+        ]
         bad.append(f"文本不同（{len(diff)} 行）：{diff[:6]}")
     if ia != ib:
         bad.append(f"图片不同：{sum(x != y for x, y in zip(ia, ib)) + abs(len(ia) - len(ib))} 张")
@@ -136,8 +138,11 @@ def compare_html(a: Path, b: Path, roots) -> tuple[list[str], list[str]]:
 
 def files(root: Path, year: int) -> set[str]:
     base = root / str(year)
-    return {str(p.relative_to(root)) for p in base.rglob("*")
-            if p.is_file() and p.suffix in (".xlsx", ".html") and not p.name.startswith(".") and "备份" not in p.parts}
+    return {
+        str(p.relative_to(root))
+        for p in base.rglob("*")
+        if p.is_file() and p.suffix in (".xlsx", ".html") and not p.name.startswith(".") and "备份" not in p.parts
+    }
 
 
 def main(argv=None) -> int:

@@ -10,6 +10,7 @@ to N single-threaded workers: greedy list scheduling, which is what the Dask sch
 tasks. Prints, for N = 8, 32, 128: wall time of the county jobs, the largest county's time (the floor), worker
 memory, and the storage of the run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,19 +51,27 @@ def main() -> None:
     sizes = county_sizes(a.counties, a.households)
     costs = [a.sec0 + a.sec_per_k * h / 1000 for h in sizes]
     big = sizes[0]
-    print(f"{a.counties} counties, {sum(sizes) / 1e6:.1f} M households; sizes: largest {big:,.0f}, "
-          f"median {sizes[len(sizes) // 2]:,.0f}, smallest {sizes[-1]:,.0f}")
-    print(f"county jobs: {sum(costs) / 3600:.1f} worker-hours in total; the largest county {costs[0] / 60:.1f} min, "
-          f"peak {a.mb0 + a.mb_per_k * big / 1000:,.0f} MB")
+    print(
+        f"{a.counties} counties, {sum(sizes) / 1e6:.1f} M households; sizes: largest {big:,.0f}, "
+        f"median {sizes[len(sizes) // 2]:,.0f}, smallest {sizes[-1]:,.0f}"
+    )
+    print(
+        f"county jobs: {sum(costs) / 3600:.1f} worker-hours in total; the largest county {costs[0] / 60:.1f} min, "
+        f"peak {a.mb0 + a.mb_per_k * big / 1000:,.0f} MB"
+    )
     print("| workers N | county jobs, wall | largest county (floor) | memory per worker (largest county) |")
     print("|---|---|---|---|")
     for n in (8, 32, 128):
         wall = schedule(costs, n)
-        print(f"| {n} | {wall / 3600:.1f} h | {costs[0] / 60:.1f} min | "
-              f"{(a.mb0 + a.mb_per_k * big / 1000) / 1024:.1f} GB |")
+        print(
+            f"| {n} | {wall / 3600:.1f} h | {costs[0] / 60:.1f} min | "
+            f"{(a.mb0 + a.mb_per_k * big / 1000) / 1024:.1f} GB |"
+        )
     if a.bytes_per_hh:
-        print(f"shared storage: {a.bytes_per_hh * sum(sizes) / 2**30:,.0f} GiB "
-              f"({a.bytes_per_hh / 1024:.1f} KiB per household)")
+        print(
+            f"shared storage: {a.bytes_per_hh * sum(sizes) / 2**30:,.0f} GiB "
+            f"({a.bytes_per_hh / 1024:.1f} KiB per household)"
+        )
 
 
 if __name__ == "__main__":

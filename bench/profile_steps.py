@@ -3,6 +3,7 @@
 ``Steps`` samples the resident memory of this process and all its children (papermill, kernels, pool workers)
 every 0.1 s; each ``with steps("name"):`` block records its wall time, the peak of this process alone and the
 peak of the whole process tree."""
+
 from __future__ import annotations
 
 import threading
@@ -51,10 +52,16 @@ class Steps:
         try:
             yield
         finally:
-            self.rows.append({"step": name, "seconds": round(time.perf_counter() - t0, 1),
-                              "peak_mb": round(self._peak_self / 2**20), "peak_tree_mb": round(self._peak_tree / 2**20),
-                              "peak_one_process_mb": round(self._peak_single / 2**20),
-                              **extra})
+            self.rows.append(
+                {
+                    "step": name,
+                    "seconds": round(time.perf_counter() - t0, 1),
+                    "peak_mb": round(self._peak_self / 2**20),
+                    "peak_tree_mb": round(self._peak_tree / 2**20),
+                    "peak_one_process_mb": round(self._peak_single / 2**20),
+                    **extra,
+                }
+            )
 
     def close(self):
         self._stop.set()

@@ -2,4 +2,5 @@
 
 Layers (arrows one way): io -> rules / audit -> risk -> report; run/cli orchestrate; demo makes synthetic exports.
 """
+
 __version__ = "0.1.0"

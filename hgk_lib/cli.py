@@ -3,6 +3,7 @@
 Errors meant for inspectors (:class:`hgk_lib.errors.HgkError`) are printed in Chinese without a traceback and
 exit with code 2. Set ``HGK_DEBUG=1`` to see tracebacks.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,9 @@ def _add_data_args(p, out_required=True):
 
 def _add_campaign_args(p):
     p.add_argument("--as-of", default=None, help="按哪一天计算逾期与阶段（默认今天），如 2019-10-15")
-    p.add_argument("--allow-older", action="store_true",
-                   help="允许核查比上次更早的导出（默认拒绝，整改记录不按较早的导出更新）")
+    p.add_argument(
+        "--allow-older", action="store_true", help="允许核查比上次更早的导出（默认拒绝，整改记录不按较早的导出更新）"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,8 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--households", type=int, default=None, help="全市户数（默认约15000）")
     p.add_argument("--seed", type=int, default=2019)
     p.add_argument("--year", type=int, default=2019)
-    p.add_argument("--format", choices=["mixed", "xlsx", "csv"], default="mixed",
-                   help="mixed=真实导出的混合格式（默认）；csv 用于省级规模基准")
+    p.add_argument(
+        "--format",
+        choices=["mixed", "xlsx", "csv"],
+        default="mixed",
+        help="mixed=真实导出的混合格式（默认）；csv 用于省级规模基准",
+    )
     p.add_argument("--truth", default=None, help="真实情况（ground truth）输出目录（默认 <out>_truth；核查从不读取）")
 
     p = sub.add_parser("load", help="读取导出数据，写出规范化表、隔离数据与行数台账")
@@ -73,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--county", action="append", default=None, help="只读这些县目录（可重复）")
     p.add_argument("--as-of", default=None, help="按哪一天计算（默认今天），如 2019-10-15")
 
-    p = sub.add_parser("demo-campaign", help="演示整改全过程：模拟各县填写台账与入户核查计划，并生成部分问题已整改的较新导出")
+    p = sub.add_parser(
+        "demo-campaign", help="演示整改全过程：模拟各县填写台账与入户核查计划，并生成部分问题已整改的较新导出"
+    )
     p.add_argument("--data", required=True, help="首次核查的演示导出，如 data/raw/2019（真实情况在 <data>_truth）")
     p.add_argument("--out", required=True, help="输出目录（填写 <out>/<year>/<县目录>/ 中的台账与入户核查计划）")
     p.add_argument("--year", type=int, default=2019)

@@ -13,6 +13,7 @@ What a cluster adds to a local run, and how hgk handles it:
 * **Which worker ran a county** is in the county's run record (``worker``) in ``run_summary.json``.
 * **Largest counties first** (task priority = the county's export size), so a big county never starts last.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,15 +25,17 @@ TASK_RETRIES = 2
 
 # a tiny exec wrapper: the notebook process is killed when the process that started it dies (Linux); elsewhere it
 # simply execs the command
-_PDEATH = ("import os,sys\n"
-           "try:\n"
-           "    import ctypes,signal\n"
-           "    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)\n"
-           "    if os.getppid() != int(sys.argv[1]):\n"
-           "        sys.exit(137)\n"
-           "except (OSError, AttributeError):\n"
-           "    pass\n"
-           "os.execv(sys.argv[2], sys.argv[2:])\n")
+_PDEATH = (
+    "import os,sys\n"
+    "try:\n"
+    "    import ctypes,signal\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)\n"
+    "    if os.getppid() != int(sys.argv[1]):\n"
+    "        sys.exit(137)\n"
+    "except (OSError, AttributeError):\n"
+    "    pass\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
 
 
 def die_with_parent_command(cmd: list[str]) -> list[str]:
@@ -65,8 +68,10 @@ def _worker_check(paths: dict[str, str], kernel: str) -> list[str]:
         try:
             KernelSpecManager().get_kernel_spec(kernel)
         except NoSuchKernel:
-            problems.append(f"没有注册 Jupyter 内核 {kernel}（在该节点运行 python -m ipykernel install --sys-prefix "
-                            f"--name {kernel}）")
+            problems.append(
+                f"没有注册 Jupyter 内核 {kernel}（在该节点运行 python -m ipykernel install --sys-prefix "
+                f"--name {kernel}）"
+            )
     except ImportError:
         problems.append("没有安装 jupyter_client / papermill（该节点需要安装 hgk）")
     return problems
@@ -85,8 +90,12 @@ def check_workers(client, job: dict, timeout: float = 60) -> dict[str, list[str]
     Path = __import__("pathlib").Path
     out = Path(job["output_root"])
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"导出数据目录": job["data_root"], "参数文件": job["params_file"], "输出目录": str(out),
-             "笔记本": job["notebook"]}
+    paths = {
+        "导出数据目录": job["data_root"],
+        "参数文件": job["params_file"],
+        "输出目录": str(out),
+        "笔记本": job["notebook"],
+    }
     answers = client.run(_worker_check, paths, job["kernel"])
     bad = {w: p for w, p in answers.items() if p}
     if bad:
@@ -120,7 +129,14 @@ def submit_county_jobs(client, jobs: list[dict]) -> dict:
     """``{future: job}``: one task per county (unique key, not pure), retried on exceptions; the largest counties
     get the highest priority, so they start first and the last task to finish is a small one (the critical path of
     a country run is its largest county, not the order it happened to be listed in)."""
-    return {client.submit(run_county_job_on_worker, job, pure=False, retries=TASK_RETRIES,
-                          priority=input_bytes(job["data_root"], job["county"]),
-                          key=f"hgk-{job['county']}-{time.time_ns()}"): job
-            for job in jobs}
+    return {
+        client.submit(
+            run_county_job_on_worker,
+            job,
+            pure=False,
+            retries=TASK_RETRIES,
+            priority=input_bytes(job["data_root"], job["county"]),
+            key=f"hgk-{job['county']}-{time.time_ns()}",
+        ): job
+        for job in jobs
+    }

@@ -10,6 +10,7 @@ DataFrames aligned to their input. The definitions follow the conventions of ``r
 * birth date: the date encoded in the ID when the ID passes R01-R03, else a valid 出生日期, else unknown;
 * age: whole years on a date; school age: age on 31 August of the audit year.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -19,6 +19,7 @@ the rule itself (:func:`hgk_lib.rules.identity.r09`) gives exactly the findings 
 The hash is :func:`pandas.util.hash_pandas_object` with its fixed default key: the same ID lands in the same
 partition in every process and on every machine.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,11 +53,18 @@ def active_id_slice(ids: pd.DataFrame, county: str, reference_date, age_max: int
     ids = ids.reset_index(drop=True)
     cols = {c: (ids[c] if c in ids else pd.Series(None, index=ids.index, dtype=object)) for c in INDEX_COLUMNS}
     f = fast_ids(cols["id_no"], ids["id_type"] if "id_type" in ids else None, None, reference_date, age_max)
-    ok = (f["id_ok"].to_numpy(dtype=bool) & is_active(pd.DataFrame({"member_status": cols["member_status"]})).to_numpy()
-          & f["id18"].notna().to_numpy())
-    out = pd.DataFrame({"county": county,
-                        "id18": pd.Series(f["id18"].to_numpy(dtype=object)[ok], dtype=object),
-                        "_ord": np.flatnonzero(ok).astype(np.int64)})
+    ok = (
+        f["id_ok"].to_numpy(dtype=bool)
+        & is_active(pd.DataFrame({"member_status": cols["member_status"]})).to_numpy()
+        & f["id18"].notna().to_numpy()
+    )
+    out = pd.DataFrame(
+        {
+            "county": county,
+            "id18": pd.Series(f["id18"].to_numpy(dtype=object)[ok], dtype=object),
+            "_ord": np.flatnonzero(ok).astype(np.int64),
+        }
+    )
     for c in INDEX_COLUMNS:
         out[c] = pd.Series(cols[c].astype(object).to_numpy()[ok], dtype=object)
     return out
@@ -79,8 +87,14 @@ def _write(df: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_county_slice(ids: pd.DataFrame, county: str, index_dir, partitions: int = DEFAULT_PARTITIONS,
-                       reference_date="2019-12-31", age_max: int = 110) -> dict[int, int]:
+def write_county_slice(
+    ids: pd.DataFrame,
+    county: str,
+    index_dir,
+    partitions: int = DEFAULT_PARTITIONS,
+    reference_date="2019-12-31",
+    age_max: int = 110,
+) -> dict[int, int]:
     """Write one county's slice of the index (replacing any earlier one); ``{partition: rows}``."""
     return write_slice(active_id_slice(ids, county, reference_date, age_max), county, index_dir, partitions)
 
@@ -96,7 +110,7 @@ def write_slice(s: pd.DataFrame, county: str, index_dir, partitions: int = DEFAU
     counts = {}
     for p in range(partitions):
         if bounds[p + 1] > bounds[p]:
-            _write(s.iloc[bounds[p]:bounds[p + 1]], _part_dir(index_dir, "ids", p) / f"{county}.parquet")
+            _write(s.iloc[bounds[p] : bounds[p + 1]], _part_dir(index_dir, "ids", p) / f"{county}.parquet")
             counts[p] = int(bounds[p + 1] - bounds[p])
     return counts
 
@@ -146,20 +160,30 @@ def join_partition(index_dir, p: int, counties: list[str] | None = None) -> dict
     hits = _texts(collisions(frame))
     out = Path(index_dir) / "hits" / f"p={p:03d}.parquet"
     _write(hits, out)
-    return {"partition": p, "ids": len(frame), "hits": len(hits), "files": len(files),
-            "seconds": round(time.perf_counter() - t0, 3)}
+    return {
+        "partition": p,
+        "ids": len(frame),
+        "hits": len(hits),
+        "files": len(files),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
-def join_index(index_dir, partitions: int = DEFAULT_PARTITIONS, client=None,
-               counties: list[str] | None = None) -> list[dict]:
+def join_index(
+    index_dir, partitions: int = DEFAULT_PARTITIONS, client=None, counties: list[str] | None = None
+) -> list[dict]:
     """Join every partition (on the Dask cluster of ``client`` when given: one task per partition, retried twice
     if its worker dies); the per-partition figures of :func:`join_partition`."""
     index_dir = str(Path(index_dir).resolve())
     shutil.rmtree(Path(index_dir) / "hits", ignore_errors=True)
     if client is None:
         return [join_partition(index_dir, p, counties) for p in range(partitions)]
-    futures = [client.submit(join_partition, index_dir, p, counties, pure=False, retries=2, key=f"hgk-r09-p{p:03d}-{os.getpid()}")
-               for p in range(partitions)]
+    futures = [
+        client.submit(
+            join_partition, index_dir, p, counties, pure=False, retries=2, key=f"hgk-r09-p{p:03d}-{os.getpid()}"
+        )
+        for p in range(partitions)
+    ]
     return client.gather(futures)
 
 
@@ -172,8 +196,11 @@ def others_for(index_dir, county: str, run_counties: list[str]) -> dict[str, pd.
         h = pd.read_parquet(f, filters=[("target", "==", county)])
         if len(h):
             frames.append(h)
-    hits = (pd.concat(frames, ignore_index=True).sort_values(["county", "_ord"], kind="stable") if frames
-            else pd.DataFrame(columns=HIT_COLUMNS))
+    hits = (
+        pd.concat(frames, ignore_index=True).sort_values(["county", "_ord"], kind="stable")
+        if frames
+        else pd.DataFrame(columns=HIT_COLUMNS)
+    )
     hits = hits.astype(object).where(hits.notna(), None)
     out = {}
     for c in sorted(set(run_counties) - {county}):

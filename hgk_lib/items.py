@@ -13,6 +13,7 @@ problem, never from where it sits in a file (no source row, no run time):
 Two rows with the same key (rare: e.g. two identical income rows of one household) get ``-2``, ``-3`` … in the order
 given, so callers pass frames in a stable order.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@
 A wheel (``pip install .``) carries ``params/`` and ``notebooks/`` inside the package as ``hgk_lib/_data/`` (copied
 there by ``setup.py`` at build time); an editable install (``make setup``) reads them from the repository root.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

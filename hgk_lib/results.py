@@ -28,6 +28,7 @@ type), dynamic (动态管理, code = candidate kind), classes (分类施策, cod
 not match the labour class carry one), integrity_items (数据真实性, code and field = the indicator I1–I7; computed by
 :func:`hgk_lib.integrity.flagged_households`).
 """
+
 from __future__ import annotations
 
 import json
@@ -66,45 +67,72 @@ def _t(cols: str) -> dict[str, str]:
 
 #: table name -> {column: kind}, in column order. The single definition of the saved tables.
 TABLES: dict[str, dict[str, str]] = {
-    "findings": _t("item_id county rule_id rule_name level department unit part hh_id person_id project_id "
-                   "year:int source_row:int category columns values message exit_status"),
-    "rule_summary": _t("rule_id rule_name level department status missing evaluated:int not_evaluated:int "
-                       "findings:int households:int"),
-    "income": _t("hh_id township village head_name exit_status active_n:int recorded_n:int disposable_fen:int "
-                 "income_pc_fen:int income_pc:float recorded_pc:float income_diff:float policy_share:float "
-                 "income_finding:bool"),
-    "verdicts": _t("item_id hh_id township village head_name labour_class active_n:int recorded_pc:float "
-                   "income_pc:float income_diff:float policy_share:float verdict return_cause quality reasons"),
+    "findings": _t(
+        "item_id county rule_id rule_name level department unit part hh_id person_id project_id "
+        "year:int source_row:int category columns values message exit_status"
+    ),
+    "rule_summary": _t(
+        "rule_id rule_name level department status missing evaluated:int not_evaluated:int findings:int households:int"
+    ),
+    "income": _t(
+        "hh_id township village head_name exit_status active_n:int recorded_n:int disposable_fen:int "
+        "income_pc_fen:int income_pc:float recorded_pc:float income_diff:float policy_share:float "
+        "income_finding:bool"
+    ),
+    "verdicts": _t(
+        "item_id hh_id township village head_name labour_class active_n:int recorded_pc:float "
+        "income_pc:float income_diff:float policy_share:float verdict return_cause quality reasons"
+    ),
     "needs": _t("item_id hh_id person_id problem_type department evidence deadline:date resolvable:bool"),
     "sector": _t("hh_id person_id issue department evidence"),
     "classes": _t("item_id hh_id labour_class recommended measures_this_year match:bool quality"),
     "unstable_pwj": _t("hh_id person_id post months:float"),
     "history": _t("hh_id year:int stage problem"),
     "projects": _t("project_id project_name rule_id description"),
-    "beneficiaries": _t("project_id project_name declared_hh:int linked_hh:int declared_people:int "
-                        "linked_people:int difference:int"),
+    "beneficiaries": _t(
+        "project_id project_name declared_hh:int linked_hh:int declared_people:int linked_people:int difference:int"
+    ),
     "dynamic": _t("item_id hh_id person_id kind basis source"),
     "audit_notes": _t("note"),
     "quarantine": _t("table file sheet row:int column value reason"),
     "row_ledger": _t("table file rows_read:int rows_loaded:int rows_quarantined:int"),
-    "features": {"hh_id": "text", **{c: "float" for c in _FEATURES},
-                 **{c: ("float" if c in _FLOAT_GROUPS else "text") for c in _GROUP_COLUMNS}},
+    "features": {
+        "hh_id": "text",
+        **{c: "float" for c in _FEATURES},
+        **{c: ("float" if c in _FLOAT_GROUPS else "text") for c in _GROUP_COLUMNS},
+    },
     "labels": _t("hh_id year:float method problem:int inclusion_prob:float weight:float verified_income_pc:float"),
     "contacts": _t("hh_id phone"),
     # the integrity screen (hgk_lib.integrity): one row per unit x indicator, and the flagged units' households
-    "integrity": _t("unit_id:int county unit_type township village helper_name helper_phone n_households:int "
-                    "indicator indicator_name status n:int k:int value:float reference:float p:float p_adj:float "
-                    "flagged:bool sentence suggestion"),
-    "integrity_items": _t("item_id county hh_id township village head_name unit_type helper_name indicator "
-                          "indicator_name suggestion item"),
+    "integrity": _t(
+        "unit_id:int county unit_type township village helper_name helper_phone n_households:int "
+        "indicator indicator_name status n:int k:int value:float reference:float p:float p_adj:float "
+        "flagged:bool sentence suggestion"
+    ),
+    "integrity_items": _t(
+        "item_id county hh_id township village head_name unit_type helper_name indicator indicator_name suggestion item"
+    ),
 }
 #: The audit's table names (:class:`hgk_lib.audit.AuditResult` fields) -> saved table names.
-AUDIT_TABLES = {"income": "income", "verdicts": "verdicts", "needs": "needs", "sector": "sector",
-                "classes": "classes", "unstable_pwj": "unstable_pwj", "measure_gaps": "history",
-                "project_findings": "projects", "beneficiaries": "beneficiaries", "dynamic": "dynamic"}
+AUDIT_TABLES = {
+    "income": "income",
+    "verdicts": "verdicts",
+    "needs": "needs",
+    "sector": "sector",
+    "classes": "classes",
+    "unstable_pwj": "unstable_pwj",
+    "measure_gaps": "history",
+    "project_findings": "projects",
+    "beneficiaries": "beneficiaries",
+    "dynamic": "dynamic",
+}
 #: Household-level problem tables: table -> (item source, column giving the code or a fixed code).
-ITEM_SOURCES = {"verdicts": ("收入", "verdict"), "needs": ("三保障", "problem_type"),
-                "dynamic": ("动态管理", "kind"), "classes": ("分类施策", None)}
+ITEM_SOURCES = {
+    "verdicts": ("收入", "verdict"),
+    "needs": ("三保障", "problem_type"),
+    "dynamic": ("动态管理", "kind"),
+    "classes": ("分类施策", None),
+}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -131,9 +159,13 @@ def _cast(s: pd.Series, kind: str, name: str) -> pd.Series:
         return pd.to_numeric(s, errors="coerce").astype("float64")
     if kind == "bool":
         obj = s.astype(object)
-        return obj.map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v))
-                       else (v if isinstance(v, bool) else (v == "是" if isinstance(v, str) else bool(v)))
-                       ).astype("boolean")
+        return obj.map(
+            lambda v: (
+                None
+                if v is None or (not isinstance(v, str) and pd.isna(v))
+                else (v if isinstance(v, bool) else (v == "是" if isinstance(v, str) else bool(v)))
+            )
+        ).astype("boolean")
     if kind == "date":
         return pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
     raise ValueError(f"unknown kind {kind}")
@@ -192,8 +224,9 @@ def results_dir(county_dir) -> Path:
 # ---------------------------------------------------------------------------------------------------------------
 # write
 # ---------------------------------------------------------------------------------------------------------------
-def save_results(county_dir, tables: dict[str, pd.DataFrame], *, county: str, year: int, input_sha256: str,
-                 params_sha256: str) -> Path:
+def save_results(
+    county_dir, tables: dict[str, pd.DataFrame], *, county: str, year: int, input_sha256: str, params_sha256: str
+) -> Path:
     """Write every table of :data:`TABLES` (cast by :func:`to_contract`) and ``manifest.json`` under
     ``<county_dir>/results/``; returns that folder.
 
@@ -203,13 +236,21 @@ def save_results(county_dir, tables: dict[str, pd.DataFrame], *, county: str, ye
     unknown = sorted(set(tables) - set(TABLES))
     if unknown:
         raise ValueError(f"not result tables: {unknown}")
-    manifest = {"contract": CONTRACT, "contract_version": CONTRACT_VERSION, "hgk_version": __version__,
-                "county": county, "year": int(year), "input_sha256": input_sha256, "params_sha256": params_sha256}
+    manifest = {
+        "contract": CONTRACT,
+        "contract_version": CONTRACT_VERSION,
+        "hgk_version": __version__,
+        "county": county,
+        "year": int(year),
+        "input_sha256": input_sha256,
+        "params_sha256": params_sha256,
+    }
     return _write_tables(results_dir(county_dir), TABLES, tables, manifest, MANIFEST)
 
 
-def _write_tables(d: Path, specs: dict[str, dict[str, str]], tables: dict[str, pd.DataFrame], manifest: dict,
-                  manifest_name: str) -> Path:
+def _write_tables(
+    d: Path, specs: dict[str, dict[str, str]], tables: dict[str, pd.DataFrame], manifest: dict, manifest_name: str
+) -> Path:
     """Every table of ``specs`` cast to its contract, then the manifest listing them (last), each atomically."""
     d.mkdir(parents=True, exist_ok=True)
     manifest = {**manifest, "tables": {}}
@@ -239,9 +280,11 @@ def read_manifest(county_dir) -> dict:
     v = manifest.get("contract_version")
     if v != CONTRACT_VERSION:
         older = isinstance(v, int) and v < CONTRACT_VERSION
-        raise ResultsError(f"核查结果格式版本为 {v}，本程序要求 {CONTRACT_VERSION}（"
-                           f"{'结果由旧版本写出' if older else '结果由新版本写出'}），请用本版本重新运行该县",
-                           file=str(path))
+        raise ResultsError(
+            f"核查结果格式版本为 {v}，本程序要求 {CONTRACT_VERSION}（"
+            f"{'结果由旧版本写出' if older else '结果由新版本写出'}），请用本版本重新运行该县",
+            file=str(path),
+        )
     return manifest
 
 
@@ -281,16 +324,23 @@ EVALUATION_CONTRACT = "hgk-spot-check-evaluation"
 EVALUATION_VERSION = 1  # its own version: the county contract's changes do not touch it
 #: The evaluation's tables (English keys of :func:`hgk_lib.risk.estimate.evaluate`).
 EVALUATION_TABLES: dict[str, dict[str, str]] = {
-    "evaluation_summary": _t("county sheet frame:float drawn:int inspected:int problems:int p:float p_lo:float "
-                             "p_hi:float p_se:float p_neff:float deff:float income_n:int below:int q:float q_lo:float "
-                             "q_hi:float not_covered:float"),
+    "evaluation_summary": _t(
+        "county sheet frame:float drawn:int inspected:int problems:int p:float p_lo:float "
+        "p_hi:float p_se:float p_neff:float deff:float income_n:int below:int q:float q_lo:float "
+        "q_hi:float not_covered:float"
+    ),
 }
 
 
 def save_evaluation(city_dir, tables: dict[str, pd.DataFrame], *, year: int, source: str) -> Path:
     """Save the evaluation's tables under ``<city_dir>/results/`` with their manifest (atomically)."""
-    manifest = {"contract": EVALUATION_CONTRACT, "contract_version": EVALUATION_VERSION, "hgk_version": __version__,
-                "year": int(year), "source": source}
+    manifest = {
+        "contract": EVALUATION_CONTRACT,
+        "contract_version": EVALUATION_VERSION,
+        "hgk_version": __version__,
+        "year": int(year),
+        "source": source,
+    }
     return _write_tables(results_dir(city_dir), EVALUATION_TABLES, tables, manifest, "evaluation.json")
 
 
@@ -303,16 +353,38 @@ def read_evaluation(city_dir) -> dict[str, pd.DataFrame] | None:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise ResultsError(f"抽查结果评估清单无法读取（{err}），请重新运行 hgk spot-check evaluate", file=str(path)) from None
-    if not isinstance(manifest, dict) or manifest.get("contract") != EVALUATION_CONTRACT \
-            or manifest.get("contract_version") != EVALUATION_VERSION:
-        raise ResultsError("抽查结果评估的保存格式不符或版本不同，请用本版本重新运行 hgk spot-check evaluate",
-                           file=str(path))
+        raise ResultsError(
+            f"抽查结果评估清单无法读取（{err}），请重新运行 hgk spot-check evaluate", file=str(path)
+        ) from None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("contract") != EVALUATION_CONTRACT
+        or manifest.get("contract_version") != EVALUATION_VERSION
+    ):
+        raise ResultsError(
+            "抽查结果评估的保存格式不符或版本不同，请用本版本重新运行 hgk spot-check evaluate", file=str(path)
+        )
     remedy = "请重新运行 hgk spot-check evaluate"
-    return {name: _read_table(d / f"{name}.parquet", name, spec, manifest["tables"].get(name) or {}, remedy)
-            for name, spec in EVALUATION_TABLES.items()}
+    return {
+        name: _read_table(d / f"{name}.parquet", name, spec, manifest["tables"].get(name) or {}, remedy)
+        for name, spec in EVALUATION_TABLES.items()
+    }
 
 
-__all__ = ["CONTRACT", "CONTRACT_VERSION", "TABLES", "AUDIT_TABLES", "ResultsError", "results_dir", "to_contract",
-           "with_item_ids", "save_results", "read_manifest", "read_result", "read_results", "EVALUATION_TABLES",
-           "save_evaluation", "read_evaluation"]
+__all__ = [
+    "CONTRACT",
+    "CONTRACT_VERSION",
+    "TABLES",
+    "AUDIT_TABLES",
+    "ResultsError",
+    "results_dir",
+    "to_contract",
+    "with_item_ids",
+    "save_results",
+    "read_manifest",
+    "read_result",
+    "read_results",
+    "EVALUATION_TABLES",
+    "save_evaluation",
+    "read_evaluation",
+]

@@ -1,5 +1,6 @@
 """The audit's own rows of 问题清单 (hgk_lib/audit/findings.py): 公益性岗位 held under ``pwj_min_months`` is a
 finding with a department and a deadline, not only a line in a helper sheet."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -24,7 +25,11 @@ def test_short_public_welfare_job_is_a_finding(months, listed):
     if listed:
         row = f.iloc[0]
         assert (row["rule_id"], row["rule_name"], row["level"], row["department"]) == (
-            "分类施策", "公益性岗位不稳定（走读式）", "政策", "扶贫办")
+            "分类施策",
+            "公益性岗位不稳定（走读式）",
+            "政策",
+            "扶贫办",
+        )
         assert row["hh_id"] == "H1" and row["person_id"] == m["person_id"] and row["year"] == 2019
         assert row["exit_status"] == "已脱贫（享受政策）" and row["county"] == "441881_英德市"
         assert row["message"] == "公益性岗位“护林员”仅5个月，不足6个月（走读式），岗位不稳定，需稳定岗位或调整帮扶措施"
@@ -45,8 +50,12 @@ def test_appended_to_rule_findings_keeping_their_types():
     both = with_audit_findings(rules, r, params(), "441881_英德市")
     assert len(both) == len(rules) + 1 and both.index.is_unique
     assert both["year"].dtype == rules["year"].dtype and both["year"].iloc[-1] == 2019
-    assert with_audit_findings(rules, audit_county(county([household("H1")], [member("H1")], [income("H1")]),
-                                                   params()), params()) is rules
+    assert (
+        with_audit_findings(
+            rules, audit_county(county([household("H1")], [member("H1")], [income("H1")]), params()), params()
+        )
+        is rules
+    )
 
 
 def test_listed_in_problem_list_with_department_and_deadline(tmp_path):

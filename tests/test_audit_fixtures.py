@@ -1,4 +1,5 @@
 """The audit fixture builders give canonical tables (dtypes, valid IDs, ages on the reference date)."""
+
 import pandas as pd
 
 from hgk_lib import derive as D

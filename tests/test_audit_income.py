@@ -1,5 +1,6 @@
 """Income recomputation: fen arithmetic, transfer items, medical reimbursements, active-member divisor, recorded
 value comparison, and the parameter file contract."""
+
 from __future__ import annotations
 
 import copy
@@ -20,10 +21,19 @@ def income_row(hs, ms, incs, p=None, **lists):
     return r.income.set_index("hh_id")
 
 
-@pytest.mark.parametrize("yuan,fen", [
-    (8400.00, 840000), (3999.995, 400000), (1.005, 101), (0.125, 13), (-2.5, -250), (12345.67, 1234567),
-    (0.1 + 0.2, 30), (1e7 + 0.01, 1000000001),
-])
+@pytest.mark.parametrize(
+    "yuan,fen",
+    [
+        (8400.00, 840000),
+        (3999.995, 400000),
+        (1.005, 101),
+        (0.125, 13),
+        (-2.5, -250),
+        (12345.67, 1234567),
+        (0.1 + 0.2, 30),
+        (1e7 + 0.01, 1000000001),
+    ],
+)
 def test_to_fen_half_up_and_decimal_safe(yuan, fen):
     assert int(to_fen(pd.Series([yuan])).iloc[0]) == fen
 
@@ -35,9 +45,22 @@ def test_div_half_up():
 
 
 def test_recomputed_income_formula():
-    i = income("H1", wage=10000, business_income=5000, business_cost=-2000, property_income=300,
-               transfer_income=999, transfer_out=100, family_planning=100, dibao_income=200, tekun_income=0,
-               pension_income=300, eco_comp=50, other_transfer=50, medical_reimb=5000)
+    i = income(
+        "H1",
+        wage=10000,
+        business_income=5000,
+        business_cost=-2000,
+        property_income=300,
+        transfer_income=999,
+        transfer_out=100,
+        family_planning=100,
+        dibao_income=200,
+        tekun_income=0,
+        pension_income=300,
+        eco_comp=50,
+        other_transfer=50,
+        medical_reimb=5000,
+    )
     row = income_row([household("H1")], [member("H1"), member("H1", age=30)], [i]).loc["H1"]
     # transfers = item sum without medical = 700; |cost| = 2000
     assert row["disposable_fen"] == (10000 + 5000 - 2000 + 300 + 700 - 100) * 100
@@ -62,8 +85,9 @@ def test_recorded_total_used_when_items_blank():
 
 def test_divisor_is_active_members_not_recorded_count():
     ms = [member("H1"), member("H1", age=30), member("H1", age=70, member_status="自然减少", change_reason="死亡")]
-    row = income_row([household("H1")], ms, [income("H1", wage=9000, n_members=3,
-                                                     disposable_pc_recorded=3000.0)]).loc["H1"]
+    row = income_row([household("H1")], ms, [income("H1", wage=9000, n_members=3, disposable_pc_recorded=3000.0)]).loc[
+        "H1"
+    ]
     assert row["active_n"] == 2 and row["recorded_n"] == 3
     assert row["income_pc"] == 4500.0
     assert row["income_diff"] == -1500.0 and bool(row["income_finding"])
@@ -86,8 +110,9 @@ def test_police_death_before_reference_date_leaves_divisor():
 
 @pytest.mark.parametrize("recorded,finding", [(9001.00, False), (8999.00, False), (9001.01, True), (8998.99, True)])
 def test_income_finding_tolerance_boundary(recorded, finding):
-    row = income_row([household("H1")], [member("H1")],
-                     [income("H1", wage=9000, disposable_pc_recorded=recorded)]).loc["H1"]
+    row = income_row([household("H1")], [member("H1")], [income("H1", wage=9000, disposable_pc_recorded=recorded)]).loc[
+        "H1"
+    ]
     assert bool(row["income_finding"]) is finding
     assert row["income_diff"] == pytest.approx(recorded - 9000)
 
@@ -95,8 +120,13 @@ def test_income_finding_tolerance_boundary(recorded, finding):
 def test_duplicated_or_empty_income_rows_give_no_verdict_income():
     hs = [household("D1"), household("E1"), household("OK")]
     ms = [member("D1"), member("E1"), member("OK")]
-    inc = [income("D1", wage=1000), income("D1", wage=20000), income("OK"), income("OK", year=2018, wage=1),
-           dict(hh_id="E1", year=2019)]
+    inc = [
+        income("D1", wage=1000),
+        income("D1", wage=20000),
+        income("OK"),
+        income("OK", year=2018, wage=1),
+        dict(hh_id="E1", year=2019),
+    ]
     r = audit_county(county(hs, ms, inc), params())
     t = r.income.set_index("hh_id")
     assert t.loc[["D1", "E1"], "income_pc_fen"].isna().all()
@@ -106,9 +136,22 @@ def test_duplicated_or_empty_income_rows_give_no_verdict_income():
 
 def test_income_view_columns_exact():
     r = audit_county(county([household("H1")], [member("H1")], [income("H1")]), params())
-    assert list(r.income.columns) == ["hh_id", "township", "village", "head_name", "exit_status", "active_n",
-                                      "recorded_n", "disposable_fen", "income_pc_fen", "income_pc", "recorded_pc",
-                                      "income_diff", "policy_share", "income_finding"]
+    assert list(r.income.columns) == [
+        "hh_id",
+        "township",
+        "village",
+        "head_name",
+        "exit_status",
+        "active_n",
+        "recorded_n",
+        "disposable_fen",
+        "income_pc_fen",
+        "income_pc",
+        "recorded_pc",
+        "income_diff",
+        "policy_share",
+        "income_finding",
+    ]
 
 
 # --- the parameter file ------------------------------------------------------------------------------------------
@@ -119,8 +162,15 @@ def test_params_2019_loads_and_every_audit_key_is_read():
     assert ap.income_tolerance_fen == 100
     assert ap.reference_date == pd.Timestamp("2019-09-30") and ap.year_end == pd.Timestamp("2019-12-31")
     assert ap.unsafe_house_levels == ("C", "D") and ap.unhardened_road_types == ("泥土路",)
-    assert set(ap.need_days) == {"义务教育失学辍学", "未参加基本医疗保险", "大病保障未落实", "住房不安全（改造中）",
-                                 "住房不安全（未改造）", "饮水不安全", "兜底保障未落实"}
+    assert set(ap.need_days) == {
+        "义务教育失学辍学",
+        "未参加基本医疗保险",
+        "大病保障未落实",
+        "住房不安全（改造中）",
+        "住房不安全（未改造）",
+        "饮水不安全",
+        "兜底保障未落实",
+    }
 
 
 def _raw():

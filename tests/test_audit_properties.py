@@ -1,4 +1,5 @@
 """Property tests: one verdict per exited household and none otherwise; results invariant to row order."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -13,34 +14,60 @@ from helpers.audit_tables import county, household, income, member, params
 P = params()
 money = st.one_of(st.none(), st.integers(min_value=0, max_value=3_000_000).map(lambda f: f / 100))
 
-member_st = st.fixed_dictionaries({
-    "age": st.integers(min_value=0, max_value=95),
-    "skill": st.sampled_from(S.LABOUR_SKILLS),
-    "health": st.sampled_from(["健康", "长期慢性病", "患有大病", "残疾", "长期慢性病,残疾"]),
-    "dibao": st.booleans(),
-    "ins_resident": st.sampled_from([True, False, None]),
-    "member_status": st.sampled_from(["正常", "正常", "正常", "自然减少", "清退"]),
-})
-household_st = st.fixed_dictionaries({
-    "status": st.sampled_from(S.EXIT_STATUSES),
-    "safe_water": st.sampled_from([True, True, False, None]),
-    "unsafe_house": st.sampled_from([False, False, True]),
-    "members": st.lists(member_st, min_size=0, max_size=4),
-    "income": st.one_of(st.none(), st.fixed_dictionaries({
-        "wage": money, "business_income": money, "business_cost": money, "transfer_income": money,
-        "dibao_income": money, "medical_reimb": money, "disposable_pc_recorded": money})),
-})
+member_st = st.fixed_dictionaries(
+    {
+        "age": st.integers(min_value=0, max_value=95),
+        "skill": st.sampled_from(S.LABOUR_SKILLS),
+        "health": st.sampled_from(["健康", "长期慢性病", "患有大病", "残疾", "长期慢性病,残疾"]),
+        "dibao": st.booleans(),
+        "ins_resident": st.sampled_from([True, False, None]),
+        "member_status": st.sampled_from(["正常", "正常", "正常", "自然减少", "清退"]),
+    }
+)
+household_st = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from(S.EXIT_STATUSES),
+        "safe_water": st.sampled_from([True, True, False, None]),
+        "unsafe_house": st.sampled_from([False, False, True]),
+        "members": st.lists(member_st, min_size=0, max_size=4),
+        "income": st.one_of(
+            st.none(),
+            st.fixed_dictionaries(
+                {
+                    "wage": money,
+                    "business_income": money,
+                    "business_cost": money,
+                    "transfer_income": money,
+                    "dibao_income": money,
+                    "medical_reimb": money,
+                    "disposable_pc_recorded": money,
+                }
+            ),
+        ),
+    }
+)
 
 
 def build(specs):
     hs, ms, inc = [], [], []
     for i, spec in enumerate(specs):  # building a fixture, not auditing
         hid = f"H{i:03d}"
-        hs.append(household(hid, status=spec["status"], safe_water=spec["safe_water"],
-                            unsafe_house=spec["unsafe_house"]))
+        hs.append(
+            household(hid, status=spec["status"], safe_water=spec["safe_water"], unsafe_house=spec["unsafe_house"])
+        )
         for j, m in enumerate(spec["members"]):
-            ms.append(member(hid, f"{hid}-{j}", age=m["age"], skill=m["skill"], health=m["health"], dibao=m["dibao"],
-                             ins_resident=m["ins_resident"], member_status=m["member_status"]))
+            ms.append(
+                member(
+                    hid,
+                    f"{hid}-{j}",
+                    age=m["age"],
+                    skill=m["skill"],
+                    health=m["health"],
+                    dibao=m["dibao"],
+                    ins_resident=m["ins_resident"],
+                    member_status=m["member_status"],
+                )
+            )
         if spec["income"] is not None:
             inc.append(income(hid, **spec["income"]))
     return county(hs, ms, inc)
@@ -90,8 +117,11 @@ def test_results_invariant_to_row_order(specs, seed):
         y = getattr(b, name).sort_values(key).reset_index(drop=True)
         pd.testing.assert_frame_equal(x, y, check_dtype=False)
     nk = ["hh_id", "problem_type", "person_id"]
-    pd.testing.assert_frame_equal(a.needs.sort_values(nk).reset_index(drop=True),
-                                  b.needs.sort_values(nk).reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        a.needs.sort_values(nk).reset_index(drop=True),
+        b.needs.sort_values(nk).reset_index(drop=True),
+        check_dtype=False,
+    )
 
 
 @SETTINGS

@@ -1,5 +1,6 @@
 """The verdict table of audit_standards.md: every row, both sides of every boundary, end to end through
 audit_county (hand-written households), plus the pure decision function."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -60,9 +61,15 @@ def test_decision_table(inc, cls, cov, n_p, n_u, expected):
 
 
 # --- end to end ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("wage,expected", [
-    (3999.99, "返贫"), (4000.00, "收入未达标"), (8399.99, "收入未达标"), (8400.00, "保持脱贫"),
-])
+@pytest.mark.parametrize(
+    "wage,expected",
+    [
+        (3999.99, "返贫"),
+        (4000.00, "收入未达标"),
+        (8399.99, "收入未达标"),
+        (8400.00, "保持脱贫"),
+    ],
+)
 def test_income_lines_are_strict(wage, expected):
     _, v = verdict_of([household("H1")], [member("H1")], [income("H1", wage=wage)])
     assert v.loc["H1", "verdict"] == expected
@@ -81,8 +88,9 @@ def test_half_up_rounding_keeps_household_at_the_return_line():
 
 def test_exit_line_exact_from_parts_summing_with_float_noise():
     # 0.1 + 0.2 style noise: 8,399.70 + 0.10 + 0.20 = 8,400.00 exactly in fen
-    _, v = verdict_of([household("H1")], [member("H1")],
-                      [income("H1", wage=8399.7, property_income=0.1, business_income=0.2)])
+    _, v = verdict_of(
+        [household("H1")], [member("H1")], [income("H1", wage=8399.7, property_income=0.1, business_income=0.2)]
+    )
     assert v.loc["H1", "verdict"] == "保持脱贫"
 
 
@@ -143,22 +151,28 @@ def test_civil_list_counts_as_coverage():
 
 
 def test_no_labour_covered_but_below_return_line_is_returned():
-    _, v = verdict_of([household("N1")], [member("N1", age=80, skill=NONE_SKILL, dibao=True)],
-                      [income("N1", wage=0, transfer_income=3000.0)])
+    _, v = verdict_of(
+        [household("N1")],
+        [member("N1", age=80, skill=NONE_SKILL, dibao=True)],
+        [income("N1", wage=0, transfer_income=3000.0)],
+    )
     assert v.loc["N1", "verdict"] == "返贫"
 
 
 # --- labour classes at the age boundaries ----------------------------------------------------------------------
-@pytest.mark.parametrize("age,days_after,skill,expected", [
-    (16, 0, "普通劳动力", "有劳动能力"),
-    (16, 1, "普通劳动力", "无劳动能力"),  # one day short of 16
-    (64, 0, "技能劳动力", "有劳动能力"),
-    (65, 0, "普通劳动力", "弱劳力半劳力"),
-    (65, 1, "普通劳动力", "有劳动能力"),  # one day short of 65 is still 64
-    (16, 0, "弱劳动力或半劳动力", "弱劳力半劳力"),
-    (16, 1, "弱劳动力或半劳动力", "无劳动能力"),
-    (40, 0, "丧失劳动力", "无劳动能力"),
-])
+@pytest.mark.parametrize(
+    "age,days_after,skill,expected",
+    [
+        (16, 0, "普通劳动力", "有劳动能力"),
+        (16, 1, "普通劳动力", "无劳动能力"),  # one day short of 16
+        (64, 0, "技能劳动力", "有劳动能力"),
+        (65, 0, "普通劳动力", "弱劳力半劳力"),
+        (65, 1, "普通劳动力", "有劳动能力"),  # one day short of 65 is still 64
+        (16, 0, "弱劳动力或半劳动力", "弱劳力半劳力"),
+        (16, 1, "弱劳动力或半劳动力", "无劳动能力"),
+        (40, 0, "丧失劳动力", "无劳动能力"),
+    ],
+)
 def test_labour_class_age_boundaries(age, days_after, skill, expected):
     m = member("H1", skill=skill, birth=birth_for_age(age, days_after))
     r = audit_county(county([household("H1")], [m], [income("H1")]), params())
@@ -167,23 +181,27 @@ def test_labour_class_age_boundaries(age, days_after, skill, expected):
 
 
 def test_labour_class_ignores_inactive_members():
-    ms = [member("H1", age=80, skill=NONE_SKILL, dibao=True),
-          member("H1", age=30, member_status="自然减少", change_reason="死亡")]
+    ms = [
+        member("H1", age=80, skill=NONE_SKILL, dibao=True),
+        member("H1", age=30, member_status="自然减少", change_reason="死亡"),
+    ]
     r = audit_county(county([household("H1")], ms, [income("H1", wage=0, transfer_income=6000.0)]), params())
     assert r.classes.set_index("hh_id").loc["H1", "labour_class"] == "无劳动能力"
     assert r.verdicts.set_index("hh_id").loc["H1", "verdict"] == "保持脱贫（兜底）"
 
 
 # --- quality ----------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("wage,transfer,expected", [
-    (10080.00, 0.0, "A 稳定"),      # exactly 1.2 x 8,400
-    (10079.99, 0.0, "B 不稳定"),    # thin margin
-    (5000.00, 5100.0, "B 不稳定"),  # policy income share >= 0.5
-    (5100.00, 5000.0, "A 稳定"),    # share < 0.5
-])
+@pytest.mark.parametrize(
+    "wage,transfer,expected",
+    [
+        (10080.00, 0.0, "A 稳定"),  # exactly 1.2 x 8,400
+        (10079.99, 0.0, "B 不稳定"),  # thin margin
+        (5000.00, 5100.0, "B 不稳定"),  # policy income share >= 0.5
+        (5100.00, 5000.0, "A 稳定"),  # share < 0.5
+    ],
+)
 def test_quality_a_b(wage, transfer, expected):
-    _, v = verdict_of([household("H1")], [member("H1")],
-                      [income("H1", wage=wage, transfer_income=transfer)])
+    _, v = verdict_of([household("H1")], [member("H1")], [income("H1", wage=wage, transfer_income=transfer)])
     assert v.loc["H1", "verdict"] == "保持脱贫"
     assert v.loc["H1", "quality"] == expected
 
@@ -198,8 +216,11 @@ def test_quality_b_with_problems_and_c_for_poor_verdicts():
 
 
 def test_quality_a_for_safety_net_household_with_high_income_needs_no_share_test():
-    _, v = verdict_of([household("N1")], [member("N1", age=80, skill=NONE_SKILL, dibao=True)],
-                      [income("N1", wage=0, transfer_income=12000.0)])
+    _, v = verdict_of(
+        [household("N1")],
+        [member("N1", age=80, skill=NONE_SKILL, dibao=True)],
+        [income("N1", wage=0, transfer_income=12000.0)],
+    )
     assert v.loc["N1", "verdict"] == "保持脱贫（兜底）" and v.loc["N1", "quality"] == "A 稳定"
 
 
@@ -210,7 +231,9 @@ def test_return_cause_and_reasons():
     inc = [income("R1", wage=3812.5), income("R2", wage=1000), income("R3", wage=1000)]
     _, v = verdict_of(hs, ms, inc)
     assert v.loc["R1", "return_cause"] == "因病"
-    assert v.loc["R1", "reasons"].startswith("复核人均可支配收入3,812.50元，低于返贫线4,000元；因病：户内有患有大病成员")
+    assert v.loc["R1", "reasons"].startswith(
+        "复核人均可支配收入3,812.50元，低于返贫线4,000元；因病：户内有患有大病成员"
+    )
     assert v.loc["R2", "return_cause"] == "因学"  # the recorded main cause wins
     assert v.loc["R3", "return_cause"] == "其他"
     # the cause comes with what follows: status to 返贫, support to intensify
@@ -247,17 +270,23 @@ def test_row_6a_household_without_income_row_is_income_unverified_not_kept():
     # never counted as kept: 分类施策 shows no A/B quality, the spot-check frame (kept verdicts) leaves it out
     assert r.classes.set_index("hh_id").loc["H1", "quality"] == ""
     from hgk_lib.audit import summary_counts
+
     s = summary_counts(r)
     assert s["income_unverified"] == 2 and s["verdicts"]["收入待核实"] == 2 and s["verdicts"]["保持脱贫"] == 1
 
 
-@pytest.mark.parametrize("rows,expected", [
-    ([], "收入待核实"),                                         # no row
-    ([dict(wage=None, business_income=None, business_cost=None, property_income=None, transfer_income=None)],
-     "收入待核实"),                                             # an all-blank row is a missing record (R32)
-    ([dict(wage=100.0), dict(wage=200.0)], "收入待核实"),       # duplicated rows: which one is true is unknown
-    ([dict(wage=0.0)], "返贫"),                                 # one usable row, zero income: judged on it
-])
+@pytest.mark.parametrize(
+    "rows,expected",
+    [
+        ([], "收入待核实"),  # no row
+        (
+            [dict(wage=None, business_income=None, business_cost=None, property_income=None, transfer_income=None)],
+            "收入待核实",
+        ),  # an all-blank row is a missing record (R32)
+        ([dict(wage=100.0), dict(wage=200.0)], "收入待核实"),  # duplicated rows: which one is true is unknown
+        ([dict(wage=0.0)], "返贫"),  # one usable row, zero income: judged on it
+    ],
+)
 def test_row_6a_edges_of_a_usable_income_row(rows, expected):
     _, v = verdict_of([household("H1")], [member("H1")], [income("H1", **kw) for kw in rows])
     assert v.loc["H1", "verdict"] == expected
@@ -283,8 +312,12 @@ def test_safety_net_households_without_income_follow_rows_3_to_5():
 
 
 def test_only_exited_households_get_verdicts():
-    hs = [household("A", status="未脱贫"), household("B", status="返贫"), household("C"),
-          household("D", status="已脱贫（不再享受政策）")]
+    hs = [
+        household("A", status="未脱贫"),
+        household("B", status="返贫"),
+        household("C"),
+        household("D", status="已脱贫（不再享受政策）"),
+    ]
     ms = [member(h) for h in "ABCD"]
     r, v = verdict_of(hs, ms, [income(h) for h in "ABCD"])
     assert sorted(v.index) == ["C", "D"]
@@ -303,12 +336,22 @@ def test_counts_and_summary_are_plain_and_complete():
     import json
 
     from hgk_lib.audit import summary_counts, verdict_counts
+
     hs = [household("H1"), household("H2"), household("H3", status="未脱贫")]
-    r, _ = verdict_of(hs, [member("H1"), member("H2"), member("H3")],
-                      [income("H1", wage=3000), income("H2"), income("H3")])
+    r, _ = verdict_of(
+        hs, [member("H1"), member("H2"), member("H3")], [income("H1", wage=3000), income("H2"), income("H3")]
+    )
     vc = verdict_counts(r)
-    assert list(vc["verdict"]) == ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）",
-                                   "收入未达标", "收入待核实", "保持脱贫"]
+    assert list(vc["verdict"]) == [
+        "返贫",
+        "退回未脱贫",
+        "兜底未落实",
+        "保持脱贫（兜底）",
+        "保持脱贫（限期整改）",
+        "收入未达标",
+        "收入待核实",
+        "保持脱贫",
+    ]
     assert vc.set_index("verdict").loc["返贫", "households"] == 1 and vc["households"].sum() == 2
     s = summary_counts(r)
     assert json.loads(json.dumps(s, ensure_ascii=False)) == s
@@ -320,14 +363,23 @@ def test_counts_and_summary_are_plain_and_complete():
 # --- households without an active member: no verdict, listed in 动态管理, counted apart ----------------------------
 def _empty_cases():
     old = dict(age=80, skill=NONE_SKILL)
-    hs = [household("E1"), household("E2"), household("E3"), household("E4"), household("E5", status="未脱贫"),
-          household("K1")]
-    ms = [member("E1", member_status="自然减少", change_reason="死亡", **old),
-          member("E1", member_status="自然减少", change_reason="迁出"),
-          member("E2", member_status="清退", change_reason="错误"),
-          member("E4", member_status="自然减少", change_reason="死亡", **old), member("E4", member_status="清退"),
-          member("E5", member_status="清退"),
-          member("K1", **old)]  # one active member, no labour, not covered: 兜底未落实 (the other edge)
+    hs = [
+        household("E1"),
+        household("E2"),
+        household("E3"),
+        household("E4"),
+        household("E5", status="未脱贫"),
+        household("K1"),
+    ]
+    ms = [
+        member("E1", member_status="自然减少", change_reason="死亡", **old),
+        member("E1", member_status="自然减少", change_reason="迁出"),
+        member("E2", member_status="清退", change_reason="错误"),
+        member("E4", member_status="自然减少", change_reason="死亡", **old),
+        member("E4", member_status="清退"),
+        member("E5", member_status="清退"),
+        member("K1", **old),
+    ]  # one active member, no labour, not covered: 兜底未落实 (the other edge)
     return verdict_of(hs, ms, [income(h) for h in ["E1", "E2", "E3", "E4", "E5", "K1"]])
 
 
@@ -341,8 +393,13 @@ def test_household_without_active_member_gets_no_verdict():
 def test_household_without_active_member_is_a_dynamic_management_case():
     r, _ = _empty_cases()
     d = r.dynamic[r.dynamic["person_id"].isna()].set_index("hh_id")
-    assert d["kind"].to_dict() == {"E1": "整户自然减少", "E2": "整户清退", "E3": "空挂户", "E4": "空挂户",
-                                   "E5": "整户清退"}
+    assert d["kind"].to_dict() == {
+        "E1": "整户自然减少",
+        "E2": "整户清退",
+        "E3": "空挂户",
+        "E4": "空挂户",
+        "E5": "整户清退",
+    }
     assert d.loc["E3", "basis"].startswith("整户无正常成员：无任何成员记录；已脱贫户不作核查结论")
     assert "自然减少1人、清退1人" in d.loc["E4", "basis"]
     assert "已脱贫户不作核查结论" not in d.loc["E5", "basis"]
@@ -350,6 +407,7 @@ def test_household_without_active_member_is_a_dynamic_management_case():
 
 def test_household_without_active_member_counted_apart():
     from hgk_lib.audit import no_verdict_households, summary_counts
+
     r, _ = _empty_cases()
     s = summary_counts(r)
     assert s["no_active_member"] == 5 and s["exited_no_active_member"] == 4
@@ -390,5 +448,6 @@ def test_reasons_list_problems_with_deadlines():
     hs = [household("H1", safe_water=False)]
     _, v = verdict_of(hs, [member("H1")], [income("H1", wage=6000)])
     assert v.loc["H1", "verdict"] == "收入未达标"
-    assert v.loc["H1", "reasons"] == ("复核人均可支配收入6,000.00元，低于脱贫线8,400元，需重点帮扶；"
-                                      "三保障问题：饮水不安全（水利局，2019-12-29前）")
+    assert v.loc["H1", "reasons"] == (
+        "复核人均可支配收入6,000.00元，低于脱贫线8,400元，需重点帮扶；三保障问题：饮水不安全（水利局，2019-12-29前）"
+    )

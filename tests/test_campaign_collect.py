@@ -1,4 +1,5 @@
 """hgk collect: read-back of filled ledgers and visit plans into the campaign record (campaign.md §2)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -25,8 +26,10 @@ def states(con):
 
 
 def snapshot(con):
-    return [pd.read_sql_query(f"SELECT * FROM {t}", con) for t in
-            ("runs", "items", "events", "verified_incomes", "ledger_claims", "run_counts")]
+    return [
+        pd.read_sql_query(f"SELECT * FROM {t}", con)
+        for t in ("runs", "items", "events", "verified_incomes", "ledger_claims", "run_counts")
+    ]
 
 
 def test_ledger_read_back_moves_states_with_origin(env):
@@ -46,7 +49,9 @@ def test_ledger_read_back_moves_states_with_origin(env):
 def test_reading_the_same_files_twice_changes_nothing(env):
     con, out = env
     write_ledger(out, [(IDS[0], "已整改", "改了"), (IDS[1], "整改中", None)])
-    write_plan(out, [("H2", "已走访", 9000.5, "张三", "2019-10-03")], [(IDS[2], "H2", "不属实", "户已搬迁核实无此问题")])
+    write_plan(
+        out, [("H2", "已走访", 9000.5, "张三", "2019-10-03")], [(IDS[2], "H2", "不属实", "户已搬迁核实无此问题")]
+    )
     first = collect(con, out, YEAR, as_of=AS_OF)
     assert first.changed > 0
     before = snapshot(con)
@@ -60,8 +65,7 @@ def test_old_ledger_reread_after_reaudit_does_not_undo_not_genuine(env):
     con, out = env
     write_ledger(out, [(IDS[0], "已整改", "改了")])
     collect(con, out, YEAR, as_of=AS_OF)
-    reconcile_audit(con, COUNTY, found_items(),
-                    Run("audit", input_sha256="sha-b", export_time="2019-10-20"), year=YEAR)
+    reconcile_audit(con, COUNTY, found_items(), Run("audit", input_sha256="sha-b", export_time="2019-10-20"), year=YEAR)
     assert states(con)[IDS[0]] == NOT_GENUINE
     collect(con, out, YEAR, as_of=AS_OF)  # the same filled ledger again
     assert states(con)[IDS[0]] == NOT_GENUINE
@@ -72,10 +76,20 @@ def test_old_ledger_reread_after_reaudit_does_not_undo_not_genuine(env):
 
 def test_visit_plan_results_and_verified_income(env):
     con, out = env
-    write_plan(out, [("H1", "已走访", "9,120.50", "李四", "2019年10月3日"), ("H2", "无法入户", None, "李四", "2019/10/04"),
-                     ("H3", None, None, None, None)],
-               [(IDS[0], "H1", "不属实", "核实无此问题"), (IDS[1], "H1", "现场已整改", "当场更正"),
-                (IDS[2], "H2", "属实", None), (IDS[3], "H2", "无法核实", None)])
+    write_plan(
+        out,
+        [
+            ("H1", "已走访", "9,120.50", "李四", "2019年10月3日"),
+            ("H2", "无法入户", None, "李四", "2019/10/04"),
+            ("H3", None, None, None, None),
+        ],
+        [
+            (IDS[0], "H1", "不属实", "核实无此问题"),
+            (IDS[1], "H1", "现场已整改", "当场更正"),
+            (IDS[2], "H2", "属实", None),
+            (IDS[3], "H2", "无法核实", None),
+        ],
+    )
     res = collect(con, out, YEAR, as_of=AS_OF)
     assert res.issues.empty, res.issues
     s = states(con)
@@ -123,7 +137,7 @@ def case_changed_id(out):
 
 
 def case_formula_in_note(out):
-    write_ledger(out, [(IDS[0], "已整改", "=HYPERLINK(\"http://x\",\"改\")")] + _valid_rest())
+    write_ledger(out, [(IDS[0], "已整改", '=HYPERLINK("http://x","改")')] + _valid_rest())
     return ("问题清单", 2, "整改说明", "公式")
 
 
@@ -215,10 +229,24 @@ def case_visit_without_conclusion(out):
     return ("走访清单", 2, "走访结论", "未选择走访结论")
 
 
-MALFORMED = [case_unknown_status, case_changed_id, case_formula_in_note, case_blank_status, case_duplicated_row,
-             case_extra_columns_and_resorted, case_title_rows_above_header, case_deleted_rows, case_wrong_date_in_plan,
-             case_future_date, case_text_income, case_negative_income, case_untrue_without_note,
-             case_check_row_of_other_household, case_unknown_result, case_visit_without_conclusion]
+MALFORMED = [
+    case_unknown_status,
+    case_changed_id,
+    case_formula_in_note,
+    case_blank_status,
+    case_duplicated_row,
+    case_extra_columns_and_resorted,
+    case_title_rows_above_header,
+    case_deleted_rows,
+    case_wrong_date_in_plan,
+    case_future_date,
+    case_text_income,
+    case_negative_income,
+    case_untrue_without_note,
+    case_check_row_of_other_household,
+    case_unknown_result,
+    case_visit_without_conclusion,
+]
 
 
 @pytest.mark.parametrize("case", MALFORMED, ids=lambda f: f.__name__[5:])
@@ -267,8 +295,10 @@ def test_ledger_of_another_year_is_refused(env):
 
 def test_ledger_whose_ids_are_mostly_unknown_is_refused_whole(env):
     con, out = env
-    write_ledger(out, [(IDS[0], "已整改", "x"), ("R10-ffffffffffffff01", "已整改", "x"),
-                       ("R10-ffffffffffffff02", "整改中", None)])
+    write_ledger(
+        out,
+        [(IDS[0], "已整改", "x"), ("R10-ffffffffffffff01", "已整改", "x"), ("R10-ffffffffffffff02", "整改中", None)],
+    )
     res = collect(con, out, YEAR, as_of=AS_OF)
     _refused(res, "不存在")
     assert states(con)[IDS[0]] == OPEN  # never half-applied
@@ -280,7 +310,9 @@ def test_not_an_xlsx_and_missing_sheet_are_refused(env):
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text("户编号,整改状态\nH1,已整改\n", encoding="utf-8")
     q = write_plan(out, [("H1", "已走访", 9000, "张三", "2019-10-03")], [])
-    write_book(q, {"说明": [["类别", "项目", "内容", "备注"]], "走访清单": [["户编号", "走访结论"]]})  # 核查事项 deleted
+    write_book(
+        q, {"说明": [["类别", "项目", "内容", "备注"]], "走访清单": [["户编号", "走访结论"]]}
+    )  # 核查事项 deleted
     res = collect(con, out, YEAR, as_of=AS_OF)
     r = res.issues[res.issues["处理"] == REFUSED]
     assert len(r) == 2
@@ -297,9 +329,14 @@ def test_missing_status_column_refused(env):
 def test_plan_refused_late_is_rolled_back_whole(env):
     con, out = env
     # 核查事项 is fine and applied first, then 走访清单 lacks its columns: the whole plan is refused, nothing kept
-    write_book(out / COUNTY / f"入户核查计划_英德市_{YEAR}.xlsx", {
-        "说明": [["类别", "项目", "内容", "备注"]], "走访清单": [["户编号", "备注"]],
-        "核查事项": [["事项编号", "户编号", "核实结果", "说明"], [IDS[0], "H1", "不属实", "无此问题"]]})
+    write_book(
+        out / COUNTY / f"入户核查计划_英德市_{YEAR}.xlsx",
+        {
+            "说明": [["类别", "项目", "内容", "备注"]],
+            "走访清单": [["户编号", "备注"]],
+            "核查事项": [["事项编号", "户编号", "核实结果", "说明"], [IDS[0], "H1", "不属实", "无此问题"]],
+        },
+    )
     res = collect(con, out, YEAR, as_of=AS_OF)
     assert states(con)[IDS[0]] == OPEN
     assert res.issues["处理"].tolist() == [REFUSED] and not res.run_ids
@@ -313,6 +350,7 @@ def test_openpyxl_fallback_reads_the_same(env):
     a = read_sheets(p, ["问题清单"])["问题清单"]
     b = _read_sheets_openpyxl(p.read_bytes(), ["问题清单"])["问题清单"]
     assert [[cell_text(c.value) for c in r] for r in a][1:] != []
-    assert [[(cell_text(c.value), c.formula) for c in r] for r in a][2] == \
-        [[(cell_text(c.value), c.formula) for c in r] for r in b][2]
+    assert [[(cell_text(c.value), c.formula) for c in r] for r in a][2] == [
+        [(cell_text(c.value), c.formula) for c in r] for r in b
+    ][2]
     assert [c.formula for c in a[1]] == [c.formula for c in b[1]] and any(c.formula for c in a[1])

@@ -1,6 +1,7 @@
 """The demo of the campaign loop (campaign.md §6) on the fixture city: the later export fixes part of the planted
 problems; after the counties' simulated claims are read back and the later export is audited, every false claim is
 整改不实 and every truthful one 已销号 (the demo truth says which is which)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,14 +28,26 @@ def audit(export, out, as_of):
 def demo_loop(tmp_path_factory):
     base = tmp_path_factory.mktemp("demo_loop")
     out, later = base / "out", base / "later" / str(YEAR)
-    info, fixed = DC.write_later_export(later, seed=FIXTURE_SEED, counties=FIXTURE_COUNTIES,
-                                        households=FIXTURE_HOUSEHOLDS, k=1, plant_share=0.22, integrity=False)
+    info, fixed = DC.write_later_export(
+        later,
+        seed=FIXTURE_SEED,
+        counties=FIXTURE_COUNTIES,
+        households=FIXTURE_HOUSEHOLDS,
+        k=1,
+        plant_share=0.22,
+        integrity=False,
+    )
     audit(FIXTURE, out, "2019-09-25")
     truth = pd.read_csv(TRUTH / "households.csv", dtype={"hh_id": str})
     planted = pd.read_csv(TRUTH / "planted.csv", dtype={"hh_id": str}).dropna(subset=["hh_id"])
     rng = np.random.default_rng(1)
-    claims = pd.concat([DC.fill_county(out / str(YEAR) / c, YEAR, fixed, truth, planted, "2019-10-12", rng)
-                        for c in fixture_counties()], ignore_index=True)
+    claims = pd.concat(
+        [
+            DC.fill_county(out / str(YEAR) / c, YEAR, fixed, truth, planted, "2019-10-12", rng)
+            for c in fixture_counties()
+        ],
+        ignore_index=True,
+    )
     con = open_record(record_path(out, YEAR))
     try:
         read = collect(con, out / str(YEAR), YEAR, as_of="2019-10-20")

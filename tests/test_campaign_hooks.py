@@ -1,4 +1,5 @@
 """Wiring entry points: items from a county's result tables, reconcile through the record file, report files."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -11,16 +12,44 @@ C = "441881_英德市"
 
 
 def tables():
-    findings = pd.DataFrame({"rule_id": ["R10", "R52"], "level": ["错误", "政策"], "department": ["扶贫办", "教育局"],
-                             "hh_id": ["H1", "H2"], "person_id": [None, "P2"], "columns": ["人均纯收入", "在校生状况"],
-                             "values": ["8000", "失学"], "message": ["收入不符", "辍学"]})
-    needs = pd.DataFrame({"hh_id": ["H2"], "person_id": ["P2"], "problem_type": ["义务教育失学辍学"],
-                          "department": ["教育局"], "evidence": ["学籍无在读"], "deadline": ["2019-10-30"]})
-    verdicts = pd.DataFrame({"hh_id": ["H1", "H2", "H3"], "verdict": ["保持脱贫", "保持脱贫（限期整改）", "返贫"],
-                             "reasons": ["", "有三保障问题", "收入低于返贫线"]})
+    findings = pd.DataFrame(
+        {
+            "rule_id": ["R10", "R52"],
+            "level": ["错误", "政策"],
+            "department": ["扶贫办", "教育局"],
+            "hh_id": ["H1", "H2"],
+            "person_id": [None, "P2"],
+            "columns": ["人均纯收入", "在校生状况"],
+            "values": ["8000", "失学"],
+            "message": ["收入不符", "辍学"],
+        }
+    )
+    needs = pd.DataFrame(
+        {
+            "hh_id": ["H2"],
+            "person_id": ["P2"],
+            "problem_type": ["义务教育失学辍学"],
+            "department": ["教育局"],
+            "evidence": ["学籍无在读"],
+            "deadline": ["2019-10-30"],
+        }
+    )
+    verdicts = pd.DataFrame(
+        {
+            "hh_id": ["H1", "H2", "H3"],
+            "verdict": ["保持脱贫", "保持脱贫（限期整改）", "返贫"],
+            "reasons": ["", "有三保障问题", "收入低于返贫线"],
+        }
+    )
     dynamic = pd.DataFrame({"hh_id": ["H4"], "person_id": ["P9"], "kind": ["自然减少"], "basis": ["公安死亡"]})
-    classes = pd.DataFrame({"hh_id": ["H1", "H5"], "labour_class": ["有劳动能力"] * 2, "recommended": ["产业、就业"] * 2,
-                            "match": [True, False]})
+    classes = pd.DataFrame(
+        {
+            "hh_id": ["H1", "H5"],
+            "labour_class": ["有劳动能力"] * 2,
+            "recommended": ["产业、就业"] * 2,
+            "match": [True, False],
+        }
+    )
     return dict(findings=findings, needs=needs, verdicts=verdicts, dynamic=dynamic, classes=classes)
 
 
@@ -47,10 +76,12 @@ def test_reconcile_and_report_files(tmp_path):
     assert r["new"] == len(it)
     again = reconcile_county(tmp_path, 2019, C, it, input_sha256="a", export_time="2019-09-20")
     assert again["skipped"]
-    clean = pd.DataFrame({"sheet": ["英德市"], "hh_id": ["H3"], "conclusion": ["收入不达标"], "verified": [7000.0],
-                          "needs_note": [None]})
-    e = record_evaluation(tmp_path, 2019, clean, "2019-10-10", {"deadlines": {"spot_check_days": 20}},
-                          county_of_sheet={"英德市": C})
+    clean = pd.DataFrame(
+        {"sheet": ["英德市"], "hh_id": ["H3"], "conclusion": ["收入不达标"], "verified": [7000.0], "needs_note": [None]}
+    )
+    e = record_evaluation(
+        tmp_path, 2019, clean, "2019-10-10", {"deadlines": {"spot_check_days": 20}}, county_of_sheet={"英德市": C}
+    )
     assert e["new"] == 1
     files = write_report_files(tmp_path, 2019, "2019-10-31", load_params(year=2019), city="清远市")
     assert files["report"].exists() and files["corrections"].exists()

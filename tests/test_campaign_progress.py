@@ -1,4 +1,5 @@
 """Progress queries (campaign.md §4) on a small hand-made campaign: audit → collect → re-audit → spot check."""
+
 from __future__ import annotations
 
 import pytest

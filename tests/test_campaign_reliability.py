@@ -1,4 +1,5 @@
 """Campaign record under faults: SIGKILL in the middle of an apply leaves it before or after; two writers at once."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,17 @@ N = 30_000  # items per audit: big enough that an apply takes a while (seconds)
 
 def _found(lo, hi):
     ids = [f"R10-{i:016x}" for i in range(lo, hi)]
-    return pd.DataFrame({"item_id": ids, "hh_id": [f"H{i // 3}" for i in range(lo, hi)], "source": "规则",
-                         "rule_id": "R10", "description": "问题", "department": "扶贫办", "deadline": "2019-10-30"})
+    return pd.DataFrame(
+        {
+            "item_id": ids,
+            "hh_id": [f"H{i // 3}" for i in range(lo, hi)],
+            "source": "规则",
+            "rule_id": "R10",
+            "description": "问题",
+            "department": "扶贫办",
+            "deadline": "2019-10-30",
+        }
+    )
 
 
 APPLY = textwrap.dedent("""
@@ -69,8 +79,9 @@ def test_sigkill_during_reaudit_leaves_before_or_after(base, tmp_path, delay):
     before = _summary(path)
     lo, hi = N // 2, N + N // 2  # half found again, half gone (closed), half new
     code = APPLY.format(tests=str(ROOT / "tests"), lo=lo, hi=hi)
-    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True
+    )
     assert proc.stdout.readline().strip() == "START"
     if delay is None:
         proc.wait(timeout=300)
@@ -99,8 +110,9 @@ HOLD = textwrap.dedent("""
 
 
 def _holder(path, seconds):
-    p = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True,
-                         cwd=ROOT)
+    p = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     assert p.stdout.readline().strip() == "LOCKED"
     return p
 
@@ -150,7 +162,14 @@ def test_collect_cli_busy_exits_2_in_chinese(tmp_path):
     wb.active.title = "问题清单"
     wb.active.append(["问题编号", "整改状态"])
     wb.save(out / "2019" / "C" / "回头看台账_C_2019.xlsx")
-    r = subprocess.run([sys.executable, "-m", "hgk_lib", "collect", "--year", "2019", "--out", str(out)],
-                       capture_output=True, text=True, encoding="utf-8", cwd=ROOT, env=env, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "hgk_lib", "collect", "--year", "2019", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     holder.wait(timeout=30)
     assert r.returncode == 2 and "另一个程序写入" in r.stderr and "Traceback" not in r.stderr

@@ -1,4 +1,5 @@
 """The report to the province (campaign.md §5): the docx draft's numbers equal the record's; the correction list."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,14 @@ import pytest
 
 from helpers.campaign_tables import COUNTY, IDS, YEAR, loop, write_ledger, write_plan
 from hgk_lib.campaign.collect import collect
-from hgk_lib.campaign.report import (CORRECTION_COLUMNS, SECTIONS, correction_list, report_numbers,
-                                     write_correction_list, write_report_docx)
+from hgk_lib.campaign.report import (
+    CORRECTION_COLUMNS,
+    SECTIONS,
+    correction_list,
+    report_numbers,
+    write_correction_list,
+    write_report_docx,
+)
 from hgk_lib.params import load_params
 
 AS_OF = "2019-10-31"
@@ -35,10 +42,25 @@ def doc_text(path) -> str:
 
 
 def test_report_sections_and_numbers_equal_the_record(con, tmp_path):
-    est = pd.DataFrame({"县": ["全市", "英德市"], "抽查户数": [120, 60], "问题户比例": [0.05, 0.0667],
-                        "下限": [0.0213, 0.0184], "上限": [0.1057, 0.1620]})
-    p = write_report_docx(tmp_path / f"回头看总结报告_{YEAR}.docx", con, YEAR, AS_OF, load_params(year=2019),
-                          facts={"households_audited": 1234}, estimates=est, city="清远市")
+    est = pd.DataFrame(
+        {
+            "县": ["全市", "英德市"],
+            "抽查户数": [120, 60],
+            "问题户比例": [0.05, 0.0667],
+            "下限": [0.0213, 0.0184],
+            "上限": [0.1057, 0.1620],
+        }
+    )
+    p = write_report_docx(
+        tmp_path / f"回头看总结报告_{YEAR}.docx",
+        con,
+        YEAR,
+        AS_OF,
+        load_params(year=2019),
+        facts={"households_audited": 1234},
+        estimates=est,
+        city="清远市",
+    )
     text = doc_text(p)
     n = report_numbers(con, AS_OF)
     heads = [h for h in SECTIONS if h in text]
@@ -58,8 +80,21 @@ def test_report_sections_and_numbers_equal_the_record(con, tmp_path):
 def test_report_converts_to_pdf(con, tmp_path):
     p = write_report_docx(tmp_path / "r.docx", con, YEAR, AS_OF, load_params(year=2019))
     exe = shutil.which("libreoffice") or shutil.which("soffice")
-    r = subprocess.run([exe, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless", "--convert-to",
-                        "pdf", "--outdir", str(tmp_path), str(p)], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            exe,
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(p),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if "could not be loaded" in r.stderr + r.stdout:
         pytest.skip("LibreOffice Writer not installed (only Calc)")
     pdf = tmp_path / "r.pdf"
@@ -67,7 +102,9 @@ def test_report_converts_to_pdf(con, tmp_path):
     if shutil.which("pdftotext"):
         out = re.sub(r"\s+", "", subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout)
         n = report_numbers(con, AS_OF)
-        assert "四、整改情况" in out and f"问题事项{n['items']}项" in out and f"已销号{n['by_state']['已销号']}项" in out
+        assert (
+            "四、整改情况" in out and f"问题事项{n['items']}项" in out and f"已销号{n['by_state']['已销号']}项" in out
+        )
 
 
 def test_correction_list(tmp_path):
@@ -75,8 +112,9 @@ def test_correction_list(tmp_path):
 
     out = tmp_path / "2019"
     con = make_record(out / "campaign.sqlite")
-    con.execute("UPDATE items SET field = '贫困人口信息.证件号码', value = '441881199001011234' WHERE item_id = ?",
-                (IDS[0],))
+    con.execute(
+        "UPDATE items SET field = '贫困人口信息.证件号码', value = '441881199001011234' WHERE item_id = ?", (IDS[0],)
+    )
     from openpyxl import load_workbook
 
     p = write_ledger(out, [(IDS[0], "已整改", "已更正身份证号"), (IDS[1], "整改中", None)])
@@ -96,8 +134,12 @@ def test_correction_list(tmp_path):
     assert (inc["户编号"], inc["系统原值"], inc["核实值"], inc["表"]) == ("H1", 8800.0, 9100.0, "收入信息")
     assert "走访清单" in inc["依据"]
     idr = cl[cl["字段"] == "证件号码"].iloc[0]
-    assert (idr["表"], idr["系统原值"], idr["核实值"], idr["事项编号"]) == \
-        ("贫困人口信息", "441881199001011234", "44188119900101123X", IDS[0])
+    assert (idr["表"], idr["系统原值"], idr["核实值"], idr["事项编号"]) == (
+        "贫困人口信息",
+        "441881199001011234",
+        "44188119900101123X",
+        IDS[0],
+    )
     x = write_correction_list(out / "省系统更正清单_2019.xlsx", cl, YEAR)
     ws = load_workbook(x)["更正清单"]
     assert [c.value for c in ws[1]] == CORRECTION_COLUMNS
@@ -108,7 +150,14 @@ def test_correction_list(tmp_path):
 def test_estimates_from_evaluation_summary():
     from hgk_lib.campaign.report import estimates_from_evaluation
 
-    s = pd.DataFrame({"county": ["英德市", "连州市", "全市"], "inspected": [60, 0, 60], "p": [0.05, None, 0.05],
-                      "p_lo": [0.01, None, 0.01], "p_hi": [0.14, None, 0.14]})
+    s = pd.DataFrame(
+        {
+            "county": ["英德市", "连州市", "全市"],
+            "inspected": [60, 0, 60],
+            "p": [0.05, None, 0.05],
+            "p_lo": [0.01, None, 0.01],
+            "p_hi": [0.14, None, 0.14],
+        }
+    )
     e = estimates_from_evaluation(s)
     assert e["县"].tolist() == ["全市", "英德市"] and e["抽查户数"].tolist() == [60, 60]

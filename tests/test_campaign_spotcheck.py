@@ -1,4 +1,5 @@
 """Spot-check feedback (campaign.md §3): 市抽查 items, 整改不实, accuracy, sheet 市抽查整改意见 and its read-back."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -23,14 +24,22 @@ def env(tmp_path):
 
 
 def confirmed():
-    return pd.DataFrame({"county": COUNTY, "hh_id": ["H1", "H2", "H9", "H3"],
-                         "conclusion": ["信息不准确", "两不愁三保障未解决", "收入不达标", "属实"],
-                         "verified": [None, None, 7000.0, None], "needs_note": [None, "住房为危房未改造", None, None]})
+    return pd.DataFrame(
+        {
+            "county": COUNTY,
+            "hh_id": ["H1", "H2", "H9", "H3"],
+            "conclusion": ["信息不准确", "两不愁三保障未解决", "收入不达标", "属实"],
+            "verified": [None, None, 7000.0, None],
+            "needs_note": [None, "住房为危房未改造", None, None],
+        }
+    )
 
 
 def test_department_by_conclusion():
-    d = department_of(pd.Series(["收入不达标", "两不愁三保障未解决", "两不愁三保障未解决", "两不愁三保障未解决", "信息不准确"]),
-                      pd.Series([None, "孩子辍学在家", "饮水不安全", "说不清", None]))
+    d = department_of(
+        pd.Series(["收入不达标", "两不愁三保障未解决", "两不愁三保障未解决", "两不愁三保障未解决", "信息不准确"]),
+        pd.Series([None, "孩子辍学在家", "饮水不安全", "说不清", None]),
+    )
     assert d.tolist() == ["扶贫办", "教育局", "水务局", "扶贫办", "扶贫办"]
 
 
@@ -70,7 +79,7 @@ def test_sheet_and_its_read_back(env):
     record_spot_check(con, confirmed(), "2019-10-10", PARAMS, year=YEAR)
     hh = pd.DataFrame({"hh_id": ["H1", "H2"], "township": "某镇", "village": "某村", "head_name": ["甲", "乙"]})
     sheet = spot_check_sheet(con, COUNTY, hh)
-    assert list(sheet.columns[:len(SPOT_COLUMNS)]) == SPOT_COLUMNS and len(sheet) == 3
+    assert list(sheet.columns[: len(SPOT_COLUMNS)]) == SPOT_COLUMNS and len(sheet) == 3
     row = sheet.set_index("户编号").loc["H9"]
     assert row["核实人均可支配收入"] == 7000.0 and row["整改时限"] == "2019-10-30" and row["整改状态"] == OPEN
     assert sheet.set_index("户编号").loc["H2", "三保障问题说明"] == "住房为危房未改造"
@@ -79,8 +88,10 @@ def test_sheet_and_its_read_back(env):
     st, note, iid = rows[0].index("整改状态"), rows[0].index("整改说明"), rows[0].index("事项编号")
     rows[1][st], rows[1][note] = "已整改", "已落实"
     rows[2][st], rows[2][iid] = "整改中", None
-    write_book(out / COUNTY / f"回头看台账_英德市_{YEAR}.xlsx",
-               {"说明": info_rows(), "问题清单": [["问题编号", "整改状态", "整改说明"]], "市抽查整改意见": rows})
+    write_book(
+        out / COUNTY / f"回头看台账_英德市_{YEAR}.xlsx",
+        {"说明": info_rows(), "问题清单": [["问题编号", "整改状态", "整改说明"]], "市抽查整改意见": rows},
+    )
     res = collect(con, out, YEAR, as_of="2019-10-15")
     assert res.issues.empty, res.issues
     s = items_frame(con).set_index("item_id")["state"]

@@ -1,4 +1,5 @@
 """Campaign record and state table (campaign.md §2): every move, reconciliation of newer exports, overdue."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -7,21 +8,48 @@ import pandas as pd
 import pytest
 
 from hgk_lib.campaign.record import SCHEMA_VERSION, Run, events_frame, items_frame, open_record, runs_frame
-from hgk_lib.campaign.states import (CLAIMED, CLOSED, NOT_GENUINE, OPEN, WORKING, audit_moves, is_overdue,
-                                     ledger_moves, overdue_items, reconcile_audit, spot_check_moves, visit_moves)
+from hgk_lib.campaign.states import (
+    CLAIMED,
+    CLOSED,
+    NOT_GENUINE,
+    OPEN,
+    WORKING,
+    audit_moves,
+    is_overdue,
+    ledger_moves,
+    overdue_items,
+    reconcile_audit,
+    spot_check_moves,
+    visit_moves,
+)
 from hgk_lib.errors import HgkError
 
 C = "441881_英德市"
 
 
 def found(*ids, deadline="2019-10-30"):
-    return pd.DataFrame({"item_id": list(ids), "hh_id": [f"H{i}" for i in range(len(ids))], "source": "规则",
-                         "rule_id": "R10", "description": "问题", "department": "扶贫办", "deadline": deadline})
+    return pd.DataFrame(
+        {
+            "item_id": list(ids),
+            "hh_id": [f"H{i}" for i in range(len(ids))],
+            "source": "规则",
+            "rule_id": "R10",
+            "description": "问题",
+            "department": "扶贫办",
+            "deadline": deadline,
+        }
+    )
 
 
 def audit(con, sha, when, *ids, allow_older=False, county=C):
-    return reconcile_audit(con, county, found(*ids), Run("audit", input_sha256=sha, export_time=when,
-                                                         as_of="2019-09-30"), year=2019, allow_older=allow_older)
+    return reconcile_audit(
+        con,
+        county,
+        found(*ids),
+        Run("audit", input_sha256=sha, export_time=when, as_of="2019-09-30"),
+        year=2019,
+        allow_older=allow_older,
+    )
 
 
 def states(con):
@@ -42,11 +70,32 @@ def con(tmp_path):
 def test_schema_columns_and_version(con):
     assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     cols = {t: [r[1] for r in con.execute(f"PRAGMA table_info({t})")] for t in ("runs", "items", "events")}
-    assert cols["runs"][:8] == ["run_id", "kind", "started_at", "county", "input_sha256", "params_sha256",
-                                "hgk_version", "as_of"]
-    assert cols["items"][:14] == ["item_id", "year", "county", "hh_id", "person_id", "source", "rule_id",
-                                  "description", "department", "deadline", "state", "first_run", "last_run",
-                                  "last_seen_run"]
+    assert cols["runs"][:8] == [
+        "run_id",
+        "kind",
+        "started_at",
+        "county",
+        "input_sha256",
+        "params_sha256",
+        "hgk_version",
+        "as_of",
+    ]
+    assert cols["items"][:14] == [
+        "item_id",
+        "year",
+        "county",
+        "hh_id",
+        "person_id",
+        "source",
+        "rule_id",
+        "description",
+        "department",
+        "deadline",
+        "state",
+        "first_run",
+        "last_run",
+        "last_seen_run",
+    ]
     assert cols["events"][:8] == ["event_id", "item_id", "run_id", "at", "from_state", "to_state", "origin", "note"]
 
 
@@ -79,8 +128,10 @@ def test_first_audit_raises_items_as_open_with_event(con):
     assert it.loc["X", "deadline"] == "2019-10-30" and it.loc["X", "year"] == 2019
 
 
-@pytest.mark.parametrize("before,after", [(OPEN, OPEN), (WORKING, WORKING), (CLAIMED, NOT_GENUINE),
-                                          (NOT_GENUINE, NOT_GENUINE), (CLOSED, OPEN)])
+@pytest.mark.parametrize(
+    "before,after",
+    [(OPEN, OPEN), (WORKING, WORKING), (CLAIMED, NOT_GENUINE), (NOT_GENUINE, NOT_GENUINE), (CLOSED, OPEN)],
+)
 def test_found_again_in_newer_export(con, before, after):
     audit(con, "a", "2019-09-20", "X")
     set_state(con, "X", before)
@@ -88,8 +139,12 @@ def test_found_again_in_newer_export(con, before, after):
     assert states(con)["X"] == after
     ev = events_frame(con, "X")
     if before != after:
-        assert ev.iloc[-1][["from_state", "to_state", "origin", "run_id"]].tolist() == [before, after, "re-audit",
-                                                                                        r["run_id"]]
+        assert ev.iloc[-1][["from_state", "to_state", "origin", "run_id"]].tolist() == [
+            before,
+            after,
+            "re-audit",
+            r["run_id"],
+        ]
     else:
         assert len(ev) == 1  # only the creation
     assert items_frame(con).set_index("item_id").loc["X", "last_seen_run"] == r["run_id"]
@@ -165,8 +220,7 @@ def test_spot_check_items_never_closed_by_audit(con):
 def test_audit_moves_table():
     s = pd.Series([OPEN, WORKING, CLAIMED, CLOSED, NOT_GENUINE] * 2)
     f = pd.Series([True] * 5 + [False] * 5)
-    assert audit_moves(s, f).tolist() == [None, None, NOT_GENUINE, OPEN, None,
-                                          CLOSED, CLOSED, CLOSED, None, CLOSED]
+    assert audit_moves(s, f).tolist() == [None, None, NOT_GENUINE, OPEN, None, CLOSED, CLOSED, CLOSED, None, CLOSED]
 
 
 def test_ledger_moves_table():
@@ -180,14 +234,20 @@ def test_ledger_moves_table():
 
 def test_visit_moves_table():
     s = pd.Series([OPEN, WORKING, CLAIMED, NOT_GENUINE, CLOSED, OPEN, OPEN, CLAIMED, CLOSED])
-    r = pd.Series(["不属实", "现场已整改", "现场已整改", "现场已整改", "不属实", "属实", "无法核实", "不属实",
-                   "现场已整改"])
+    r = pd.Series(
+        ["不属实", "现场已整改", "现场已整改", "现场已整改", "不属实", "属实", "无法核实", "不属实", "现场已整改"]
+    )
     assert visit_moves(s, r).tolist() == [CLOSED, CLAIMED, None, CLAIMED, None, None, None, CLOSED, None]
 
 
 def test_spot_check_moves_table():
-    assert spot_check_moves(pd.Series([OPEN, WORKING, CLAIMED, CLOSED, NOT_GENUINE])).tolist() == \
-        [None, None, NOT_GENUINE, None, None]
+    assert spot_check_moves(pd.Series([OPEN, WORKING, CLAIMED, CLOSED, NOT_GENUINE])).tolist() == [
+        None,
+        None,
+        NOT_GENUINE,
+        None,
+        None,
+    ]
 
 
 # --- overdue -------------------------------------------------------------------------------------------------

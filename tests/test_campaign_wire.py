@@ -6,6 +6,7 @@ the verdicts; the city's spot check comes back in sheet 市抽查整改意见.
 The county run here is the notebook's (``process_county`` + ``write_county_outputs``: the record is only read) and
 the parent's reconciliation from the saved results (:func:`hgk_lib.campaign.wire.reconcile_saved`), as ``hgk audit``
 does after its county jobs."""
+
 from __future__ import annotations
 
 import shutil
@@ -91,17 +92,29 @@ def loop(tmp_path_factory):
     r02 = problems.loc[problems["规则编号"] == "R02", "问题编号"].iloc[0]
     others = problems.loc[problems["规则编号"] != "R02", "问题编号"].tolist()
     claimed, working, fixed_r02 = others[0], others[1], r02
-    set_cells(p["ledger"], "问题清单", "问题编号", {
-        claimed: {"整改状态": "已整改", "整改说明": "已入户核实并更正"},
-        working: {"整改状态": "整改中", "整改说明": "正在协调住建局"},
-        fixed_r02: {"整改状态": "已整改", "整改说明": "证件号码已更正"}})
+    set_cells(
+        p["ledger"],
+        "问题清单",
+        "问题编号",
+        {
+            claimed: {"整改状态": "已整改", "整改说明": "已入户核实并更正"},
+            working: {"整改状态": "整改中", "整改说明": "正在协调住建局"},
+            fixed_r02: {"整改状态": "已整改", "整改说明": "证件号码已更正"},
+        },
+    )
     checks = sheet(p["visit_plan"], "核查事项")
     income_items = checks[checks["来源"] == "收入"]
-    untrue = checks[(checks["来源"] != "收入") & ~checks["事项编号"].isin([claimed, working, fixed_r02])]["事项编号"].iloc[0]
+    untrue = checks[(checks["来源"] != "收入") & ~checks["事项编号"].isin([claimed, working, fixed_r02])][
+        "事项编号"
+    ].iloc[0]
     visited_hh = income_items["户编号"].iloc[0]
     set_cells(p["visit_plan"], "核查事项", "事项编号", {untrue: {"核实结果": "不属实", "说明": "入户核实无此情况"}})
-    set_cells(p["visit_plan"], "走访清单", "户编号", {visited_hh: {
-        "走访结论": "已走访", "核实人均可支配收入": 8123.5, "走访人": "张三", "走访日期": "2019-10-03"}})
+    set_cells(
+        p["visit_plan"],
+        "走访清单",
+        "户编号",
+        {visited_hh: {"走访结论": "已走访", "核实人均可支配收入": 8123.5, "走访人": "张三", "走访日期": "2019-10-03"}},
+    )
     con = open_record(record_path(out, YEAR))
     try:
         got = collect(con, out / str(YEAR), YEAR, as_of="2019-10-05")
@@ -112,10 +125,30 @@ def loop(tmp_path_factory):
     # export 2: the broken ID is fixed; everything else is as before
     paths2, res2 = audit(ex2, out, "2019-10-25")
     items3, events3 = record(out)
-    return dict(county=county, out=out, ex2=ex2, res1=res1, first=first, again=again, items1=items1, events1=events1,
-                items1b=items1b, events1b=events1b, paths1=paths1, paths2=paths2, claimed=claimed, working=working,
-                r02=fixed_r02, untrue=untrue, visited_hh=visited_hh, collect=got, items2=items2, res2=res2,
-                items3=items3, events3=events3)
+    return dict(
+        county=county,
+        out=out,
+        ex2=ex2,
+        res1=res1,
+        first=first,
+        again=again,
+        items1=items1,
+        events1=events1,
+        items1b=items1b,
+        events1b=events1b,
+        paths1=paths1,
+        paths2=paths2,
+        claimed=claimed,
+        working=working,
+        r02=fixed_r02,
+        untrue=untrue,
+        visited_hh=visited_hh,
+        collect=got,
+        items2=items2,
+        res2=res2,
+        items3=items3,
+        events3=events3,
+    )
 
 
 def state(items, item_id):
@@ -178,8 +211,9 @@ def test_regenerated_ledger_shows_the_record_and_keeps_the_county_notes(loop):
     row = list(problems.index).index(loop["claimed"]) + 2
     col = openpyxl.utils.get_column_letter(list(sheet(p["ledger"], "问题清单").columns).index("整改状态") + 1)
     assert f"{col}{row}" in lists['"整改不实,未整改,整改中,已整改"'].split() or any(
-        rng.startswith(col) and int(rng.split(":")[0][len(col):]) <= row <= int(rng.split(":")[-1][len(col):])
-        for rng in lists['"整改不实,未整改,整改中,已整改"'].split())
+        rng.startswith(col) and int(rng.split(":")[0][len(col) :]) <= row <= int(rng.split(":")[-1][len(col) :])
+        for rng in lists['"整改不实,未整改,整改中,已整改"'].split()
+    )
     checks = sheet(p["visit_plan"], "核查事项").set_index("事项编号")
     assert checks.loc[loop["claimed"], "整改状态"] == "整改不实" if loop["claimed"] in checks.index else True
     assert checks.loc[loop["untrue"], "整改状态"] == "未整改"
@@ -209,8 +243,15 @@ def test_county_jobs_only_read_the_record(loop, tmp_path):
 def test_spot_check_evaluation_comes_back_in_the_next_ledger(loop):
     out, county = loop["out"], loop["county"]
     hh = loop["visited_hh"]
-    clean = pd.DataFrame({"sheet": [county.split("_", 1)[1]], "hh_id": [hh], "conclusion": ["收入不达标"],
-                          "verified": [3000.0], "needs_note": [None]})
+    clean = pd.DataFrame(
+        {
+            "sheet": [county.split("_", 1)[1]],
+            "hh_id": [hh],
+            "conclusion": ["收入不达标"],
+            "verified": [3000.0],
+            "needs_note": [None],
+        }
+    )
     path = out / "filled.xlsx"
     path.write_bytes(b"x")
     res = wire.record_spot_check_file(path, out, YEAR, clean, None, load_params(PARAMS), as_of="2019-10-10")
@@ -219,8 +260,19 @@ def test_spot_check_evaluation_comes_back_in_the_next_ledger(loop):
     assert again["new"] == 0 and again["run_id"] is None
     _, paths = county_run(loop["ex2"], out, county)
     spot = sheet(paths["ledger"], "市抽查整改意见")
-    assert list(spot.columns[:11]) == ["户编号", "乡（镇）", "行政村", "户主姓名", "核查结论", "核实人均可支配收入",
-                                        "三保障问题说明", "整改意见", "整改时限", "整改状态", "整改说明"]
+    assert list(spot.columns[:11]) == [
+        "户编号",
+        "乡（镇）",
+        "行政村",
+        "户主姓名",
+        "核查结论",
+        "核实人均可支配收入",
+        "三保障问题说明",
+        "整改意见",
+        "整改时限",
+        "整改状态",
+        "整改说明",
+    ]
     assert spot["户编号"].tolist() == [hh] and spot["整改状态"].tolist() == ["未整改"]
     assert str(spot["整改时限"].iloc[0])[:10] == "2019-11-09"  # 2019-10-10 + deadlines.spot_check_days (30)
     names = openpyxl.load_workbook(paths["ledger"], read_only=True).sheetnames
@@ -229,8 +281,14 @@ def test_spot_check_evaluation_comes_back_in_the_next_ledger(loop):
 
 def test_an_older_export_is_refused_unless_allowed(tmp_path):
     county = fixture_counties()[0]
-    reconcile_county(tmp_path, YEAR, county, pd.DataFrame(columns=["item_id", "source"]), input_sha256="later",
-                     export_time="2030-01-01T00:00:00")
+    reconcile_county(
+        tmp_path,
+        YEAR,
+        county,
+        pd.DataFrame(columns=["item_id", "source"]),
+        input_sha256="later",
+        export_time="2030-01-01T00:00:00",
+    )
     refused = wire.refused_exports(tmp_path, YEAR, FIXTURE, [county], {county: "other"})
     assert "早于上次核查的导出" in refused[county] and "--allow-older" in refused[county]
     assert wire.refused_exports(tmp_path, YEAR, FIXTURE, [county], {county: "other"}, allow_older=True) == {}
@@ -246,8 +304,13 @@ def test_export_time_comes_from_the_title_rows():
 # pure parts
 # ---------------------------------------------------------------------------------------------------------------
 def test_predicted_states_follow_the_state_table():
-    have = pd.DataFrame({"item_id": ["a", "b", "c", "d"], "state": ["已整改", "已销号", "整改中", "未整改"],
-                         "note": ["修好了", None, "在办", None]})
+    have = pd.DataFrame(
+        {
+            "item_id": ["a", "b", "c", "d"],
+            "state": ["已整改", "已销号", "整改中", "未整改"],
+            "note": ["修好了", None, "在办", None],
+        }
+    )
     got = wire.predicted_states(have, pd.Series(["a", "b", "c", "new"]), newer=True).set_index("item_id")
     assert got["state"].to_dict() == {"a": "整改不实", "b": "未整改", "c": "整改中", "new": "未整改"}
     assert got.loc["a", "note"] == "修好了" and got.loc["new", "note"] is None
@@ -259,8 +322,12 @@ def test_status_drop_down_offers_the_record_states_only_where_they_are():
     from hgk_lib.report.ledger import status_choices
 
     got = status_choices(pd.Series(["未整改", "整改不实", "已销号", None])).tolist()
-    assert got == [("未整改", "整改中", "已整改"), ("整改不实", "未整改", "整改中", "已整改"), ("已销号",),
-                   ("未整改", "整改中", "已整改")]
+    assert got == [
+        ("未整改", "整改中", "已整改"),
+        ("整改不实", "未整改", "整改中", "已整改"),
+        ("已销号",),
+        ("未整改", "整改中", "已整改"),
+    ]
 
 
 def test_per_row_drop_downs_become_runs_of_rows():
@@ -274,8 +341,14 @@ def test_verified_income_replaces_the_recomputed_one_with_its_source():
     from hgk_lib.audit.verdicts import verified_fen
 
     hh = pd.Series(["H1", "H2", "H3"])
-    v = pd.DataFrame({"hh_id": ["H2", "H3"], "income_pc": [8123.456, None], "visit_date": ["2019-10-03", None],
-                      "origin": ["入户核查计划_x_2019.xlsx / 走访清单 / 第5行", None]})
+    v = pd.DataFrame(
+        {
+            "hh_id": ["H2", "H3"],
+            "income_pc": [8123.456, None],
+            "visit_date": ["2019-10-03", None],
+            "origin": ["入户核查计划_x_2019.xlsx / 走访清单 / 第5行", None],
+        }
+    )
     fen, text = verified_fen(v, hh)
     assert fen.isna().tolist() == [True, False, True] and int(fen[1]) == 812346
     assert text[1].startswith("入户核实人均可支配收入8,123.46元（走访日期 2019-10-03，入户核查计划_x_2019.xlsx")

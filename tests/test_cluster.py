@@ -5,6 +5,7 @@ Bounded: every process is started by this module in its own session and killed (
 loopback only; the scheduler stops itself after 15 idle minutes and the workers 60 s after losing it, so even a
 test process killed hard leaves nothing running for long; every wait has a deadline.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,10 +60,15 @@ class Cluster:
         self.tmp, self.procs, self.workers = tmp, [], {}
         port = free_port()
         self.address = f"tcp://127.0.0.1:{port}"
-        self.env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-                    "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "3"}
-        self.start("scheduler", [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
-                                 "--idle-timeout", "900"])
+        self.env = {
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "3",
+        }
+        self.start(
+            "scheduler",
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard", "--idle-timeout", "900"],
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -77,15 +83,37 @@ class Cluster:
 
     def start(self, name: str, cmd: list) -> subprocess.Popen:
         log = open(self.tmp / f"{name}.log", "ab")
-        p = subprocess.Popen([str(c) for c in cmd], stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp, env=self.env,
-                             start_new_session=True)
+        p = subprocess.Popen(
+            [str(c) for c in cmd],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.tmp,
+            env=self.env,
+            start_new_session=True,
+        )
         self.procs.append(p)
         return p
 
     def add_worker(self, name: str) -> None:
         # no nanny: one process per worker, so killing it is a node's death (nothing restarts it)
-        self.workers[name] = self.start(name, [DASK, "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-                                               "--no-nanny", "--no-dashboard", "--name", name, "--death-timeout", "60"])
+        self.workers[name] = self.start(
+            name,
+            [
+                DASK,
+                "worker",
+                self.address,
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--name",
+                name,
+                "--death-timeout",
+                "60",
+            ],
+        )
 
     def client(self, n_workers: int):
         from distributed import Client
@@ -133,8 +161,11 @@ def sheets(path: Path) -> dict[str, list[tuple]]:
             continue
         rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
         timed = {i for i, h in enumerate(rows[0] if rows else ()) if isinstance(h, str) and "用时" in h}
-        out[ws.title] = [tuple(None if i in timed else v for i, v in enumerate(r)) for r in rows
-                         if not any(isinstance(v, str) and v.startswith("运行时间") for v in r)]
+        out[ws.title] = [
+            tuple(None if i in timed else v for i, v in enumerate(r))
+            for r in rows
+            if not any(isinstance(v, str) and v.startswith("运行时间") for v in r)
+        ]
     wb.close()
     return out
 
@@ -181,9 +212,12 @@ def test_a_killed_worker_loses_only_its_county_which_is_retried_elsewhere(cluste
     with cluster.client(2) as client:
         names = {w["name"]: a for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
         result: dict = {}
-        t = threading.Thread(target=lambda: result.update(
-            run_audit(export, 2019, out, params=PARAMS, client=client, spot_check=False, city=False, quiet=True)),
-            daemon=True)
+        t = threading.Thread(
+            target=lambda: result.update(
+                run_audit(export, 2019, out, params=PARAMS, client=client, spot_check=False, city=False, quiet=True)
+            ),
+            daemon=True,
+        )
         t.start()
         # wait until every worker is running a county's notebook, then kill w0 (SIGKILL: a node's death)
         victim = cluster.workers["w0"]
@@ -191,8 +225,9 @@ def test_a_killed_worker_loses_only_its_county_which_is_retried_elsewhere(cluste
         victim_county, notebook_children = None, []
         while time.monotonic() < deadline:
             busy = client.processing()
-            kids = [k for k in psutil.Process(victim.pid).children(recursive=True)
-                    if "papermill" in " ".join(k.cmdline())]
+            kids = [
+                k for k in psutil.Process(victim.pid).children(recursive=True) if "papermill" in " ".join(k.cmdline())
+            ]
             if all(busy.get(a) for a in names.values()) and kids:
                 victim_county = next(iter(busy[names["w0"]])).split("-")[1]
                 notebook_children = psutil.Process(victim.pid).children(recursive=True)

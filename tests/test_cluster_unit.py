@@ -1,4 +1,5 @@
 """hgk_lib.cluster without a cluster: notebooks die with their worker, the worker check names what is missing."""
+
 from __future__ import annotations
 
 import os
@@ -18,12 +19,14 @@ psutil = pytest.importorskip("psutil")
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
 def test_a_notebook_process_dies_with_the_process_that_started_it(tmp_path):
     pidfile = tmp_path / "child.pid"
-    code = ("import subprocess, sys, time\n"
-            "from hgk_lib.cluster import die_with_parent_command\n"
-            f"p = subprocess.Popen(die_with_parent_command([sys.executable, '-c', 'import time; time.sleep(120)']), "
-            "start_new_session=True)\n"
-            f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
-            "time.sleep(120)\n")
+    code = (
+        "import subprocess, sys, time\n"
+        "from hgk_lib.cluster import die_with_parent_command\n"
+        f"p = subprocess.Popen(die_with_parent_command([sys.executable, '-c', 'import time; time.sleep(120)']), "
+        "start_new_session=True)\n"
+        f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
+        "time.sleep(120)\n"
+    )
     parent = subprocess.Popen([sys.executable, "-c", code])
     try:
         deadline = time.monotonic() + 60
@@ -58,8 +61,14 @@ class FakeClient:
 def job(tmp_path, **kw):
     (tmp_path / "data").mkdir(exist_ok=True)
     (tmp_path / "p.yaml").write_text("x", "utf-8")
-    return {"data_root": str(tmp_path / "data"), "params_file": str(tmp_path / "p.yaml"), "output_root":
-            str(tmp_path / "out"), "notebook": str(K.__file__), "kernel": "hgk", **kw}
+    return {
+        "data_root": str(tmp_path / "data"),
+        "params_file": str(tmp_path / "p.yaml"),
+        "output_root": str(tmp_path / "out"),
+        "notebook": str(K.__file__),
+        "kernel": "hgk",
+        **kw,
+    }
 
 
 def test_worker_check_names_the_worker_and_the_missing_path(tmp_path):

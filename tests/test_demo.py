@@ -1,4 +1,5 @@
 """The demo export generator: reproducibility, proportions, ground-truth coverage, clean base, committed fixture."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,11 @@ VERDICTS = ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜�
 
 
 def _digest(root: Path) -> dict:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +106,26 @@ def test_income_totals_consistent_for_clean_households(city):
     t = city["tables"]
     clean = set(city["households"].loc[city["households"]["clean"], "hh_id"])
     inc = t["income"][t["income"]["hh_id"].isin(clean)]
-    items = inc[["family_planning", "dibao_income", "tekun_income", "pension_income", "eco_comp", "medical_reimb",
-                 "other_transfer"]].sum(axis=1)
+    items = inc[
+        [
+            "family_planning",
+            "dibao_income",
+            "tekun_income",
+            "pension_income",
+            "eco_comp",
+            "medical_reimb",
+            "other_transfer",
+        ]
+    ].sum(axis=1)
     assert (inc["transfer_income"] - items).abs().max() < 0.011
-    d = inc["wage"] + inc["business_income"] - inc["business_cost"].abs() + inc["property_income"] \
-        + inc["transfer_income"] - inc["transfer_out"]
+    d = (
+        inc["wage"]
+        + inc["business_income"]
+        - inc["business_cost"].abs()
+        + inc["property_income"]
+        + inc["transfer_income"]
+        - inc["transfer_out"]
+    )
     assert (inc["disposable_recorded"] - d).abs().max() < 0.011
     assert (inc["disposable_pc_recorded"] - d / inc["n_members"]).abs().max() < 0.011
 
@@ -115,8 +134,9 @@ def test_cli_writes_export_and_truth(tmp_path):
     from hgk_lib.cli import main
 
     out = tmp_path / "raw" / "2019"
-    rc = main(["demo-data", "--out", str(out), "--counties", "441825", "--households", "40", "--seed", "3",
-               "--format", "csv"])
+    rc = main(
+        ["demo-data", "--out", str(out), "--counties", "441825", "--households", "40", "--seed", "3", "--format", "csv"]
+    )
     assert rc == 0
     folder = out / "441825_连山壮族瑶族自治县"
     for table in S.TABLES.values():

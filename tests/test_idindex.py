@@ -1,4 +1,5 @@
 """R09 on the hash-partitioned ID index gives the same findings as R09 on whole member tables."""
+
 from __future__ import annotations
 
 import shutil
@@ -19,7 +20,9 @@ COUNTIES = ["441802_清城区", "441881_英德市", "441882_连州市"]
 def r09(member: pd.DataFrame, county: str, others: dict) -> pd.DataFrame:
     ctx = make_context({"member": member}, load_params(PARAMS), county, others=others)
     res = run_rules(ctx, only=["R09"])
-    return res.findings.reset_index(drop=True), res.summary.drop(columns=["seconds"], errors="ignore").reset_index(drop=True)
+    return res.findings.reset_index(drop=True), res.summary.drop(columns=["seconds"], errors="ignore").reset_index(
+        drop=True
+    )
 
 
 def index_cols(m: pd.DataFrame) -> pd.DataFrame:
@@ -42,18 +45,30 @@ def both_ways(tables: dict[str, pd.DataFrame], tmp_path, partitions: int):
 def test_hand_written_collisions_same_findings(tmp_path):
     a, b, x = make_id("19800101"), make_id("19750505", sex="女"), make_id15("600101")
     tables = {
-        COUNTIES[0]: make_table("member", [
-            make_member(hh_id="Q1", person_id="Q1-1", id_no=a),
-            make_member(hh_id="Q2", person_id="Q2-1", id_no=a),            # R08 dup: both rows get the list
-            make_member(hh_id="Q3", person_id="Q3-1", id_no=b, member_status="自然减少"),  # inactive: never
-            make_member(hh_id="Q4", person_id="Q4-1", id_no=x)]),           # 15 digits = its 18-digit form
-        COUNTIES[1]: make_table("member", [
-            make_member(hh_id="Y1", person_id="Y1-1", id_no=a),
-            make_member(hh_id="Y2", person_id="Y2-1", id_no=b),
-            make_member(hh_id="Y3", person_id="Y3-1", id_no=make_id("19900101"))]),
-        COUNTIES[2]: make_table("member", [
-            make_member(hh_id="L1", person_id="L1-1", id_no=a),
-            make_member(hh_id="L2", person_id="L2-1", id_no=P_ID18(x))]),
+        COUNTIES[0]: make_table(
+            "member",
+            [
+                make_member(hh_id="Q1", person_id="Q1-1", id_no=a),
+                make_member(hh_id="Q2", person_id="Q2-1", id_no=a),  # R08 dup: both rows get the list
+                make_member(hh_id="Q3", person_id="Q3-1", id_no=b, member_status="自然减少"),  # inactive: never
+                make_member(hh_id="Q4", person_id="Q4-1", id_no=x),
+            ],
+        ),  # 15 digits = its 18-digit form
+        COUNTIES[1]: make_table(
+            "member",
+            [
+                make_member(hh_id="Y1", person_id="Y1-1", id_no=a),
+                make_member(hh_id="Y2", person_id="Y2-1", id_no=b),
+                make_member(hh_id="Y3", person_id="Y3-1", id_no=make_id("19900101")),
+            ],
+        ),
+        COUNTIES[2]: make_table(
+            "member",
+            [
+                make_member(hh_id="L1", person_id="L1-1", id_no=a),
+                make_member(hh_id="L2", person_id="L2-1", id_no=P_ID18(x)),
+            ],
+        ),
     }
     seen = 0
     for county, (fw, sw), (fp, sp) in both_ways(tables, tmp_path, 4):
@@ -73,11 +88,14 @@ def P_ID18(id15: str) -> str:
 @pytest.mark.parametrize("partitions", [1, 7])
 def test_partition_count_does_not_change_findings(tmp_path, partitions):
     a = make_id("19800101")
-    tables = {c: make_table("member", [make_member(hh_id=f"H{i}", person_id=f"H{i}-1", id_no=a)])
-              for i, c in enumerate(COUNTIES)}
+    tables = {
+        c: make_table("member", [make_member(hh_id=f"H{i}", person_id=f"H{i}-1", id_no=a)])
+        for i, c in enumerate(COUNTIES)
+    }
     msgs = {c: fp["message"].tolist() for c, _, (fp, _) in both_ways(tables, tmp_path, partitions)}
-    assert msgs[COUNTIES[1]] == [f"该证件号码在其他县也是正常成员：{COUNTIES[0]} 户编号H0/人编号H0-1、"
-                                 f"{COUNTIES[2]} 户编号H2/人编号H2-1"]
+    assert msgs[COUNTIES[1]] == [
+        f"该证件号码在其他县也是正常成员：{COUNTIES[0]} 户编号H0/人编号H0-1、{COUNTIES[2]} 户编号H2/人编号H2-1"
+    ]
 
 
 def same_findings_on_export(data, proot) -> int:

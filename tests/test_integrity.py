@@ -1,5 +1,6 @@
 """Integrity screen (integrity.md): each indicator's statistic and exact p-value on hand-made villages, BH against a
 hand computation, the minimum unit size on both edges, not-run and not-computable indicators, reproducibility."""
+
 from __future__ import annotations
 
 import copy
@@ -24,22 +25,39 @@ def county(n_villages=11, size=20, extra=None):
     visit on its own date, every measure text its own, no jumps at exit."""
     n = n_villages * size
     i = np.arange(n)
-    hh = pd.DataFrame({
-        "hh_id": [f"H{k:04d}" for k in i], "county": "测试县", "township": "甲镇",
-        "village": [f"V{k // size}" for k in i], "head_name": [f"户主{k}" for k in i],
-        "exit_status": EXIT, "exit_year": 2019, "helper_name": None, "helper_phone": None,
-        "last_visit": pd.Timestamp("2018-01-01") + pd.to_timedelta(i, unit="D"),
-    })
-    inc19 = pd.DataFrame({
-        "hh_id": hh["hh_id"], "year": 2019, "n_members": 1,
-        "wage": 9000 + i + 0.11, "business_income": 6000 + i + 0.23, "business_cost": 1500 + i / 2 + 0.07,
-        "property_income": 700 + i + 0.31, "transfer_income": 0.0, "data_source": "入户核实",
-    })
+    hh = pd.DataFrame(
+        {
+            "hh_id": [f"H{k:04d}" for k in i],
+            "county": "测试县",
+            "township": "甲镇",
+            "village": [f"V{k // size}" for k in i],
+            "head_name": [f"户主{k}" for k in i],
+            "exit_status": EXIT,
+            "exit_year": 2019,
+            "helper_name": None,
+            "helper_phone": None,
+            "last_visit": pd.Timestamp("2018-01-01") + pd.to_timedelta(i, unit="D"),
+        }
+    )
+    inc19 = pd.DataFrame(
+        {
+            "hh_id": hh["hh_id"],
+            "year": 2019,
+            "n_members": 1,
+            "wage": 9000 + i + 0.11,
+            "business_income": 6000 + i + 0.23,
+            "business_cost": 1500 + i / 2 + 0.07,
+            "property_income": 700 + i + 0.31,
+            "transfer_income": 0.0,
+            "data_source": "入户核实",
+        }
+    )
     inc18 = inc19.assign(year=2018, wage=inc19["wage"] / 1.2, business_income=inc19["business_income"] / 1.2)
-    ms = pd.DataFrame({"hh_id": hh["hh_id"], "year": 2019, "category": "产业帮扶", "content": [f"发放奖补{k}元" for k in i]})
+    ms = pd.DataFrame(
+        {"hh_id": hh["hh_id"], "year": 2019, "category": "产业帮扶", "content": [f"发放奖补{k}元" for k in i]}
+    )
     vi = pd.DataFrame({"hh_id": hh["hh_id"], "income_pc_fen": 1_000_000})
-    return {"household": hh, "income": pd.concat([inc19, inc18], ignore_index=True), "measure": ms,
-            "verdict": vi}
+    return {"household": hh, "income": pd.concat([inc19, inc18], ignore_index=True), "measure": ms, "verdict": vi}
 
 
 def screen(t, params=PARAMS, seed=1):
@@ -54,8 +72,9 @@ def row(units, village, ind, unit_type="村"):
 
 # ---------------------------------------------------------------------------------------------------------------
 def test_binomial_and_poisson_tails_and_bh_by_hand():
-    assert binom_tail([10], [20], [0.05])[0] == pytest.approx(sum(math.comb(20, j) * 0.05 ** j * 0.95 ** (20 - j)
-                                                                  for j in range(10, 21)), rel=1e-12)
+    assert binom_tail([10], [20], [0.05])[0] == pytest.approx(
+        sum(math.comb(20, j) * 0.05**j * 0.95 ** (20 - j) for j in range(10, 21)), rel=1e-12
+    )
     assert binom_tail([0], [20], [0.5])[0] == 1.0
     assert poisson_tail([3], [0.5])[0] == pytest.approx(1 - math.exp(-0.5) * (1 + 0.5 + 0.125), rel=1e-12)
     # BH by hand: sorted .005 .01 .03 .04 (m=4) -> .02 .02 .04 .04
@@ -80,7 +99,12 @@ def test_i1_ten_of_twenty_in_the_window_where_the_county_has_five_percent():
     assert (r["n"], r["k"], r["value"]) == (20, 10, 0.5)
     assert r["reference"] == pytest.approx(10 / 200)
     assert r["p"] == pytest.approx(stats.binom.sf(9, 20, 0.05), rel=1e-12)
-    assert r["flagged"] and "收入恰好高于脱贫线" in r["sentence"] and "50%" in r["sentence"] and "全县为5.0%" in r["sentence"]
+    assert (
+        r["flagged"]
+        and "收入恰好高于脱贫线" in r["sentence"]
+        and "50%" in r["sentence"]
+        and "全县为5.0%" in r["sentence"]
+    )
     assert ((flags["indicator"] == "I1") & (flags["village"] == "V0")).sum() == 1
     assert not flags[(flags["indicator"] == "I1") & (flags["village"] != "V0")].shape[0]
     # 8,820 itself is outside the window
@@ -261,7 +285,9 @@ def test_ledger_sheet_city_table_and_plot():
     h = t["household"]
     h.loc[0:9, "helper_name"] = "王五"
     h.loc[0:9, "helper_phone"] = "13812345678"
-    h.loc[10:19, "helper_name"] = "王五"  # another 王五 (other phone): the ledger shows masked phones to tell them apart
+    h.loc[10:19, "helper_name"] = (
+        "王五"  # another 王五 (other phone): the ledger shows masked phones to tell them apart
+    )
     h.loc[10:19, "helper_phone"] = "13900000000"
     units, flags = screen(t)
     sheet = ledger_frame(units)
@@ -273,7 +299,9 @@ def test_ledger_sheet_city_table_and_plot():
     assert len(helpers) == 1 and helpers.iloc[0]["帮扶责任人"] == "王五（138****5678）"
     assert "13812345678" not in sheet.to_string()
     ct = city_table(units)
-    assert ct.iloc[0]["标记村"] == 1 and ct.iloc[0]["标记帮扶责任人"] == 1 and ct.iloc[0]["I1 收入集中在脱贫线上方"] == 2
+    assert (
+        ct.iloc[0]["标记村"] == 1 and ct.iloc[0]["标记帮扶责任人"] == 1 and ct.iloc[0]["I1 收入集中在脱贫线上方"] == 2
+    )
     fig = plot_integrity(units)
     assert len(fig.axes) == 8 and fig.axes[0].get_title().startswith("I1")
     assert ledger_frame(units.assign(flagged=False)).empty

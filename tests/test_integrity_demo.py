@@ -1,5 +1,6 @@
 """The demo's fabricated units (hgk_lib.demo.integrity): recorded in the truth, reproducible by seed, found by the
 screen, and invisible to the 95 rules (engine findings still equal the planted rule defects)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -40,14 +41,17 @@ def test_same_seed_same_fabrications(demo):
 def test_screen_finds_planted_village_units(demo):
     t = demo["tables"]
     hh = t["household"].assign(county=t["household"]["_county"])
-    units, flags = screen_integrity(hh, None, t["income"], t["measure"], demo["households"][["hh_id", "income_pc"]],
-                                    PARAMS, seed=KW["seed"])
+    units, flags = screen_integrity(
+        hh, None, t["income"], t["measure"], demo["households"][["hh_id", "income_pc"]], PARAMS, seed=KW["seed"]
+    )
     fab = demo["integrity"]
     vill = fab[fab["unit_type"] == "村"].drop_duplicates(["indicator", "township", "village"])
     found = vill.merge(flags[flags["unit_type"] == "村"], on=["indicator", "township", "village"], how="inner")
     assert len(found) >= len(vill) - 1
     # honest villages (no fabricated household) are rarely flagged
-    bad = set(zip(hh.loc[hh["hh_id"].isin(fab["hh_id"]), "township"], hh.loc[hh["hh_id"].isin(fab["hh_id"]), "village"]))
+    bad = set(
+        zip(hh.loc[hh["hh_id"].isin(fab["hh_id"]), "township"], hh.loc[hh["hh_id"].isin(fab["hh_id"]), "village"])
+    )
     fv = flags[flags["unit_type"] == "村"]
     honest_flags = [k for k in zip(fv["township"], fv["village"]) if k not in bad]
     assert len(honest_flags) <= 1

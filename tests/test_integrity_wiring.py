@@ -1,6 +1,7 @@
 """The integrity screen in the county run (issue 13): saved with the results, the ledger sheet 数据真实性筛查 (after the
 listed sheets, the columns of integrity.md, what was not tested said in it), the visit plan's 数据真实性复核 items with
 the screen's ZS- ids, the city table from saved results, and the spot-check stratum 数据真实性 with every π known."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,7 @@ from hgk_lib.params import load_params
 from hgk_lib.risk.draw import INTEGRITY_LABEL, draw_sample
 from hgk_lib.visit.items import visit_items
 
-from helpers.paths import FIXTURE, PARAMS, added_ledger_sheets, fixture_counties, integrity_sheet_columns, \
-    ledger_sheets
+from helpers.paths import FIXTURE, PARAMS, added_ledger_sheets, fixture_counties, integrity_sheet_columns, ledger_sheets
 from test_integrity import county as hand_made_county
 
 P = load_params(year=2019)
@@ -42,7 +42,7 @@ def test_ledger_sheet_follows_the_listed_sheets_with_the_columns_of_integrity_md
     try:
         listed = list(ledger_sheets())
         names = wb.sheetnames
-        assert names[:len(listed)] == listed
+        assert names[: len(listed)] == listed
         added = [s for s in added_ledger_sheets() if s in names]
         assert SHEET in added and [names.index(s) for s in added] == sorted(names.index(s) for s in added)
         assert names.index(SHEET) >= len(listed)
@@ -61,7 +61,9 @@ def test_results_hold_the_screen_with_the_contract_columns(fixture_run):
     assert RS.read_manifest(d)["contract_version"] == RS.CONTRACT_VERSION == 2
     units = RS.read_result(d, "integrity")
     items = RS.read_result(d, "integrity_items")
-    assert list(units.columns) == list(RS.TABLES["integrity"]) and list(items.columns) == list(RS.TABLES["integrity_items"])
+    assert list(units.columns) == list(RS.TABLES["integrity"]) and list(items.columns) == list(
+        RS.TABLES["integrity_items"]
+    )
     assert str(units["flagged"].dtype) == "boolean" and str(units["n_households"].dtype) == "Int64"
     run = fixture_run["run"]
     assert len(units) == len(run.integrity) == 7 * units["unit_id"].nunique()
@@ -114,7 +116,9 @@ def test_flagged_unit_households_get_a_visit_item_with_the_zs_id():
     sheet = W.ledger_sheet(units)
     assert sheet["行政村"].iloc[0] == "V0" and sheet["指标"].iloc[0] == "I5 集中同日走访"
     assert sheet["校正后p值"].iloc[0] == "<0.0001" and "2019-06-01" in sheet["说明"].iloc[0]
-    assert "被标记 1 个（村 1 个、帮扶责任人 0 个），涉及已脱贫户 12 户（数据真实性复核事项 12 项）" in W.headline(units, P, items)
+    assert "被标记 1 个（村 1 个、帮扶责任人 0 个），涉及已脱贫户 12 户（数据真实性复核事项 12 项）" in W.headline(
+        units, P, items
+    )
 
 
 def test_no_flag_no_visit_item():
@@ -139,7 +143,9 @@ def test_not_run_not_computable_and_small_units_are_said_in_the_sheet():
     assert (i4["status"] == "不可计算").all() and not i4["flagged"].any()
     notes = W.screen_notes(units)
     said = dict(zip(notes["指标"], notes["说明"]))
-    assert "最近走访日期" in said["（未检验）I5 集中同日走访"] and said["（未检验）I5 集中同日走访"].startswith("未运行")
+    assert "最近走访日期" in said["（未检验）I5 集中同日走访"] and said["（未检验）I5 集中同日走访"].startswith(
+        "未运行"
+    )
     assert said["（未检验）I4 收入为预估未核实"].startswith("不可计算：村 5 个")
     assert said["（未检验）全部指标"].startswith("已脱贫户不足10户，未作检验：村 2 个")
     sheet = W.ledger_sheet(units)

@@ -1,4 +1,5 @@
 """Loader: clear Chinese errors for what cannot be read, and refusal of hostile files (fast, bounded memory)."""
+
 from __future__ import annotations
 
 import io
@@ -70,8 +71,9 @@ def test_header_below_title_limit_not_found(tmp_path):
 
 
 def test_header_found_on_second_sheet(tmp_path):
-    path = write_xlsx(tmp_path / "贫困人口信息.xlsx", [["说明"], ["本表为导出说明"]],
-                      extra_sheets={"数据": county_tables()[MEMBER]})
+    path = write_xlsx(
+        tmp_path / "贫困人口信息.xlsx", [["说明"], ["本表为导出说明"]], extra_sheets={"数据": county_tables()[MEMBER]}
+    )
     res, info = _load_one(path)
     assert info["sheet"] == "数据" and len(res.table) == 6
 
@@ -219,11 +221,12 @@ def test_too_many_entries(tmp_path):
 def test_xml_entity_bomb_refused(tmp_path):
     good = zipfile.ZipFile(write_xlsx(tmp_path / "g.xlsx", county_tables()[MEMBER]))
     sheet = good.read("xl/worksheets/sheet1.xml")
-    lol = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-           + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i else b"&lol;") * 10)
-                      for i in range(1, 10))
-           + b"]>\n")
-    bomb = lol + sheet[sheet.index(b"<worksheet"):].replace(b"<v>", b"<v>&lol9;", 1)
+    lol = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i else b"&lol;") * 10) for i in range(1, 10))
+        + b"]>\n"
+    )
+    bomb = lol + sheet[sheet.index(b"<worksheet") :].replace(b"<v>", b"<v>&lol9;", 1)
     p = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml": bomb})
     _refused_fast(p, "DOCTYPE")
     with pytest.raises(UnsafeInputError):
@@ -250,8 +253,10 @@ def test_far_away_cell_refused_before_parsing(tmp_path):
 def test_sheet_formatted_to_the_bottom_is_fine(tmp_path):
     good = zipfile.ZipFile(write_xlsx(tmp_path / "g.xlsx", county_tables()[MEMBER]))
     sheet = good.read("xl/worksheets/sheet1.xml")
-    rows = b"".join(b'<row r="%d" s="1"><c r="A%d" s="1"/><c r="XFD%d" s="1" /></row>' % (r, r, r)
-                    for r in range(100_000, 1_048_577, 997))
+    rows = b"".join(
+        b'<row r="%d" s="1"><c r="A%d" s="1"/><c r="XFD%d" s="1" /></row>' % (r, r, r)
+        for r in range(100_000, 1_048_577, 997)
+    )
     p = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml": sheet.replace(b"</sheetData>", rows + b"</sheetData>")})
     res, _ = _load_one(p)
     assert len(res.table) == 6

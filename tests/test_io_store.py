@@ -1,4 +1,5 @@
 """Processed data round trip, safe output paths, atomic writes, and the ``hgk load`` command."""
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,9 @@ def test_read_processed_without_manifest(tmp_path):
         read_processed(tmp_path)
 
 
-@pytest.mark.parametrize("parts", [("..",), ("a/b",), ("/abs",), ("a\\b",), ("a\x00",), ("",), ("C:x",),
-                                   ("ok", ".."), ("x\n",)])
+@pytest.mark.parametrize(
+    "parts", [("..",), ("a/b",), ("/abs",), ("a\\b",), ("a\x00",), ("",), ("C:x",), ("ok", ".."), ("x\n",)]
+)
 def test_safe_output_path_refuses(tmp_path, parts):
     with pytest.raises(UnsafeInputError):
         safe_output_path(tmp_path, *parts)
@@ -77,6 +79,7 @@ def test_safe_output_path_accepts_and_refuses_symlink_escape(tmp_path):
     (tmp_path / "link").symlink_to(tmp_path.parent)
     with pytest.raises(UnsafeInputError):
         safe_output_path(tmp_path, "link", "x")  # link/x resolves outside the root
+
 
 def test_atomic_write_replaces_and_cleans_up(tmp_path):
     target = tmp_path / "sub" / "a.json"
@@ -141,6 +144,11 @@ def test_quarantine_columns_and_chinese_reason(tmp_path):
     assert list(q.columns) == ["table", "file", "sheet", "row", "column", "value", "reason"]
     row = q.iloc[0]
     assert (row["table"], row["file"], row["sheet"], row["row"], row["column"]) == (
-        "member", "441881_英德市/贫困人口信息.xlsx", "Sheet1", 7, "证件号码")
+        "member",
+        "441881_英德市/贫困人口信息.xlsx",
+        "Sheet1",
+        7,
+        "证件号码",
+    )
     assert "无法恢复" in row["reason"]
     assert S.TABLES[row["table"]].label == "贫困人口信息"

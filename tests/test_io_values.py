@@ -1,4 +1,5 @@
 """Loader: every accepted variant of a real export becomes the canonical value (export_format.md)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,7 @@ import pytest
 from hgk_lib import schema as S
 from hgk_lib.io import load_county
 from hgk_lib.io.loader import load_table
-from malformed.fixtures import (HH, ID1, ID2, INCOME, MEMBER, county_tables, write_county, write_csv,
-                                write_xlsx)
+from malformed.fixtures import HH, ID1, ID2, INCOME, MEMBER, county_tables, write_county, write_csv, write_xlsx
 
 MEMBER_HEAD = county_tables()[MEMBER][0]
 
@@ -51,8 +51,15 @@ def test_title_rows_and_row_numbers(tmp_path, fmt, n_title):
 
 def test_header_spelling_variants(tmp_path):
     rows = member_rows({"姓名": "甲", "务工时间（月）": 7})
-    rows[0] = [{"务工时间（月）": "务工时间(月)", "姓名": " 姓 名 ", "健康状况": "健康\n状况",
-                "是否参加城乡居民基本医疗保险": "是否参加城乡居民\r\n基本医疗保险"}.get(h, h) for h in rows[0]]
+    rows[0] = [
+        {
+            "务工时间（月）": "务工时间(月)",
+            "姓名": " 姓 名 ",
+            "健康状况": "健康\n状况",
+            "是否参加城乡居民基本医疗保险": "是否参加城乡居民\r\n基本医疗保险",
+        }.get(h, h)
+        for h in rows[0]
+    ]
     res, _ = load(tmp_path, "member", rows, "xlsx")
     t = res.table
     assert t.loc[0, "name"] == "甲" and t.loc[0, "work_months"] == 7.0
@@ -76,8 +83,9 @@ def test_csv_line_numbers_count_embedded_line_breaks(tmp_path):
 
 
 # -- encodings ----------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("encoding,label", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"),
-                                            ("gbk", "gb18030")])
+@pytest.mark.parametrize(
+    "encoding,label", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"), ("gbk", "gb18030")]
+)
 def test_csv_encodings(tmp_path, encoding, label):
     rows = member_rows({"姓名": "欧阳娜娜", "与户主关系": "之外孙女"})
     res, info = load(tmp_path, "member", rows, "csv", encoding=encoding)
@@ -94,13 +102,13 @@ def test_tab_separated_csv(tmp_path):
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_id_variants(tmp_path, fmt):
     rows = member_rows(
-        {"证件号码": ID1},                       # text
-        {"证件号码": "'" + ID1},                  # leading apostrophe
-        {"证件号码": f'="{ID1}"'},                # ="..." wrapper
-        {"证件号码": "44188119570202122x"},       # lower-case x
+        {"证件号码": ID1},  # text
+        {"证件号码": "'" + ID1},  # leading apostrophe
+        {"证件号码": f'="{ID1}"'},  # ="..." wrapper
+        {"证件号码": "44188119570202122x"},  # lower-case x
         {"证件号码": "４４１８８１１９５５０１０１１２１４"},  # full-width digits
-        {"证件号码": 441881550101121},            # old 15-digit ID stored as a number: exact
-        {"证件号码": " 441881195501011214 "},     # spaces
+        {"证件号码": 441881550101121},  # old 15-digit ID stored as a number: exact
+        {"证件号码": " 441881195501011214 "},  # spaces
     )
     res, _ = load(tmp_path, "member", rows, fmt)
     assert list(res.table["id_no"]) == [ID1, ID1, ID1, ID2, ID1, "441881550101121", ID1]
@@ -108,8 +116,12 @@ def test_id_variants(tmp_path, fmt):
 
 
 def test_precision_lost_id_quarantined_not_repaired(tmp_path):
-    rows = member_rows({"姓名": "甲"}, {"姓名": "乙", "证件号码": 441881195501011214}, {"姓名": "丙"},
-                       {"姓名": "丁", "证件号码": "4.41881E+17", "户编号": "4418810009"})
+    rows = member_rows(
+        {"姓名": "甲"},
+        {"姓名": "乙", "证件号码": 441881195501011214},
+        {"姓名": "丙"},
+        {"姓名": "丁", "证件号码": "4.41881E+17", "户编号": "4418810009"},
+    )
     res, _ = load(tmp_path, "member", rows, "xlsx")
     assert list(res.table["name"]) == ["甲", "丙"]
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (4, 2, 2)
@@ -131,8 +143,19 @@ def test_household_numeric_ids_become_strings(tmp_path):
 
 # -- dates --------------------------------------------------------------------------------------------------------
 def test_date_variants(tmp_path):
-    values = [43709, "43709", dt.datetime(2019, 9, 1), dt.date(2019, 9, 1), "2019-09-01", "2019/9/1", "20190901",
-              "2019年9月1日", "2019.09.01", "2019-09-01 00:00:00", 20190901]
+    values = [
+        43709,
+        "43709",
+        dt.datetime(2019, 9, 1),
+        dt.date(2019, 9, 1),
+        "2019-09-01",
+        "2019/9/1",
+        "20190901",
+        "2019年9月1日",
+        "2019.09.01",
+        "2019-09-01 00:00:00",
+        20190901,
+    ]
     rows = member_rows(*({"出生日期": v} for v in values))
     res, _ = load(tmp_path, "member", rows, "xlsx")
     t = res.table
@@ -146,8 +169,16 @@ def test_bad_dates_become_nat_with_raw(tmp_path):
     res, _ = load(tmp_path, "member", rows, "xlsx")
     t = res.table
     assert t["birth_date"].isna().all() and res.rows_quarantined == 0
-    assert list(t["birth_date__raw"]) == ["2019-02-30", "9999-12-31", "1899-12-31", "明年", "2019", "2019",
-                                          "2101-01-01", None]
+    assert list(t["birth_date__raw"]) == [
+        "2019-02-30",
+        "9999-12-31",
+        "1899-12-31",
+        "明年",
+        "2019",
+        "2019",
+        "2101-01-01",
+        None,
+    ]
 
 
 def test_excel_serial_edges(tmp_path):
@@ -166,8 +197,25 @@ def test_yes_no_variants(tmp_path):
     res, _ = load(tmp_path, "member", rows, "xlsx")
     t = res.table
     assert t["ins_resident"].dtype == "boolean"
-    assert t["ins_resident"].tolist() == [True, False, True, False, True, False, True, False, pd.NA, pd.NA, pd.NA,
-                                          pd.NA, pd.NA, True, False, True, False]
+    assert t["ins_resident"].tolist() == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        pd.NA,
+        pd.NA,
+        pd.NA,
+        pd.NA,
+        pd.NA,
+        True,
+        False,
+        True,
+        False,
+    ]
     assert t["ins_resident__raw"].tolist()[12] == "也许" and t["ins_resident__raw"].isna().sum() == 16
 
 
@@ -181,9 +229,13 @@ def test_blank_likes_in_text(tmp_path):
 
 
 def test_codes_labels_and_national_codes(tmp_path):
-    rows = member_rows({"劳动技能": "普通劳动力", "性别": "1"}, {"劳动技能": "1", "性别": "2"},
-                       {"劳动技能": "01", "性别": 2}, {"劳动技能": 5, "性别": " 女 "},
-                       {"劳动技能": "超人", "性别": "男"})
+    rows = member_rows(
+        {"劳动技能": "普通劳动力", "性别": "1"},
+        {"劳动技能": "1", "性别": "2"},
+        {"劳动技能": "01", "性别": 2},
+        {"劳动技能": 5, "性别": " 女 "},
+        {"劳动技能": "超人", "性别": "男"},
+    )
     res, _ = load(tmp_path, "member", rows, "xlsx")
     t = res.table
     assert t["labour_skill"].tolist()[:4] == ["普通劳动力", "普通劳动力", "普通劳动力", "无劳动力"]
@@ -200,8 +252,14 @@ def test_exit_status_codes(tmp_path):
 
 
 def test_multi_valued_health(tmp_path):
-    rows = member_rows({"健康状况": "残疾,长期慢性病"}, {"健康状况": "残疾、长期慢性病"}, {"健康状况": "长期慢性病；残疾"},
-                       {"健康状况": "残疾，骨折"}, {"健康状况": "骨折"}, {"健康状况": "4"})
+    rows = member_rows(
+        {"健康状况": "残疾,长期慢性病"},
+        {"健康状况": "残疾、长期慢性病"},
+        {"健康状况": "长期慢性病；残疾"},
+        {"健康状况": "残疾，骨折"},
+        {"健康状况": "骨折"},
+        {"健康状况": "4"},
+    )
     res, _ = load(tmp_path, "member", rows, "csv")
     t = res.table
     assert t["health"].tolist()[:3] == ["长期慢性病,残疾"] * 3
@@ -217,8 +275,9 @@ def income_rows(*wages):
 
 
 def test_number_variants(tmp_path):
-    res, _ = load(tmp_path, "income", income_rows("12,345.6", "１２３", "500元", " 3 ", "-200", "1.5e3", "", "—",
-                                                   "12 000"), "csv")
+    res, _ = load(
+        tmp_path, "income", income_rows("12,345.6", "１２３", "500元", " 3 ", "-200", "1.5e3", "", "—", "12 000"), "csv"
+    )
     t = res.table
     assert t["wage"].tolist()[:6] == [12345.6, 123.0, 500.0, 3.0, -200.0, 1500.0]
     assert np.isnan(t["wage"].iloc[6]) and np.isnan(t["wage"].iloc[7]) and t["wage"].iloc[8] == 12000.0
@@ -279,8 +338,11 @@ def test_load_county_mixed_formats(tmp_path):
 
 def test_department_tables(tmp_path):
     folder = write_county(tmp_path)
-    write_csv(folder / "部门数据" / "公安_户籍.csv", [["证件号码", "姓名", "户籍状态", "变动日期"],
-                                                 [ID1, "张一", "死亡", "2019-05-01"]], encoding="gbk")
+    write_csv(
+        folder / "部门数据" / "公安_户籍.csv",
+        [["证件号码", "姓名", "户籍状态", "变动日期"], [ID1, "张一", "死亡", "2019-05-01"]],
+        encoding="gbk",
+    )
     d = load_county(folder)
     p = d.tables["police"]
     assert p.loc[0, "hukou_status"] == "死亡" and p.loc[0, "change_date"] == pd.Timestamp("2019-05-01")

@@ -1,4 +1,5 @@
 """Campaign item ids: stable, and two different people never share one."""
+
 import pandas as pd
 
 from hgk_lib.items import item_ids, key_text

@@ -4,6 +4,7 @@ One subprocess run loads every case (one county folder each): a broken county mu
 naming the file (and sheet/row/column where they apply) and no traceback, while the other counties still load;
 a loadable county must quarantine exactly the bad rows and balance its ledger.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,15 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def _hgk(*args, cwd=None):
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("HGK_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "hgk_lib", *args], capture_output=True, text=True,
-                          encoding="utf-8", cwd=cwd or REPO, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hgk_lib", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd or REPO,
+        env=env,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +105,15 @@ def test_bad_arguments_exit_2_without_traceback(tmp_path):
     proc = _hgk("load", "--data", str(tmp_path / "nope"), "--year", "2019", "--out", str(tmp_path / "p"))
     assert proc.returncode == 2 and "数据目录不存在" in proc.stderr and "Traceback" not in proc.stderr
     (tmp_path / "raw" / "441881_英德市").mkdir(parents=True)
-    proc = _hgk("load", "--data", str(tmp_path / "raw"), "--year", "2019", "--out", str(tmp_path / "p"),
-                "--county", "../441881_英德市")
+    proc = _hgk(
+        "load",
+        "--data",
+        str(tmp_path / "raw"),
+        "--year",
+        "2019",
+        "--out",
+        str(tmp_path / "p"),
+        "--county",
+        "../441881_英德市",
+    )
     assert proc.returncode == 2 and "不安全" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,6 +1,7 @@
 """The notebooks as an inspector meets them: committed stripped with one literal parameters cell, run with the
 papermill command line on the fixture export, the ledger's sheets and columns as outputs.md lists them, and a
 readable Chinese HTML report."""
+
 from __future__ import annotations
 
 import ast
@@ -68,9 +69,30 @@ def inspector_run(tmp_path_factory):
     county = fixture_counties()[0]
     out_nb = tmp / "report.ipynb"
     data_root = str(FIXTURE.relative_to(ROOT)) if ROOT in FIXTURE.parents else str(FIXTURE)  # relative, as typed
-    cmd = [sys.executable, "-m", "papermill", "-k", "hgk", "notebooks/county_audit.ipynb", str(out_nb),
-           "-p", "data_root", data_root, "-p", "county", county, "-p", "audit_year", "2019",
-           "-p", "output_root", str(tmp), "-p", "params_file", "params/2019.yaml"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "papermill",
+        "-k",
+        "hgk",
+        "notebooks/county_audit.ipynb",
+        str(out_nb),
+        "-p",
+        "data_root",
+        data_root,
+        "-p",
+        "county",
+        county,
+        "-p",
+        "audit_year",
+        "2019",
+        "-p",
+        "output_root",
+        str(tmp),
+        "-p",
+        "params_file",
+        "params/2019.yaml",
+    ]
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -92,11 +114,11 @@ def test_ledger_has_the_sheets_and_columns_of_outputs_md(inspector_run):
     assert ledger.exists()
     wb = load_workbook(ledger, read_only=True)
     try:
-        assert wb.sheetnames[:len(LEDGER)] == list(LEDGER)
+        assert wb.sheetnames[: len(LEDGER)] == list(LEDGER)
         for sheet, cols in LEDGER.items():
             header = [c for c in next(wb[sheet].iter_rows(max_row=1, values_only=True))]
             if cols:
-                assert header[:len(cols)] == cols, sheet
+                assert header[: len(cols)] == cols, sheet
     finally:
         wb.close()
     summary = json.loads((ledger.parent / "summary.json").read_text(encoding="utf-8"))

@@ -1,5 +1,6 @@
 """The set-up promises of README.md: one dependency list for pip and conda, a console script, the layout, and a
 non-editable install that carries its parameters and notebooks and runs ``hgk audit``."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,9 @@ def test_pyproject_and_environment_yml_list_the_same_dependencies():
 
 def test_constraints_pin_every_direct_dependency():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pinned = {_norm(line.split("==")[0])[0] for line in (ROOT / "constraints.txt").read_text().splitlines()
-              if "==" in line}
+    pinned = {
+        _norm(line.split("==")[0])[0] for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line
+    }
     direct = {_norm(r)[0] for r in project["dependencies"] + project["optional-dependencies"]["test"]}
     assert direct <= pinned, sorted(direct - pinned)
 
@@ -87,19 +89,32 @@ def wheel(tmp_path_factory) -> Path:
     src.mkdir()
     for name in SOURCES:
         (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(
-            ROOT / name, src / name, **({"ignore": shutil.ignore_patterns("__pycache__", "*.pyc",
-                                                                         ".ipynb_checkpoints")}
-                                        if (ROOT / name).is_dir() else {}))
-    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(src)],
-                         capture_output=True, text=True, timeout=600)
+            ROOT / name,
+            src / name,
+            **(
+                {"ignore": shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")}
+                if (ROOT / name).is_dir()
+                else {}
+            ),
+        )
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return next((tmp / "dist").glob("hgk-*.whl"))
 
 
 def test_the_wheel_carries_the_parameters_and_the_notebooks(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    shipped = {f"hgk_lib/_data/{p.relative_to(ROOT).as_posix()}" for d in ("params", "notebooks")
-               for p in (ROOT / d).rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+    shipped = {
+        f"hgk_lib/_data/{p.relative_to(ROOT).as_posix()}"
+        for d in ("params", "notebooks")
+        for p in (ROOT / d).rglob("*")
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts
+    }
     assert shipped and shipped <= names, sorted(shipped - names)
     assert "hgk_lib/_data/params/2019.yaml" in names and "hgk_lib/_data/notebooks/county_audit.ipynb" in names
 
@@ -118,29 +133,74 @@ def test_hgk_audit_runs_from_a_non_editable_install(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     py = venv / "bin" / "python"
-    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "zz_project_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index", "-q",
-                          str(wheel)], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
-    subprocess.run([str(py), "-m", "ipykernel", "install", "--sys-prefix", "--name", "hgk"], check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [str(py), "-m", "ipykernel", "install", "--sys-prefix", "--name", "hgk"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HGK_DEBUG")}
     # the new venv's data first (its `hgk` kernel), then the project venv's (nbconvert's templates, installed there)
     jupyter_path = os.pathsep.join([str(venv / "share" / "jupyter"), str(Path(sys.prefix) / "share" / "jupyter")])
-    env.update(PYTHONHASHSEED="0", MPLBACKEND="Agg", JUPYTER_PATH=jupyter_path,
-               PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
-    where = subprocess.run([str(py), "-c", "import hgk_lib.resources as r; print(r.__file__); print(r.PARAMS_DIR); "
-                            "print(r.NOTEBOOK_DIR); from jupyter_client.kernelspec import KernelSpecManager as K; "
-                            "print(K().get_kernel_spec('hgk').argv[0])"],
-                           capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+    env.update(
+        PYTHONHASHSEED="0",
+        MPLBACKEND="Agg",
+        JUPYTER_PATH=jupyter_path,
+        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+    )
+    where = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "import hgk_lib.resources as r; print(r.__file__); print(r.PARAMS_DIR); "
+            "print(r.NOTEBOOK_DIR); from jupyter_client.kernelspec import KernelSpecManager as K; "
+            "print(K().get_kernel_spec('hgk').argv[0])",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
     lines = where.stdout.split()
     assert all(str(venv) in line and str(ROOT) not in line for line in lines), lines
     work = tmp_path / "work"
     shutil.copytree(FIXTURE, work / "export" / "2019")
-    run = subprocess.run([str(venv / "bin" / "hgk"), "audit", "--data", "export/2019", "--year", "2019", "--out",
-                          "outputs", "--workers", "2"], capture_output=True, text=True, env=env, cwd=work, timeout=1500)
+    run = subprocess.run(
+        [
+            str(venv / "bin" / "hgk"),
+            "audit",
+            "--data",
+            "export/2019",
+            "--year",
+            "2019",
+            "--out",
+            "outputs",
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=work,
+        timeout=1500,
+    )
     assert run.returncode == 0, (run.stdout[-2000:], run.stderr[-3000:])
     year = work / "outputs" / "2019"
     for county in fixture_counties():
@@ -153,8 +213,7 @@ def test_hgk_audit_runs_from_a_non_editable_install(wheel, tmp_path):
 def test_make_lab_opens_jupyterlab_with_the_hgk_kernel():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert "jupyterlab" in {_norm(r)[0] for r in project["dependencies"]}
-    out = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     lab = [line for line in out.stdout.splitlines() if "jupyter lab" in line]
     assert out.returncode == 0 and lab, out.stdout + out.stderr
     assert "default_kernel_name=hgk" in lab[0] and "notebooks/county_audit.ipynb" in lab[0]

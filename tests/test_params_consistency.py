@@ -4,6 +4,7 @@ The year file feeds the audit (verdicts, needs, classes); the rule catalogue fee
 same policy number (pension age, compulsory-school ages, unsafe house levels ...), a city that changes one and
 forgets the other would get a ledger that contradicts itself; this test catches it.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -37,8 +38,13 @@ def test_year_file_and_rule_catalogue_agree(year_key, rules, name):
 
 # --- the audit's labour class and R76 draw the working-age bounds from the same two numbers ---------------------
 # Birth dates around the bounds on the reference date 2019-09-30: 15 / 16 (working_age_min) and 64 / 65 (old_age).
-BOUNDARY_BIRTHS = {"15岁（差一天满16）": "2003-10-01", "16岁": "2003-09-30", "64岁": "1955-09-30",
-                   "65岁": "1954-09-30", "64岁（差一天满65）": "1954-10-01"}
+BOUNDARY_BIRTHS = {
+    "15岁（差一天满16）": "2003-10-01",
+    "16岁": "2003-09-30",
+    "64岁": "1955-09-30",
+    "65岁": "1954-09-30",
+    "64岁（差一天满65）": "1954-10-01",
+}
 
 
 def test_working_age_comes_from_one_parameter_pair():
@@ -53,14 +59,26 @@ def test_working_age_comes_from_one_parameter_pair():
 def test_audit_labour_class_and_r76_agree_at_the_age_bounds(label):
     """R76(b) fires for a 有劳动能力 household with measures but none developmental; the audit's 分类施策 calls the
     same household 有劳动能力 exactly when R76 does."""
-    from helpers.rules_tables import fired, make_household, make_id, make_income_years, make_measure, make_member, make_tables
+    from helpers.rules_tables import (
+        fired,
+        make_household,
+        make_id,
+        make_income_years,
+        make_measure,
+        make_member,
+        make_tables,
+    )
 
     from hgk_lib.audit import audit_county
 
     birth = BOUNDARY_BIRTHS[label]
     m = make_member(id_no=make_id(birth.replace("-", "")), birth_date=birth)
-    tables = {"household": [make_household()], "member": [m], "income": make_income_years(),
-              "measure": [make_measure(year=y, category="低保兜底") for y in range(2016, 2020)]}
+    tables = {
+        "household": [make_household()],
+        "member": [m],
+        "income": make_income_years(),
+        "measure": [make_measure(year=y, category="低保兜底") for y in range(2016, 2020)],
+    }
     r76_capable = not fired("R76", tables, part="b").empty
     audit = audit_county(make_tables(tables), load_params(year=2019))
     audit_capable = audit.classes.set_index("hh_id").loc["H1", "labour_class"] == "有劳动能力"

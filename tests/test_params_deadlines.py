@@ -1,5 +1,6 @@
 """整改时限 and the other policy numbers moved into params/<year>.yaml: the code follows the file, and a broken file
 is refused with the key named."""
+
 from __future__ import annotations
 
 import copy
@@ -47,19 +48,27 @@ def test_ledger_without_deadline_parameters_is_an_error():
         deadlines(_findings(("R05", "错误")), NO_NEEDS, p, 2019)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda p: p["deadlines"]["by_level"].pop("警告"), "缺少参数：deadlines.by_level.警告"),
-    (lambda p: p["deadlines"]["by_level"].update({"提示": 5}), "未知参数：deadlines.by_level.提示"),
-    (lambda p: p["deadlines"]["by_level"].update({"错误": "30"}), "deadlines.by_level.错误 应为天数"),
-    (lambda p: p["deadlines"].pop("spot_check_days"), "缺少参数：deadlines.spot_check_days"),
-    (lambda p: p["spot_check"]["fallback_score"].update({"margin_cuts": [0.1, 0.0, 0.2, 0.5]}), "margin_cuts 应从小到大"),
-    (lambda p: p["spot_check"]["fallback_score"].update({"margin_points": [4, 3]}), "margin_cuts 应从小到大"),
-    (lambda p: p["spot_check"]["fallback_score"].update({"risk_clip": [0.9, 0.1]}), "risk_clip"),
-    (lambda p: p["spot_check"]["fallback_score"].pop("income_drop"), "缺少参数：spot_check.fallback_score.income_drop"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda p: p["deadlines"]["by_level"].pop("警告"), "缺少参数：deadlines.by_level.警告"),
+        (lambda p: p["deadlines"]["by_level"].update({"提示": 5}), "未知参数：deadlines.by_level.提示"),
+        (lambda p: p["deadlines"]["by_level"].update({"错误": "30"}), "deadlines.by_level.错误 应为天数"),
+        (lambda p: p["deadlines"].pop("spot_check_days"), "缺少参数：deadlines.spot_check_days"),
+        (
+            lambda p: p["spot_check"]["fallback_score"].update({"margin_cuts": [0.1, 0.0, 0.2, 0.5]}),
+            "margin_cuts 应从小到大",
+        ),
+        (lambda p: p["spot_check"]["fallback_score"].update({"margin_points": [4, 3]}), "margin_cuts 应从小到大"),
+        (lambda p: p["spot_check"]["fallback_score"].update({"risk_clip": [0.9, 0.1]}), "risk_clip"),
+        (
+            lambda p: p["spot_check"]["fallback_score"].pop("income_drop"),
+            "缺少参数：spot_check.fallback_score.income_drop",
+        ),
+    ],
+)
 def test_broken_policy_parameters_are_refused(change, message):
     p = copy.deepcopy(PARAMS)
     change(p)
     with pytest.raises(InputError, match=message):
         validate_params(p, "2019.yaml")
-

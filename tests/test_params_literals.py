@@ -7,6 +7,7 @@ arguments, defaults and module constants. Structural numbers (ID-number position
 indices) are not policy; they are skipped by context (slices, ``str.slice``/``round``/``range`` arguments,
 f-string formats) or by the small value allow-list below, each entry justified.
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,8 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 #: positions), risk/model, draw, estimate, simulate, card (statistical machinery, the 抽查名单 workbook layout and a
 #: synthetic generator; the spot-check design and the fallback score's numbers reach them as arguments from
 #: ``spot_check``: draw_sample has no defaults for them, and test_risk_model.py moves a fallback cut-off).
-SCANNED = ["hgk_lib/audit", "hgk_lib/rules", "hgk_lib/report/ledger.py", "hgk_lib/report/summary.py",
-           "hgk_lib/report/city.py", "hgk_lib/risk/features.py"]
+SCANNED = [
+    "hgk_lib/audit",
+    "hgk_lib/rules",
+    "hgk_lib/report/ledger.py",
+    "hgk_lib/report/summary.py",
+    "hgk_lib/report/city.py",
+    "hgk_lib/risk/features.py",
+]
 
 #: Values never taken for a parameter copy anywhere, with the reason.
 STRUCTURAL_VALUES = {
@@ -49,15 +56,49 @@ ALLOWED: dict[str, dict[object, str]] = {
     "hgk_lib/audit/dynamic.py": {3: "sort order of four candidate kinds (0-3)"},
     "hgk_lib/report/ledger.py": {200: "a ledger over 200 MB is refused (file-size guard)"},
     "hgk_lib/report/summary.py": {10: RULE_RANGES, 18: RULE_RANGES, 88: RULE_RANGES},
-    "hgk_lib/risk/features.py": {10: RULE_RANGES, 18: RULE_RANGES, 88: RULE_RANGES, 20: "quantile clipping of weights needs >= 20 known weights",
-                                 0.5: "the margin feature is capped to [-0.5, 1] for the model (scaling, not a rule)"},
+    "hgk_lib/risk/features.py": {
+        10: RULE_RANGES,
+        18: RULE_RANGES,
+        88: RULE_RANGES,
+        20: "quantile clipping of weights needs >= 20 known weights",
+        0.5: "the margin feature is capped to [-0.5, 1] for the model (scaling, not a rule)",
+    },
 }
 
 #: Calls whose numeric arguments are positions, rounding or sizes, never policy.
-STRUCTURAL_CALLS = {"slice", "round", "range", "head", "tail", "nlargest", "nsmallest", "zfill", "ljust", "rjust",
-                    "get_loc", "iloc", "quantile", "reshape", "format", "sample", "default_rng", "digest",
-                    "hexdigest", "seed", "RandomState", "set_column", "column_dimensions", "Font", "PatternFill",
-                    "figure", "subplots", "set_size_inches", "Alignment", "Border", "Side"}
+STRUCTURAL_CALLS = {
+    "slice",
+    "round",
+    "range",
+    "head",
+    "tail",
+    "nlargest",
+    "nsmallest",
+    "zfill",
+    "ljust",
+    "rjust",
+    "get_loc",
+    "iloc",
+    "quantile",
+    "reshape",
+    "format",
+    "sample",
+    "default_rng",
+    "digest",
+    "hexdigest",
+    "seed",
+    "RandomState",
+    "set_column",
+    "column_dimensions",
+    "Font",
+    "PatternFill",
+    "figure",
+    "subplots",
+    "set_size_inches",
+    "Alignment",
+    "Border",
+    "Side",
+}
 DATE = re.compile(r"^(\d{4}-)?\d{2}-\d{2}$")
 
 
@@ -109,9 +150,24 @@ def _structural_nodes(tree: ast.AST) -> set[int]:
                 mark(k.value)
         elif isinstance(node, ast.JoinedStr):
             mark(node)
-        elif isinstance(node, ast.keyword) and node.arg in {"axis", "decimals", "digits", "width", "height",
-                                                             "ndigits", "n_splits", "random_state", "level",
-                                                             "maxsplit", "n", "k", "dpi", "fontsize", "size", "widths"}:
+        elif isinstance(node, ast.keyword) and node.arg in {
+            "axis",
+            "decimals",
+            "digits",
+            "width",
+            "height",
+            "ndigits",
+            "n_splits",
+            "random_state",
+            "level",
+            "maxsplit",
+            "n",
+            "k",
+            "dpi",
+            "fontsize",
+            "size",
+            "widths",
+        }:
             mark(node.value)
     return skip
 
@@ -119,7 +175,7 @@ def _structural_nodes(tree: ast.AST) -> set[int]:
 def literal_copies(leaves: dict) -> list[str]:
     problems = []
     for d in SCANNED:
-        for f in ([ROOT / d] if d.endswith(".py") else sorted((ROOT / d).rglob("*.py"))):
+        for f in [ROOT / d] if d.endswith(".py") else sorted((ROOT / d).rglob("*.py")):
             rel = f.relative_to(ROOT).as_posix()
             tree = ast.parse(f.read_text(encoding="utf-8"))
             skip = _structural_nodes(tree)
@@ -145,8 +201,9 @@ def test_the_scan_catches_a_copy(tmp_path, monkeypatch):
     """The scan is not vacuous: a module hard-coding the reference date and R03's age bound is caught."""
     pkg = tmp_path / "hgk_lib" / "rules"
     pkg.mkdir(parents=True)
-    (pkg / "copy.py").write_text('def f(x):\n    return fast_ids(x, None, None, "2019-09-30", 110)\n'
-                                 'DAYS = {"错误": 30}\n', encoding="utf-8")
+    (pkg / "copy.py").write_text(
+        'def f(x):\n    return fast_ids(x, None, None, "2019-09-30", 110)\nDAYS = {"错误": 30}\n', encoding="utf-8"
+    )
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     monkeypatch.setattr(sys.modules[__name__], "SCANNED", ["hgk_lib/rules"])
     found = literal_copies(parameter_leaves())
@@ -160,5 +217,6 @@ def test_every_allowance_is_still_needed(key):
     rel, value = key
     assert value in parameter_leaves(), key
     tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
-    assert any(isinstance(n, ast.Constant) and n.value == value and not isinstance(n.value, bool)
-               for n in ast.walk(tree)), key
+    assert any(
+        isinstance(n, ast.Constant) and n.value == value and not isinstance(n.value, bool) for n in ast.walk(tree)
+    ), key

@@ -1,5 +1,6 @@
 """hgk_lib.orchestrate (paths, processed, county, checks): paths that resolve the same from the repo root and notebooks/, refused county names,
 freshness of processed data, the R09 index, one county end to end in-process, and ``hgk check``."""
+
 from __future__ import annotations
 
 import json
@@ -37,9 +38,24 @@ def test_relative_paths_outside_the_repo_resolve_against_the_working_directory(m
     assert P.resolve_path(None) is None
 
 
-@pytest.mark.parametrize("bad", ["../441825_连山", "/etc/passwd", "441825_连山/../../x", "441825_连山\\x", "..",
-                                 "", " 441825_连山", "441825_连山\n", "连山", "4418_连山", "441825_", "441825_a.b",
-                                 "441825_连山;rm"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "../441825_连山",
+        "/etc/passwd",
+        "441825_连山/../../x",
+        "441825_连山\\x",
+        "..",
+        "",
+        " 441825_连山",
+        "441825_连山\n",
+        "连山",
+        "4418_连山",
+        "441825_",
+        "441825_a.b",
+        "441825_连山;rm",
+    ],
+)
 def test_odd_county_names_are_refused(bad):
     with pytest.raises(InputError):
         P.check_county(bad)
@@ -190,8 +206,12 @@ def test_hgk_check_never_overwrites_a_canonical_table(tmp_path):
     from hgk_lib.schema import INCOME
 
     root = Path(__file__).resolve().parent / "fixtures" / "export" / "2019"
-    out = subprocess.run([sys.executable, "-m", "hgk_lib", "check", "--data", str(root), "--year", "2019",
-                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "hgk_lib", "check", "--data", str(root), "--year", "2019", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     county = sorted(p for p in (tmp_path / "2019").iterdir() if p.name[:6].isdigit())[0]
     assert (county / "results" / "findings.parquet").exists() and (county / "results" / "verdicts.parquet").exists()

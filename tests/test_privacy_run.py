@@ -13,6 +13,7 @@ no ID or bank number; the visit plan (入户核查计划, the village teams' wor
 for the same reason. ``_processed/`` (parquet for the notebooks) is a copy of the export, and the ``results/``
 parquet of each county (hgk_lib.results) is what later steps read: machine data, not an output for anyone.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,8 +53,12 @@ def workbook_text(path: Path) -> dict[str, list[tuple[str, str]]]:
         for ws in wb.worksheets:
             rows = list(ws.iter_rows(values_only=True))
             header = [str(h) if h is not None else "" for h in (rows[0] if rows else ())]
-            out[ws.title] = [(header[j] if j < len(header) else "", str(v))
-                             for r in rows for j, v in enumerate(r) if v is not None and str(v) != ""]
+            out[ws.title] = [
+                (header[j] if j < len(header) else "", str(v))
+                for r in rows
+                for j, v in enumerate(r)
+                if v is not None and str(v) != ""
+            ]
         return out
     finally:
         wb.close()
@@ -96,13 +101,24 @@ def city_run(e2e, tmp_path_factory):
     assert inspect.returncode == 0, inspect.stderr[-2000:]
     evaluate = hgk("spot-check", "evaluate", "--results", filled, "--out", extra)
     assert evaluate.returncode == 0, evaluate.stderr[-2000:]
-    files = sorted(p for root in (out, extra) for p in root.rglob("*")
-                   if p.is_file() and not is_temp(p) and "_processed" not in p.relative_to(root).parts
-                   and not is_saved_result(p))
-    return {"run": run, "out": out, "extra": extra, "files": files, "keys": run_keys(out),
-            "terminal": {"hgk audit": run["stdout"] + run["stderr"],
-                         "hgk demo-inspect": inspect.stdout + inspect.stderr,
-                         "hgk spot-check evaluate": evaluate.stdout + evaluate.stderr}}
+    files = sorted(
+        p
+        for root in (out, extra)
+        for p in root.rglob("*")
+        if p.is_file() and not is_temp(p) and "_processed" not in p.relative_to(root).parts and not is_saved_result(p)
+    )
+    return {
+        "run": run,
+        "out": out,
+        "extra": extra,
+        "files": files,
+        "keys": run_keys(out),
+        "terminal": {
+            "hgk audit": run["stdout"] + run["stderr"],
+            "hgk demo-inspect": inspect.stdout + inspect.stderr,
+            "hgk spot-check evaluate": evaluate.stdout + evaluate.stderr,
+        },
+    }
 
 
 def _auditor_files(city_run) -> list[Path]:
@@ -115,9 +131,19 @@ def test_the_scan_covers_every_auditor_facing_file_of_the_run(city_run):
     for county in city_run["run"]["summary"]["counties"]:
         n = county["name"]
         assert {f"回头看报告_{n}_{YEAR}.html", f"回头看报告_{n}_{YEAR}.ipynb"} <= names
-    assert {"run.log", "run.json", "summary.json", "run_summary.json", f"回头看总结_{YEAR}.html",
-            f"回头看总结_{YEAR}.ipynb", f"回头看总结_{YEAR}.xlsx", f"风险模型卡_{YEAR}.html", f"risk_model_{YEAR}.json",
-            f"抽查结果评估_{YEAR}.html", f"抽查结果评估_{YEAR}.xlsx"} <= names
+    assert {
+        "run.log",
+        "run.json",
+        "summary.json",
+        "run_summary.json",
+        f"回头看总结_{YEAR}.html",
+        f"回头看总结_{YEAR}.ipynb",
+        f"回头看总结_{YEAR}.xlsx",
+        f"风险模型卡_{YEAR}.html",
+        f"risk_model_{YEAR}.json",
+        f"抽查结果评估_{YEAR}.html",
+        f"抽查结果评估_{YEAR}.xlsx",
+    } <= names
     unscanned = [p.name for p in _auditor_files(city_run) if p.suffix not in TEXT_SUFFIXES | {".xlsx", ".docx"}]
     assert unscanned == []
     assert len(city_run["keys"]) > 100  # the allow list is the run's ids, not empty
@@ -150,11 +176,13 @@ def test_the_ledger_carries_full_ids_and_is_the_only_file_that_does(city_run, e2
     bad_id = e2e.planted["bad_id"]
     ledgers = [p for p in city_run["files"] if p.name.startswith(LEDGER)]
     assert len(ledgers) == len(city_run["run"]["summary"]["counties"])
-    ids_in_ledgers = {h for p in ledgers for h in find_unmasked_pii(file_text(p), allow=city_run["keys"])
-                      if ID_RE.match(h)}
+    ids_in_ledgers = {
+        h for p in ledgers for h in find_unmasked_pii(file_text(p), allow=city_run["keys"]) if ID_RE.match(h)
+    }
     assert bad_id in ids_in_ledgers  # the finding on the broken ID shows it in full, for the county to correct
-    holders = sorted(p.name for p in city_run["files"] if p.suffix in TEXT_SUFFIXES | {".xlsx"}
-                     and bad_id in file_text(p))
+    holders = sorted(
+        p.name for p in city_run["files"] if p.suffix in TEXT_SUFFIXES | {".xlsx"} and bad_id in file_text(p)
+    )
     assert holders and all(h.startswith(LEDGER) for h in holders), holders
 
 

@@ -13,6 +13,7 @@ malformed corpus (``tests/test_malformed.py``); they are not repeated here.
 
 The shared end-to-end helpers live in ``tests/helpers/e2e.py`` (the ``e2e`` fixture in ``conftest.py``).
 """
+
 from __future__ import annotations
 
 import io
@@ -29,10 +30,29 @@ from pathlib import Path
 
 import pytest
 
-from helpers.e2e import (CJK, FIXTURE, ROOT, YEAR, alive, assert_run_ok, broken_outputs, city_notebook_started,
-                         county_notebook_started, descendants, fixture_counties, hgk, is_temp, kill_everything,
-                         ledger_temp, run_differences, run_until, start_audit, temp_files, tree_digest,
-                         unfinished_notebooks)
+from helpers.e2e import (
+    CJK,
+    FIXTURE,
+    ROOT,
+    YEAR,
+    alive,
+    assert_run_ok,
+    broken_outputs,
+    city_notebook_started,
+    county_notebook_started,
+    descendants,
+    fixture_counties,
+    hgk,
+    is_temp,
+    kill_everything,
+    ledger_temp,
+    run_differences,
+    run_until,
+    start_audit,
+    temp_files,
+    tree_digest,
+    unfinished_notebooks,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +62,24 @@ def killed_runs(e2e, tmp_path_factory):
     data = e2e.export()
     out = tmp_path_factory.mktemp("killed") / "outputs"
     stages = []
-    for label, extra, predicate in [("写台账时终止", (), ledger_temp),
-                                    ("--resume 运行全市汇总时终止", ("--resume",), city_notebook_started)]:
+    for label, extra, predicate in [
+        ("写台账时终止", (), ledger_temp),
+        ("--resume 运行全市汇总时终止", ("--resume",), city_notebook_started),
+    ]:
         proc = start_audit(data, out, *extra)
         try:
             hit = run_until(proc, lambda: predicate(out))
         finally:
             kill_everything(proc)
-        stages.append({"label": label, "hit": hit, "broken": broken_outputs(out), "temp": temp_files(out),
-                       "unfinished": unfinished_notebooks(out)})
+        stages.append(
+            {
+                "label": label,
+                "hit": hit,
+                "broken": broken_outputs(out),
+                "temp": temp_files(out),
+                "unfinished": unfinished_notebooks(out),
+            }
+        )
     final = hgk("audit", "--data", data, "--year", YEAR, "--out", out, "--workers", 2, "--resume")
     summary = json.loads((out / str(YEAR) / "run_summary.json").read_text(encoding="utf-8"))
     return {"out": out, "stages": stages, "final": final, "summary": summary}
@@ -140,8 +169,7 @@ def _assert_refused(proc, sandbox, allow_out=False):
         assert not [f for f in new if f.startswith("out/")], "nothing should be written for a refused run"
 
 
-@pytest.mark.parametrize("county", ["../x", "../../etc", "/tmp/x", "441825_连山/../../x", "441825_连山\n",
-                                    ".."])
+@pytest.mark.parametrize("county", ["../x", "../../etc", "/tmp/x", "441825_连山/../../x", "441825_连山\n", ".."])
 @pytest.mark.parametrize("command", ["audit", "check"])
 def test_a_county_argument_that_leaves_the_root_is_refused(sandbox, command, county):
     args = [command, "--data", sandbox["data"], "--year", YEAR, "--out", sandbox["out"], "--county", county]
@@ -157,8 +185,9 @@ def test_a_county_argument_that_leaves_the_root_is_refused(sandbox, command, cou
     assert "县目录" in proc.stderr
 
 
-@pytest.mark.parametrize("folder", ["441881_英德\n市", "441881_英德市 ", "441881_英德;rm -rf ~", "441881_..",
-                                    "441881_英德\x1b[31m市"])
+@pytest.mark.parametrize(
+    "folder", ["441881_英德\n市", "441881_英德市 ", "441881_英德;rm -rf ~", "441881_..", "441881_英德\x1b[31m市"]
+)
 def test_a_county_folder_with_odd_characters_is_refused(sandbox, folder):
     shutil.copytree(sandbox["data"] / fixture_counties()[0], sandbox["data"] / folder)
     sandbox["before"] = _files_under(sandbox["tmp"])
@@ -224,10 +253,16 @@ def test_a_zip_that_is_not_a_skops_model_is_refused(tmp_path):
 
 def test_no_module_unpickles_anything():
     """Only skops (with its trusted-type check) loads models: no pickle/joblib/dill/cloudpickle load in hgk_lib."""
-    pattern = re.compile(r"\b(?:pickle|joblib|dill|cloudpickle)\.loads?\(|\bpd\.read_pickle\(|\btorch\.load\(|"
-                         r"sio\.load\([^)]*trusted\s*=\s*True")
-    hits = [f"{p.relative_to(ROOT)}:{i}" for p in sorted((ROOT / "hgk_lib").rglob("*.py"))
-            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1) if pattern.search(line)]
+    pattern = re.compile(
+        r"\b(?:pickle|joblib|dill|cloudpickle)\.loads?\(|\bpd\.read_pickle\(|\btorch\.load\(|"
+        r"sio\.load\([^)]*trusted\s*=\s*True"
+    )
+    hits = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for p in sorted((ROOT / "hgk_lib").rglob("*.py"))
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
     assert hits == []
 
 
@@ -250,9 +285,13 @@ def formula_like_cells(path: Path) -> list[tuple]:
 
     wb = load_workbook(path)  # not read-only: data types and quotePrefix are visible
     try:
-        return [(ws.title, c.coordinate, c.value, c.data_type, bool(c.quotePrefix))
-                for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
+        return [
+            (ws.title, c.coordinate, c.value, c.data_type, bool(c.quotePrefix))
+            for ws in wb.worksheets
+            for row in ws.iter_rows()
+            for c in row
+            if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))
+        ]
     finally:
         wb.close()
 
@@ -284,6 +323,11 @@ def test_no_command_writes_a_csv_for_spreadsheets():
     """CSV files are written only by ``hgk demo-data`` (a synthetic provincial export and its ground truth, inputs
     for hgk, never for inspectors); every workbook goes through the xlsx writers checked above."""
     pattern = re.compile(r"\.to_csv\(|csv\.writer\(|csv\.DictWriter\(")
-    hits = sorted({str(p.relative_to(ROOT)) for p in (ROOT / "hgk_lib").rglob("*.py")
-                   if pattern.search(p.read_text(encoding="utf-8"))})
+    hits = sorted(
+        {
+            str(p.relative_to(ROOT))
+            for p in (ROOT / "hgk_lib").rglob("*.py")
+            if pattern.search(p.read_text(encoding="utf-8"))
+        }
+    )
     assert all(h.startswith("hgk_lib/demo/") for h in hits), hits

@@ -1,4 +1,5 @@
 """City roll-up: summaries and ledger statuses of every county, the 回头看总结 workbook."""
+
 import json
 
 import openpyxl
@@ -70,8 +71,14 @@ def test_collect_county_results(outputs):
 
 def test_city_workbook(outputs, tmp_path):
     summaries, status, problems = collect_county_results(outputs, 2019)
-    path = write_city_workbook(tmp_path / "回头看总结_2019.xlsx", year=2019, summaries=summaries, status=status,
-                               problems=problems, run_time="2019-12-01T09:00:00+00:00")
+    path = write_city_workbook(
+        tmp_path / "回头看总结_2019.xlsx",
+        year=2019,
+        summaries=summaries,
+        status=status,
+        problems=problems,
+        run_time="2019-12-01T09:00:00+00:00",
+    )
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["说明", "各县对比", "整改进度", "读回问题", "数据字典"]
     comp = [r for r in wb["各县对比"].iter_rows(values_only=True)]
@@ -90,10 +97,16 @@ def test_city_workbook(outputs, tmp_path):
 
 def test_spot_estimates_mixed_numbers_and_text(outputs, tmp_path):
     summaries, status, problems = collect_county_results(outputs, 2019)
-    spot = pd.DataFrame({"county": ["英德市", "英德市", "连州市"], "item": ["问题比例", "95%区间", "问题比例"],
-                         "value": [0.125, "=4.1%–25.0%", 0.05]})
-    path = write_city_workbook(tmp_path / "c.xlsx", year=2019, summaries=summaries, status=status,
-                               problems=problems, spot_estimates=spot)
+    spot = pd.DataFrame(
+        {
+            "county": ["英德市", "英德市", "连州市"],
+            "item": ["问题比例", "95%区间", "问题比例"],
+            "value": [0.125, "=4.1%–25.0%", 0.05],
+        }
+    )
+    path = write_city_workbook(
+        tmp_path / "c.xlsx", year=2019, summaries=summaries, status=status, problems=problems, spot_estimates=spot
+    )
     ws = openpyxl.load_workbook(path)["各县对比"]
     rows = {(r[0].value, r[1].value): r for r in ws.iter_rows(min_row=2)}
     assert rows[("核查结论", "返贫")][2].value == 1 and rows[("核查结论", "返贫")][2].data_type == "n"

@@ -1,5 +1,6 @@
 """回头看台账: sheet names and columns exactly as outputs.md, formula safety, drop-down, read-back, atomic and
 deterministic writes."""
+
 import re
 import shutil
 import subprocess
@@ -38,7 +39,7 @@ def test_sheets_and_columns_exactly_as_outputs_md(ledger):
         header = _header(ws)
         if cols:
             listed = cols.split(" · ")
-            assert header[:len(listed)] == listed, name
+            assert header[: len(listed)] == listed, name
         assert ws.freeze_panes == "A2", name
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
         assert not ws.merged_cells.ranges
@@ -58,8 +59,13 @@ def test_problem_list_content(ledger):
     assert all(r["整改状态"] == "未整改" for r in rows)
     # deadlines: R53/R58 from the audit's needs; others by level from reference_date 2019-09-30
     by = {r["规则编号"]: r["整改时限"].date().isoformat() for r in rows}
-    assert by == {"R05": "2019-10-30", "R36": "2019-11-29", "R53": "2019-10-30", "R58": "2019-12-29",
-                  "R80": "2019-11-29"}
+    assert by == {
+        "R05": "2019-10-30",
+        "R36": "2019-11-29",
+        "R53": "2019-10-30",
+        "R58": "2019-12-29",
+        "R80": "2019-11-29",
+    }
     # IDs are text cells
     cell = ws.cell(row=2, column=header.index("户编号") + 1)
     assert cell.data_type == "s" and cell.number_format == "@"
@@ -191,8 +197,18 @@ def test_deterministic_write(tmp_path):
 
 def test_empty_inputs_still_give_every_sheet(tmp_path):
     path = tmp_path / "empty.xlsx"
-    write_county_ledger(path, **F.ledger_kwargs(findings=None, audit=None, quarantine=None, row_ledger=None,
-                                                 rule_summary=None, households=None, members=None))
+    write_county_ledger(
+        path,
+        **F.ledger_kwargs(
+            findings=None,
+            audit=None,
+            quarantine=None,
+            row_ledger=None,
+            rule_summary=None,
+            households=None,
+            members=None,
+        ),
+    )
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:11] == list(EXPECTED)
     assert len(wb["问题清单"].data_validations.dataValidation) == 1
@@ -213,16 +229,30 @@ def test_full_ids_allowed_in_ledger_only(ledger):
     assert any("44188119800101123X" in str(c.value) for row in ws.iter_rows() for c in row)
 
 
-@pytest.mark.skipif(not (shutil.which("libreoffice") or shutil.which("soffice")),
-                    reason="LibreOffice (libreoffice/soffice) not on PATH")
+@pytest.mark.skipif(
+    not (shutil.which("libreoffice") or shutil.which("soffice")), reason="LibreOffice (libreoffice/soffice) not on PATH"
+)
 def test_libreoffice_opens_every_sheet(ledger, tmp_path):
     exe = shutil.which("libreoffice") or shutil.which("soffice")
     out = tmp_path / "lo"
     out.mkdir()
     src = tmp_path / "ledger.xlsx"
     shutil.copy(ledger, src)
-    res = subprocess.run([exe, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
-                          "ods", "--outdir", str(out), str(src)], capture_output=True, text=True, timeout=180)
+    res = subprocess.run(
+        [
+            exe,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--convert-to",
+            "ods",
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     converted = out / "ledger.ods"
     assert converted.exists(), res.stdout + res.stderr
     with zipfile.ZipFile(converted) as zf:
@@ -232,8 +262,21 @@ def test_libreoffice_opens_every_sheet(ledger, tmp_path):
     assert "=HYPERLINK" in content and "of:=HYPERLINK" not in content  # still text, not a formula
     assert "table:content-validation" in content and "未整改" in content  # the drop-down survived
     # a county that re-saves the ledger with LibreOffice (or WPS) can still be read back
-    res = subprocess.run([exe, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
-                          "xlsx", "--outdir", str(out), str(src)], capture_output=True, text=True, timeout=180)
+    res = subprocess.run(
+        [
+            exe,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     resaved = out / "ledger.xlsx"
     assert resaved.exists(), res.stdout + res.stderr
     status, problems = read_ledger_status(resaved)

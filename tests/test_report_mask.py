@@ -1,4 +1,5 @@
 """Masking of ID/phone/bank numbers and the scanner used on every rendered output."""
+
 import json
 
 import pandas as pd
@@ -25,32 +26,48 @@ def test_mask_phone_and_bank():
     assert mask_bank("6222 0212 3456 7890") == "**** **** **** 7890"
 
 
-@pytest.mark.parametrize("text,masked", [
-    ("证件号码44188119800101123X有误", "证件号码441881********123X有误"),
-    ("44188119800101123x", "441881********123X"),
-    ("旧证441881800101123", "旧证441881*****1123"),
-    ("电话13812345678，", "电话138****5678，"),
-    ("+8613812345678", "138****5678"),
-    ("138-1234-5678", "138****5678"),
-    ("卡号6222021234567890123", "卡号***************0123"),
-    ("卡号 6222 0212 3456 7890", "卡号 **** **** **** 7890"),
-    ("残疾证号4418811980010112344211", "残疾证号441881********12344211"),
-    ("ID:441881198001011234;", "ID:441881********1234;"),
-    ("证件 441881 19800101 123X", "证件 441881********123X"),
-])
+@pytest.mark.parametrize(
+    "text,masked",
+    [
+        ("证件号码44188119800101123X有误", "证件号码441881********123X有误"),
+        ("44188119800101123x", "441881********123X"),
+        ("旧证441881800101123", "旧证441881*****1123"),
+        ("电话13812345678，", "电话138****5678，"),
+        ("+8613812345678", "138****5678"),
+        ("138-1234-5678", "138****5678"),
+        ("卡号6222021234567890123", "卡号***************0123"),
+        ("卡号 6222 0212 3456 7890", "卡号 **** **** **** 7890"),
+        ("残疾证号4418811980010112344211", "残疾证号441881********12344211"),
+        ("ID:441881198001011234;", "ID:441881********1234;"),
+        ("证件 441881 19800101 123X", "证件 441881********123X"),
+    ],
+)
 def test_mask_text_positives(text, masked):
     assert mask_text(text) == masked
     assert find_unmasked_pii(text)  # the scanner sees the raw number
     assert find_unmasked_pii(mask_text(text)) == []
 
 
-@pytest.mark.parametrize("text", [
-    "户编号4418810101001", "出生日期20190901", "变更日期2019-09-01", "人均可支配收入12345.67元",
-    "金额13812345678.50元", "0.13812345678", "sha256 " + "a3f5" + "1381234567890123" + "bcd" * 10,
-    "441881********123X", "138****5678", "***************0123", "441881010100101",  # person id: impossible date
-    "第4418810101001号户，年度2019，行号12345", "1,381,234,567,890", "seed 20191130",
-    "data:image/png;base64," + "A" * 50 + "13812345678" + "B" * 100,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "户编号4418810101001",
+        "出生日期20190901",
+        "变更日期2019-09-01",
+        "人均可支配收入12345.67元",
+        "金额13812345678.50元",
+        "0.13812345678",
+        "sha256 " + "a3f5" + "1381234567890123" + "bcd" * 10,
+        "441881********123X",
+        "138****5678",
+        "***************0123",
+        "441881010100101",  # person id: impossible date
+        "第4418810101001号户，年度2019，行号12345",
+        "1,381,234,567,890",
+        "seed 20191130",
+        "data:image/png;base64," + "A" * 50 + "13812345678" + "B" * 100,
+    ],
+)
 def test_scanner_negatives(text):
     assert find_unmasked_pii(text) == []
     assert mask_text(text) == text
@@ -79,11 +96,18 @@ def test_demo_shaped_keys_need_context_or_allow_list():
 
 
 def test_mask_frame_by_column_and_by_pattern():
-    df = pd.DataFrame({
-        "hh_id": ["4418810101001", "4418810101002"], "person_id": ["441881010112301", None],
-        "id_no": ["44188119800101123X", None], "phone": ["13812345678", "0763-5123456"],
-        "bank_account": ["6222021234567890123", ""], "message": ["证件号码44188119800101123X重复", "正常"],
-        "values": ["13812345678、是", None], "amount": [1.5, 2.0]})
+    df = pd.DataFrame(
+        {
+            "hh_id": ["4418810101001", "4418810101002"],
+            "person_id": ["441881010112301", None],
+            "id_no": ["44188119800101123X", None],
+            "phone": ["13812345678", "0763-5123456"],
+            "bank_account": ["6222021234567890123", ""],
+            "message": ["证件号码44188119800101123X重复", "正常"],
+            "values": ["13812345678、是", None],
+            "amount": [1.5, 2.0],
+        }
+    )
     out = mask_frame(df)
     assert out["hh_id"].tolist() == df["hh_id"].tolist()
     assert out["person_id"].tolist()[0] == "441881010112301"  # keys are never masked
@@ -98,10 +122,12 @@ def test_mask_frame_by_column_and_by_pattern():
 
 
 def test_html_table_key_columns_stay_readable():
-    html = ("<table><thead><tr><th></th><th>户编号</th><th>人编号</th><th>联系电话</th><th>备注</th></tr></thead>"
-            f"<tbody><tr><th>0</th><td>{HH}</td><td>{PID}</td><td>13812345678</td><td>{HH}</td></tr>"
-            f"<tr><th>1</th><td>4418810100100002</td><td>441881010010000201</td><td>6222021234567890123</td>"
-            "<td>44188119800101123X</td></tr></tbody></table>")
+    html = (
+        "<table><thead><tr><th></th><th>户编号</th><th>人编号</th><th>联系电话</th><th>备注</th></tr></thead>"
+        f"<tbody><tr><th>0</th><td>{HH}</td><td>{PID}</td><td>13812345678</td><td>{HH}</td></tr>"
+        f"<tr><th>1</th><td>4418810100100002</td><td>441881010010000201</td><td>6222021234567890123</td>"
+        "<td>44188119800101123X</td></tr></tbody></table>"
+    )
     out = mask_text(html)
     assert f"<td>{HH}</td><td>{PID}</td>" in out and "<td>4418810100100002</td>" in out
     assert "138****5678" in out and "***************0123" in out and "441881********123X" in out
@@ -110,8 +136,16 @@ def test_html_table_key_columns_stay_readable():
 
 
 def test_mask_frame_with_chinese_headers():
-    df = pd.DataFrame({"户编号": [HH], "人编号": [PID], "证件号码": ["44188119800101123X"], "联系电话": ["13812345678"],
-                       "银行账号": ["6217000011112222333"], "问题描述": [f"与户{HH}的成员证件号码44188119800101123X重复"]})
+    df = pd.DataFrame(
+        {
+            "户编号": [HH],
+            "人编号": [PID],
+            "证件号码": ["44188119800101123X"],
+            "联系电话": ["13812345678"],
+            "银行账号": ["6217000011112222333"],
+            "问题描述": [f"与户{HH}的成员证件号码44188119800101123X重复"],
+        }
+    )
     out = mask_frame(df)
     assert out["户编号"][0] == HH and out["人编号"][0] == PID
     assert out["证件号码"][0] == "441881********123X" and out["联系电话"][0] == "138****5678"
@@ -133,7 +167,9 @@ def test_joined_numbers_are_not_mistaken_for_base64():
 
 
 def test_mask_frame_catches_grouped_numbers():
-    df = pd.DataFrame({"备注": ["证件 441881 19800101 123X", "卡 6222 0212 3456 7890", "电话 138 1234 5678", "2019 年"]})
+    df = pd.DataFrame(
+        {"备注": ["证件 441881 19800101 123X", "卡 6222 0212 3456 7890", "电话 138 1234 5678", "2019 年"]}
+    )
     out = mask_frame(df)["备注"].tolist()
     assert out == ["证件 441881********123X", "卡 **** **** **** 7890", "电话 138****5678", "2019 年"]
 

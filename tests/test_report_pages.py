@@ -1,6 +1,7 @@
 """Issue 14 §4: the HTML reports of a run are fit to send — no English value words, no raw floats, and the county
 report opens on its verdicts and main findings. Scanned on the end-to-end run of the committed fixture (the same
 ``hgk audit`` the other end-to-end tests share), plus the spot-check evaluation of that run."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -33,8 +34,9 @@ def pages(e2e, tmp_path_factory):
     city = run["out"] / str(YEAR) / "市汇总"
     extra = tmp_path_factory.mktemp("pages_eval")
     filled = extra / f"抽查名单_{YEAR}_已填写.xlsx"
-    assert hgk("demo-inspect", "--list", city / f"抽查名单_{YEAR}.xlsx", "--truth", TRUTH,
-               "--out", filled).returncode == 0
+    assert (
+        hgk("demo-inspect", "--list", city / f"抽查名单_{YEAR}.xlsx", "--truth", TRUTH, "--out", filled).returncode == 0
+    )
     assert hgk("spot-check", "evaluate", "--results", filled, "--out", extra).returncode == 0
     files = sorted(run["out"].rglob("*.html")) + sorted(extra.rglob("*.html"))
     return {p: p.read_text(encoding="utf-8") for p in files}
@@ -73,14 +75,19 @@ def test_the_county_report_opens_on_verdicts_and_findings_and_ends_with_the_run_
         if not p.name.startswith("回头看报告_"):
             continue
         text = visible_text(page)
-        verdicts, findings, params = (text.find("已脱贫户核查结论"), text.find("问题按责任部门"),
-                                      text.find("运行参数与数据来源"))
+        verdicts, findings, params = (
+            text.find("已脱贫户核查结论"),
+            text.find("问题按责任部门"),
+            text.find("运行参数与数据来源"),
+        )
         assert -1 < verdicts < params and -1 < findings < params, p.name
         assert text.find("主要数字") < verdicts, p.name  # headline numbers first, then the verdicts
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed on this machine (Debian: apt-get install chromium)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed on this machine (Debian: apt-get install chromium)"
+)
 def test_a_browser_renders_the_first_screen_of_every_report(pages, tmp_path):
     """Headless Chromium screenshots of each report's first screen (1280×900): the page renders, and the picture is
     not blank. The PNGs are kept next to the test's temporary files for a person to look at."""
@@ -88,10 +95,20 @@ def test_a_browser_renders_the_first_screen_of_every_report(pages, tmp_path):
 
     for i, p in enumerate(pages):
         png = tmp_path / f"{i:02d}_{p.stem}.png"
-        cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}", "--window-size=1280,900",
-               p.resolve().as_uri()]
+        cmd = [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={png}",
+            "--window-size=1280,900",
+            p.resolve().as_uri(),
+        ]
         subprocess.run(cmd, capture_output=True, timeout=120)
         assert png.exists(), p.name
         img = Image.open(png).convert("L")

@@ -1,4 +1,5 @@
 """Charts render Chinese text with a real CJK font: a missing glyph fails the test."""
+
 import warnings
 
 import matplotlib
@@ -27,8 +28,9 @@ def _summaries():
 
 
 def _status():
-    return pd.DataFrame({"department": ["扶贫办", "扶贫办", "医保局", "水利局"],
-                         "status": ["已整改", "未整改", "整改中", "未整改"]})
+    return pd.DataFrame(
+        {"department": ["扶贫办", "扶贫办", "医保局", "水利局"], "status": ["已整改", "未整改", "整改中", "未整改"]}
+    )
 
 
 FIGURES = {

@@ -1,4 +1,5 @@
 """HTML report: code hidden, table of contents, personal numbers masked, deterministic, atomic."""
+
 import base64
 import io
 
@@ -24,20 +25,40 @@ def _png() -> str:
 
 @pytest.fixture
 def notebook(tmp_path):
-    nb = new_notebook(cells=[
-        new_markdown_cell("# 英德市 回头看核查报告\n说明文字"),
-        new_code_cell("SECRET_CODE = 1", outputs=[new_output("stream", name="stdout", text="户主电话 13812345678\n"),
-                                                  new_output("stream", name="stderr", text="DeprecationWarning x\n")]),
-        new_markdown_cell("## 一、收入核查"),
-        new_code_cell("df", outputs=[new_output("execute_result", data={
-            "text/html": "<table><tr><td>44188119800101123X</td><td>6222021234567890123</td>"
-                         "<td>4418810101001</td><td>441881010112301</td></tr></table>",
-            "text/plain": "44188119800101123X"}, execution_count=2)]),
-        new_markdown_cell("### 1.1 三保障问题"),
-        new_code_cell("fig", outputs=[new_output("display_data", data={"image/png": _png(), "text/plain": "fig"})]),
-        new_code_cell("hidden", metadata={"tags": ["remove-cell"]},
-                      outputs=[new_output("stream", name="stdout", text="不应出现\n")]),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# 英德市 回头看核查报告\n说明文字"),
+            new_code_cell(
+                "SECRET_CODE = 1",
+                outputs=[
+                    new_output("stream", name="stdout", text="户主电话 13812345678\n"),
+                    new_output("stream", name="stderr", text="DeprecationWarning x\n"),
+                ],
+            ),
+            new_markdown_cell("## 一、收入核查"),
+            new_code_cell(
+                "df",
+                outputs=[
+                    new_output(
+                        "execute_result",
+                        data={
+                            "text/html": "<table><tr><td>44188119800101123X</td><td>6222021234567890123</td>"
+                            "<td>4418810101001</td><td>441881010112301</td></tr></table>",
+                            "text/plain": "44188119800101123X",
+                        },
+                        execution_count=2,
+                    )
+                ],
+            ),
+            new_markdown_cell("### 1.1 三保障问题"),
+            new_code_cell("fig", outputs=[new_output("display_data", data={"image/png": _png(), "text/plain": "fig"})]),
+            new_code_cell(
+                "hidden",
+                metadata={"tags": ["remove-cell"]},
+                outputs=[new_output("stream", name="stdout", text="不应出现\n")],
+            ),
+        ]
+    )
     path = tmp_path / "report.ipynb"
     nbformat.write(nb, str(path))
     return path
@@ -52,8 +73,8 @@ def test_report_hides_code_masks_and_has_toc(notebook, tmp_path):
     assert '<nav id="toc"' in html
     for heading in ("英德市 回头看核查报告", "一、收入核查", "1.1 三保障问题"):
         assert heading in html
-    toc = html[html.index('<nav id="toc"'):html.index("</nav>")]
-    assert toc.count("<a href=\"#") == 3
+    toc = html[html.index('<nav id="toc"') : html.index("</nav>")]
+    assert toc.count('<a href="#') == 3
     for anchor in __import__("re").findall(r'href="#([^"]+)"', toc):
         assert f'id="{anchor}"' in html
     assert "441881********123X" in html and "138****5678" in html and "***************0123" in html

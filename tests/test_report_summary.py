@@ -1,4 +1,5 @@
 """summary.json and provenance: machine-readable, sorted, no personal data, reruns equal timestamps aside."""
+
 import datetime as dt
 import json
 
@@ -32,8 +33,20 @@ def test_params_digest_is_stable_for_mappings():
 
 def test_rule_category_edges():
     s = rule_category(pd.Series(["R01", "R09", "R10", "R51", "R52", "R61", "R62", "R87", "R88", "R95", "R96", None]))
-    assert s.tolist() == ["身份信息", "身份信息", "家庭结构", "社会保障与兜底", "两不愁三保障", "两不愁三保障", "动态管理",
-                          "帮扶措施与项目库", "部门数据比对", "部门数据比对", None, None]
+    assert s.tolist() == [
+        "身份信息",
+        "身份信息",
+        "家庭结构",
+        "社会保障与兜底",
+        "两不愁三保障",
+        "两不愁三保障",
+        "动态管理",
+        "帮扶措施与项目库",
+        "部门数据比对",
+        "部门数据比对",
+        None,
+        None,
+    ]
 
 
 def test_write_json_atomic_sorted_and_nan_free(tmp_path):

@@ -1,4 +1,5 @@
 """A table longer than Excel's sheet limit is split over consecutive sheets with a note, never cut."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -47,8 +48,13 @@ def test_ledger_status_is_read_from_every_part(tmp_path, monkeypatch):
     from hgk_lib.report import ledger as L
 
     monkeypatch.setattr(X, "MAX_SHEET_ROWS", 3)
-    df = pd.DataFrame({"规则编号": ["R01"] * 5, "整改状态": ["未整改", "已整改", "整改中", "未整改", "已整改"],
-                       "整改说明": [None, "改了", None, None, "也改了"]})
+    df = pd.DataFrame(
+        {
+            "规则编号": ["R01"] * 5,
+            "整改状态": ["未整改", "已整改", "整改中", "未整改", "已整改"],
+            "整改说明": [None, "改了", None, None, "也改了"],
+        }
+    )
     wb = X.new_workbook("t", None)
     assert len(X.write_table(wb, L.STATUS_SHEET, df)) == 3
     X.save_workbook(wb, tmp_path / "l.xlsx")

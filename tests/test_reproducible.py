@@ -9,6 +9,7 @@
 * ``hgk check`` then ``hgk spot-check draw`` (no notebooks) draws the same sample as the runner did;
 * ``hgk demo-data`` with the same seed writes byte-identical files (xlsx and csv), another seed does not.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from helpers.e2e import (YEAR, assert_run_ok, comparable_json, fixture_counties, hgk, is_temp, result_files,
-                         run_differences, workbook_differences)
+from helpers.e2e import (
+    YEAR,
+    assert_run_ok,
+    comparable_json,
+    fixture_counties,
+    hgk,
+    is_temp,
+    result_files,
+    run_differences,
+    workbook_differences,
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +89,16 @@ def test_the_runner_sets_the_hash_seed_and_the_parameter_seed_for_every_notebook
     for p in ledgers:
         wb = load_workbook(p, read_only=True)
         try:
-            prov = {r[0]: (r[1] if len(r) > 1 else None)
-                    for r in wb["_provenance"].iter_rows(min_row=2, values_only=True) if r and r[0]}
+            prov = {
+                r[0]: (r[1] if len(r) > 1 else None)
+                for r in wb["_provenance"].iter_rows(min_row=2, values_only=True)
+                if r and r[0]
+            }
         finally:
             wb.close()
-        assert prov.get("pythonhashseed") == "0", p.name  # set by hgk_lib.orchestrate.notebook.child_env before the kernel starts
+        assert prov.get("pythonhashseed") == "0", (
+            p.name
+        )  # set by hgk_lib.orchestrate.notebook.child_env before the kernel starts
         assert str(prov.get("seed")) == seed, p.name
     for p in sorted(a["out"].glob(f"{YEAR}/*/summary.json")):
         assert str(json.loads(p.read_text(encoding="utf-8"))["seed"]) == seed
@@ -110,8 +125,9 @@ def _tree_bytes(root: Path) -> dict[str, bytes]:
 def test_demo_data_with_the_same_seed_is_byte_identical(tmp_path):
     def demo(name, seed):
         out = tmp_path / name / str(YEAR)
-        proc = hgk("demo-data", "--out", out, "--counties", "441825,441826", "--households", 60, "--seed", seed,
-                   timeout=300)
+        proc = hgk(
+            "demo-data", "--out", out, "--counties", "441825,441826", "--households", 60, "--seed", seed, timeout=300
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         return _tree_bytes(tmp_path / name)
 

@@ -1,5 +1,6 @@
 """Issue 10 item 6: two runs of the same county give cell-for-cell identical ledgers apart from 说明's run time;
 timings go to run.json, never into a workbook. Also: the saved results of both runs are equal."""
+
 from __future__ import annotations
 
 import json

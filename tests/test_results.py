@@ -1,5 +1,6 @@
 """hgk_lib.results: a county's saved results are typed, carry item ids, and refuse a manifest of another contract or
 version in Chinese; the ledger's 问题编号 is the findings' item id and 整改状态 carries over on it."""
+
 from __future__ import annotations
 
 import json
@@ -12,28 +13,61 @@ from hgk_lib.items import item_ids
 
 
 def _findings() -> pd.DataFrame:
-    return pd.DataFrame({
-        "county": ["441881_英德市"] * 3, "rule_id": ["R05", "R05", "R37"], "rule_name": "x", "level": "错误",
-        "department": "扶贫办", "unit": "人", "part": [None, None, "a"], "hh_id": ["H1", "H2", "H2"],
-        "person_id": ["P1", "P2", None], "project_id": None, "year": [None, None, 2019.0],
-        "source_row": [3, 4, 9], "category": None, "columns": ["证件号码", "证件号码", "工资性收入"],
-        "values": ["441881199001011234", 12, None], "message": ["m1", "m2", "m3"], "exit_status": "已脱贫"})
+    return pd.DataFrame(
+        {
+            "county": ["441881_英德市"] * 3,
+            "rule_id": ["R05", "R05", "R37"],
+            "rule_name": "x",
+            "level": "错误",
+            "department": "扶贫办",
+            "unit": "人",
+            "part": [None, None, "a"],
+            "hh_id": ["H1", "H2", "H2"],
+            "person_id": ["P1", "P2", None],
+            "project_id": None,
+            "year": [None, None, 2019.0],
+            "source_row": [3, 4, 9],
+            "category": None,
+            "columns": ["证件号码", "证件号码", "工资性收入"],
+            "values": ["441881199001011234", 12, None],
+            "message": ["m1", "m2", "m3"],
+            "exit_status": "已脱贫",
+        }
+    )
 
 
 def _tables() -> dict[str, pd.DataFrame]:
     county = "441881_英德市"
-    verdicts = pd.DataFrame({"hh_id": ["H1", "H2"], "verdict": ["保持脱贫", "返贫"], "active_n": [3, 2],
-                             "income_pc": [9000.5, 3000.0]})
-    needs = pd.DataFrame({"hh_id": ["H2"], "person_id": ["P2"], "problem_type": ["住房不安全（未改造）"],
-                          "department": ["住建局"], "evidence": ["x"], "deadline": [pd.Timestamp("2020-06-30")],
-                          "resolvable": [False]})
-    classes = pd.DataFrame({"hh_id": ["H1", "H2"], "labour_class": ["有劳动能力", "无劳动能力"],
-                            "recommended": ["产业", "兜底"], "measures_this_year": ["产业", ""],
-                            "match": [True, False], "quality": ["A", "B"]})
-    return {"findings": RS.with_item_ids("findings", _findings(), county),
-            "verdicts": RS.with_item_ids("verdicts", verdicts, county),
-            "needs": RS.with_item_ids("needs", needs, county),
-            "classes": RS.with_item_ids("classes", classes, county)}
+    verdicts = pd.DataFrame(
+        {"hh_id": ["H1", "H2"], "verdict": ["保持脱贫", "返贫"], "active_n": [3, 2], "income_pc": [9000.5, 3000.0]}
+    )
+    needs = pd.DataFrame(
+        {
+            "hh_id": ["H2"],
+            "person_id": ["P2"],
+            "problem_type": ["住房不安全（未改造）"],
+            "department": ["住建局"],
+            "evidence": ["x"],
+            "deadline": [pd.Timestamp("2020-06-30")],
+            "resolvable": [False],
+        }
+    )
+    classes = pd.DataFrame(
+        {
+            "hh_id": ["H1", "H2"],
+            "labour_class": ["有劳动能力", "无劳动能力"],
+            "recommended": ["产业", "兜底"],
+            "measures_this_year": ["产业", ""],
+            "match": [True, False],
+            "quality": ["A", "B"],
+        }
+    )
+    return {
+        "findings": RS.with_item_ids("findings", _findings(), county),
+        "verdicts": RS.with_item_ids("verdicts", verdicts, county),
+        "needs": RS.with_item_ids("needs", needs, county),
+        "classes": RS.with_item_ids("classes", classes, county),
+    }
 
 
 @pytest.fixture
@@ -81,11 +115,14 @@ def test_the_item_id_ignores_where_the_finding_sits_in_the_file():
     assert a.tolist() == b.tolist()
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"contract_version": RS.CONTRACT_VERSION - 1}, "旧版本"),
-    ({"contract_version": RS.CONTRACT_VERSION + 1}, "新版本"),
-    ({"contract": "something-else"}, "格式不符"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"contract_version": RS.CONTRACT_VERSION - 1}, "旧版本"),
+        ({"contract_version": RS.CONTRACT_VERSION + 1}, "新版本"),
+        ({"contract": "something-else"}, "格式不符"),
+    ],
+)
 def test_an_older_newer_or_foreign_manifest_is_refused_in_chinese(saved, change, words):
     path = saved / "results" / "manifest.json"
     m = json.loads(path.read_text(encoding="utf-8"))
@@ -114,11 +151,13 @@ def test_the_ledger_numbers_problems_with_the_item_id_and_carries_status_over_on
     f = _tables()["findings"]
     from hgk_lib.params import load_params
 
-    problems = L.problem_list(f, None, pd.DataFrame(columns=["hh_id", "person_id", "problem_type", "deadline"]),
-                              load_params(year=2019), 2019)
+    problems = L.problem_list(
+        f, None, pd.DataFrame(columns=["hh_id", "person_id", "problem_type", "deadline"]), load_params(year=2019), 2019
+    )
     assert sorted(problems["finding_key"]) == sorted(f["item_id"])
-    prev = pd.DataFrame({"finding_key": [f["item_id"].iloc[2]], "status": ["已整改"], "note": ["已核实"],
-                         "status_valid": [True]})
+    prev = pd.DataFrame(
+        {"finding_key": [f["item_id"].iloc[2]], "status": ["已整改"], "note": ["已核实"], "status_valid": [True]}
+    )
     kept = L.apply_carry_over(problems, prev).set_index("finding_key")
     assert kept.loc[f["item_id"].iloc[2], "status"] == "已整改"
     assert kept.loc[f["item_id"].iloc[0], "status"] == L.STATUS_DEFAULT
@@ -130,8 +169,11 @@ def test_the_risk_package_reads_saved_results_and_never_imports_the_county_run()
     import hgk_lib.risk as risk
 
     src = {p.name: p.read_text(encoding="utf-8") for p in Path(risk.__file__).parent.glob("*.py")}
-    bad = {n for n, text in src.items() if "hgk_lib.pipeline" in text or "..pipeline" in text or "orchestrate" in text
-           or "process_county" in text}
+    bad = {
+        n
+        for n, text in src.items()
+        if "hgk_lib.pipeline" in text or "..pipeline" in text or "orchestrate" in text or "process_county" in text
+    }
     assert bad == set()
     assert "read_results" in src["cli.py"]
 

@@ -1,4 +1,5 @@
 """spot-check draw / evaluate and demo-inspect on a toy registry (the pipeline adapter is bypassed)."""
+
 import copy
 
 import pandas as pd
@@ -16,7 +17,7 @@ def drawn(tmp_path_factory):
     out = tmp_path_factory.mktemp("risk")
     inputs, truth = toy_inputs(villages=6, per_village=25, seed=5)
     params = copy.deepcopy(load_params(year=2019))
-    params["spot_check"]["min_positives"] = 10 ** 6  # force the transparent fallback (fast, and must be said)
+    params["spot_check"]["min_positives"] = 10**6  # force the transparent fallback (fast, and must be said)
     res = draw_city(inputs, params, out, n=30, seed=7)
     truth_dir = out / "truth"
     truth_dir.mkdir()
@@ -51,9 +52,9 @@ def test_demo_inspect_then_evaluate_with_a_bad_entry(drawn, tmp_path, capsys):
     ws = wb["英德市"]
     assert ws.cell(2, 13).value == SIM_INSPECTOR and "模拟" in ws.cell(2, 15).value
     assert "模拟" in wb["说明"].cell(1, 1).value
-    ws.cell(3, 10).value = "好像有问题"       # not a drop-down value
-    ws.cell(4, 11).value = "八千"             # not a number
-    for col in range(10, 16):                # row 5 not inspected yet: all inspector cells blank
+    ws.cell(3, 10).value = "好像有问题"  # not a drop-down value
+    ws.cell(4, 11).value = "八千"  # not a number
+    for col in range(10, 16):  # row 5 not inspected yet: all inspector cells blank
         ws.cell(5, col).value = None
     wb.save(filled)
     assert main(["spot-check", "evaluate", "--results", str(filled), "--out", str(tmp_path)]) == 0
@@ -79,6 +80,7 @@ def test_demo_inspect_then_evaluate_with_a_bad_entry(drawn, tmp_path, capsys):
 
 def test_evaluate_refuses_a_workbook_without_design(tmp_path, capsys):
     from openpyxl import Workbook
+
     wb = Workbook()
     wb.active.title = "英德市"
     p = tmp_path / "抽查名单_2019.xlsx"
@@ -90,11 +92,29 @@ def test_evaluate_refuses_a_workbook_without_design(tmp_path, capsys):
 def test_draw_on_the_committed_fixture_export(tmp_path, capsys):
     """The county runs save their results (``hgk check``), the draw reads them (2 counties, fallback)."""
     from hgk_lib.orchestrate.paths import FIXTURE_EXPORT
+
     assert main(["spot-check", "draw", "--data", str(FIXTURE_EXPORT), "--year", "2019", "--out", str(tmp_path)]) == 2
     assert "请先运行 hgk audit 或 hgk check" in capsys.readouterr().err  # the draw never recomputes a county
     assert main(["check", "--data", str(FIXTURE_EXPORT), "--year", "2019", "--out", str(tmp_path)]) == 0
-    assert main(["spot-check", "draw", "--data", str(FIXTURE_EXPORT), "--year", "2019", "--out", str(tmp_path),
-                 "--n", "20", "--seed", "3"]) == 0
+    assert (
+        main(
+            [
+                "spot-check",
+                "draw",
+                "--data",
+                str(FIXTURE_EXPORT),
+                "--year",
+                "2019",
+                "--out",
+                str(tmp_path),
+                "--n",
+                "20",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     city = tmp_path / "2019" / "市汇总"
     assert (city / "抽查名单_2019.xlsx").exists() and (city / "风险模型卡_2019.html").exists()

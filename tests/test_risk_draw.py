@@ -1,30 +1,65 @@
 """The stratified draw: frame, π > 0 for everyone, sizes as designed, PRN extension, the 抽查名单 workbook."""
+
 import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from hgk_lib.params import load_params
-from hgk_lib.risk.draw import (CONCLUSIONS, DESIGN_COLUMNS, DESIGN_SHEET, LIST_COLUMNS, assign_bands,
-                               draw_sample, lower_bounds, neyman_allocation, permanent_random_numbers,
-                               sampling_frame, write_spot_list)
+from hgk_lib.risk.draw import (
+    CONCLUSIONS,
+    DESIGN_COLUMNS,
+    DESIGN_SHEET,
+    LIST_COLUMNS,
+    assign_bands,
+    draw_sample,
+    lower_bounds,
+    neyman_allocation,
+    permanent_random_numbers,
+    sampling_frame,
+    write_spot_list,
+)
 
 _SC = load_params(year=2019)["spot_check"]
 #: the city's design from params/2019.yaml (the draw has no defaults of its own)
-DESIGN = {"bands": int(_SC["risk_bands"]), "min_per_stratum": int(_SC["min_per_stratum"]),
-          "pi_floor_share": float(_SC["pi_floor_share"])}
+DESIGN = {
+    "bands": int(_SC["risk_bands"]),
+    "min_per_stratum": int(_SC["min_per_stratum"]),
+    "pi_floor_share": float(_SC["pi_floor_share"]),
+}
 
 
 def frame(N=400, county="441881_英德市", seed=1, prefix="H"):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"county": county, "hh_id": [f"{prefix}{i:05d}" for i in range(N)],
-                         "risk": rng.beta(1, 8, N), "township": "某镇", "village": "某村",
-                         "head_name": "张三", "phone": "13800001234"})
+    return pd.DataFrame(
+        {
+            "county": county,
+            "hh_id": [f"{prefix}{i:05d}" for i in range(N)],
+            "risk": rng.beta(1, 8, N),
+            "township": "某镇",
+            "village": "某村",
+            "head_name": "张三",
+            "phone": "13800001234",
+        }
+    )
 
 
 def test_frame_is_kept_verdicts_only():
-    v = pd.DataFrame({"county": "c", "hh_id": list("abcdefg"),
-                      "verdict": ["保持脱贫", "保持脱贫（兜底）", "保持脱贫（限期整改）", "返贫", "退回未脱贫", "收入未达标", None]})
+    v = pd.DataFrame(
+        {
+            "county": "c",
+            "hh_id": list("abcdefg"),
+            "verdict": [
+                "保持脱贫",
+                "保持脱贫（兜底）",
+                "保持脱贫（限期整改）",
+                "返贫",
+                "退回未脱贫",
+                "收入未达标",
+                None,
+            ],
+        }
+    )
     assert list(sampling_frame(v)["hh_id"]) == ["a", "b", "c"]
 
 
@@ -123,7 +158,7 @@ def test_small_frame_is_a_census():
 
 def test_workbook_layout_dropdown_text_and_no_formulas(tmp_path):
     fr = frame(200)
-    fr["head_name"] = "=HYPERLINK(\"http://x\",\"y\")"
+    fr["head_name"] = '=HYPERLINK("http://x","y")'
     fr["township"] = "+1+1"
     fr["phone"] = "013800001234"
     sample, design, _, notes = draw_sample(fr, 60, 9, certainty_threshold=None, **DESIGN)
@@ -151,5 +186,6 @@ def test_workbook_layout_dropdown_text_and_no_formulas(tmp_path):
 
 def test_county_without_name_mapping_uses_folder_name():
     from hgk_lib.risk.draw import sheet_name
+
     assert sheet_name("441881_英德市") == "英德市"
     assert sheet_name("999999_某县[测试]") == "某县_测试_"

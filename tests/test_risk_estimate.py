@@ -1,4 +1,5 @@
 """Estimator and intervals against hand-derived reference numbers (tests/data/svy_reference.csv)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,8 @@ def hand_reference(N, n, x):
     W = N / N.sum()
     ph = x / n
     p = (W * ph).sum()
-    s2 = (x * (1 - ph) ** 2 + (n - x) * ph ** 2) / (n - 1)
-    var = (W ** 2 * (1 - n / N) * s2 / n).sum()
+    s2 = (x * (1 - ph) ** 2 + (n - x) * ph**2) / (n - 1)
+    var = (W**2 * (1 - n / N) * s2 / n).sum()
     if var > 0 and 0 < p < 1:
         neff = p * (1 - p) / var * (tdist.ppf(0.025, n.sum() - 1) / tdist.ppf(0.025, n.sum() - len(N))) ** 2
     else:
@@ -67,7 +68,7 @@ def test_zero_problems_gives_exact_upper_bound():
 
 def test_srs_effective_size_is_n_minus_one():
     """One stratum, negligible FPC: svyciprop's n_eff equals n − 1 (var = p(1−p)/(n−1), df = n − 1)."""
-    y, h, N_h = _sample([10 ** 9], [50], [5])
+    y, h, N_h = _sample([10**9], [50], [5])
     est = stratified_estimate(y, h, N_h)
     assert est["n_eff"] == pytest.approx(49, rel=1e-6)
     assert (est["lo"], est["hi"]) == pytest.approx(clopper_pearson(0.1 * 49, 49))

@@ -1,11 +1,20 @@
 """Registry features and labels for the risk model."""
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from hgk_lib.params import load_params
-from hgk_lib.risk.features import (FEATURES, FORBIDDEN, build_features, build_labels, county_code, feature_matrix,
-                                   fill_weights, finding_counts)
+from hgk_lib.risk.features import (
+    FEATURES,
+    FORBIDDEN,
+    build_features,
+    build_labels,
+    county_code,
+    feature_matrix,
+    fill_weights,
+    finding_counts,
+)
 from hgk_lib.risk.simulate import toy_inputs
 
 
@@ -40,7 +49,9 @@ def test_features_one_row_per_household_with_margin_and_groups(toy):
     common = v.index
     assert np.allclose(f.loc[common, "margin"], v["income_pc"] / 8400 - 1)
     assert (f["county_code"] == "441881").all() and (f["minority_county"] == 0).all()
-    assert f.loc[c["findings"]["hh_id"], "f_needs"].ge(1).all() and f.loc[c["findings"]["hh_id"], "n_policy"].ge(1).all()
+    assert (
+        f.loc[c["findings"]["hh_id"], "f_needs"].ge(1).all() and f.loc[c["findings"]["hh_id"], "n_policy"].ge(1).all()
+    )
     assert set(f["labour_class"].dropna().unique()) <= {0.0, 1.0, 2.0}
 
 
@@ -53,18 +64,28 @@ def test_income_change_and_shares(toy):
 
 
 def test_finding_counts_by_category_and_level():
-    f = pd.DataFrame({"hh_id": ["a", "a", "b", None], "rule_id": ["R01", "R56", "R95", "R10"],
-                      "level": ["错误", "政策", "警告", "错误"]})
+    f = pd.DataFrame(
+        {
+            "hh_id": ["a", "a", "b", None],
+            "rule_id": ["R01", "R56", "R95", "R10"],
+            "level": ["错误", "政策", "警告", "错误"],
+        }
+    )
     c = finding_counts(f)
     assert c.loc["a", "f_identity"] == 1 and c.loc["a", "f_needs"] == 1 and c.loc["b", "f_department"] == 1
     assert c.loc["a", "n_error"] == 1 and c.loc["b", "n_warning"] == 1 and "f_structure" in c
 
 
 def test_labels_latest_inspection_problem_and_weights():
-    ins = pd.DataFrame({"hh_id": ["a", "a", "b", "c", "d"], "year": [2017, 2018, 2018, 2018, 2020],
-                        "method": ["第三方评估", "随机抽查", "重点抽查", "第三方评估", "随机抽查"],
-                        "inclusion_prob": [np.nan, 0.04, 0.5, np.nan, 0.1],
-                        "conclusion": ["属实", "收入不达标", "属实", "信息不准确", "属实"]})
+    ins = pd.DataFrame(
+        {
+            "hh_id": ["a", "a", "b", "c", "d"],
+            "year": [2017, 2018, 2018, 2018, 2020],
+            "method": ["第三方评估", "随机抽查", "重点抽查", "第三方评估", "随机抽查"],
+            "inclusion_prob": [np.nan, 0.04, 0.5, np.nan, 0.1],
+            "conclusion": ["属实", "收入不达标", "属实", "信息不准确", "属实"],
+        }
+    )
     lab = build_labels(ins, 2019).set_index("hh_id")
     assert list(lab.index) == ["a", "b", "c"]  # 2020 is after the audit year
     assert lab.loc["a", "problem"] == 1 and lab.loc["b", "problem"] == 0 and lab.loc["c", "problem"] == 1

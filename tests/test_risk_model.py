@@ -1,4 +1,5 @@
 """ReturnRiskModel: scikit-learn conventions, grouped validation, fallback, skops persistence."""
+
 import functools
 import pickle
 
@@ -10,9 +11,19 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from hgk_lib.errors import UnsafeInputError
 from hgk_lib.params import load_params
-from hgk_lib.risk.model import (ReturnRiskModel, budget_metrics, fallback_score_rule, fit_risk_model, load_model,
-                                points_rule_rows, points_to_risk, reliability_table, save_model, top_share_mask,
-                                transparent_points)
+from hgk_lib.risk.model import (
+    ReturnRiskModel,
+    budget_metrics,
+    fallback_score_rule,
+    fit_risk_model,
+    load_model,
+    points_rule_rows,
+    points_to_risk,
+    reliability_table,
+    save_model,
+    top_share_mask,
+    transparent_points,
+)
 
 PARAMS = load_params(year=2019)
 RULE = fallback_score_rule(PARAMS)
@@ -20,9 +31,8 @@ MIN_POSITIVES = int(PARAMS["spot_check"]["min_positives"])
 
 #: checks that cannot hold for a model whose selection/calibration runs an internal grouped CV on HGB
 HGB_EXPECTED = {
-    "check_sample_weight_equivalence_on_dense_data":
-        "HistGradientBoosting bins features on the rows it sees, so weight k is not the same as k copies of a row "
-        "(scikit-learn marks HistGradientBoostingClassifier the same way)",
+    "check_sample_weight_equivalence_on_dense_data": "HistGradientBoosting bins features on the rows it sees, so weight k is not the same as k copies of a row "
+    "(scikit-learn marks HistGradientBoostingClassifier the same way)",
 }
 
 
@@ -32,8 +42,7 @@ def test_check_estimator_logistic():
 
 
 def test_check_estimator_hgb():
-    check_estimator(ReturnRiskModel(kind="hgb", max_iter=5, cv=2, random_state=0),
-                    expected_failed_checks=HGB_EXPECTED)
+    check_estimator(ReturnRiskModel(kind="hgb", max_iter=5, cv=2, random_state=0), expected_failed_checks=HGB_EXPECTED)
 
 
 def _data(n=600, seed=0):
@@ -88,6 +97,7 @@ def test_skops_roundtrip_and_refusals(tmp_path):
         load_model(tmp_path / "fake.skops")
     # an unexpected type inside a skops file is refused
     import skops.io as sio
+
     m.extra_ = functools.partial(print, "x")
     sio.dump(m, tmp_path / "odd.skops")
     with pytest.raises(UnsafeInputError, match="未预期的类型"):
@@ -113,8 +123,8 @@ def test_reliability_table_weighted():
 def _features(n=200, seed=0):
     rng = np.random.default_rng(seed)
     from hgk_lib.risk.features import FEATURES
-    f = pd.DataFrame(rng.random((n, len(FEATURES))), columns=list(FEATURES),
-                     index=[f"h{i}" for i in range(n)])
+
+    f = pd.DataFrame(rng.random((n, len(FEATURES))), columns=list(FEATURES), index=[f"h{i}" for i in range(n)])
     f["county"] = np.where(np.arange(n) < n // 2, "441881_英德市", "441825_连山壮族瑶族自治县")
     f["village"] = [f"v{i // 10}" for i in range(n)]
     for c in ["minority_county", "female_head", "elderly_only", "has_disability"]:
@@ -137,8 +147,7 @@ def test_model_used_at_or_above_min_positives():
     y = (f["margin"] < 0.4).astype(int).to_numpy()
     y = np.where(rng.random(len(y)) < 0.1, 1 - y, y)
     labels = pd.DataFrame({"hh_id": f.index, "problem": y, "weight": 2.0})
-    fit = fit_risk_model(f, labels, 0.2, int(y.sum()), RULE, model_params={"max_iter": 20},
-                         importance_repeats=1)
+    fit = fit_risk_model(f, labels, 0.2, int(y.sum()), RULE, model_params={"max_iter": 20}, importance_repeats=1)
     assert not fit["fallback"] and fit["model"] is not None
     assert fit["metrics"]["orderings"]["model"]["auc"] > 0.7
     assert set(fit["metrics"]["by_subset"]["类别"]) >= {"county", "minority_county", "female_head"}
@@ -146,6 +155,7 @@ def test_model_used_at_or_above_min_positives():
 
 def test_transparent_points_rule_edges():
     from hgk_lib.risk.features import FEATURES
+
     f = pd.DataFrame(0.0, index=["below", "thin", "thin20", "comfortable"], columns=list(FEATURES))
     f["margin"] = [-0.01, 0.0, 0.1, 0.5]
     f["n_measures_year"] = 1
@@ -157,6 +167,7 @@ def test_transparent_points_rule_edges():
 def test_points_rule_follows_the_parameters():
     """The cut-offs live in params: moving the first band to 5% moves a household at 4% from 3 points to 4."""
     from hgk_lib.risk.features import FEATURES
+
     f = pd.DataFrame(0.0, index=["m4", "m5"], columns=list(FEATURES))
     f["margin"] = [0.04, 0.05]
     f["n_measures_year"] = 1
@@ -178,6 +189,7 @@ def test_no_history_at_all_falls_back():
 
 def test_core_candidate_uses_named_columns_and_persists(tmp_path):
     from hgk_lib.risk.model import scorecard_table
+
     X, y, g = _data()
     m = ReturnRiskModel(kind="auto", core_features=("f0", "f1", "f2"), max_iter=20, random_state=0).fit(X, y, groups=g)
     assert {"core", "logistic", "hgb"} == set(m.cv_scores_)
@@ -194,6 +206,7 @@ def test_average_precision_rows_equals_sklearn_with_ties_and_weights():
     from sklearn.metrics import average_precision_score
 
     from hgk_lib.risk.model import average_precision_rows
+
     rng = np.random.default_rng(3)
     y = np.array([1, 0, 1, 0, 0, 1, 0, 0, 1, 0])
     w = rng.random(10) * 3 + 0.1
@@ -206,12 +219,14 @@ def test_permutation_drop_gives_sklearns_permutation_importance():
     from sklearn.linear_model import LogisticRegression
 
     from hgk_lib.risk.model import permutation_drop
+
     X, y, _ = _data(200)
     X = X.fillna(0).to_numpy()
     w = np.linspace(1, 3, len(y))
     est = LogisticRegression().fit(X, y)
-    ref = permutation_importance(est, X, y, scoring="average_precision", sample_weight=w, n_repeats=3,
-                                 random_state=5).importances_mean
+    ref = permutation_importance(
+        est, X, y, scoring="average_precision", sample_weight=w, n_repeats=3, random_state=5
+    ).importances_mean
     got = permutation_drop(lambda A: est.predict_proba(A)[:, 1], X, y, w, 3, random_state=5)
     assert np.allclose(got, ref)
 
@@ -220,6 +235,7 @@ def test_selection_validation_reuses_the_selection_folds_without_refitting():
     """Default validation: the card's out-of-fold probabilities come from the chosen candidate's own fold
     predictions (same ranking as cv_oof_), calibrated on the other folds only; the fold models are not saved."""
     from hgk_lib.risk.model import selection_validation
+
     X, y, g = _data()
     m = ReturnRiskModel(max_iter=20, random_state=0).fit(X, y, groups=g, keep_fold_models=True)
     assert len(m.fold_models_) == m.n_splits_

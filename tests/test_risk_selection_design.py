@@ -1,4 +1,5 @@
 """Issue 14 §2–§3: the points rule is a candidate of the model selection; the design trade-off and the default draw."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,8 +21,16 @@ def _rule_world(n=500, seed=3, noise_cols=True):
     rng = np.random.default_rng(seed)
     f = pd.DataFrame(rng.random((n, len(FEATURES))), columns=list(FEATURES), index=[f"h{i}" for i in range(n)])
     f["margin"] = rng.uniform(-0.3, 1.2, n)
-    for c in ["n_serious", "n_chronic", "n_disabled", "unsafe_house", "no_safe_water", "water_difficulty",
-              "n_error", "n_warning"]:
+    for c in [
+        "n_serious",
+        "n_chronic",
+        "n_disabled",
+        "unsafe_house",
+        "no_safe_water",
+        "water_difficulty",
+        "n_error",
+        "n_warning",
+    ]:
         f[c] = (rng.random(n) < 0.2).astype(float)
     f["labour_class"] = rng.integers(0, 3, n).astype(float)
     f["n_measures_year"] = rng.integers(0, 3, n).astype(float)
@@ -41,8 +50,9 @@ def rule_fit():
     """The fitted candidates without the points column, so only the rule itself has the rule's step shape."""
     f, y = _rule_world()
     labels = pd.DataFrame({"hh_id": f.index, "problem": y, "weight": 1.0})
-    fit = fit_risk_model(f, labels, 0.2, 20, RULE, validate=False,
-                         model_params={"max_iter": 20, "points_feature": False})
+    fit = fit_risk_model(
+        f, labels, 0.2, 20, RULE, validate=False, model_params={"max_iter": 20, "points_feature": False}
+    )
     return f, labels, fit
 
 
@@ -65,20 +75,24 @@ def test_chosen_never_beaten_and_points_is_a_column_of_fitted_models():
     rng = np.random.default_rng(0)
     y = (rng.random(len(f)) < 1 / (1 + np.exp(-(4 * f["policy_share"] - 0.5 * f["margin"] - 2)))).astype(int)
     X = f[list(FEATURES)]
-    m = ReturnRiskModel(max_iter=20, core_features=("margin", "policy_share", "n_serious"), points_rule=RULE,
-                        random_state=0)
+    m = ReturnRiskModel(
+        max_iter=20, core_features=("margin", "policy_share", "n_serious"), points_rule=RULE, random_state=0
+    )
     m.fit(X, y, groups=f["village"].to_numpy())
     assert m.cv_scores_[m.kind_] == max(m.cv_scores_.values())
     assert POINTS_NAME in list(m.feature_names_used_)
     core_names = [m.feature_names_used_[i] for i in m.columns_["core"]]
     assert POINTS_NAME in core_names
-    off = ReturnRiskModel(kind="core", core_features=("margin",), points_feature=False, points_rule=RULE, random_state=0)
+    off = ReturnRiskModel(
+        kind="core", core_features=("margin",), points_feature=False, points_rule=RULE, random_state=0
+    )
     off.fit(X, y, groups=f["village"].to_numpy())
     assert POINTS_NAME not in [off.feature_names_used_[i] for i in off.columns_["core"]]
 
 
 def test_card_lists_all_candidates(rule_fit):
     from hgk_lib.risk.card import render_model_card
+
     fit = rule_fit[2]
     html = render_model_card(fit, 2019, 60, None, {"model_version": "x"})
     assert "候选模型比较" in html
@@ -92,8 +106,13 @@ def test_card_lists_all_candidates(rule_fit):
 # ---------------------------------------------------------------------------------------------------------------
 def frame(n=1200, county="441881_英德市", seed=0, prefix="H"):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"county": county, "hh_id": [f"{prefix}{i:05d}" for i in range(n)],
-                         "risk": np.clip(rng.beta(1.2, 5, n), 0.005, 0.95)})
+    return pd.DataFrame(
+        {
+            "county": county,
+            "hh_id": [f"{prefix}{i:05d}" for i in range(n)],
+            "risk": np.clip(rng.beta(1.2, 5, n), 0.005, 0.95),
+        }
+    )
 
 
 def test_batch_estimator_equals_stratified_estimate():
@@ -137,8 +156,14 @@ def test_band_shares_give_finer_top_bands():
     assert table["mean_risk"].is_monotonic_increasing
 
 
-@pytest.mark.parametrize("kw", [{"certainty_n": 20}, {"certainty_n": 20, "hit_emphasis": 1.0},
-                                {"band_shares": [0.4, 0.3, 0.2, 0.07, 0.03], "bands": 5}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"certainty_n": 20},
+        {"certainty_n": 20, "hit_emphasis": 1.0},
+        {"band_shares": [0.4, 0.3, 0.2, 0.07, 0.03], "bands": 5},
+    ],
+)
 def test_extension_property_with_new_designs(kw):
     fr = pd.concat([frame(500), frame(160, "441882_连州市", 2, "L")])
     prev = None
@@ -153,8 +178,13 @@ def test_extension_property_with_new_designs(kw):
 def test_default_design_finds_more_and_keeps_coverage_in_the_model_world():
     """On a frame whose risk is the truth, the configured default beats random by far and keeps coverage."""
     from hgk_lib.params import load_params
-    fr = pd.concat([frame(1400, c, i, c[:6]) for i, c in enumerate(["441881_英德市", "441882_连州市",
-                                                                     "441825_连山壮族瑶族自治县"])])
+
+    fr = pd.concat(
+        [
+            frame(1400, c, i, c[:6])
+            for i, c in enumerate(["441881_英德市", "441882_连州市", "441825_连山壮族瑶族自治县"])
+        ]
+    )
     sc = load_params(year=2019)["spot_check"]
     t = tradeoff_table(fr, 60, sc, draws=200, seed=1, designs=candidate_designs(sc)[:2])
     chosen = t[t["本次采用"] == "是"].iloc[0]

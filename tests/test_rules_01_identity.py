@@ -1,9 +1,18 @@
 """R01–R09 (身份信息): a failing case and a passing case at the boundary for every rule, plus the legitimate edge
 cases that must not be flagged (an elderly person with a region code created after birth, a lower-case x, ...)."""
+
 import pytest
 
-from helpers.rules_tables import (bad_check, fired, make_household, make_id, make_id15, make_member, make_table,
-                                  summary_row)
+from helpers.rules_tables import (
+    bad_check,
+    fired,
+    make_household,
+    make_id,
+    make_id15,
+    make_member,
+    make_table,
+    summary_row,
+)
 
 
 def T(*members, households=None, drop=()):
@@ -12,19 +21,33 @@ def T(*members, households=None, drop=()):
 
 
 # -- R01 ---------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("id_type,id_no", [
-    ("居民身份证", make_id()), ("居民身份证", make_id15()), (None, make_id()),
-    ("残疾人证", make_id() + "12"), ("残疾人证", make_id() + "12AB"), ("残疾人证", make_id()),
-    ("其他", "护照E12345678"),
-])
+@pytest.mark.parametrize(
+    "id_type,id_no",
+    [
+        ("居民身份证", make_id()),
+        ("居民身份证", make_id15()),
+        (None, make_id()),
+        ("残疾人证", make_id() + "12"),
+        ("残疾人证", make_id() + "12AB"),
+        ("残疾人证", make_id()),
+        ("其他", "护照E12345678"),
+    ],
+)
 def test_r01_accepts_allowed_forms(id_type, id_no):
     assert fired("R01", T(make_member(id_type=id_type, id_no=id_no))).empty
 
 
-@pytest.mark.parametrize("id_type,id_no", [
-    ("居民身份证", None), ("居民身份证", make_id()[:17]), ("居民身份证", make_id() + "12"), ("其他", None),
-    ("残疾人证", make_id() + "82"), ("居民身份证", make_id()[:17] + "Y"),
-])
+@pytest.mark.parametrize(
+    "id_type,id_no",
+    [
+        ("居民身份证", None),
+        ("居民身份证", make_id()[:17]),
+        ("居民身份证", make_id() + "12"),
+        ("其他", None),
+        ("残疾人证", make_id() + "82"),
+        ("居民身份证", make_id()[:17] + "Y"),
+    ],
+)
 def test_r01_fires_on_blank_or_bad_form(id_type, id_no):
     f = fired("R01", T(make_member(id_type=id_type, id_no=id_no)))
     assert len(f) == 1
@@ -50,7 +73,7 @@ def test_r02_fires_on_wrong_check_character():
     good = make_id()
     f = fired("R02", T(make_member(id_no=bad_check(good))))
     assert len(f) == 1
-    assert f"应为\"{good[17]}\"" in f.iloc[0]["message"]
+    assert f'应为"{good[17]}"' in f.iloc[0]["message"]
 
 
 def test_r02_passes_right_check_and_lower_case_x():
@@ -65,8 +88,10 @@ def test_r02_passes_right_check_and_lower_case_x():
 
 
 def test_r02_not_applicable_to_15_digit_or_other_type():
-    s = summary_row("R02", T(make_member(id_no=make_id15()), make_member(person_id="P2", id_type="其他",
-                                                                          id_no="12345678901234567A")))
+    s = summary_row(
+        "R02",
+        T(make_member(id_no=make_id15()), make_member(person_id="P2", id_type="其他", id_no="12345678901234567A")),
+    )
     assert s["evaluated"] == 0 and s["findings"] == 0
 
 
@@ -90,7 +115,7 @@ def test_r03_reference_date_boundary():
 
 
 def test_r03_age_max_boundary():
-    aged_110 = make_member(id_no=make_id("19081001"), birth_date=None)   # 110 on 2019-09-30
+    aged_110 = make_member(id_no=make_id("19081001"), birth_date=None)  # 110 on 2019-09-30
     aged_111 = make_member(person_id="P2", id_no=make_id("19080930"), birth_date=None)  # 111
     f = fired("R03", T(aged_110, aged_111))
     assert list(f["person_id"]) == ["P2"]
@@ -162,6 +187,7 @@ def test_r06_shows_computed_id18():
     f = fired("R06", T(make_member(id_no=id15, birth_date=None)))
     first17 = id15[:6] + "19" + id15[6:]
     from helpers.rules_tables import check_char
+
     assert first17 + check_char(first17) in f.iloc[0]["message"]
     assert fired("R06", T(make_member())).empty
 
@@ -206,8 +232,14 @@ def test_r08_15_and_18_digit_same_person():
     id15 = make_id15("500101")
     first17 = id15[:6] + "19" + id15[6:]
     from helpers.rules_tables import check_char
-    f = fired("R08", T(make_member(id_no=id15, birth_date=None),
-                       make_member(person_id="P2", id_no=first17 + check_char(first17), birth_date=None)))
+
+    f = fired(
+        "R08",
+        T(
+            make_member(id_no=id15, birth_date=None),
+            make_member(person_id="P2", id_no=first17 + check_char(first17), birth_date=None),
+        ),
+    )
     assert len(f) == 2
 
 
@@ -230,7 +262,9 @@ def test_r09_fires_across_counties():
 
 
 def test_r09_other_county_inactive_row_passes():
-    others = {"441882_连州市": [make_member(hh_id="L5", member_status="自然减少")],
-              "441823_阳山县": [make_member(hh_id="Y1", id_no=make_id("19700101"))]}
+    others = {
+        "441882_连州市": [make_member(hh_id="L5", member_status="自然减少")],
+        "441823_阳山县": [make_member(hh_id="Y1", id_no=make_id("19700101"))],
+    }
     s = summary_row("R09", T(make_member()), others=others)
     assert s["status"] == "已运行" and s["findings"] == 0

@@ -7,13 +7,31 @@ SON_ID = make_id("20050505", "男")
 
 
 def wife(**kw):
-    return make_member(**{"person_id": "P2", "name": "李梅", "id_no": WIFE_ID, "sex": "女", "birth_date": "1982-02-02",
-                          "relation": "配偶", **kw})
+    return make_member(
+        **{
+            "person_id": "P2",
+            "name": "李梅",
+            "id_no": WIFE_ID,
+            "sex": "女",
+            "birth_date": "1982-02-02",
+            "relation": "配偶",
+            **kw,
+        }
+    )
 
 
 def son(**kw):
-    return make_member(**{"person_id": "P3", "name": "张小", "id_no": SON_ID, "sex": "男", "birth_date": "2005-05-05",
-                          "relation": "之子", **kw})
+    return make_member(
+        **{
+            "person_id": "P3",
+            "name": "张小",
+            "id_no": SON_ID,
+            "sex": "男",
+            "birth_date": "2005-05-05",
+            "relation": "之子",
+            **kw,
+        }
+    )
 
 
 def T(members, households=None):
@@ -47,10 +65,12 @@ def test_r11_orphan_member_fires_and_is_left_out_of_aggregates():
 # -- R12 ---------------------------------------------------------------------------------------------------------
 def test_r12_messages():
     hh = [make_household(), make_household(hh_id="H2"), make_household(hh_id="H3"), make_household(hh_id="H4")]
-    members = [make_member(),
-               make_member(hh_id="H2", person_id="A", member_status="自然减少"),
-               make_member(hh_id="H3", person_id="B", member_status="清退"),
-               make_member(hh_id="H3", person_id="C", member_status="自然减少")]
+    members = [
+        make_member(),
+        make_member(hh_id="H2", person_id="A", member_status="自然减少"),
+        make_member(hh_id="H3", person_id="B", member_status="清退"),
+        make_member(hh_id="H3", person_id="C", member_status="自然减少"),
+    ]
     f = fired("R12", T(members, hh)).set_index("hh_id")
     assert set(f.index) == {"H2", "H3", "H4"}
     assert "均为自然减少" in f.loc["H2", "message"]
@@ -65,10 +85,14 @@ def test_r12_one_person_household_passes():
 # -- R13 ---------------------------------------------------------------------------------------------------------
 def test_r13_no_head_two_heads_two_spouses():
     hh = [make_household(), make_household(hh_id="H2"), make_household(hh_id="H3")]
-    members = [make_member(relation="之子"),
-               make_member(hh_id="H2", person_id="A"), make_member(hh_id="H2", person_id="B", id_no=WIFE_ID, sex="女"),
-               make_member(hh_id="H3", person_id="C", id_no=make_id("19600101")),
-               wife(hh_id="H3", person_id="D"), wife(hh_id="H3", person_id="E", id_no=make_id("19830303", "女"))]
+    members = [
+        make_member(relation="之子"),
+        make_member(hh_id="H2", person_id="A"),
+        make_member(hh_id="H2", person_id="B", id_no=WIFE_ID, sex="女"),
+        make_member(hh_id="H3", person_id="C", id_no=make_id("19600101")),
+        wife(hh_id="H3", person_id="D"),
+        wife(hh_id="H3", person_id="E", id_no=make_id("19830303", "女")),
+    ]
     f = fired("R13", T(members, hh)).set_index("hh_id")
     assert "无户主" in f.loc["H1", "message"]
     assert "多个户主" in f.loc["H2", "message"]
@@ -95,7 +119,7 @@ def test_r14_passes_different_or_blank_sex():
 # -- R15 ---------------------------------------------------------------------------------------------------------
 def test_r15_a_relation_sex():
     f = fired("R15", T([make_member(), son(sex="女")]), part="a")
-    assert list(f["person_id"]) == ["P3"] and "应为\"男\"" not in f.iloc[0]["message"]
+    assert list(f["person_id"]) == ["P3"] and '应为"男"' not in f.iloc[0]["message"]
     assert fired("R15", T([make_member(), son()])).empty
 
 

@@ -7,8 +7,16 @@ def person(birth: str, **kw):
     """A member (not the head) born on ``birth`` (YYYY-MM-DD), ID consistent with the date."""
     sex = kw.pop("sex", "男")
     d = birth.replace("-", "")
-    return make_member(**{"person_id": kw.pop("person_id", "P2"), "id_no": make_id(d, sex), "sex": sex,
-                          "birth_date": birth, "relation": "之子" if sex == "男" else "之女", **kw})
+    return make_member(
+        **{
+            "person_id": kw.pop("person_id", "P2"),
+            "id_no": make_id(d, sex),
+            "sex": sex,
+            "birth_date": birth,
+            "relation": "之子" if sex == "男" else "之女",
+            **kw,
+        }
+    )
 
 
 def T(*members, hh=None):
@@ -22,16 +30,18 @@ def ids(f):
 
 # -- R19 ---------------------------------------------------------------------------------------------------------
 def test_r19_a_blank_or_unrecognised_key_columns():
-    f = fired("R19", T(person("1990-01-01", sex=None), person("1991-01-01", person_id="P3", labour_skill="能干")),
-              part="a")
+    f = fired(
+        "R19", T(person("1990-01-01", sex=None), person("1991-01-01", person_id="P3", labour_skill="能干")), part="a"
+    )
     assert ids(f) == ["P2", "P3"]
     assert "能干" in f.set_index("person_id").loc["P3", "values"]
 
 
 def test_r19_b_school_status_blank_age_band():
     six = person("2013-08-31", school_status=None, labour_skill="无劳动力", work_status=None, work_months=None)
-    five = person("2013-09-01", person_id="P3", school_status=None, labour_skill="无劳动力", work_status=None,
-                  work_months=None)
+    five = person(
+        "2013-09-01", person_id="P3", school_status=None, labour_skill="无劳动力", work_status=None, work_months=None
+    )
     f = fired("R19", T(six, five), part="b")
     assert ids(f) == ["P2"]
     age22 = person("1997-08-31", person_id="P4", school_status=None)
@@ -40,7 +50,9 @@ def test_r19_b_school_status_blank_age_band():
 
 
 def test_r19_c_education_blank_for_non_student():
-    f = fired("R19", T(person("2013-08-31", education=None, school_status="非在校生", labour_skill="无劳动力")), part="c")
+    f = fired(
+        "R19", T(person("2013-08-31", education=None, school_status="非在校生", labour_skill="无劳动力")), part="c"
+    )
     assert ids(f) == ["P2"]
     assert fired("R19", T(person("2013-09-01", education=None, school_status="非在校生")), part="c").empty
 
@@ -53,7 +65,7 @@ def test_r19_d_healthy_with_other_value():
 
 # -- R20 ---------------------------------------------------------------------------------------------------------
 def test_r20_primary_band_boundaries():
-    ok14 = person("2005-08-31", school_status="小学", labour_skill="无劳动力")     # school age 14
+    ok14 = person("2005-08-31", school_status="小学", labour_skill="无劳动力")  # school age 14
     bad15 = person("2004-08-31", person_id="P3", school_status="小学", labour_skill="无劳动力")  # 15
     bad5 = person("2013-09-01", person_id="P4", school_status="小学", labour_skill="无劳动力")  # 5
     f = fired("R20", T(ok14, bad15, bad5))
@@ -76,18 +88,19 @@ def test_r20_unknown_age_not_evaluated():
 
 # -- R21 ---------------------------------------------------------------------------------------------------------
 def test_r21_education_minimums():
-    ok = person("2007-08-31", education="初中", school_status="七年级", labour_skill="无劳动力")   # 12
+    ok = person("2007-08-31", education="初中", school_status="七年级", labour_skill="无劳动力")  # 12
     bad = person("2007-09-01", person_id="P3", education="初中", school_status="七年级", labour_skill="无劳动力")  # 11
-    col_ok = person("2001-08-31", person_id="P4", education="大专")   # 18
-    col_bad = person("2001-09-01", person_id="P5", education="本科及以上")   # 17
+    col_ok = person("2001-08-31", person_id="P4", education="大专")  # 18
+    col_bad = person("2001-09-01", person_id="P5", education="本科及以上")  # 17
     assert ids(fired("R21", T(ok, bad, col_ok, col_bad))) == ["P3", "P5"]
 
 
 # -- R22 ---------------------------------------------------------------------------------------------------------
 def test_r22_parts():
-    a = person("2010-01-01", out_of_school_reason="因病", school_status="小学", health="长期慢性病",
-               labour_skill="无劳动力")
-    b_ok = person("2004-08-31", person_id="P3", out_of_school_reason="其他", labour_skill="无劳动力")   # school age 15
+    a = person(
+        "2010-01-01", out_of_school_reason="因病", school_status="小学", health="长期慢性病", labour_skill="无劳动力"
+    )
+    b_ok = person("2004-08-31", person_id="P3", out_of_school_reason="其他", labour_skill="无劳动力")  # school age 15
     b_bad = person("2003-08-31", person_id="P4", out_of_school_reason="其他", labour_skill="无劳动力")  # 16
     c = person("2010-01-01", person_id="P5", out_of_school_reason="因病辍学", health="健康", labour_skill="无劳动力")
     d = person("2010-01-01", person_id="P6", out_of_school_reason="残疾", health="长期慢性病", labour_skill="无劳动力")
@@ -98,8 +111,8 @@ def test_r22_parts():
 
 # -- R23 ---------------------------------------------------------------------------------------------------------
 def test_r23_working_age_boundary():
-    at16 = person("2003-09-30", labour_skill="普通劳动力")          # 16 on 2019-09-30
-    at15 = person("2003-10-01", person_id="P3", labour_skill="普通劳动力")   # 15
+    at16 = person("2003-09-30", labour_skill="普通劳动力")  # 16 on 2019-09-30
+    at15 = person("2003-10-01", person_id="P3", labour_skill="普通劳动力")  # 15
     kid = person("2010-01-01", person_id="P4", labour_skill="无劳动力")
     f = fired("R23", T(at16, at15, kid), part="a")
     assert ids(f) == ["P3"]
@@ -162,8 +175,9 @@ def test_r28_unqualified_workers():
     a = person("1990-01-01", labour_skill="丧失劳动力", work_status="省外务工", work_months=6)
     b15 = person("2003-10-01", person_id="P3", labour_skill="无劳动力", work_status="未务工", work_months=2)
     b16 = person("2003-09-30", person_id="P4", labour_skill="普通劳动力", work_status="省外务工", work_months=2)
-    c = person("2000-01-01", person_id="P5", school_status="大专", labour_skill="无劳动力", work_months=3,
-               work_status=None)
+    c = person(
+        "2000-01-01", person_id="P5", school_status="大专", labour_skill="无劳动力", work_months=3, work_status=None
+    )
     f = fired("R28", T(a, b15, b16, c))
     got = set(zip(f["person_id"], f["part"]))
     assert ("P2", "a") in got and ("P3", "b") in got and ("P5", "c") in got
@@ -172,10 +186,11 @@ def test_r28_unqualified_workers():
 
 # -- R29 ---------------------------------------------------------------------------------------------------------
 def test_r29_public_welfare_posts():
-    at69 = person("1950-09-30", pwj_post="保洁员", pwj_months=6, labour_skill="弱劳动力或半劳动力")   # 69
+    at69 = person("1950-09-30", pwj_post="保洁员", pwj_months=6, labour_skill="弱劳动力或半劳动力")  # 69
     at70 = person("1949-09-30", person_id="P3", pwj_post="保洁员", pwj_months=6, labour_skill="弱劳动力或半劳动力")
-    st = person("2001-01-01", person_id="P4", pwj_post="护林员", pwj_months=3, school_status="大专",
-                labour_skill="无劳动力")
+    st = person(
+        "2001-01-01", person_id="P4", pwj_post="护林员", pwj_months=3, school_status="大专", labour_skill="无劳动力"
+    )
     c = person("1980-01-01", person_id="P5", pwj_post="护林员", pwj_months=0)
     d = person("1980-01-02", person_id="P6", pwj_post=None, pwj_months=4)
     e = person("1980-01-03", person_id="P7", pwj_post="护路员", pwj_months=13)
@@ -186,16 +201,21 @@ def test_r29_public_welfare_posts():
 
 # -- R30 ---------------------------------------------------------------------------------------------------------
 def test_r30_derived_labour_type():
-    hh = [make_household(labour_type="无劳动能力"), make_household(hh_id="H2", labour_type="有劳动能力"),
-          make_household(hh_id="H3", labour_type="无劳动能力")]
-    members = [make_member(),
-               make_member(hh_id="H2", person_id="A", id_no=make_id("19400101"), labour_skill="丧失劳动力"),
-               make_member(hh_id="H3", person_id="B", id_no=make_id("19410101"), labour_skill="无劳动力"),
-               make_member(hh_id="H3", person_id="C", id_no=make_id("19420101"), labour_skill=None, relation="配偶")]
+    hh = [
+        make_household(labour_type="无劳动能力"),
+        make_household(hh_id="H2", labour_type="有劳动能力"),
+        make_household(hh_id="H3", labour_type="无劳动能力"),
+    ]
+    members = [
+        make_member(),
+        make_member(hh_id="H2", person_id="A", id_no=make_id("19400101"), labour_skill="丧失劳动力"),
+        make_member(hh_id="H3", person_id="B", id_no=make_id("19410101"), labour_skill="无劳动力"),
+        make_member(hh_id="H3", person_id="C", id_no=make_id("19420101"), labour_skill=None, relation="配偶"),
+    ]
     s = summary_row("R30", {"household": hh, "member": members})
     f = fired("R30", {"household": hh, "member": members})
     assert sorted(f["hh_id"]) == ["H1", "H2"]
-    assert s["not_evaluated"] == 1   # H3: a blank 劳动技能 and nobody capable
+    assert s["not_evaluated"] == 1  # H3: a blank 劳动技能 and nobody capable
 
 
 def test_r30_one_person_household_consistent():
@@ -204,20 +224,34 @@ def test_r30_one_person_household_consistent():
 
 # -- R31 ---------------------------------------------------------------------------------------------------------
 def test_r31_causes():
-    hh = [make_household(main_cause="因病"), make_household(hh_id="H2", main_cause="因病"),
-          make_household(hh_id="H3", main_cause="因学"), make_household(hh_id="H4", main_cause="因残"),
-          make_household(hh_id="H5", main_cause="缺资金", other_causes="缺技术,缺资金")]
-    members = [make_member(),
-               make_member(hh_id="H2", person_id="A", health="长期慢性病"),
-               make_member(hh_id="H3", person_id="B"), make_member(hh_id="H4", person_id="C"),
-               make_member(hh_id="H5", person_id="D")]
+    hh = [
+        make_household(main_cause="因病"),
+        make_household(hh_id="H2", main_cause="因病"),
+        make_household(hh_id="H3", main_cause="因学"),
+        make_household(hh_id="H4", main_cause="因残"),
+        make_household(hh_id="H5", main_cause="缺资金", other_causes="缺技术,缺资金"),
+    ]
+    members = [
+        make_member(),
+        make_member(hh_id="H2", person_id="A", health="长期慢性病"),
+        make_member(hh_id="H3", person_id="B"),
+        make_member(hh_id="H4", person_id="C"),
+        make_member(hh_id="H5", person_id="D"),
+    ]
     f = fired("R31", {"household": hh, "member": members})
     assert set(zip(f["hh_id"], f["part"])) == {("H1", "a"), ("H3", "c"), ("H4", "b"), ("H5", "d")}
 
 
 def test_r29_lower_age_boundary():
     at16 = person("2003-09-30", pwj_post="保洁员", pwj_months=6)
-    at15 = person("2003-10-01", person_id="P3", pwj_post="保洁员", pwj_months=6, labour_skill="无劳动力",
-                  work_status=None, work_months=None)
+    at15 = person(
+        "2003-10-01",
+        person_id="P3",
+        pwj_post="保洁员",
+        pwj_months=6,
+        labour_skill="无劳动力",
+        work_status=None,
+        work_months=None,
+    )
     f = fired("R29", T(at16, at15), part="a")
     assert ids(f) == ["P3"]

@@ -1,8 +1,16 @@
 """R32–R44 (收入)."""
+
 import pytest
 
-from helpers.rules_tables import (fired, make_household, make_id, make_income, make_income_years, make_member,
-                                  summary_row)
+from helpers.rules_tables import (
+    fired,
+    make_household,
+    make_id,
+    make_income,
+    make_income_years,
+    make_member,
+    summary_row,
+)
 
 
 def T(income, members=None, households=None, drop_hh=()):
@@ -24,8 +32,15 @@ def test_r32_complete_history_passes():
 
 
 def test_r32_parts():
-    inc = [make_income(year=2016), make_income(year=2018), make_income(year=2018), make_income(year=2019),
-           make_income(year=2015), make_income(year=2020), make_income(hh_id="H9")]
+    inc = [
+        make_income(year=2016),
+        make_income(year=2018),
+        make_income(year=2018),
+        make_income(year=2019),
+        make_income(year=2015),
+        make_income(year=2020),
+        make_income(hh_id="H9"),
+    ]
     f = fired("R32", T(inc))
     got = parts(f)
     assert ("H9", 2019, "a") in got
@@ -43,8 +58,9 @@ def test_r32_c_starts_at_first_identification_year():
 
 
 def test_r32_e_all_items_blank():
-    f = fired("R32", T(years(wage=None, business_income=None, business_cost=None, property_income=None,
-                             transfer_income=None)))
+    f = fired(
+        "R32", T(years(wage=None, business_income=None, business_cost=None, property_income=None, transfer_income=None))
+    )
     assert parts(f) == {("H1", 2019, "e")}
 
 
@@ -68,26 +84,47 @@ def test_r34_negative_cost_warning():
 
 # -- R35 ---------------------------------------------------------------------------------------------------------
 def test_r35_a_transfer_items_tolerance():
-    base = dict(wage=0.0, transfer_income=1000.0, dibao_income=999.0, disposable_recorded=1000.0,
-                disposable_pc_recorded=1000.0)
-    assert fired("R35", T(years(**base))).empty   # difference exactly 1.0
+    base = dict(
+        wage=0.0, transfer_income=1000.0, dibao_income=999.0, disposable_recorded=1000.0, disposable_pc_recorded=1000.0
+    )
+    assert fired("R35", T(years(**base))).empty  # difference exactly 1.0
     f = fired("R35", T(years(**{**base, "dibao_income": 998.99})))
     assert list(f["part"]) == ["a"]
 
 
 def test_r35_a_not_judged_when_all_items_blank():
-    kw = {k: None for k in ["family_planning", "dibao_income", "tekun_income", "pension_income", "eco_comp",
-                            "medical_reimb", "other_transfer"]}
-    assert fired("R35", T(years(transfer_income=500.0, disposable_recorded=10500.0, disposable_pc_recorded=10500.0,
-                                **kw))).empty
+    kw = {
+        k: None
+        for k in [
+            "family_planning",
+            "dibao_income",
+            "tekun_income",
+            "pension_income",
+            "eco_comp",
+            "medical_reimb",
+            "other_transfer",
+        ]
+    }
+    assert fired(
+        "R35", T(years(transfer_income=500.0, disposable_recorded=10500.0, disposable_pc_recorded=10500.0, **kw))
+    ).empty
 
 
 def test_r35_b_c_of_which_items():
     assert fired("R35", T(years(wage=1000.0, wage_pwj=1001.0))).empty
     f = fired("R35", T(years(wage=1000.0, wage_pwj=1001.01)))
     assert list(f["part"]) == ["b"]
-    f = fired("R35", T(years(property_income=100.0, property_dividend=101.5, disposable_recorded=10100.0,
-                             disposable_pc_recorded=10100.0)))
+    f = fired(
+        "R35",
+        T(
+            years(
+                property_income=100.0,
+                property_dividend=101.5,
+                disposable_recorded=10100.0,
+                disposable_pc_recorded=10100.0,
+            )
+        ),
+    )
     assert list(f["part"]) == ["c"]
 
 
@@ -104,7 +141,7 @@ def test_r36_tolerance_and_abs_cost():
 # -- R37 ---------------------------------------------------------------------------------------------------------
 def test_r37_uses_recomputed_d_over_n():
     inc = years(n_members=3, wage=9000.0, disposable_recorded=9999.0, disposable_pc_recorded=3001.0)
-    assert fired("R37", T(inc)).empty                          # |3001 - 3000| = 1
+    assert fired("R37", T(inc)).empty  # |3001 - 3000| = 1
     inc = years(n_members=3, wage=9000.0, disposable_recorded=9000.0, disposable_pc_recorded=3001.5)
     assert len(fired("R37", T(inc))) == 1
 
@@ -117,14 +154,28 @@ def test_r37_n_from_active_members_only_for_audit_year():
 
 # -- R38 ---------------------------------------------------------------------------------------------------------
 def test_r38_members_and_changes():
-    baby = make_member(person_id="P2", id_no=make_id("20190301"), birth_date="2019-03-01", relation="之子",
-                       change_reason="新生儿", change_date="2019-03-10", labour_skill="无劳动力", work_status=None,
-                       work_months=None)
+    baby = make_member(
+        person_id="P2",
+        id_no=make_id("20190301"),
+        birth_date="2019-03-01",
+        relation="之子",
+        change_reason="新生儿",
+        change_date="2019-03-10",
+        labour_skill="无劳动力",
+        work_status=None,
+        work_months=None,
+    )
     # A = 2, one newborn this year: 1 or 2 accepted
     assert fired("R38", T(years(n_members=1), members=[make_member(), baby])).empty
     assert len(fired("R38", T(years(n_members=3), members=[make_member(), baby]))) == 1
-    gone = make_member(person_id="P3", id_no=make_id("19400101"), relation="之父", member_status="自然减少",
-                       change_reason="死亡", change_date="2019-05-01")
+    gone = make_member(
+        person_id="P3",
+        id_no=make_id("19400101"),
+        relation="之父",
+        member_status="自然减少",
+        change_reason="死亡",
+        change_date="2019-05-01",
+    )
     assert fired("R38", T(years(n_members=2), members=[make_member(), gone])).empty
     assert len(fired("R38", T(years(n_members=2), members=[make_member()]))) == 1
 
@@ -138,16 +189,23 @@ def test_r39_a_per_capita_bounds():
     assert list(f["part"]) == ["a"]
 
 
-@pytest.mark.parametrize("key,ok,bad,part", [
-    ("wage", 300.0, 299.99, "b"), ("dibao_income", 200.0, 199.0, "c"), ("tekun_income", 200.0, 199.0, "d"),
-    ("family_planning", 100.0, 99.0, "e"), ("pension_income", 88.0, 87.0, "f"),
-])
+@pytest.mark.parametrize(
+    "key,ok,bad,part",
+    [
+        ("wage", 300.0, 299.99, "b"),
+        ("dibao_income", 200.0, 199.0, "c"),
+        ("tekun_income", 200.0, 199.0, "d"),
+        ("family_planning", 100.0, 99.0, "e"),
+        ("pension_income", 88.0, 87.0, "f"),
+    ],
+)
 def test_r39_small_amounts(key, ok, bad, part):
     def inc(v):
         kw = {key: v}
         if key != "wage":
             kw["transfer_income"] = v
         return years(**kw)
+
     assert [p for p in fired("R39", T(inc(ok)))["part"] if p == part] == []
     assert part in set(fired("R39", T(inc(bad)))["part"])
 
@@ -180,8 +238,7 @@ def test_r41_not_run_without_land_columns():
 def test_r42_wage_and_workers():
     idle = make_member(work_status="未务工", work_months=0.0)
     assert list(fired("R42", T(years(), members=[idle]))["part"]) == ["a"]
-    assert fired("R42", T(years(wage=0.0, disposable_recorded=0.0, disposable_pc_recorded=0.0),
-                          members=[idle])).empty
+    assert fired("R42", T(years(wage=0.0, disposable_recorded=0.0, disposable_pc_recorded=0.0), members=[idle])).empty
     post = make_member(work_status="未务工", work_months=0.0, pwj_post="保洁员", pwj_months=6.0)
     assert fired("R42", T(years(), members=[post])).empty
     f = fired("R42", T(years(wage=0.0, disposable_recorded=0.0, disposable_pc_recorded=0.0)))
@@ -198,22 +255,23 @@ def test_r43_post_income():
 
 # -- R44 ---------------------------------------------------------------------------------------------------------
 def _hist(p2018, p2019):
-    return (make_income_years(years=range(2016, 2018))
-            + [make_income(year=2018, wage=p2018, disposable_recorded=p2018, disposable_pc_recorded=p2018),
-               make_income(year=2019, wage=p2019, disposable_recorded=p2019, disposable_pc_recorded=p2019)])
+    return make_income_years(years=range(2016, 2018)) + [
+        make_income(year=2018, wage=p2018, disposable_recorded=p2018, disposable_pc_recorded=p2018),
+        make_income(year=2019, wage=p2019, disposable_recorded=p2019, disposable_pc_recorded=p2019),
+    ]
 
 
 def test_r44_ratio_boundaries():
-    assert fired("R44", T(_hist(5000.0, 15000.0))).empty       # r = 3.0
+    assert fired("R44", T(_hist(5000.0, 15000.0))).empty  # r = 3.0
     f = fired("R44", T(_hist(5000.0, 15001.0)))
     assert list(f["year"]) == [2019]
-    assert fired("R44", T(_hist(5000.0, 2500.0))).empty        # r = 0.5
+    assert fired("R44", T(_hist(5000.0, 2500.0))).empty  # r = 0.5
     assert len(fired("R44", T(_hist(5000.0, 2499.0)))) == 1
 
 
 def test_r44_divisor_from_members_in_audit_year():
     inc = _hist(3000.0, 9000.0)
-    inc[-1]["n_members"] = None     # N = A = 1 for the audit-year row: r = 3.0
+    inc[-1]["n_members"] = None  # N = A = 1 for the audit-year row: r = 3.0
     assert 2019 not in set(fired("R44", T(inc))["year"])
     inc[-1]["wage"] = inc[-1]["disposable_recorded"] = 9001.0
     assert 2019 in set(fired("R44", T(inc))["year"])

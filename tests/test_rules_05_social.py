@@ -1,8 +1,18 @@
 """R45–R51 社会保障与兜底: a failing case and a passing case at each boundary, plus not-run cases."""
+
 import pytest
 
-from helpers.rules_tables import (fired, make_household, make_id, make_income, make_income_years, make_measure,
-                                  make_member, make_project, summary_row)
+from helpers.rules_tables import (
+    fired,
+    make_household,
+    make_id,
+    make_income,
+    make_income_years,
+    make_measure,
+    make_member,
+    make_project,
+    summary_row,
+)
 
 
 def base(hh=None, members=None, income=None, measures=None, **extra):
@@ -19,8 +29,9 @@ def base(hh=None, members=None, income=None, measures=None, **extra):
 
 def person(birth: str, pid="P1", sex="男", **kw):
     """An active member whose ID encodes ``birth`` (YYYYMMDD)."""
-    return make_member(person_id=pid, id_no=make_id(birth, sex), sex=sex,
-                       birth_date=f"{birth[:4]}-{birth[4:6]}-{birth[6:]}", **kw)
+    return make_member(
+        person_id=pid, id_no=make_id(birth, sex), sex=sex, birth_date=f"{birth[:4]}-{birth[4:6]}-{birth[6:]}", **kw
+    )
 
 
 # --------------------------------------------------------------------------------------------------------- R45
@@ -36,8 +47,19 @@ def test_r45_a_passes_with_dibao_member():
 
 
 def test_r45_a_blank_flag_is_not_yes():
-    assert len(fired("R45", base(hh={"hh_type": "低保贫困户", "exit_status": "未脱贫", "exit_year": None},
-                                 members=[make_member(dibao=None)]), part="a")) == 1
+    assert (
+        len(
+            fired(
+                "R45",
+                base(
+                    hh={"hh_type": "低保贫困户", "exit_status": "未脱贫", "exit_year": None},
+                    members=[make_member(dibao=None)],
+                ),
+                part="a",
+            )
+        )
+        == 1
+    )
 
 
 def test_r45_b_tekun_household():
@@ -57,13 +79,27 @@ def test_r45_d_names_member_with_both_flags():
 
 
 def test_r45_inactive_member_flag_does_not_count_and_empty_household_out_of_scope():
-    t = base(hh={"hh_type": "低保脱贫户"}, members=[make_member(dibao=True, member_status="自然减少",
-                                                             change_reason="死亡", change_date="2019-01-01")])
+    t = base(
+        hh={"hh_type": "低保脱贫户"},
+        members=[make_member(dibao=True, member_status="自然减少", change_reason="死亡", change_date="2019-01-01")],
+    )
     assert fired("R45", t).empty  # A = 0: not in scope (R12's finding)
-    t = base(hh={"hh_type": "低保脱贫户"},
-             members=[make_member(), make_member(person_id="P2", id_no=make_id("19820101", "女"), sex="女",
-                                                 relation="配偶", dibao=True, member_status="清退",
-                                                 change_reason="错误", change_date="2019-01-01")])
+    t = base(
+        hh={"hh_type": "低保脱贫户"},
+        members=[
+            make_member(),
+            make_member(
+                person_id="P2",
+                id_no=make_id("19820101", "女"),
+                sex="女",
+                relation="配偶",
+                dibao=True,
+                member_status="清退",
+                change_reason="错误",
+                change_date="2019-01-01",
+            ),
+        ],
+    )
     assert len(fired("R45", t, part="a")) == 1
 
 
@@ -75,8 +111,13 @@ def test_r45_not_run_without_flags():
 
 # --------------------------------------------------------------------------------------------------------- R46
 def test_r46_a_amount_without_flag():
-    f = fired("R46", base(income=make_income_years(years=range(2016, 2019)) + [
-        make_income(dibao_income=500.0, transfer_income=500.0)]), part="a")
+    f = fired(
+        "R46",
+        base(
+            income=make_income_years(years=range(2016, 2019)) + [make_income(dibao_income=500.0, transfer_income=500.0)]
+        ),
+        part="a",
+    )
     assert len(f) == 1 and f.iloc[0]["year"] == 2019 and "低保金" in f.iloc[0]["message"]
 
 
@@ -86,8 +127,9 @@ def test_r46_a_zero_amount_passes_and_only_audit_year_counts():
 
 
 def test_r46_b_flag_without_amount_blank_counts():
-    f = fired("R46", base(members=[make_member(pension_receiving=True)],
-                          income=[make_income(pension_income=None)]), part="b")
+    f = fired(
+        "R46", base(members=[make_member(pension_receiving=True)], income=[make_income(pension_income=None)]), part="b"
+    )
     assert len(f) == 1 and "养老保险金" in f.iloc[0]["message"]
     f = fired("R46", base(members=[make_member(tekun=True)], income=[make_income(tekun_income=0.0)]), part="b")
     assert len(f) == 1
@@ -99,8 +141,15 @@ def test_r46_passes_when_consistent():
 
 
 # --------------------------------------------------------------------------------------------------------- R47
-@pytest.mark.parametrize("birth,fires", [("20010930", True), ("20011001", False),  # 18 exactly / 17
-                                         ("19600930", True), ("19590930", False)])  # 59 / 60
+@pytest.mark.parametrize(
+    "birth,fires",
+    [
+        ("20010930", True),
+        ("20011001", False),  # 18 exactly / 17
+        ("19600930", True),
+        ("19590930", False),
+    ],
+)  # 59 / 60
 def test_r47_age_band_is_inclusive(birth, fires):
     t = base(members=[person(birth, tekun=True)])
     assert len(fired("R47", t)) == (1 if fires else 0)
@@ -115,18 +164,24 @@ def test_r47_needs_healthy_full_labour_not_in_school():
 
 # --------------------------------------------------------------------------------------------------------- R48
 def test_r48_no_labour_household_without_safety_net():
-    t = base(members=[make_member(labour_skill="丧失劳动力"),
-                      make_member(person_id="P2", id_no=make_id("19400101"), relation="之父",
-                                  labour_skill="无劳动力")])
+    t = base(
+        members=[
+            make_member(labour_skill="丧失劳动力"),
+            make_member(person_id="P2", id_no=make_id("19400101"), relation="之父", labour_skill="无劳动力"),
+        ]
+    )
     f = fired("R48", t)
     assert len(f) == 1 and f.iloc[0]["hh_id"] == "H1"
 
 
 def test_r48_passes_with_dibao_or_a_capable_member_or_blank_skill():
     assert fired("R48", base(members=[make_member(labour_skill="无劳动力", dibao=True)])).empty
-    t = base(members=[make_member(labour_skill="丧失劳动力"),
-                      make_member(person_id="P2", id_no=make_id("20000101"), relation="之子",
-                                  labour_skill="弱劳动力或半劳动力")])
+    t = base(
+        members=[
+            make_member(labour_skill="丧失劳动力"),
+            make_member(person_id="P2", id_no=make_id("20000101"), relation="之子", labour_skill="弱劳动力或半劳动力"),
+        ]
+    )
     assert fired("R48", t).empty
     assert fired("R48", base(members=[make_member(labour_skill=None)])).empty
 

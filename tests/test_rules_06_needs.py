@@ -1,8 +1,17 @@
 """R52–R61 两不愁三保障: a failing case and a passing case at each boundary, plus not-run cases."""
+
 import pytest
 
-from helpers.rules_tables import (fired, make_household, make_id, make_income_years, make_measure, make_member,
-                                  make_project, summary_row)
+from helpers.rules_tables import (
+    fired,
+    make_household,
+    make_id,
+    make_income_years,
+    make_measure,
+    make_member,
+    make_project,
+    summary_row,
+)
 
 
 def base(hh=None, members=None, measures=None, **extra):
@@ -19,19 +28,31 @@ def base(hh=None, members=None, measures=None, **extra):
 
 def child(birth: str, pid="P2", **kw):
     """An active child of the household whose ID encodes ``birth`` (YYYYMMDD)."""
-    row = dict(person_id=pid, name="张小", id_no=make_id(birth), birth_date=f"{birth[:4]}-{birth[4:6]}-{birth[6:]}",
-               relation="之子", education="小学", labour_skill="无劳动力", work_status="未务工", work_months=None)
+    row = dict(
+        person_id=pid,
+        name="张小",
+        id_no=make_id(birth),
+        birth_date=f"{birth[:4]}-{birth[4:6]}-{birth[6:]}",
+        relation="之子",
+        education="小学",
+        labour_skill="无劳动力",
+        work_status="未务工",
+        work_months=None,
+    )
     row.update(kw)
     return make_member(**row)
 
 
 # --------------------------------------------------------------------------------------------------------- R52
-@pytest.mark.parametrize("birth,fires", [
-    ("20130831", True),   # school age exactly 6 on 31 August 2019
-    ("20130901", False),  # 5
-    ("20030901", True),   # exactly 15
-    ("20030831", False),  # 16
-])
+@pytest.mark.parametrize(
+    "birth,fires",
+    [
+        ("20130831", True),  # school age exactly 6 on 31 August 2019
+        ("20130901", False),  # 5
+        ("20030901", True),  # exactly 15
+        ("20030831", False),  # 16
+    ],
+)
 def test_r52_compulsory_band_is_inclusive(birth, fires):
     t = base(members=[make_member(), child(birth, school_status="非在校生")])
     f = fired("R52", t)
@@ -41,8 +62,10 @@ def test_r52_compulsory_band_is_inclusive(birth, fires):
 
 
 def test_r52_reason_or_schooling_passes_blank_status_fires():
-    assert fired("R52", base(members=[make_member(), child("20100101", school_status="非在校生",
-                                                           out_of_school_reason="因病休学")])).empty
+    assert fired(
+        "R52",
+        base(members=[make_member(), child("20100101", school_status="非在校生", out_of_school_reason="因病休学")]),
+    ).empty
     assert fired("R52", base(members=[make_member(), child("20100101", school_status="小学")])).empty
     assert len(fired("R52", base(members=[make_member(), child("20100101", school_status=None)]))) == 1
 
@@ -119,8 +142,9 @@ def test_r56_partial_when_a_column_is_absent():
 
 
 # --------------------------------------------------------------------------------------------------------- R57
-@pytest.mark.parametrize("unsafe,level,part", [(False, "D", "a"), (True, "A", "b"), (True, None, "c"),
-                                               (True, "X", "c")])
+@pytest.mark.parametrize(
+    "unsafe,level,part", [(False, "D", "a"), (True, "A", "b"), (True, None, "c"), (True, "X", "c")]
+)
 def test_r57_contradictions(unsafe, level, part):
     f = fired("R57", base(hh={"unsafe_house": unsafe, "house_level": level}))
     assert list(f["part"]) == [part]

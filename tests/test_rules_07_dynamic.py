@@ -1,8 +1,18 @@
 """R62–R71 动态管理: a failing case and a passing case at each boundary, plus not-run cases."""
+
 import pytest
 
-from helpers.rules_tables import (HEAD_ID, fired, make_household, make_id, make_income_years, make_measure, make_member,
-                                  make_project, summary_row)
+from helpers.rules_tables import (
+    HEAD_ID,
+    fired,
+    make_household,
+    make_id,
+    make_income_years,
+    make_measure,
+    make_member,
+    make_project,
+    summary_row,
+)
 
 
 def base(hh=None, members=None, measures=None, **extra):
@@ -18,8 +28,9 @@ def base(hh=None, members=None, measures=None, **extra):
 
 
 def second(**kw):
-    row = dict(person_id="P2", name="王五", id_no=make_id("19820101", "女"), sex="女", birth_date="1982-01-01",
-               relation="配偶")
+    row = dict(
+        person_id="P2", name="王五", id_no=make_id("19820101", "女"), sex="女", birth_date="1982-01-01", relation="配偶"
+    )
     row.update(kw)
     return make_member(**row)
 
@@ -31,10 +42,19 @@ def test_r62_a_blank_or_unrecognised_status():
     assert len(fired("R62", base(members=[make_member(), second(member_status=None)]), part="a")) == 1
 
 
-@pytest.mark.parametrize("status,reason,parts", [
-    ("自然减少", None, ["b"]), ("自然减少", "新生儿", ["b", "d"]), ("正常", "迁出", ["c"]), ("清退", "补录", ["d"]),
-    ("自然减少", "死亡", []), ("清退", "错误", []), ("正常", "新生儿", []), ("自然减少", "其他", []),
-])
+@pytest.mark.parametrize(
+    "status,reason,parts",
+    [
+        ("自然减少", None, ["b"]),
+        ("自然减少", "新生儿", ["b", "d"]),
+        ("正常", "迁出", ["c"]),
+        ("清退", "补录", ["d"]),
+        ("自然减少", "死亡", []),
+        ("清退", "错误", []),
+        ("正常", "新生儿", []),
+        ("自然减少", "其他", []),
+    ],
+)
 def test_r62_status_and_reason(status, reason, parts):
     t = base(members=[make_member(), second(member_status=status, change_reason=reason, change_date="2019-01-01")])
     assert sorted(fired("R62", t)["part"]) == parts
@@ -64,8 +84,15 @@ def test_r63_c_before_birth(date, fires):
 
 @pytest.mark.parametrize("date,fires", [("2019-01-02", False), ("2019-01-03", True)])  # 366 / 367 days
 def test_r63_d_newborn_registered_late(date, fires):
-    baby = second(person_id="P3", id_no=make_id("20180101"), sex="男", birth_date="2018-01-01", relation="之子",
-                  change_reason="新生儿", change_date=date)
+    baby = second(
+        person_id="P3",
+        id_no=make_id("20180101"),
+        sex="男",
+        birth_date="2018-01-01",
+        relation="之子",
+        change_reason="新生儿",
+        change_date=date,
+    )
     assert len(fired("R63", base(members=[make_member(), baby]), part="d")) == (1 if fires else 0)
 
 
@@ -93,8 +120,10 @@ def test_r64_police_dead():
 
 def test_r64_passes_when_alive_or_already_removed():
     assert fired("R64", base(police=[police("正常")])).empty
-    t = base(members=[make_member(), second(id_no=make_id("19820101", "女"))],
-             police=[police("死亡", id_no=make_id("19820101", "女"))])
+    t = base(
+        members=[make_member(), second(id_no=make_id("19820101", "女"))],
+        police=[police("死亡", id_no=make_id("19820101", "女"))],
+    )
     t["member"][1]["member_status"] = "自然减少"
     t["member"][1]["change_reason"] = "死亡"
     assert fired("R64", t).empty
@@ -104,6 +133,7 @@ def test_r64_matches_15_digit_id_as_id18():
     id15 = "441881800101123"  # same person as an 18-digit ID after conversion
     from hgk_lib.derive import to_id18
     import pandas as pd
+
     id18 = to_id18(pd.Series([id15])).iloc[0]
     t = base(members=[make_member(id_no=id15, birth_date="1980-01-01")], police=[police("死亡", id_no=id18)])
     assert len(fired("R64", t)) == 1
@@ -114,14 +144,17 @@ def test_r64_r65_not_run_without_police_list():
     assert summary_row("R65", base())["status"] == "未运行（无数据）"
 
 
-@pytest.mark.parametrize("rows,fires", [
-    ([("正常", "2018-01-01"), ("迁出", "2019-01-01")], True),
-    ([("迁出", "2018-01-01"), ("正常", "2019-01-01")], False),
-    ([("正常", "2019-01-01"), ("迁出", "2019-01-01")], True),   # tie: 迁出 wins
-    ([("迁出", None), ("正常", "2010-01-01")], False),          # blank date counts as earliest
-    ([("迁出", None)], True),
-    ([("迁出", "2019-01-01"), ("死亡", "2018-01-01")], False),  # a 死亡 row: R64's case
-])
+@pytest.mark.parametrize(
+    "rows,fires",
+    [
+        ([("正常", "2018-01-01"), ("迁出", "2019-01-01")], True),
+        ([("迁出", "2018-01-01"), ("正常", "2019-01-01")], False),
+        ([("正常", "2019-01-01"), ("迁出", "2019-01-01")], True),  # tie: 迁出 wins
+        ([("迁出", None), ("正常", "2010-01-01")], False),  # blank date counts as earliest
+        ([("迁出", None)], True),
+        ([("迁出", "2019-01-01"), ("死亡", "2018-01-01")], False),  # a 死亡 row: R64's case
+    ],
+)
 def test_r65_latest_row_moved_out(rows, fires):
     t = base(police=[police(s, d) for s, d in rows])
     assert len(fired("R65", t)) == (1 if fires else 0)
@@ -147,8 +180,13 @@ def test_r67_state_paid_person():
 
 
 def test_r68_one_finding_listing_every_type():
-    t = base(property=[{"id_no": HEAD_ID, "match_type": "工商注册"}, {"id_no": HEAD_ID, "match_type": "名下车辆"},
-                       {"id_no": HEAD_ID, "match_type": "名下车辆"}])
+    t = base(
+        property=[
+            {"id_no": HEAD_ID, "match_type": "工商注册"},
+            {"id_no": HEAD_ID, "match_type": "名下车辆"},
+            {"id_no": HEAD_ID, "match_type": "名下车辆"},
+        ]
+    )
     f = fired("R68", t)
     assert len(f) == 1 and f.iloc[0]["values"] == "名下车辆、工商注册"
     assert fired("R68", base(property=[{"id_no": HEAD_ID, "match_type": "财政供养人员"}])).empty
@@ -172,17 +210,20 @@ def test_r69_needs_every_row_cleared_and_a_date():
 
 
 # --------------------------------------------------------------------------------------------------------- R70
-@pytest.mark.parametrize("hh,parts", [
-    ({"exit_year": None}, ["a"]),
-    ({"exit_status": "未脱贫", "exit_year": 2018, "hh_type": "一般贫困户"}, ["b"]),
-    ({"first_year": 2016, "exit_year": 2015}, ["c"]),
-    ({"first_year": 2016, "exit_year": 2016}, []),
-    ({"exit_year": 2020}, ["d"]),
-    ({"first_year": 2020, "exit_year": 2020, "exit_status": "已脱贫（享受政策）"}, ["d"]),
-    ({"first_year": 2013}, ["e"]),
-    ({"first_year": 2014}, []),
-    ({"exit_status": "返贫", "hh_type": "一般贫困户", "exit_year": 2017}, []),
-])
+@pytest.mark.parametrize(
+    "hh,parts",
+    [
+        ({"exit_year": None}, ["a"]),
+        ({"exit_status": "未脱贫", "exit_year": 2018, "hh_type": "一般贫困户"}, ["b"]),
+        ({"first_year": 2016, "exit_year": 2015}, ["c"]),
+        ({"first_year": 2016, "exit_year": 2016}, []),
+        ({"exit_year": 2020}, ["d"]),
+        ({"first_year": 2020, "exit_year": 2020, "exit_status": "已脱贫（享受政策）"}, ["d"]),
+        ({"first_year": 2013}, ["e"]),
+        ({"first_year": 2014}, []),
+        ({"exit_status": "返贫", "hh_type": "一般贫困户", "exit_year": 2017}, []),
+    ],
+)
 def test_r70_years(hh, parts):
     assert sorted(fired("R70", base(hh=hh))["part"]) == parts
 

@@ -1,8 +1,17 @@
 """R72–R87 帮扶措施与项目库: a failing case and a passing case at each boundary, plus not-run cases."""
+
 import pytest
 
-from helpers.rules_tables import (fired, make_household, make_id, make_income_years, make_measure, make_member,
-                                  make_project, summary_row)
+from helpers.rules_tables import (
+    fired,
+    make_household,
+    make_id,
+    make_income_years,
+    make_measure,
+    make_member,
+    make_project,
+    summary_row,
+)
 
 
 def base(hh=None, members=None, measures=None, projects=None, **extra):
@@ -41,14 +50,18 @@ def test_r73_one_finding_per_missing_year_before_exit():
 
 
 def test_r73_exit_year_boundary_and_first_year():
-    assert fired("R73", base(measures=years(2016, 2017))).empty           # 2018 (exit year) is R74's
+    assert fired("R73", base(measures=years(2016, 2017))).empty  # 2018 (exit year) is R74's
     assert fired("R73", base(hh={"first_year": 2017}, measures=years(2017))).empty  # S = 2017
     assert fired("R73", base(hh={"exit_year": 2016}, measures=[])).empty  # L = 2015 < S
 
 
 def test_r73_not_exited_checked_to_audit_year():
-    f = fired("R73", base(hh={"exit_status": "未脱贫", "exit_year": None, "hh_type": "一般贫困户"},
-                          measures=years(2016, 2017, 2018)))
+    f = fired(
+        "R73",
+        base(
+            hh={"exit_status": "未脱贫", "exit_year": None, "hh_type": "一般贫困户"}, measures=years(2016, 2017, 2018)
+        ),
+    )
     assert list(f["year"]) == [2019]
 
 
@@ -116,8 +129,14 @@ def test_r77_measure_without_matching_member(cat, part):
 
 
 def test_r77_passes_when_member_matches_or_other_year():
-    kid = make_member(person_id="P2", id_no=make_id("20100101"), birth_date="2010-01-01", relation="之子",
-                      school_status="小学", labour_skill="无劳动力")
+    kid = make_member(
+        person_id="P2",
+        id_no=make_id("20100101"),
+        birth_date="2010-01-01",
+        relation="之子",
+        school_status="小学",
+        labour_skill="无劳动力",
+    )
     ms = years(2016, 2017, 2018, 2019) + [make_measure(category="教育帮扶")]
     assert fired("R77", base(members=[make_member(), kid], measures=ms)).empty
     ms = years(2016, 2017, 2018, 2019) + [make_measure(category="低保兜底")]
@@ -149,20 +168,25 @@ def test_r78_any_mapped_category_and_unmapped_cause():
 
 
 # --------------------------------------------------------------------------------------------------------- R79
-@pytest.mark.parametrize("kw,part", [
-    ({"start_date": "2019-06-30", "end_date": "2019-06-29"}, "a"),
-    ({"end_date": "2019-10-01"}, "b"),
-    ({"amount": -1.0}, "c"),
-    ({"year": 2020}, "d"),
-])
+@pytest.mark.parametrize(
+    "kw,part",
+    [
+        ({"start_date": "2019-06-30", "end_date": "2019-06-29"}, "a"),
+        ({"end_date": "2019-10-01"}, "b"),
+        ({"amount": -1.0}, "c"),
+        ({"year": 2020}, "d"),
+    ],
+)
 def test_r79_contradictions(kw, part):
     f = fired("R79", base(measures=years(2016, 2017, 2018) + [make_measure(**kw)]))
     assert list(f["part"]) == [part] and f.iloc[0]["source_row"] == 5
 
 
 def test_r79_boundaries_pass():
-    ms = years(2016, 2017, 2018) + [make_measure(start_date="2019-06-30", end_date="2019-06-30"),
-                                    make_measure(end_date="2019-09-30", amount=0.0)]
+    ms = years(2016, 2017, 2018) + [
+        make_measure(start_date="2019-06-30", end_date="2019-06-30"),
+        make_measure(end_date="2019-09-30", amount=0.0),
+    ]
     assert fired("R79", base(measures=ms)).empty
 
 
@@ -185,8 +209,9 @@ def test_r81_lists_missing_columns():
     assert fired("R81", base()).empty
 
 
-@pytest.mark.parametrize("bh,bp,parts", [(0, 1, ["a"]), (None, 1, ["a"]), (1, 0, ["b", "c"]), (2, 1, ["c"]),
-                                         (1, 1, []), (2, 2, [])])
+@pytest.mark.parametrize(
+    "bh,bp,parts", [(0, 1, ["a"]), (None, 1, ["a"]), (1, 0, ["b", "c"]), (2, 1, ["c"]), (1, 1, []), (2, 2, [])]
+)
 def test_r82_beneficiary_counts(bh, bp, parts):
     f = fired("R82", base(projects=[make_project(beneficiary_hh=bh, beneficiary_people=bp)]))
     assert sorted(f["part"]) == parts
@@ -201,8 +226,9 @@ def test_r83_tolerance_zero_boundary():
     assert fired("R83", base()).empty  # 1 beneficiary household, 1 linked (H1, four measures)
     f = fired("R83", base(projects=[make_project(beneficiary_hh=2, beneficiary_people=2)]))
     assert len(f) == 1 and f.iloc[0]["values"] == "2；1"
-    assert fired("R83", base(projects=[make_project(beneficiary_hh=2, beneficiary_people=2)]),
-                 beneficiary_tolerance=1).empty
+    assert fired(
+        "R83", base(projects=[make_project(beneficiary_hh=2, beneficiary_people=2)]), beneficiary_tolerance=1
+    ).empty
 
 
 def test_r83_unknown_households_not_counted_and_duplicates_not_evaluated():
@@ -213,13 +239,16 @@ def test_r83_unknown_households_not_counted_and_duplicates_not_evaluated():
 
 
 # --------------------------------------------------------------------------------------------------------- R84–R85
-@pytest.mark.parametrize("kw,parts", [
-    ({"start_date": "2019-03-02", "end_date": "2019-03-01"}, ["a"]),
-    ({"status": "已完工", "end_date": "2019-10-01"}, ["b"]),
-    ({"status": "实施中", "start_date": "2019-10-01", "end_date": None}, ["c"]),
-    ({"status": "入库", "start_date": "2019-10-01", "end_date": None}, []),
-    ({"status": "已验收", "end_date": "2019-09-30"}, []),
-])
+@pytest.mark.parametrize(
+    "kw,parts",
+    [
+        ({"start_date": "2019-03-02", "end_date": "2019-03-01"}, ["a"]),
+        ({"status": "已完工", "end_date": "2019-10-01"}, ["b"]),
+        ({"status": "实施中", "start_date": "2019-10-01", "end_date": None}, ["c"]),
+        ({"status": "入库", "start_date": "2019-10-01", "end_date": None}, []),
+        ({"status": "已验收", "end_date": "2019-09-30"}, []),
+    ],
+)
 def test_r84_dates(kw, parts):
     assert sorted(fired("R84", base(projects=[make_project(**kw)]))["part"]) == parts
 
@@ -236,8 +265,17 @@ def test_r86_helper():
     assert fired("R86", base()).empty
 
 
-@pytest.mark.parametrize("visit,fires", [("2018-09-30", False), ("2018-09-29", True), ("2019-09-30", False),
-                                         ("2019-10-01", True), (None, True), ("去年", True)])
+@pytest.mark.parametrize(
+    "visit,fires",
+    [
+        ("2018-09-30", False),
+        ("2018-09-29", True),
+        ("2019-09-30", False),
+        ("2019-10-01", True),
+        (None, True),
+        ("去年", True),
+    ],
+)
 def test_r87_twelve_calendar_months(visit, fires):
     f = fired("R87", base(hh={"last_visit": visit}))
     assert len(f) == (1 if fires else 0)

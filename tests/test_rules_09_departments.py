@@ -1,8 +1,18 @@
 """R88–R95 部门数据比对: failing and boundary-passing cases, and "not run (no data)" without the list."""
+
 import pytest
 
-from helpers.rules_tables import (HEAD_ID, fired, make_household, make_id, make_income_years, make_measure, make_member,
-                                  make_project, summary_row)
+from helpers.rules_tables import (
+    HEAD_ID,
+    fired,
+    make_household,
+    make_id,
+    make_income_years,
+    make_measure,
+    make_member,
+    make_project,
+    summary_row,
+)
 
 
 def base(hh=None, members=None, **extra):
@@ -18,8 +28,16 @@ def base(hh=None, members=None, **extra):
 
 
 def kid(birth: str, **kw):
-    row = dict(person_id="P2", name="张小", id_no=make_id(birth), birth_date=f"{birth[:4]}-{birth[4:6]}-{birth[6:]}",
-               relation="之子", labour_skill="无劳动力", work_status="未务工", work_months=None)
+    row = dict(
+        person_id="P2",
+        name="张小",
+        id_no=make_id(birth),
+        birth_date=f"{birth[:4]}-{birth[4:6]}-{birth[6:]}",
+        relation="之子",
+        labour_skill="无劳动力",
+        work_status="未务工",
+        work_months=None,
+    )
     row.update(kw)
     return make_member(**row)
 
@@ -36,22 +54,29 @@ def test_not_run_without_department_list(rule_id):
 
 # --------------------------------------------------------------------------------------------------------- R88
 def test_r88_dropout_of_compulsory_age():
-    t = base(members=[make_member(), kid("20100101", school_status="小学")], education=[edu("20100101", "辍学", "小学")])
+    t = base(
+        members=[make_member(), kid("20100101", school_status="小学")], education=[edu("20100101", "辍学", "小学")]
+    )
     f = fired("R88", t)
     assert len(f) == 1 and f.iloc[0]["person_id"] == "P2"
 
 
 def test_r88_enrolled_row_clears():
-    t = base(members=[make_member(), kid("20100101", school_status="小学")],
-             education=[edu("20100101", "辍学", "小学"), edu("20100101", "在读", "初中")])
+    t = base(
+        members=[make_member(), kid("20100101", school_status="小学")],
+        education=[edu("20100101", "辍学", "小学"), edu("20100101", "在读", "初中")],
+    )
     assert fired("R88", t).empty
 
 
-@pytest.mark.parametrize("birth,stage,fires", [
-    ("20030901", "高中", True),   # school age exactly 15
-    ("20030831", "高中", False),  # 16, 高中 stage
-    ("20010101", "初中", True),   # 18, but the 辍学 row is 初中
-])
+@pytest.mark.parametrize(
+    "birth,stage,fires",
+    [
+        ("20030901", "高中", True),  # school age exactly 15
+        ("20030831", "高中", False),  # 16, 高中 stage
+        ("20010101", "初中", True),  # 18, but the 辍学 row is 初中
+    ],
+)
 def test_r88_age_or_stage(birth, stage, fires):
     t = base(members=[make_member(), kid(birth, school_status="非在校生")], education=[edu(birth, "辍学", stage)])
     assert len(fired("R88", t)) == (1 if fires else 0)
@@ -59,27 +84,41 @@ def test_r88_age_or_stage(birth, stage, fires):
 
 # --------------------------------------------------------------------------------------------------------- R89
 def test_r89_a_not_in_school_but_enrolled():
-    t = base(members=[make_member(), kid("20100101", school_status="非在校生")], education=[edu("20100101", "在读", "小学")])
+    t = base(
+        members=[make_member(), kid("20100101", school_status="非在校生")], education=[edu("20100101", "在读", "小学")]
+    )
     assert list(fired("R89", t)["part"]) == ["a"]
 
 
 def test_r89_b_compulsory_grade_without_enrolment():
     t = base(members=[make_member(), kid("20060101", school_status="七年级")], education=[edu("19990101", "在读")])
     assert list(fired("R89", t)["part"]) == ["b"]
-    t = base(members=[make_member(), kid("20060101", school_status="七年级")], education=[edu("20060101", "休学", "初中")])
+    t = base(
+        members=[make_member(), kid("20060101", school_status="七年级")], education=[edu("20060101", "休学", "初中")]
+    )
     assert fired("R89", t).empty
 
 
-@pytest.mark.parametrize("status,stage,fires", [("七年级", "小学", True), ("七年级", "初中", False),
-                                                ("大专", "高职", False), ("大专", "大学", False), ("大专", "高中", True)])
+@pytest.mark.parametrize(
+    "status,stage,fires",
+    [
+        ("七年级", "小学", True),
+        ("七年级", "初中", False),
+        ("大专", "高职", False),
+        ("大专", "大学", False),
+        ("大专", "高中", True),
+    ],
+)
 def test_r89_c_stage(status, stage, fires):
     t = base(members=[make_member(), kid("20000101", school_status=status)], education=[edu("20000101", "在读", stage)])
     assert len(fired("R89", t, part="c")) == (1 if fires else 0)
 
 
 def test_r89_b_bad_id_not_evaluated():
-    t = base(members=[make_member(), kid("20060101", id_no="12345", school_status="七年级")],
-             education=[edu("19990101", "在读")])
+    t = base(
+        members=[make_member(), kid("20060101", id_no="12345", school_status="七年级")],
+        education=[edu("19990101", "在读")],
+    )
     s = summary_row("R89", t)
     assert s["findings"] == 0 and s["not_evaluated"] == 1
 
@@ -118,9 +157,16 @@ def civ(typ, start=None, end=None, id_no=HEAD_ID):
     return {"id_no": id_no, "support_type": typ, "start_date": start, "end_date": end}
 
 
-@pytest.mark.parametrize("start,end,active", [(None, None, True), ("2019-09-30", None, True),
-                                              ("2019-10-01", None, False), (None, "2019-09-30", True),
-                                              (None, "2019-09-29", False)])
+@pytest.mark.parametrize(
+    "start,end,active",
+    [
+        (None, None, True),
+        ("2019-09-30", None, True),
+        ("2019-10-01", None, False),
+        (None, "2019-09-30", True),
+        (None, "2019-09-29", False),
+    ],
+)
 def test_r92_civil_active_on_reference_date(start, end, active):
     t = base(members=[make_member(dibao=True)], civil=[civ("低保", start, end)])
     assert len(fired("R92", t)) == (0 if active else 1)
@@ -139,11 +185,14 @@ def house(level, reno="未改造", head=HEAD_ID):
     return {"head_id": head, "appraisal_level": level, "renovation_status": reno}
 
 
-@pytest.mark.parametrize("level,reno,fires", [("D", "未改造", True), ("C", "改造中", True), ("C", None, True),
-                                              ("D", "已竣工", False), ("B", "未改造", False)])
+@pytest.mark.parametrize(
+    "level,reno,fires",
+    [("D", "未改造", True), ("C", "改造中", True), ("C", None, True), ("D", "已竣工", False), ("B", "未改造", False)],
+)
 def test_r93_open_appraisal(level, reno, fires):
-    assert len(fired("R93", base(hh={"unsafe_house": True, "house_level": "D"},
-                                 housing=[house(level, reno)]))) == (1 if fires else 0)
+    assert len(fired("R93", base(hh={"unsafe_house": True, "house_level": "D"}, housing=[house(level, reno)]))) == (
+        1 if fires else 0
+    )
 
 
 def test_r93_matches_any_active_member_and_not_inactive():
@@ -158,6 +207,7 @@ def test_r93_matches_household_head_id_as_id18():
     id15 = "441881800101123"
     from hgk_lib.derive import to_id18
     import pandas as pd
+
     id18 = to_id18(pd.Series([id15])).iloc[0]
     t = base(hh={"head_id": id15}, members=[make_member(id_no=make_id("19700101"))], housing=[house("C", head=id18)])
     assert len(fired("R93", t)) == 1
@@ -166,10 +216,12 @@ def test_r93_matches_household_head_id_as_id18():
 def test_r94_parts():
     t = base(hh={"unsafe_house": False, "house_level": None}, housing=[house("D")])
     assert list(fired("R94", t)["part"]) == ["a"]
-    assert list(fired("R94", base(hh={"unsafe_house": True, "house_level": "D"},
-                                  housing=[house("D", "已竣工")]))["part"]) == ["b"]
-    assert list(fired("R94", base(hh={"unsafe_house": True, "house_level": "C"},
-                                  housing=[house("D")]))["part"]) == ["c"]
+    assert list(
+        fired("R94", base(hh={"unsafe_house": True, "house_level": "D"}, housing=[house("D", "已竣工")]))["part"]
+    ) == ["b"]
+    assert list(fired("R94", base(hh={"unsafe_house": True, "house_level": "C"}, housing=[house("D")]))["part"]) == [
+        "c"
+    ]
 
 
 def test_r94_consistent_or_unmatched_passes():

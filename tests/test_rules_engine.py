@@ -1,17 +1,26 @@
 """The engine: findings and summary shape, statuses, context building, parameters from the catalogue files."""
+
 import shutil
 
 import pandas as pd
 import pytest
 import yaml
 
-from hgk_lib.rules import (FINDING_FIELDS, SUMMARY_FIELDS, NotRun, Parts, load_catalogue, make_context, run_rules)
+from hgk_lib.rules import FINDING_FIELDS, SUMMARY_FIELDS, NotRun, Parts, load_catalogue, make_context, run_rules
 from hgk_lib.rules import engine as E
 from hgk_lib.rules.build import findings
 from hgk_lib.rules.catalogue import RULES_DIR
 
-from helpers.rules_tables import (fired, make_ctx, make_household, make_id, make_member, make_tables, run_one,
-                                  summary_row)
+from helpers.rules_tables import (
+    fired,
+    make_ctx,
+    make_household,
+    make_id,
+    make_member,
+    make_tables,
+    run_one,
+    summary_row,
+)
 
 
 def T(*members, households=None):
@@ -24,8 +33,13 @@ def test_findings_have_the_contract_columns_and_engine_fields():
     assert list(f.columns) == FINDING_FIELDS
     row = f.iloc[0]
     assert row["county"] == "441881_英德市"
-    assert (row["rule_id"], row["rule_name"], row["level"], row["department"], row["unit"]) == \
-        ("R04", "性别与证件号码不符", "错误", "扶贫办", "人")
+    assert (row["rule_id"], row["rule_name"], row["level"], row["department"], row["unit"]) == (
+        "R04",
+        "性别与证件号码不符",
+        "错误",
+        "扶贫办",
+        "人",
+    )
     assert row["exit_status"] == "已脱贫（享受政策）"
     assert row["source_row"] == 2
     assert str(f["year"].dtype) == "Int64"
@@ -90,7 +104,9 @@ def test_no_cap_on_findings():
 
 def test_make_context_from_year_params_and_overrides():
     year = {"year": {"audit_year": 2020, "reference_date": "2020-09-30", "school_cutoff": "08-31"}}
-    ctx = make_context(make_tables(T()), year, "441881_英德市", overrides={"age_max": 90, "R20": {"age_primary_max": 13}})
+    ctx = make_context(
+        make_tables(T()), year, "441881_英德市", overrides={"age_max": 90, "R20": {"age_primary_max": 13}}
+    )
     assert ctx.audit_year == 2020 and ctx.reference_date == pd.Timestamp("2020-09-30")
     assert ctx.params["rule_params"]["R03"]["age_max"] == 90
     assert ctx.params["rule_params"]["R20"]["age_primary_max"] == 13
@@ -111,8 +127,12 @@ def test_city_changes_threshold_level_department_in_yaml(tmp_path):
     f.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     cat = load_catalogue(d)
     t = make_tables(T(make_member(id_no=make_id("19300505"), birth_date=None)))
-    ctx = make_context(t, {"year": {"audit_year": 2019, "reference_date": "2019-09-30", "school_cutoff": "08-31"}},
-                       "441881_英德市", catalogue=cat)
+    ctx = make_context(
+        t,
+        {"year": {"audit_year": 2019, "reference_date": "2019-09-30", "school_cutoff": "08-31"}},
+        "441881_英德市",
+        catalogue=cat,
+    )
     res = run_rules(ctx, only=["R03"], catalogue=cat)
     assert len(res.findings) == 1
     assert res.findings.iloc[0]["level"] == "警告" and res.findings.iloc[0]["department"] == "公安局"
@@ -120,10 +140,12 @@ def test_city_changes_threshold_level_department_in_yaml(tmp_path):
 
 def test_broken_catalogue_is_an_input_error(tmp_path):
     from hgk_lib.errors import InputError
+
     d = tmp_path / "rules"
     d.mkdir()
-    (d / "01_identity.yaml").write_text("rules:\n  - id: R01\n    name: x\n    level: 严重\n    department: 扶贫办\n"
-                                        "    unit: 人\n", encoding="utf-8")
+    (d / "01_identity.yaml").write_text(
+        "rules:\n  - id: R01\n    name: x\n    level: 严重\n    department: 扶贫办\n    unit: 人\n", encoding="utf-8"
+    )
     with pytest.raises(InputError, match="级别"):
         load_catalogue(d)
 
@@ -131,6 +153,7 @@ def test_broken_catalogue_is_an_input_error(tmp_path):
 def test_rule_errors_are_not_swallowed(monkeypatch):
     def boom(ctx, p):
         raise ValueError("bug")
+
     monkeypatch.setitem(E.RULES, "R06", boom)
     with pytest.raises(RuntimeError, match="R06"):
         run_one("R06", T())
@@ -140,6 +163,7 @@ def test_parts_none_and_evaluated_counts(monkeypatch):
     def fake(ctx, p):
         m = ctx.members
         return Parts({"a": findings(ctx, m, "member", ["sex"], "测试"), "b": None}, evaluated=7, not_evaluated=2)
+
     monkeypatch.setitem(E.RULES, "R06", fake)
     res = run_one("R06", T())
     s = res.summary.iloc[0]
@@ -151,6 +175,7 @@ def test_parts_none_and_evaluated_counts(monkeypatch):
 def test_notrun_from_rule(monkeypatch):
     def nr(ctx, p):
         raise NotRun("缺少数据表：公安_户籍")
+
     monkeypatch.setitem(E.RULES, "R06", nr)
     s = run_one("R06", T()).summary.iloc[0]
     assert s["status"] == "未运行（无数据）" and s["missing"] == "缺少数据表：公安_户籍"
@@ -165,9 +190,25 @@ def test_fast_ids_equal_derive():
     from hgk_lib import derive as D
     from hgk_lib.rules.context import fast_ids
     from helpers.rules_tables import make_id15, bad_check
-    ids = [make_id(), make_id("19300101", "女"), bad_check(make_id()), make_id15(), make_id() + "12",
-           make_id() + "12AB", make_id()[:17], None, "", " 44188119800101123x ", "ABC", make_id("19800230"),
-           make_id("20200101"), make_id("18990101"), make_id15("501301"), "12345678901234567890"]
+
+    ids = [
+        make_id(),
+        make_id("19300101", "女"),
+        bad_check(make_id()),
+        make_id15(),
+        make_id() + "12",
+        make_id() + "12AB",
+        make_id()[:17],
+        None,
+        "",
+        " 44188119800101123x ",
+        "ABC",
+        make_id("19800230"),
+        make_id("20200101"),
+        make_id("18990101"),
+        make_id15("501301"),
+        "12345678901234567890",
+    ]
     types = ["居民身份证", None, "残疾人证", "其他"]
     rows = [(i, t) for i in ids for t in types]
     id_no = pd.Series([r[0] for r in rows], dtype=object)
@@ -180,23 +221,30 @@ def test_fast_ids_equal_derive():
     assert f["id18"].fillna("NA").tolist() == exp18.fillna("NA").tolist()
     assert f["body"].fillna("NA").tolist() == D.id_body(id_no).fillna("NA").tolist()
     exp_birth = D.birth_dates(m, "2019-09-30", 110)
-    assert f["birth"].fillna(pd.Timestamp("1900-01-01")).tolist() == \
-        exp_birth.fillna(pd.Timestamp("1900-01-01")).tolist()
+    assert (
+        f["birth"].fillna(pd.Timestamp("1900-01-01")).tolist() == exp_birth.fillna(pd.Timestamp("1900-01-01")).tolist()
+    )
 
 
 def test_findings_dtypes_object_and_int64():
     f = run_one("R04", T(make_member(sex="女"))).findings
     for c in FINDING_FIELDS:
         assert str(f[c].dtype) == ("Int64" if c in ("year", "source_row") else "object"), c
-    assert f.iloc[0]["values"].endswith(make_id())   # ID numbers appear whole (masking happens in reporting)
+    assert f.iloc[0]["values"].endswith(make_id())  # ID numbers appear whole (masking happens in reporting)
 
 
 def test_table_id18_equals_derive():
     from hgk_lib import derive as D
     from helpers.rules_tables import make_id15
+
     ids = [make_id(), make_id15(), "44188119800101123x", None, "ABC", make_id() + "12"]
-    ctx = make_ctx({"household": [make_household()], "member": [make_member()],
-                    "police": [dict(id_no=i, hukou_status="正常") for i in ids]})
+    ctx = make_ctx(
+        {
+            "household": [make_household()],
+            "member": [make_member()],
+            "police": [dict(id_no=i, hukou_status="正常") for i in ids],
+        }
+    )
     got = ctx.table_id18("police")
     exp = D.id18(ctx.tables["police"]["id_no"])
     assert got.fillna("NA").tolist() == exp.fillna("NA").tolist()
@@ -209,17 +257,20 @@ def test_old_export_with_only_required_columns_runs_without_errors():
     def only_required(table, rows):
         drop = [c.key for c in S.TABLES[table].columns if not c.required]
         return (rows, drop)
-    t = {"household": only_required("household", [make_household()]),
-         "member": only_required("member", [make_member()]),
-         "income": only_required("income", make_income_years()),
-         "measure": only_required("measure", [make_measure()]),
-         "project": only_required("project", [make_project()])}
+
+    t = {
+        "household": only_required("household", [make_household()]),
+        "member": only_required("member", [make_member()]),
+        "income": only_required("income", make_income_years()),
+        "measure": only_required("measure", [make_measure()]),
+        "project": only_required("project", [make_project()]),
+    }
     res = run_rules(make_ctx(t))
     s = res.summary.set_index("rule_id")
     assert set(s["status"]) <= {"已运行", "部分运行", "未运行（无数据）"}
-    assert s.loc["R05", "status"] == "未运行（无数据）"       # 出生日期 absent
-    assert s.loc["R36", "status"] == "未运行（无数据）"       # 家庭可支配收入 absent
-    assert s.loc["R19", "status"] == "部分运行"              # (b), (c) need 在校生状况/文化程度
+    assert s.loc["R05", "status"] == "未运行（无数据）"  # 出生日期 absent
+    assert s.loc["R36", "status"] == "未运行（无数据）"  # 家庭可支配收入 absent
+    assert s.loc["R19", "status"] == "部分运行"  # (b), (c) need 在校生状况/文化程度
     assert s.loc["R01", "status"] == "已运行"
 
 
@@ -258,6 +309,7 @@ def test_catalogue_naming_a_missing_module_is_an_error(monkeypatch):
 def test_finding_ids_come_from_the_catalogue_unit(monkeypatch):
     def fake(ctx, p):
         return findings(ctx, ctx.members, "member", ["sex"], "测试")
+
     monkeypatch.setitem(E.RULES, "R06", fake)
     cat = load_catalogue()
     f = run_rules(make_ctx(T()), only=["R06"], catalogue=cat).findings
@@ -270,6 +322,7 @@ def test_finding_ids_come_from_the_catalogue_unit(monkeypatch):
 
 def test_per_year_rules_declare_their_ids():
     from hgk_lib.rules.catalogue import UNIT_IDS
+
     cat = load_catalogue()
     assert cat["R35"]["ids"] == ["hh_id", "year"] and cat["R46"]["ids"] == ["hh_id", "year"]
     assert cat["R72"]["ids"] == UNIT_IDS["措施"] == ["hh_id", "year", "category"]
@@ -279,16 +332,21 @@ def test_per_year_rules_declare_their_ids():
 @pytest.mark.parametrize("ids", ["[hh_id, township]", "[]", "hh_id", "[hh_id, hh_id]"])
 def test_bad_ids_in_the_catalogue_are_an_input_error(tmp_path, ids):
     from hgk_lib.errors import InputError
+
     d = tmp_path / "rules"
     d.mkdir()
-    (d / "01_identity.yaml").write_text("rules:\n  - id: R01\n    name: x\n    level: 错误\n    department: 扶贫办\n"
-                                        f"    unit: 人\n    ids: {ids}\n    visit: false\n", encoding="utf-8")
+    (d / "01_identity.yaml").write_text(
+        "rules:\n  - id: R01\n    name: x\n    level: 错误\n    department: 扶贫办\n"
+        f"    unit: 人\n    ids: {ids}\n    visit: false\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError, match="ids"):
         load_catalogue(d)
 
 
 def test_findings_outside_the_engine_is_an_error():
     from hgk_lib.rules.context import RuleContext
+
     ctx = RuleContext(tables={}, params={})
     with pytest.raises(RuntimeError, match="ctx.rule"):
         findings(ctx, pd.DataFrame({"hh_id": ["1"]}), "household", ["hh_id"], "x")
@@ -300,6 +358,7 @@ def test_rule_modules_use_the_one_builder():
     from pathlib import Path
 
     import hgk_lib.rules as R
+
     for path in sorted(Path(R.__file__).parent.glob("*.py")):
         if path.stem in ("build", "engine", "catalogue", "context", "__init__"):
             continue

@@ -1,6 +1,7 @@
 """hgk audit (hgk_lib.orchestrate.batch): separate processes, retries on kernel start-up failures, a failing county does not stop
 the others, --resume reruns only what failed, the Dask path, and no unmasked personal number in anything a run
 writes besides the ledger."""
+
 from __future__ import annotations
 
 import json
@@ -22,15 +23,18 @@ from helpers.paths import FIXTURE, PARAMS, fixture_counties  # noqa: F401
 # ---------------------------------------------------------------------------------------------------------------
 # units
 # ---------------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("rc, err, retry", [
-    (1, "RuntimeError: Kernel didn't respond in 60 seconds", True),
-    (1, "zmq.error.ZMQError: Address already in use", True),
-    (1, "RuntimeError: Kernel died before replying to kernel_info", True),
-    (138, "", True),
-    (1, "papermill.exceptions.PapermillExecutionError: ... ZMQError in a cell", False),
-    (1, "InputError: 找不到县目录", False),
-    (0, "Kernel didn't respond", False),
-])
+@pytest.mark.parametrize(
+    "rc, err, retry",
+    [
+        (1, "RuntimeError: Kernel didn't respond in 60 seconds", True),
+        (1, "zmq.error.ZMQError: Address already in use", True),
+        (1, "RuntimeError: Kernel died before replying to kernel_info", True),
+        (138, "", True),
+        (1, "papermill.exceptions.PapermillExecutionError: ... ZMQError in a cell", False),
+        (1, "InputError: 找不到县目录", False),
+        (0, "Kernel didn't respond", False),
+    ],
+)
 def test_only_kernel_start_up_failures_are_retried(rc, err, retry):
     assert NB.is_kernel_failure(rc, err) is retry
 
@@ -53,14 +57,28 @@ def test_children_get_a_fixed_hash_seed_and_a_headless_backend(monkeypatch):
 def test_a_kernel_that_dies_on_start_up_is_retried_twice_then_reported(tmp_path, monkeypatch):
     spec = tmp_path / "kernels" / "broken"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-c", "import sys; sys.exit(3)", "{connection_file}"],
-        "display_name": "broken", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-c", "import sys; sys.exit(3)", "{connection_file}"],
+                "display_name": "broken",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    res = NB.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=120,
-                             kernel="broken", retries=2, retry_sleep=0.1)
+    res = NB.execute_notebook(
+        tmp_path / "nb.ipynb",
+        tmp_path / "out.ipynb",
+        {},
+        tmp_path / "run.log",
+        timeout=120,
+        kernel="broken",
+        retries=2,
+        retry_sleep=0.1,
+    )
     assert res["status"] == "failed"
     assert res["attempts"] == 3
     log = (tmp_path / "run.log").read_text(encoding="utf-8")
@@ -77,8 +95,9 @@ def test_outer_timeout_stops_a_hanging_notebook(tmp_path):
 
 
 def test_a_failing_cell_is_not_retried_and_its_error_is_reported_masked(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "raise ValueError('证件号码 ' + '4418811980' + '01011234' + ' 重复')")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("raise ValueError('证件号码 ' + '4418811980' + '01011234' + ' 重复')")]
+    )
     nbformat.write(nb, tmp_path / "nb.ipynb")
     res = NB.execute_notebook(tmp_path / "nb.ipynb", tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=120)
     assert res["status"] == "failed" and res["attempts"] == 1
@@ -100,8 +119,9 @@ def test_resume_needs_every_output_and_a_successful_record_with_the_same_hashes(
     assert R.county_done(tmp_path, 2019, c, "h", "p")
     assert not R.county_done(tmp_path, 2019, c, "h2", "p")  # input changed
     assert not R.county_done(tmp_path, 2019, c, "h", "p2")  # parameters changed
-    write_json_atomic(paths["record"], {"status": "success", "input_hash": "h", "params_hash": "p",
-                                   "scope": [c, "441882_连州市"]})
+    write_json_atomic(
+        paths["record"], {"status": "success", "input_hash": "h", "params_hash": "p", "scope": [c, "441882_连州市"]}
+    )
     assert R.county_done(tmp_path, 2019, c, "h", "p", ["441882_连州市", c])
     assert not R.county_done(tmp_path, 2019, c, "h", "p", [c])  # R09 compared against another set of counties
     paths["html"].unlink()
@@ -137,8 +157,12 @@ def full_run(tmp_path_factory):
     data = _copy_fixture(tmp)
     out = tmp / "outputs"
     rc = main(["audit", "--data", str(data), "--year", "2019", "--out", str(out), "--workers", "2"])
-    return {"rc": rc, "data": data, "out": out,
-            "summary": json.loads((out / "2019" / "run_summary.json").read_text(encoding="utf-8"))}
+    return {
+        "rc": rc,
+        "data": data,
+        "out": out,
+        "summary": json.loads((out / "2019" / "run_summary.json").read_text(encoding="utf-8")),
+    }
 
 
 @pytest.mark.slow
@@ -161,11 +185,13 @@ def test_full_run_writes_every_county_output_and_the_city_summary(full_run):
 def test_nothing_a_run_writes_holds_an_unmasked_personal_number(full_run):
     from hgk_lib.report.mask import find_unmasked_pii
 
-    files = [p for p in full_run["out"].rglob("*") if p.suffix in (".html", ".ipynb", ".log", ".json")
-             and "_processed" not in p.parts]
+    files = [
+        p
+        for p in full_run["out"].rglob("*")
+        if p.suffix in (".html", ".ipynb", ".log", ".json") and "_processed" not in p.parts
+    ]
     assert len(files) >= 2 * 5 + 3
-    leaks = {str(p.relative_to(full_run["out"])): find_unmasked_pii(p.read_text(encoding="utf-8"))[:3]
-             for p in files}
+    leaks = {str(p.relative_to(full_run["out"])): find_unmasked_pii(p.read_text(encoding="utf-8"))[:3] for p in files}
     assert {k: v for k, v in leaks.items() if v} == {}
 
 
@@ -203,10 +229,13 @@ def test_the_same_jobs_run_on_a_dask_cluster(tmp_path):
 
     data = _copy_fixture(tmp_path)
     out = tmp_path / "outputs"
-    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        s = R.run_audit(data, 2019, out, params=PARAMS, counties=fixture_counties()[:1], spot_check=False,
-                        city=False, client=client)
+    with (
+        distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        s = R.run_audit(
+            data, 2019, out, params=PARAMS, counties=fixture_counties()[:1], spot_check=False, city=False, client=client
+        )
     assert [r["status"] for r in s["counties"]] == ["success"]
     paths = P.county_paths(out, 2019, fixture_counties()[0])
     assert paths["html"].exists() and paths["ledger"].exists()

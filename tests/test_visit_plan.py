@@ -1,6 +1,7 @@
 """入户核查计划 (campaign.md §1, issue 11): what needs a visit, criterion by criterion; conservation against the
 ledger's tables on the committed fixture; the 脱贫路径 view with a gap year; the workbook's conventions; the print
 layout through LibreOffice (where installed)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,27 +34,68 @@ LINE = P["income"]["exit_line"]
 # hand-written frames: one household per criterion
 # ---------------------------------------------------------------------------------------------------------------
 def finding(hh, rule, person=None, columns="wage", message="问题"):
-    return {"county": COUNTY, "rule_id": rule, "rule_name": CAT[rule]["name"], "level": CAT[rule]["level"],
-            "department": CAT[rule]["department"], "unit": CAT[rule]["unit"], "part": None, "hh_id": hh,
-            "person_id": person, "project_id": None, "year": 2019, "source_row": 2, "category": None,
-            "columns": columns, "values": "1", "message": message, "exit_status": "已脱贫（享受政策）"}
+    return {
+        "county": COUNTY,
+        "rule_id": rule,
+        "rule_name": CAT[rule]["name"],
+        "level": CAT[rule]["level"],
+        "department": CAT[rule]["department"],
+        "unit": CAT[rule]["unit"],
+        "part": None,
+        "hh_id": hh,
+        "person_id": person,
+        "project_id": None,
+        "year": 2019,
+        "source_row": 2,
+        "category": None,
+        "columns": columns,
+        "values": "1",
+        "message": message,
+        "exit_status": "已脱贫（享受政策）",
+    }
 
 
 def verdict(hh, v, income):
-    return {"hh_id": hh, "township": "甲镇", "village": "乙村", "head_name": "户主" + hh, "labour_class": "有劳动能力",
-            "active_n": 3, "recorded_pc": income, "income_pc": income, "income_diff": 0.0, "policy_share": 0.1,
-            "verdict": v, "return_cause": None, "quality": None, "reasons": "依据"}
+    return {
+        "hh_id": hh,
+        "township": "甲镇",
+        "village": "乙村",
+        "head_name": "户主" + hh,
+        "labour_class": "有劳动能力",
+        "active_n": 3,
+        "recorded_pc": income,
+        "income_pc": income,
+        "income_diff": 0.0,
+        "policy_share": 0.1,
+        "verdict": v,
+        "return_cause": None,
+        "quality": None,
+        "reasons": "依据",
+    }
 
 
 def quiet():
     """Frames where nobody needs a visit: a desk-fix finding, plain verdicts well above the margin, a match."""
-    return dict(findings=pd.DataFrame([finding("H0", "R02", person="P0", columns="id_no")]),
-                verdicts=pd.DataFrame([verdict("H0", "保持脱贫", LINE * 1.5), verdict("H9", "保持脱贫（兜底）", LINE * 2)]),
-                needs=pd.DataFrame(columns=["hh_id", "person_id", "problem_type", "department", "evidence",
-                                            "deadline", "resolvable"]),
-                dynamic=pd.DataFrame(columns=["hh_id", "person_id", "kind", "basis", "source"]),
-                classes=pd.DataFrame([{"hh_id": "H0", "labour_class": "有劳动能力", "recommended": "就业帮扶",
-                                       "measures_this_year": "就业帮扶", "match": True, "quality": "A 稳定"}]))
+    return dict(
+        findings=pd.DataFrame([finding("H0", "R02", person="P0", columns="id_no")]),
+        verdicts=pd.DataFrame([verdict("H0", "保持脱贫", LINE * 1.5), verdict("H9", "保持脱贫（兜底）", LINE * 2)]),
+        needs=pd.DataFrame(
+            columns=["hh_id", "person_id", "problem_type", "department", "evidence", "deadline", "resolvable"]
+        ),
+        dynamic=pd.DataFrame(columns=["hh_id", "person_id", "kind", "basis", "source"]),
+        classes=pd.DataFrame(
+            [
+                {
+                    "hh_id": "H0",
+                    "labour_class": "有劳动能力",
+                    "recommended": "就业帮扶",
+                    "measures_this_year": "就业帮扶",
+                    "match": True,
+                    "quality": "A 稳定",
+                }
+            ]
+        ),
+    )
 
 
 def items_of(params=P, **override):
@@ -68,8 +110,12 @@ def test_nobody_needs_a_visit_in_the_quiet_frames():
 
 
 def test_a_visit_rule_finding_is_one_item_with_the_ledger_id():
-    f = pd.DataFrame([finding("H0", "R02", person="P0", columns="id_no"),
-                      finding("H1", "R42", columns="wage", message="工资性收入为0，但有务工人员")])
+    f = pd.DataFrame(
+        [
+            finding("H0", "R02", person="P0", columns="id_no"),
+            finding("H1", "R42", columns="wage", message="工资性收入为0，但有务工人员"),
+        ]
+    )
     it = items_of(findings=f)
     assert list(it["hh_id"]) == ["H1"] and list(it["source"]) == ["规则"] and list(it["rule_id"]) == ["R42"]
     want = item_ids(f.assign(field=f["columns"]), "规则", f["rule_id"]).iloc[1]
@@ -88,8 +134,15 @@ def test_a_verdict_other_than_plain_kept_is_one_income_item(v):
 def test_income_below_line_times_margin_needs_a_visit_even_when_kept_both_edges():
     limit = LINE * P["visit"]["income_margin"]
     assert P["visit"]["income_margin"] == 1.1
-    it = items_of(verdicts=pd.DataFrame([verdict("H3", "保持脱贫", limit - 0.01), verdict("H4", "保持脱贫", limit),
-                                         verdict("H5", "保持脱贫（兜底）", limit - 0.01)]))
+    it = items_of(
+        verdicts=pd.DataFrame(
+            [
+                verdict("H3", "保持脱贫", limit - 0.01),
+                verdict("H4", "保持脱贫", limit),
+                verdict("H5", "保持脱贫（兜底）", limit - 0.01),
+            ]
+        )
+    )
     assert sorted(it["hh_id"]) == ["H3", "H5"] and set(it["source"]) == {"收入"}
     assert it["short"].str.contains("收入接近脱贫线").all()
     # the margin is a parameter
@@ -99,24 +152,53 @@ def test_income_below_line_times_margin_needs_a_visit_even_when_kept_both_edges(
 
 
 def test_an_open_basic_needs_problem_is_one_item_for_its_department():
-    n = pd.DataFrame([{"hh_id": "H6", "person_id": "P61", "problem_type": "住房不安全（未改造）", "department": "住建局",
-                       "evidence": "危房级别D", "deadline": pd.Timestamp("2020-03-28"), "resolvable": False}])
+    n = pd.DataFrame(
+        [
+            {
+                "hh_id": "H6",
+                "person_id": "P61",
+                "problem_type": "住房不安全（未改造）",
+                "department": "住建局",
+                "evidence": "危房级别D",
+                "deadline": pd.Timestamp("2020-03-28"),
+                "resolvable": False,
+            }
+        ]
+    )
     it = items_of(needs=n)
     assert list(it["hh_id"]) == ["H6"] and list(it["source"]) == ["三保障"] and list(it["department"]) == ["住建局"]
     assert it["item_id"].iloc[0] == item_ids(n.assign(county=COUNTY), "三保障", n["problem_type"]).iloc[0]
 
 
 def test_a_dynamic_management_candidate_is_one_item():
-    d = pd.DataFrame([{"hh_id": "H7", "person_id": "P71", "kind": "自然减少", "basis": "公安登记死亡", "source": "公安"}])
+    d = pd.DataFrame(
+        [{"hh_id": "H7", "person_id": "P71", "kind": "自然减少", "basis": "公安登记死亡", "source": "公安"}]
+    )
     it = items_of(dynamic=d)
     assert list(it["hh_id"]) == ["H7"] and list(it["source"]) == ["动态管理"] and list(it["code"]) == ["自然减少"]
 
 
 def test_a_measure_mismatch_is_one_item_and_a_match_none():
-    c = pd.DataFrame([{"hh_id": "H8", "labour_class": "有劳动能力", "recommended": "就业帮扶", "measures_this_year": None,
-                       "match": False, "quality": "B 不稳定"},
-                      {"hh_id": "H0", "labour_class": "有劳动能力", "recommended": "就业帮扶",
-                       "measures_this_year": "就业帮扶", "match": True, "quality": "A 稳定"}])
+    c = pd.DataFrame(
+        [
+            {
+                "hh_id": "H8",
+                "labour_class": "有劳动能力",
+                "recommended": "就业帮扶",
+                "measures_this_year": None,
+                "match": False,
+                "quality": "B 不稳定",
+            },
+            {
+                "hh_id": "H0",
+                "labour_class": "有劳动能力",
+                "recommended": "就业帮扶",
+                "measures_this_year": "就业帮扶",
+                "match": True,
+                "quality": "A 稳定",
+            },
+        ]
+    )
     it = items_of(classes=c)
     assert list(it["hh_id"]) == ["H8"] and list(it["source"]) == ["分类施策"] and list(it["code"]) == ["不匹配"]
 
@@ -138,12 +220,24 @@ def test_trips_saved_counts_households_times_departments():
 # ---------------------------------------------------------------------------------------------------------------
 def test_exit_path_shows_a_year_without_measures_as_a_gap():
     hh = pd.DataFrame({"hh_id": ["A", "B"], "first_year": [2016, 2018], "exit_year": [2017, None]})
-    m = pd.DataFrame({"hh_id": ["A", "A", "A", "A", "B"], "year": [2016, 2016, 2018, 2019, 2019],
-                      "category": ["产业帮扶", "产业帮扶", "教育帮扶", "就业帮扶", "健康帮扶"]})
-    inc = pd.DataFrame({"hh_id": ["A", "A"], "year": [2016, 2019], "disposable_pc_recorded": [3000.0, 9500.0],
-                        "data_source": ["入户核实", "预估"]})
-    p = exit_path(hh, m, inc, first_year=2016, audit_year=2019,
-                  checked=pd.DataFrame({"hh_id": ["A"], "income_pc": [9400.0]}))
+    m = pd.DataFrame(
+        {
+            "hh_id": ["A", "A", "A", "A", "B"],
+            "year": [2016, 2016, 2018, 2019, 2019],
+            "category": ["产业帮扶", "产业帮扶", "教育帮扶", "就业帮扶", "健康帮扶"],
+        }
+    )
+    inc = pd.DataFrame(
+        {
+            "hh_id": ["A", "A"],
+            "year": [2016, 2019],
+            "disposable_pc_recorded": [3000.0, 9500.0],
+            "data_source": ["入户核实", "预估"],
+        }
+    )
+    p = exit_path(
+        hh, m, inc, first_year=2016, audit_year=2019, checked=pd.DataFrame({"hh_id": ["A"], "income_pc": [9400.0]})
+    )
     a = p[p["hh_id"] == "A"].set_index("year")
     assert list(a.index) == [2016, 2017, 2018, 2019]
     assert a.loc[2016, "measures"] == "产业帮扶×2" and a.loc[2016, "stage"] == "脱贫前"
@@ -158,11 +252,25 @@ def test_exit_path_shows_a_year_without_measures_as_a_gap():
 def test_the_form_prints_the_gap_year():
     from hgk_lib.visit.workbook import form_rows
 
-    hh = pd.DataFrame({"hh_id": ["A"], "first_year": [2016], "exit_year": [2017], "township": ["甲镇"],
-                       "village": ["乙村"], "head_name": ["张三"]})
+    hh = pd.DataFrame(
+        {
+            "hh_id": ["A"],
+            "first_year": [2016],
+            "exit_year": [2017],
+            "township": ["甲镇"],
+            "village": ["乙村"],
+            "head_name": ["张三"],
+        }
+    )
     m = pd.DataFrame({"hh_id": ["A", "A"], "year": [2016, 2018], "category": ["产业帮扶", "教育帮扶"]})
-    plan = build_visit_plan(findings=None, audit={"verdicts": pd.DataFrame([verdict("A", "返贫", 3000.0)])},
-                            tables={"household": hh, "measure": m}, params=P, catalogue=CAT, county=COUNTY)
+    plan = build_visit_plan(
+        findings=None,
+        audit={"verdicts": pd.DataFrame([verdict("A", "返贫", 3000.0)])},
+        tables={"household": hh, "measure": m},
+        params=P,
+        catalogue=CAT,
+        county=COUNTY,
+    )
     rows = form_rows(plan, "某县", 2019, "2019-09-30")
     path = rows[rows["kind"] == "path"].set_index("A")
     assert path.loc["2017", "C"] == "（无帮扶措施）" and path.loc["2017", "H"] == "无帮扶措施"
@@ -178,11 +286,18 @@ def fixture_plan(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("visit")
     run = P_.process_county(FIXTURE, COUNTY, 2019, PARAMS, output_root=out)
-    plan = build_visit_plan(findings=run.findings, audit=run.audit, tables=run.data.tables, params=run.params,
-                            catalogue=CAT, county=run.county)
+    plan = build_visit_plan(
+        findings=run.findings,
+        audit=run.audit,
+        tables=run.data.tables,
+        params=run.params,
+        catalogue=CAT,
+        county=run.county,
+    )
     path = out / "入户核查计划_连山壮族瑶族自治县_2019.xlsx"
-    write_visit_plan(path, plan, county_name=run.name, county_folder=run.county, params=run.params,
-                     provenance=run.provenance)
+    write_visit_plan(
+        path, plan, county_name=run.name, county_folder=run.county, params=run.params, provenance=run.provenance
+    )
     return run, plan, path
 
 
@@ -241,7 +356,7 @@ def test_workbook_sheets_columns_dropdowns_text_ids_and_print_settings(fixture_p
     assert wb.sheetnames == SHEET_NAMES
     for spec in SHEETS:
         ws = wb[spec.name]
-        assert [c.value for c in ws[1]][:len(spec.headers)] == spec.headers
+        assert [c.value for c in ws[1]][: len(spec.headers)] == spec.headers
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     lists = {s: [dv.formula1 for dv in wb[s].data_validations.dataValidation] for s in ("走访清单", "核查事项")}
     assert lists["走访清单"] == ['"' + ",".join(CONCLUSIONS) + '"']
@@ -264,10 +379,25 @@ def test_workbook_sheets_columns_dropdowns_text_ids_and_print_settings(fixture_p
 def test_text_from_the_data_is_never_a_formula(tmp_path):
     from openpyxl import load_workbook
 
-    hh = pd.DataFrame({"hh_id": ["0012"], "first_year": [2016], "exit_year": [2017], "township": ["=1+1"],
-                       "village": ["乙村"], "head_name": ["=HYPERLINK(\"x\")"], "phone": ["13800000000"]})
-    plan = build_visit_plan(findings=None, audit={"verdicts": pd.DataFrame([verdict("0012", "返贫", 3000.0)])},
-                            tables={"household": hh}, params=P, catalogue=CAT, county=COUNTY)
+    hh = pd.DataFrame(
+        {
+            "hh_id": ["0012"],
+            "first_year": [2016],
+            "exit_year": [2017],
+            "township": ["=1+1"],
+            "village": ["乙村"],
+            "head_name": ['=HYPERLINK("x")'],
+            "phone": ["13800000000"],
+        }
+    )
+    plan = build_visit_plan(
+        findings=None,
+        audit={"verdicts": pd.DataFrame([verdict("0012", "返贫", 3000.0)])},
+        tables={"household": hh},
+        params=P,
+        catalogue=CAT,
+        county=COUNTY,
+    )
     path = write_visit_plan(tmp_path / "p.xlsx", plan, county_name="某县", county_folder=COUNTY, params=P)
     wb = load_workbook(path)
     ws = wb["走访清单"]
@@ -297,20 +427,32 @@ LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 
 def _pdf(xlsx: Path, outdir: Path) -> Path:
     outdir.mkdir(parents=True, exist_ok=True)
-    subprocess.run([LIBREOFFICE, "--headless", f"-env:UserInstallation=file://{outdir / 'lo-profile'}",
-                    "--convert-to", "pdf", "--outdir", str(outdir), str(xlsx)], check=True, timeout=600,
-                   capture_output=True)
+    subprocess.run(
+        [
+            LIBREOFFICE,
+            "--headless",
+            f"-env:UserInstallation=file://{outdir / 'lo-profile'}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            str(xlsx),
+        ],
+        check=True,
+        timeout=600,
+        capture_output=True,
+    )
     return outdir / (xlsx.stem + ".pdf")
 
 
 def _pages(pdf: Path) -> list[str]:
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     return [re.sub(r"\s", "", p) for p in text.split("\f")]
 
 
-@pytest.mark.skipif(LIBREOFFICE is None or shutil.which("pdftotext") is None,
-                    reason="LibreOffice / poppler-utils not installed")
+@pytest.mark.skipif(
+    LIBREOFFICE is None or shutil.which("pdftotext") is None, reason="LibreOffice / poppler-utils not installed"
+)
 def test_libreoffice_prints_each_household_on_its_own_pages_and_never_splits_an_item_list(fixture_plan):
     _, plan, path = fixture_plan
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -328,8 +470,22 @@ def test_libreoffice_prints_each_household_on_its_own_pages_and_never_splits_an_
     # two pages as PNG for a person to look at (tests/artefacts/, ignored by git)
     if shutil.which("pdftoppm"):
         first = form[0] + 1
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(first), "-l", str(first + 1), str(pdf),
-                        str(ARTEFACTS / "visit_plan" / "form")], check=True, timeout=120)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "60",
+                "-f",
+                str(first),
+                "-l",
+                str(first + 1),
+                str(pdf),
+                str(ARTEFACTS / "visit_plan" / "form"),
+            ],
+            check=True,
+            timeout=120,
+        )
         assert list((ARTEFACTS / "visit_plan").glob("form-*.png"))
 
 
@@ -348,13 +504,33 @@ def _form_cells_seen(path):
     from openpyxl import load_workbook
 
     ws = load_workbook(path)[FORM_SHEET]
-    cells = [(c.coordinate, c.value, c.data_type, c.quotePrefix, c.font.b, c.font.sz, c.font.color.rgb
-              if c.font.color is not None else None, c.fill.fgColor.rgb, c.border.left.style,
-              c.alignment.horizontal, c.alignment.wrap_text)
-             for row in ws.iter_rows() for c in row if type(c).__name__ != "MergedCell"]
+    cells = [
+        (
+            c.coordinate,
+            c.value,
+            c.data_type,
+            c.quotePrefix,
+            c.font.b,
+            c.font.sz,
+            c.font.color.rgb if c.font.color is not None else None,
+            c.fill.fgColor.rgb,
+            c.border.left.style,
+            c.alignment.horizontal,
+            c.alignment.wrap_text,
+        )
+        for row in ws.iter_rows()
+        for c in row
+        if type(c).__name__ != "MergedCell"
+    ]
     heights = [ws.row_dimensions[i].height for i in range(1, ws.max_row + 1)]
-    return (cells, heights, sorted(map(str, ws.merged_cells.ranges)), [b.id for b in ws.row_breaks.brk],
-            ws.print_title_rows, ws.page_setup.orientation)
+    return (
+        cells,
+        heights,
+        sorted(map(str, ws.merged_cells.ranges)),
+        [b.id for b in ws.row_breaks.brk],
+        ws.print_title_rows,
+        ws.page_setup.orientation,
+    )
 
 
 def test_the_fast_form_writer_writes_what_the_cell_writer_writes(fixture_plan, tmp_path, monkeypatch):
@@ -365,13 +541,25 @@ def test_the_fast_form_writer_writes_what_the_cell_writer_writes(fixture_plan, t
 
     run, plan, _ = fixture_plan
     hh = plan.households.copy()
-    hh.loc[hh.index[0], "head_name"] = "=HYPERLINK(\"x\") <b>&amp; 张 "
+    hh.loc[hh.index[0], "head_name"] = '=HYPERLINK("x") <b>&amp; 张 '
     plan = dataclasses.replace(plan, households=hh)
-    fast = write_visit_plan(tmp_path / "fast.xlsx", plan, county_name=run.name, county_folder=run.county,
-                            params=run.params, provenance=run.provenance)
+    fast = write_visit_plan(
+        tmp_path / "fast.xlsx",
+        plan,
+        county_name=run.name,
+        county_folder=run.county,
+        params=run.params,
+        provenance=run.provenance,
+    )
     monkeypatch.setattr(W, "_write_form_fast", lambda *a: False)
-    slow = write_visit_plan(tmp_path / "slow.xlsx", plan, county_name=run.name, county_folder=run.county,
-                            params=run.params, provenance=run.provenance)
+    slow = write_visit_plan(
+        tmp_path / "slow.xlsx",
+        plan,
+        county_name=run.name,
+        county_folder=run.county,
+        params=run.params,
+        provenance=run.provenance,
+    )
     a, b = _form_cells_seen(fast), _form_cells_seen(slow)
     assert a == b
     assert any(isinstance(c[1], str) and "<b>&amp; 张" in c[1] for c in a[0])

@@ -5,6 +5,7 @@ beneficiaries and dynamic-management candidates.
 Entry point: :func:`audit_county`. Outputs are findings and recommendations only: nothing here removes or changes a
 household or a member. See docs/audit.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -63,8 +64,12 @@ class AuditResult:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "notes"}
 
 
-def audit_county(tables: dict[str, pd.DataFrame], params: dict, findings: pd.DataFrame | None = None,
-                 verified: pd.DataFrame | None = None) -> AuditResult:
+def audit_county(
+    tables: dict[str, pd.DataFrame],
+    params: dict,
+    findings: pd.DataFrame | None = None,
+    verified: pd.DataFrame | None = None,
+) -> AuditResult:
     """Audit one county.
 
     ``tables``: canonical tables (:mod:`hgk_lib.schema`; optional department lists may be absent).
@@ -103,8 +108,16 @@ def audit_county(tables: dict[str, pd.DataFrame], params: dict, findings: pd.Dat
     for name in [t for t in ("police", "medical", "civil", "housing", "education") if t not in base.lists]:
         notes.append(_MISSING_LIST_NOTES[name])
     return AuditResult(
-        income=income[INCOME_COLUMNS].reset_index(drop=True), verdicts=verdicts, needs=needs, sector=sector,
-        classes=classes, unstable_pwj=pwj, measure_gaps=gaps, project_findings=pf, beneficiaries=ben, dynamic=dyn,
+        income=income[INCOME_COLUMNS].reset_index(drop=True),
+        verdicts=verdicts,
+        needs=needs,
+        sector=sector,
+        classes=classes,
+        unstable_pwj=pwj,
+        measure_gaps=gaps,
+        project_findings=pf,
+        beneficiaries=ben,
+        dynamic=dyn,
         notes=list(dict.fromkeys(notes)),
     )
 
@@ -122,8 +135,13 @@ def verdict_counts(result: AuditResult) -> pd.DataFrame:
     """Households per verdict, every verdict listed (in the verdict table's order), with its share."""
     counts = result.verdicts["verdict"].value_counts().reindex(VERDICTS, fill_value=0).astype(int)
     total = int(counts.sum())
-    return pd.DataFrame({"verdict": VERDICTS, "households": counts.to_numpy(),
-                         "share": (counts / total).to_numpy() if total else [0.0] * len(VERDICTS)})
+    return pd.DataFrame(
+        {
+            "verdict": VERDICTS,
+            "households": counts.to_numpy(),
+            "share": (counts / total).to_numpy() if total else [0.0] * len(VERDICTS),
+        }
+    )
 
 
 def _counts(s: pd.Series, keys: list | None = None) -> dict:
@@ -136,8 +154,11 @@ def _counts(s: pd.Series, keys: list | None = None) -> dict:
 def no_verdict_households(result: AuditResult) -> pd.DataFrame:
     """Households without an active member (``hh_id``, ``exit_status``, ``kind``): no verdict, counted apart."""
     dyn = result.dynamic[result.dynamic["kind"].isin(EMPTY_KINDS)][["hh_id", "kind"]]
-    status = result.income.drop_duplicates("hh_id").set_index("hh_id")["exit_status"] if len(result.income) \
+    status = (
+        result.income.drop_duplicates("hh_id").set_index("hh_id")["exit_status"]
+        if len(result.income)
         else pd.Series(dtype=object)
+    )
     return dyn.assign(exit_status=dyn["hh_id"].map(status))[["hh_id", "exit_status", "kind"]].reset_index(drop=True)
 
 
@@ -170,11 +191,21 @@ def summary_counts(result: AuditResult) -> dict:
         "measure_gap_households": int(result.measure_gaps["hh_id"].nunique()) if len(result.measure_gaps) else 0,
         "project_findings": int(len(result.project_findings)),
         "beneficiary_mismatches": int((result.beneficiaries["difference"].fillna(0) != 0).sum())
-        if len(result.beneficiaries) else 0,
+        if len(result.beneficiaries)
+        else 0,
         "dynamic_by_kind": _counts(result.dynamic["kind"], KINDS),
         "notes": [str(x) for x in result.notes],
     }
 
 
-__all__ = ["AuditResult", "COLUMNS", "audit_county", "verdict_counts", "summary_counts", "no_verdict_households",
-           "audit_findings", "with_audit_findings", "VERDICTS"]
+__all__ = [
+    "AuditResult",
+    "COLUMNS",
+    "audit_county",
+    "verdict_counts",
+    "summary_counts",
+    "no_verdict_households",
+    "audit_findings",
+    "with_audit_findings",
+    "VERDICTS",
+]

@@ -3,6 +3,7 @@
 Everything here is vectorised and pure. Money is kept in integer fen (1/100 yuan): amounts are converted once,
 half-up, with a decimal-safe guard against binary float noise, and every comparison with a line happens on integers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -217,8 +218,11 @@ def prepare(tables: dict, p: AuditParams) -> Base:
     dup = h["hh_id"].duplicated(keep=False)
     dup_ids = sorted(set(h.loc[dup, "hh_id"]))
     if dup_ids:
-        notes.append(f"户编号重复的{len(dup_ids)}户（规则R10）按贫困户信息中的第一行核查，请核实：" +
-                     "、".join(dup_ids[:20]) + ("等" if len(dup_ids) > 20 else ""))
+        notes.append(
+            f"户编号重复的{len(dup_ids)}户（规则R10）按贫困户信息中的第一行核查，请核实："
+            + "、".join(dup_ids[:20])
+            + ("等" if len(dup_ids) > 20 else "")
+        )
     h = h[~h["hh_id"].duplicated(keep="first")].reset_index(drop=True)
 
     m = tables["member"].copy()
@@ -248,8 +252,17 @@ def prepare(tables: dict, p: AuditParams) -> Base:
     if inc is None:
         inc = pd.DataFrame({"hh_id": pd.Series(dtype=object), "year": pd.Series(dtype="Int64")})
     lists = {n: tables[n] for n in S.DEPARTMENT_TABLES if tables.get(n) is not None}
-    return Base(households=h, members=m, measures=meas, income=inc, project=tables.get("project"), lists=lists,
-                p=p, notes=notes, duplicated_hh=dup_ids)
+    return Base(
+        households=h,
+        members=m,
+        measures=meas,
+        income=inc,
+        project=tables.get("project"),
+        lists=lists,
+        p=p,
+        notes=notes,
+        duplicated_hh=dup_ids,
+    )
 
 
 def list_id18(df: pd.DataFrame, key: str = "id_no") -> pd.Series:
@@ -266,7 +279,10 @@ def civil_active(base: Base) -> pd.Series:
     ref = base.p.reference_date
     start = civil["start_date"] if "start_date" in civil else pd.Series(pd.NaT, index=civil.index)
     end = civil["end_date"] if "end_date" in civil else pd.Series(pd.NaT, index=civil.index)
-    ok = (isin(civil, "support_type", ["低保", "特困"]) & (start.isna() | (start <= ref)).fillna(False)
-          & (end.isna() | (end >= ref)).fillna(False))
+    ok = (
+        isin(civil, "support_type", ["低保", "特困"])
+        & (start.isna() | (start <= ref)).fillna(False)
+        & (end.isna() | (end >= ref)).fillna(False)
+    )
     ids = set(list_id18(civil)[ok.astype(bool)].dropna())
     return m["id18"].isin(ids).fillna(False).astype(bool)

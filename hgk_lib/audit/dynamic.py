@@ -10,6 +10,7 @@
   整户自然减少 (every member row 自然减少, or 正常 but shown dead or moved out by 公安), 整户清退 (every member row
   清退) or 空挂户 (no member rows, or a mix). Such a household gets no verdict.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,9 +28,15 @@ KINDS = ["自然减少", "自然增加", "补录", "清退"] + EMPTY_KINDS
 
 def _frame(sub: pd.DataFrame, kind: str, basis, source: str) -> pd.DataFrame:
     b = basis[sub.index] if isinstance(basis, pd.Series) else pd.Series(basis, index=sub.index)
-    return pd.DataFrame({"hh_id": sub["hh_id"].to_numpy(dtype=object),
-                         "person_id": col(sub, "person_id").to_numpy(dtype=object),
-                         "kind": kind, "basis": b.to_numpy(dtype=object), "source": source})
+    return pd.DataFrame(
+        {
+            "hh_id": sub["hh_id"].to_numpy(dtype=object),
+            "person_id": col(sub, "person_id").to_numpy(dtype=object),
+            "kind": kind,
+            "basis": b.to_numpy(dtype=object),
+            "source": source,
+        }
+    )
 
 
 def natural_decrease(base: Base) -> pd.DataFrame:
@@ -47,8 +54,12 @@ def natural_decrease(base: Base) -> pd.DataFrame:
     # one line per person: a death before a move, then the latest date
     gone = gone.sort_values(["_dead", "_d"], ascending=[False, False], na_position="last").drop_duplicates("_id")
     dtxt = gone["_d"].dt.strftime("%Y-%m-%d").fillna("空")
-    text = pd.Series(("公安_户籍：户籍状态为" + gone["hukou_status"].astype(str) + "（变动日期" + dtxt
-                      + "），人员状态仍为正常").to_numpy(dtype=object), index=gone["_id"].to_numpy(dtype=object))
+    text = pd.Series(
+        (
+            "公安_户籍：户籍状态为" + gone["hukou_status"].astype(str) + "（变动日期" + dtxt + "），人员状态仍为正常"
+        ).to_numpy(dtype=object),
+        index=gone["_id"].to_numpy(dtype=object),
+    )
     return _frame(sub, "自然减少", sub["id18"].map(text).fillna("公安_户籍：死亡或迁出"), "公安_户籍")
 
 
@@ -58,8 +69,13 @@ def exit_candidates(base: Base) -> tuple[list[pd.DataFrame], list[str]]:
     out, notes = [], []
     prop = base.lists.get("property")
     if prop is not None:
-        pr = pd.DataFrame({"_id": list_id18(prop).to_numpy(dtype=object),
-                           "t": col(prop, "match_type").to_numpy(dtype=object)}).dropna().drop_duplicates()
+        pr = (
+            pd.DataFrame(
+                {"_id": list_id18(prop).to_numpy(dtype=object), "t": col(prop, "match_type").to_numpy(dtype=object)}
+            )
+            .dropna()
+            .drop_duplicates()
+        )
         order = {"财政供养人员": 0, "名下车辆": 1, "名下商品房": 2, "工商注册": 3}
         pr = pr.assign(_o=pr["t"].map(order)).sort_values(["_id", "_o"])
         types = pr.groupby("_id")["t"].agg("、".join)
@@ -74,8 +90,7 @@ def exit_candidates(base: Base) -> tuple[list[pd.DataFrame], list[str]]:
     sub = ids[ids["id18"].isin(multi)]
     if len(sub):
         lists = sub.drop_duplicates(["id18", "hh_id"]).groupby("id18")["hh_id"].agg(lambda s: "、".join(sorted(s)))
-        basis = ("同一证件号码在" + sub["id18"].map(n_hh).astype(str) + "户登记为正常成员："
-                 + sub["id18"].map(lists))
+        basis = "同一证件号码在" + sub["id18"].map(n_hh).astype(str) + "户登记为正常成员：" + sub["id18"].map(lists)
         out.append(_frame(sub, "清退", basis, "多户登记"))
     return out, notes
 
@@ -85,8 +100,9 @@ def natural_increase(base: Base) -> tuple[list[pd.DataFrame], list[str]]:
     if police is None or "hh_id" not in police:
         return [], ["自然增加/补录未运行：部门数据中没有把人员关联到已登记户的名单（公安_户籍无户编号）"]
     pol = police.assign(_id=list_id18(police), hh_id=col(police, "hh_id"))
-    pol = pol[isin(pol, "hukou_status", ["正常"]) & pol["hh_id"].isin(set(base.households["hh_id"]))
-              & pol["_id"].notna()]
+    pol = pol[
+        isin(pol, "hukou_status", ["正常"]) & pol["hh_id"].isin(set(base.households["hh_id"])) & pol["_id"].notna()
+    ]
     pol = pol[~pol["_id"].isin(set(base.members["id18"].dropna()))].drop_duplicates("_id")
     birth = D.id_encoded_date(pol["_id"])
     fy = base.households.set_index("hh_id")["first_year"] if "first_year" in base.households else None
@@ -105,24 +121,54 @@ def empty_households(base: Base) -> pd.DataFrame:
     status = col(m, "member_status")
     gone = (status == "自然减少").fillna(False) | ((status == "正常").fillna(False) & m["police_gone"])
     out_ = (status == "清退").fillna(False)
-    per = pd.DataFrame({"hh_id": m["hh_id"], "n": 1, "gone": gone.astype(int), "out": out_.astype(int),
-                        "police": ((status == "正常").fillna(False) & m["police_gone"]).astype(int)})
+    per = pd.DataFrame(
+        {
+            "hh_id": m["hh_id"],
+            "n": 1,
+            "gone": gone.astype(int),
+            "out": out_.astype(int),
+            "police": ((status == "正常").fillna(False) & m["police_gone"]).astype(int),
+        }
+    )
     g = per.groupby("hh_id")[["n", "gone", "out", "police"]].sum().reindex(sub["hh_id"]).fillna(0).astype(int)
     n, ng, no, npol = (g[c].to_numpy() for c in ("n", "gone", "out", "police"))
-    kind = np.select([(n > 0) & (ng == n), (n > 0) & (no == n)], [KIND_EMPTY_DECREASE, KIND_EMPTY_EXIT],
-                     default=KIND_EMPTY).astype(object)
+    kind = np.select(
+        [(n > 0) & (ng == n), (n > 0) & (no == n)], [KIND_EMPTY_DECREASE, KIND_EMPTY_EXIT], default=KIND_EMPTY
+    ).astype(object)
     counts = pd.Series(
-        np.where(n == 0, "无任何成员记录",
-                 "成员记录" + pd.Series(n).astype(str) + "条（自然减少" + pd.Series(ng - npol).astype(str) + "人、清退"
-                 + pd.Series(no).astype(str) + "人、公安登记死亡或迁出" + pd.Series(npol).astype(str) + "人）"),
-        dtype=object)
+        np.where(
+            n == 0,
+            "无任何成员记录",
+            "成员记录"
+            + pd.Series(n).astype(str)
+            + "条（自然减少"
+            + pd.Series(ng - npol).astype(str)
+            + "人、清退"
+            + pd.Series(no).astype(str)
+            + "人、公安登记死亡或迁出"
+            + pd.Series(npol).astype(str)
+            + "人）",
+        ),
+        dtype=object,
+    )
     exited = sub["exited"].to_numpy(dtype=bool)
-    basis = ("整户无正常成员：" + counts + pd.Series(np.where(exited, "；已脱贫户不作核查结论", ""), dtype=object)
-             + "；核实后按动态管理办理")
+    basis = (
+        "整户无正常成员："
+        + counts
+        + pd.Series(np.where(exited, "；已脱贫户不作核查结论", ""), dtype=object)
+        + "；核实后按动态管理办理"
+    )
     src = np.where(npol > 0, "贫困人口信息、公安_户籍", "贫困人口信息")
-    return pd.DataFrame({"hh_id": sub["hh_id"].to_numpy(dtype=object), "person_id": None, "kind": kind,
-                         "basis": basis.to_numpy(dtype=object), "source": src.astype(object)},
-                        columns=DYNAMIC_COLUMNS)
+    return pd.DataFrame(
+        {
+            "hh_id": sub["hh_id"].to_numpy(dtype=object),
+            "person_id": None,
+            "kind": kind,
+            "basis": basis.to_numpy(dtype=object),
+            "source": src.astype(object),
+        },
+        columns=DYNAMIC_COLUMNS,
+    )
 
 
 def dynamic_table(base: Base) -> tuple[pd.DataFrame, list[str]]:

@@ -15,6 +15,7 @@ also shown in the helper sheet 公益性岗位不稳定). Each row has the colum
 :func:`with_audit_findings` appends them to the rule engine's findings, so the ledger's 问题清单, summary.json and
 the consistency checks all count the same rows.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -40,28 +41,36 @@ def pwj_findings(unstable_pwj: pd.DataFrame, income: pd.DataFrame, params: dict,
     n_min = int(params["labour"]["pwj_min_months"])
     year = int(params["year"]["audit_year"])
     u = unstable_pwj.reset_index(drop=True)
-    status = income.drop_duplicates("hh_id").set_index("hh_id")["exit_status"] if len(income) else pd.Series(dtype=object)
+    status = (
+        income.drop_duplicates("hh_id").set_index("hh_id")["exit_status"] if len(income) else pd.Series(dtype=object)
+    )
     post = u["post"].astype(object).where(u["post"].notna() & (u["post"].astype(object) != ""), None)
     months = _months_text(u["months"])
     post_txt = post.map(lambda x: "（空）" if x is None else f"“{x}”").astype(object)
-    out = pd.DataFrame({
-        "county": county,
-        "rule_id": AUDIT_PWJ_ID,
-        "rule_name": AUDIT_PWJ_NAME,
-        "level": AUDIT_PWJ_LEVEL,
-        "department": AUDIT_PWJ_DEPARTMENT,
-        "unit": "人",
-        "part": None,
-        "hh_id": u["hh_id"].astype(object),
-        "person_id": u["person_id"].astype(object),
-        "project_id": None,
-        "category": None,
-        "columns": "公益性岗位、公益性岗位（月数）",
-        "values": post.fillna("").astype(str) + "；" + months,
-        "message": ("公益性岗位" + post_txt + "仅" + months + f"个月，不足{n_min}个月（走读式），岗位不稳定，"
-                    "需稳定岗位或调整帮扶措施"),
-        "exit_status": u["hh_id"].map(status).astype(object),
-    }, index=u.index, dtype=object)
+    out = pd.DataFrame(
+        {
+            "county": county,
+            "rule_id": AUDIT_PWJ_ID,
+            "rule_name": AUDIT_PWJ_NAME,
+            "level": AUDIT_PWJ_LEVEL,
+            "department": AUDIT_PWJ_DEPARTMENT,
+            "unit": "人",
+            "part": None,
+            "hh_id": u["hh_id"].astype(object),
+            "person_id": u["person_id"].astype(object),
+            "project_id": None,
+            "category": None,
+            "columns": "公益性岗位、公益性岗位（月数）",
+            "values": post.fillna("").astype(str) + "；" + months,
+            "message": (
+                "公益性岗位" + post_txt + "仅" + months + f"个月，不足{n_min}个月（走读式），岗位不稳定，"
+                "需稳定岗位或调整帮扶措施"
+            ),
+            "exit_status": u["hh_id"].map(status).astype(object),
+        },
+        index=u.index,
+        dtype=object,
+    )
     out["year"] = pd.array([year] * len(u), dtype="Int64")
     out["source_row"] = pd.array([pd.NA] * len(u), dtype="Int64")
     return out[FINDING_FIELDS]

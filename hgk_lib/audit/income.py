@@ -8,6 +8,7 @@
 
 This is deliberately not the record check of R35-R37 (which keeps 医疗报销 and divides by 年度家庭人口数).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,9 +17,22 @@ import pandas as pd
 from .. import schema as S
 from .common import Base, col, div_half_up, num, to_fen
 
-INCOME_COLUMNS = ["hh_id", "township", "village", "head_name", "exit_status", "active_n", "recorded_n",
-                  "disposable_fen", "income_pc_fen", "income_pc", "recorded_pc", "income_diff", "policy_share",
-                  "income_finding"]
+INCOME_COLUMNS = [
+    "hh_id",
+    "township",
+    "village",
+    "head_name",
+    "exit_status",
+    "active_n",
+    "recorded_n",
+    "disposable_fen",
+    "income_pc_fen",
+    "income_pc",
+    "recorded_pc",
+    "income_diff",
+    "policy_share",
+    "income_finding",
+]
 
 POLICY_ITEMS = ["family_planning", "dibao_income", "tekun_income", "pension_income", "eco_comp", "other_transfer"]
 MAIN_ITEMS = ["wage", "business_income", "business_cost", "property_income", "transfer_income"]
@@ -47,16 +61,25 @@ def audit_income_rows(base: Base) -> tuple[pd.DataFrame, list[str]]:
     dup = rows["hh_id"].duplicated(keep=False)
     if dup.any():
         ids = sorted(set(rows.loc[dup, "hh_id"]))
-        notes.append(f"{len(ids)}户的{year}年收入记录重复（规则R32），无法确定复核收入，按无收入记录处理：" +
-                     "、".join(ids[:20]) + ("等" if len(ids) > 20 else ""))
+        notes.append(
+            f"{len(ids)}户的{year}年收入记录重复（规则R32），无法确定复核收入，按无收入记录处理："
+            + "、".join(ids[:20])
+            + ("等" if len(ids) > 20 else "")
+        )
     rows = rows[~dup]
     present = [k for k in MAIN_ITEMS if k in rows]
-    all_blank = pd.concat([rows[k].isna() for k in present], axis=1).all(axis=1) if present else \
-        pd.Series(True, index=rows.index)
+    all_blank = (
+        pd.concat([rows[k].isna() for k in present], axis=1).all(axis=1)
+        if present
+        else pd.Series(True, index=rows.index)
+    )
     if all_blank.any():
         ids = sorted(set(rows.loc[all_blank, "hh_id"]))
-        notes.append(f"{len(ids)}户的{year}年收入记录五项收入全部为空（规则R32），按无收入记录处理：" +
-                     "、".join(ids[:20]) + ("等" if len(ids) > 20 else ""))
+        notes.append(
+            f"{len(ids)}户的{year}年收入记录五项收入全部为空（规则R32），按无收入记录处理："
+            + "、".join(ids[:20])
+            + ("等" if len(ids) > 20 else "")
+        )
     return rows[~all_blank], notes
 
 
@@ -73,10 +96,17 @@ def recompute_income(rows: pd.DataFrame, count_medical: bool) -> pd.DataFrame:
     total = _fen0(rows, "transfer_income")
     transfer = item_sum.where(any_item, total)
     policy = policy_sum.where(any_item, total)
-    disposable = (_fen0(rows, "wage") + _fen0(rows, "business_income") - _fen0(rows, "business_cost").abs()
-                  + _fen0(rows, "property_income") + transfer - _fen0(rows, "transfer_out"))
-    return pd.DataFrame({"disposable_fen": disposable.astype("int64"), "policy_fen": policy.astype("int64")},
-                        index=rows.index)
+    disposable = (
+        _fen0(rows, "wage")
+        + _fen0(rows, "business_income")
+        - _fen0(rows, "business_cost").abs()
+        + _fen0(rows, "property_income")
+        + transfer
+        - _fen0(rows, "transfer_out")
+    )
+    return pd.DataFrame(
+        {"disposable_fen": disposable.astype("int64"), "policy_fen": policy.astype("int64")}, index=rows.index
+    )
 
 
 def income_table(base: Base) -> tuple[pd.DataFrame, list[str]]:
@@ -84,23 +114,29 @@ def income_table(base: Base) -> tuple[pd.DataFrame, list[str]]:
     ``income_finding`` True)."""
     rows, notes = audit_income_rows(base)
     calc = recompute_income(rows, base.p.count_medical)
-    r = pd.DataFrame({
-        "hh_id": rows["hh_id"].to_numpy(dtype=object),
-        "recorded_n": pd.array(pd.to_numeric(rows["n_members"], errors="coerce") if "n_members" in rows
-                               else [pd.NA] * len(rows), dtype="Int64"),
-        "disposable_fen": pd.array(calc["disposable_fen"].to_numpy(), dtype="Int64"),
-        "policy_fen": pd.array(calc["policy_fen"].to_numpy(), dtype="Int64"),
-        "recorded_pc_fen": pd.array(to_fen(num(rows, "disposable_pc_recorded")).to_numpy(), dtype="Int64"),
-    })
+    r = pd.DataFrame(
+        {
+            "hh_id": rows["hh_id"].to_numpy(dtype=object),
+            "recorded_n": pd.array(
+                pd.to_numeric(rows["n_members"], errors="coerce") if "n_members" in rows else [pd.NA] * len(rows),
+                dtype="Int64",
+            ),
+            "disposable_fen": pd.array(calc["disposable_fen"].to_numpy(), dtype="Int64"),
+            "policy_fen": pd.array(calc["policy_fen"].to_numpy(), dtype="Int64"),
+            "recorded_pc_fen": pd.array(to_fen(num(rows, "disposable_pc_recorded")).to_numpy(), dtype="Int64"),
+        }
+    )
     h = base.households
-    out = pd.DataFrame({
-        "hh_id": h["hh_id"].to_numpy(dtype=object),
-        "township": col(h, "township").to_numpy(dtype=object),
-        "village": col(h, "village").to_numpy(dtype=object),
-        "head_name": col(h, "head_name").to_numpy(dtype=object),
-        "exit_status": col(h, "exit_status").to_numpy(dtype=object),
-        "active_n": h["A"].astype("int64").to_numpy(),
-    }).merge(r, on="hh_id", how="left")
+    out = pd.DataFrame(
+        {
+            "hh_id": h["hh_id"].to_numpy(dtype=object),
+            "township": col(h, "township").to_numpy(dtype=object),
+            "village": col(h, "village").to_numpy(dtype=object),
+            "head_name": col(h, "head_name").to_numpy(dtype=object),
+            "exit_status": col(h, "exit_status").to_numpy(dtype=object),
+            "active_n": h["A"].astype("int64").to_numpy(),
+        }
+    ).merge(r, on="hh_id", how="left")
     for c in ["recorded_n", "disposable_fen", "policy_fen", "recorded_pc_fen"]:
         out[c] = out[c].astype("Int64")
     out["income_pc_fen"] = div_half_up(out["disposable_fen"], pd.Series(out["active_n"], dtype="Int64"))

@@ -10,13 +10,26 @@ Labour class per household, from audit-active members and their age on the refer
 The working-age bounds are the two parameters ``labour.working_age_min`` and ``labour.old_age``, the same numbers
 rule R76 reads as ``working_age_min`` and ``labour_old_age`` (tests/test_params_consistency.py pairs them).
 """
+
 from __future__ import annotations
 
 import pandas as pd
 
 from .. import schema as S
-from .common import (CLASS_FULL, CLASS_NONE, CLASS_WEAK, FULL_LABOUR, WEAK_LABOUR, Base, any_by, civil_active, col,
-                     isin, num, yes)
+from .common import (
+    CLASS_FULL,
+    CLASS_NONE,
+    CLASS_WEAK,
+    FULL_LABOUR,
+    WEAK_LABOUR,
+    Base,
+    any_by,
+    civil_active,
+    col,
+    isin,
+    num,
+    yes,
+)
 
 #: Recommended measure categories per class, and how the 分类施策 sheet names them.
 RECOMMENDED = {
@@ -61,11 +74,15 @@ def safety_net(base: Base) -> pd.DataFrame:
     reg_ids, civ_ids = any_by(m["hh_id"], reg), any_by(m["hh_id"], civ)
     by_reg = hh.isin(reg_ids)
     by_civ = hh.isin(civ_ids)
-    text = (pd.Series("贫困人口信息：成员享受低保或特困供养", index=hh.index).where(by_reg, "")
-            + pd.Series("；", index=hh.index).where(by_reg & by_civ, "")
-            + pd.Series("民政_低保特困：成员在保", index=hh.index).where(by_civ, ""))
-    return pd.DataFrame({"covered": (by_reg | by_civ).to_numpy(dtype=bool), "covered_by": text.to_numpy(dtype=object)},
-                        index=hh.to_numpy(dtype=object))
+    text = (
+        pd.Series("贫困人口信息：成员享受低保或特困供养", index=hh.index).where(by_reg, "")
+        + pd.Series("；", index=hh.index).where(by_reg & by_civ, "")
+        + pd.Series("民政_低保特困：成员在保", index=hh.index).where(by_civ, "")
+    )
+    return pd.DataFrame(
+        {"covered": (by_reg | by_civ).to_numpy(dtype=bool), "covered_by": text.to_numpy(dtype=object)},
+        index=hh.to_numpy(dtype=object),
+    )
 
 
 def audit_year_measures(base: Base) -> pd.DataFrame:
@@ -85,23 +102,29 @@ def classes_table(base: Base, cls: pd.Series, quality: pd.Series) -> pd.DataFram
     ms = audit_year_measures(base)
     ms = ms[ms["category"].notna()]
     order = {c: i for i, c in enumerate(S.MEASURE_CATEGORIES)}
-    cats = (ms[["hh_id", "category"]].drop_duplicates()
-            .assign(_o=lambda d: d["category"].map(order).fillna(len(order)))
-            .sort_values(["hh_id", "_o"]))
+    cats = (
+        ms[["hh_id", "category"]]
+        .drop_duplicates()
+        .assign(_o=lambda d: d["category"].map(order).fillna(len(order)))
+        .sort_values(["hh_id", "_o"])
+    )
     joined = cats.groupby("hh_id", sort=False)["category"].agg("、".join)
     rec_pairs = pd.DataFrame([(k, c) for k, v in RECOMMENDED.items() for c in v], columns=["labour_class", "category"])
-    with_cls = cats.merge(pd.DataFrame({"hh_id": hh, "labour_class": cls.reindex(hh).to_numpy(dtype=object)}),
-                          on="hh_id").merge(rec_pairs, on=["labour_class", "category"])
+    with_cls = cats.merge(
+        pd.DataFrame({"hh_id": hh, "labour_class": cls.reindex(hh).to_numpy(dtype=object)}), on="hh_id"
+    ).merge(rec_pairs, on=["labour_class", "category"])
     matched = set(with_cls["hh_id"])
     labour = cls.reindex(hh).to_numpy(dtype=object)
-    return pd.DataFrame({
-        "hh_id": hh,
-        "labour_class": labour,
-        "recommended": pd.Series(labour).map(RECOMMENDED_TEXT).to_numpy(dtype=object),
-        "measures_this_year": pd.Series(hh).map(joined).fillna("").to_numpy(dtype=object),
-        "match": pd.Series(hh).isin(matched).to_numpy(dtype=bool),
-        "quality": pd.Series(hh).map(quality).astype(object).where(lambda s: s.notna(), "").to_numpy(dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "hh_id": hh,
+            "labour_class": labour,
+            "recommended": pd.Series(labour).map(RECOMMENDED_TEXT).to_numpy(dtype=object),
+            "measures_this_year": pd.Series(hh).map(joined).fillna("").to_numpy(dtype=object),
+            "match": pd.Series(hh).isin(matched).to_numpy(dtype=bool),
+            "quality": pd.Series(hh).map(quality).astype(object).where(lambda s: s.notna(), "").to_numpy(dtype=object),
+        }
+    )
 
 
 def unstable_pwj(base: Base) -> pd.DataFrame:
@@ -112,9 +135,12 @@ def unstable_pwj(base: Base) -> pd.DataFrame:
     holder = post.notna() | (months >= 1)
     short = holder & months.notna() & (months < base.p.pwj_min_months)
     sub = m[short.astype(bool)]
-    return pd.DataFrame({
-        "hh_id": sub["hh_id"].to_numpy(dtype=object),
-        "person_id": col(sub, "person_id").to_numpy(dtype=object),
-        "post": col(sub, "pwj_post").fillna("").to_numpy(dtype=object),
-        "months": months[sub.index].to_numpy(dtype=float),
-    }, columns=PWJ_COLUMNS)
+    return pd.DataFrame(
+        {
+            "hh_id": sub["hh_id"].to_numpy(dtype=object),
+            "person_id": col(sub, "person_id").to_numpy(dtype=object),
+            "post": col(sub, "pwj_post").fillna("").to_numpy(dtype=object),
+            "months": months[sub.index].to_numpy(dtype=float),
+        },
+        columns=PWJ_COLUMNS,
+    )

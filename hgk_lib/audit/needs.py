@@ -4,17 +4,25 @@ other routed sector findings (power, road, pension).
 A problem is open when its evidence holds on the reference date; deadline = reference_date + the type's days
 (``params.needs``); resolvable this year when the deadline is on or before 31 December of the audit year.
 """
+
 from __future__ import annotations
 
 import pandas as pd
 
 from ..params import NEED_TYPES
-from .common import (CLASS_NONE, Base, blank_text, col, has_health, isin, list_id18, no, num, yes)
+from .common import CLASS_NONE, Base, blank_text, col, has_health, isin, list_id18, no, num, yes
 from .labour import safety_net
 
 EDU, MED, CRIT, HOUSE_WIP, HOUSE_OPEN, WATER, SAFETY = NEED_TYPES
-DEPARTMENTS = {EDU: "教育局", MED: "医保局", CRIT: "医保局", HOUSE_WIP: "住建局", HOUSE_OPEN: "住建局",
-               WATER: "水利局", SAFETY: "民政局"}
+DEPARTMENTS = {
+    EDU: "教育局",
+    MED: "医保局",
+    CRIT: "医保局",
+    HOUSE_WIP: "住建局",
+    HOUSE_OPEN: "住建局",
+    WATER: "水利局",
+    SAFETY: "民政局",
+}
 NEEDS_COLUMNS = ["hh_id", "person_id", "problem_type", "department", "evidence", "deadline", "resolvable"]
 SECTOR_COLUMNS = ["hh_id", "person_id", "issue", "department", "evidence"]
 
@@ -22,16 +30,19 @@ ISSUE_POWER = "未通生活用电"
 ISSUE_ROAD = "入户道路未硬化或远离主干路"
 
 
-def _rows(df: pd.DataFrame, mask: pd.Series, problem: str, evidence: pd.Series | str,
-          person: bool = True) -> pd.DataFrame:
+def _rows(
+    df: pd.DataFrame, mask: pd.Series, problem: str, evidence: pd.Series | str, person: bool = True
+) -> pd.DataFrame:
     sub = df[mask.fillna(False).astype(bool)]
     ev = evidence[sub.index] if isinstance(evidence, pd.Series) else pd.Series(evidence, index=sub.index)
-    return pd.DataFrame({
-        "hh_id": sub["hh_id"].to_numpy(dtype=object),
-        "person_id": (col(sub, "person_id") if person else pd.Series(None, index=sub.index)).to_numpy(dtype=object),
-        "problem_type": problem,
-        "evidence": ev.astype(object).to_numpy(dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "hh_id": sub["hh_id"].to_numpy(dtype=object),
+            "person_id": (col(sub, "person_id") if person else pd.Series(None, index=sub.index)).to_numpy(dtype=object),
+            "problem_type": problem,
+            "evidence": ev.astype(object).to_numpy(dtype=object),
+        }
+    )
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -49,16 +60,23 @@ def _education(base: Base, notes: list[str]) -> list[pd.DataFrame]:
         not_in_school = status.isna() | (status == "非在校生")
         reason = col(am, "out_of_school_reason")
         r = reason.fillna("").astype(str)
-        valid = (~blank_text(am, "out_of_school_reason") & (r.str.contains("病") | r.str.contains("残"))
-                 & (has_health(am, "残疾") | has_health(am, "患有大病")))
+        valid = (
+            ~blank_text(am, "out_of_school_reason")
+            & (r.str.contains("病") | r.str.contains("残"))
+            & (has_health(am, "残疾") | has_health(am, "患有大病"))
+        )
         hit = band & not_in_school & ~valid
-        why = pd.Series("，未填写未上学原因", index=am.index).where(reason.isna(),
-                                                           "，未上学原因“" + r + "”不能免除（须因病或因残，且健康状况有残疾或患有大病）")
-        ev = ("贫困人口信息：入学年龄" + sa.astype(str) + "岁，在校生状况为“" + _text(status) + "”" + why)
+        why = pd.Series("，未填写未上学原因", index=am.index).where(
+            reason.isna(), "，未上学原因“" + r + "”不能免除（须因病或因残，且健康状况有残疾或患有大病）"
+        )
+        ev = "贫困人口信息：入学年龄" + sa.astype(str) + "岁，在校生状况为“" + _text(status) + "”" + why
         out.append(_rows(am, hit, EDU, ev))
     else:
-        notes.append("贫困人口信息缺少“在校生状况”：义务教育失学辍学仅按教育_学籍判断" if "education" in base.lists
-                     else "贫困人口信息缺少“在校生状况”且未提供教育_学籍：义务教育失学辍学未核查")
+        notes.append(
+            "贫困人口信息缺少“在校生状况”：义务教育失学辍学仅按教育_学籍判断"
+            if "education" in base.lists
+            else "贫困人口信息缺少“在校生状况”且未提供教育_学籍：义务教育失学辍学未核查"
+        )
     edu = base.lists.get("education")
     if edu is not None:
         e = edu.assign(_id=list_id18(edu))
@@ -90,8 +108,16 @@ def _medical(base: Base, notes: list[str]) -> list[pd.DataFrame]:
         notes.append("贫困人口信息缺少“是否参加城乡居民基本医疗保险”且未提供医保_参保：未参加基本医疗保险未核查")
     if "ins_critical" in am and "health" in am:
         hit = has_health(am, "患有大病") & ~yes(am, "ins_critical")
-        out.append(_rows(am, hit, CRIT, "贫困人口信息：患有大病，是否参加大病保险为“" +
-                         _text(col(am, "ins_critical").map({True: "是", False: "否"})) + "”"))
+        out.append(
+            _rows(
+                am,
+                hit,
+                CRIT,
+                "贫困人口信息：患有大病，是否参加大病保险为“"
+                + _text(col(am, "ins_critical").map({True: "是", False: "否"}))
+                + "”",
+            )
+        )
     else:
         notes.append("贫困人口信息缺少“是否参加大病保险”或“健康状况”：大病保障未落实未核查")
     return out
@@ -109,34 +135,56 @@ def housing_status(base: Base, notes: list[str] | None = None) -> pd.DataFrame:
     reg_flag = yes(h, "unsafe_house")
     reg_level = isin(h, "house_level", levels)
     reg_unsafe = (reg_flag | reg_level).to_numpy(dtype=bool)
-    reg_ev = (pd.Series("是否危房户为“是”", index=h.index).where(reg_flag, "")
-              + pd.Series("，", index=h.index).where(reg_flag & reg_level, "")
-              + ("危房级别为" + col(h, "house_level").fillna("").astype(str) + "级").where(reg_level, ""))
-    out = pd.DataFrame({"unsafe": reg_unsafe, "in_progress": False,
-                        "evidence": ("贫困户信息：" + reg_ev).to_numpy(dtype=object)}, index=idx)
+    reg_ev = (
+        pd.Series("是否危房户为“是”", index=h.index).where(reg_flag, "")
+        + pd.Series("，", index=h.index).where(reg_flag & reg_level, "")
+        + ("危房级别为" + col(h, "house_level").fillna("").astype(str) + "级").where(reg_level, "")
+    )
+    out = pd.DataFrame(
+        {"unsafe": reg_unsafe, "in_progress": False, "evidence": ("贫困户信息：" + reg_ev).to_numpy(dtype=object)},
+        index=idx,
+    )
     if "unsafe_house" not in h and "house_level" not in h and notes is not None and "housing" not in base.lists:
         notes.append("贫困户信息缺少“是否危房户”“危房级别”且未提供住建_危房：住房安全未核查")
     hs = base.lists.get("housing")
     if hs is None:
         return out
-    keys = pd.concat([
-        pd.DataFrame({"hh_id": h["hh_id"].to_numpy(dtype=object), "_id": h["head_id18"].to_numpy(dtype=object)}),
-        pd.DataFrame({"hh_id": m.loc[m["active"], "hh_id"].to_numpy(dtype=object),
-                      "_id": m.loc[m["active"], "id18"].to_numpy(dtype=object)}),
-    ]).dropna().drop_duplicates()
+    keys = (
+        pd.concat(
+            [
+                pd.DataFrame(
+                    {"hh_id": h["hh_id"].to_numpy(dtype=object), "_id": h["head_id18"].to_numpy(dtype=object)}
+                ),
+                pd.DataFrame(
+                    {
+                        "hh_id": m.loc[m["active"], "hh_id"].to_numpy(dtype=object),
+                        "_id": m.loc[m["active"], "id18"].to_numpy(dtype=object),
+                    }
+                ),
+            ]
+        )
+        .dropna()
+        .drop_duplicates()
+    )
     rows = hs.assign(_id=list_id18(hs, "head_id"), _rowpos=range(len(hs))).dropna(subset=["_id"])
     matched = keys.merge(rows, on="_id").drop_duplicates(subset=["hh_id", "_rowpos"])
     status = col(matched, "renovation_status")
     matched = matched.assign(
         _open=(isin(matched, "appraisal_level", levels) & (status != "已竣工").fillna(True)).astype(bool),
-        _wip=(status == "改造中").fillna(False).astype(bool))
+        _wip=(status == "改造中").fillna(False).astype(bool),
+    )
     opened = matched[matched["_open"]]
     has_row = set(matched["hh_id"])
     open_ids = set(opened["hh_id"])
     # 改造中 only when every open row of the household is under renovation
     wip_all = opened.groupby("hh_id")["_wip"].all()
-    ev = ("住建_危房：鉴定等级" + col(opened, "appraisal_level").fillna("").astype(str) + "级，改造状态为“"
-          + _text(status[opened.index]) + "”")
+    ev = (
+        "住建_危房：鉴定等级"
+        + col(opened, "appraisal_level").fillna("").astype(str)
+        + "级，改造状态为“"
+        + _text(status[opened.index])
+        + "”"
+    )
     ev_by_hh = pd.Series(ev.to_numpy(dtype=object), index=opened["hh_id"].to_numpy(dtype=object))
     ev_by_hh = ev_by_hh.groupby(level=0).agg("；".join)
     in_list = out.index.isin(list(has_row))
@@ -154,15 +202,21 @@ def _household_problems(base: Base, cls: pd.Series, notes: list[str]) -> list[pd
     h = base.households
     out = []
     hs = housing_status(base, notes)
-    hh = h.assign(_unsafe=hs["unsafe"].reindex(h["hh_id"]).to_numpy(dtype=bool),
-                  _wip=hs["in_progress"].reindex(h["hh_id"]).to_numpy(dtype=bool),
-                  _ev=hs["evidence"].reindex(h["hh_id"]).to_numpy(dtype=object))
+    hh = h.assign(
+        _unsafe=hs["unsafe"].reindex(h["hh_id"]).to_numpy(dtype=bool),
+        _wip=hs["in_progress"].reindex(h["hh_id"]).to_numpy(dtype=bool),
+        _ev=hs["evidence"].reindex(h["hh_id"]).to_numpy(dtype=object),
+    )
     out.append(_rows(hh, hh["_unsafe"] & hh["_wip"], HOUSE_WIP, hh["_ev"], person=False))
     out.append(_rows(hh, hh["_unsafe"] & ~hh["_wip"], HOUSE_OPEN, hh["_ev"], person=False))
     if "safe_water" in h or "water_difficulty" in h:
         a, b = no(h, "safe_water"), yes(h, "water_difficulty")
-        ev = ("贫困户信息：" + pd.Series("未解决安全饮用水", index=h.index).where(a, "")
-              + pd.Series("，", index=h.index).where(a & b, "") + pd.Series("饮水困难", index=h.index).where(b, ""))
+        ev = (
+            "贫困户信息："
+            + pd.Series("未解决安全饮用水", index=h.index).where(a, "")
+            + pd.Series("，", index=h.index).where(a & b, "")
+            + pd.Series("饮水困难", index=h.index).where(b, "")
+        )
         out.append(_rows(h, a | b, WATER, ev, person=False))
     else:
         notes.append("贫困户信息缺少“是否解决安全饮用水”“饮水是否困难”：饮水不安全未核查")
@@ -187,9 +241,12 @@ def needs_table(base: Base, cls: pd.Series) -> tuple[pd.DataFrame, list[str]]:
         df = pd.DataFrame({"hh_id": [], "person_id": [], "problem_type": [], "evidence": []}, dtype=object)
     # one row per (household, person, problem): registry and department list evidence joined
     key = ["hh_id", "person_id", "problem_type"]
-    df = (df.assign(person_id=df["person_id"].astype(object).where(df["person_id"].notna(), ""))
-          .groupby(key, sort=False, dropna=False)["evidence"].agg(lambda s: "；".join(dict.fromkeys(s)))
-          .reset_index())
+    df = (
+        df.assign(person_id=df["person_id"].astype(object).where(df["person_id"].notna(), ""))
+        .groupby(key, sort=False, dropna=False)["evidence"]
+        .agg(lambda s: "；".join(dict.fromkeys(s)))
+        .reset_index()
+    )
     df["person_id"] = df["person_id"].where(df["person_id"] != "", None)
     p = base.p
     days = df["problem_type"].map(p.need_days).astype("int64")
@@ -197,8 +254,9 @@ def needs_table(base: Base, cls: pd.Series) -> tuple[pd.DataFrame, list[str]]:
     df["deadline"] = p.reference_date + pd.to_timedelta(days, unit="D")
     df["resolvable"] = (df["deadline"] <= p.year_end).astype(bool)
     order = {t: i for i, t in enumerate(NEED_TYPES)}
-    df = (df.assign(_o=df["problem_type"].map(order), _p=df["person_id"].fillna(""))
-          .sort_values(["hh_id", "_o", "_p"], kind="stable"))
+    df = df.assign(_o=df["problem_type"].map(order), _p=df["person_id"].fillna("")).sort_values(
+        ["hh_id", "_o", "_p"], kind="stable"
+    )
     df["deadline"] = pd.to_datetime(df["deadline"]).astype("datetime64[ns]")
     return df[NEEDS_COLUMNS].reset_index(drop=True), notes
 
@@ -210,8 +268,11 @@ def sector_table(base: Base) -> tuple[pd.DataFrame, list[str]]:
     notes: list[str] = []
     parts = []
     if "power_living" in h:
-        parts.append(_rows(h, no(h, "power_living"), ISSUE_POWER, "贫困户信息：是否通生活用电为“否”", person=False)
-                     .assign(department="供电部门"))
+        parts.append(
+            _rows(h, no(h, "power_living"), ISSUE_POWER, "贫困户信息：是否通生活用电为“否”", person=False).assign(
+                department="供电部门"
+            )
+        )
     else:
         notes.append("贫困户信息缺少“是否通生活用电”：未通生活用电未核查")
     if "road_type" in h or "road_distance_km" in h:
@@ -219,9 +280,12 @@ def sector_table(base: Base) -> tuple[pd.DataFrame, list[str]]:
         d = num(h, "road_distance_km")
         b = (d > p.road_distance_max_km).fillna(False).astype(bool)
         limit = f"{p.road_distance_max_km:g}"
-        ev = ("贫困户信息：" + ("入户路类型为" + col(h, "road_type").fillna("").astype(str)).where(a, "")
-              + pd.Series("，", index=h.index).where(a & b, "")
-              + ("与村主干路距离" + d.map(lambda v: f"{v:g}") + f"公里（超过{limit}公里）").where(b, ""))
+        ev = (
+            "贫困户信息："
+            + ("入户路类型为" + col(h, "road_type").fillna("").astype(str)).where(a, "")
+            + pd.Series("，", index=h.index).where(a & b, "")
+            + ("与村主干路距离" + d.map(lambda v: f"{v:g}") + f"公里（超过{limit}公里）").where(b, "")
+        )
         parts.append(_rows(h, a | b, ISSUE_ROAD, ev, person=False).assign(department="交通局"))
     else:
         notes.append("贫困户信息缺少“入户路类型”“与村主干路距离（公里）”：入户道路未核查")
@@ -230,8 +294,13 @@ def sector_table(base: Base) -> tuple[pd.DataFrame, list[str]]:
     if "pension_receiving" in am:
         old = (am["age"] >= p.pension_age).fillna(False).astype(bool)
         hit = old & ~yes(am, "pension_receiving")
-        ev = ("贫困人口信息：" + am["age"].astype(str) + "岁，是否领取养老金为“"
-              + _text(col(am, "pension_receiving").map({True: "是", False: "否"})) + "”")
+        ev = (
+            "贫困人口信息："
+            + am["age"].astype(str)
+            + "岁，是否领取养老金为“"
+            + _text(col(am, "pension_receiving").map({True: "是", False: "否"}))
+            + "”"
+        )
         parts.append(_rows(am, hit, f"{p.pension_age}岁以上未领取养老金", ev).assign(department="人社局"))
     else:
         notes.append("贫困人口信息缺少“是否领取养老金”：老年人养老金未核查")

@@ -9,6 +9,7 @@ The city notebook calls::
 Everything is read from ``outputs/<year>/campaign.sqlite`` (read only) and the counties' saved results; the report
 files are written by :func:`hgk_lib.campaign.hooks.write_report_files`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,10 +23,16 @@ from .wire import as_of_date, read_record
 PROGRESS_NAME = "整改进度_{year}.xlsx"
 #: progress table -> (sheet of 整改进度_<year>.xlsx, description)
 PROGRESS_SHEETS = {
-    "states": ("各县各部门整改状态", "每县每个责任部门一行：各状态事项数、逾期（按日晚于整改时限且未销号）、销号率（已销号 ÷ 全部）"),
+    "states": (
+        "各县各部门整改状态",
+        "每县每个责任部门一行：各状态事项数、逾期（按日晚于整改时限且未销号）、销号率（已销号 ÷ 全部）",
+    ),
     "timeline": ("阶段时间表", "每个阶段的日期、按日的状态与剩余天数、按期完成县级核查的县数"),
     "curve": ("未销号事项曲线", "每次核查、读回、抽查后全市未销号、已销号、整改不实事项数"),
-    "claims": ("县报整改与市抽查对照", "各县报已整改的事项及其中整改不实；市抽查发现问题户及其中县已报整改或已销号、县未发现"),
+    "claims": (
+        "县报整改与市抽查对照",
+        "各县报已整改的事项及其中整改不实；市抽查发现问题户及其中县已报整改或已销号、县未发现",
+    ),
 }
 
 
@@ -38,8 +45,12 @@ def campaign_progress(output_root, year: int, params: dict, as_of=None) -> dict[
     if con is None:
         return None
     try:
-        out = {"states": state_table(con, day), "timeline": stage_timeline(con, params, day), "curve": open_curve(con),
-               "claims": claims_vs_city(con)}
+        out = {
+            "states": state_table(con, day),
+            "timeline": stage_timeline(con, params, day),
+            "curve": open_curve(con),
+            "claims": claims_vs_city(con),
+        }
     finally:
         con.close()
     out["states"]["县"] = out["states"]["县"].map(county_label)
@@ -68,7 +79,7 @@ def plot_open_curve(curve: pd.DataFrame):
         ax.text(0.5, 0.5, "整改记录中还没有运行", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    step = (curve["类型"] + curve["按日"].astype(str))
+    step = curve["类型"] + curve["按日"].astype(str)
     curve = curve[step != step.shift(-1)].reset_index(drop=True)  # one point per step (the last county's run of it)
     x = range(len(curve))
     for col, colour in (("未销号事项", "#d9534f"), ("已销号事项", "#5cb85c"), ("整改不实", "#8e44ad")):
@@ -86,8 +97,10 @@ def report_facts(summaries: list[dict] | None) -> dict:
     """Counts the report quotes from the counties' summaries (exited households audited)."""
     s = summaries or []
     hh = [((x.get("households") or {}).get("exited")) for x in s]
-    return {"households_audited": int(sum(v for v in hh if v is not None)) if s else None,
-            "people_audited": None}  # the summaries count the people of all households, not of the exited ones
+    return {
+        "households_audited": int(sum(v for v in hh if v is not None)) if s else None,
+        "people_audited": None,
+    }  # the summaries count the people of all households, not of the exited ones
 
 
 def registry_incomes(output_root, year: int) -> pd.DataFrame:
@@ -123,8 +136,9 @@ def write_progress_workbook(path, progress: dict[str, pd.DataFrame], year: int) 
     return Path(path)
 
 
-def write_city_campaign_files(output_root, year: int, params: dict, as_of=None, summaries: list[dict] | None = None,
-                              city: str = "") -> dict[str, Path]:
+def write_city_campaign_files(
+    output_root, year: int, params: dict, as_of=None, summaries: list[dict] | None = None, city: str = ""
+) -> dict[str, Path]:
     """市汇总/整改进度_<year>.xlsx, 回头看总结报告_<year>.docx and 省系统更正清单_<year>.xlsx (empty dict without a
     record)."""
     from ..results import read_evaluation
@@ -140,7 +154,15 @@ def write_city_campaign_files(output_root, year: int, params: dict, as_of=None, 
     if saved is not None and len(saved["evaluation_summary"]):
         estimates = estimates_from_evaluation(saved["evaluation_summary"])
         estimates["县"] = estimates["县"].map(county_label)
-    files = write_report_files(output_root, year, day, params, facts=report_facts(summaries), estimates=estimates,
-                               registry_incomes=registry_incomes(output_root, year), city=city)
+    files = write_report_files(
+        output_root,
+        year,
+        day,
+        params,
+        facts=report_facts(summaries),
+        estimates=estimates,
+        registry_incomes=registry_incomes(output_root, year),
+        city=city,
+    )
     files["progress"] = write_progress_workbook(city_dir / PROGRESS_NAME.format(year=year), progress, year)
     return files

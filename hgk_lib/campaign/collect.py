@@ -16,6 +16,7 @@ Everything valid of one collect is applied in **one transaction**. Read-back is 
 last one read for the same item (``ledger_claims``) or household (``verified_incomes``) changes nothing, and a
 collect that changes nothing leaves no run behind.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,7 +38,13 @@ from .states import STATES, VISIT_RESULTS, ledger_moves, visit_moves, write_move
 
 LEDGER_GLOB = "回头看台账_*_{year}.xlsx"
 PLAN_GLOB = "入户核查计划_*_{year}.xlsx"
-STATUS_SHEET, SPOT_SHEET, VISIT_SHEET, CHECK_SHEET, INFO_SHEET = "问题清单", "市抽查整改意见", "走访清单", "核查事项", "说明"
+STATUS_SHEET, SPOT_SHEET, VISIT_SHEET, CHECK_SHEET, INFO_SHEET = (
+    "问题清单",
+    "市抽查整改意见",
+    "走访清单",
+    "核查事项",
+    "说明",
+)
 VISIT_CONCLUSIONS = ["已走访", "无法入户", "户已不存在"]
 MAX_NOTE = 2000
 #: files whose rows point to ids unknown to the record more than this share are refused as a whole
@@ -65,8 +72,17 @@ class _Issues:
         self.rows: list[dict] = []
 
     def add(self, file, sheet, row, column, value, problem, action=SKIP):
-        self.rows.append({"文件": file, "工作表": sheet, "行": row, "列": column,
-                          "原值": None if value is None else str(value)[:200], "问题": problem, "处理": action})
+        self.rows.append(
+            {
+                "文件": file,
+                "工作表": sheet,
+                "行": row,
+                "列": column,
+                "原值": None if value is None else str(value)[:200],
+                "问题": problem,
+                "处理": action,
+            }
+        )
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=ISSUE_COLUMNS)
@@ -142,7 +158,7 @@ def formula_cells(xml: bytes) -> set[tuple[int, int]]:
         if i < 0:
             return out
         pos = i + 2
-        if xml[i + 2:i + 3] not in (b">", b" ", b"/"):
+        if xml[i + 2 : i + 3] not in (b">", b" ", b"/"):
             continue
         j = xml.rfind(b"<c", 0, i)
         m = _CELL_REF.match(xml, j) if j >= 0 else None
@@ -192,8 +208,10 @@ def _read_sheets_openpyxl(data: bytes, sheets: list[str]) -> dict[str, list[list
             if name not in wb.sheetnames:
                 out[name] = None
                 continue
-            out[name] = [[Cell(getattr(c, "value", None), getattr(c, "data_type", None) == "f") for c in r]
-                         for r in wb[name].iter_rows()]
+            out[name] = [
+                [Cell(getattr(c, "value", None), getattr(c, "data_type", None) == "f") for c in r]
+                for r in wb[name].iter_rows()
+            ]
         return out
     finally:
         wb.close()
@@ -212,8 +230,9 @@ def _header(rows: list[list[Cell]], need: list[str]) -> tuple[int, dict[str, int
     return -1, {}
 
 
-def sheet_entries(rows: list[list[Cell]] | None, columns: list[str], required: list[str], file: str, sheet: str,
-                  issues: _Issues) -> pd.DataFrame | None:
+def sheet_entries(
+    rows: list[list[Cell]] | None, columns: list[str], required: list[str], file: str, sheet: str, issues: _Issues
+) -> pd.DataFrame | None:
     """One row per non-blank data row: ``_row`` (Excel row number), each of ``columns`` (raw value) and
     ``_formula`` (the columns holding a formula). None (reported) when the sheet or a required column is missing."""
     if rows is None:
@@ -223,13 +242,19 @@ def sheet_entries(rows: list[list[Cell]] | None, columns: list[str], required: l
     if head < 0 or missing:
         raise _Refused(f"工作表“{sheet}”缺少列：{'、'.join(missing or required)}")
     recs = []
-    for i, r in enumerate(rows[head + 1:], start=head + 2):
+    for i, r in enumerate(rows[head + 1 :], start=head + 2):
         cells = {c: (r[pos[c]] if c in pos and pos[c] < len(r) else Cell(None)) for c in columns}
         if all(cell_text(c.value) is None for c in cells.values()):
             continue
-        rec = {"_row": i, **{c: v.value for c, v in cells.items()},
-               "_formula": [c for c, v in cells.items() if v.formula or (isinstance(v.value, str)
-                                                                         and v.value.startswith("=") and v.formula)]}
+        rec = {
+            "_row": i,
+            **{c: v.value for c, v in cells.items()},
+            "_formula": [
+                c
+                for c, v in cells.items()
+                if v.formula or (isinstance(v.value, str) and v.value.startswith("=") and v.formula)
+            ],
+        }
         recs.append(rec)
     return pd.DataFrame(recs, columns=["_row", *columns, "_formula"])
 
@@ -265,9 +290,19 @@ def _check_ids(ids: pd.Series, known: pd.Index, df, file, sheet, issues, id_col)
     unknown = ~blank & ~ids.isin(known)
     filled = int((~blank).sum())
     if filled >= 2 and unknown.sum() > UNKNOWN_SHARE_REFUSE * filled:
-        raise _Refused(f"{int(unknown.sum())}/{filled} 行的{id_col}在整改记录中不存在：可能是其他县、其他年度或旧版的文件")
-    _report(issues, file, sheet, df, unknown, id_col, ids,
-            f"{id_col}在整改记录中不存在（编号被改动，或是其他县、旧版文件的行）")
+        raise _Refused(
+            f"{int(unknown.sum())}/{filled} 行的{id_col}在整改记录中不存在：可能是其他县、其他年度或旧版的文件"
+        )
+    _report(
+        issues,
+        file,
+        sheet,
+        df,
+        unknown,
+        id_col,
+        ids,
+        f"{id_col}在整改记录中不存在（编号被改动，或是其他县、旧版文件的行）",
+    )
     dup = ~blank & ids.duplicated(keep=False)
     _report(issues, file, sheet, df, dup, id_col, ids, f"{id_col}重复（行被复制？），这些行都未读取")
     return ~blank & ~unknown & ~dup
@@ -314,8 +349,10 @@ def _apply_fixed_values(con, entries: pd.DataFrame) -> int:
     if e.empty:
         return 0
     before = con.total_changes
-    con.executemany("UPDATE items SET fixed_value = ? WHERE item_id = ? AND fixed_value IS NOT ?",
-                    [(f, i, f) for i, f in zip(e["item_id"], e["fixed"])])
+    con.executemany(
+        "UPDATE items SET fixed_value = ? WHERE item_id = ? AND fixed_value IS NOT ?",
+        [(f, i, f) for i, f in zip(e["item_id"], e["fixed"])],
+    )
     return con.total_changes - before
 
 
@@ -327,8 +364,9 @@ def _claims(con, kind: str, ids: pd.Series) -> pd.DataFrame:
     return have[have["item_id"].isin(ids)].set_index("item_id")
 
 
-def _apply_claims(con, run_id, county, entries: pd.DataFrame, kind: str, file: str, sheet: str, issues: _Issues,
-                  at: str) -> dict:
+def _apply_claims(
+    con, run_id, county, entries: pd.DataFrame, kind: str, file: str, sheet: str, issues: _Issues, at: str
+) -> dict:
     """Apply ledger (``kind='ledger'``) or visit (``kind='visit'``) entries: ``item_id``, ``value``, ``note``,
     ``row``. Entries equal to the last read for the item change nothing."""
     if entries.empty:
@@ -336,6 +374,7 @@ def _apply_claims(con, run_id, county, entries: pd.DataFrame, kind: str, file: s
     prev = _claims(con, kind, entries["item_id"])
     pv = entries["item_id"].map(prev["value"])
     pn = entries["item_id"].map(prev["note"])
+
     def key(x):
         return x.astype(object).where(x.notna(), "\0")
 
@@ -343,8 +382,11 @@ def _apply_claims(con, run_id, county, entries: pd.DataFrame, kind: str, file: s
     e = entries[~same].reset_index(drop=True)
     if e.empty:
         return {"moves": 0, "notes": 0}
-    state = pd.read_sql_query(f"SELECT item_id, state FROM items WHERE county = ? AND item_id IN "
-                              f"({','.join('?' * len(e))})", con, params=(county, *e["item_id"]))
+    state = pd.read_sql_query(
+        f"SELECT item_id, state FROM items WHERE county = ? AND item_id IN ({','.join('?' * len(e))})",
+        con,
+        params=(county, *e["item_id"]),
+    )
     cur = e["item_id"].map(state.set_index("item_id")["state"])
     if kind == "ledger":
         new, why = ledger_moves(cur, e["value"])
@@ -359,12 +401,20 @@ def _apply_claims(con, run_id, county, entries: pd.DataFrame, kind: str, file: s
     accepted = why.isna()
     a = e[accepted]
     if kind == "ledger":
-        con.executemany("UPDATE items SET note = ? WHERE item_id = ?", list(zip(a["note"].astype(object)
-                                                                            .where(a["note"].notna(), None),
-                                                                            a["item_id"])))
-    con.executemany("INSERT OR REPLACE INTO ledger_claims (item_id, kind, value, note, run_id) VALUES (?, ?, ?, ?, ?)",
-                    [(i, kind, v, n, run_id) for i, v, n in a[["item_id", "value", "note"]].astype(object)
-                     .where(a[["item_id", "value", "note"]].notna(), None).itertuples(index=False)])
+        con.executemany(
+            "UPDATE items SET note = ? WHERE item_id = ?",
+            list(zip(a["note"].astype(object).where(a["note"].notna(), None), a["item_id"])),
+        )
+    con.executemany(
+        "INSERT OR REPLACE INTO ledger_claims (item_id, kind, value, note, run_id) VALUES (?, ?, ?, ?, ?)",
+        [
+            (i, kind, v, n, run_id)
+            for i, v, n in a[["item_id", "value", "note"]]
+            .astype(object)
+            .where(a[["item_id", "value", "note"]].notna(), None)
+            .itertuples(index=False)
+        ],
+    )
     return {"moves": moves, "notes": int(len(a))}
 
 
@@ -388,7 +438,16 @@ def _visit_entries(df, file, sheet, issues, households: pd.Index, as_of: str, ye
     _report(issues, file, sheet, df, bad_amount, "核实人均可支配收入", df["核实人均可支配收入"], "不是非负的金额（元）")
     ok &= ~bad_amount
     not_visited = ok & amount.notna() & (concl != "已走访")
-    _report(issues, file, sheet, df, not_visited, "核实人均可支配收入", amount, "未入户（走访结论不是已走访）却填写了核实收入")
+    _report(
+        issues,
+        file,
+        sheet,
+        df,
+        not_visited,
+        "核实人均可支配收入",
+        amount,
+        "未入户（走访结论不是已走访）却填写了核实收入",
+    )
     ok &= ~not_visited
     who = _texts(df, "走访人")
     no_who = ok & (concl == "已走访") & who.isna()
@@ -397,8 +456,16 @@ def _visit_entries(df, file, sheet, issues, households: pd.Index, as_of: str, ye
     dates = df["走访日期"].map(parse_date)
     date = dates.map(lambda t: t[0])
     bad_date = ok & ~dates.map(lambda t: t[1])
-    _report(issues, file, sheet, df, bad_date, "走访日期", df["走访日期"],
-            "日期格式不对（应为 2019-10-03 或 2019年10月3日）")
+    _report(
+        issues,
+        file,
+        sheet,
+        df,
+        bad_date,
+        "走访日期",
+        df["走访日期"],
+        "日期格式不对（应为 2019-10-03 或 2019年10月3日）",
+    )
     ok &= ~bad_date
     future = ok & date.notna() & (date > as_of)
     _report(issues, file, sheet, df, future, "走访日期", date, f"走访日期晚于今天（{as_of}）")
@@ -408,27 +475,36 @@ def _visit_entries(df, file, sheet, issues, households: pd.Index, as_of: str, ye
     no_date = ok & (concl == "已走访") & date.isna()
     _report(issues, file, sheet, df, no_date, "走访日期", None, "已走访但未填写走访日期")
     ok &= ~no_date
-    return pd.DataFrame({"hh_id": hh, "conclusion": concl, "income_pc": amount, "visitor": who, "visit_date": date,
-                         "row": df["_row"]})[ok]
+    return pd.DataFrame(
+        {"hh_id": hh, "conclusion": concl, "income_pc": amount, "visitor": who, "visit_date": date, "row": df["_row"]}
+    )[ok]
 
 
 def _apply_visits(con, run_id, county, v: pd.DataFrame, file, sheet) -> int:
     if v.empty:
         return 0
-    have = pd.read_sql_query("SELECT hh_id, income_pc, conclusion, visitor, visit_date FROM verified_incomes "
-                             "WHERE county = ?", con, params=(county,)).set_index("hh_id")
+    have = pd.read_sql_query(
+        "SELECT hh_id, income_pc, conclusion, visitor, visit_date FROM verified_incomes WHERE county = ?",
+        con,
+        params=(county,),
+    ).set_index("hh_id")
     cols = ["income_pc", "conclusion", "visitor", "visit_date"]
     old = have.reindex(v["hh_id"])[cols].reset_index(drop=True)
     new = v[cols].reset_index(drop=True)
-    same = ((old.astype(object).fillna("\0").astype(str) == new.astype(object).fillna("\0").astype(str))
-            .all(axis=1)).to_numpy()
+    same = (
+        (old.astype(object).fillna("\0").astype(str) == new.astype(object).fillna("\0").astype(str)).all(axis=1)
+    ).to_numpy()
     w = v[~same]
     recs = w[["hh_id", "income_pc", "conclusion", "visitor", "visit_date"]].astype(object)
     recs = recs.where(recs.notna(), None)
-    con.executemany("INSERT OR REPLACE INTO verified_incomes (county, hh_id, income_pc, conclusion, visitor, "
-                    "visit_date, run_id, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(county, *r, run_id, f"{file} / {sheet} / 第{int(row)}行")
-                     for r, row in zip(recs.itertuples(index=False), w["row"])])
+    con.executemany(
+        "INSERT OR REPLACE INTO verified_incomes (county, hh_id, income_pc, conclusion, visitor, "
+        "visit_date, run_id, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (county, *r, run_id, f"{file} / {sheet} / 第{int(row)}行")
+            for r, row in zip(recs.itertuples(index=False), w["row"])
+        ],
+    )
     return int(len(w))
 
 
@@ -443,15 +519,26 @@ def _check_identity(ident: dict, file: str, county: str, year: int) -> None:
         raise _Refused(f"文件属于“{c}”，不是“{county}”")
 
 
-def collect_county(con: sqlite3.Connection, county: str, files: list[Path], run_id: int, year: int, as_of: str,
-                   issues: _Issues) -> dict:
+def collect_county(
+    con: sqlite3.Connection, county: str, files: list[Path], run_id: int, year: int, as_of: str, issues: _Issues
+) -> dict:
     """Read back one county's ledgers and visit plans into the record (inside the caller's transaction)."""
     at = now_text()
-    counts = {"ledger_moves": 0, "ledger_entries": 0, "spot_moves": 0, "visit_moves": 0, "visit_entries": 0,
-              "incomes": 0, "values": 0}
+    counts = {
+        "ledger_moves": 0,
+        "ledger_entries": 0,
+        "spot_moves": 0,
+        "visit_moves": 0,
+        "visit_entries": 0,
+        "incomes": 0,
+        "values": 0,
+    }
     known = pd.Index(pd.read_sql_query("SELECT item_id FROM items WHERE county = ?", con, params=(county,))["item_id"])
-    households = pd.Index(pd.read_sql_query("SELECT DISTINCT hh_id FROM items WHERE county = ? AND hh_id IS NOT NULL",
-                                            con, params=(county,))["hh_id"])
+    households = pd.Index(
+        pd.read_sql_query(
+            "SELECT DISTINCT hh_id FROM items WHERE county = ? AND hh_id IS NOT NULL", con, params=(county,)
+        )["hh_id"]
+    )
     for path in files:
         name = path.name
         plan = name.startswith("入户核查计划_")
@@ -470,8 +557,14 @@ def collect_county(con: sqlite3.Connection, county: str, files: list[Path], run_
                 if plan:
                     cols = ["事项编号", "户编号", "核实结果", "说明"]
                     chk = sheet_entries(rows[CHECK_SHEET], cols, ["事项编号", "核实结果"], name, CHECK_SHEET, issues)
-                    vis = sheet_entries(rows[VISIT_SHEET], ["户编号", "走访结论", "核实人均可支配收入", "走访人", "走访日期"],
-                                        ["户编号", "走访结论"], name, VISIT_SHEET, issues)
+                    vis = sheet_entries(
+                        rows[VISIT_SHEET],
+                        ["户编号", "走访结论", "核实人均可支配收入", "走访人", "走访日期"],
+                        ["户编号", "走访结论"],
+                        name,
+                        VISIT_SHEET,
+                        issues,
+                    )
                     e = _check_entries(con, chk, name, issues, known)
                     r = _apply_claims(con, run_id, county, e, "visit", name, CHECK_SHEET, issues, at)
                     counts["visit_moves"] += r["moves"]
@@ -479,16 +572,28 @@ def collect_county(con: sqlite3.Connection, county: str, files: list[Path], run_
                     v = _visit_entries(vis, name, VISIT_SHEET, issues, households, as_of, year)
                     counts["incomes"] += _apply_visits(con, run_id, county, v, name, VISIT_SHEET)
                 else:
-                    st = sheet_entries(rows[STATUS_SHEET], ["问题编号", "整改状态", "整改说明", "核实值"],
-                                       ["问题编号", "整改状态"], name, STATUS_SHEET, issues)
+                    st = sheet_entries(
+                        rows[STATUS_SHEET],
+                        ["问题编号", "整改状态", "整改说明", "核实值"],
+                        ["问题编号", "整改状态"],
+                        name,
+                        STATUS_SHEET,
+                        issues,
+                    )
                     e = _status_entries(st, name, STATUS_SHEET, issues, known, "问题编号")
                     r = _apply_claims(con, run_id, county, e, "ledger", name, STATUS_SHEET, issues, at)
                     counts["values"] += _apply_fixed_values(con, e)
                     counts["ledger_moves"] += r["moves"]
                     counts["ledger_entries"] += r["notes"]
                     if rows[SPOT_SHEET] is not None:
-                        sp = sheet_entries(rows[SPOT_SHEET], ["事项编号", "户编号", "核查结论", "整改状态", "整改说明"],
-                                           ["整改状态"], name, SPOT_SHEET, issues)
+                        sp = sheet_entries(
+                            rows[SPOT_SHEET],
+                            ["事项编号", "户编号", "核查结论", "整改状态", "整改说明"],
+                            ["整改状态"],
+                            name,
+                            SPOT_SHEET,
+                            issues,
+                        )
                         sp["事项编号"] = _spot_ids(sp, county)
                         e = _status_entries(sp, name, SPOT_SHEET, issues, known, "事项编号")
                         r = _apply_claims(con, run_id, county, e, "ledger", name, SPOT_SHEET, issues, at)
@@ -512,8 +617,11 @@ def _spot_ids(sp: pd.DataFrame, county: str) -> pd.Series:
     given = _texts(sp, "事项编号")
     if sp.empty:
         return given
-    calc = item_ids(pd.DataFrame({"county": county, "hh_id": _texts(sp, "户编号")}, index=sp.index), "市抽查",
-                    _texts(sp, "核查结论").fillna(""))
+    calc = item_ids(
+        pd.DataFrame({"county": county, "hh_id": _texts(sp, "户编号")}, index=sp.index),
+        "市抽查",
+        _texts(sp, "核查结论").fillna(""),
+    )
     return given.where(given.notna(), calc.where(_texts(sp, "户编号").notna()))
 
 
@@ -531,8 +639,11 @@ def _check_entries(con, df, file, issues, known) -> pd.DataFrame:
     ok &= ~no_note
     hh = _texts(df, "户编号")
     if ok.any() and hh.notna().any():
-        rec = pd.read_sql_query(f"SELECT item_id, hh_id FROM items WHERE item_id IN ({','.join('?' * int(ok.sum()))})",
-                                con, params=tuple(ids[ok])).set_index("item_id")["hh_id"]
+        rec = pd.read_sql_query(
+            f"SELECT item_id, hh_id FROM items WHERE item_id IN ({','.join('?' * int(ok.sum()))})",
+            con,
+            params=tuple(ids[ok]),
+        ).set_index("item_id")["hh_id"]
         mism = ok & hh.notna() & (ids.map(rec) != hh)
         _report(issues, file, sheet, df, mism, "户编号", hh, "户编号与事项编号所属的户不一致（行被改动？）")
         ok &= ~mism
@@ -547,14 +658,22 @@ def county_files(year_dir: Path, year: int, county: str) -> list[Path]:
     return sorted(d.glob(LEDGER_GLOB.format(year=year))) + sorted(d.glob(PLAN_GLOB.format(year=year)))
 
 
-def collect(con: sqlite3.Connection, year_dir, year: int, counties: list[str] | None = None, as_of=None,
-            files: dict[str, list[Path]] | None = None) -> CollectResult:
+def collect(
+    con: sqlite3.Connection,
+    year_dir,
+    year: int,
+    counties: list[str] | None = None,
+    as_of=None,
+    files: dict[str, list[Path]] | None = None,
+) -> CollectResult:
     """Read back every county's filled ledger and visit plan under ``year_dir`` (or the given ``files`` per
     county) in one transaction; one ``collect`` run per county that changed something."""
     year_dir = Path(year_dir)
     as_of = str(pd.Timestamp(as_of).date()) if as_of else str(dt.date.today())
     if files is None:
-        counties = counties or sorted(p.name for p in year_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+        counties = counties or sorted(
+            p.name for p in year_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))
+        )
         files = {c: county_files(year_dir, year, c) for c in counties}
     issues = _Issues()
     result = CollectResult()
@@ -580,8 +699,12 @@ def verified_incomes(con: sqlite3.Connection, county: str) -> pd.DataFrame:
     """Verified per-capita incomes from visits (核实人均可支配收入) of one county, for the next audit's verdicts:
     hh_id · income_pc · conclusion · visitor · visit_date · origin (file / sheet / row) — only households with an
     amount."""
-    return pd.read_sql_query("SELECT hh_id, income_pc, conclusion, visitor, visit_date, origin FROM verified_incomes "
-                             "WHERE county = ? AND income_pc IS NOT NULL ORDER BY hh_id", con, params=(county,))
+    return pd.read_sql_query(
+        "SELECT hh_id, income_pc, conclusion, visitor, visit_date, origin FROM verified_incomes "
+        "WHERE county = ? AND income_pc IS NOT NULL ORDER BY hh_id",
+        con,
+        params=(county,),
+    )
 
 
 def write_issues(issues: pd.DataFrame, path) -> None:
@@ -589,8 +712,9 @@ def write_issues(issues: pd.DataFrame, path) -> None:
     from ..report.xlsx import new_workbook, save_workbook, write_table
 
     wb = new_workbook(Path(path).stem, None)
-    write_table(wb, "读回问题", issues.astype(object).where(issues.notna(), None),
-                {"行": "int", "问题": "long", "原值": "long"})
+    write_table(
+        wb, "读回问题", issues.astype(object).where(issues.notna(), None), {"行": "int", "问题": "long", "原值": "long"}
+    )
     save_workbook(wb, path)
 
 
@@ -609,8 +733,10 @@ def run_collect_cli(args) -> int:
     finally:
         con.close()
     for county, c in sorted(res.counts.items()):
-        print(f"{county}：台账读回 {c['ledger_entries']} 条（状态变化 {c['ledger_moves'] + c['spot_moves']}），"
-              f"核查事项 {c['visit_entries']} 条（状态变化 {c['visit_moves']}），核实收入 {c['incomes']} 户")
+        print(
+            f"{county}：台账读回 {c['ledger_entries']} 条（状态变化 {c['ledger_moves'] + c['spot_moves']}），"
+            f"核查事项 {c['visit_entries']} 条（状态变化 {c['visit_moves']}），核实收入 {c['incomes']} 户"
+        )
     if not res.counts:
         print("没有找到已填写的台账或入户核查计划")
     if len(res.issues):

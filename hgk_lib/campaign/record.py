@@ -16,6 +16,7 @@ with its origin.
 * Two writers at once: the second waits up to ``timeout`` seconds (busy timeout) and then fails with a Chinese
   :class:`RecordBusyError`; nothing is written half.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -34,8 +35,22 @@ DEFAULT_TIMEOUT = 30.0  # seconds a writer waits for another one
 
 #: campaign.md §2, in order; more columns may follow.
 RUN_COLUMNS = ["run_id", "kind", "started_at", "county", "input_sha256", "params_sha256", "hgk_version", "as_of"]
-ITEM_COLUMNS = ["item_id", "year", "county", "hh_id", "person_id", "source", "rule_id", "description", "department",
-                "deadline", "state", "first_run", "last_run", "last_seen_run"]
+ITEM_COLUMNS = [
+    "item_id",
+    "year",
+    "county",
+    "hh_id",
+    "person_id",
+    "source",
+    "rule_id",
+    "description",
+    "department",
+    "deadline",
+    "state",
+    "first_run",
+    "last_run",
+    "last_seen_run",
+]
 EVENT_COLUMNS = ["event_id", "item_id", "run_id", "at", "from_state", "to_state", "origin", "note"]
 RUN_KINDS = ["audit", "collect", "spot_check"]
 
@@ -155,8 +170,11 @@ def record_path(out_root, year: int) -> Path:
 def _busy(err: sqlite3.OperationalError, path) -> HgkError:
     msg = str(err).lower()
     if "locked" in msg or "busy" in msg:
-        return RecordBusyError("整改记录正被另一个程序写入（另一个 hgk collect/audit 正在运行？），等待超时，本次未做任何更改；"
-                               "请等其结束后重试", file=str(path))
+        return RecordBusyError(
+            "整改记录正被另一个程序写入（另一个 hgk collect/audit 正在运行？），等待超时，本次未做任何更改；"
+            "请等其结束后重试",
+            file=str(path),
+        )
     return RecordError(f"整改记录无法写入：{err}", file=str(path))
 
 
@@ -187,7 +205,9 @@ def open_record(path, timeout: float | None = None) -> sqlite3.Connection:
     con.record_path = str(path)
     if version > SCHEMA_VERSION:
         con.close()
-        raise RecordError(f"整改记录的版本（{version}）比本程序支持的（{SCHEMA_VERSION}）新，请升级 hgk", file=str(path))
+        raise RecordError(
+            f"整改记录的版本（{version}）比本程序支持的（{SCHEMA_VERSION}）新，请升级 hgk", file=str(path)
+        )
     for v in range(version, SCHEMA_VERSION):
         with transaction(con):
             now = con.execute("PRAGMA user_version").fetchone()[0]
@@ -254,8 +274,18 @@ def start_run(con: sqlite3.Connection, run: Run) -> int:
     cur = con.execute(
         "INSERT INTO runs (kind, started_at, county, input_sha256, params_sha256, hgk_version, as_of, export_time, note)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run.kind, now_text(), run.county, run.input_sha256, run.params_sha256, run.hgk_version or hgk_version(),
-         run.as_of_date(), run.export_time, run.note))
+        (
+            run.kind,
+            now_text(),
+            run.county,
+            run.input_sha256,
+            run.params_sha256,
+            run.hgk_version or hgk_version(),
+            run.as_of_date(),
+            run.export_time,
+            run.note,
+        ),
+    )
     run.run_id = int(cur.lastrowid)
     return run.run_id
 
@@ -263,9 +293,11 @@ def start_run(con: sqlite3.Connection, run: Run) -> int:
 def snapshot_counts(con: sqlite3.Connection, run_id: int, counties) -> None:
     """Store items by state of ``counties`` after ``run_id`` (the open-item curve reads these)."""
     for county in sorted(set(c for c in counties if c is not None)):
-        con.execute("INSERT OR REPLACE INTO run_counts (run_id, county, state, n) "
-                    "SELECT ?, county, state, COUNT(*) FROM items WHERE county = ? GROUP BY county, state",
-                    (run_id, county))
+        con.execute(
+            "INSERT OR REPLACE INTO run_counts (run_id, county, state, n) "
+            "SELECT ?, county, state, COUNT(*) FROM items WHERE county = ? GROUP BY county, state",
+            (run_id, county),
+        )
 
 
 def read_table(con: sqlite3.Connection, sql: str, params=()) -> pd.DataFrame:

@@ -6,6 +6,7 @@ household's items the county claimed 已整改 in the same area to 整改不实,
 households the county had already closed or never raised (its accuracy). :func:`spot_check_sheet` gives the rows of
 sheet 市抽查整改意见 of a county's next ledger.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -22,15 +23,33 @@ SOURCE = "市抽查"
 #: Conclusion → the audit sources whose items the city's finding bears on (for 整改不实 and accuracy).
 CONCLUSION_SOURCES = {"收入不达标": ["收入"], "两不愁三保障未解决": ["三保障"], "信息不准确": ["规则", "数据真实性"]}
 #: 三保障问题说明 naming a type → department (audit_standards.md routing); else 扶贫办.
-NEED_DEPARTMENTS = [("义务教育|失学|辍学|上学|教育", "教育局"), ("医疗|医保|大病|住院", "医疗保障局"),
-                    ("住房|危房|房屋", "住房城乡建设局"), ("饮水|吃水|自来水", "水务局"), ("兜底|低保|特困", "民政局")]
+NEED_DEPARTMENTS = [
+    ("义务教育|失学|辍学|上学|教育", "教育局"),
+    ("医疗|医保|大病|住院", "医疗保障局"),
+    ("住房|危房|房屋", "住房城乡建设局"),
+    ("饮水|吃水|自来水", "水务局"),
+    ("兜底|低保|特困", "民政局"),
+]
 DEFAULT_DEPARTMENT = "扶贫办"
 SPOT_SHEET = "市抽查整改意见"
-SPOT_COLUMNS = ["户编号", "乡（镇）", "行政村", "户主姓名", "核查结论", "核实人均可支配收入", "三保障问题说明", "整改意见",
-                "整改时限", "整改状态", "整改说明"]
-ADVICE = {"收入不达标": "核实家庭收入，落实产业、就业或兜底措施，使人均可支配收入稳定达到脱贫标准",
-          "两不愁三保障未解决": "按三保障问题说明落实相关保障，限期解决",
-          "信息不准确": "核实并更正扶贫系统中的信息"}
+SPOT_COLUMNS = [
+    "户编号",
+    "乡（镇）",
+    "行政村",
+    "户主姓名",
+    "核查结论",
+    "核实人均可支配收入",
+    "三保障问题说明",
+    "整改意见",
+    "整改时限",
+    "整改状态",
+    "整改说明",
+]
+ADVICE = {
+    "收入不达标": "核实家庭收入，落实产业、就业或兜底措施，使人均可支配收入稳定达到脱贫标准",
+    "两不愁三保障未解决": "按三保障问题说明落实相关保障，限期解决",
+    "信息不准确": "核实并更正扶贫系统中的信息",
+}
 
 
 def spot_check_days(params: dict) -> int:
@@ -60,20 +79,46 @@ def spot_items(confirmed: pd.DataFrame, as_of, params: dict, year: int | None = 
             c[col] = None
     c = c[c["conclusion"].notna() & (c["conclusion"] != "属实")].reset_index(drop=True)
     deadline = (pd.Timestamp(as_of).normalize() + pd.Timedelta(days=spot_check_days(params))).strftime("%Y-%m-%d")
-    desc = ("市抽查：" + c["conclusion"].astype(str)
-            + np.where(c["verified"].notna(), "，核实人均可支配收入 " + pd.to_numeric(c["verified"], errors="coerce")
-                       .map(lambda v: f"{v:.2f}" if pd.notna(v) else "") + " 元", "")
-            + np.where(c["needs_note"].notna(), "，" + c["needs_note"].astype(str), ""))
-    out = pd.DataFrame({"item_id": item_ids(c[["county", "hh_id"]], SOURCE, c["conclusion"]), "county": c["county"],
-                        "hh_id": c["hh_id"].astype(str), "person_id": None, "source": SOURCE,
-                        "rule_id": c["conclusion"], "description": desc, "department": department_of(c["conclusion"],
-                                                                                                  c["needs_note"]),
-                        "deadline": deadline, "project_id": None, "field": None, "value": None})
+    desc = (
+        "市抽查："
+        + c["conclusion"].astype(str)
+        + np.where(
+            c["verified"].notna(),
+            "，核实人均可支配收入 "
+            + pd.to_numeric(c["verified"], errors="coerce").map(lambda v: f"{v:.2f}" if pd.notna(v) else "")
+            + " 元",
+            "",
+        )
+        + np.where(c["needs_note"].notna(), "，" + c["needs_note"].astype(str), "")
+    )
+    out = pd.DataFrame(
+        {
+            "item_id": item_ids(c[["county", "hh_id"]], SOURCE, c["conclusion"]),
+            "county": c["county"],
+            "hh_id": c["hh_id"].astype(str),
+            "person_id": None,
+            "source": SOURCE,
+            "rule_id": c["conclusion"],
+            "description": desc,
+            "department": department_of(c["conclusion"], c["needs_note"]),
+            "deadline": deadline,
+            "project_id": None,
+            "field": None,
+            "value": None,
+        }
+    )
     return out.drop_duplicates("item_id").reset_index(drop=True)
 
 
-def record_spot_check(con: sqlite3.Connection, confirmed: pd.DataFrame, as_of, params: dict, *,
-                      year: int | None = None, input_sha256: str | None = None) -> dict:
+def record_spot_check(
+    con: sqlite3.Connection,
+    confirmed: pd.DataFrame,
+    as_of,
+    params: dict,
+    *,
+    year: int | None = None,
+    input_sha256: str | None = None,
+) -> dict:
     """Write the city's confirmed problems into the record, in one transaction (one ``spot_check`` run).
 
     New 市抽查 items are 未整改 (one per household and conclusion; evaluating the same results again changes
@@ -85,20 +130,25 @@ def record_spot_check(con: sqlite3.Connection, confirmed: pd.DataFrame, as_of, p
     if items.empty:
         return out
     with transaction(con):
-        have = pd.read_sql_query(f"SELECT item_id FROM items WHERE item_id IN ({','.join('?' * len(items))})", con,
-                                 params=tuple(items["item_id"]))
+        have = pd.read_sql_query(
+            f"SELECT item_id FROM items WHERE item_id IN ({','.join('?' * len(items))})",
+            con,
+            params=tuple(items["item_id"]),
+        )
         new = items[~items["item_id"].isin(have["item_id"])]
         related = _related(con, items)
         moves = spot_check_moves(related["state"])
         if new.empty and moves.isna().all():
             return out
-        run_id = start_run(con, Run("spot_check", county=None, input_sha256=input_sha256,
-                                    as_of=str(pd.Timestamp(as_of).date())))
+        run_id = start_run(
+            con, Run("spot_check", county=None, input_sha256=input_sha256, as_of=str(pd.Timestamp(as_of).date()))
+        )
         at = now_text()
         out["run_id"] = run_id
         out["new"] = insert_items(con, run_id, new, year, ORIGIN_SPOT, at=at)
-        out["not_genuine"] = write_moves(con, run_id, related["item_id"], related["state"], moves, ORIGIN_SPOT,
-                                         "市抽查发现该户问题仍存在", at)
+        out["not_genuine"] = write_moves(
+            con, run_id, related["item_id"], related["state"], moves, ORIGIN_SPOT, "市抽查发现该户问题仍存在", at
+        )
         snapshot_counts(con, run_id, items["county"].unique())
     return out
 
@@ -110,9 +160,14 @@ def _related(con, items: pd.DataFrame) -> pd.DataFrame:
         srcs = CONCLUSION_SOURCES.get(concl, [])
         if not srcs:
             continue
-        frames.append(pd.read_sql_query(
-            f"SELECT item_id, county, hh_id, source, state, claimed_closed FROM items WHERE county = ? AND hh_id = ? "
-            f"AND source IN ({','.join('?' * len(srcs))})", con, params=(county, hh, *srcs)).assign(conclusion=concl))
+        frames.append(
+            pd.read_sql_query(
+                f"SELECT item_id, county, hh_id, source, state, claimed_closed FROM items WHERE county = ? AND hh_id = ? "
+                f"AND source IN ({','.join('?' * len(srcs))})",
+                con,
+                params=(county, hh, *srcs),
+            ).assign(conclusion=concl)
+        )
     cols = ["item_id", "county", "hh_id", "source", "state", "claimed_closed", "conclusion"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
@@ -129,8 +184,15 @@ def spot_check_accuracy_frame(con, items: pd.DataFrame) -> pd.DataFrame:
     raised = rel[["county", "hh_id"]].drop_duplicates()
     hh["claimed"] = hh.set_index(["county", "hh_id"]).index.isin(claimed.set_index(["county", "hh_id"]).index)
     hh["raised"] = hh.set_index(["county", "hh_id"]).index.isin(raised.set_index(["county", "hh_id"]).index)
-    g = hh.groupby("county").agg(confirmed=("hh_id", "size"), claimed_or_closed=("claimed", "sum"),
-                                 not_raised=("raised", lambda s: int((~s).sum()))).reset_index()
+    g = (
+        hh.groupby("county")
+        .agg(
+            confirmed=("hh_id", "size"),
+            claimed_or_closed=("claimed", "sum"),
+            not_raised=("raised", lambda s: int((~s).sum())),
+        )
+        .reset_index()
+    )
     return g[cols]
 
 
@@ -139,17 +201,30 @@ def spot_check_sheet(con: sqlite3.Connection, county: str, households: pd.DataFr
 
     ``households`` (optional: hh_id, township, village, head_name) fills 乡（镇）/行政村/户主姓名. 整改状态 is the
     record's state, 整改说明 what the county last wrote."""
-    it = pd.read_sql_query("SELECT item_id, hh_id, rule_id, description, deadline, state, note FROM items "
-                           "WHERE county = ? AND source = ? ORDER BY hh_id, item_id", con, params=(county, SOURCE))
+    it = pd.read_sql_query(
+        "SELECT item_id, hh_id, rule_id, description, deadline, state, note FROM items "
+        "WHERE county = ? AND source = ? ORDER BY hh_id, item_id",
+        con,
+        params=(county, SOURCE),
+    )
     h = households if households is not None else pd.DataFrame(columns=["hh_id"])
     h = h.assign(hh_id=h["hh_id"].astype(str)).drop_duplicates("hh_id").set_index("hh_id")
     verified = it["description"].str.extract(r"核实人均可支配收入 ([\d.]+) 元", expand=False)
     needs = it["description"].str.extract(r"^市抽查：两不愁三保障未解决，(.*)$", expand=False)
-    out = pd.DataFrame({
-        "户编号": it["hh_id"], "乡（镇）": it["hh_id"].map(h["township"]) if "township" in h else None,
-        "行政村": it["hh_id"].map(h["village"]) if "village" in h else None,
-        "户主姓名": it["hh_id"].map(h["head_name"]) if "head_name" in h else None,
-        "核查结论": it["rule_id"], "核实人均可支配收入": pd.to_numeric(verified, errors="coerce"),
-        "三保障问题说明": needs, "整改意见": it["rule_id"].map(ADVICE), "整改时限": it["deadline"],
-        "整改状态": it["state"], "整改说明": it["note"], "事项编号": it["item_id"]})
+    out = pd.DataFrame(
+        {
+            "户编号": it["hh_id"],
+            "乡（镇）": it["hh_id"].map(h["township"]) if "township" in h else None,
+            "行政村": it["hh_id"].map(h["village"]) if "village" in h else None,
+            "户主姓名": it["hh_id"].map(h["head_name"]) if "head_name" in h else None,
+            "核查结论": it["rule_id"],
+            "核实人均可支配收入": pd.to_numeric(verified, errors="coerce"),
+            "三保障问题说明": needs,
+            "整改意见": it["rule_id"].map(ADVICE),
+            "整改时限": it["deadline"],
+            "整改状态": it["state"],
+            "整改说明": it["note"],
+            "事项编号": it["item_id"],
+        }
+    )
     return out

@@ -11,6 +11,7 @@
 Every move is an ``events`` row with its origin. An item is **overdue** when ``as_of`` > deadline and its state is
 not 已销号.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -29,8 +30,17 @@ COUNTY_STATES = [OPEN, WORKING, CLAIMED]
 AUDIT_SOURCES = ["规则", "收入", "三保障", "动态管理", "分类施策", "数据真实性"]
 VISIT_RESULTS = ["属实", "不属实", "现场已整改", "无法核实"]
 #: Fields of an item as callers pass them (English keys; ``item_id`` from :func:`hgk_lib.items.item_ids`).
-FOUND_COLUMNS = ["item_id", "county", "hh_id", "person_id", "source", "rule_id", "description", "department",
-                 "deadline"]
+FOUND_COLUMNS = [
+    "item_id",
+    "county",
+    "hh_id",
+    "person_id",
+    "source",
+    "rule_id",
+    "description",
+    "department",
+    "deadline",
+]
 ORIGIN_AUDIT, ORIGIN_REAUDIT, ORIGIN_SPOT = "audit", "re-audit", "spot check"
 
 
@@ -43,8 +53,9 @@ def audit_moves(state: pd.Series, found: pd.Series) -> pd.Series:
     已销号 → 未整改 reopened); no longer found → 已销号. NaN where nothing moves."""
     s = state.astype(object)
     f = found.astype(bool)
-    new = np.select([f & (s == CLAIMED), f & (s == CLOSED), ~f & (s != CLOSED)], [NOT_GENUINE, OPEN, CLOSED],
-                    default=None)
+    new = np.select(
+        [f & (s == CLAIMED), f & (s == CLOSED), ~f & (s != CLOSED)], [NOT_GENUINE, OPEN, CLOSED], default=None
+    )
     return pd.Series(new, index=state.index, dtype=object)
 
 
@@ -58,9 +69,15 @@ def ledger_moves(state: pd.Series, claimed: pd.Series) -> tuple[pd.Series, pd.Se
     closed = ~same & (s == CLOSED)
     bad = ~same & ~closed & ~c.isin(COUNTY_STATES)
     new = c.where(~same & ~closed & ~bad)
-    why = pd.Series(np.select([closed, bad], ["该事项已销号，不能由台账更改整改状态",
-                                              "整改状态不是下拉选项（未整改 / 整改中 / 已整改）"], default=None),
-                    index=state.index, dtype=object)
+    why = pd.Series(
+        np.select(
+            [closed, bad],
+            ["该事项已销号，不能由台账更改整改状态", "整改状态不是下拉选项（未整改 / 整改中 / 已整改）"],
+            default=None,
+        ),
+        index=state.index,
+        dtype=object,
+    )
     return new.astype(object).where(new.notna(), None), why
 
 
@@ -68,8 +85,11 @@ def visit_moves(state: pd.Series, result: pd.Series) -> pd.Series:
     """核实结果 of a visit: 不属实 → 已销号; 现场已整改 → 已整改 (unless closed or already claimed); 属实 and
     无法核实 move nothing."""
     s, r = state.astype(object), result.astype(object)
-    new = np.select([(r == "不属实") & (s != CLOSED), (r == "现场已整改") & s.isin([OPEN, WORKING, NOT_GENUINE])],
-                    [CLOSED, CLAIMED], default=None)
+    new = np.select(
+        [(r == "不属实") & (s != CLOSED), (r == "现场已整改") & s.isin([OPEN, WORKING, NOT_GENUINE])],
+        [CLOSED, CLAIMED],
+        default=None,
+    )
     return pd.Series(new, index=state.index, dtype=object)
 
 
@@ -125,8 +145,16 @@ def normalise_found(found: pd.DataFrame, county: str | None = None) -> pd.DataFr
     return out[FOUND_COLUMNS + ["project_id", "field", "value"]].drop_duplicates("item_id").reset_index(drop=True)
 
 
-def write_moves(con: sqlite3.Connection, run_id: int, item_ids: pd.Series, old: pd.Series, new: pd.Series,
-                origin: pd.Series | str, note: pd.Series | str | None = None, at: str | None = None) -> int:
+def write_moves(
+    con: sqlite3.Connection,
+    run_id: int,
+    item_ids: pd.Series,
+    old: pd.Series,
+    new: pd.Series,
+    origin: pd.Series | str,
+    note: pd.Series | str | None = None,
+    at: str | None = None,
+) -> int:
     """Set ``items.state`` and add one event per row where ``new`` differs from ``old`` (inside the caller's
     transaction). Returns the number of moves."""
     idx = item_ids.index
@@ -136,42 +164,73 @@ def write_moves(con: sqlite3.Connection, run_id: int, item_ids: pd.Series, old: 
     if not moving.any():
         return 0
     at = at or now_text()
-    rows = pd.DataFrame({"i": item_ids[moving], "f": old[moving], "t": new[moving], "o": o[moving],
-                         "n": n[moving]}).astype(object)
+    rows = pd.DataFrame(
+        {"i": item_ids[moving], "f": old[moving], "t": new[moving], "o": o[moving], "n": n[moving]}
+    ).astype(object)
     rows = rows.where(rows.notna(), None)
-    con.executemany("UPDATE items SET state = ?, last_run = ? WHERE item_id = ?",
-                    [(t, run_id, i) for i, t in zip(rows["i"], rows["t"])])
-    con.executemany("INSERT INTO events (item_id, run_id, at, from_state, to_state, origin, note) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(i, run_id, at, f, t, oo, nn) for i, f, t, oo, nn in rows.itertuples(index=False)])
-    con.executemany("UPDATE items SET claimed_closed = 1 WHERE item_id = ?",
-                    [(i,) for i, t in zip(rows["i"], rows["t"]) if t == CLAIMED])
+    con.executemany(
+        "UPDATE items SET state = ?, last_run = ? WHERE item_id = ?",
+        [(t, run_id, i) for i, t in zip(rows["i"], rows["t"])],
+    )
+    con.executemany(
+        "INSERT INTO events (item_id, run_id, at, from_state, to_state, origin, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(i, run_id, at, f, t, oo, nn) for i, f, t, oo, nn in rows.itertuples(index=False)],
+    )
+    con.executemany(
+        "UPDATE items SET claimed_closed = 1 WHERE item_id = ?",
+        [(i,) for i, t in zip(rows["i"], rows["t"]) if t == CLAIMED],
+    )
     return int(moving.sum())
 
 
-def insert_items(con: sqlite3.Connection, run_id: int, items: pd.DataFrame, year: int | None, origin: str,
-                 note: str | None = None, at: str | None = None) -> int:
+def insert_items(
+    con: sqlite3.Connection,
+    run_id: int,
+    items: pd.DataFrame,
+    year: int | None,
+    origin: str,
+    note: str | None = None,
+    at: str | None = None,
+) -> int:
     """Insert new items as 未整改 with their creation event (inside the caller's transaction)."""
     if items.empty:
         return 0
     at = at or now_text()
-    cols = ["item_id", "county", "hh_id", "person_id", "source", "rule_id", "description", "department", "deadline",
-            "project_id", "field", "value"]
+    cols = [
+        "item_id",
+        "county",
+        "hh_id",
+        "person_id",
+        "source",
+        "rule_id",
+        "description",
+        "department",
+        "deadline",
+        "project_id",
+        "field",
+        "value",
+    ]
     recs = items[cols].astype(object)
     recs = recs.where(recs.notna(), None)
     con.executemany(
         "INSERT INTO items (item_id, year, county, hh_id, person_id, source, rule_id, description, department, "
         "deadline, project_id, field, value, state, first_run, last_run, last_seen_run) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(r[0], year, *r[1:], OPEN, run_id, run_id, run_id) for r in recs.itertuples(index=False)])
-    con.executemany("INSERT INTO events (item_id, run_id, at, from_state, to_state, origin, note) "
-                    "VALUES (?, ?, ?, NULL, ?, ?, ?)", [(i, run_id, at, OPEN, origin, note) for i in recs["item_id"]])
+        [(r[0], year, *r[1:], OPEN, run_id, run_id, run_id) for r in recs.itertuples(index=False)],
+    )
+    con.executemany(
+        "INSERT INTO events (item_id, run_id, at, from_state, to_state, origin, note) VALUES (?, ?, ?, NULL, ?, ?, ?)",
+        [(i, run_id, at, OPEN, origin, note) for i in recs["item_id"]],
+    )
     return len(recs)
 
 
 def _last_audit(con: sqlite3.Connection, county: str):
-    return con.execute("SELECT run_id, input_sha256, export_time FROM runs WHERE kind = 'audit' AND county = ? "
-                       "ORDER BY run_id DESC LIMIT 1", (county,)).fetchone()
+    return con.execute(
+        "SELECT run_id, input_sha256, export_time FROM runs WHERE kind = 'audit' AND county = ? "
+        "ORDER BY run_id DESC LIMIT 1",
+        (county,),
+    ).fetchone()
 
 
 def check_newer(con: sqlite3.Connection, county: str, run: Run, allow_older: bool = False) -> str | None:
@@ -185,14 +244,23 @@ def check_newer(con: sqlite3.Connection, county: str, run: Run, allow_older: boo
     if run.input_sha256 and sha == run.input_sha256:
         return f"{county}：与上次核查的导出相同（SHA-256 一致），整改记录不变"
     if when and run.export_time and pd.Timestamp(run.export_time) < pd.Timestamp(when) and not allow_older:
-        raise HgkError(f"{county}：本次导出的导出时间（{run.export_time}）早于上次核查的导出（{when}），不是更新的导出，"
-                       "未更新整改记录；确需按较早的导出核查时请加 --allow-older")
+        raise HgkError(
+            f"{county}：本次导出的导出时间（{run.export_time}）早于上次核查的导出（{when}），不是更新的导出，"
+            "未更新整改记录；确需按较早的导出核查时请加 --allow-older"
+        )
     return None
 
 
-def reconcile_audit(con: sqlite3.Connection, county: str, found_items: pd.DataFrame, run: Run, *,
-                    year: int | None = None, allow_older: bool = False,
-                    sources: list[str] | None = None) -> dict:
+def reconcile_audit(
+    con: sqlite3.Connection,
+    county: str,
+    found_items: pd.DataFrame,
+    run: Run,
+    *,
+    year: int | None = None,
+    allow_older: bool = False,
+    sources: list[str] | None = None,
+) -> dict:
     """Reconcile one county's audit with the record, in one transaction (campaign.md §2).
 
     ``found_items``: every item this audit raises for ``county`` (columns :data:`FOUND_COLUMNS`; ``item_id`` from
@@ -225,16 +293,30 @@ def reconcile_audit(con: sqlite3.Connection, county: str, found_items: pd.DataFr
         seen = found.loc[~is_new, ["item_id", "description", "department", "deadline"]]
         out["found_again"] = len(seen)
         if len(seen):
-            con.executemany("UPDATE items SET last_run = ?, last_seen_run = ?, description = COALESCE(?, description),"
-                            " department = COALESCE(?, department), deadline = COALESCE(deadline, ?)"
-                            " WHERE item_id = ?",
-                            [(run_id, run_id, d, p, dl, i) for i, d, p, dl in seen.astype(object)
-                             .where(seen.notna(), None).itertuples(index=False)])
+            con.executemany(
+                "UPDATE items SET last_run = ?, last_seen_run = ?, description = COALESCE(?, description),"
+                " department = COALESCE(?, department), deadline = COALESCE(deadline, ?)"
+                " WHERE item_id = ?",
+                [
+                    (run_id, run_id, d, p, dl, i)
+                    for i, d, p, dl in seen.astype(object).where(seen.notna(), None).itertuples(index=False)
+                ],
+            )
         scope = have[have["source"].isin(sources)].reset_index(drop=True)
         new_state = audit_moves(scope["state"], scope["item_id"].isin(found["item_id"]))
-        note = pd.Series(np.select([new_state == NOT_GENUINE, new_state == OPEN, new_state == CLOSED],
-                                   ["县里报已整改，但更新的导出中仍有此问题", "销号后更新的导出中再次发现，重新打开",
-                                    "更新的导出中已不再有此问题"], default=None), index=scope.index, dtype=object)
+        note = pd.Series(
+            np.select(
+                [new_state == NOT_GENUINE, new_state == OPEN, new_state == CLOSED],
+                [
+                    "县里报已整改，但更新的导出中仍有此问题",
+                    "销号后更新的导出中再次发现，重新打开",
+                    "更新的导出中已不再有此问题",
+                ],
+                default=None,
+            ),
+            index=scope.index,
+            dtype=object,
+        )
         write_moves(con, run_id, scope["item_id"], scope["state"], new_state, ORIGIN_REAUDIT, note, at)
         out["not_genuine"] = int((new_state == NOT_GENUINE).sum())
         out["reopened"] = int((new_state == OPEN).sum())
@@ -246,16 +328,20 @@ def reconcile_audit(con: sqlite3.Connection, county: str, found_items: pd.DataFr
 def overdue_items(con: sqlite3.Connection, as_of, county: str | None = None) -> pd.DataFrame:
     """Items overdue at ``as_of`` (deadline < as_of, state ≠ 已销号)."""
     day = str(pd.Timestamp(as_of).date())
-    sql = ("SELECT * FROM items WHERE state != '已销号' AND deadline IS NOT NULL AND deadline < ?"
-           + (" AND county = ?" if county else "") + " ORDER BY county, deadline, item_id")
+    sql = (
+        "SELECT * FROM items WHERE state != '已销号' AND deadline IS NOT NULL AND deadline < ?"
+        + (" AND county = ?" if county else "")
+        + " ORDER BY county, deadline, item_id"
+    )
     return pd.read_sql_query(sql, con, params=(day, county) if county else (day,))
 
 
 def item_states(con: sqlite3.Connection, county: str) -> pd.DataFrame:
     """item_id · state · note · deadline of a county's items: what a regenerated ledger / visit plan shows in 整改状态
     and keeps in 整改说明 (the county's last 整改说明 read back)."""
-    return pd.read_sql_query("SELECT item_id, state, note, deadline FROM items WHERE county = ? ORDER BY item_id", con,
-                             params=(county,))
+    return pd.read_sql_query(
+        "SELECT item_id, state, note, deadline FROM items WHERE county = ? ORDER BY item_id", con, params=(county,)
+    )
 
 
 def export_time(files, title_time=None) -> str | None:

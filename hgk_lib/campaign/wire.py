@@ -16,6 +16,7 @@ Items of one county (:func:`campaign_items`) = :func:`hgk_lib.campaign.hooks.aud
 plus the visit plan's items that are not among them (income close to the exit line, data integrity), so every
 问题编号 of the ledger and every 事项编号 of the visit plan exists in the record and can be read back.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -69,8 +70,11 @@ def last_audit(con: sqlite3.Connection | None, county: str) -> tuple | None:
     """(run_id, input_sha256, export_time) of the county's last audit run, or None."""
     if con is None:
         return None
-    return con.execute("SELECT run_id, input_sha256, export_time FROM runs WHERE kind = 'audit' AND county = ? "
-                       "ORDER BY run_id DESC LIMIT 1", (county,)).fetchone()
+    return con.execute(
+        "SELECT run_id, input_sha256, export_time FROM runs WHERE kind = 'audit' AND county = ? "
+        "ORDER BY run_id DESC LIMIT 1",
+        (county,),
+    ).fetchone()
 
 
 def predicted_states(have: pd.DataFrame, found: pd.Series, newer: bool) -> pd.DataFrame:
@@ -87,8 +91,9 @@ def predicted_states(have: pd.DataFrame, found: pd.Series, newer: bool) -> pd.Da
         moved = audit_moves(state[known], pd.Series(True, index=state[known].index))
         state[known] = moved.where(moved.notna(), state[known])
     state = state.where(known, OPEN)
-    return pd.DataFrame({"item_id": f, "state": state.astype(object),
-                         "note": note.astype(object).where(note.notna(), None)})
+    return pd.DataFrame(
+        {"item_id": f, "state": state.astype(object), "note": note.astype(object).where(note.notna(), None)}
+    )
 
 
 def ledger_states(out_root, year: int, county: str, items: pd.DataFrame, input_sha256: str | None) -> pd.DataFrame:
@@ -126,11 +131,17 @@ def visit_entries(out_root, year: int, county: str) -> tuple[pd.DataFrame | None
     if con is None:
         return None, None
     try:
-        hh = pd.read_sql_query("SELECT hh_id, conclusion, income_pc, visitor, visit_date FROM verified_incomes "
-                               "WHERE county = ?", con, params=(county,))
-        checks = pd.read_sql_query("SELECT c.item_id, c.value, c.note FROM ledger_claims c JOIN items i "
-                                   "ON i.item_id = c.item_id WHERE c.kind = 'visit' AND i.county = ?", con,
-                                   params=(county,))
+        hh = pd.read_sql_query(
+            "SELECT hh_id, conclusion, income_pc, visitor, visit_date FROM verified_incomes WHERE county = ?",
+            con,
+            params=(county,),
+        )
+        checks = pd.read_sql_query(
+            "SELECT c.item_id, c.value, c.note FROM ledger_claims c JOIN items i "
+            "ON i.item_id = c.item_id WHERE c.kind = 'visit' AND i.county = ?",
+            con,
+            params=(county,),
+        )
     finally:
         con.close()
     return hh, checks
@@ -139,20 +150,41 @@ def visit_entries(out_root, year: int, county: str) -> tuple[pd.DataFrame | None
 # ---------------------------------------------------------------------------------------------------------------
 # items of one county
 # ---------------------------------------------------------------------------------------------------------------
-def campaign_items(tables: dict[str, pd.DataFrame], county: str, year: int, params: dict,
-                   catalogue: dict | None = None, integrity: pd.DataFrame | None = None) -> pd.DataFrame:
+def campaign_items(
+    tables: dict[str, pd.DataFrame],
+    county: str,
+    year: int,
+    params: dict,
+    catalogue: dict | None = None,
+    integrity: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Every campaign item of one county's audit (columns of :data:`hgk_lib.campaign.hooks.COLUMNS`), from its
     result tables (findings, needs, verdicts, dynamic, classes; each with its ``item_id``): the audit's items plus
     the visit plan's items that are not among them."""
     from ..rules import load_catalogue
     from ..visit.items import visit_items
 
-    items = audit_items(county, year, findings=tables.get("findings"), needs=tables.get("needs"),
-                        verdicts=tables.get("verdicts"), dynamic=tables.get("dynamic"),
-                        classes=tables.get("classes"), params=params)
-    vis = visit_items(findings=tables.get("findings"), catalogue=catalogue or load_catalogue(), params=params,
-                      verdicts=tables.get("verdicts"), needs=tables.get("needs"), dynamic=tables.get("dynamic"),
-                      classes=tables.get("classes"), integrity=integrity, county=county)
+    items = audit_items(
+        county,
+        year,
+        findings=tables.get("findings"),
+        needs=tables.get("needs"),
+        verdicts=tables.get("verdicts"),
+        dynamic=tables.get("dynamic"),
+        classes=tables.get("classes"),
+        params=params,
+    )
+    vis = visit_items(
+        findings=tables.get("findings"),
+        catalogue=catalogue or load_catalogue(),
+        params=params,
+        verdicts=tables.get("verdicts"),
+        needs=tables.get("needs"),
+        dynamic=tables.get("dynamic"),
+        classes=tables.get("classes"),
+        integrity=integrity,
+        county=county,
+    )
     extra = vis[~vis["item_id"].isin(items["item_id"])]
     if len(extra):
         add = pd.DataFrame({c: None for c in COLUMNS}, index=extra.index)
@@ -202,8 +234,9 @@ def export_time_of(folder) -> str | None:
     return max(times) if times else export_time(files)
 
 
-def refused_exports(out_root, year: int, data_root, counties: list[str], hashes: dict[str, str],
-                    allow_older: bool = False) -> dict[str, str]:
+def refused_exports(
+    out_root, year: int, data_root, counties: list[str], hashes: dict[str, str], allow_older: bool = False
+) -> dict[str, str]:
     """Counties whose export is older than the last audited one (Chinese reason each); empty with ``allow_older``
     or without a record."""
     if allow_older:
@@ -219,8 +252,10 @@ def refused_exports(out_root, year: int, data_root, counties: list[str], hashes:
                 continue
             now = export_time_of(Path(data_root) / c)
             if now and pd.Timestamp(now) < pd.Timestamp(last[2]):
-                out[c] = (f"本次导出的导出时间（{now}）早于上次核查的导出（{last[2]}），不是更新的导出，未核查、整改记录未更新；"
-                          "确需按较早的导出核查时请加 --allow-older")
+                out[c] = (
+                    f"本次导出的导出时间（{now}）早于上次核查的导出（{last[2]}），不是更新的导出，未核查、整改记录未更新；"
+                    "确需按较早的导出核查时请加 --allow-older"
+                )
     finally:
         con.close()
     return out
@@ -229,8 +264,17 @@ def refused_exports(out_root, year: int, data_root, counties: list[str], hashes:
 # ---------------------------------------------------------------------------------------------------------------
 # the parent: reconcile every county from its saved results
 # ---------------------------------------------------------------------------------------------------------------
-def reconcile_saved(out_root, year: int, counties: list[str], data_root, params: dict, *, as_of=None,
-                    allow_older: bool = False, params_sha256: str | None = None) -> dict[str, dict]:
+def reconcile_saved(
+    out_root,
+    year: int,
+    counties: list[str],
+    data_root,
+    params: dict,
+    *,
+    as_of=None,
+    allow_older: bool = False,
+    params_sha256: str | None = None,
+) -> dict[str, dict]:
     """Reconcile each county's saved results (``<out_root>/<year>/<county>/results/``) with the record, one county
     after another in this process (the record's only writer during an audit). Returns per county the counts of
     :func:`hgk_lib.campaign.states.reconcile_audit`, or ``{"error": …}`` for a county that could not be reconciled
@@ -252,10 +296,17 @@ def reconcile_saved(out_root, year: int, counties: list[str], data_root, params:
             same = last.get(c) is not None and sha and last[c][1] == sha  # nothing to do: skip reading anything
             tables = {} if same else read_results(d, ["findings", "needs", "verdicts", "dynamic", "classes"])
             items = pd.DataFrame(columns=COLUMNS) if same else campaign_items(tables, c, year, params)
-            out[c] = reconcile_county(out_root, year, c, items, input_sha256=sha,
-                                      export_time=None if same else export_time_of(Path(data_root) / c),
-                                      params_sha256=params_sha256 or manifest.get("params_sha256"),
-                                      as_of=as_of, allow_older=allow_older)
+            out[c] = reconcile_county(
+                out_root,
+                year,
+                c,
+                items,
+                input_sha256=sha,
+                export_time=None if same else export_time_of(Path(data_root) / c),
+                params_sha256=params_sha256 or manifest.get("params_sha256"),
+                as_of=as_of,
+                allow_older=allow_older,
+            )
         except HgkError as err:
             out[c] = {"error": str(err)}
     return out
@@ -273,8 +324,10 @@ def reconcile_lines(res: dict[str, dict]) -> list[str]:
         elif r.get("skipped"):
             lines.append(f"{name}：与上次核查的导出相同，整改记录不变")
         else:
-            lines.append(f"{name}：新事项 {r['new']}，再次发现 {r['found_again']}（其中整改不实 {r['not_genuine']}，"
-                         f"重新打开 {r['reopened']}），已销号 {r['closed']}")
+            lines.append(
+                f"{name}：新事项 {r['new']}，再次发现 {r['found_again']}（其中整改不实 {r['not_genuine']}，"
+                f"重新打开 {r['reopened']}），已销号 {r['closed']}"
+            )
     return lines
 
 
@@ -288,9 +341,21 @@ def as_of_date(as_of=None) -> str:
         raise HgkError(f"--as-of 不是有效日期：{as_of}（应为 2019-10-15 这样的格式）") from None
 
 
-__all__ = ["read_record", "county_verified_incomes", "ledger_states", "predicted_states", "spot_rows",
-           "visit_entries", "campaign_items", "export_time_of", "refused_exports", "reconcile_saved",
-           "reconcile_lines", "as_of_date", "CLOSED"]
+__all__ = [
+    "read_record",
+    "county_verified_incomes",
+    "ledger_states",
+    "predicted_states",
+    "spot_rows",
+    "visit_entries",
+    "campaign_items",
+    "export_time_of",
+    "refused_exports",
+    "reconcile_saved",
+    "reconcile_lines",
+    "as_of_date",
+    "CLOSED",
+]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -300,8 +365,11 @@ def county_of_sheets(sheets, out_root, year: int, design: pd.DataFrame | None = 
     """The spot-check list's sheet names (county names, ≤ 31 characters) → county folders under
     ``<out_root>/<year>/`` (``441881_英德市``); the design's 县（市、区） column when it names a folder. A sheet
     that matches no folder maps to itself."""
-    folders = [p.name for p in (Path(out_root) / str(int(year))).iterdir() if p.is_dir() and re.match(r"^\d{6}_", p.name)] \
-        if (Path(out_root) / str(int(year))).is_dir() else []
+    folders = (
+        [p.name for p in (Path(out_root) / str(int(year))).iterdir() if p.is_dir() and re.match(r"^\d{6}_", p.name)]
+        if (Path(out_root) / str(int(year))).is_dir()
+        else []
+    )
     by_name = {re.sub(r"^\d{6}_", "", f)[:31]: f for f in folders}
     declared = {}
     if design is not None and {"工作表", "县（市、区）"} <= set(design.columns):
@@ -313,8 +381,9 @@ def county_of_sheets(sheets, out_root, year: int, design: pd.DataFrame | None = 
     return out
 
 
-def record_spot_check_file(results, out_root, year: int, clean: pd.DataFrame, design: pd.DataFrame | None,
-                           params: dict, as_of=None) -> dict:
+def record_spot_check_file(
+    results, out_root, year: int, clean: pd.DataFrame, design: pd.DataFrame | None, params: dict, as_of=None
+) -> dict:
     """``hgk spot-check evaluate``: the inspected households' confirmed problems into the record as 市抽查 items
     (deadline ``deadlines.spot_check_days`` after ``as_of``, default today); evaluating the same file again changes
     nothing. Returns :func:`hgk_lib.campaign.spotcheck.record_spot_check`'s counts."""
@@ -325,5 +394,6 @@ def record_spot_check_file(results, out_root, year: int, clean: pd.DataFrame, de
         return {"run_id": None, "new": 0, "not_genuine": 0}
     mapping = county_of_sheets(clean["sheet"], out_root, year, design)
     c = clean[clean["hh_id"].notna()]
-    return record_evaluation(out_root, year, c, as_of_date(as_of), params, county_of_sheet=mapping,
-                             input_sha256=sha256_file(results))
+    return record_evaluation(
+        out_root, year, c, as_of_date(as_of), params, county_of_sheet=mapping, input_sha256=sha256_file(results)
+    )

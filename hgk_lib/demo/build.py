@@ -1,4 +1,5 @@
 """Assemble the clean city registry (canonical tables, city-wide with a ``_county`` column)."""
+
 from __future__ import annotations
 
 import numpy as np

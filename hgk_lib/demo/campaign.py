@@ -14,6 +14,7 @@
 After ``hgk collect`` and ``hgk audit --data <later>``, every false claim is 整改不实 and every truthful one 已销号
 (when the fix removed the item). Demo only: the entries are marked （演示）.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +30,11 @@ WORKING_SHARE = 0.2
 VISIT_SHARE = 0.6  # share of the households whose income must be checked that the visit teams reach
 UNTRUE_MAX = 30  # items found 不属实 at the door per county (households without any planted problem)
 REGISTRY_TABLES = ("household", "member", "income", "measure")
-NOTE_TRUE, NOTE_FALSE, NOTE_WORKING = "已更正，已入户核实（演示：真实整改）", "已整改（演示：虚报，问题仍在）", "正在整改（演示）"
+NOTE_TRUE, NOTE_FALSE, NOTE_WORKING = (
+    "已更正，已入户核实（演示：真实整改）",
+    "已整改（演示：虚报，问题仍在）",
+    "正在整改（演示）",
+)
 
 
 #: planted rules a registry fix of one household cannot undo: department lists, the project library, IDs duplicated
@@ -37,8 +42,14 @@ NOTE_TRUE, NOTE_FALSE, NOTE_WORKING = "已更正，已入户核实（演示：�
 NOT_FIXABLE = {"R08", "R09", "R56", *(f"R{i}" for i in range(64, 69)), *(f"R{i}" for i in range(80, 96))}
 
 
-def later_demo(seed: int = 2019, counties: list[str] | None = None, households: int | None = None,
-               fmt: str = "mixed", fix_share: float = FIX_SHARE, **kw) -> tuple[dict, set]:
+def later_demo(
+    seed: int = 2019,
+    counties: list[str] | None = None,
+    households: int | None = None,
+    fmt: str = "mixed",
+    fix_share: float = FIX_SHARE,
+    **kw,
+) -> tuple[dict, set]:
     """The demo city of ``hgk demo-data`` (``kw``: its other arguments, e.g. the fixture's) with ``fix_share`` of the
     households whose planted problems are all in the registry tables replaced by their clean rows; returns (demo
     dict for :func:`hgk_lib.demo.generate.write_demo`, the fixed household ids)."""
@@ -68,8 +79,15 @@ def later_demo(seed: int = 2019, counties: list[str] | None = None, households: 
     return demo, fixed
 
 
-def write_later_export(later, seed: int = 2019, counties: list[str] | None = None, households: int | None = None,
-                       fmt: str = "mixed", export_time: str = "2019-10-25 09:30:00", **kw) -> tuple[dict, set]:
+def write_later_export(
+    later,
+    seed: int = 2019,
+    counties: list[str] | None = None,
+    households: int | None = None,
+    fmt: str = "mixed",
+    export_time: str = "2019-10-25 09:30:00",
+    **kw,
+) -> tuple[dict, set]:
     """Write the later export (and ``<later>_truth/``); 导出时间 = ``export_time``."""
     import datetime as dt
 
@@ -102,8 +120,9 @@ def _frame(ws) -> pd.DataFrame:
     return df
 
 
-def fill_county(folder: Path, year: int, fixed: set, truth: pd.DataFrame, planted: pd.DataFrame, visit_date: str,
-                rng) -> pd.DataFrame:
+def fill_county(
+    folder: Path, year: int, fixed: set, truth: pd.DataFrame, planted: pd.DataFrame, visit_date: str, rng
+) -> pd.DataFrame:
     """Fill one county's ledger and visit plan in place; returns the claims (for the truth file). A claim is
     truthful when the household was really fixed and the row's rule is one planted in it (its cause is gone)."""
     from openpyxl import load_workbook
@@ -123,15 +142,28 @@ def fill_county(folder: Path, year: int, fixed: set, truth: pd.DataFrame, plante
             u = rng.random(len(rest))
             false_rows = rest[u < FALSE_CLAIM_SHARE]
             working = rest[(u >= FALSE_CLAIM_SHARE) & (u < FALSE_CLAIM_SHARE + WORKING_SHARE)]
-            status = {**{r: "已整改" for r in true_rows}, **{r: "已整改" for r in false_rows},
-                      **{r: "整改中" for r in working}}
-            notes = {**{r: NOTE_TRUE for r in true_rows}, **{r: NOTE_FALSE for r in false_rows},
-                     **{r: NOTE_WORKING for r in working}}
+            status = {
+                **{r: "已整改" for r in true_rows},
+                **{r: "已整改" for r in false_rows},
+                **{r: "整改中" for r in working},
+            }
+            notes = {
+                **{r: NOTE_TRUE for r in true_rows},
+                **{r: NOTE_FALSE for r in false_rows},
+                **{r: NOTE_WORKING for r in working},
+            }
             _set_column(ws, "整改状态", status)
             _set_column(ws, "整改说明", notes)
             for r in status:
-                claims.append({"county": folder.name, "item_id": df.at[r, "问题编号"], "hh_id": df.at[r, "户编号"],
-                               "status": status[r], "truthful": r in set(true_rows)})
+                claims.append(
+                    {
+                        "county": folder.name,
+                        "item_id": df.at[r, "问题编号"],
+                        "hh_id": df.at[r, "户编号"],
+                        "status": status[r],
+                        "truthful": r in set(true_rows),
+                    }
+                )
         wb.save(ledger)
     plan = next(iter(sorted(folder.glob(f"入户核查计划_*_{year}.xlsx"))), None)
     if plan is not None:
@@ -143,8 +175,7 @@ def fill_county(folder: Path, year: int, fixed: set, truth: pd.DataFrame, plante
             need = v.index[(v["需核实收入"] == "是") & v["户编号"].astype(str).isin(verified.index)]
             go = need[rng.random(len(need)) < VISIT_SHARE]
             _set_column(ws, "走访结论", {r: "已走访" for r in go})
-            _set_column(ws, "核实人均可支配收入",
-                        {r: round(float(verified[str(v.at[r, "户编号"])]), 2) for r in go})
+            _set_column(ws, "核实人均可支配收入", {r: round(float(verified[str(v.at[r, "户编号"])]), 2) for r in go})
             _set_column(ws, "走访人", {r: "演示走访员" for r in go})
             _set_column(ws, "走访日期", {r: visit_date for r in go})
         ws = wb["核查事项"]
@@ -171,8 +202,9 @@ def run(args) -> int:
         raise InputError("找不到演示数据的真实情况文件 households.csv", file=str(truth_dir))
     truth = pd.read_csv(truth_dir / "households.csv", dtype={"hh_id": str, "county": str})
     planted = pd.read_csv(truth_dir / "planted.csv", dtype={"hh_id": str})
-    info, fixed = write_later_export(args.later, seed=int(args.seed), households=args.households,
-                                     export_time=f"{args.export_date} 09:30:00")
+    info, fixed = write_later_export(
+        args.later, seed=int(args.seed), households=args.households, export_time=f"{args.export_date} 09:30:00"
+    )
     rng = np.random.default_rng([int(args.seed), 10, 20])
     claims = []
     for folder in sorted(p for p in year_dir.iterdir() if p.is_dir() and p.name[:6].isdigit()):
@@ -181,6 +213,8 @@ def run(args) -> int:
     claims.to_csv(Path(info["truth"]) / "campaign_claims.csv", index=False, encoding="utf-8")
     n_true = int(claims["truthful"].sum()) if len(claims) else 0
     print(f"已生成较新的导出：{info['out']}（其中 {len(fixed)} 户的问题已真实整改）")
-    print(f"已模拟各县填写台账与入户核查计划（演示）：报已整改或整改中 {len(claims)} 条，其中真实整改 {n_true} 条；"
-          f"真实情况：{Path(info['truth']) / 'campaign_claims.csv'}")
+    print(
+        f"已模拟各县填写台账与入户核查计划（演示）：报已整改或整改中 {len(claims)} 条，其中真实整改 {n_true} 条；"
+        f"真实情况：{Path(info['truth']) / 'campaign_claims.csv'}"
+    )
     return 0

@@ -1,4 +1,5 @@
 """``hgk demo-data``: write the synthetic export and its ground truth."""
+
 from __future__ import annotations
 
 import time
@@ -31,9 +32,17 @@ def run(args) -> int:
     out = Path(args.out)
     truth = getattr(args, "truth", None) or str(out.parent / (out.name + "_truth"))
     t0 = time.time()
-    info = generate_demo_export(out, seed=int(getattr(args, "seed", 2019)), counties=counties, households=n,
-                                fmt=getattr(args, "format", "mixed") or "mixed", truth=truth)
+    info = generate_demo_export(
+        out,
+        seed=int(getattr(args, "seed", 2019)),
+        counties=counties,
+        households=n,
+        fmt=getattr(args, "format", "mixed") or "mixed",
+        truth=truth,
+    )
     print(f"已生成演示导出：{info['out']}（{len(counties)}个县，{info['households']}户）")
-    print(f"真实情况（ground truth）：{info['truth']}（埋入问题 {info['planted']} 条，隔离行 {info['quarantined']} 条）")
+    print(
+        f"真实情况（ground truth）：{info['truth']}（埋入问题 {info['planted']} 条，隔离行 {info['quarantined']} 条）"
+    )
     print(f"用时 {time.time() - t0:.1f} 秒（生成 {info['seconds_generate']} 秒，写出 {info['seconds_write']} 秒）")
     return 0

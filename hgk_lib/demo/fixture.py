@@ -1,4 +1,5 @@
 """The small committed fixture export: tests/fixtures/export/2019 (连山 and 连南, ~60 households each)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,5 +14,14 @@ def write_fixture_export(out: str | Path, truth: str | Path | None = None) -> di
     from .generate import generate_demo_export
 
     out = Path(out)
-    return generate_demo_export(out, seed=FIXTURE_SEED, counties=FIXTURE_COUNTIES, households=FIXTURE_HOUSEHOLDS,
-                                fmt="mixed", truth=truth, k=1, plant_share=0.22, integrity=False)
+    return generate_demo_export(
+        out,
+        seed=FIXTURE_SEED,
+        counties=FIXTURE_COUNTIES,
+        households=FIXTURE_HOUSEHOLDS,
+        fmt="mixed",
+        truth=truth,
+        k=1,
+        plant_share=0.22,
+        integrity=False,
+    )

@@ -1,4 +1,5 @@
 """Generate the demo export (one folder per county) and its ground truth (``<out>_truth/``)."""
+
 from __future__ import annotations
 
 import time
@@ -22,9 +23,15 @@ def county_folder(code: str) -> str:
     return f"{code}_{S.QINGYUAN_COUNTIES[code]}"
 
 
-def build_demo(seed: int = 2019, counties: list[str] | None = None, households: int | None = None,
-               fmt: str = "mixed", k: int | None = None, plant_share: float | None = None,
-               integrity: bool = True) -> dict:
+def build_demo(
+    seed: int = 2019,
+    counties: list[str] | None = None,
+    households: int | None = None,
+    fmt: str = "mixed",
+    k: int | None = None,
+    plant_share: float | None = None,
+    integrity: bool = True,
+) -> dict:
     """All canonical tables (city-wide, ``_county`` column) plus truth frames. Pure: no files written.
 
     ``integrity``: shared 帮扶责任人, household-specific measure texts and fabricated units for the integrity
@@ -48,8 +55,11 @@ def build_demo(seed: int = 2019, counties: list[str] | None = None, households: 
     if len(counties) == 1:
         P.rows = [r for r in P.rows if r["rule_id"] != "R09"]
     planted = pd.DataFrame(P.rows, columns=PLANTED_COLS)
-    fabricated = plant_integrity(t, seed, set(P.used) | set(planted["hh_id"])) if integrity else \
-        pd.DataFrame(columns=INTEGRITY_COLS)
+    fabricated = (
+        plant_integrity(t, seed, set(P.used) | set(planted["hh_id"]))
+        if integrity
+        else pd.DataFrame(columns=INTEGRITY_COLS)
+    )
     # truth on what the loader yields (quarantined rows removed)
     m = t["member"]
     seen = dict(t)
@@ -59,25 +69,35 @@ def build_demo(seed: int = 2019, counties: list[str] | None = None, households: 
     facts = T.hidden_risk(rng, facts, t, planted_hh)
     t["inspection"] = T.inspection_history(rng, facts, t["household"])
     hh = t["household"].drop_duplicates("hh_id").set_index("hh_id")
-    households_df = pd.DataFrame({
-        "county": hh["_county"].reindex(facts.index).to_numpy(),
-        "hh_id": facts.index,
-        "exit_status": hh["exit_status"].reindex(facts.index).to_numpy(),
-        "clean": ~facts.index.isin(list(planted_hh)),
-        "verdict": facts["verdict"].to_numpy(),
-        "return_cause": facts["return_cause"].to_numpy(),
-        "quality": facts["quality"].to_numpy(),
-        "true_problem": facts["true_problem"].to_numpy(),
-        "true_problem_prob": facts["true_problem_prob"].to_numpy(),
-        "verified_income_pc": facts["verified_income_pc"].to_numpy(),
-        "true_conclusion": facts["true_conclusion"].to_numpy(),
-        "labour_class": facts["cls"].to_numpy(),
-        "income_pc": facts["I"].to_numpy(),
-        "basic_needs_problem": facts["P"].to_numpy(),
-    })
-    return {"seed": seed, "tables": t, "planted": planted, "households": households_df, "integrity": fabricated,
-            "raw": P.raw,
-            "quarantine_people": P.quarantine, "counties": counties, "fmt": fmt}
+    households_df = pd.DataFrame(
+        {
+            "county": hh["_county"].reindex(facts.index).to_numpy(),
+            "hh_id": facts.index,
+            "exit_status": hh["exit_status"].reindex(facts.index).to_numpy(),
+            "clean": ~facts.index.isin(list(planted_hh)),
+            "verdict": facts["verdict"].to_numpy(),
+            "return_cause": facts["return_cause"].to_numpy(),
+            "quality": facts["quality"].to_numpy(),
+            "true_problem": facts["true_problem"].to_numpy(),
+            "true_problem_prob": facts["true_problem_prob"].to_numpy(),
+            "verified_income_pc": facts["verified_income_pc"].to_numpy(),
+            "true_conclusion": facts["true_conclusion"].to_numpy(),
+            "labour_class": facts["cls"].to_numpy(),
+            "income_pc": facts["I"].to_numpy(),
+            "basic_needs_problem": facts["P"].to_numpy(),
+        }
+    )
+    return {
+        "seed": seed,
+        "tables": t,
+        "planted": planted,
+        "households": households_df,
+        "integrity": fabricated,
+        "raw": P.raw,
+        "quarantine_people": P.quarantine,
+        "counties": counties,
+        "fmt": fmt,
+    }
 
 
 def quarantine_and_formula(P, counties, fmt):
@@ -90,12 +110,22 @@ def quarantine_and_formula(P, counties, fmt):
     if not xl:
         return
     c = PL._cols(m)
-    ok = c["active"] & ~c["head"] & c["healthy"] & ~c["works"] & ~c["post"] & ~c["flag"] & ~c["student"] & ~c["dis"] \
-        & m["id_no"].astype(str).str.fullmatch(r"\d{18}").to_numpy() & m["_county"].isin(xl).to_numpy() \
-        & (c["age"] < 60) & ~c["soldier"]
+    ok = (
+        c["active"]
+        & ~c["head"]
+        & c["healthy"]
+        & ~c["works"]
+        & ~c["post"]
+        & ~c["flag"]
+        & ~c["student"]
+        & ~c["dis"]
+        & m["id_no"].astype(str).str.fullmatch(r"\d{18}").to_numpy()
+        & m["_county"].isin(xl).to_numpy()
+        & (c["age"] < 60)
+        & ~c["soldier"]
+    )
     share, P.share = P.share, 1.0
-    for i in P.pick_members(ok, hmask=(f["n_cap"] >= 2) & (f["A"] >= 3) & ~f["_dibao"] & ~f["removed19"],
-                            k=P.k):
+    for i in P.pick_members(ok, hmask=(f["n_cap"] >= 2) & (f["A"] >= 3) & ~f["_dibao"] & ~f["removed19"], k=P.k):
         m.loc[i, "_quarantine"] = True
         h = m.loc[i, "hh_id"]
         P.quarantine.append(i)
@@ -147,19 +177,33 @@ def write_demo(demo: dict, out: str | Path, truth: str | Path | None = None) -> 
                 col = [c.key for c in table.columns if c.key in df.columns].index("id_no")
                 col += 1 if prof.get("extra", {}).get("member") == "序号" else 0
                 for pos in np.flatnonzero(q):
-                    qrows.append({"county": code, "file": str(path.relative_to(out)), "sheet": table.label,
-                                  "row": len(top) + 2 + int(pos), "column": S.MEMBER.column("id_no").header,
-                                  "value": repr(values[pos, col]), "hh_id": df["hh_id"].iloc[pos],
-                                  "person_id": df["person_id"].iloc[pos],
-                                  "reason": "证件号码以数字存储，超过15位有效数字已丢失末位"})
+                    qrows.append(
+                        {
+                            "county": code,
+                            "file": str(path.relative_to(out)),
+                            "sheet": table.label,
+                            "row": len(top) + 2 + int(pos),
+                            "column": S.MEMBER.column("id_no").header,
+                            "value": repr(values[pos, col]),
+                            "hh_id": df["hh_id"].iloc[pos],
+                            "person_id": df["person_id"].iloc[pos],
+                            "reason": "证件号码以数字存储，超过15位有效数字已丢失末位",
+                        }
+                    )
     demo["planted"].to_csv(truth / "planted.csv", index=False, encoding="utf-8")
     demo["households"].to_csv(truth / "households.csv", index=False, encoding="utf-8")
     if len(demo.get("integrity", ())):
         demo["integrity"].to_csv(truth / "integrity.csv", index=False, encoding="utf-8")
-    pd.DataFrame(qrows, columns=["county", "file", "sheet", "row", "column", "value", "hh_id", "person_id", "reason"]
-                 ).to_csv(truth / "quarantine.csv", index=False, encoding="utf-8")
-    return {"out": str(out), "truth": str(truth), "households": len(demo["households"]),
-            "planted": len(demo["planted"]), "quarantined": len(qrows)}
+    pd.DataFrame(
+        qrows, columns=["county", "file", "sheet", "row", "column", "value", "hh_id", "person_id", "reason"]
+    ).to_csv(truth / "quarantine.csv", index=False, encoding="utf-8")
+    return {
+        "out": str(out),
+        "truth": str(truth),
+        "households": len(demo["households"]),
+        "planted": len(demo["planted"]),
+        "quarantined": len(qrows),
+    }
 
 
 def generate_demo_export(out, seed=2019, counties=None, households=None, fmt="mixed", truth=None, **kw) -> dict:

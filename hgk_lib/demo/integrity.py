@@ -24,6 +24,7 @@ households no rule defect touched are edited; the fabrication never makes a rule
 Reproducible: everything here draws from ``numpy.random.default_rng([seed, 31])``, never from the demo's main
 stream, so the rest of the demo is unchanged by this step (apart from the edited cells).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -84,16 +85,28 @@ def realistic_helpers_and_texts(t: dict, rng) -> None:
 
 
 def _system_pc(r: pd.DataFrame) -> np.ndarray:
-    d = _f(r["wage"]) + _f(r["business_income"]) - np.abs(_f(r["business_cost"])) + _f(r["property_income"]) \
-        + sum(_f(r[c]) for c in INCOME_ITEMS) - _f(r["transfer_out"])
+    d = (
+        _f(r["wage"])
+        + _f(r["business_income"])
+        - np.abs(_f(r["business_cost"]))
+        + _f(r["property_income"])
+        + sum(_f(r[c]) for c in INCOME_ITEMS)
+        - _f(r["transfer_out"])
+    )
     n = pd.to_numeric(r["n_members"], errors="coerce").fillna(1).to_numpy().astype(float)
     return d / np.maximum(n, 1)
 
 
 def _verdict_pc(r: pd.DataFrame, a: np.ndarray) -> np.ndarray:
     items = [c for c in INCOME_ITEMS if c != "medical_reimb"]
-    d = _f(r["wage"]) + _f(r["business_income"]) - np.abs(_f(r["business_cost"])) + _f(r["property_income"]) \
-        + sum(_f(r[c]) for c in items) - _f(r["transfer_out"])
+    d = (
+        _f(r["wage"])
+        + _f(r["business_income"])
+        - np.abs(_f(r["business_cost"]))
+        + _f(r["property_income"])
+        + sum(_f(r[c]) for c in items)
+        - _f(r["transfer_out"])
+    )
     return d / np.maximum(a, 1)
 
 
@@ -103,8 +116,11 @@ class Fabricator:
         hh = t["household"]
         self.hh = hh
         self.inc = t["income"]
-        ok = hh["exit_status"].isin(EXITED).to_numpy() & ~hh["hh_id"].isin(used).to_numpy() \
+        ok = (
+            hh["exit_status"].isin(EXITED).to_numpy()
+            & ~hh["hh_id"].isin(used).to_numpy()
             & ~hh["hh_id"].duplicated(keep=False).to_numpy()
+        )
         self.free = set(hh.loc[ok, "hh_id"])
         self.taken: set = set()  # households of units already fabricated
         self.rows: list[dict] = []
@@ -141,8 +157,18 @@ class Fabricator:
                 tw, vi, hn, hp = key[0], key[1], "", ""
             else:
                 tw, vi, hn, hp = "", "", key[0], key[1]
-            self.rows.append({"county": county, "indicator": ind, "unit_type": kind, "township": tw, "village": vi,
-                              "helper_name": hn, "helper_phone": hp, "hh_id": h})
+            self.rows.append(
+                {
+                    "county": county,
+                    "indicator": ind,
+                    "unit_type": kind,
+                    "township": tw,
+                    "village": vi,
+                    "helper_name": hn,
+                    "helper_phone": hp,
+                    "hh_id": h,
+                }
+            )
         self.taken |= set(unit_hh["hh_id"])  # one fabrication per unit: its other households stay as they are
 
     def save(self, ids) -> tuple:
@@ -227,13 +253,24 @@ class Fabricator:
         a = self.A.reindex(r19.index).to_numpy()
         pc = _verdict_pc(r, a)
         sens = ["wage", "wage_pwj", "dibao_income", "tekun_income", "pension_income", "eco_comp"]
-        pat = pd.DataFrame({c: (pd.to_numeric(r[c], errors="coerce").fillna(0).to_numpy() > 0) for c in sens},
-                           index=r19.index)
+        pat = pd.DataFrame(
+            {c: (pd.to_numeric(r[c], errors="coerce").fillna(0).to_numpy() > 0) for c in sens}, index=r19.index
+        )
         pat["A"] = a
         pat["n"] = pd.to_numeric(r["n_members"], errors="coerce").to_numpy()
         pat["ok"] = pc >= 1.2 * 840000
-        nonzero = (r[["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend"]
-                     + INCOME_ITEMS + ["transfer_out"]].fillna(0) != 0).sum(axis=1).to_numpy()
+        nonzero = (
+            (
+                r[
+                    ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend"]
+                    + INCOME_ITEMS
+                    + ["transfer_out"]
+                ].fillna(0)
+                != 0
+            )
+            .sum(axis=1)
+            .to_numpy()
+        )
         pat["nz"] = nonzero >= 4
         key = pat[sens].astype(str).agg("|".join, axis=1)
         groups = key[(pat["ok"] & pat["nz"]).to_numpy()].groupby(key).groups
@@ -244,8 +281,11 @@ class Fabricator:
         src = members[int(self.rng.integers(len(members)))]
         targets = [h for h in members if h != src]
         targets = [targets[i] for i in self.rng.permutation(len(targets))]
-        cols = ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend"] + \
-            INCOME_ITEMS + ["transfer_out"]
+        cols = (
+            ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend"]
+            + INCOME_ITEMS
+            + ["transfer_out"]
+        )
         chosen = [src]
         for h in targets:
             if len(chosen) == k:
@@ -265,8 +305,11 @@ class Fabricator:
         r = inc.loc[r19.to_numpy()]
         pc = _verdict_pc(r, self.A.reindex(r19.index).to_numpy())
         cand = list(r19.index[pc >= 1.2 * 840000])
-        cols = ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend"] + \
-            INCOME_ITEMS + ["transfer_out"]
+        cols = (
+            ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend"]
+            + INCOME_ITEMS
+            + ["transfer_out"]
+        )
         chosen = []
         for h in self.pick(cand, min(len(cand), k + 4)):
             if len(chosen) == k:
@@ -322,8 +365,12 @@ class Fabricator:
             target = min(p_cur / self.rng.uniform(1.7, 2.6), LINES[y - 1] * 100 * 0.97)
             prev = before[before["year"] == y - 1]
             p_prev = _system_pc(prev)[0]
-            flex = (_f(prev["wage"]) - _f(prev["wage_pwj"]) + _f(prev["business_income"])
-                    - np.abs(_f(prev["business_cost"])))[0] / max(float(prev["n_members"].iloc[0]), 1)
+            flex = (
+                _f(prev["wage"])
+                - _f(prev["wage_pwj"])
+                + _f(prev["business_income"])
+                - np.abs(_f(prev["business_cost"]))
+            )[0] / max(float(prev["n_members"].iloc[0]), 1)
             fixed = p_prev - flex
             if flex <= 0 or target <= fixed:
                 continue

@@ -7,6 +7,7 @@ its households with vectorised masks.
 Phase 1 (:func:`plant_registry`) edits the registry tables; department lists are then derived from the edited
 registry; phase 2 (:func:`plant_departments`) edits the department lists.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,15 @@ from .. import derive as D
 from .population import AUDIT_YEAR, _names, _surnames_for
 
 UNIT = {}
-for _r in list(range(1, 10)) + [15] + list(range(19, 30)) + [47] + list(range(49, 55)) + list(range(62, 69)) + [
-        88, 89, 90, 91, 92, 95]:
+for _r in (
+    list(range(1, 10))
+    + [15]
+    + list(range(19, 30))
+    + [47]
+    + list(range(49, 55))
+    + list(range(62, 69))
+    + [88, 89, 90, 91, 92, 95]
+):
     UNIT[f"R{_r:02d}"] = "人"
 for _r in (72, 77, 79):
     UNIT[f"R{_r:02d}"] = "措施"
@@ -26,10 +34,20 @@ for _r in range(80, 86):
 for _r in range(1, 96):
     UNIT.setdefault(f"R{_r:02d}", "户")
 
-INCOME_ITEMS = ["family_planning", "dibao_income", "tekun_income", "pension_income", "eco_comp", "medical_reimb",
-                "other_transfer"]
-AMOUNTS = ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend",
-           "transfer_income"] + INCOME_ITEMS + ["transfer_out", "disposable_recorded", "disposable_pc_recorded"]
+INCOME_ITEMS = [
+    "family_planning",
+    "dibao_income",
+    "tekun_income",
+    "pension_income",
+    "eco_comp",
+    "medical_reimb",
+    "other_transfer",
+]
+AMOUNTS = (
+    ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend", "transfer_income"]
+    + INCOME_ITEMS
+    + ["transfer_out", "disposable_recorded", "disposable_pc_recorded"]
+)
 
 
 def _fen(s):
@@ -42,8 +60,14 @@ def fix_totals(inc: pd.DataFrame, idx) -> None:
         return
     r = inc.loc[idx]
     tr = sum(_fen(r[c]) for c in INCOME_ITEMS)
-    d = _fen(r["wage"]) + _fen(r["business_income"]) - np.abs(_fen(r["business_cost"])) + _fen(r["property_income"]) \
-        + tr - _fen(r["transfer_out"])
+    d = (
+        _fen(r["wage"])
+        + _fen(r["business_income"])
+        - np.abs(_fen(r["business_cost"]))
+        + _fen(r["property_income"])
+        + tr
+        - _fen(r["transfer_out"])
+    )
     n = pd.to_numeric(r["n_members"], errors="coerce").fillna(1).to_numpy().astype(float)
     inc.loc[idx, "transfer_income"] = tr / 100.0
     inc.loc[idx, "disposable_recorded"] = d / 100.0
@@ -108,8 +132,21 @@ class Planter:
         cnt = lambda v: pd.Series(np.asarray(v, dtype=float)).groupby(hid).sum().reindex(idx).fillna(0)  # noqa: E731
         f = pd.DataFrame(index=idx)
         h = hh.set_index("hh_id")
-        for c in ("_county", "exit_status", "first_year", "exit_year", "main_cause", "_class", "labour_type", "_dibao",
-                  "_tekun", "_renovated", "A", "forest_mu", "other_causes"):
+        for c in (
+            "_county",
+            "exit_status",
+            "first_year",
+            "exit_year",
+            "main_cause",
+            "_class",
+            "labour_type",
+            "_dibao",
+            "_tekun",
+            "_renovated",
+            "A",
+            "forest_mu",
+            "other_causes",
+        ):
             f[c] = h[c]
         f["S"] = np.maximum(f["first_year"].astype(int), 2016)
         ss = act["school_status"].astype(object)
@@ -127,20 +164,38 @@ class Planter:
         f["posts"] = cnt(act["_post"].to_numpy())
         f["n_dibao"] = cnt(act["dibao"].to_numpy())
         i19 = inc[inc["year"] == AUDIT_YEAR].set_index("hh_id")
-        for c in ("wage", "wage_pwj", "dibao_income", "tekun_income", "pension_income", "eco_comp", "business_income",
-                  "family_planning", "other_transfer"):
+        for c in (
+            "wage",
+            "wage_pwj",
+            "dibao_income",
+            "tekun_income",
+            "pension_income",
+            "eco_comp",
+            "business_income",
+            "family_planning",
+            "other_transfer",
+        ):
             f["i_" + c] = i19[c].reindex(idx).fillna(0)
         m19 = ms[ms["year"] == AUDIT_YEAR]
         for cat in ("教育帮扶", "残疾人补贴", "低保兜底", "特困供养", "健康帮扶"):
-            f["m19_" + cat] = pd.Series(True, index=m19.loc[m19["category"] == cat, "hh_id"].unique()).reindex(
-                idx).fillna(False).astype(bool)
-        f["health_any"] = pd.Series(True, index=ms.loc[ms["category"] == "健康帮扶", "hh_id"].unique()).reindex(
-            idx).fillna(False).astype(bool)
+            f["m19_" + cat] = (
+                pd.Series(True, index=m19.loc[m19["category"] == cat, "hh_id"].unique())
+                .reindex(idx)
+                .fillna(False)
+                .astype(bool)
+            )
+        f["health_any"] = (
+            pd.Series(True, index=ms.loc[ms["category"] == "健康帮扶", "hh_id"].unique())
+            .reindex(idx)
+            .fillna(False)
+            .astype(bool)
+        )
         f["I"] = self.facts["I"].reindex(idx)
         gone19 = (m["member_status"] != "正常").to_numpy() & (m["change_date"].dt.year == AUDIT_YEAR).to_numpy()
         f["removed19"] = pd.Series(gone19).groupby(m["hh_id"].to_numpy()).any().reindex(idx).fillna(False).astype(bool)
         f["stable_n"] = ~pd.Series(m["change_reason"].notna().to_numpy()).groupby(m["hh_id"].to_numpy()).any().reindex(
-            idx).fillna(False).astype(bool)
+            idx
+        ).fillna(False).astype(bool)
         f["max_birth"] = pd.Series(m["birth_date"].to_numpy()).groupby(m["hh_id"].to_numpy()).max().reindex(idx)
         f["exited"] = f["exit_status"].isin(["已脱贫（享受政策）", "已脱贫（不再享受政策）"])
         self.f = f
@@ -194,9 +249,19 @@ class Planter:
     def rec(self, rule, part="", hh=None, person=None, project=None, year=None, note="", county=None, unit=None):
         if county is None:
             county = hh[:6] if isinstance(hh, str) else (project[2:8] if isinstance(project, str) else "")
-        self.rows.append({"county": county, "rule_id": rule, "part": part, "unit": unit or UNIT[rule],
-                          "hh_id": hh or "", "person_id": person or "", "project_id": project or "",
-                          "year": "" if year is None else int(year), "note": note})
+        self.rows.append(
+            {
+                "county": county,
+                "rule_id": rule,
+                "part": part,
+                "unit": unit or UNIT[rule],
+                "hh_id": hh or "",
+                "person_id": person or "",
+                "project_id": project or "",
+                "year": "" if year is None else int(year),
+                "note": note,
+            }
+        )
 
     def mrow(self, i):
         return self.t["member"].loc[i]
@@ -209,8 +274,14 @@ class Planter:
     # -- helpers ---------------------------------------------------------------------------------------------------
     def new_id(self, region, birth, male):
         from .population import make_ids
-        return make_ids(self.rng, np.array([region], dtype=object), pd.Series([pd.Timestamp(birth)]),
-                        np.array([male]), self.t["taken"])[0]
+
+        return make_ids(
+            self.rng,
+            np.array([region], dtype=object),
+            pd.Series([pd.Timestamp(birth)]),
+            np.array([male]),
+            self.t["taken"],
+        )[0]
 
     def set_id(self, i, new_id, dept_follows=True):
         m = self.t["member"]
@@ -231,14 +302,17 @@ def _cols(m):
     return dict(
         active=(m["member_status"] == "正常").to_numpy(),
         head=(m["relation"] == "户主").to_numpy(),
-        age=m["_age"].to_numpy(), sage=m["_sage"].to_numpy(),
+        age=m["_age"].to_numpy(),
+        sage=m["_sage"].to_numpy(),
         healthy=(m["health"] == "健康").to_numpy(),
         student=(ss.notna() & (ss != "非在校生")).to_numpy(),
         full=m["labour_skill"].isin(["普通劳动力", "技能劳动力"]).to_numpy(),
         weak=(m["labour_skill"] == "弱劳动力或半劳动力").to_numpy(),
         none=m["labour_skill"].isin(["丧失劳动力", "无劳动力"]).to_numpy(),
-        works=m["_works"].to_numpy().astype(bool), post=m["_post"].to_numpy().astype(bool),
-        dis=m["_disabled"].to_numpy().astype(bool), severe=m["_severe"].to_numpy().astype(bool),
+        works=m["_works"].to_numpy().astype(bool),
+        post=m["_post"].to_numpy().astype(bool),
+        dis=m["_disabled"].to_numpy().astype(bool),
+        severe=m["_severe"].to_numpy().astype(bool),
         flag=((m["dibao"] == True) | (m["tekun"] == True)).to_numpy(),  # noqa: E712
         soldier=(m["soldier"] == True).to_numpy(),  # noqa: E712
         id18ok=m["id_no"].astype(str).str.fullmatch(r"\d{17}[0-9X]").to_numpy(),
@@ -251,8 +325,21 @@ def plant_registry(P: Planter) -> None:
     hh, m, inc, ms = t["household"], t["member"], t["income"], t["measure"]
     m["_dept_id"] = m["id_no"]
     c = _cols(m)
-    plain = c["active"] & ~c["head"] & c["healthy"] & ~c["student"] & ~c["soldier"] & ~c["dis"] & ~c["flag"] \
-        & (c["age"] >= 20) & (c["age"] <= 59) & c["full"] & ~c["works"] & ~c["post"] & c["id18ok"]
+    plain = (
+        c["active"]
+        & ~c["head"]
+        & c["healthy"]
+        & ~c["student"]
+        & ~c["soldier"]
+        & ~c["dis"]
+        & ~c["flag"]
+        & (c["age"] >= 20)
+        & (c["age"] <= 59)
+        & c["full"]
+        & ~c["works"]
+        & ~c["post"]
+        & c["id18ok"]
+    )
     plain = plain & (m["relation"].isin(["配偶", "之子", "之女", "之儿媳"]).to_numpy())
     hidx = lambda h: P.labels("household", h)  # noqa: E731
 
@@ -266,7 +353,13 @@ def plant_registry(P: Planter) -> None:
         bad = ["", m.loc[i, "id_no"][:16], m.loc[i, "id_no"][:16] + "AB"][j % 3]
         m.loc[i, "id_no"] = bad if bad else None
         P.mark([m.loc[i, "hh_id"]])
-        P.rec("R01", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="已减少成员证件号码" + ("为空" if not bad else "格式错误"))
+        P.rec(
+            "R01",
+            "",
+            m.loc[i, "hh_id"],
+            m.loc[i, "person_id"],
+            note="已减少成员证件号码" + ("为空" if not bad else "格式错误"),
+        )
     for i in P.pick_members(plain):
         old = m.loc[i, "id_no"]
         cc = D.CHECK_CHARS
@@ -277,7 +370,13 @@ def plant_registry(P: Planter) -> None:
         old = m.loc[i, "id_no"]
         body = [old[:6] + old[6:10] + "13" + old[12:14], old[:6] + "2021" + old[10:14], old[:6] + "19000101"][j % 3]
         P.set_id(i, _recheck(body + old[14:17]))
-        P.rec("R03", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note=["月份13", "出生日期晚于基准日", "年龄超过110岁"][j % 3])
+        P.rec(
+            "R03",
+            "",
+            m.loc[i, "hh_id"],
+            m.loc[i, "person_id"],
+            note=["月份13", "出生日期晚于基准日", "年龄超过110岁"][j % 3],
+        )
     for i in P.pick_members(plain):
         old = m.loc[i, "id_no"]
         d = int(old[16])
@@ -294,7 +393,9 @@ def plant_registry(P: Planter) -> None:
             P.raw.append(("member", i, "birth_date", f"{b.year}-02-30"))
             note = "出生日期不是有效日期"
         P.rec("R05", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note=note)
-    born19 = (m["birth_date"] < pd.Timestamp("2000-01-01")).to_numpy() & (m["birth_date"] >= pd.Timestamp("1900-01-01")).to_numpy()
+    born19 = (m["birth_date"] < pd.Timestamp("2000-01-01")).to_numpy() & (
+        m["birth_date"] >= pd.Timestamp("1900-01-01")
+    ).to_numpy()
     for i in P.pick_members(plain & born19):
         old = m.loc[i, "id_no"]
         m.loc[i, "id_no"] = old[:6] + old[8:17]
@@ -319,8 +420,9 @@ def plant_registry(P: Planter) -> None:
         P.rec("R07", "c", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="残疾证号为他人证件号码")
 
     # R08 / R09: the same person registered in two households
-    h2ok = (f["_class"] == "有劳动能力") & (f["labour_type"] == "有劳动能力") & ~f["_dibao"] & ~f["_tekun"] \
-        & (f["A"] <= 5)
+    h2ok = (
+        (f["_class"] == "有劳动能力") & (f["labour_type"] == "有劳动能力") & ~f["_dibao"] & ~f["_tekun"] & (f["A"] <= 5)
+    )
     for rule in ("R08", "R09"):
         for i in P.pick_members(plain, hmask=h2ok & (f["A"] >= 2)):
             src = m.loc[i]
@@ -369,7 +471,13 @@ def plant_registry(P: Planter) -> None:
         P.rec("R11", "", orphan, row["person_id"], note="成员所属户不存在")
     c = _cols(m)
     # R12 (and R69): households whose members all left; side effects computed from their audit-year income
-    r12ok = (f["exit_status"] == "未脱贫") & ~f["m19_教育帮扶"] & ~f["m19_残疾人补贴"] & ~f["m19_低保兜底"] & ~f["m19_特困供养"]
+    r12ok = (
+        (f["exit_status"] == "未脱贫")
+        & ~f["m19_教育帮扶"]
+        & ~f["m19_残疾人补贴"]
+        & ~f["m19_低保兜底"]
+        & ~f["m19_特困供养"]
+    )
     for rule in ("R12", "R69"):
         limit = pd.Timestamp("2019-05-19" if rule == "R12" else "2017-06-14")
         for h in P.pick(r12ok & (f["max_birth"] <= limit) & (f["stable_n"] if rule == "R69" else True)):
@@ -504,8 +612,10 @@ def plant_registry(P: Planter) -> None:
     for i in P.pick_members(plain, hmask=f["n_full"] >= 2):
         m.loc[i, "labour_skill"] = "弱劳动力或半劳动力"
         P.rec("R25", "a", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="健康青壮年为弱劳动力")
-    for i in P.pick_members(c["severe"] & (c["age"] >= 16) & (c["age"] <= 59) & ~c["head"] & ~c["student"],
-                            hmask=capok & (f["_class"] == "有劳动能力")):
+    for i in P.pick_members(
+        c["severe"] & (c["age"] >= 16) & (c["age"] <= 59) & ~c["head"] & ~c["student"],
+        hmask=capok & (f["_class"] == "有劳动能力"),
+    ):
         m.loc[i, "labour_skill"] = "普通劳动力"
         P.rec("R25", "b", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="重度残疾为普通劳动力")
     for i in P.pick_members(mild):
@@ -549,29 +659,52 @@ def plant_registry(P: Planter) -> None:
         m.loc[i, "pwj_post"] = "护林员"
         m.loc[i, "pwj_months"] = 6.0
         P.rec("R29", "b", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="在校生公益性岗位")
-    for part, col, val, note in (("c", "pwj_months", np.nan, "有岗位无月数"), ("d", "pwj_post", None, "有月数无岗位"),
-                                 ("e", "pwj_months", 14.0, "岗位月数超过12")):
+    for part, col, val, note in (
+        ("c", "pwj_months", np.nan, "有岗位无月数"),
+        ("d", "pwj_post", None, "有月数无岗位"),
+        ("e", "pwj_months", 14.0, "岗位月数超过12"),
+    ):
         for i in P.pick_members(c["post"]):
             m.loc[i, col] = val
             P.rec("R29", part, m.loc[i, "hh_id"], m.loc[i, "person_id"], note=note)
     for h in P.pick((f["labour_type"] == "有劳动能力") & (f["n_cap"] >= 1)):
         hh.loc[hidx(h), "labour_type"] = "无劳动能力"
         P.rec("R30", "", h, note="劳动能力类型与成员不符")
-    for part, cause, mask, meas in (("a", "因病", f["n_ill"] == 0, "健康帮扶"), ("b", "因残", f["n_dis"] == 0, "健康帮扶"),
-                                    ("c", "因学", f["n_stu"] == 0, None)):
-        for h in P.pick(mask & (f["main_cause"].isin(["缺资金", "缺劳力", "其他", "缺土地"])) & ~f["other_causes"].fillna(
-                "").str.contains(cause)):
+    for part, cause, mask, meas in (
+        ("a", "因病", f["n_ill"] == 0, "健康帮扶"),
+        ("b", "因残", f["n_dis"] == 0, "健康帮扶"),
+        ("c", "因学", f["n_stu"] == 0, None),
+    ):
+        for h in P.pick(
+            mask
+            & (f["main_cause"].isin(["缺资金", "缺劳力", "其他", "缺土地"]))
+            & ~f["other_causes"].fillna("").str.contains(cause)
+        ):
             hh.loc[hidx(h), "main_cause"] = cause
             if meas:
-                P.append("measure", {"hh_id": h, "year": AUDIT_YEAR, "category": meas, "content": "家庭医生签约服务",
-                                              "amount": 300.0, "start_date": pd.Timestamp("2019-03-01"),
-                                              "end_date": pd.Timestamp("2019-04-01"), "status": "已完成",
-                                              "stage": None, "project_id": None, "_county": h[:6]})
+                P.append(
+                    "measure",
+                    {
+                        "hh_id": h,
+                        "year": AUDIT_YEAR,
+                        "category": meas,
+                        "content": "家庭医生签约服务",
+                        "amount": 300.0,
+                        "start_date": pd.Timestamp("2019-03-01"),
+                        "end_date": pd.Timestamp("2019-04-01"),
+                        "status": "已完成",
+                        "stage": None,
+                        "project_id": None,
+                        "_county": h[:6],
+                    },
+                )
             else:
                 P.rec("R78", "", h, note="副作用：因学户无教育帮扶措施")
             P.rec("R31", part, h, note=f"主要致贫原因{cause}与家庭情况不符")
     for h in P.pick(f["other_causes"].isna()):
-        hh.loc[hidx(h), "other_causes"] = f.loc[h, "main_cause"] + ",缺资金" if f.loc[h, "main_cause"] != "缺资金" else "缺资金"
+        hh.loc[hidx(h), "other_causes"] = (
+            f.loc[h, "main_cause"] + ",缺资金" if f.loc[h, "main_cause"] != "缺资金" else "缺资金"
+        )
         P.rec("R31", "d", h, note="其他致贫原因含主要致贫原因")
 
     # ---------------- income -------------------------------------------------------------------------------------
@@ -617,8 +750,14 @@ def plant_registry(P: Planter) -> None:
         i = P.inc_idx(h, 2017)
         inc.loc[i, "transfer_income"] = inc.loc[i, "transfer_income"] + 50
         r = inc.loc[i]
-        d = r["wage"] + r["business_income"] - r["business_cost"].abs() + r["property_income"] + r["transfer_income"] \
+        d = (
+            r["wage"]
+            + r["business_income"]
+            - r["business_cost"].abs()
+            + r["property_income"]
+            + r["transfer_income"]
             - r["transfer_out"]
+        )
         inc.loc[i, "disposable_recorded"] = np.round(d, 2)
         inc.loc[i, "disposable_pc_recorded"] = np.round(d / r["n_members"], 2)
         P.rec("R35", "a", h, year=2017, note="转移性收入与分项合计差50元")
@@ -662,10 +801,13 @@ def plant_registry(P: Planter) -> None:
         inc.loc[i, "other_transfer"] = np.round(inc.loc[i, "other_transfer"].iloc[0] + (old - newval), 2)
         fix_totals(inc, i)
 
-    for part, col, mask, val in (("b", "wage", wage_only, 250.0), ("c", "dibao_income", s16 & (f["i_dibao_income"] > 0), 150.0),
-                                 ("d", "tekun_income", s16 & (f["i_tekun_income"] > 0), 150.0),
-                                 ("e", "family_planning", s16 & (f["i_family_planning"] > 0), 60.0),
-                                 ("f", "pension_income", s16 & (f["i_pension_income"] > 0), 50.0)):
+    for part, col, mask, val in (
+        ("b", "wage", wage_only, 250.0),
+        ("c", "dibao_income", s16 & (f["i_dibao_income"] > 0), 150.0),
+        ("d", "tekun_income", s16 & (f["i_tekun_income"] > 0), 150.0),
+        ("e", "family_planning", s16 & (f["i_family_planning"] > 0), 60.0),
+        ("f", "pension_income", s16 & (f["i_pension_income"] > 0), 50.0),
+    ):
         for h in P.pick(mask):
             move_to_other(h, 2016, col, val)
             P.rec("R39", part, h, year=2016, note=f"{col}金额过小")
@@ -695,8 +837,17 @@ def plant_registry(P: Planter) -> None:
     for h in P.pick(f["posts"] >= 1):
         inc.loc[P.inc_idx(h, AUDIT_YEAR), "wage_pwj"] = 0.0
         P.rec("R43", "b", h, year=AUDIT_YEAR, note="有岗位人员但公益性岗位收入为0")
-    for j, h in enumerate(P.pick(s16 & f["stable_n"] & ((f["i_wage"] == 0) | (f["i_wage"] > 2500)) & (f["i_family_planning"] == 0)
-                                 & (f["i_dibao_income"] == 0) & (f["i_tekun_income"] == 0), k=P.k * 2)):
+    for j, h in enumerate(
+        P.pick(
+            s16
+            & f["stable_n"]
+            & ((f["i_wage"] == 0) | (f["i_wage"] > 2500))
+            & (f["i_family_planning"] == 0)
+            & (f["i_dibao_income"] == 0)
+            & (f["i_tekun_income"] == 0),
+            k=P.k * 2,
+        )
+    ):
         i = P.inc_idx(h, 2016)
         fac = 0.2 if j % 2 == 0 else 3.0
         for col in AMOUNTS[:-3]:
@@ -769,8 +920,10 @@ def plant_registry(P: Planter) -> None:
     for i in P.pick_members(prim, hmask=edu_ok & ex_ok):
         m.loc[i, "school_status"] = "非在校生"
         P.rec("R52", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="义务教育阶段适龄儿童未在校")
-    for j, i in enumerate(P.pick_members(c["active"] & ~c["soldier"], hmask=(ex_ok if True else None), k=P.k)
-                          + P.pick_members(c["active"] & ~c["soldier"], hmask=safety, k=2)):
+    for j, i in enumerate(
+        P.pick_members(c["active"] & ~c["soldier"], hmask=(ex_ok if True else None), k=P.k)
+        + P.pick_members(c["active"] & ~c["soldier"], hmask=safety, k=2)
+    ):
         m.loc[i, "ins_resident"] = False if j % 2 == 0 else None
         m.loc[i, "ins_employee"] = False
         P.rec("R53", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="未参加基本医疗保险")
@@ -780,8 +933,9 @@ def plant_registry(P: Planter) -> None:
         P.rec("R54", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="大病患者未参加大病保险")
     for h in P.pick((f["n_ill"] >= 1) & f["m19_健康帮扶"] & ~f["main_cause"].isin(["因病", "因残"])):
         lab = P.labels("measure", h)
-        ms.loc[lab[((ms.loc[lab, "category"] == "健康帮扶") & (ms.loc[lab, "year"] == AUDIT_YEAR)).to_numpy()],
-               "category"] = "其他"
+        ms.loc[
+            lab[((ms.loc[lab, "category"] == "健康帮扶") & (ms.loc[lab, "year"] == AUDIT_YEAR)).to_numpy()], "category"
+        ] = "其他"
         P.rec("R55", "", h, note="患病成员户无健康帮扶措施")
     nr = ~f["_renovated"]
     for h in P.pick(nr & ex_low) + P.pick(nr & ex_ok, k=1):
@@ -791,8 +945,11 @@ def plant_registry(P: Planter) -> None:
     for h in P.pick(nr & ex_ok):
         hh.loc[hidx(h), "house_area"] = 0.0
         P.rec("R56", "c", h, note="住房面积为0")
-    for part, vals, extra in (("a", [False, "D"], ("R56", "b")), ("b", [True, "B"], ("R56", "a")),
-                              ("c", [True, None], ("R56", "a"))):
+    for part, vals, extra in (
+        ("a", [False, "D"], ("R56", "b")),
+        ("b", [True, "B"], ("R56", "a")),
+        ("c", [True, None], ("R56", "a")),
+    ):
         for h in P.pick(nr & ex_ok):
             hh.loc[hidx(h), ["unsafe_house", "house_level"]] = vals
             P.rec("R57", part, h, note="危房标识与级别矛盾")
@@ -908,10 +1065,19 @@ def plant_registry(P: Planter) -> None:
 
     # ---------------- measures and projects --------------------------------------------------------------------------
     def add_measure(h, year, cat, **kw):
-        row = {"hh_id": h, "year": year, "category": cat, "content": kw.get("content", "补充录入措施"),
-               "amount": kw.get("amount", 500.0), "start_date": kw.get("start", pd.Timestamp(f"{min(year, 2019)}-03-01")),
-               "end_date": kw.get("end", pd.Timestamp(f"{min(year, 2019)}-05-01")), "status": kw.get("status", "已完成"),
-               "stage": None, "project_id": kw.get("project"), "_county": h[:6]}
+        row = {
+            "hh_id": h,
+            "year": year,
+            "category": cat,
+            "content": kw.get("content", "补充录入措施"),
+            "amount": kw.get("amount", 500.0),
+            "start_date": kw.get("start", pd.Timestamp(f"{min(year, 2019)}-03-01")),
+            "end_date": kw.get("end", pd.Timestamp(f"{min(year, 2019)}-05-01")),
+            "status": kw.get("status", "已完成"),
+            "stage": None,
+            "project_id": kw.get("project"),
+            "_county": h[:6],
+        }
         P.append("measure", row)
 
     fake_h = []
@@ -951,8 +1117,12 @@ def plant_registry(P: Planter) -> None:
         ms.loc[sel, "category"] = "资产收益"
         ms.loc[sel, "project_id"] = None
         P.rec("R76", "b", h, note="有劳动能力户无开发式措施")
-    for part, cat, mask in (("a", "教育帮扶", f["n_stu"] == 0), ("b", "残疾人补贴", f["n_dis"] == 0),
-                            ("c", "低保兜底", ~f["_dibao"] & ~f["_tekun"]), ("d", "特困供养", ~f["_tekun"] & ~f["_dibao"])):
+    for part, cat, mask in (
+        ("a", "教育帮扶", f["n_stu"] == 0),
+        ("b", "残疾人补贴", f["n_dis"] == 0),
+        ("c", "低保兜底", ~f["_dibao"] & ~f["_tekun"]),
+        ("d", "特困供养", ~f["_tekun"] & ~f["_dibao"]),
+    ):
         for h in P.pick(mask & (f["A"] >= 1)):
             add_measure(h, AUDIT_YEAR, cat)
             P.rec("R77", part, h, year=AUDIT_YEAR, note=f"{cat}措施与家庭情况不符")
@@ -992,11 +1162,17 @@ def refresh_projects(P: Planter) -> None:
     lk = ms[ms["project_id"].notna() & ms["hh_id"].isin(known)]
     nh = lk.groupby("project_id")["hh_id"].nunique()
     A = hh.drop_duplicates("hh_id").set_index("hh_id")["hh_size"]
-    ppl = lk.drop_duplicates(["project_id", "hh_id"]).assign(_a=lambda d: d["hh_id"].map(A)).groupby("project_id")["_a"].sum()
+    ppl = (
+        lk.drop_duplicates(["project_id", "hh_id"])
+        .assign(_a=lambda d: d["hh_id"].map(A))
+        .groupby("project_id")["_a"]
+        .sum()
+    )
     to = pr["to_household"].astype(bool)
     pr.loc[to, "beneficiary_hh"] = pr.loc[to, "project_id"].map(nh).fillna(0).astype(int)
-    pr.loc[to, "beneficiary_people"] = np.maximum(pr.loc[to, "project_id"].map(ppl).fillna(0).astype(int),
-                                                  pr.loc[to, "beneficiary_hh"])
+    pr.loc[to, "beneficiary_people"] = np.maximum(
+        pr.loc[to, "project_id"].map(ppl).fillna(0).astype(int), pr.loc[to, "beneficiary_hh"]
+    )
     keep = ~to | (pr["beneficiary_hh"] > 0)
     pr = pr[keep].reset_index(drop=True)
     for col in ("to_household", "publicized"):
@@ -1103,7 +1279,10 @@ def plant_departments(P: Planter) -> None:
         drop("medical", ((md["id_no"] == idof(i)) & (md["ins_year"] == AUDIT_YEAR)).to_numpy())
         P.rec("R90", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="医保无2019年参保记录")
     for i in P.pick_members(c["active"] & ~c["soldier"] & (m["ins_resident"] == True).to_numpy()):  # noqa
-        add("medical", {"id_no": idof(i), "ins_type": "城镇职工", "ins_year": AUDIT_YEAR, "_county": m.loc[i, "_county"]})
+        add(
+            "medical",
+            {"id_no": idof(i), "ins_type": "城镇职工", "ins_year": AUDIT_YEAR, "_county": m.loc[i, "_county"]},
+        )
         P.rec("R91", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="医保有职工参保记录但标识为否")
     dib = c["active"] & (m["dibao"] == True).to_numpy()  # noqa: E712
     for i in P.pick_members(dib & (c["age"] >= 18), hmask=f["n_dibao"] >= 2):
@@ -1111,19 +1290,37 @@ def plant_departments(P: Planter) -> None:
         cv.loc[(cv["id_no"] == idof(i)).to_numpy(), "end_date"] = pd.Timestamp("2019-06-30")
         P.rec("R92", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="民政低保已终止但标识仍为是")
     for i in P.pick_members(c["active"] & ~c["flag"] & (c["age"] >= 18), hmask=~f["_dibao"] & ~f["_tekun"]):
-        add("civil", {"id_no": idof(i), "support_type": "低保", "start_date": pd.Timestamp("2019-01-01"),
-                      "end_date": pd.NaT, "_county": m.loc[i, "_county"]})
+        add(
+            "civil",
+            {
+                "id_no": idof(i),
+                "support_type": "低保",
+                "start_date": pd.Timestamp("2019-01-01"),
+                "end_date": pd.NaT,
+                "_county": m.loc[i, "_county"],
+            },
+        )
         P.rec("R92", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="民政有低保但标识为否")
     hh = t["household"]
     heads = m[c["head"] & c["active"]].drop_duplicates("hh_id").set_index("hh_id")
     nr = ~f["_renovated"]
     ex_low = f["exited"] & (f["I"] >= 4000) & (f["I"] < 8400) & (f["_class"] != "无劳动能力")
-    for j, h in enumerate(P.pick(nr & ex_low & f.index.isin(heads.index), k=1) + P.pick(
-            nr & f["exited"] & f.index.isin(heads.index), k=P.k)):
+    for j, h in enumerate(
+        P.pick(nr & ex_low & f.index.isin(heads.index), k=1)
+        + P.pick(nr & f["exited"] & f.index.isin(heads.index), k=P.k)
+    ):
         st = "改造中" if j % 2 else "未改造"
         hh.loc[hh["hh_id"] == h, "house_level"] = None
-        add("housing", {"head_id": idof(heads.loc[h].name) if False else heads.loc[h, "_dept_id"], "appraisal_level": "C",
-                        "renovation_status": st, "completion_date": pd.NaT, "_county": h[:6]})
+        add(
+            "housing",
+            {
+                "head_id": idof(heads.loc[h].name) if False else heads.loc[h, "_dept_id"],
+                "appraisal_level": "C",
+                "renovation_status": st,
+                "completion_date": pd.NaT,
+                "_county": h[:6],
+            },
+        )
         P.rec("R93", "", h, note=f"住建鉴定C级危房{st}")
         P.rec("R94", "a", h, note="副作用：住建有未改造危房但登记为否")
     ren = f["_renovated"] & f.index.isin(heads.index)
@@ -1134,8 +1331,16 @@ def plant_departments(P: Planter) -> None:
         P.rec("R56", "b", h, note="副作用：危房级别D")
     for h in P.pick(nr & f.index.isin(heads.index)):
         hh.loc[hh["hh_id"] == h, ["unsafe_house", "house_level"]] = [True, "C"]
-        add("housing", {"head_id": heads.loc[h, "_dept_id"], "appraisal_level": "D", "renovation_status": "未改造",
-                        "completion_date": pd.NaT, "_county": h[:6]})
+        add(
+            "housing",
+            {
+                "head_id": heads.loc[h, "_dept_id"],
+                "appraisal_level": "D",
+                "renovation_status": "未改造",
+                "completion_date": pd.NaT,
+                "_county": h[:6],
+            },
+        )
         P.rec("R94", "c", h, note="住建鉴定D级与登记C级不符")
         P.rec("R93", "", h, note="副作用：住建危房未改造")
         P.rec("R56", "a", h, note="副作用：登记为危房户")
@@ -1155,12 +1360,28 @@ def plant_departments(P: Planter) -> None:
         P.rec("R95", "c", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="残疾类别与残联不符")
     # 公安 and property lists
     for i in P.pick_members(c["active"] & (c["age"] >= 70) & ~c["head"]):
-        add("police", {"id_no": idof(i), "name": m.loc[i, "name"], "hukou_status": "死亡",
-                       "change_date": pd.Timestamp("2019-04-02"), "_county": m.loc[i, "_county"]})
+        add(
+            "police",
+            {
+                "id_no": idof(i),
+                "name": m.loc[i, "name"],
+                "hukou_status": "死亡",
+                "change_date": pd.Timestamp("2019-04-02"),
+                "_county": m.loc[i, "_county"],
+            },
+        )
         P.rec("R64", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="公安登记死亡仍为正常")
     for i in P.pick_members(c["active"] & (c["age"] >= 20) & (c["age"] <= 50) & ~c["head"]):
-        add("police", {"id_no": idof(i), "name": m.loc[i, "name"], "hukou_status": "迁出",
-                       "change_date": pd.Timestamp("2019-05-06"), "_county": m.loc[i, "_county"]})
+        add(
+            "police",
+            {
+                "id_no": idof(i),
+                "name": m.loc[i, "name"],
+                "hukou_status": "迁出",
+                "change_date": pd.Timestamp("2019-05-06"),
+                "_county": m.loc[i, "_county"],
+            },
+        )
         P.rec("R65", "", m.loc[i, "hh_id"], m.loc[i, "person_id"], note="公安登记迁出仍为正常")
     for i in P.pick_members(c["active"] & ~c["head"]):
         p = t["police"]

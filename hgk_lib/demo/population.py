@@ -6,6 +6,7 @@ years (2016-2019) and counties. The base population is *clean*: it satisfies eve
 
 Hidden helper columns start with ``_`` (they never reach the export).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,31 +32,84 @@ TEMPLATES = [
     ([("户主", "R", "abs", 60, 92)], 0.19),
     ([("户主", "M", "abs", 60, 88), ("配偶", "F", 0, -6, 1)], 0.17),
     ([("户主", "M", "abs", 60, 84), ("配偶", "F", 0, -6, 1), ("CHILD", "R", 0, -36, -22)], 0.08),
-    ([("户主", "M", "abs", 50, 72), ("配偶", "F", 0, -5, 1), ("CHILD", "M", 0, -30, -22), ("之儿媳", "F", 2, -4, 3),
-      ("GRAND", "R", 2, -32, -19)], 0.07),
-    ([("户主", "M", "abs", 50, 72), ("配偶", "F", 0, -5, 1), ("CHILD", "M", 0, -30, -22), ("之儿媳", "F", 2, -4, 3),
-      ("GRAND", "R", 2, -32, -19), ("GRAND", "R", 2, -34, -19)], 0.05),
+    (
+        [
+            ("户主", "M", "abs", 50, 72),
+            ("配偶", "F", 0, -5, 1),
+            ("CHILD", "M", 0, -30, -22),
+            ("之儿媳", "F", 2, -4, 3),
+            ("GRAND", "R", 2, -32, -19),
+        ],
+        0.07,
+    ),
+    (
+        [
+            ("户主", "M", "abs", 50, 72),
+            ("配偶", "F", 0, -5, 1),
+            ("CHILD", "M", 0, -30, -22),
+            ("之儿媳", "F", 2, -4, 3),
+            ("GRAND", "R", 2, -32, -19),
+            ("GRAND", "R", 2, -34, -19),
+        ],
+        0.05,
+    ),
     ([("户主", "M", "abs", 28, 55), ("配偶", "F", 0, -5, 2), ("CHILD", "R", 0, -34, -20)], 0.10),
-    ([("户主", "M", "abs", 30, 55), ("配偶", "F", 0, -5, 2), ("CHILD", "R", 0, -34, -20), ("CHILD", "R", 0, -38, -21)],
-     0.10),
-    ([("户主", "M", "abs", 33, 55), ("配偶", "F", 0, -5, 2), ("CHILD", "R", 0, -32, -20), ("CHILD", "R", 0, -36, -21),
-      ("CHILD", "R", 0, -40, -22)], 0.04),
-    ([("户主", "M", "abs", 30, 55), ("配偶", "F", 0, -5, 2), ("CHILD", "R", 0, -34, -21), ("之母", "F", 0, 20, 32)], 0.06),
+    (
+        [
+            ("户主", "M", "abs", 30, 55),
+            ("配偶", "F", 0, -5, 2),
+            ("CHILD", "R", 0, -34, -20),
+            ("CHILD", "R", 0, -38, -21),
+        ],
+        0.10,
+    ),
+    (
+        [
+            ("户主", "M", "abs", 33, 55),
+            ("配偶", "F", 0, -5, 2),
+            ("CHILD", "R", 0, -32, -20),
+            ("CHILD", "R", 0, -36, -21),
+            ("CHILD", "R", 0, -40, -22),
+        ],
+        0.04,
+    ),
+    (
+        [("户主", "M", "abs", 30, 55), ("配偶", "F", 0, -5, 2), ("CHILD", "R", 0, -34, -21), ("之母", "F", 0, 20, 32)],
+        0.06,
+    ),
     ([("户主", "R", "abs", 30, 55), ("CHILD", "R", 0, -35, -20)], 0.05),
     ([("户主", "M", "abs", 30, 59)], 0.05),
     ([("户主", "M", "abs", 30, 59), ("之母", "F", 0, 20, 32)], 0.04),
 ]
 
 MEASURE_CONTENT = {
-    "产业帮扶": "发放种养殖产业奖补", "就业帮扶": "推荐务工就业并发放交通补贴", "公益性岗位": "安排村级公益性岗位",
-    "扶贫车间": "扶贫车间就近就业", "金融帮扶": "扶贫小额信贷贴息", "教育帮扶": "发放教育生活费补助",
-    "健康帮扶": "家庭医生签约与医疗救助", "住房安全保障": "危房改造补助", "饮水安全保障": "饮水工程入户",
-    "低保兜底": "纳入农村低保", "特困供养": "纳入特困人员供养", "残疾人补贴": "发放残疾人两项补贴",
-    "资产收益": "光伏资产收益分红", "技能培训": "参加职业技能培训", "其他": "节日慰问",
+    "产业帮扶": "发放种养殖产业奖补",
+    "就业帮扶": "推荐务工就业并发放交通补贴",
+    "公益性岗位": "安排村级公益性岗位",
+    "扶贫车间": "扶贫车间就近就业",
+    "金融帮扶": "扶贫小额信贷贴息",
+    "教育帮扶": "发放教育生活费补助",
+    "健康帮扶": "家庭医生签约与医疗救助",
+    "住房安全保障": "危房改造补助",
+    "饮水安全保障": "饮水工程入户",
+    "低保兜底": "纳入农村低保",
+    "特困供养": "纳入特困人员供养",
+    "残疾人补贴": "发放残疾人两项补贴",
+    "资产收益": "光伏资产收益分红",
+    "技能培训": "参加职业技能培训",
+    "其他": "节日慰问",
 }
-PROJECT_OF_MEASURE = {"产业帮扶": "产业发展", "就业帮扶": "就业扶贫", "技能培训": "就业扶贫", "金融帮扶": "金融扶贫",
-                      "教育帮扶": "教育扶贫", "健康帮扶": "健康扶贫", "资产收益": "资产收益", "住房安全保障": "住房改造",
-                      "扶贫车间": "就业扶贫"}
+PROJECT_OF_MEASURE = {
+    "产业帮扶": "产业发展",
+    "就业帮扶": "就业扶贫",
+    "技能培训": "就业扶贫",
+    "金融帮扶": "金融扶贫",
+    "教育帮扶": "教育扶贫",
+    "健康帮扶": "健康扶贫",
+    "资产收益": "资产收益",
+    "住房安全保障": "住房改造",
+    "扶贫车间": "就业扶贫",
+}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -142,8 +196,12 @@ def generate_households(rng, sizes: dict[str, int]) -> pd.DataFrame:
         df = pd.DataFrame({"_county": county, "_t": t_idx, "_v": v_idx})
         df = df.sort_values(["_t", "_v"], kind="stable").reset_index(drop=True)
         df["_seq"] = df.groupby(["_t", "_v"]).cumcount() + 1
-        df["hh_id"] = (county + pd.Series(df["_t"] + 1).map("{:02d}".format) + pd.Series(df["_v"] + 1).map("{:03d}".format)
-                       + df["_seq"].map("{:05d}".format))
+        df["hh_id"] = (
+            county
+            + pd.Series(df["_t"] + 1).map("{:02d}".format)
+            + pd.Series(df["_v"] + 1).map("{:03d}".format)
+            + df["_seq"].map("{:05d}".format)
+        )
         df["county"] = S.QINGYUAN_COUNTIES[county]
         df["township"] = np.array(towns, dtype=object)[df["_t"].to_numpy()]
         df["village"] = vname_arr[df["_t"].to_numpy(), df["_v"].to_numpy()]
@@ -151,8 +209,9 @@ def generate_households(rng, sizes: dict[str, int]) -> pd.DataFrame:
         df["hamlet"] = hamlet + np.where(rng.random(n) < 0.5, "组", "")
         parts.append(df)
     hh = pd.concat(parts, ignore_index=True)
-    hh["_template"] = rng.choice(len(TEMPLATES), size=len(hh), p=np.array([w for _, w in TEMPLATES]) / sum(
-        w for _, w in TEMPLATES))
+    hh["_template"] = rng.choice(
+        len(TEMPLATES), size=len(hh), p=np.array([w for _, w in TEMPLATES]) / sum(w for _, w in TEMPLATES)
+    )
     return hh
 
 
@@ -185,14 +244,16 @@ def generate_members(rng, hh: pd.DataFrame) -> pd.DataFrame:
                 rels.append(np.where(male[:, j], "之孙子", "之孙女"))
             else:
                 rels.append(np.full(n, rel, dtype=object))
-        m = pd.DataFrame({
-            "hh_id": np.repeat(h["hh_id"].to_numpy(), k),
-            "_county": np.repeat(h["_county"].to_numpy(), k),
-            "_slot": np.tile(np.arange(k), n),
-            "_agef": ages.ravel(),
-            "_male": male.ravel(),
-            "relation": np.stack(rels, axis=1).ravel().astype(object),
-        })
+        m = pd.DataFrame(
+            {
+                "hh_id": np.repeat(h["hh_id"].to_numpy(), k),
+                "_county": np.repeat(h["_county"].to_numpy(), k),
+                "_slot": np.tile(np.arange(k), n),
+                "_agef": ages.ravel(),
+                "_male": male.ravel(),
+                "relation": np.stack(rels, axis=1).ravel().astype(object),
+            }
+        )
         parts.append(m)
     m = pd.concat(parts, ignore_index=True)
     m = m.sort_values(["hh_id", "_slot"], kind="stable").reset_index(drop=True)
@@ -217,8 +278,11 @@ def generate_members(rng, hh: pd.DataFrame) -> pd.DataFrame:
         eth[sel & (u >= han + yao)] = "壮族"
     m["ethnicity"] = eth
     # identity
-    region = np.where(rng.random(n) < 0.85, m["_county"].to_numpy(dtype=object),
-                      np.where(rng.random(n) < 0.6, _pick(rng, QY_REGIONS, n), _pick(rng, OTHER_REGIONS, n)))
+    region = np.where(
+        rng.random(n) < 0.85,
+        m["_county"].to_numpy(dtype=object),
+        np.where(rng.random(n) < 0.6, _pick(rng, QY_REGIONS, n), _pick(rng, OTHER_REGIONS, n)),
+    )
     m["_region"] = region.astype(object)
     m["id_type"] = "居民身份证"
     m["id_no"] = make_ids(rng, m["_region"].to_numpy(dtype=object), m["birth_date"], m["_male"].to_numpy())
@@ -250,8 +314,10 @@ def _surnames_for(rng, county: np.ndarray) -> np.ndarray:
 
 
 def _phones(rng, n):
-    pre = _pick(rng, ["135", "136", "137", "138", "139", "150", "151", "152", "158", "159", "187", "188", "134", "182"], n)
-    rest = pd.Series(rng.integers(0, 10 ** 8, size=n)).map("{:08d}".format).to_numpy(dtype=object)
+    pre = _pick(
+        rng, ["135", "136", "137", "138", "139", "150", "151", "152", "158", "159", "187", "188", "134", "182"], n
+    )
+    rest = pd.Series(rng.integers(0, 10**8, size=n)).map("{:08d}".format).to_numpy(dtype=object)
     return pre.astype(object) + rest
 
 
@@ -279,8 +345,9 @@ def person_attributes(rng, m: pd.DataFrame) -> pd.DataFrame:
     m["_dis_grade"] = np.where(disabled, grade, 0)
     severe = disabled & (grade <= 2)
     m["_severe"] = severe
-    m["disability_no"] = np.where(disabled, m["id_no"].astype(object) + cat.astype(str).astype(object)
-                                  + grade.astype(str).astype(object), None)
+    m["disability_no"] = np.where(
+        disabled, m["id_no"].astype(object) + cat.astype(str).astype(object) + grade.astype(str).astype(object), None
+    )
     # schooling by school age
     sch = np.full(n, "非在校生", dtype=object)
     sch[(sage >= 3) & (sage <= 5) & (u[:, 3] < 0.8)] = "学前教育"
@@ -290,9 +357,11 @@ def person_attributes(rng, m: pd.DataFrame) -> pd.DataFrame:
     sch[sage == 14] = "九年级"
     r = rng.random(n)
     sch[sage == 15] = np.where(r[sage == 15] < 0.5, "九年级", np.where(r[sage == 15] < 0.8, "高中一年级", "中职一年级"))
-    for a, grades in ((16, ["高中一年级", "高中二年级", "中职一年级", "中职二年级"]),
-                      (17, ["高中二年级", "高中三年级", "中职二年级", "中职三年级"]),
-                      (18, ["高中三年级", "中职三年级", "高职一年级"])):
+    for a, grades in (
+        (16, ["高中一年级", "高中二年级", "中职一年级", "中职二年级"]),
+        (17, ["高中二年级", "高中三年级", "中职二年级", "中职三年级"]),
+        (18, ["高中三年级", "中职三年级", "高职一年级"]),
+    ):
         sel = (sage == a) & (r < 0.7)
         sch[sel] = _pick(rng, grades, int(sel.sum()))
     sel = (sage >= 19) & (sage <= 22) & (r < 0.35)
@@ -326,8 +395,11 @@ def person_attributes(rng, m: pd.DataFrame) -> pd.DataFrame:
     sel = w & (major | disabled)
     lab[sel] = np.where(L[sel] < 0.6, "弱劳动力或半劳动力", "丧失劳动力")
     sel = (age >= 60) & (age <= 64)
-    lab[sel] = np.where(ill[sel] | disabled[sel], np.where(L[sel] < 0.6, "弱劳动力或半劳动力", "丧失劳动力"),
-                        np.where(L[sel] < 0.5, "普通劳动力", "弱劳动力或半劳动力"))
+    lab[sel] = np.where(
+        ill[sel] | disabled[sel],
+        np.where(L[sel] < 0.6, "弱劳动力或半劳动力", "丧失劳动力"),
+        np.where(L[sel] < 0.5, "普通劳动力", "弱劳动力或半劳动力"),
+    )
     sel = (age >= 65) & (age <= 74)
     lab[sel] = np.where(L[sel] < np.where(ill[sel], 0.35, 0.65), "弱劳动力或半劳动力", "丧失劳动力")
     sel = age >= 75
@@ -376,35 +448,44 @@ def _join_flags(parts: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def household_attributes(rng, hh: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
     n = len(hh)
     g = m.groupby("hh_id", sort=False)
-    agg = pd.DataFrame({
-        "A": g.size(),
-        "ill": g["_chronic"].any() | g["_major"].any(),
-        "dis": g["_disabled"].any(),
-        "severe": g["_severe"].any(),
-        "student": g["_student"].any(),
-        "capable": m.assign(_c=m["labour_skill"].isin(CAPABLE)).groupby("hh_id", sort=False)["_c"].any(),
-        "n_old": m.assign(_o=m["_age"] >= 60).groupby("hh_id", sort=False)["_o"].sum(),
-        "min_age": g["_age"].min(),
-        "max_age": g["_age"].max(),
-        "workers": g["_works"].sum(),
-        "posts": g["_post"].sum(),
-    })
+    agg = pd.DataFrame(
+        {
+            "A": g.size(),
+            "ill": g["_chronic"].any() | g["_major"].any(),
+            "dis": g["_disabled"].any(),
+            "severe": g["_severe"].any(),
+            "student": g["_student"].any(),
+            "capable": m.assign(_c=m["labour_skill"].isin(CAPABLE)).groupby("hh_id", sort=False)["_c"].any(),
+            "n_old": m.assign(_o=m["_age"] >= 60).groupby("hh_id", sort=False)["_o"].sum(),
+            "min_age": g["_age"].min(),
+            "max_age": g["_age"].max(),
+            "workers": g["_works"].sum(),
+            "posts": g["_post"].sum(),
+        }
+    )
     hh = hh.join(agg, on="hh_id")
     # labour class (audit_standards) and no-labour (R48)
     age = m["_age"].to_numpy()
     lab = m["labour_skill"].to_numpy()
     cls_full = pd.Series((age >= 16) & (age <= 64) & np.isin(lab, FULL)).groupby(m["hh_id"].to_numpy()).any()
-    cls_weak = pd.Series((age >= 16) & ((lab == "弱劳动力或半劳动力") | (np.isin(lab, FULL) & (age >= 65)))).groupby(
-        m["hh_id"].to_numpy()).any()
-    hh["_class"] = np.where(hh["hh_id"].map(cls_full), "有劳动能力",
-                            np.where(hh["hh_id"].map(cls_weak), "弱劳力半劳力", "无劳动能力"))
+    cls_weak = (
+        pd.Series((age >= 16) & ((lab == "弱劳动力或半劳动力") | (np.isin(lab, FULL) & (age >= 65))))
+        .groupby(m["hh_id"].to_numpy())
+        .any()
+    )
+    hh["_class"] = np.where(
+        hh["hh_id"].map(cls_full), "有劳动能力", np.where(hh["hh_id"].map(cls_weak), "弱劳力半劳力", "无劳动能力")
+    )
     hh["labour_type"] = np.where(hh["capable"], "有劳动能力", "无劳动能力")
     # safety net
     nolab = ~hh["capable"].to_numpy()
     u = rng.random(n)
     tekun_hh = nolab & (hh["A"].to_numpy() == 1) & (hh["min_age"].to_numpy() >= 60) & (u < 0.5)
-    dibao_hh = (nolab & ~tekun_hh) | (~nolab & (hh["ill"] | hh["dis"]).to_numpy() & (rng.random(n) < 0.22)) | (
-        ~nolab & (hh["n_old"].to_numpy() == hh["A"].to_numpy()) & (rng.random(n) < 0.3))
+    dibao_hh = (
+        (nolab & ~tekun_hh)
+        | (~nolab & (hh["ill"] | hh["dis"]).to_numpy() & (rng.random(n) < 0.22))
+        | (~nolab & (hh["n_old"].to_numpy() == hh["A"].to_numpy()) & (rng.random(n) < 0.3))
+    )
     hh["_dibao"], hh["_tekun"] = dibao_hh, tekun_hh
     # causes (rules R31: cause must match the family)
     c = np.full(n, None, dtype=object)
@@ -418,8 +499,12 @@ def household_attributes(rng, hh: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame
     weak = hh["_class"].to_numpy() != "有劳动能力"
     c[(c == None) & weak] = "缺劳力"  # noqa: E711
     rest = c == None  # noqa: E711
-    c[rest] = _pick(rng, ["缺劳力", "缺资金", "缺技术", "因灾", "缺土地", "交通条件落后", "自身发展动力不足", "其他"],
-                    int(rest.sum()), [0.35, 0.2, 0.15, 0.06, 0.08, 0.05, 0.06, 0.05])
+    c[rest] = _pick(
+        rng,
+        ["缺劳力", "缺资金", "缺技术", "因灾", "缺土地", "交通条件落后", "自身发展动力不足", "其他"],
+        int(rest.sum()),
+        [0.35, 0.2, 0.15, 0.06, 0.08, 0.05, 0.06, 0.05],
+    )
     hh["main_cause"] = c
     oc = _pick(rng, ["缺资金", "缺技术", "缺劳力", "因灾", "交通条件落后"], n)
     oc2 = _pick(rng, ["缺土地", "缺水", "自身发展动力不足"], n)
@@ -442,13 +527,16 @@ def household_attributes(rng, hh: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame
     hh["exit_year"] = pd.array(np.where(exited | returned, ey, 0), dtype="Int64")
     hh.loc[~(exited | returned), "exit_year"] = pd.NA
     kind = np.where(tekun_hh, 2, np.where(dibao_hh, 1, 0))
-    hh["hh_type"] = np.where(exited, np.array(["一般脱贫户", "低保脱贫户", "特困供养脱贫户"])[kind],
-                             np.array(["一般贫困户", "低保贫困户", "特困供养贫困户"])[kind]).astype(object)
+    hh["hh_type"] = np.where(
+        exited,
+        np.array(["一般脱贫户", "低保脱贫户", "特困供养脱贫户"])[kind],
+        np.array(["一般贫困户", "低保贫困户", "特困供养贫困户"])[kind],
+    ).astype(object)
     hh["id_standard"] = _pick(rng, S.ID_STANDARDS, n, [0.15, 0.8, 0.05])
     # contact, bank, helper
     hh["phone"] = _phones(rng, n)
     hh["bank_name"] = _pick(rng, NM.BANKS, n, [0.5, 0.2, 0.15, 0.15])
-    hh["bank_account"] = ("6217" + pd.Series(rng.integers(0, 10 ** 15, size=n)).map("{:015d}".format)).to_numpy(object)
+    hh["bank_account"] = ("6217" + pd.Series(rng.integers(0, 10**15, size=n)).map("{:015d}".format)).to_numpy(object)
     helper_sur = _pick(rng, NM.SURNAMES, n, NM.SURNAME_WEIGHTS)
     hh["helper_name"] = _names(rng, helper_sur, rng.random(n) < 0.6)
     hh["helper_phone"] = _phones(rng, n)
@@ -468,8 +556,9 @@ def household_attributes(rng, hh: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame
     hh["arable_mu"] = np.round(np.where(rng.random(n) < 0.85, rng.uniform(0.3, 1.8, size=n) * A, 0), 1)
     forest = np.where(rng.random(n) < 0.45, np.round(rng.uniform(1, 12, size=n) * A, 1), 0.0)
     hh["forest_mu"] = forest
-    hh["grain_to_green_mu"] = np.where((forest > 0) & (rng.random(n) < 0.4), np.round(forest * rng.uniform(0.1, 0.8, n), 1),
-                                       0.0)
+    hh["grain_to_green_mu"] = np.where(
+        (forest > 0) & (rng.random(n) < 0.4), np.round(forest * rng.uniform(0.1, 0.8, n), 1), 0.0
+    )
     # renovated houses (住建 list: appraised C/D, completed)
     hh["_renovated"] = rng.random(n) < 0.15
     hh["_renov_year"] = rng.integers(2016, 2020, size=n)
@@ -500,10 +589,13 @@ def dynamic_events(rng, hh: pd.DataFrame, m: pd.DataFrame, taken: set) -> pd.Dat
     n = len(hh)
     # newborns and 嫁入 on active members
     fy_start = pd.to_datetime(m["hh_id"].map(hh.set_index("hh_id")["first_year"]).astype(int).astype(str) + "-01-01")
-    newborn = (m["birth_date"] >= fy_start) & (m["birth_date"] >= pd.Timestamp("2015-01-01")) & (rng.random(len(m)) < 0.7)
+    newborn = (
+        (m["birth_date"] >= fy_start) & (m["birth_date"] >= pd.Timestamp("2015-01-01")) & (rng.random(len(m)) < 0.7)
+    )
     m.loc[newborn, "change_reason"] = "新生儿"
     m.loc[newborn, "change_date"] = m.loc[newborn, "birth_date"] + pd.to_timedelta(
-        rng.integers(3, 200, size=int(newborn.sum())), unit="D")
+        rng.integers(3, 200, size=int(newborn.sum())), unit="D"
+    )
     m.loc[newborn, "change_date"] = m.loc[newborn, "change_date"].where(m.loc[newborn, "change_date"] <= REF, REF)
     married_in = (m["relation"] == "之儿媳") & (fy_start <= pd.Timestamp("2017-01-01")) & (rng.random(len(m)) < 0.25)
     d = _rand_dates(rng, "2017-03-01", "2019-06-30", int(married_in.sum()))
@@ -516,8 +608,10 @@ def dynamic_events(rng, hh: pd.DataFrame, m: pd.DataFrame, taken: set) -> pd.Dat
     cleared = (pick >= 0.09) & (pick < 0.10)
     rows = []
     for mask, status, reason, rel, age_lo, age_hi in (
-            (dead, "自然减少", "死亡", "之父", 72, 96), (out, "自然减少", "嫁出", "之女", 20, 30),
-            (cleared, "清退", "错误", "之兄弟姐妹", 25, 55)):
+        (dead, "自然减少", "死亡", "之父", 72, 96),
+        (out, "自然减少", "嫁出", "之女", 20, 30),
+        (cleared, "清退", "错误", "之兄弟姐妹", 25, 55),
+    ):
         h = hh[mask]
         k = len(h)
         if k == 0:
@@ -528,9 +622,19 @@ def dynamic_events(rng, hh: pd.DataFrame, m: pd.DataFrame, taken: set) -> pd.Dat
         male = np.full(k, rel in ("之父", "之兄弟姐妹"))
         if rel == "之兄弟姐妹":
             male = rng.random(k) < 0.6
-        r = pd.DataFrame({"hh_id": h["hh_id"].to_numpy(), "_county": h["_county"].to_numpy(), "_slot": 20 + len(rows),
-                          "relation": rel, "birth_date": birth.to_numpy(), "_male": male,
-                          "member_status": status, "change_reason": reason, "change_date": cd.to_numpy()})
+        r = pd.DataFrame(
+            {
+                "hh_id": h["hh_id"].to_numpy(),
+                "_county": h["_county"].to_numpy(),
+                "_slot": 20 + len(rows),
+                "relation": rel,
+                "birth_date": birth.to_numpy(),
+                "_male": male,
+                "member_status": status,
+                "change_reason": reason,
+                "change_date": cd.to_numpy(),
+            }
+        )
         rows.append(r)
     extra = pd.concat(rows, ignore_index=True)
     k = len(extra)
@@ -540,15 +644,26 @@ def dynamic_events(rng, hh: pd.DataFrame, m: pd.DataFrame, taken: set) -> pd.Dat
     extra["ethnicity"] = "汉族"
     extra["_region"] = extra["_county"]
     extra["id_type"] = "居民身份证"
-    extra["id_no"] = make_ids(rng, extra["_region"].to_numpy(dtype=object), extra["birth_date"],
-                              extra["_male"].to_numpy(), taken)
+    extra["id_no"] = make_ids(
+        rng, extra["_region"].to_numpy(dtype=object), extra["birth_date"], extra["_male"].to_numpy(), taken
+    )
     age = D.age_on(extra["birth_date"], REF).to_numpy(dtype=float)
     extra["_age"] = age
     extra["_sage"] = D.age_on(extra["birth_date"], CUTOFF).to_numpy(dtype=float)
     extra["health"] = np.where(extra["change_reason"] == "死亡", "长期慢性病", "健康")
-    for col, val in (("_chronic", False), ("_major", False), ("_disabled", False), ("_severe", False),
-                     ("_student", False), ("_works", False), ("_post", False), ("soldier", False),
-                     ("ins_employee", False), ("dibao", False), ("tekun", False)):
+    for col, val in (
+        ("_chronic", False),
+        ("_major", False),
+        ("_disabled", False),
+        ("_severe", False),
+        ("_student", False),
+        ("_works", False),
+        ("_post", False),
+        ("soldier", False),
+        ("ins_employee", False),
+        ("dibao", False),
+        ("tekun", False),
+    ):
         extra[col] = val
     extra["_dis_cat"] = 0
     extra["_dis_grade"] = 0
@@ -597,8 +712,11 @@ def generate_income(rng, hh: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
     dib = n_dib * rng.uniform(3000, 4600, size=n)
     tek = n_tek * rng.uniform(9000, 12500, size=n)
     fp = np.where(rng.random(n) < 0.08, rng.choice([1200, 2400, 3600], size=n), 0)
-    eco = np.where((hh["forest_mu"].to_numpy() > 0) & (rng.random(n) < 0.6), hh["forest_mu"].to_numpy()
-                   * rng.uniform(18, 32, size=n), 0)
+    eco = np.where(
+        (hh["forest_mu"].to_numpy() > 0) & (rng.random(n) < 0.6),
+        hh["forest_mu"].to_numpy() * rng.uniform(18, 32, size=n),
+        0,
+    )
     ill = hh["ill"].to_numpy()
     med = np.where(ill & (rng.random(n) < 0.7), rng.uniform(300, 14000, size=n), 0)
     other = np.where(rng.random(n) < 0.3, rng.uniform(100, 1500, size=n), 0)
@@ -640,10 +758,20 @@ def generate_income(rng, hh: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
     other = np.where(use_other, other + gap, other)
     wage = wage_work + wage_pwj
     base = {
-        "wage": wage, "wage_pwj": wage_pwj, "business_income": bus, "business_cost": cost,
-        "property_income": prop, "property_dividend": div, "family_planning": fp, "dibao_income": dib,
-        "tekun_income": tek, "pension_income": pension, "eco_comp": eco, "medical_reimb": med,
-        "other_transfer": other, "transfer_out": tout,
+        "wage": wage,
+        "wage_pwj": wage_pwj,
+        "business_income": bus,
+        "business_cost": cost,
+        "property_income": prop,
+        "property_dividend": div,
+        "family_planning": fp,
+        "dibao_income": dib,
+        "tekun_income": tek,
+        "pension_income": pension,
+        "eco_comp": eco,
+        "medical_reimb": med,
+        "other_transfer": other,
+        "transfer_out": tout,
     }
     base = {k: _fen(v) for k, v in base.items()}
     # growth back in time
@@ -661,10 +789,22 @@ def generate_income(rng, hh: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
         if y == AUDIT_YEAR:
             nm = A.copy()
         else:
-            r_after = pd.Series((rem["change_date"].dt.year > y).to_numpy() & (rem["member_status"] == "自然减少").to_numpy()
-                                ).groupby(rem["hh_id"].to_numpy()).sum().reindex(hh["hh_id"]).fillna(0).to_numpy()
-            a_after = pd.Series((add["change_date"].dt.year > y).to_numpy()).groupby(add["hh_id"].to_numpy()).sum() \
-                .reindex(hh["hh_id"]).fillna(0).to_numpy()
+            r_after = (
+                pd.Series((rem["change_date"].dt.year > y).to_numpy() & (rem["member_status"] == "自然减少").to_numpy())
+                .groupby(rem["hh_id"].to_numpy())
+                .sum()
+                .reindex(hh["hh_id"])
+                .fillna(0)
+                .to_numpy()
+            )
+            a_after = (
+                pd.Series((add["change_date"].dt.year > y).to_numpy())
+                .groupby(add["hh_id"].to_numpy())
+                .sum()
+                .reindex(hh["hh_id"])
+                .fillna(0)
+                .to_numpy()
+            )
             nm = np.maximum(A + r_after - a_after, 1)
         row = {"hh_id": hh["hh_id"].to_numpy(), "year": y, "n_members": nm.astype(int)}
         for k, v in base.items():
@@ -680,11 +820,24 @@ def generate_income(rng, hh: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
 
 def finish_income(inc: pd.DataFrame) -> pd.DataFrame:
     """Recompute 转移性收入, 家庭可支配收入, 人均可支配收入 from items (fen ints); then convert to yuan floats."""
-    items = ["family_planning", "dibao_income", "tekun_income", "pension_income", "eco_comp", "medical_reimb",
-             "other_transfer"]
+    items = [
+        "family_planning",
+        "dibao_income",
+        "tekun_income",
+        "pension_income",
+        "eco_comp",
+        "medical_reimb",
+        "other_transfer",
+    ]
     inc["transfer_income"] = sum(inc[k] for k in items)
-    d = inc["wage"] + inc["business_income"] - inc["business_cost"].abs() + inc["property_income"] \
-        + inc["transfer_income"] - inc["transfer_out"]
+    d = (
+        inc["wage"]
+        + inc["business_income"]
+        - inc["business_cost"].abs()
+        + inc["property_income"]
+        + inc["transfer_income"]
+        - inc["transfer_out"]
+    )
     inc["disposable_recorded"] = d
     nm = inc["n_members"].to_numpy()
     inc["disposable_pc_recorded"] = np.floor(d.to_numpy() / np.maximum(nm, 1) + 0.5).astype(np.int64)
@@ -693,9 +846,25 @@ def finish_income(inc: pd.DataFrame) -> pd.DataFrame:
 
 def income_to_yuan(inc: pd.DataFrame) -> pd.DataFrame:
     out = inc.copy()
-    for c in ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend",
-              "transfer_income", "family_planning", "dibao_income", "tekun_income", "pension_income", "eco_comp",
-              "medical_reimb", "other_transfer", "transfer_out", "disposable_recorded", "disposable_pc_recorded"]:
+    for c in [
+        "wage",
+        "wage_pwj",
+        "business_income",
+        "business_cost",
+        "property_income",
+        "property_dividend",
+        "transfer_income",
+        "family_planning",
+        "dibao_income",
+        "tekun_income",
+        "pension_income",
+        "eco_comp",
+        "medical_reimb",
+        "other_transfer",
+        "transfer_out",
+        "disposable_recorded",
+        "disposable_pc_recorded",
+    ]:
         out[c] = out[c].astype(float) / 100.0
     return out
 
@@ -738,8 +907,11 @@ def generate_measures(rng, hh: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
     # earlier years: one or two generic measures per year from S
     for y in (2016, 2017, 2018):
         has = np.maximum(fy, 2016) <= y
-        c1 = np.where(cls == "无劳动能力", _pick(rng, ["产业帮扶", "资产收益", "健康帮扶", "其他"], n),
-                      _pick(rng, ["产业帮扶", "就业帮扶", "技能培训", "金融帮扶", "资产收益", "公益性岗位"], n))
+        c1 = np.where(
+            cls == "无劳动能力",
+            _pick(rng, ["产业帮扶", "资产收益", "健康帮扶", "其他"], n),
+            _pick(rng, ["产业帮扶", "就业帮扶", "技能培训", "金融帮扶", "资产收益", "公益性岗位"], n),
+        )
         c1 = np.where(~ill & (c1 == "健康帮扶"), "资产收益", c1)
         for cat in np.unique(c1):
             add(has & (c1 == cat), y, cat)
@@ -798,8 +970,12 @@ def generate_projects(rng, hh: pd.DataFrame, ms: pd.DataFrame) -> tuple[pd.DataF
     g = linked.groupby("project_id")
     nh = g["hh_id"].nunique()
     A = info["A"]
-    people = linked.drop_duplicates(["project_id", "hh_id"]).assign(_a=lambda d: d["hh_id"].map(A)).groupby(
-        "project_id")["_a"].sum()
+    people = (
+        linked.drop_duplicates(["project_id", "hh_id"])
+        .assign(_a=lambda d: d["hh_id"].map(A))
+        .groupby("project_id")["_a"]
+        .sum()
+    )
     amount = g["amount"].sum()
     kdf["to_household"] = True
     kdf["village"] = None
@@ -823,19 +999,38 @@ def generate_projects(rng, hh: pd.DataFrame, ms: pd.DataFrame) -> tuple[pd.DataF
     vil["project_id"] = "XM" + vil["_county"] + vil["year"].astype(str) + vil["_n"].map("{:04d}".format)
     pr = pd.concat([kdf, vil], ignore_index=True)
     k = len(pr)
-    names = {"产业发展": "产业发展奖补", "就业扶贫": "就业扶贫补助", "金融扶贫": "扶贫小额信贷贴息", "教育扶贫": "教育扶贫生活费补助",
-             "健康扶贫": "健康扶贫医疗救助", "资产收益": "光伏发电资产收益", "住房改造": "农村危房改造", "基础设施": "村道硬底化",
-             "其他": "村级公共服务提升"}
-    pr["name"] = pr["township"] + np.where(pr["village"].notna(), pr["village"].fillna(""), "") + pr["year"].astype(str) \
-        + "年" + pr["category"].map(names) + "项目"
-    pr["fund_source"] = _pick(rng, ["财政专项扶贫资金", "帮扶市资金", "省级财政资金", "社会帮扶资金"], k, [0.5, 0.25, 0.15, 0.1])
+    names = {
+        "产业发展": "产业发展奖补",
+        "就业扶贫": "就业扶贫补助",
+        "金融扶贫": "扶贫小额信贷贴息",
+        "教育扶贫": "教育扶贫生活费补助",
+        "健康扶贫": "健康扶贫医疗救助",
+        "资产收益": "光伏发电资产收益",
+        "住房改造": "农村危房改造",
+        "基础设施": "村道硬底化",
+        "其他": "村级公共服务提升",
+    }
+    pr["name"] = (
+        pr["township"]
+        + np.where(pr["village"].notna(), pr["village"].fillna(""), "")
+        + pr["year"].astype(str)
+        + "年"
+        + pr["category"].map(names)
+        + "项目"
+    )
+    pr["fund_source"] = _pick(
+        rng, ["财政专项扶贫资金", "帮扶市资金", "省级财政资金", "社会帮扶资金"], k, [0.5, 0.25, 0.15, 0.1]
+    )
     pr["implementer"] = pr["township"] + "人民政府"
     pr["performance_goal"] = "带动" + pr["beneficiary_hh"].astype(str) + "户贫困户稳定增收"
     y = pr["year"].to_numpy()
     start = pd.to_datetime(pr["year"].astype(str) + "-02-01") + pd.to_timedelta(rng.integers(0, 90, size=k), unit="D")
     end = start + pd.to_timedelta(rng.integers(60, 240, size=k), unit="D")
-    status = np.where(y < 2019, np.where(rng.random(k) < 0.8, "已验收", "已完工"),
-                      np.where(end <= pd.Timestamp("2019-09-20"), "已完工", "实施中"))
+    status = np.where(
+        y < 2019,
+        np.where(rng.random(k) < 0.8, "已验收", "已完工"),
+        np.where(end <= pd.Timestamp("2019-09-20"), "已完工", "实施中"),
+    )
     pr["status"] = status
     pr["start_date"] = start
     pr["end_date"] = end.where(status != "实施中", pd.NaT)

@@ -1,4 +1,5 @@
 """Compare the rule engine's findings on a demo export with the planted ground truth (a development aid)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,9 +46,11 @@ def compare(planted: pd.DataFrame, findings: pd.DataFrame, rules: list[str] | No
     pk = p.drop_duplicates(KEY)
     fk = f.drop_duplicates(KEY)
     m = pk.merge(fk[KEY], on=KEY, how="outer", indicator=True)
-    return {"missed": m[m["_merge"] == "left_only"][KEY + ["county", "year"]],
-            "unexpected": m[m["_merge"] == "right_only"][KEY],
-            "matched": int((m["_merge"] == "both").sum())}
+    return {
+        "missed": m[m["_merge"] == "left_only"][KEY + ["county", "year"]],
+        "unexpected": m[m["_merge"] == "right_only"][KEY],
+        "matched": int((m["_merge"] == "both").sum()),
+    }
 
 
 def summary(result: dict) -> pd.DataFrame:
@@ -77,11 +80,18 @@ def compare_verdicts(households: pd.DataFrame, verdicts: pd.DataFrame) -> pd.Dat
     h["hh_id"] = h["hh_id"].astype(str)
     v = verdicts.copy()
     v["hh_id"] = v["hh_id"].astype(str)
-    j = h.merge(v[["hh_id", "verdict", "return_cause", "quality", "income_pc", "labour_class"]], on="hh_id",
-                how="left", suffixes=("_truth", "_audit"))
+    j = h.merge(
+        v[["hh_id", "verdict", "return_cause", "quality", "income_pc", "labour_class"]],
+        on="hh_id",
+        how="left",
+        suffixes=("_truth", "_audit"),
+    )
     for c in ("verdict", "return_cause", "quality"):
         j[c + "_truth"] = j[c + "_truth"].astype(object).where(j[c + "_truth"].notna(), "").astype(str)
         j[c + "_audit"] = j[c + "_audit"].astype(object).where(j[c + "_audit"].notna(), "").astype(str)
-    diff = (j["verdict_truth"] != j["verdict_audit"]) | (j["return_cause_truth"] != j["return_cause_audit"]) | (
-        j["quality_truth"].str[:1] != j["quality_audit"].str[:1])
+    diff = (
+        (j["verdict_truth"] != j["verdict_audit"])
+        | (j["return_cause_truth"] != j["return_cause_audit"])
+        | (j["quality_truth"].str[:1] != j["quality_audit"].str[:1])
+    )
     return j[diff]

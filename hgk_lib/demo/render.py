@@ -4,6 +4,7 @@ Mess never changes meaning: every variant written here is one the contract (expo
 accept with the same value. Writers are deterministic: same input -> byte-identical files (fixed xlsx metadata and
 zip entry times).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,21 +23,64 @@ FULLWIDTH = str.maketrans("0123456789.,", "０１２３４５６７８９．，"
 
 #: how each county's export looks (codes: yes/no pair, date style, mess switches)
 PROFILES = {
-    "441881": dict(yes=("是", "否"), date="datetime", half=True, titles={"member", "household", "income"},
-                   blank="", ids="quote", extra={"household": "备注"}),
-    "441823": dict(yes=("1", "0"), date="slash", newline=True, titles={"measure", "project"}, blank="无",
-                   ids="plain", amount="thousands"),
-    "441882": dict(yes=("Y", "N"), date="compact", titles={"member"}, blank="/", ids="eqwrap", amount="yuan",
-                   extra={"member": "序号"}),
-    "441803": dict(yes=("√", "×"), date="cn", space=True, titles={"income", "inspection"}, blank="-", ids="lowerx",
-                   amount="fullwidth"),
-    "441821": dict(yes=("是", "否"), date="serial", titles={"household", "police"}, blank="—", ids="plain",
-                   codes=True),
+    "441881": dict(
+        yes=("是", "否"),
+        date="datetime",
+        half=True,
+        titles={"member", "household", "income"},
+        blank="",
+        ids="quote",
+        extra={"household": "备注"},
+    ),
+    "441823": dict(
+        yes=("1", "0"),
+        date="slash",
+        newline=True,
+        titles={"measure", "project"},
+        blank="无",
+        ids="plain",
+        amount="thousands",
+    ),
+    "441882": dict(
+        yes=("Y", "N"),
+        date="compact",
+        titles={"member"},
+        blank="/",
+        ids="eqwrap",
+        amount="yuan",
+        extra={"member": "序号"},
+    ),
+    "441803": dict(
+        yes=("√", "×"),
+        date="cn",
+        space=True,
+        titles={"income", "inspection"},
+        blank="-",
+        ids="lowerx",
+        amount="fullwidth",
+    ),
+    "441821": dict(yes=("是", "否"), date="serial", titles={"household", "police"}, blank="—", ids="plain", codes=True),
     "441802": dict(yes=("是", "否"), date="dot", half=True, titles=set(), blank="NULL", ids="quote", codes=True),
-    "441826": dict(yes=("是", "否"), date="iso", titles={"member", "household"}, blank="", ids="plain", csv=True,
-                   encodings={"member": "gb18030", "household": "utf-8-sig"}, newline=True),
-    "441825": dict(yes=("是", "否"), date="mixed", titles={"member", "household", "measure"}, blank="无", ids="mixed",
-                   space=True, amount="thousands", extra={"household": "备注"}),
+    "441826": dict(
+        yes=("是", "否"),
+        date="iso",
+        titles={"member", "household"},
+        blank="",
+        ids="plain",
+        csv=True,
+        encodings={"member": "gb18030", "household": "utf-8-sig"},
+        newline=True,
+    ),
+    "441825": dict(
+        yes=("是", "否"),
+        date="mixed",
+        titles={"member", "household", "measure"},
+        blank="无",
+        ids="mixed",
+        space=True,
+        amount="thousands",
+        extra={"household": "备注"},
+    ),
 }
 
 
@@ -44,7 +88,7 @@ def _header_variant(h: str, prof: dict, rng, i: int) -> str:
     if prof.get("half"):
         h = h.replace("（", "(").replace("）", ")").replace("：", ":")
     if prof.get("newline") and len(h) >= 9 and i % 3 == 0:
-        h = h[: len(h) // 2] + "\n" + h[len(h) // 2:]
+        h = h[: len(h) // 2] + "\n" + h[len(h) // 2 :]
     if prof.get("space") and i % 4 == 1:
         h = " " + h + " "
     return h
@@ -57,11 +101,13 @@ def _fmt_dates(s: pd.Series, style: str, rng, xlsx: bool) -> np.ndarray:
     if not ok.any():
         return out
     dd = d[ok]
-    styles = {"iso": lambda x: x.dt.strftime("%Y-%m-%d"),
-              "slash": lambda x: x.dt.year.astype(str) + "/" + x.dt.month.astype(str) + "/" + x.dt.day.astype(str),
-              "compact": lambda x: x.dt.strftime("%Y%m%d"),
-              "cn": lambda x: x.dt.year.astype(str) + "年" + x.dt.month.astype(str) + "月" + x.dt.day.astype(str) + "日",
-              "dot": lambda x: x.dt.strftime("%Y.%m.%d")}
+    styles = {
+        "iso": lambda x: x.dt.strftime("%Y-%m-%d"),
+        "slash": lambda x: x.dt.year.astype(str) + "/" + x.dt.month.astype(str) + "/" + x.dt.day.astype(str),
+        "compact": lambda x: x.dt.strftime("%Y%m%d"),
+        "cn": lambda x: x.dt.year.astype(str) + "年" + x.dt.month.astype(str) + "月" + x.dt.day.astype(str) + "日",
+        "dot": lambda x: x.dt.strftime("%Y.%m.%d"),
+    }
     if style == "mixed":
         keys = list(styles)
         pick = rng.integers(0, len(keys), size=len(dd))
@@ -119,8 +165,9 @@ def _code_of(enum: str, labels: np.ndarray) -> np.ndarray:
     return np.array([inv.get(x, x) for x in labels], dtype=object)
 
 
-def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool, raw: dict | None = None
-                 ) -> tuple[list[str], np.ndarray, list[int]]:
+def render_table(
+    df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool, raw: dict | None = None
+) -> tuple[list[str], np.ndarray, list[int]]:
     """(headers, values[rows, cols], index labels) for one table of one county."""
     prof = PROFILES[county]
     n = len(df)
@@ -137,7 +184,9 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
             style = prof.get("ids", "plain")
             u = rng.random(n)
             if style == "mixed":
-                style_arr = np.where(u < 0.05, "quote", np.where(u < 0.1, "eqwrap", np.where(u < 0.2, "lowerx", "plain")))
+                style_arr = np.where(
+                    u < 0.05, "quote", np.where(u < 0.1, "eqwrap", np.where(u < 0.2, "lowerx", "plain"))
+                )
             else:
                 style_arr = np.where(u < 0.15, style, "plain")
             out = v.copy()
@@ -161,7 +210,10 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
             v = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
             vals = v.copy()
             if (prof.get("codes") or col.enum in S.NATIONAL_CODES) and col.enum not in (
-                    "house_level", "disability_category", "disability_grade"):
+                "house_level",
+                "disability_category",
+                "disability_grade",
+            ):
                 sel = np.asarray(pd.notna(v), dtype=bool) & (rng.random(n) < (0.06 if prof.get("codes") else 0.01))
                 vals[sel] = _code_of(col.enum, v[sel])
         elif kind == "yesno":
@@ -180,8 +232,13 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
         elif kind == "multi":
             v = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
             u = rng.random(n)
-            vals = np.array([a if a is None or u[i] < 0.6 else a.replace(",", "、" if u[i] < 0.85 else "；")
-                             for i, a in enumerate(v)], dtype=object)
+            vals = np.array(
+                [
+                    a if a is None or u[i] < 0.6 else a.replace(",", "、" if u[i] < 0.85 else "；")
+                    for i, a in enumerate(v)
+                ],
+                dtype=object,
+            )
         else:
             vals = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
         # blanks: the county's blank-like token on optional columns
@@ -206,14 +263,18 @@ def render_table(df: pd.DataFrame, table: S.Table, county: str, rng, xlsx: bool,
         values = np.concatenate([np.arange(1, n + 1).astype(object)[:, None], values], axis=1)
     elif extra:
         headers = headers + [extra]
-        values = np.concatenate([values, np.where(rng.random(n) < 0.05, "已核实", None).astype(object)[:, None]], axis=1)
+        values = np.concatenate(
+            [values, np.where(rng.random(n) < 0.05, "已核实", None).astype(object)[:, None]], axis=1
+        )
     return headers, values, list(df.index)
 
 
 def title_rows(county: str, table: S.Table, ncols: int) -> list[list]:
     name = S.QINGYUAN_COUNTIES[county]
-    return [[f"清远市{name}{table.label}"] + [None] * (ncols - 1),
-            [f"导出时间：{FIXED_TIME:%Y-%m-%d %H:%M:%S}"] + [None] * (ncols - 1)]
+    return [
+        [f"清远市{name}{table.label}"] + [None] * (ncols - 1),
+        [f"导出时间：{FIXED_TIME:%Y-%m-%d %H:%M:%S}"] + [None] * (ncols - 1),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -226,8 +287,11 @@ def write_xlsx(path: Path, top: list[list], headers: list[str], values: np.ndarr
     for r in top:
         ws.append(r)
     ws.append(headers)
-    formula_like = np.vectorize(lambda a: isinstance(a, str) and a.startswith("="), otypes=[bool])(values) \
-        if values.size else np.zeros(values.shape, bool)
+    formula_like = (
+        np.vectorize(lambda a: isinstance(a, str) and a.startswith("="), otypes=[bool])(values)
+        if values.size
+        else np.zeros(values.shape, bool)
+    )
     rows_with = set(np.flatnonzero(formula_like.any(axis=1)).tolist()) if values.size else set()
     for i, row in enumerate(values.tolist()):
         if i in rows_with:
@@ -256,8 +320,9 @@ def _deterministic_zip(data: bytes) -> bytes:
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-                body = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp + rb"\g<3>",
-                              body)
+                body = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp + rb"\g<3>", body
+                )
             zi = zipfile.ZipInfo(info.filename, date_time=(2019, 10, 8, 9, 30, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16

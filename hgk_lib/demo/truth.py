@@ -3,6 +3,7 @@
 The verdict is computed from the canonical tables *as the loader yields them* (quarantined rows removed), by an
 implementation independent of :mod:`hgk_lib.audit`, so that the two can be compared.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,13 +29,15 @@ def fast_id18(id_no: pd.Series, id_type: pd.Series | None = None) -> pd.Series:
     """derive.id18 with vectorised string methods (same semantics; NA where R01 fails)."""
     s = id_no.astype(object).where(id_no.notna(), None).astype("string").str.strip().str.upper()
     s = s.where(s != "", pd.NA)
-    t = (id_type.astype(object) if id_type is not None else pd.Series(None, index=s.index, dtype=object))
+    t = id_type.astype(object) if id_type is not None else pd.Series(None, index=s.index, dtype=object)
     is18 = s.str.fullmatch(D.RE_ID18).fillna(False).astype(bool)
     is15 = s.str.fullmatch(D.RE_ID15).fillna(False).astype(bool)
     isdis = s.str.fullmatch(D.RE_DISABILITY).fillna(False).astype(bool)
     other = (t == "其他").fillna(False).astype(bool).to_numpy()
     disc = (t == "残疾人证").fillna(False).astype(bool).to_numpy()
-    ok = np.where(other, s.notna().to_numpy(), np.where(disc, (is18 | is15 | isdis).to_numpy(), (is18 | is15).to_numpy()))
+    ok = np.where(
+        other, s.notna().to_numpy(), np.where(disc, (is18 | is15 | isdis).to_numpy(), (is18 | is15).to_numpy())
+    )
     out = s.where(is18, pd.NA)
     out = out.where(~(isdis & ~is18), s.str[:18])
     if is15.any():
@@ -79,10 +82,16 @@ def household_facts(t: dict) -> pd.DataFrame:
     f["A"] = a.groupby("hh_id").size().reindex(f.index).fillna(0).astype(int)
     age, lab = a["_age_t"].to_numpy(), a["labour_skill"].astype(object).to_numpy()
     full = pd.Series((age >= 16) & (age <= 64) & np.isin(lab, FULL)).groupby(a["hh_id"].to_numpy()).any()
-    weak = pd.Series((age >= 16) & ((lab == "弱劳动力或半劳动力") | (np.isin(lab, FULL) & (age >= 65)))).groupby(
-        a["hh_id"].to_numpy()).any()
-    f["cls"] = np.where(full.reindex(f.index).fillna(False), "有劳动能力",
-                        np.where(weak.reindex(f.index).fillna(False), "弱劳力半劳力", "无劳动能力"))
+    weak = (
+        pd.Series((age >= 16) & ((lab == "弱劳动力或半劳动力") | (np.isin(lab, FULL) & (age >= 65))))
+        .groupby(a["hh_id"].to_numpy())
+        .any()
+    )
+    f["cls"] = np.where(
+        full.reindex(f.index).fillna(False),
+        "有劳动能力",
+        np.where(weak.reindex(f.index).fillna(False), "弱劳力半劳力", "无劳动能力"),
+    )
     # coverage: registry flag or 民政 list active on reference_date
     cov = _yes(a["dibao"]) | _yes(a["tekun"])
     civil = t.get("civil")
@@ -90,8 +99,14 @@ def household_facts(t: dict) -> pd.DataFrame:
         c = civil.assign(_id18=fast_id18(civil["id_no"]))
         on = (c["start_date"].isna() | (c["start_date"] <= REF)) & (c["end_date"].isna() | (c["end_date"] >= REF))
         cov = cov | a["_id18"].isin(set(c.loc[on, "_id18"].dropna())).to_numpy()
-    f["covered"] = pd.Series(np.asarray(cov, dtype=bool)).groupby(a["hh_id"].to_numpy()).any().reindex(
-        f.index).fillna(False).astype(bool)
+    f["covered"] = (
+        pd.Series(np.asarray(cov, dtype=bool))
+        .groupby(a["hh_id"].to_numpy())
+        .any()
+        .reindex(f.index)
+        .fillna(False)
+        .astype(bool)
+    )
     # income (audit-year row; fen)
     inc = t["income"]
     inc = inc[(inc["year"] == AUDIT_YEAR) & inc["hh_id"].isin(f.index)].drop_duplicates("hh_id").set_index("hh_id")
@@ -99,15 +114,22 @@ def household_facts(t: dict) -> pd.DataFrame:
     items = sum(fen(c) for c in POLICY_ITEMS)
     any_item = inc[POLICY_ITEMS + ["medical_reimb"]].notna().any(axis=1).to_numpy()
     transfer = np.where(any_item, items, fen("transfer_income"))
-    dsp = fen("wage") + fen("business_income") - np.abs(fen("business_cost")) + fen("property_income") + transfer \
+    dsp = (
+        fen("wage")
+        + fen("business_income")
+        - np.abs(fen("business_cost"))
+        + fen("property_income")
+        + transfer
         - fen("transfer_out")
+    )
     d = pd.Series(dsp, index=inc.index).reindex(f.index)
     pol = pd.Series(items, index=inc.index).reindex(f.index)
     A = f["A"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         pc = np.where(A > 0, np.floor(d.to_numpy(dtype=float) / np.maximum(A, 1) + 0.5) / 100.0, np.nan)
-        f["policy_share"] = np.where(d.to_numpy(dtype=float) > 0, pol.to_numpy(dtype=float) / d.to_numpy(dtype=float),
-                                     np.nan)
+        f["policy_share"] = np.where(
+            d.to_numpy(dtype=float) > 0, pol.to_numpy(dtype=float) / d.to_numpy(dtype=float), np.nan
+        )
     f["I"] = pc
     f["recorded_pc"] = inc["disposable_pc_recorded"].reindex(f.index).astype(float)
     # problems (open on reference_date)
@@ -127,8 +149,17 @@ def household_facts(t: dict) -> pd.DataFrame:
         dstage = set(e.loc[(e["enrol_status"] == "辍学") & e["stage"].isin(["小学", "初中"]), "_id18"].dropna())
         r88 = a["_id18"].isin(drop) & ~a["_id18"].isin(ok) & (((sa >= 6) & (sa <= 15)) | a["_id18"].isin(dstage))
         edu = edu | r88
-    by = lambda s: pd.Series(np.asarray(s, dtype=bool)).groupby(a["hh_id"].to_numpy()).any().reindex(  # noqa: E731
-        f.index).fillna(False).astype(bool)
+
+    def by(s):
+        return (
+            pd.Series(np.asarray(s, dtype=bool))
+            .groupby(a["hh_id"].to_numpy())
+            .any()
+            .reindex(f.index)
+            .fillna(False)
+            .astype(bool)
+        )
+
     prob["edu"] = by(edu)
     uninsured = ~_yes(a["ins_resident"]) & ~_yes(a["ins_employee"])
     med = t.get("medical")
@@ -146,16 +177,32 @@ def household_facts(t: dict) -> pd.DataFrame:
     open_prog = pd.Series(False, index=f.index)
     if hs is not None and len(hs):
         h = hs.assign(_id18=fast_id18(hs["head_id"]))
-        keys = pd.concat([pd.DataFrame({"hh_id": hh["hh_id"].to_numpy(), "_id18": fast_id18(hh["head_id"]).to_numpy()}),
-                          pd.DataFrame({"hh_id": a["hh_id"].to_numpy(), "_id18": a["_id18"].to_numpy()})]).dropna()
+        keys = pd.concat(
+            [
+                pd.DataFrame({"hh_id": hh["hh_id"].to_numpy(), "_id18": fast_id18(hh["head_id"]).to_numpy()}),
+                pd.DataFrame({"hh_id": a["hh_id"].to_numpy(), "_id18": a["_id18"].to_numpy()}),
+            ]
+        ).dropna()
         keys = keys.drop_duplicates()
         j = h.merge(keys, on="_id18")
         op = j["appraisal_level"].isin(["C", "D"]) & (j["renovation_status"].astype(object) != "已竣工")
         matched = pd.Series(True, index=j["hh_id"].unique()).reindex(f.index).fillna(False).astype(bool)
-        open_prog = pd.Series((op & (j["renovation_status"] == "改造中")).to_numpy(dtype=bool)).groupby(
-            j["hh_id"].to_numpy()).any().reindex(f.index).fillna(False).astype(bool)
-        open_new = pd.Series((op & (j["renovation_status"] != "改造中")).to_numpy(dtype=bool)).groupby(
-            j["hh_id"].to_numpy()).any().reindex(f.index).fillna(False).astype(bool)
+        open_prog = (
+            pd.Series((op & (j["renovation_status"] == "改造中")).to_numpy(dtype=bool))
+            .groupby(j["hh_id"].to_numpy())
+            .any()
+            .reindex(f.index)
+            .fillna(False)
+            .astype(bool)
+        )
+        open_new = (
+            pd.Series((op & (j["renovation_status"] != "改造中")).to_numpy(dtype=bool))
+            .groupby(j["hh_id"].to_numpy())
+            .any()
+            .reindex(f.index)
+            .fillna(False)
+            .astype(bool)
+        )
     prob["house_prog"] = open_prog & matched
     prob["house_new"] = (open_new & matched) | (reg.fillna(False).astype(bool) & ~matched)
     w = (hh["safe_water"].astype(object).eq(False).fillna(False) | _yes(hh["water_difficulty"])).to_numpy()
@@ -173,10 +220,26 @@ def household_facts(t: dict) -> pd.DataFrame:
     I = f["I"]  # noqa: E741 - the audit standard's name for per-capita income
     none = f["cls"] == "无劳动能力"
     v = np.select(
-        [I < RETURN_LINE, (I < EXIT_LINE) & f["unresolvable"], none & ~f["covered"], none & ~f["P"], none,
-         I < EXIT_LINE, f["P"]],
-        ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "保持脱贫（限期整改）"],
-        "保持脱贫")
+        [
+            I < RETURN_LINE,
+            (I < EXIT_LINE) & f["unresolvable"],
+            none & ~f["covered"],
+            none & ~f["P"],
+            none,
+            I < EXIT_LINE,
+            f["P"],
+        ],
+        [
+            "返贫",
+            "退回未脱贫",
+            "兜底未落实",
+            "保持脱贫（兜底）",
+            "保持脱贫（限期整改）",
+            "收入未达标",
+            "保持脱贫（限期整改）",
+        ],
+        "保持脱贫",
+    )
     v = np.where(I.isna() & ~none, "收入待核实", v)  # row 6a: no verdict income, not a safety-net household
     v = np.where(f["A"] > 0, v, "")  # no active member: no verdict (a dynamic-management case)
     f["verdict"] = np.where(exited, v, "")
@@ -197,8 +260,11 @@ def household_facts(t: dict) -> pd.DataFrame:
     dis = by(dis_flag).to_numpy() | oth("因残")
     stu = by(stu_flag).to_numpy() | oth("因学")
     dis_c = oth("因灾")
-    rc = np.where(cause.isin(["因病", "因残", "因学", "因灾"]), cause,
-                  np.where(ill, "因病", np.where(dis, "因残", np.where(stu, "因学", np.where(dis_c, "因灾", "其他")))))
+    rc = np.where(
+        cause.isin(["因病", "因残", "因学", "因灾"]),
+        cause,
+        np.where(ill, "因病", np.where(dis, "因残", np.where(stu, "因学", np.where(dis_c, "因灾", "其他")))),
+    )
     f["return_cause"] = np.where(f["verdict"] == "返贫", rc, "")
     ps = f["policy_share"].fillna(1.0)
     kept = f["verdict"].str.startswith("保持脱贫")
@@ -224,23 +290,56 @@ def hidden_risk(rng, f: pd.DataFrame, t: dict, planted_hh: set) -> pd.DataFrame:
     a = m[m["member_status"] == "正常"]
     n = len(f)
     idx = f.index
-    major = a.assign(_x=a["health"].astype(str).str.contains("患有大病")).groupby("hh_id")["_x"].any().reindex(
-        idx).fillna(False)
-    chronic = a.assign(_x=a["health"].astype(str).str.contains("长期慢性病")).groupby("hh_id")["_x"].any().reindex(
-        idx).fillna(False)
-    dis = a.assign(_x=a["health"].astype(str).str.contains("残疾")).groupby("hh_id")["_x"].any().reindex(idx).fillna(False)
+    major = (
+        a.assign(_x=a["health"].astype(str).str.contains("患有大病"))
+        .groupby("hh_id")["_x"]
+        .any()
+        .reindex(idx)
+        .fillna(False)
+    )
+    chronic = (
+        a.assign(_x=a["health"].astype(str).str.contains("长期慢性病"))
+        .groupby("hh_id")["_x"]
+        .any()
+        .reindex(idx)
+        .fillna(False)
+    )
+    dis = (
+        a.assign(_x=a["health"].astype(str).str.contains("残疾"))
+        .groupby("hh_id")["_x"]
+        .any()
+        .reindex(idx)
+        .fillna(False)
+    )
     bd = fast_birth(a)
     age = D.age_on(bd, REF).astype(float)
     eld = pd.Series((age < 60).to_numpy()).groupby(a["hh_id"].to_numpy()).sum().reindex(idx).fillna(0) == 0
-    months = pd.Series(np.nan_to_num(a["work_months"].astype(float).to_numpy()) + np.nan_to_num(
-        a["pwj_months"].astype(float).to_numpy())).groupby(a["hh_id"].to_numpy()).sum().reindex(idx).fillna(0)
+    months = (
+        pd.Series(
+            np.nan_to_num(a["work_months"].astype(float).to_numpy())
+            + np.nan_to_num(a["pwj_months"].astype(float).to_numpy())
+        )
+        .groupby(a["hh_id"].to_numpy())
+        .sum()
+        .reindex(idx)
+        .fillna(0)
+    )
     I = f["I"].fillna(0).to_numpy()  # noqa: E741 - per-capita income, as in the standard
     thin = np.clip((1.35 * EXIT_LINE - I) / (0.5 * EXIT_LINE), 0, 2.0)
     ps = np.clip(f["policy_share"].fillna(1.0).to_numpy(), 0, 1)
     low_work = (months.to_numpy() < 6) & (f["cls"].to_numpy() == "有劳动能力")
     fl = lambda s: np.asarray(s, dtype=float)  # noqa: E731
-    z = (-3.3 + 1.6 * thin + 1.3 * ps + 0.9 * fl(major) + 0.35 * fl(chronic) + 0.45 * fl(dis)
-         + 0.7 * fl(eld) + 0.6 * fl(low_work) + rng.normal(0, 0.45, size=n))
+    z = (
+        -3.3
+        + 1.6 * thin
+        + 1.3 * ps
+        + 0.9 * fl(major)
+        + 0.35 * fl(chronic)
+        + 0.45 * fl(dis)
+        + 0.7 * fl(eld)
+        + 0.6 * fl(low_work)
+        + rng.normal(0, 0.45, size=n)
+    )
     bad = ~f["verdict"].isin(["", "保持脱贫", "保持脱贫（兜底）"]).to_numpy()
     z = z + np.where(bad, 3.0, 0) + np.where(f["P"].to_numpy(dtype=bool), 1.5, 0)
     z = z + np.where(f.index.isin(list(planted_hh)), 0.8, 0)
@@ -248,9 +347,15 @@ def hidden_risk(rng, f: pd.DataFrame, t: dict, planted_hh: set) -> pd.DataFrame:
     f["true_problem_prob"] = np.round(p, 4)
     f["true_problem"] = (rng.random(n) < p).astype(int)
     # what the visit finds, and the income an inspector would measure
-    concl = np.where(f["true_problem"] == 0, "属实",
-                     np.where(f["P"].to_numpy(), "两不愁三保障未解决",
-                              np.where((I < 1.25 * EXIT_LINE) | (rng.random(n) < 0.5), "收入不达标", "信息不准确")))
+    concl = np.where(
+        f["true_problem"] == 0,
+        "属实",
+        np.where(
+            f["P"].to_numpy(),
+            "两不愁三保障未解决",
+            np.where((I < 1.25 * EXIT_LINE) | (rng.random(n) < 0.5), "收入不达标", "信息不准确"),
+        ),
+    )
     f["true_conclusion"] = concl
     noise = np.exp(rng.normal(0, 0.06, size=n))
     vi = I * noise
@@ -286,14 +391,33 @@ def inspection_history(rng, f: pd.DataFrame, hh: pd.DataFrame) -> pd.DataFrame:
         pp = np.clip(p[drawn] * (0.85 if year == 2017 else 0.95), 0, 1)
         prob = rng.random(k) < pp
         I = f["I"].to_numpy()[drawn]  # noqa: E741 - per-capita income, as in the standard
-        concl = np.where(~prob, "属实", np.where(f["P"].to_numpy()[drawn], "两不愁三保障未解决",
-                                                 np.where(rng.random(k) < 0.65, "收入不达标", "信息不准确")))
-        vi = np.where(concl == "收入不达标", EXIT_LINE * rng.uniform(0.5, 0.97, size=k) * (0.95 if year == 2017 else 1),
-                      np.maximum(I, 1) * np.exp(rng.normal(-0.08, 0.08, size=k)))
-        rows.append(pd.DataFrame({
-            "hh_id": f.index[drawn], "year": year, "method": method,
-            "inclusion_prob": np.round(pi[drawn], 4) if method != "第三方评估" else np.nan,
-            "conclusion": concl, "verified_income_pc": np.round(vi, 2), "_county": county.to_numpy()[drawn]}))
+        concl = np.where(
+            ~prob,
+            "属实",
+            np.where(
+                f["P"].to_numpy()[drawn],
+                "两不愁三保障未解决",
+                np.where(rng.random(k) < 0.65, "收入不达标", "信息不准确"),
+            ),
+        )
+        vi = np.where(
+            concl == "收入不达标",
+            EXIT_LINE * rng.uniform(0.5, 0.97, size=k) * (0.95 if year == 2017 else 1),
+            np.maximum(I, 1) * np.exp(rng.normal(-0.08, 0.08, size=k)),
+        )
+        rows.append(
+            pd.DataFrame(
+                {
+                    "hh_id": f.index[drawn],
+                    "year": year,
+                    "method": method,
+                    "inclusion_prob": np.round(pi[drawn], 4) if method != "第三方评估" else np.nan,
+                    "conclusion": concl,
+                    "verified_income_pc": np.round(vi, 2),
+                    "_county": county.to_numpy()[drawn],
+                }
+            )
+        )
     out = pd.concat(rows, ignore_index=True)
     out = out.sort_values(["_county", "year", "hh_id"], kind="stable").reset_index(drop=True)
     return out

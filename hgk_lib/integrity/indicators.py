@@ -8,6 +8,7 @@ not tested (fewer than the minimum households) or whose reference is undefined.
 
 All computation is vectorised over households and units; the only loops are over counties inside the BH helper.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,11 @@ from .stats import binom_tail, floor_share, poisson_tail
 
 #: Income amounts compared by I2 and counted by I3 (inputs, not the derived totals). 转移性收入 counts only where
 #: every transfer item is blank (then it is an input itself).
-COMPONENTS = ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend"] + \
-    list(S.INCOME_ITEMS) + ["transfer_out"]
+COMPONENTS = (
+    ["wage", "wage_pwj", "business_income", "business_cost", "property_income", "property_dividend"]
+    + list(S.INCOME_ITEMS)
+    + ["transfer_out"]
+)
 MAIN_ITEMS = ["wage", "business_income", "business_cost", "property_income", "transfer_income"]
 
 
@@ -103,8 +107,9 @@ def county_sums(F: Frame, pos: np.ndarray, values: dict[str, np.ndarray]) -> pd.
     """Per county code: sums of per-household values (each household counted once)."""
     nc = int(F.county_of_unit.max()) + 1 if len(F.county_of_unit) else 0
     c = F.county_of_hh[pos]
-    return pd.DataFrame({k: np.bincount(c, weights=np.asarray(v, dtype=float), minlength=nc)
-                         for k, v in values.items()})
+    return pd.DataFrame(
+        {k: np.bincount(c, weights=np.asarray(v, dtype=float), minlength=nc) for k, v in values.items()}
+    )
 
 
 def binomial_indicator(F: Frame, pos: np.ndarray, k_h: np.ndarray, n_h: np.ndarray) -> pd.DataFrame:
@@ -121,8 +126,17 @@ def binomial_indicator(F: Frame, pos: np.ndarray, k_h: np.ndarray, n_h: np.ndarr
     p0 = floor_share(other_k, other_n)
     undefined = ~(other_n > 0) | (reference >= 1) | ~(n > 0)
     p = np.where(F.tested & ~undefined, binom_tail(k, n, p0), np.nan)
-    return pd.DataFrame({"unit_id": np.arange(len(F.units)), "n": n, "k": k, "value": value,
-                         "reference": reference, "p": p, "undefined": undefined})
+    return pd.DataFrame(
+        {
+            "unit_id": np.arange(len(F.units)),
+            "n": n,
+            "k": k,
+            "value": value,
+            "reference": reference,
+            "p": p,
+            "undefined": undefined,
+        }
+    )
 
 
 def _pos_of(F: Frame, hh_ids: pd.Series) -> np.ndarray:
@@ -211,8 +225,11 @@ def i2_copies(F: Frame, incomes: pd.DataFrame) -> pd.DataFrame:
     nonzero = (comp != 0).sum(axis=1).to_numpy() if comp.shape[1] else np.zeros(len(rows), dtype=int)
     elig = nonzero >= int(F.p["min_components"])
     comp, pos = comp[elig], rows["pos"].to_numpy()[elig]
-    vec = pd.util.hash_pandas_object(comp, index=False).to_numpy(dtype=np.uint64) if len(comp) else \
-        np.zeros(0, dtype=np.uint64)
+    vec = (
+        pd.util.hash_pandas_object(comp, index=False).to_numpy(dtype=np.uint64)
+        if len(comp)
+        else np.zeros(0, dtype=np.uint64)
+    )
     vcode = pd.factorize(vec)[0] if len(vec) else np.zeros(0, dtype=np.int64)
     cty = F.county_of_hh[pos]
     U = len(F.units)
@@ -228,14 +245,26 @@ def i2_copies(F: Frame, incomes: pd.DataFrame) -> pd.DataFrame:
     uv["c"] = F.county_of_unit[uv["unit_id"].to_numpy()]
     uv["cnt"] = cv.reindex(pd.MultiIndex.from_arrays([uv["c"], uv["v"]])).to_numpy(dtype=float)
     u = uv["u"].to_numpy(dtype=float)
-    g = pd.DataFrame({"unit_id": uv["unit_id"], "n": u, "pairs": u * (u - 1) / 2, "dup": np.where(u >= 2, u, 0.0),
-                      "cu": uv["cnt"].to_numpy() * u, "uu": u * u}).groupby("unit_id").sum()
+    g = (
+        pd.DataFrame(
+            {
+                "unit_id": uv["unit_id"],
+                "n": u,
+                "pairs": u * (u - 1) / 2,
+                "dup": np.where(u >= 2, u, 0.0),
+                "cu": uv["cnt"].to_numpy() * u,
+                "uu": u * u,
+            }
+        )
+        .groupby("unit_id")
+        .sum()
+    )
     g = g.reindex(range(U), fill_value=0.0)
     n, pairs, dup = g["n"].to_numpy(), g["pairs"].to_numpy(), g["dup"].to_numpy()
     N = Ncty[F.county_of_unit]
     other = N - n
     with np.errstate(divide="ignore", invalid="ignore"):
-        sum_q2 = (S2[F.county_of_unit] - 2 * g["cu"].to_numpy() + g["uu"].to_numpy()) / other ** 2
+        sum_q2 = (S2[F.county_of_unit] - 2 * g["cu"].to_numpy() + g["uu"].to_numpy()) / other**2
         mean = n * (n - 1) / 2 * sum_q2
         value = np.where(n > 0, dup / n, np.nan)
     # reference shown: the share of households with a copy in their own unit, among the county's other units of the
@@ -248,8 +277,17 @@ def i2_copies(F: Frame, incomes: pd.DataFrame) -> pd.DataFrame:
         reference = np.where(tot_n - n > 0, (tot_dup - dup) / (tot_n - n), np.nan)
     undefined = ~(other > 0) | ~(n > 0)
     p = np.where(F.tested & ~undefined, poisson_tail(pairs, np.nan_to_num(mean)), np.nan)
-    out = pd.DataFrame({"unit_id": np.arange(U), "n": n, "k": dup, "value": value, "reference": reference, "p": p,
-                        "undefined": undefined})
+    out = pd.DataFrame(
+        {
+            "unit_id": np.arange(U),
+            "n": n,
+            "k": dup,
+            "value": value,
+            "reference": reference,
+            "p": p,
+            "undefined": undefined,
+        }
+    )
     out["x1"], out["x2"] = pairs, mean
     return out
 
@@ -333,10 +371,23 @@ def i5_one_day(F: Frame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(n > 0, k / n, np.nan)
         reference = np.where(other > 0, (cfull - k) / other, np.nan)
-    date_txt = pd.Series(np.where(has, np.asarray(dates.strftime("%Y-%m-%d"), dtype=object)[np.maximum(md, 0)]
-                                  if len(dates) else "", ""), dtype=object)
-    out = pd.DataFrame({"unit_id": np.arange(U), "n": n, "k": k, "value": value, "reference": reference, "p": p,
-                        "undefined": ~(other > 0) | ~(n > 0)})
+    date_txt = pd.Series(
+        np.where(
+            has, np.asarray(dates.strftime("%Y-%m-%d"), dtype=object)[np.maximum(md, 0)] if len(dates) else "", ""
+        ),
+        dtype=object,
+    )
+    out = pd.DataFrame(
+        {
+            "unit_id": np.arange(U),
+            "n": n,
+            "k": k,
+            "value": value,
+            "reference": reference,
+            "p": p,
+            "undefined": ~(other > 0) | ~(n > 0),
+        }
+    )
     out["date"] = date_txt.to_numpy()
     return out
 
@@ -349,8 +400,7 @@ def normalise_text(s: pd.Series) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(s.astype(object).where(s.notna(), None).to_numpy(dtype=object), type=pa.string(),
-                   from_pandas=True)
+    arr = pa.array(s.astype(object).where(s.notna(), None).to_numpy(dtype=object), type=pa.string(), from_pandas=True)
     t = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, form="NFKC"))
     t = pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t)
     return pd.Series(t.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
@@ -382,8 +432,11 @@ def i6_pasted(F: Frame, measures: pd.DataFrame) -> pd.DataFrame:
 def i7_jumps(F: Frame, incomes: pd.DataFrame) -> pd.DataFrame:
     rows = audit_rows(F, incomes, None)
     calc = recompute_income(rows, F.count_medical)
-    nm = pd.to_numeric(rows["n_members"], errors="coerce").to_numpy(dtype=float) if "n_members" in rows else \
-        np.full(len(rows), np.nan)
+    nm = (
+        pd.to_numeric(rows["n_members"], errors="coerce").to_numpy(dtype=float)
+        if "n_members" in rows
+        else np.full(len(rows), np.nan)
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         pc = np.where(nm > 0, calc["disposable_fen"].to_numpy(dtype=float) / nm, np.nan)
     t = pd.DataFrame({"pos": rows["pos"].to_numpy(), "year": rows["year"].to_numpy(dtype=float), "pc": pc})
@@ -414,22 +467,83 @@ def describe(ind: str, d: pd.DataFrame, F: Frame) -> pd.Series:
     if ind == "I1":
         w = float(F.p["window"])
         band = f"{yuan(F.exit_fen)}–{yuan(F.exit_fen * (1 + w))}元"
-        s = ("收入恰好高于脱贫线（" + band + "）的户占" + v + "（" + k + "/" + n + "户），全县为" + r + "；线下"
-             + f"{w:.0%}" + "以内占" + pct(d["x1"]) + "，线上" + f"{w:.0%}–{2 * w:.0%}" + "占" + pct(d["x2"]))
+        s = (
+            "收入恰好高于脱贫线（"
+            + band
+            + "）的户占"
+            + v
+            + "（"
+            + k
+            + "/"
+            + n
+            + "户），全县为"
+            + r
+            + "；线下"
+            + f"{w:.0%}"
+            + "以内占"
+            + pct(d["x1"])
+            + "，线上"
+            + f"{w:.0%}–{2 * w:.0%}"
+            + "占"
+            + pct(d["x2"])
+        )
     elif ind == "I2":
-        s = ("收入各项（" + str(int(F.p["min_components"])) + "项以上非零）与本单位另一户完全相同的户占" + v + "（" + k + "/"
-             + n + "户，相同的户对" + ints(d["x1"]) + "对，按全县随机相同的概率应约" + sig2(d["x2"]) + "对），全县为" + r)
+        s = (
+            "收入各项（"
+            + str(int(F.p["min_components"]))
+            + "项以上非零）与本单位另一户完全相同的户占"
+            + v
+            + "（"
+            + k
+            + "/"
+            + n
+            + "户，相同的户对"
+            + ints(d["x1"])
+            + "对，按全县随机相同的概率应约"
+            + sig2(d["x2"])
+            + "对），全县为"
+            + r
+        )
     elif ind == "I3":
-        s = ("收入分项金额为" + yuan(int(round(float(F.p["round_yuan"]) * 100))) + "元整数倍的占" + v + "（" + k + "/" + n
-             + "项），全县为" + r)
+        s = (
+            "收入分项金额为"
+            + yuan(int(round(float(F.p["round_yuan"]) * 100)))
+            + "元整数倍的占"
+            + v
+            + "（"
+            + k
+            + "/"
+            + n
+            + "项），全县为"
+            + r
+        )
     elif ind == "I4":
         s = str(F.audit_year) + "年收入数据来源为“预估”的户占" + v + "（" + k + "/" + n + "户），全县为" + r
     elif ind == "I5":
-        s = (n + "户中" + k + "户的最近走访日期同为" + pd.Series(d["date"].to_numpy(dtype=object)) + "（占" + v
-             + "），全县其余户在该日走访的占" + r)
+        s = (
+            n
+            + "户中"
+            + k
+            + "户的最近走访日期同为"
+            + pd.Series(d["date"].to_numpy(dtype=object))
+            + "（占"
+            + v
+            + "），全县其余户在该日走访的占"
+            + r
+        )
     elif ind == "I6":
         s = str(F.audit_year) + "年帮扶措施内容与其他户一字不差的占" + v + "（" + k + "/" + n + "条），全县为" + r
     else:
-        s = ("脱贫当年人均收入由上年低于脱贫线跃升至线上且增幅超过" + f"{float(F.p['jump_factor']):g}" + "倍的户占" + v + "（"
-             + k + "/" + n + "户），全县为" + r)
+        s = (
+            "脱贫当年人均收入由上年低于脱贫线跃升至线上且增幅超过"
+            + f"{float(F.p['jump_factor']):g}"
+            + "倍的户占"
+            + v
+            + "（"
+            + k
+            + "/"
+            + n
+            + "户），全县为"
+            + r
+        )
     return pd.Series(s.to_numpy(dtype=object), index=d.index)

@@ -1,6 +1,7 @@
 """The exact tests of the integrity screen (integrity.md): one-sided tails that need no distributional guess, and the
 Benjamini–Hochberg adjustment. Everything takes and returns numpy arrays (one entry per unit).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,14 +10,16 @@ from scipy import special  # the tails themselves (bdtrc, pdtrc): scipy.stats wo
 
 def binom_tail(k, n, p) -> np.ndarray:
     """P(X ≥ k) for X ~ Binomial(n, p), elementwise; 1 where k ≤ 0; 0 where k > n; NaN where ``n`` or ``p`` is NaN."""
-    k, n, p = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float),
-                                  np.clip(np.asarray(p, dtype=float), 0.0, 1.0))
+    k, n, p = np.broadcast_arrays(
+        np.asarray(k, dtype=float), np.asarray(n, dtype=float), np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    )
     out = np.full(k.shape, np.nan)
     ok = ~(np.isnan(k) | np.isnan(n) | np.isnan(p))
     inner = ok & (k > 0) & (k <= n)
     # integer k and n (float ones raise scipy's deprecation warning); the counts are whole numbers
-    out[inner] = special.bdtrc(np.floor(k[inner] - 1).astype(np.int64), np.rint(n[inner]).astype(np.int64),
-                               p[inner])  # P(X > k − 1)
+    out[inner] = special.bdtrc(
+        np.floor(k[inner] - 1).astype(np.int64), np.rint(n[inner]).astype(np.int64), p[inner]
+    )  # P(X > k − 1)
     out[ok & (k > n)] = 0.0
     return np.where(k <= 0, 1.0, out)
 
@@ -68,6 +71,6 @@ def bh_adjust(p, groups=None) -> np.ndarray:
     # running minimum from the end, within each group
     adj = np.empty_like(raw)
     for s, n in zip(start, sizes):  # loop over groups (county × indicator), not over units
-        adj[s:s + n] = np.minimum.accumulate(raw[s:s + n][::-1])[::-1]
+        adj[s : s + n] = np.minimum.accumulate(raw[s : s + n][::-1])[::-1]
     out[srt] = np.minimum(adj, 1.0)
     return out

@@ -1,5 +1,6 @@
 """Units of the integrity screen: villages (乡（镇）, 行政村) and 帮扶责任人 ((name, phone), or (name, 乡（镇）,
 行政村) where the phone is blank), over the exited households of the audit year."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,7 @@ VILLAGE = "村"
 HELPER = "帮扶责任人"
 UNIT_TYPES = [VILLAGE, HELPER]
 
-UNIT_COLUMNS = ["unit_id", "county", "unit_type", "township", "village", "helper_name", "helper_phone",
-                "n_households"]
+UNIT_COLUMNS = ["unit_id", "county", "unit_type", "township", "village", "helper_name", "helper_phone", "n_households"]
 
 
 def _text(df: pd.DataFrame, key: str) -> pd.Series:
@@ -29,12 +29,19 @@ def exited_households(households: pd.DataFrame) -> pd.DataFrame:
     h = households
     if S.ROW_COL in h:
         h = h.sort_values(S.ROW_COL, kind="stable")
-    ex = h["exit_status"].astype(object).isin(S.EXITED).fillna(False).to_numpy(dtype=bool) \
-        if "exit_status" in h else np.zeros(len(h), dtype=bool)
+    ex = (
+        h["exit_status"].astype(object).isin(S.EXITED).fillna(False).to_numpy(dtype=bool)
+        if "exit_status" in h
+        else np.zeros(len(h), dtype=bool)
+    )
     h = h[ex & h["hh_id"].notna().to_numpy()]
     h = h[~h["hh_id"].astype(str).duplicated(keep="first").to_numpy()]
-    out = pd.DataFrame({k: _text(h, k).to_numpy(dtype=object)
-                        for k in ["hh_id", "county", "township", "village", "helper_name", "helper_phone"]})
+    out = pd.DataFrame(
+        {
+            k: _text(h, k).to_numpy(dtype=object)
+            for k in ["hh_id", "county", "township", "village", "helper_name", "helper_phone"]
+        }
+    )
     if "exit_year" in h:
         out["exit_year"] = pd.to_numeric(h["exit_year"], errors="coerce").to_numpy(dtype=float)
     if "last_visit" in h:
@@ -50,16 +57,30 @@ def unit_membership(ex: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     ``unit_id`` (each household is in one village and in at most one 帮扶责任人 unit: none when the name is blank).
     """
     pos = np.arange(len(ex))
-    vkey = pd.DataFrame({"county": ex["county"], "unit_type": VILLAGE, "township": ex["township"],
-                         "village": ex["village"], "helper_name": "", "helper_phone": ""})
+    vkey = pd.DataFrame(
+        {
+            "county": ex["county"],
+            "unit_type": VILLAGE,
+            "township": ex["township"],
+            "village": ex["village"],
+            "helper_name": "",
+            "helper_phone": "",
+        }
+    )
     has_helper = (ex["helper_name"] != "").to_numpy()
     phone = ex["helper_phone"].to_numpy(dtype=object)
     no_phone = phone == ""
-    hk = pd.DataFrame({"county": ex["county"], "unit_type": HELPER,
-                       # with a phone, the helper is (name, phone) whatever the village; else (name, township, village)
-                       "township": np.where(no_phone, ex["township"], ""),
-                       "village": np.where(no_phone, ex["village"], ""),
-                       "helper_name": ex["helper_name"], "helper_phone": phone})
+    hk = pd.DataFrame(
+        {
+            "county": ex["county"],
+            "unit_type": HELPER,
+            # with a phone, the helper is (name, phone) whatever the village; else (name, township, village)
+            "township": np.where(no_phone, ex["township"], ""),
+            "village": np.where(no_phone, ex["village"], ""),
+            "helper_name": ex["helper_name"],
+            "helper_phone": phone,
+        }
+    )
     keys = pd.concat([vkey, hk[has_helper]], ignore_index=True)
     kpos = np.r_[pos, pos[has_helper]]
     cols = ["county", "unit_type", "township", "village", "helper_name", "helper_phone"]
@@ -78,8 +99,13 @@ def unit_membership(ex: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     hp = units.index[(units["unit_type"] == HELPER) & (units["helper_phone"] != "")]
     if len(hp):
         mm = members[members["unit_id"].isin(hp)]
-        tv = pd.DataFrame({"unit_id": mm["unit_id"].to_numpy(), "township": ex["township"].to_numpy()[mm["pos"]],
-                           "village": ex["village"].to_numpy()[mm["pos"]]}).drop_duplicates()
+        tv = pd.DataFrame(
+            {
+                "unit_id": mm["unit_id"].to_numpy(),
+                "township": ex["township"].to_numpy()[mm["pos"]],
+                "village": ex["village"].to_numpy()[mm["pos"]],
+            }
+        ).drop_duplicates()
         tv = tv.sort_values(["unit_id", "township", "village"], kind="stable")
         first = tv.drop_duplicates("unit_id").set_index("unit_id")
         nv = tv.groupby("unit_id").size()

@@ -11,6 +11,7 @@ ledger (sheet 数据真实性筛查), the visit plan (item 数据真实性复核
 Seed: the run's seed (``spot_check.seed``), so reruns give the same flags (every test is exact or a bound today, so
 nothing is drawn; a permutation test would draw from it).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,8 +45,9 @@ def screen_county(tables: dict, audit, params: dict) -> tuple[pd.DataFrame, pd.D
     if hh is None:
         hh = pd.DataFrame({"hh_id": pd.Series(dtype=object), "exit_status": pd.Series(dtype=object)})
     income = getattr(audit, "income", None) if not isinstance(audit, dict) else audit.get("income")
-    units, _ = screen_integrity(hh, tables.get("member"), tables.get("income"), tables.get("measure"), income,
-                                params, run_seed(params))
+    units, _ = screen_integrity(
+        hh, tables.get("member"), tables.get("income"), tables.get("measure"), income, params, run_seed(params)
+    )
     return units, flagged_households(units, hh)
 
 
@@ -69,8 +71,13 @@ def screen_notes(units: pd.DataFrame | None) -> pd.DataFrame:
         und = u[u["status"] == ST_UNDEFINED]
         if len(und):
             nv, nh = int((und["unit_type"] != HELPER).sum()), int((und["unit_type"] == HELPER).sum())
-            rows.append({"指标": name, "说明": f"不可计算：村 {nv} 个、帮扶责任人 {nh} 个的全县参照值不可计算（全县其余单位无可比数据或"
-                                              "全部相同），未作检验"})
+            rows.append(
+                {
+                    "指标": name,
+                    "说明": f"不可计算：村 {nv} 个、帮扶责任人 {nh} 个的全县参照值不可计算（全县其余单位无可比数据或"
+                    "全部相同），未作检验",
+                }
+            )
     small = units[units["status"] == ST_SMALL].drop_duplicates("unit_id")
     if len(small):
         mh = small["sentence"].iloc[0]
@@ -104,27 +111,41 @@ def headline(units: pd.DataFrame | None, params: dict | None = None, items: pd.D
     tested = units.loc[units["status"] == "已检验"].drop_duplicates("unit_id")
     fl = units.loc[units["flagged"].fillna(False).astype(bool)].drop_duplicates("unit_id")
     small = units.loc[units["status"] == ST_SMALL].drop_duplicates("unit_id")
-    not_run = [i for i in INDICATOR_IDS if len(units[units["indicator"] == i])
-               and (units.loc[units["indicator"] == i, "status"] == ST_NOT_RUN).all()]
+    not_run = [
+        i
+        for i in INDICATOR_IDS
+        if len(units[units["indicator"] == i]) and (units.loc[units["indicator"] == i, "status"] == ST_NOT_RUN).all()
+    ]
     typ = lambda d, h: int(((d["unit_type"] == HELPER) if h else (d["unit_type"] != HELPER)).sum())  # noqa: E731
-    text = (f"按村、按帮扶责任人共 {len(u1)} 个单位（村 {typ(u1, False)} 个、帮扶责任人 {typ(u1, True)} 个），"
-            f"已检验 {len(tested)} 个；")
+    text = (
+        f"按村、按帮扶责任人共 {len(u1)} 个单位（村 {typ(u1, False)} 个、帮扶责任人 {typ(u1, True)} 个），"
+        f"已检验 {len(tested)} 个；"
+    )
     if len(fl) and items is not None:
         hh = f"{items['hh_id'].nunique()} 户（数据真实性复核事项 {len(items)} 项）"
     else:
         hh = f"{int(fl['n_households'].sum())} 户次"
-    text += (f"被标记 {len(fl)} 个（村 {typ(fl, False)} 个、帮扶责任人 {typ(fl, True)} 个），涉及已脱贫户 {hh}，"
-             "均列入入户核查计划。" if len(fl) else "没有被标记的单位。")
+    text += (
+        f"被标记 {len(fl)} 个（村 {typ(fl, False)} 个、帮扶责任人 {typ(fl, True)} 个），涉及已脱贫户 {hh}，"
+        "均列入入户核查计划。"
+        if len(fl)
+        else "没有被标记的单位。"
+    )
     ip = (params or {}).get("integrity") or {}
     if ip:
-        text = (f"显著性水平 {float(ip['alpha']):g}（按县、按指标作 Benjamini–Hochberg 校正），单位至少 "
-                f"{int(ip['min_households'])} 户已脱贫户才作检验。") + text
+        text = (
+            f"显著性水平 {float(ip['alpha']):g}（按县、按指标作 Benjamini–Hochberg 校正），单位至少 "
+            f"{int(ip['min_households'])} 户已脱贫户才作检验。"
+        ) + text
     if len(small):
         mh = f"{int(ip['min_households'])}户" if ip else "规定户数"
         text += f"已脱贫户不足{mh}的单位 {len(small)} 个未作检验（户数太少，无法判断）。"
     if not_run:
-        text += "未运行的指标：" + "；".join(
-            f"{i}（{units.loc[units['indicator'] == i, 'sentence'].iloc[0]}）" for i in not_run) + "。"
+        text += (
+            "未运行的指标："
+            + "；".join(f"{i}（{units.loc[units['indicator'] == i, 'sentence'].iloc[0]}）" for i in not_run)
+            + "。"
+        )
     return text + "标记只说明“如数据真实，出现这种情况的概率很小”，需要入户核实，不等于认定造假。"
 
 
@@ -133,15 +154,29 @@ def visit_flags(items: pd.DataFrame | None) -> pd.DataFrame | None:
     indicator_name, text (what to verify) and the item's ZS- ``item_id`` (the same id as the saved results)."""
     if items is None or len(items) == 0:
         return None
-    unit = np.where(items["unit_type"].astype(object) == HELPER,
-                    "帮扶责任人" + items["helper_name"].astype(object).fillna("").astype(str),
-                    items["village"].astype(object).fillna("").astype(str))
-    text = ("所在单位（" + pd.Series(unit, index=items.index) + "）" + items["indicator_name"].astype(str)
-            + "，" + items["suggestion"].astype(str))
-    return pd.DataFrame({"county": items["county"].to_numpy(dtype=object), "hh_id": items["hh_id"].to_numpy(dtype=object),
-                         "indicator": items["indicator"].to_numpy(dtype=object),
-                         "indicator_name": items["indicator_name"].to_numpy(dtype=object),
-                         "text": text.to_numpy(dtype=object), "item_id": items["item_id"].to_numpy(dtype=object)})
+    unit = np.where(
+        items["unit_type"].astype(object) == HELPER,
+        "帮扶责任人" + items["helper_name"].astype(object).fillna("").astype(str),
+        items["village"].astype(object).fillna("").astype(str),
+    )
+    text = (
+        "所在单位（"
+        + pd.Series(unit, index=items.index)
+        + "）"
+        + items["indicator_name"].astype(str)
+        + "，"
+        + items["suggestion"].astype(str)
+    )
+    return pd.DataFrame(
+        {
+            "county": items["county"].to_numpy(dtype=object),
+            "hh_id": items["hh_id"].to_numpy(dtype=object),
+            "indicator": items["indicator"].to_numpy(dtype=object),
+            "indicator_name": items["indicator_name"].to_numpy(dtype=object),
+            "text": text.to_numpy(dtype=object),
+            "item_id": items["item_id"].to_numpy(dtype=object),
+        }
+    )
 
 
 def city_integrity(output_root, year: int) -> pd.DataFrame:
@@ -152,8 +187,11 @@ def city_integrity(output_root, year: int) -> pd.DataFrame:
 
     base = Path(output_root) / str(int(year))
     skip = {CITY_DIRNAME, CITY_OUT_DIRNAME}
-    folders = sorted(p for p in base.iterdir() if p.is_dir() and p.name not in skip and not p.name.startswith(("_", ".")))\
-        if base.is_dir() else []
+    folders = (
+        sorted(p for p in base.iterdir() if p.is_dir() and p.name not in skip and not p.name.startswith(("_", ".")))
+        if base.is_dir()
+        else []
+    )
     parts = []
     for folder in folders:  # loop over counties
         try:
@@ -171,5 +209,14 @@ def city_integrity(output_root, year: int) -> pd.DataFrame:
     return t.rename(columns={f"{i} {INDICATORS[i][0]}": f"{i} 标记单位数" for i in INDICATOR_IDS})
 
 
-__all__ = ["screen_county", "screen_notes", "ledger_sheet", "headline", "visit_flags", "city_integrity", "run_seed",
-           "UNITS_RESULT", "ITEMS_RESULT"]
+__all__ = [
+    "screen_county",
+    "screen_notes",
+    "ledger_sheet",
+    "headline",
+    "visit_flags",
+    "city_integrity",
+    "run_seed",
+    "UNITS_RESULT",
+    "ITEMS_RESULT",
+]

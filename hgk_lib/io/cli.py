@@ -3,6 +3,7 @@
 For each county folder: load, write ``<out>/<year>/<county folder>/`` (parquet + manifest), print where the
 tables went and a per-table ledger. A county that fails is reported and the others still run (exit code 2).
 """
+
 from __future__ import annotations
 
 import os
@@ -31,12 +32,17 @@ def _summary(data, out_dir: Path, seconds: float) -> str:
         label = S.TABLES[r.table].label
         lines.append(f"  {_pad(label, 14)}{r.rows_read:>9}{r.rows_loaded:>9}{r.rows_quarantined:>9}  {r.file}")
     if data.missing_tables:
-        lines.append("  未提供的可选数据表（相关核查将报告“未运行（无数据）”）："
-                     + "、".join(S.TABLES[t].label for t in data.missing_tables))
+        lines.append(
+            "  未提供的可选数据表（相关核查将报告“未运行（无数据）”）："
+            + "、".join(S.TABLES[t].label for t in data.missing_tables)
+        )
     nq = len(data.quarantine)
     nrows = int(data.ledger["rows_quarantined"].sum()) if len(data.ledger) else 0
-    lines.append(f"  隔离 {nrows} 行（{nq} 条原因，涉及 {len(data.quarantined_hh)} 户），详见 quarantine.parquet"
-                 if nq else "  隔离 0 行")
+    lines.append(
+        f"  隔离 {nrows} 行（{nq} 条原因，涉及 {len(data.quarantined_hh)} 户），详见 quarantine.parquet"
+        if nq
+        else "  隔离 0 行"
+    )
     for w in data.warnings:
         lines.append(f"  提示：{w}")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ An ``.xlsx`` is a zip of XML parts. Before python-calamine (or openpyxl) parses 
 
 All limits live in :class:`Limits` and can be changed per call.
 """
+
 from __future__ import annotations
 
 import io
@@ -115,8 +116,9 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
     if not data:
         raise InputError("文件为空（0字节）", file=file)
     if len(data) > limits.max_file_bytes:
-        raise UnsafeInputError(f"文件过大（{len(data) / GIB:.1f} GiB，上限 {limits.max_file_bytes / GIB:.1f} GiB）",
-                               file=file)
+        raise UnsafeInputError(
+            f"文件过大（{len(data) / GIB:.1f} GiB，上限 {limits.max_file_bytes / GIB:.1f} GiB）", file=file
+        )
     if data[:2] != b"PK":
         raise InputError(sniff_not_zip(data), file=file)
     try:
@@ -125,19 +127,26 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
     except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
         raise InputError("xlsx文件已损坏或不完整（可能下载或复制时中断），请重新导出", file=file) from None
     if len(infos) > limits.max_entries:
-        raise UnsafeInputError(f"xlsx压缩包内文件过多（{len(infos)}个，上限{limits.max_entries}），已拒绝读取", file=file)
+        raise UnsafeInputError(
+            f"xlsx压缩包内文件过多（{len(infos)}个，上限{limits.max_entries}），已拒绝读取", file=file
+        )
     total = sum(i.file_size for i in infos)
     if total > limits.max_total_uncompressed:
         raise UnsafeInputError(
             f"xlsx解压后过大（{total / MIB:.0f} MiB，上限 {limits.max_total_uncompressed / MIB:.0f} MiB），"
-            "疑似压缩炸弹，已拒绝读取", file=file)
+            "疑似压缩炸弹，已拒绝读取",
+            file=file,
+        )
     for i in infos:
         if i.file_size > limits.ratio_min_size and (
-                i.compress_size == 0 or i.file_size / i.compress_size > limits.max_ratio):
+            i.compress_size == 0 or i.file_size / i.compress_size > limits.max_ratio
+        ):
             ratio = i.file_size / max(i.compress_size, 1)
             raise UnsafeInputError(
                 f"xlsx压缩包内部件 {i.filename} 压缩比异常（{ratio:.0f}倍，上限{limits.max_ratio:.0f}倍），"
-                "疑似压缩炸弹，已拒绝读取", file=file)
+                "疑似压缩炸弹，已拒绝读取",
+                file=file,
+            )
     names = {i.filename for i in infos}
     if not any(n.lower().endswith("workbook.xml") for n in names):
         raise InputError("文件不是有效的xlsx（压缩包中没有工作簿 workbook.xml）", file=file)
@@ -167,7 +176,8 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
                         if bad in buf:
                             raise UnsafeInputError(
                                 f"xlsx部件 {info.filename} 含有 {bad.decode()} 声明（可能是XML实体膨胀攻击），已拒绝读取",
-                                file=file)
+                                file=file,
+                            )
                     if is_sheet:
                         for ref, slash in _FAR.findall(buf):
                             if slash:
@@ -183,8 +193,9 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
         except RuntimeError as err:  # encrypted member
             raise InputError(f"xlsx部件 {info.filename} 已加密，无法读取", file=file) from err
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
-            raise InputError(f"xlsx文件已损坏或不完整（部件 {info.filename} 无法解压），请重新导出",
-                             file=file) from None
+            raise InputError(
+                f"xlsx文件已损坏或不完整（部件 {info.filename} 无法解压），请重新导出", file=file
+            ) from None
         if is_sheet:
             rows = max(far_rows, 99_999)
             cols = max(far_cols, 104 if wide else 52)
@@ -197,7 +208,10 @@ def check_xlsx(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> dict:
             if (far_rows or far_cols) and rows * cols > limits.max_cells:
                 raise UnsafeInputError(
                     f"工作表的数据区域过大（约{rows}行×{cols}列，上限{limits.max_cells}个单元格），"
-                    "通常是远处有多余的单元格，请删除后另存", file=file, sheet=sname)
+                    "通常是远处有多余的单元格，请删除后另存",
+                    file=file,
+                    sheet=sname,
+                )
     return {"entries": len(infos), "uncompressed": total, "sheets": sheets, "uncached_formulas": formulas}
 
 

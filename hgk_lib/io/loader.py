@@ -1,4 +1,5 @@
 """Load one county folder of the provincial export into canonical tables (:class:`CountyData`)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -102,8 +103,10 @@ def _locate(folder: Path, table: S.Table, listing: list[Path]) -> tuple[Path | N
             by_ext.setdefault(p.suffix.lower(), []).append(p)
     for ext, paths in by_ext.items():
         if len(paths) > 1 and ext in (".xlsx", ".csv"):
-            raise InputError(f"同一数据表有多个文件：{'、'.join(p.name for p in sorted(paths))}，请只保留一个",
-                             file=f"{folder.name}/{table.file}{ext}")
+            raise InputError(
+                f"同一数据表有多个文件：{'、'.join(p.name for p in sorted(paths))}，请只保留一个",
+                file=f"{folder.name}/{table.file}{ext}",
+            )
     if ".xlsx" in by_ext:
         note = f"同时存在 {by_ext['.csv'][0].name}，已使用xlsx文件" if ".csv" in by_ext else None
         return by_ext[".xlsx"][0], note
@@ -133,18 +136,32 @@ def load_table(path: Path, table: S.Table, label: str, limits: Limits = DEFAULT_
     if path.suffix.lower() == ".xlsx":
         grid, h = read_xlsx(data, label, find, (table.file, table.label), limits)
         if h is None:
-            raise InputError(f"没有找到表头行：前{MAX_HEADER_SCAN}行内没有「{keys}」列"
-                             f"（工作表：{'、'.join(grid.sheet_names) or '无'}）", file=label)
+            raise InputError(
+                f"没有找到表头行：前{MAX_HEADER_SCAN}行内没有「{keys}」列"
+                f"（工作表：{'、'.join(grid.sheet_names) or '无'}）",
+                file=label,
+            )
     else:
         grid = read_csv(data, label, limits)
         h = find(grid.rows)
         if h is None:
-            raise InputError(f"没有找到表头行：前{MAX_HEADER_SCAN}行内没有「{keys}」列（按{grid.encoding}编码读取；"
-                             "若表头显示为乱码，说明文件编码不是UTF-8或GBK）", file=label)
+            raise InputError(
+                f"没有找到表头行：前{MAX_HEADER_SCAN}行内没有「{keys}」列（按{grid.encoding}编码读取；"
+                "若表头显示为乱码，说明文件编码不是UTF-8或GBK）",
+                file=label,
+            )
     res = parse_grid(table, grid, h, label)
     res.warnings.extend(grid.notes)
-    info = {"table": table.name, "path": label, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-            "format": grid.fmt, "encoding": grid.encoding, "sheet": grid.sheet, "note": None}
+    info = {
+        "table": table.name,
+        "path": label,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "format": grid.fmt,
+        "encoding": grid.encoding,
+        "sheet": grid.sheet,
+        "note": None,
+    }
     return res, info
 
 
@@ -158,12 +175,17 @@ def county_name_warnings(folder: str, code: str, name: str, household: pd.DataFr
         return out
     expected = {x for x in (code, name, official) if x}
     counts = household["county"].value_counts()
-    bad = [(v, int(n)) for v, n in counts.items()
-           if not (v in expected or str(v).startswith(code) or any(str(v).endswith(e) for e in expected))]
+    bad = [
+        (v, int(n))
+        for v, n in counts.items()
+        if not (v in expected or str(v).startswith(code) or any(str(v).endswith(e) for e in expected))
+    ]
     if bad:
         shown = "、".join(f"{v}（{n}户）" for v, n in bad[:5]) + ("等" if len(bad) > 5 else "")
-        out.append(f"县目录 {folder} 与贫困户信息中的“县（市、区）”不一致：{shown}；"
-                   "请确认导出文件是否放错了县目录（仍按本目录处理）")
+        out.append(
+            f"县目录 {folder} 与贫困户信息中的“县（市、区）”不一致：{shown}；"
+            "请确认导出文件是否放错了县目录（仍按本目录处理）"
+        )
     return out
 
 
@@ -192,11 +214,14 @@ def load_county(folder, *, year: int | None = None, limits: Limits | None = None
             located[t.name] = (path, note)
     if missing_required:
         files = "、".join(f"{t.file}.xlsx" for t in missing_required)
-        raise InputError(f"县目录 {folder.name} 缺少必需的数据表：{files}（也可为同名.csv）",
-                         file=f"{folder.name}/{missing_required[0].file}.xlsx")
+        raise InputError(
+            f"县目录 {folder.name} 缺少必需的数据表：{files}（也可为同名.csv）",
+            file=f"{folder.name}/{missing_required[0].file}.xlsx",
+        )
 
-    data = CountyData(folder=folder.name, code=code, name=name, year=year,
-                      missing_tables=[t.name for t in missing_optional_tables])
+    data = CountyData(
+        folder=folder.name, code=code, name=name, year=year, missing_tables=[t.name for t in missing_optional_tables]
+    )
     results: dict[str, TableResult] = {}
     file_rows, ledger_rows, q_parts = [], [], []
     for tname, (path, note) in located.items():
@@ -207,8 +232,15 @@ def load_county(folder, *, year: int | None = None, limits: Limits | None = None
             data.warnings.append(f"{info['path']}：{note}")
         results[tname] = res
         file_rows.append(info)
-        ledger_rows.append({"table": tname, "file": info["path"], "rows_read": res.rows_read,
-                            "rows_loaded": res.rows_loaded, "rows_quarantined": res.rows_quarantined})
+        ledger_rows.append(
+            {
+                "table": tname,
+                "file": info["path"],
+                "rows_read": res.rows_read,
+                "rows_loaded": res.rows_loaded,
+                "rows_quarantined": res.rows_quarantined,
+            }
+        )
         data.tables[tname] = res.table
         data.missing_optional[tname] = res.missing_optional
         data.quarantined_hh |= res.quarantined_hh

@@ -10,6 +10,7 @@ to the number of rows. Each cell parser returns ``(value, raw, reason)``:
 * ``reason`` a Chinese reason when the row cannot be used at all (precision-lost ID, text in a number column):
              the whole row goes to the quarantine, never repaired.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,10 @@ _SCI = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+")
 _NUM = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 _WRAP = re.compile(r'=\s*"(.*)"', re.S)
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                   r"(?:[ T]+\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?)?")
+_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]+\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?)?"
+)
 _YMD = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _SERIAL_TEXT = re.compile(r"\d{1,5}(?:\.\d+)?")
 _UNIT = re.compile(r"[（(]([^（）()]+)[)）]\s*$")
@@ -290,7 +293,7 @@ def _number_parser(header: str, integer: bool):
         if not math.isfinite(x):
             return None, None, f"{not_number}：{_short(v)}"
         if integer:
-            if not x.is_integer() or abs(x) >= 2 ** 62:
+            if not x.is_integer() or abs(x) >= 2**62:
                 return None, None, f"{not_int}：{_short(v)}"
             return int(x), None, None
         return x, None, None
@@ -346,11 +349,10 @@ def _fast_number(integer: bool):
         idx = np.concatenate([nidx, sidx[sok]])
         if not len(idx):
             return
-        x = np.concatenate([np.array(uniques[nidx], dtype="float64"),
-                            pd.to_numeric(s[sok]).to_numpy(dtype="float64")])
+        x = np.concatenate([np.array(uniques[nidx], dtype="float64"), pd.to_numeric(s[sok]).to_numpy(dtype="float64")])
         ok = np.isfinite(x)
         if integer:
-            ok &= np.abs(x) < 2 ** 62
+            ok &= np.abs(x) < 2**62
             ok[ok] &= x[ok] == np.floor(x[ok])
             uvals[idx[ok]] = x[ok].astype(np.int64).astype(object)
         else:
@@ -384,8 +386,11 @@ def _fast_date(uniques, types, uvals, done):
         left &= ~hit
 
 
-_FAST_DATE_FORMATS = [("%Y-%m-%d", r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), ("%Y/%m/%d", r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}"),
-                      ("%Y%m%d", r"(?:19|20)[0-9]{2}[01][0-9][0-3][0-9]")]
+_FAST_DATE_FORMATS = [
+    ("%Y-%m-%d", r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
+    ("%Y/%m/%d", r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}"),
+    ("%Y%m%d", r"(?:19|20)[0-9]{2}[01][0-9][0-3][0-9]"),
+]
 
 
 def _fast_path(col: S.Column):
@@ -475,10 +480,17 @@ QUARANTINE_COLUMNS = ["table", "file", "sheet", "row", "column", "value", "reaso
 
 
 def empty_quarantine() -> pd.DataFrame:
-    return pd.DataFrame({"table": pd.Series([], dtype=object), "file": pd.Series([], dtype=object),
-                         "sheet": pd.Series([], dtype=object), "row": pd.Series([], dtype="int64"),
-                         "column": pd.Series([], dtype=object), "value": pd.Series([], dtype=object),
-                         "reason": pd.Series([], dtype=object)})
+    return pd.DataFrame(
+        {
+            "table": pd.Series([], dtype=object),
+            "file": pd.Series([], dtype=object),
+            "sheet": pd.Series([], dtype=object),
+            "row": pd.Series([], dtype="int64"),
+            "column": pd.Series([], dtype=object),
+            "value": pd.Series([], dtype=object),
+            "reason": pd.Series([], dtype=object),
+        }
+    )
 
 
 def header_finder(table: S.Table):
@@ -501,7 +513,7 @@ def _header_names(grid: Grid, h: int) -> tuple[list, int]:
     for (r0, _c0), (r1, _c1) in grid.merged:
         if r0 == h and r1 > end:
             end = min(r1, h + 3, len(rows) - 1)
-    width = max(len(r) for r in rows[h:end + 1])
+    width = max(len(r) for r in rows[h : end + 1])
     names = []
     for c in range(width):
         name = ""
@@ -535,20 +547,22 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
             found[col.key] = i
     header_row = grid.row_number(h)
     if dups:
-        what = "；".join(f"「{table.column(k).header}」出现在第{'、'.join(col_letter(i) for i in idx)}列"
-                        for k, idx in dups.items())
+        what = "；".join(
+            f"「{table.column(k).header}」出现在第{'、'.join(col_letter(i) for i in idx)}列" for k, idx in dups.items()
+        )
         raise InputError(f"表头有重复列：{what}", file=file, sheet=sheet or None, row=header_row)
     missing = [c.header for c in table.columns if c.required and c.key not in found]
     if missing:
-        raise InputError(f"缺少必需列（共{len(missing)}列）：{'、'.join(missing)}", file=file, sheet=sheet or None,
-                         row=header_row)
+        raise InputError(
+            f"缺少必需列（共{len(missing)}列）：{'、'.join(missing)}", file=file, sheet=sheet or None, row=header_row
+        )
     missing_optional = [c.key for c in table.columns if not c.required and c.key not in found]
     warnings = []
     if ignored:
         warnings.append(f"{file}：以下列不在规范中，已忽略：{'、'.join(ignored)}")
 
     # data rows: after the header, up to the last non-empty row
-    data = grid.rows[h_end + 1:]
+    data = grid.rows[h_end + 1 :]
     last = len(data)
     while last and all(_is_empty(v) for v in data[last - 1]):
         last -= 1
@@ -557,7 +571,7 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
     if grid.row_numbers is None:
         row_no = np.arange(h_end + 2, h_end + 2 + n, dtype="int64")
     else:
-        row_no = np.asarray(grid.row_numbers[h_end + 1:h_end + 1 + n], dtype="int64")
+        row_no = np.asarray(grid.row_numbers[h_end + 1 : h_end + 1 + n], dtype="int64")
     width = max([len(names)] + [len(r) for r in data[:1]] + [len(r) for r in data[-1:]])
     if n and any(len(r) != width for r in data):
         width = max(width, max(len(r) for r in data))
@@ -595,13 +609,24 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
         if reasons is not None:
             rmask = pd.notna(reasons) & ~blank
             if rmask.any():
-                q_parts.append(pd.DataFrame({
-                    "row": row_no[rmask], "column": col.header,
-                    "value": [cell_text(v) for v in arr[rmask]], "reason": reasons[rmask]}))
+                q_parts.append(
+                    pd.DataFrame(
+                        {
+                            "row": row_no[rmask],
+                            "column": col.header,
+                            "value": [cell_text(v) for v in arr[rmask]],
+                            "reason": reasons[rmask],
+                        }
+                    )
+                )
                 bad |= rmask
 
-    df = pd.DataFrame({k: (pd.Series(v, dtype=object) if isinstance(v, np.ndarray) and v.dtype == object else v)
-                       for k, v in out.items()})
+    df = pd.DataFrame(
+        {
+            k: (pd.Series(v, dtype=object) if isinstance(v, np.ndarray) and v.dtype == object else v)
+            for k, v in out.items()
+        }
+    )
     q_hh: set = set()
     if bad.any() and "hh_id" in df:
         q_hh = {v for v in df.loc[bad & ~blank, "hh_id"] if isinstance(v, str)}
@@ -612,8 +637,17 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
         q.insert(1, "file", file)
         q.insert(2, "sheet", sheet)
         q = q.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
-        q = q.astype({"table": object, "file": object, "sheet": object, "row": "int64", "column": object,
-                      "value": object, "reason": object})
+        q = q.astype(
+            {
+                "table": object,
+                "file": object,
+                "sheet": object,
+                "row": "int64",
+                "column": object,
+                "value": object,
+                "reason": object,
+            }
+        )
     else:
         q = empty_quarantine()
     n_bad = int(bad.sum())

@@ -6,6 +6,7 @@
 * csv: bytes decoded strictly (UTF-8 with/without BOM, else GB18030, which covers GBK/GB2312), parsed with the C
   ``csv`` module; row numbers are physical line numbers (a quoted field with a line break advances them).
 """
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,9 @@ class Grid:
 # ---------------------------------------------------------------------------------------------------------------
 # xlsx
 # ---------------------------------------------------------------------------------------------------------------
-def read_xlsx(data: bytes, file: str, find_header, preferred: tuple[str, ...] = (),
-              limits: Limits = DEFAULT_LIMITS) -> tuple[Grid, int]:
+def read_xlsx(
+    data: bytes, file: str, find_header, preferred: tuple[str, ...] = (), limits: Limits = DEFAULT_LIMITS
+) -> tuple[Grid, int]:
     """Check and read the sheet holding the table.
 
     ``find_header(rows) -> int | None`` returns the header row index within the first rows of a sheet.
@@ -73,8 +75,10 @@ def read_xlsx(data: bytes, file: str, find_header, preferred: tuple[str, ...] = 
         grid = Grid(rows, None, m.name, "xlsx", None, merged, names)
         n_formula = report["uncached_formulas"].get(m.name, 0)
         if n_formula:
-            grid.notes.append(f"{file}：工作表“{m.name}”有{n_formula}个公式单元格没有计算结果，已按空值读取；"
-                              "请在Excel中打开、保存后重新提供")
+            grid.notes.append(
+                f"{file}：工作表“{m.name}”有{n_formula}个公式单元格没有计算结果，已按空值读取；"
+                "请在Excel中打开、保存后重新提供"
+            )
         h = find_header(rows)
         if h is not None:
             return grid, h
@@ -103,8 +107,9 @@ def decode_csv(data: bytes, file: str) -> tuple[str, str]:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
-        raise InputError(f"CSV文件含有空字符（NUL，第{line}行），可能是UTF-16编码或二进制文件，"
-                         "请另存为UTF-8编码的CSV", file=file)
+        raise InputError(
+            f"CSV文件含有空字符（NUL，第{line}行），可能是UTF-16编码或二进制文件，请另存为UTF-8编码的CSV", file=file
+        )
     try:
         text = data.decode("utf-8-sig")
         enc = "utf-8-sig" if data[:3] == b"\xef\xbb\xbf" else "utf-8"
@@ -115,8 +120,11 @@ def decode_csv(data: bytes, file: str) -> tuple[str, str]:
         except UnicodeDecodeError as err_gb:
             a = data.count(b"\n", 0, err_utf8.start) + 1
             b = data.count(b"\n", 0, err_gb.start) + 1
-            raise InputError(f"CSV文件编码无法识别：按UTF-8解码第{a}行出错，按GB18030/GBK解码第{b}行出错"
-                             "（文件可能不是文本，或混用了两种编码），请另存为UTF-8编码的CSV", file=file) from None
+            raise InputError(
+                f"CSV文件编码无法识别：按UTF-8解码第{a}行出错，按GB18030/GBK解码第{b}行出错"
+                "（文件可能不是文本，或混用了两种编码），请另存为UTF-8编码的CSV",
+                file=file,
+            ) from None
         # a GBK file with UTF-8 lines mixed in decodes without error but the UTF-8 lines become mojibake
         for no, raw in enumerate(data.split(b"\n"), start=1):
             if raw.isascii():
@@ -132,8 +140,11 @@ def decode_csv(data: bytes, file: str) -> tuple[str, str]:
             raise InputError(f"CSV文件混用了GBK与UTF-8编码（第{no}行是UTF-8），请统一另存为UTF-8编码", file=file)
     bad = text.find("\ufffd")
     if bad >= 0:
-        raise InputError(f"CSV文件含有替换字符“\ufffd”（第{_line_of(text, bad)}行），说明文件此前转换编码时已丢失文字，"
-                         "请从系统重新导出", file=file)
+        raise InputError(
+            f"CSV文件含有替换字符“\ufffd”（第{_line_of(text, bad)}行），说明文件此前转换编码时已丢失文字，"
+            "请从系统重新导出",
+            file=file,
+        )
     return text, enc
 
 
@@ -178,4 +189,3 @@ def read_csv(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> Grid:
     if not rows:
         raise InputError("文件为空（没有任何内容）", file=file)
     return Grid(rows, numbers, "", "csv", enc)
-

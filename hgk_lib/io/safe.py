@@ -5,6 +5,7 @@
 * :func:`atomic_write` writes to a temporary file in the target's directory and renames it over the target with
   :func:`os.replace`, so a reader never sees a half-written file and an interrupted run leaves the old file intact.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,16 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 def check_path_component(part, what: str = "路径") -> str:
     """Return ``part`` as a string if it is one harmless path component; else :class:`UnsafeInputError`."""
     s = str(part)
-    bad = (not s or s in (".", "..") or "/" in s or "\\" in s or _CONTROL.search(s) is not None
-           or _DRIVE.match(s) is not None or os.path.isabs(s) or s != s.strip())
+    bad = (
+        not s
+        or s in (".", "..")
+        or "/" in s
+        or "\\" in s
+        or _CONTROL.search(s) is not None
+        or _DRIVE.match(s) is not None
+        or os.path.isabs(s)
+        or s != s.strip()
+    )
     if bad:
         raise UnsafeInputError(f"{what}不安全（不能含路径分隔符、“..”、控制字符或绝对路径）：{s!r}")
     return s
@@ -152,8 +161,13 @@ def write_parquet_atomic(df, path) -> Path:
             if len(types) > 1 or (types and not types <= {str}):
                 if out is df:
                     out = df.copy()
-                out[c] = df[c].map(lambda v: None if v is None or (not isinstance(v, (str, list, dict, set, tuple))
-                                                                   and pd.isna(v)) else str(v))
+                out[c] = df[c].map(
+                    lambda v: (
+                        None
+                        if v is None or (not isinstance(v, (str, list, dict, set, tuple)) and pd.isna(v))
+                        else str(v)
+                    )
+                )
     with atomic_write(Path(path)) as tmp:
         out.to_parquet(tmp, index=False)
     return Path(path)

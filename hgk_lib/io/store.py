@@ -4,6 +4,7 @@ The manifest records every column's dtype, so :func:`read_processed` restores ex
 (``object`` strings with ``None``, ``Int64``, ``boolean``, ``datetime64[ns]``, ``__raw`` columns), whatever
 pandas' default string type is.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,11 +54,18 @@ def write_processed(data: CountyData, out_dir) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     manifest = {
-        "format_version": FORMAT_VERSION, "hgk_version": __version__,
+        "format_version": FORMAT_VERSION,
+        "hgk_version": __version__,
         "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "folder": data.folder, "code": data.code, "name": data.name, "year": data.year,
-        "tables": {}, "extra": {}, "missing_optional": data.missing_optional,
-        "missing_tables": list(data.missing_tables), "quarantined_hh": sorted(map(str, data.quarantined_hh)),
+        "folder": data.folder,
+        "code": data.code,
+        "name": data.name,
+        "year": data.year,
+        "tables": {},
+        "extra": {},
+        "missing_optional": data.missing_optional,
+        "missing_tables": list(data.missing_tables),
+        "quarantined_hh": sorted(map(str, data.quarantined_hh)),
         "warnings": list(data.warnings),
     }
     for name, df in data.tables.items():
@@ -93,7 +101,10 @@ def read_processed(path) -> CountyData:
 
     extra = {k: read(v) for k, v in manifest["extra"].items()}
     return CountyData(
-        folder=manifest["folder"], code=manifest["code"], name=manifest["name"], year=manifest.get("year"),
+        folder=manifest["folder"],
+        code=manifest["code"],
+        name=manifest["name"],
+        year=manifest.get("year"),
         tables={k: read(v) for k, v in manifest["tables"].items()},
         quarantine=extra.get("quarantine", pd.DataFrame(columns=QUARANTINE_COLUMNS)),
         ledger=extra.get("ledger", pd.DataFrame(columns=LEDGER_COLUMNS)),

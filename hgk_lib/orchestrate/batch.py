@@ -16,6 +16,7 @@ Steps (:func:`run_audit`):
 results manifest, ``.ipynb`` and ``.html`` exist and its ``run.json`` says success with the same input hash and
 parameter hash. The exit code is 0 only when every county, the spot-check draw and the city summary succeeded.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,19 @@ from ..params import default_params_file, load_params
 from . import paths
 from .county import process_county, write_county_outputs
 from .notebook import CITY_NOTEBOOK, COUNTY_NOTEBOOK, KERNEL, execute_notebook, kill_live_notebooks, render_html
-from .paths import (RUN_SUMMARY, check_county, city_paths, county_name, county_paths, default_processed_root,
-                    find_counties, input_hash, params_hash, resolve_path, safe_path)
+from .paths import (
+    RUN_SUMMARY,
+    check_county,
+    city_paths,
+    county_name,
+    county_paths,
+    default_processed_root,
+    find_counties,
+    input_hash,
+    params_hash,
+    resolve_path,
+    safe_path,
+)
 from .processed import prepare_city
 
 STATUS_LABELS = {"success": "成功", "failed": "失败", "timeout": "超时", "skipped": "已完成（跳过）"}
@@ -46,15 +58,34 @@ STATUS_LABELS = {"success": "成功", "failed": "失败", "timeout": "超时", "
 # ---------------------------------------------------------------------------------------------------------------
 # one county job (picklable: runs in a worker process or on a Dask worker; the notebook in a child)
 # ---------------------------------------------------------------------------------------------------------------
-def county_job(data_root, county: str, year: int, params_file, output_root, timeout: float,
-               input_hash: str = "", params_hash: str = "", kernel: str = KERNEL,
-               notebook=None, scope: list[str] | None = None) -> dict:
+def county_job(
+    data_root,
+    county: str,
+    year: int,
+    params_file,
+    output_root,
+    timeout: float,
+    input_hash: str = "",
+    params_hash: str = "",
+    kernel: str = KERNEL,
+    notebook=None,
+    scope: list[str] | None = None,
+) -> dict:
     """A plain dict describing one county's notebook run (absolute paths). ``scope``: the counties of the run
     (R09 compares against them), recorded so --resume reruns a county whose comparison set changed."""
-    return {"data_root": str(resolve_path(data_root)), "county": check_county(county), "year": int(year),
-            "params_file": str(resolve_path(params_file)), "output_root": str(resolve_path(output_root)),
-            "timeout": float(timeout), "input_hash": input_hash, "params_hash": params_hash, "kernel": kernel,
-            "notebook": str(notebook or COUNTY_NOTEBOOK), "scope": sorted(scope or [county])}
+    return {
+        "data_root": str(resolve_path(data_root)),
+        "county": check_county(county),
+        "year": int(year),
+        "params_file": str(resolve_path(params_file)),
+        "output_root": str(resolve_path(output_root)),
+        "timeout": float(timeout),
+        "input_hash": input_hash,
+        "params_hash": params_hash,
+        "kernel": kernel,
+        "notebook": str(notebook or COUNTY_NOTEBOOK),
+        "scope": sorted(scope or [county]),
+    }
 
 
 def run_county_job(job: dict) -> dict:
@@ -67,8 +98,13 @@ def run_county_job(job: dict) -> dict:
     # ledger is left alone: the county may have filled 整改状态 into it
     for k in ("html", "summary", "record"):  # run.json: the notebook writes its timings into a fresh one
         files[k].unlink(missing_ok=True)
-    params = {"data_root": job["data_root"], "county": county, "audit_year": year,
-              "output_root": job["output_root"], "params_file": job["params_file"]}
+    params = {
+        "data_root": job["data_root"],
+        "county": county,
+        "audit_year": year,
+        "output_root": job["output_root"],
+        "params_file": job["params_file"],
+    }
     res = execute_notebook(job["notebook"], files["ipynb"], params, files["log"], job["timeout"], job["kernel"])
     if res["status"] == "success":
         missing = [files[k].name for k in ("ledger", "summary") if not files[k].exists()]
@@ -83,10 +119,17 @@ def run_county_job(job: dict) -> dict:
         res["html_seconds"] = round(time.monotonic() - t0, 2)
     inner = read_json(files["record"]) or {}  # the county run's stage timings and per-rule seconds
     record = {
-        "county": county, "name": county_name(county), "year": year, **res,
-        "timings": inner.get("timings"), "rule_seconds": inner.get("rule_seconds"),
-        "input_hash": job["input_hash"], "params_hash": job["params_hash"], "scope": job.get("scope"),
-        "started_at": started, "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "county": county,
+        "name": county_name(county),
+        "year": year,
+        **res,
+        "timings": inner.get("timings"),
+        "rule_seconds": inner.get("rule_seconds"),
+        "input_hash": job["input_hash"],
+        "params_hash": job["params_hash"],
+        "scope": job.get("scope"),
+        "started_at": started,
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
         "outputs": {k: str(v) for k, v in files.items() if k != "dir" and v.exists()},
     }
@@ -94,17 +137,21 @@ def run_county_job(job: dict) -> dict:
     return record
 
 
-def county_done(output_root, year: int, county: str, input_hash: str, params_hash: str,
-                scope: list[str] | None = None) -> bool:
+def county_done(
+    output_root, year: int, county: str, input_hash: str, params_hash: str, scope: list[str] | None = None
+) -> bool:
     """Ledger, summary.json, ipynb and html exist, and run.json says success with the same hashes (and, when
     given, the same set of counties in the run, which R09 compares against)."""
     files = county_paths(output_root, year, county)
     if not all(files[k].exists() for k in ("ledger", "summary", "ipynb", "html")):
         return False
     rec = read_json(files["record"]) or {}
-    return (rec.get("status") == "success" and rec.get("input_hash") == input_hash
-            and rec.get("params_hash") == params_hash
-            and (scope is None or rec.get("scope") == sorted(scope)))
+    return (
+        rec.get("status") == "success"
+        and rec.get("input_hash") == input_hash
+        and rec.get("params_hash") == params_hash
+        and (scope is None or rec.get("scope") == sorted(scope))
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -125,8 +172,11 @@ def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
 
     records = []
     workers = max(1, min(workers, len(jobs)))
-    pool = (ThreadPoolExecutor(max_workers=1) if workers == 1
-            else ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")))
+    pool = (
+        ThreadPoolExecutor(max_workers=1)
+        if workers == 1
+        else ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    )
     with _progress(len(jobs), "县级核查") as bar, pool, _notebooks_killed_on_interrupt(pool):
         futures = {}
         for i, job in enumerate(jobs):
@@ -147,9 +197,17 @@ def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
 
 def crashed_job_record(job: dict, what: str, err: BaseException) -> dict:
     """The run record of a county whose job died outside papermill (worker process or Dask task lost)."""
-    return {"county": job["county"], "name": county_name(job["county"]), "year": job["year"],
-            "status": "failed", "error": f"{what}：{type(err).__name__}: {err}", "attempts": 1,
-            "seconds": None, "input_hash": job["input_hash"], "params_hash": job["params_hash"]}
+    return {
+        "county": job["county"],
+        "name": county_name(job["county"]),
+        "year": job["year"],
+        "status": "failed",
+        "error": f"{what}：{type(err).__name__}: {err}",
+        "attempts": 1,
+        "seconds": None,
+        "input_hash": job["input_hash"],
+        "params_hash": job["params_hash"],
+    }
 
 
 class _notebooks_killed_on_interrupt:
@@ -215,20 +273,27 @@ def run_spot_check(data_root, output_root, year: int, params_file) -> dict:
     except HgkError as err:
         return {"status": "failed", "error": mask_text(str(err)), "seconds": round(time.monotonic() - t0, 2)}
     except Exception as err:  # noqa: BLE001 - reported in run_summary.json and the exit code
-        return {"status": "failed", "error": mask_text(f"{type(err).__name__}: {err}"),
-                "seconds": round(time.monotonic() - t0, 2)}
+        return {
+            "status": "failed",
+            "error": mask_text(f"{type(err).__name__}: {err}"),
+            "seconds": round(time.monotonic() - t0, 2),
+        }
     return {"status": "success", "error": None, "seconds": round(time.monotonic() - t0, 2)}
 
 
-def run_city_notebook(output_root, year: int, params_file, timeout: float = 1800, kernel: str = KERNEL,
-                      as_of: str | None = None) -> dict:
+def run_city_notebook(
+    output_root, year: int, params_file, timeout: float = 1800, kernel: str = KERNEL, as_of: str | None = None
+) -> dict:
     """Execute and render ``city_summary.ipynb`` (always rerun); ``as_of``: the day the campaign progress (overdue,
     stage timeline, report) is computed for (default today)."""
     files = city_paths(output_root, year)
     files["dir"].mkdir(parents=True, exist_ok=True)
     files["html"].unlink(missing_ok=True)
-    params = {"output_root": str(resolve_path(output_root)), "audit_year": int(year),
-              "params_file": str(resolve_path(params_file))}
+    params = {
+        "output_root": str(resolve_path(output_root)),
+        "audit_year": int(year),
+        "params_file": str(resolve_path(params_file)),
+    }
     if as_of:
         params["as_of"] = str(as_of)
     res = execute_notebook(CITY_NOTEBOOK, files["ipynb"], params, files["log"], timeout, kernel)
@@ -255,7 +320,9 @@ def ensure_fixture_outputs(output_root, audit_year: int, params_file=None) -> li
     if county_summaries(root, year):
         return []
     if root != (paths.REPO_ROOT / paths.FIXTURE_OUTPUT_ROOT).resolve():
-        raise InputError("输出目录中没有任何县的核查结果（summary.json），请先运行 hgk audit", file=str(root / str(year)))
+        raise InputError(
+            "输出目录中没有任何县的核查结果（summary.json），请先运行 hgk audit", file=str(root / str(year))
+        )
     written = []
     for c in find_counties(paths.FIXTURE_EXPORT):
         run = process_county(paths.FIXTURE_EXPORT, c, year, params_file, output_root=root)
@@ -283,15 +350,37 @@ def county_summaries(output_root, year: int) -> list[Path]:
 # hgk audit
 # ---------------------------------------------------------------------------------------------------------------
 def summary_table(records: list[dict]) -> pd.DataFrame:
-    rows = [{"县": r.get("name", r["county"]), "状态": STATUS_LABELS.get(r["status"], r["status"]),
-             "用时（秒）": r.get("seconds"), "尝试次数": r.get("attempts"), "原因": r.get("error") or ""}
-            for r in sorted(records, key=lambda r: r["county"])]
+    rows = [
+        {
+            "县": r.get("name", r["county"]),
+            "状态": STATUS_LABELS.get(r["status"], r["status"]),
+            "用时（秒）": r.get("seconds"),
+            "尝试次数": r.get("attempts"),
+            "原因": r.get("error") or "",
+        }
+        for r in sorted(records, key=lambda r: r["county"])
+    ]
     return pd.DataFrame(rows, columns=["县", "状态", "用时（秒）", "尝试次数", "原因"])
 
 
-def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1, scheduler=None,
-              resume: bool = False, timeout: float = 3600, spot_check: bool = True, city: bool = True,
-              kernel: str = KERNEL, client=None, quiet: bool = False, as_of=None, allow_older: bool = False) -> dict:
+def run_audit(
+    data,
+    year: int,
+    out,
+    params=None,
+    counties=None,
+    workers: int = 1,
+    scheduler=None,
+    resume: bool = False,
+    timeout: float = 3600,
+    spot_check: bool = True,
+    city: bool = True,
+    kernel: str = KERNEL,
+    client=None,
+    quiet: bool = False,
+    as_of=None,
+    allow_older: bool = False,
+) -> dict:
     """The whole city run; returns the run summary (also written to ``<out>/<year>/run_summary.json``).
 
     The campaign record (``<out>/<year>/campaign.sqlite``): before the county jobs, a county whose export is older
@@ -321,8 +410,9 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
     if client is None and scheduler and scheduler != "local":
         client = own_client = dask_client(scheduler, workers)
     try:
-        info = prepare_city(data_root, year, processed_root, county_list, progress=not quiet, workers=workers,
-                            client=client)
+        info = prepare_city(
+            data_root, year, processed_root, county_list, progress=not quiet, workers=workers, client=client
+        )
         hashes = info["hashes"]
     except HgkError as err:
         prep_error = str(err)
@@ -335,8 +425,9 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
         if resume and county_done(out_root, year, c, hashes[c], p_hash, county_list):
             skipped.append(c)
             continue
-        jobs.append(county_job(data_root, c, year, params_file, out_root, timeout, hashes[c], p_hash, kernel,
-                               scope=county_list))
+        jobs.append(
+            county_job(data_root, c, year, params_file, out_root, timeout, hashes[c], p_hash, kernel, scope=county_list)
+        )
     jobs.sort(key=lambda j: input_bytes(j["data_root"], j["county"]), reverse=True)  # largest county first
     if jobs:
         if client is not None:
@@ -352,37 +443,77 @@ def run_audit(data, year: int, out, params=None, counties=None, workers: int = 1
         own_client.close()
     for c in skipped:
         rec = read_json(county_paths(out_root, year, c)["record"]) or {"county": c}
-        records.append({**rec, "county": c, "name": county_name(c), "status": "skipped", "error": None,
-                        "seconds": 0.0, "attempts": 0})
+        records.append(
+            {
+                **rec,
+                "county": c,
+                "name": county_name(c),
+                "status": "skipped",
+                "error": None,
+                "seconds": 0.0,
+                "attempts": 0,
+            }
+        )
     for c, why in refused.items():
-        records.append({"county": c, "name": county_name(c), "year": year, "status": "failed", "error": why,
-                        "attempts": 0, "seconds": 0.0, "input_hash": hashes.get(c), "params_hash": p_hash})
+        records.append(
+            {
+                "county": c,
+                "name": county_name(c),
+                "year": year,
+                "status": "failed",
+                "error": why,
+                "attempts": 0,
+                "seconds": 0.0,
+                "input_hash": hashes.get(c),
+                "params_hash": p_hash,
+            }
+        )
     records.sort(key=lambda r: r["county"])
     done = [r["county"] for r in records if r["status"] in ("success", "skipped")]
-    campaign = wire.reconcile_saved(out_root, year, done, data_root, p, as_of=as_of, allow_older=allow_older,
-                                    params_sha256=p_hash)
+    campaign = wire.reconcile_saved(
+        out_root, year, done, data_root, p, as_of=as_of, allow_older=allow_older, params_sha256=p_hash
+    )
     failed = [r for r in records if r["status"] not in ("success", "skipped")]
-    summary = {"year": year, "data": str(data_root), "output_root": str(out_root), "params_file": str(params_file),
-               "params_hash": p_hash, "workers": workers, "scheduler": scheduler, "resume": resume,
-               "started_at": started, "prepare_error": prep_error, "counties": records,
-               "failed": [r["county"] for r in failed], "spot_check": None, "city": None, "as_of": as_of,
-               "campaign": campaign}
+    summary = {
+        "year": year,
+        "data": str(data_root),
+        "output_root": str(out_root),
+        "params_file": str(params_file),
+        "params_hash": p_hash,
+        "workers": workers,
+        "scheduler": scheduler,
+        "resume": resume,
+        "started_at": started,
+        "prepare_error": prep_error,
+        "counties": records,
+        "failed": [r["county"] for r in failed],
+        "spot_check": None,
+        "city": None,
+        "as_of": as_of,
+        "campaign": campaign,
+    }
     cpaths = city_paths(out_root, year)
     if spot_check:
         draw_file = cpaths["dir"] / f"抽查名单_{year}.xlsx"
         if resume and not jobs and draw_file.exists():
             summary["spot_check"] = {"status": "skipped", "error": None}
         elif failed:  # the draw covers the whole city: never draw with a county missing
-            summary["spot_check"] = {"status": "failed", "error": "有县核查失败，未生成抽查名单（修复后用 --resume 重跑）"}
+            summary["spot_check"] = {
+                "status": "failed",
+                "error": "有县核查失败，未生成抽查名单（修复后用 --resume 重跑）",
+            }
         else:
             summary["spot_check"] = run_spot_check(data_root, out_root, year, params_file)
     if city:
         summary["city"] = run_city_notebook(out_root, year, params_file, kernel=kernel, as_of=as_of)
     summary["seconds"] = round(time.monotonic() - t0, 2)
     summary["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    summary["ok"] = (not failed and (summary["spot_check"] or {}).get("status", "success") in ("success", "skipped")
-                     and (summary["city"] or {}).get("status", "success") == "success"
-                     and not any(r.get("error") for r in campaign.values()))
+    summary["ok"] = (
+        not failed
+        and (summary["spot_check"] or {}).get("status", "success") in ("success", "skipped")
+        and (summary["city"] or {}).get("status", "success") == "success"
+        and not any(r.get("error") for r in campaign.values())
+    )
     write_json_atomic(safe_path(out_root, str(year), RUN_SUMMARY), summary)
     if not quiet:
         print_summary(summary)
@@ -411,14 +542,18 @@ def remove_stale_temporaries(output_root, year: int) -> list[Path]:
 
 def print_summary(summary: dict) -> None:
     table = summary_table(summary["counties"])
-    print(f"\n核查年度 {summary['year']}：{len(table)} 个县，失败 {len(summary['failed'])} 个，"
-          f"用时 {summary['seconds']:.1f} 秒")
+    print(
+        f"\n核查年度 {summary['year']}：{len(table)} 个县，失败 {len(summary['failed'])} 个，"
+        f"用时 {summary['seconds']:.1f} 秒"
+    )
     print(table.to_string(index=False))
     for label, key in (("抽查抽样", "spot_check"), ("全市汇总", "city")):
         step = summary.get(key)
         if step:
-            print(f"{label}：{STATUS_LABELS.get(step['status'], step['status'])}"
-                  + (f"（{step['error']}）" if step.get("error") else ""))
+            print(
+                f"{label}：{STATUS_LABELS.get(step['status'], step['status'])}"
+                + (f"（{step['error']}）" if step.get("error") else "")
+            )
     if summary.get("campaign"):
         from ..campaign.wire import reconcile_lines
 
@@ -436,10 +571,20 @@ def run_audit_cli(args) -> int:
     """``hgk audit``: exit code 0 when everything succeeded, 1 when any county or city step failed."""
     old = signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill <pid>` stops the notebooks too, like Ctrl-C
     try:
-        summary = run_audit(args.data, args.year, args.out, params=args.params, counties=args.county,
-                            workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                            timeout=args.timeout, spot_check=not args.no_spot_check,
-                            as_of=getattr(args, "as_of", None), allow_older=getattr(args, "allow_older", False))
+        summary = run_audit(
+            args.data,
+            args.year,
+            args.out,
+            params=args.params,
+            counties=args.county,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            timeout=args.timeout,
+            spot_check=not args.no_spot_check,
+            as_of=getattr(args, "as_of", None),
+            allow_older=getattr(args, "allow_older", False),
+        )
     finally:
         signal.signal(signal.SIGTERM, old)
     return 0 if summary["ok"] else 1

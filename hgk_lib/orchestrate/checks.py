@@ -1,4 +1,5 @@
 """Consistency checks the notebooks assert: a failure fails the county's (or the city's) run."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -49,22 +50,35 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
         given = v["hh_id"].dropna().astype(str)
         dup = int(given.duplicated().sum())
         ok = set(given) == exited and dup == 0
-        checks.append(("每个已脱贫户恰有一个核查结论", ok,
-                       f"已脱贫 {len(exited)} 户，结论 {len(given)} 条，重复 {dup}，"
-                       f"缺 {len(exited - set(given))}，多 {len(set(given) - exited)}"))
+        checks.append(
+            (
+                "每个已脱贫户恰有一个核查结论",
+                ok,
+                f"已脱贫 {len(exited)} 户，结论 {len(given)} 条，重复 {dup}，"
+                f"缺 {len(exited - set(given))}，多 {len(set(given) - exited)}",
+            )
+        )
     unknown = sorted(set(v["verdict"].dropna().astype(str)) - set(VERDICTS))
     checks.append(("核查结论均为标准规定的结论", not unknown, "、".join(unknown) or "是"))
     names, n_rows = _sheet_names_and_rows(paths["ledger"], STATUS_SHEET)
     from ..integrity.outputs import SHEET_NAME as INTEGRITY_SHEET
 
     want = SHEET_NAMES + [SPOT_SHEET, INTEGRITY_SHEET]  # outputs.md's listed sheets, then the campaign's added ones
-    checks.append(("台账工作表齐全且顺序正确", names[:len(want)] == want, "、".join(names[:len(want)])))
-    checks.append(("问题清单每条问题一行", n_rows == len(run.findings), f"台账 {n_rows} 行，问题 {len(run.findings)} 条"))
+    checks.append(("台账工作表齐全且顺序正确", names[: len(want)] == want, "、".join(names[: len(want)])))
+    checks.append(
+        ("问题清单每条问题一行", n_rows == len(run.findings), f"台账 {n_rows} 行，问题 {len(run.findings)} 条")
+    )
     summ = read_json(paths["summary"]) or {}
-    ok = (summ.get("findings", {}).get("total") == len(run.findings)
-          and summ.get("households", {}).get("verdicts_given") == len(v))
-    checks.append(("summary.json 与台账一致", ok, f"问题 {summ.get('findings', {}).get('total')}，"
-                                              f"结论 {summ.get('households', {}).get('verdicts_given')}"))
+    ok = summ.get("findings", {}).get("total") == len(run.findings) and summ.get("households", {}).get(
+        "verdicts_given"
+    ) == len(v)
+    checks.append(
+        (
+            "summary.json 与台账一致",
+            ok,
+            f"问题 {summ.get('findings', {}).get('total')}，结论 {summ.get('households', {}).get('verdicts_given')}",
+        )
+    )
     return pd.DataFrame(checks, columns=["检查项", "通过", "说明"])
 
 
@@ -83,16 +97,19 @@ def city_checks(summaries: list[dict], status: pd.DataFrame, output_root, year: 
     on_disk = sorted(p.parent.name for p in base.glob("*/summary.json") if p.parent.name != CITY_OUT_DIRNAME)
     rolled = sorted(str((s.get("county") or {}).get("folder")) for s in summaries)
     checks = [("每个有 summary.json 的县都已汇总", on_disk == rolled, f"{len(rolled)} 个县")]
-    per_county = {str((s.get("county") or {}).get("folder")): int((s.get("findings") or {}).get("total") or 0)
-                  for s in summaries}
+    per_county = {
+        str((s.get("county") or {}).get("folder")): int((s.get("findings") or {}).get("total") or 0) for s in summaries
+    }
     read = status.groupby("county_folder").size().to_dict() if len(status) else {}
     diff = sorted(c for c, n in per_county.items() if int(read.get(c, 0)) != n)
-    checks.append(("读回的整改状态条数与各县问题条数一致", not diff, "、".join(diff) or f"共 {sum(per_county.values())} 条"))
+    checks.append(
+        ("读回的整改状态条数与各县问题条数一致", not diff, "、".join(diff) or f"共 {sum(per_county.values())} 条")
+    )
     wb = load_workbook(workbook, read_only=True)
     try:
         names = wb.sheetnames
     finally:
         wb.close()
     want = [s.name for s in CITY_SHEETS]
-    checks.append(("全市汇总表工作表齐全", names[:len(want)] == want, "、".join(names)))
+    checks.append(("全市汇总表工作表齐全", names[: len(want)] == want, "、".join(names)))
     return pd.DataFrame(checks, columns=["检查项", "通过", "说明"])

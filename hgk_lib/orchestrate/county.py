@@ -9,6 +9,7 @@
 ``<output_root>/<year>/<county>/results/``; every later step reads them. ``hgk check`` is :func:`run_check`: the
 same county runs without notebooks, writing the same results in the same place.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,19 @@ from ..errors import HgkError, InputError
 from ..io.safe import write_json_atomic as write_record
 from ..params import default_params_file, load_params
 from ..results import AUDIT_TABLES, ITEM_SOURCES, save_results, with_item_ids
-from .paths import (CITY_DIRNAME, check_county, county_name, county_output_dir, default_processed_root,
-                    input_hash, output_names, params_hash, processed_dir, resolve_path, safe_path)
+from .paths import (
+    CITY_DIRNAME,
+    check_county,
+    county_name,
+    county_output_dir,
+    default_processed_root,
+    input_hash,
+    output_names,
+    params_hash,
+    processed_dir,
+    resolve_path,
+    safe_path,
+)
 from .processed import STAMP_FILE, _load, is_fresh, others_from_index, prepare_city, read_json
 
 
@@ -56,8 +68,9 @@ class CountyRun:
         return county_name(self.county)
 
 
-def build_provenance(county: str, year: int, params: dict, params_file, data, in_hash: str, p_hash: str,
-                     others: list[str]) -> dict:
+def build_provenance(
+    county: str, year: int, params: dict, params_file, data, in_hash: str, p_hash: str, others: list[str]
+) -> dict:
     """County, year, run time, parameters, input files with SHA-256, versions, seed (what 说明 shows).
 
     The common part comes from :func:`hgk_lib.report.provenance.collect_provenance`; this adds the county, the
@@ -65,22 +78,26 @@ def build_provenance(county: str, year: int, params: dict, params_file, data, in
     """
     from ..report.provenance import collect_provenance
 
-    prov = collect_provenance(getattr(data, "files", None), params, params.get("spot_check", {}).get("seed"),
-                              params_file=params_file)
-    prov.update({
-        "county": county,
-        "county_name": county_name(county),
-        "audit_year": int(year),
-        "params": params,
-        "params_hash": p_hash,
-        "input_hash": in_hash,
-        "r09_other_counties": list(others),
-    })
+    prov = collect_provenance(
+        getattr(data, "files", None), params, params.get("spot_check", {}).get("seed"), params_file=params_file
+    )
+    prov.update(
+        {
+            "county": county,
+            "county_name": county_name(county),
+            "audit_year": int(year),
+            "params": params,
+            "params_hash": p_hash,
+            "input_hash": in_hash,
+            "r09_other_counties": list(others),
+        }
+    )
     return prov
 
 
-def process_county(data_root, county: str, audit_year: int, params_file=None, processed_root=None,
-                   output_root=None) -> CountyRun:
+def process_county(
+    data_root, county: str, audit_year: int, params_file=None, processed_root=None, output_root=None
+) -> CountyRun:
     """Load (or reuse fresh processed data), run the 95 rules and the audit for one county.
 
     ``processed_root`` defaults to ``<output_root>/_processed`` (``output_root`` defaults to ``outputs``).
@@ -100,8 +117,9 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     pfile = resolve_path(params_file) if params_file else default_params_file(year)
     params = load_params(pfile)
     if int(params["year"]["audit_year"]) != year:
-        raise InputError(f"参数文件的核查年度 {params['year']['audit_year']} 与 audit_year={year} 不一致",
-                         file=str(pfile))
+        raise InputError(
+            f"参数文件的核查年度 {params['year']['audit_year']} 与 audit_year={year} 不一致", file=str(pfile)
+        )
     if processed_root is None:
         processed_root = default_processed_root(output_root if output_root is not None else "outputs")
     proot = resolve_path(processed_root)
@@ -111,11 +129,17 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     in_hash = input_hash(folder)
     others = others_from_index(proot, year, county)
     index_stamp = read_json(safe_path(proot, str(year), CITY_DIRNAME, STAMP_FILE)) or {}
-    if (not is_fresh(proot, year, county, in_hash) or others is None
-            or index_stamp.get("hashes", {}).get(county) != in_hash):
+    if (
+        not is_fresh(proot, year, county, in_hash)
+        or others is None
+        or index_stamp.get("hashes", {}).get(county) != in_hash
+    ):
         # the run's counties = those of the index (plus this one); no index: every county of the export
-        known = (sorted(c for c in set(index_stamp["hashes"]) | {county} if (root / c).is_dir())
-                 if index_stamp.get("hashes") else None)
+        known = (
+            sorted(c for c in set(index_stamp["hashes"]) | {county} if (root / c).is_dir())
+            if index_stamp.get("hashes")
+            else None
+        )
         info = prepare_city(root, year, proot, known)
         if county in info["failed"]:
             _load(root, county, year)  # raises the loader's own error for this county
@@ -125,8 +149,7 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     data = read_processed(processed_dir(proot, year, county))
     clock.lap("load")
     p_hash = params_hash(params)
-    ctx = make_context(data.tables, params, county, others=others,
-                       quarantined_hh=getattr(data, "quarantined_hh", None))
+    ctx = make_context(data.tables, params, county, others=others, quarantined_hh=getattr(data, "quarantined_hh", None))
     rr = run_rules(ctx)
     findings = with_item_ids("findings", rr.findings, county)
     clock.lap("rules")
@@ -137,17 +160,33 @@ def process_county(data_root, county: str, audit_year: int, params_file=None, pr
     findings = with_audit_findings(findings, audit, params, county)
     extra = findings.index >= len(rr.findings)
     if extra.any():
-        findings.loc[extra, "item_id"] = with_item_ids("findings", findings[extra].drop(columns="item_id"), county)["item_id"]
+        findings.loc[extra, "item_id"] = with_item_ids("findings", findings[extra].drop(columns="item_id"), county)[
+            "item_id"
+        ]
     clock.lap("audit")
     from ..integrity.wiring import screen_county
 
     integrity, integrity_items = screen_county(data.tables, audit, params)  # seed = the run's (spot_check.seed)
     clock.lap("integrity")
     prov = build_provenance(county, year, params, pfile, data, in_hash, p_hash, sorted(others))
-    return CountyRun(county=county, year=year, data=data, findings=findings, rule_summary=rr.summary,
-                     audit=audit, params=params, params_file=pfile, provenance=prov, input_hash=in_hash,
-                     params_hash=p_hash, others=sorted(others), data_root=str(root), timings=clock.laps,
-                     integrity=integrity, integrity_items=integrity_items)
+    return CountyRun(
+        county=county,
+        year=year,
+        data=data,
+        findings=findings,
+        rule_summary=rr.summary,
+        audit=audit,
+        params=params,
+        params_file=pfile,
+        provenance=prov,
+        input_hash=in_hash,
+        params_hash=p_hash,
+        others=sorted(others),
+        data_root=str(root),
+        timings=clock.laps,
+        integrity=integrity,
+        integrity_items=integrity_items,
+    )
 
 
 def campaign_verified_incomes(output_root, year: int, county: str) -> pd.DataFrame | None:
@@ -178,19 +217,29 @@ def record_timings(run: CountyRun, output_root) -> Path:
     its record); timings never go into the ledger, so reruns give identical workbooks."""
     path = safe_path(county_output_dir(output_root, run.year, run.county), output_names(run.county, run.year)["record"])
     rs = run.rule_summary
-    rule_seconds = ({str(r): float(s) for r, s in zip(rs["rule_id"], rs["seconds"])} if "seconds" in rs else {})
-    rec = {**(read_json(path) or {}), "county": run.county, "timings": dict(run.timings),
-           "rule_seconds": rule_seconds}
+    rule_seconds = {str(r): float(s) for r, s in zip(rs["rule_id"], rs["seconds"])} if "seconds" in rs else {}
+    rec = {**(read_json(path) or {}), "county": run.county, "timings": dict(run.timings), "rule_seconds": rule_seconds}
     return write_record(path, rec)
 
 
 def report_inputs(run: CountyRun) -> dict:
     """The keyword arguments the report package's ledger writer and summary builder both take."""
     d = run.data
-    return dict(county_folder=run.county, county_name=run.name, year=run.year, findings=run.findings,
-                rule_summary=run.rule_summary, audit=run.audit, quarantine=getattr(d, "quarantine", None),
-                row_ledger=getattr(d, "ledger", None), files=getattr(d, "files", None), params=run.params,
-                provenance=run.provenance, households=d.tables.get("household"), members=d.tables.get("member"))
+    return dict(
+        county_folder=run.county,
+        county_name=run.name,
+        year=run.year,
+        findings=run.findings,
+        rule_summary=run.rule_summary,
+        audit=run.audit,
+        quarantine=getattr(d, "quarantine", None),
+        row_ledger=getattr(d, "ledger", None),
+        files=getattr(d, "files", None),
+        params=run.params,
+        provenance=run.provenance,
+        households=d.tables.get("household"),
+        members=d.tables.get("member"),
+    )
 
 
 def county_summary(run: CountyRun) -> dict:
@@ -223,8 +272,14 @@ def result_tables(run: CountyRun) -> dict[str, pd.DataFrame]:
 
 def save_county_results(run: CountyRun, output_root) -> Path:
     """Save the county's results under ``<output_root>/<year>/<county>/results/`` (:func:`hgk_lib.results.save_results`)."""
-    return save_results(county_output_dir(output_root, run.year, run.county), result_tables(run), county=run.county,
-                        year=run.year, input_sha256=run.input_hash, params_sha256=run.params_hash)
+    return save_results(
+        county_output_dir(output_root, run.year, run.county),
+        result_tables(run),
+        county=run.county,
+        year=run.year,
+        input_sha256=run.input_hash,
+        params_sha256=run.params_hash,
+    )
 
 
 def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
@@ -247,16 +302,24 @@ def write_county_outputs(run: CountyRun, output_root) -> dict[str, Path]:
     backup = backup_filled_ledger(ledger, status)
     carry_over = status if backup is not None else None
     campaign = campaign_view(run, output_root)
-    write_county_ledger(ledger, summary=summary, carry_over=carry_over, states=campaign["states"],
-                        spot_check=campaign["spot"], integrity=run.integrity, **report_inputs(run))
+    write_county_ledger(
+        ledger,
+        summary=summary,
+        carry_over=carry_over,
+        states=campaign["states"],
+        spot_check=campaign["spot"],
+        integrity=run.integrity,
+        **report_inputs(run),
+    )
     clock.lap("ledger")
     write_json_atomic(summary_path, summary)
     clock.lap("summary")
     from ..integrity.wiring import visit_flags
 
     # 入户核查计划 (campaign.md §1), after the ledger; + 数据真实性复核 for the flagged integrity units' households
-    visit_plan = write_county_visit_plan(run, out_dir, states=campaign["states"], entries=campaign["visits"],
-                                         integrity=visit_flags(run.integrity_items))
+    visit_plan = write_county_visit_plan(
+        run, out_dir, states=campaign["states"], entries=campaign["visits"], integrity=visit_flags(run.integrity_items)
+    )
     clock.lap("visit_plan")
     run.timings.update(clock.laps)
     record_timings(run, output_root)
@@ -277,9 +340,11 @@ def campaign_view(run: CountyRun, output_root) -> dict:
     for name in ("needs", "verdicts", "dynamic", "classes"):  # as saved: with their item ids
         tables[name] = with_item_ids(name, getattr(run.audit, name), run.county)
     items = wire.campaign_items(tables, run.county, run.year, run.params)
-    return {"states": wire.ledger_states(root, run.year, run.county, items, run.input_hash),
-            "spot": wire.spot_rows(root, run.year, run.county, run.data.tables.get("household")),
-            "visits": wire.visit_entries(root, run.year, run.county)}
+    return {
+        "states": wire.ledger_states(root, run.year, run.county, items, run.input_hash),
+        "spot": wire.spot_rows(root, run.year, run.county, run.data.tables.get("household")),
+        "visits": wire.visit_entries(root, run.year, run.county),
+    }
 
 
 def ledger_status(ledger: Path) -> pd.DataFrame | None:
@@ -320,8 +385,17 @@ def backup_filled_ledger(ledger: Path, status: pd.DataFrame | None = None) -> Pa
 # ---------------------------------------------------------------------------------------------------------------
 # hgk check
 # ---------------------------------------------------------------------------------------------------------------
-def run_check(data_root, year: int, output_root, params_file=None, counties: list[str] | None = None,
-              workers: int = 1, progress: bool = True, as_of=None, allow_older: bool = False) -> dict:
+def run_check(
+    data_root,
+    year: int,
+    output_root,
+    params_file=None,
+    counties: list[str] | None = None,
+    workers: int = 1,
+    progress: bool = True,
+    as_of=None,
+    allow_older: bool = False,
+) -> dict:
     """The county runs without notebooks: load (processed data under ``<output_root>/_processed``), rules, audit,
     and each county's results saved under ``<output_root>/<year>/<county>/results/`` (the same files the county
     notebook saves); then, like ``hgk audit``, the campaign record is reconciled from the saved results (an older
@@ -337,8 +411,11 @@ def run_check(data_root, year: int, output_root, params_file=None, counties: lis
     proot = default_processed_root(out_root)
     info = prepare_city(data_root, year, proot, counties, progress=progress, workers=workers)
     rows, failed = [], {}
-    failed.update(wire.refused_exports(out_root, year, resolve_path(data_root), info["counties"],
-                                       info.get("hashes") or {}, allow_older))
+    failed.update(
+        wire.refused_exports(
+            out_root, year, resolve_path(data_root), info["counties"], info.get("hashes") or {}, allow_older
+        )
+    )
     for c in info["counties"]:
         if c in failed:
             continue
@@ -354,18 +431,35 @@ def run_check(data_root, year: int, output_root, params_file=None, counties: lis
             continue
         rows.append(check_counts(run))
     done = [c for c in info["counties"] if c not in failed]
-    campaign = wire.reconcile_saved(out_root, year, done, resolve_path(data_root), params, as_of=as_of,
-                                    allow_older=allow_older, params_sha256=params_hash(params))
+    campaign = wire.reconcile_saved(
+        out_root,
+        year,
+        done,
+        resolve_path(data_root),
+        params,
+        as_of=as_of,
+        allow_older=allow_older,
+        params_sha256=params_hash(params),
+    )
     return {"counties": info["counties"], "counts": rows, "failed": failed, "campaign": campaign, "as_of": as_of}
 
 
 def run_check_cli(args) -> int:
     """``hgk check``: :func:`run_check`, then a Chinese table of counts."""
-    res = run_check(args.data, args.year, args.out, args.params, args.county, as_of=getattr(args, "as_of", None),
-                    allow_older=getattr(args, "allow_older", False))
+    res = run_check(
+        args.data,
+        args.year,
+        args.out,
+        args.params,
+        args.county,
+        as_of=getattr(args, "as_of", None),
+        allow_older=getattr(args, "allow_older", False),
+    )
     out_root = resolve_path(args.out)
-    print(f"核查年度 {int(args.year)}：共 {len(res['counties'])} 个县，结果写入 {out_root / str(int(args.year))}"
-          f"（各县 results/ 目录）")
+    print(
+        f"核查年度 {int(args.year)}：共 {len(res['counties'])} 个县，结果写入 {out_root / str(int(args.year))}"
+        f"（各县 results/ 目录）"
+    )
     if res["counts"]:
         print(pd.DataFrame(res["counts"]).to_string(index=False))
     if res.get("campaign"):
@@ -395,8 +489,7 @@ def check_counts(run: CountyRun) -> dict:
         "未运行规则": int((~rule_ran(status)).sum()) if len(status) else 0,
         "已脱贫户核查结论": len(v) if isinstance(v, pd.DataFrame) else 0,
         "三保障问题": len(needs) if isinstance(needs, pd.DataFrame) else 0,
-        "隔离行": len(getattr(run.data, "quarantine", []) if getattr(run.data, "quarantine", None) is not None
-                   else []),
+        "隔离行": len(getattr(run.data, "quarantine", []) if getattr(run.data, "quarantine", None) is not None else []),
     }
 
 

@@ -5,6 +5,7 @@ Papermill changes the working directory and kernels race for ports on start-up, 
 ``python -m papermill`` processes, never in threads of one interpreter. Every child gets ``PYTHONHASHSEED=0`` (set
 before the interpreter starts), ``MPLBACKEND=Agg`` and one BLAS thread (:func:`child_env`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,39 +24,62 @@ from ..io.safe import write_bytes_atomic
 
 KERNEL = "hgk"
 from ..resources import NOTEBOOK_DIR  # noqa: E402  (the packaged copy when installed from a wheel)
+
 COUNTY_NOTEBOOK = NOTEBOOK_DIR / "county_audit.ipynb"
 CITY_NOTEBOOK = NOTEBOOK_DIR / "city_summary.ipynb"
 RETRIES = 2
 RETRY_SLEEP = 2.0
 START_TIMEOUT = 120
 #: Signs in papermill's stderr that the kernel failed to start or died (retried), vs a failing cell (not retried).
-KERNEL_ERRORS = ("DeadKernelError", "Kernel didn't respond", "Kernel died", "ZMQError", "zmq.error",
-                 "Address already in use", "kernel_info")
+KERNEL_ERRORS = (
+    "DeadKernelError",
+    "Kernel didn't respond",
+    "Kernel died",
+    "ZMQError",
+    "zmq.error",
+    "Address already in use",
+    "kernel_info",
+)
 CELL_ERROR = "PapermillExecutionError"
 
 
 def child_env(seed: int = 0) -> dict[str, str]:
     """Environment of every notebook process: fixed hash seed, headless plots, UTF-8, one BLAS thread."""
     env = dict(os.environ)
-    env.update({
-        "PYTHONHASHSEED": str(seed),
-        "MPLBACKEND": "Agg",
-        "PYTHONUTF8": "1",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    })
+    env.update(
+        {
+            "PYTHONHASHSEED": str(seed),
+            "MPLBACKEND": "Agg",
+            "PYTHONUTF8": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+    )
     return env
 
 
-def papermill_command(notebook, output, parameters: dict, kernel: str = KERNEL,
-                      start_timeout: int = START_TIMEOUT) -> list[str]:
+def papermill_command(
+    notebook, output, parameters: dict, kernel: str = KERNEL, start_timeout: int = START_TIMEOUT
+) -> list[str]:
     """``python -m papermill`` exactly as an inspector would type it (parameters as a YAML/JSON mapping, so codes
     and Chinese names stay strings)."""
-    return [sys.executable, "-m", "papermill", str(notebook), str(output), "-k", kernel,
-            "-y", json.dumps(parameters, ensure_ascii=False), "--no-progress-bar", "--log-output",
-            "--start-timeout", str(start_timeout)]
+    return [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(notebook),
+        str(output),
+        "-k",
+        kernel,
+        "-y",
+        json.dumps(parameters, ensure_ascii=False),
+        "--no-progress-bar",
+        "--log-output",
+        "--start-timeout",
+        str(start_timeout),
+    ]
 
 
 #: papermill processes running in this process (killed if the runner is interrupted: they run in their own session,
@@ -133,8 +157,17 @@ def mask_notebook(ipynb) -> None:
         write_bytes_atomic(path, nbformat.writes(nb).encode("utf-8"))
 
 
-def execute_notebook(notebook, output, parameters: dict, log_path, timeout: float, kernel: str = KERNEL,
-                     retries: int = RETRIES, retry_sleep: float = RETRY_SLEEP, seed: int = 0) -> dict:
+def execute_notebook(
+    notebook,
+    output,
+    parameters: dict,
+    log_path,
+    timeout: float,
+    kernel: str = KERNEL,
+    retries: int = RETRIES,
+    retry_sleep: float = RETRY_SLEEP,
+    seed: int = 0,
+) -> dict:
     """Run one notebook with papermill in a child process; masked log; retries on kernel start-up failures.
 
     Returns ``{"status": success|failed|timeout, "error": str|None, "attempts": n, "seconds": s}``.
@@ -154,10 +187,17 @@ def execute_notebook(notebook, output, parameters: dict, log_path, timeout: floa
         if remaining <= 0:
             status, error = "timeout", f"超过时限 {timeout:g} 秒"
             break
-        log.append(f"=== 第 {attempt} 次运行 {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} "
-                   f"主机 {socket.gethostname()}\n$ papermill {Path(notebook).name} {output.name} -k {kernel}\n")
-        proc = subprocess.Popen(die_with_parent_command(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=child_env(seed), start_new_session=True)
+        log.append(
+            f"=== 第 {attempt} 次运行 {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} "
+            f"主机 {socket.gethostname()}\n$ papermill {Path(notebook).name} {output.name} -k {kernel}\n"
+        )
+        proc = subprocess.Popen(
+            die_with_parent_command(cmd),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=child_env(seed),
+            start_new_session=True,
+        )
         _LIVE.add(proc)
         try:
             out, err = proc.communicate(timeout=remaining)
@@ -193,8 +233,12 @@ def execute_notebook(notebook, output, parameters: dict, log_path, timeout: floa
         os.replace(partial, output)
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(log_path, mask_text("".join(log)).encode("utf-8"))
-    return {"status": status, "error": mask_text(error) if error else None, "attempts": attempt,
-            "seconds": round(time.monotonic() - t0, 2)}
+    return {
+        "status": status,
+        "error": mask_text(error) if error else None,
+        "attempts": attempt,
+        "seconds": round(time.monotonic() - t0, 2),
+    }
 
 
 def is_kernel_failure(returncode: int, stderr: str) -> bool:

@@ -11,6 +11,7 @@ directory (:func:`resolve_path`). County folder names are checked (:func:`check_
 separators and odd characters are refused, and every output path is built with
 :func:`hgk_lib.io.safe.safe_output_path` so nothing is written outside the output root.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,15 @@ def check_county(county: str) -> str:
     """
     if not isinstance(county, str) or not county:
         raise InputError(f"县目录名无效：{county!r}")
-    bad = (county != county.strip() or os.path.isabs(county) or ".." in county or "/" in county or "\\" in county
-           or any(ord(c) < 32 for c in county) or not _COUNTY_RE.match(county))
+    bad = (
+        county != county.strip()
+        or os.path.isabs(county)
+        or ".." in county
+        or "/" in county
+        or "\\" in county
+        or any(ord(c) < 32 for c in county)
+        or not _COUNTY_RE.match(county)
+    )
     if bad:
         raise InputError(f"县目录名无效（应为“6位代码_县名”，不得含路径）：{county!r}")
     return county
@@ -109,15 +117,23 @@ def output_names(county: str, year: int) -> dict[str, str]:
 def county_paths(output_root, year: int, county: str) -> dict[str, Path]:
     """``dir`` and every output file of one county (:func:`output_names`), plus its ``results`` folder."""
     d = county_output_dir(output_root, year, county)
-    return {"dir": d, **{k: safe_path(d, v) for k, v in output_names(county, year).items()},
-            "results": safe_path(d, "results")}
+    return {
+        "dir": d,
+        **{k: safe_path(d, v) for k, v in output_names(county, year).items()},
+        "results": safe_path(d, "results"),
+    }
 
 
 def city_paths(output_root, year: int) -> dict[str, Path]:
     d = city_output_dir(output_root, year)
-    return {"dir": d, "ipynb": safe_path(d, f"回头看总结_{year}.ipynb"),
-            "html": safe_path(d, f"回头看总结_{year}.html"), "xlsx": safe_path(d, f"回头看总结_{year}.xlsx"),
-            "log": safe_path(d, "run.log"), "spot_list": safe_path(d, f"抽查名单_{year}.xlsx")}
+    return {
+        "dir": d,
+        "ipynb": safe_path(d, f"回头看总结_{year}.ipynb"),
+        "html": safe_path(d, f"回头看总结_{year}.html"),
+        "xlsx": safe_path(d, f"回头看总结_{year}.xlsx"),
+        "log": safe_path(d, "run.log"),
+        "spot_list": safe_path(d, f"抽查名单_{year}.xlsx"),
+    }
 
 
 def processed_dir(processed_root, year: int, county: str) -> Path:
@@ -168,6 +184,7 @@ def params_hash(params: dict) -> str:
     earlier outputs stale too)."""
     from ..rules import load_catalogue
 
-    blob = json.dumps({"year": params, "rules": load_catalogue()}, sort_keys=True, ensure_ascii=False,
-                      default=str).encode("utf-8")
+    blob = json.dumps(
+        {"year": params, "rules": load_catalogue()}, sort_keys=True, ensure_ascii=False, default=str
+    ).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()

@@ -6,6 +6,7 @@ the hash-partitioned parquet index ``<processed_root>/<year>/_city/r09_index/`` 
 county writes its slice while loading; partitions are joined one at a time, on the cluster when there is one). ``processed_root`` is ``<output_root>/_processed``
 (:func:`hgk_lib.orchestrate.paths.default_processed_root`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,16 @@ import pandas as pd
 from .. import __version__, idindex
 from ..errors import HgkError, InputError
 from ..io.safe import read_json, write_json_atomic
-from .paths import (CITY_DIRNAME, check_county, find_counties, input_files, input_hash, processed_dir, resolve_path,
-                    safe_path)
+from .paths import (
+    CITY_DIRNAME,
+    check_county,
+    find_counties,
+    input_files,
+    input_hash,
+    processed_dir,
+    resolve_path,
+    safe_path,
+)
 
 INDEX_COLUMNS = ["hh_id", "person_id", "id_no", "id_type", "member_status"]
 STAMP_FILE = "_inputs.json"
@@ -79,8 +88,16 @@ def _prepare_one(root, county: str, year: int, proot, hash_: str) -> tuple[str, 
         data = _load(root, county, year)
         pdir = processed_dir(proot, year, county)
         write_processed(data, pdir)
-        write_json_atomic(pdir / STAMP_FILE, {"county": county, "input_hash": hash_, "hgk_version": __version__,
-                                       "files": input_files(safe_path(root, county)), "written_at": utc_now()})
+        write_json_atomic(
+            pdir / STAMP_FILE,
+            {
+                "county": county,
+                "input_hash": hash_,
+                "hgk_version": __version__,
+                "files": input_files(safe_path(root, county)),
+                "written_at": utc_now(),
+            },
+        )
         idindex.write_county_slice(_member_ids(data, county), county, r09_index_dir(proot, year))
         return county, None, None
     except HgkError as err:
@@ -104,8 +121,12 @@ def update_r09_index(proot, year: int, hashes: dict[str, str], loaded: list[str]
     index_dir = r09_index_dir(proot, year)
     stamp = read_json(city_dir / STAMP_FILE) or {}
     P = idindex.DEFAULT_PARTITIONS
-    if (stamp.get("hashes") == hashes and stamp.get("hgk_version") == __version__
-            and stamp.get("partitions") == P and (index_dir / "hits").is_dir()):
+    if (
+        stamp.get("hashes") == hashes
+        and stamp.get("hgk_version") == __version__
+        and stamp.get("partitions") == P
+        and (index_dir / "hits").is_dir()
+    ):
         return index_dir
     if stamp.get("partitions") == P and stamp.get("hgk_version") == __version__:
         written = stamp.get("slices", {})
@@ -120,13 +141,22 @@ def update_r09_index(proot, year: int, hashes: dict[str, str], loaded: list[str]
     for c in todo:
         idindex.write_county_slice(_processed_member_ids(proot, year, c), c, index_dir, P)
     idindex.join_index(index_dir, P, client=client, counties=sorted(hashes))
-    write_json_atomic(city_dir / STAMP_FILE, {"hashes": hashes, "slices": hashes, "partitions": P,
-                                              "hgk_version": __version__, "written_at": utc_now()})
+    write_json_atomic(
+        city_dir / STAMP_FILE,
+        {"hashes": hashes, "slices": hashes, "partitions": P, "hgk_version": __version__, "written_at": utc_now()},
+    )
     return index_dir
 
 
-def prepare_city(data_root, year: int, processed_root, counties: list[str] | None = None,
-                 progress: bool = False, workers: int = 1, client=None) -> dict:
+def prepare_city(
+    data_root,
+    year: int,
+    processed_root,
+    counties: list[str] | None = None,
+    progress: bool = False,
+    workers: int = 1,
+    client=None,
+) -> dict:
     """Load every county of the run once; write its processed parquet and the R09 ID index.
 
     A county whose processed data is fresh (same input hash, same hgk version) is not loaded again; stale ones are
@@ -145,12 +175,25 @@ def prepare_city(data_root, year: int, processed_root, counties: list[str] | Non
     bar = None
     if progress and stale:
         from tqdm.auto import tqdm
+
         bar = tqdm(total=len(stale), desc="读取导出数据", unit="县", file=sys.stderr)
     if client is not None and stale:  # load on the cluster: one task per county (paths on the shared file system)
         from distributed import as_completed as dask_completed
 
-        futs = {client.submit(_prepare_one, str(root), c, year, str(proot), hashes[c], pure=False, retries=2,
-                              key=f"hgk-load-{c}-{os.getpid()}"): c for c in stale}
+        futs = {
+            client.submit(
+                _prepare_one,
+                str(root),
+                c,
+                year,
+                str(proot),
+                hashes[c],
+                pure=False,
+                retries=2,
+                key=f"hgk-load-{c}-{os.getpid()}",
+            ): c
+            for c in stale
+        }
         for f in dask_completed(list(futs)):
             try:
                 c, ids, err = f.result()
@@ -181,10 +224,14 @@ def prepare_city(data_root, year: int, processed_root, counties: list[str] | Non
     failed = {c: err for c, (_, err) in results.items() if err}
     ok = [c for c in counties if c not in failed]
     ok_hashes = {c: hashes[c] for c in ok}
-    index_path = update_r09_index(proot, year, ok_hashes, loaded=[c for c in results if c not in failed],
-                                  client=client)
-    return {"counties": counties, "hashes": hashes, "loaded": sorted(c for c in results if c not in failed),
-            "failed": failed, "index": index_path}
+    index_path = update_r09_index(proot, year, ok_hashes, loaded=[c for c in results if c not in failed], client=client)
+    return {
+        "counties": counties,
+        "hashes": hashes,
+        "loaded": sorted(c for c in results if c not in failed),
+        "failed": failed,
+        "index": index_path,
+    }
 
 
 def others_from_index(processed_root, year: int, county: str) -> dict[str, pd.DataFrame] | None:

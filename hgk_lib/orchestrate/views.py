@@ -4,6 +4,7 @@ County notebook: :func:`parameter_table` … :func:`measures_coverage`, all taki
 county.CountyRun`. City notebook: :func:`comparison_section`, :func:`spot_estimates` (read from the evaluation's saved
 tables), :func:`rectification_by_county` …
 """
+
 from __future__ import annotations
 
 import re
@@ -33,14 +34,21 @@ def parameter_table(run: CountyRun, paths: dict | None = None) -> pd.DataFrame:
     inc = run.params.get("income", {})
     others = "、".join(county_name(c) for c in run.others) or "无（本次只有一个县，R09 未运行）"
     rows = [
-        ("县（市、区）", run.name), ("县目录", run.county), ("核查年度", str(run.year)),
+        ("县（市、区）", run.name),
+        ("县目录", run.county),
+        ("核查年度", str(run.year)),
         ("参照日期", str(run.params["year"]["reference_date"])),
-        ("脱贫标准线（元/人·年）", f"{inc.get('exit_line')}"), ("返贫线（元/人·年）", f"{inc.get('return_line')}"),
-        ("导出数据目录", str(getattr(run, "data_root", "") or "")), ("参数文件", str(run.params_file)),
+        ("脱贫标准线（元/人·年）", f"{inc.get('exit_line')}"),
+        ("返贫线（元/人·年）", f"{inc.get('return_line')}"),
+        ("导出数据目录", str(getattr(run, "data_root", "") or "")),
+        ("参数文件", str(run.params_file)),
         ("参数 SHA-256", str(prov.get("params_sha256") or run.params_hash)),
-        ("输入数据哈希", run.input_hash), ("R09 跨县比对的其他县", others),
-        ("随机种子", str(prov.get("seed"))), ("PYTHONHASHSEED", str(prov.get("pythonhashseed"))),
-        ("hgk 版本", str(prov.get("hgk_version", __version__))), ("运行时间（UTC）", str(prov.get("run_time_utc"))),
+        ("输入数据哈希", run.input_hash),
+        ("R09 跨县比对的其他县", others),
+        ("随机种子", str(prov.get("seed"))),
+        ("PYTHONHASHSEED", str(prov.get("pythonhashseed"))),
+        ("hgk 版本", str(prov.get("hgk_version", __version__))),
+        ("运行时间（UTC）", str(prov.get("run_time_utc"))),
     ]
     if paths:
         rows += [("台账文件", Path(paths["ledger"]).name), ("汇总文件", Path(paths["summary"]).name)]
@@ -52,8 +60,14 @@ def input_files_table(run: CountyRun) -> pd.DataFrame:
     recs = run.provenance.get("inputs") or []
     df = pd.DataFrame(recs, columns=["table", "file", "path", "sha256", "bytes"])
     label = df["table"].map(table_label)
-    return pd.DataFrame({"数据表": label, "文件": df["file"], "字节数": df["bytes"],
-                         "SHA-256（前16位）": df["sha256"].astype(object).map(lambda h: h[:16] if isinstance(h, str) else h)})
+    return pd.DataFrame(
+        {
+            "数据表": label,
+            "文件": df["file"],
+            "字节数": df["bytes"],
+            "SHA-256（前16位）": df["sha256"].astype(object).map(lambda h: h[:16] if isinstance(h, str) else h),
+        }
+    )
 
 
 def headline_table(run: CountyRun, summary: dict | None = None) -> pd.DataFrame:
@@ -61,13 +75,21 @@ def headline_table(run: CountyRun, summary: dict | None = None) -> pd.DataFrame:
     s = summary or county_summary(run)
     rs = run.rule_summary
     not_run = int((~rule_ran(rs["status"])).sum()) if "status" in rs else 0
-    rows = [("核查户数", s["households"]["audited"]), ("核查人数", s["people"]["audited"]),
-            ("在册人数", s["people"]["active"]), ("已脱贫户数", s["households"]["exited"]),
-            ("给出核查结论的户数", s["households"]["verdicts_given"]),
-            ("规则问题条数", s["findings"]["total"]), ("有问题的户数", s["households"]["with_findings"]),
-            ("三保障问题", s["needs"]["total"]), ("涉及三保障问题的户数", s["needs"]["households"]),
-            ("帮扶措施缺失（户-年度）", s["measure_gaps"]), ("项目库问题", s["project_findings"]),
-            ("隔离行数", s["quarantine"]["total"]), ("未运行的规则", not_run)]
+    rows = [
+        ("核查户数", s["households"]["audited"]),
+        ("核查人数", s["people"]["audited"]),
+        ("在册人数", s["people"]["active"]),
+        ("已脱贫户数", s["households"]["exited"]),
+        ("给出核查结论的户数", s["households"]["verdicts_given"]),
+        ("规则问题条数", s["findings"]["total"]),
+        ("有问题的户数", s["households"]["with_findings"]),
+        ("三保障问题", s["needs"]["total"]),
+        ("涉及三保障问题的户数", s["needs"]["households"]),
+        ("帮扶措施缺失（户-年度）", s["measure_gaps"]),
+        ("项目库问题", s["project_findings"]),
+        ("隔离行数", s["quarantine"]["total"]),
+        ("未运行的规则", not_run),
+    ]
     return pd.DataFrame(rows, columns=["项目", "数量"])
 
 
@@ -96,8 +118,9 @@ def findings_by_department(run: CountyRun) -> pd.DataFrame:
     if f.empty:
         return pd.DataFrame(columns=["责任部门", *LEVELS, "合计", "涉及户数"])
     t = pd.crosstab(f["department"].astype(object).fillna("未指定"), f["level"].astype(object).fillna("未指定"))
-    t = t.reindex(columns=[c for c in LEVELS if c in t.columns] + [c for c in t.columns if c not in LEVELS],
-                  fill_value=0)
+    t = t.reindex(
+        columns=[c for c in LEVELS if c in t.columns] + [c for c in t.columns if c not in LEVELS], fill_value=0
+    )
     t["合计"] = t.sum(axis=1)
     hh = f.groupby(f["department"].astype(object).fillna("未指定"))["hh_id"].nunique()
     t["涉及户数"] = hh.reindex(t.index).fillna(0).astype(int)
@@ -142,10 +165,15 @@ def row_ledger_table(run: CountyRun) -> pd.DataFrame:
     rl = getattr(run.data, "ledger", None)
     if rl is None or len(rl) == 0:
         return pd.DataFrame(columns=["数据表", "文件", "读取行数", "载入行数", "隔离行数"])
-    return pd.DataFrame({
-        "数据表": rl["table"].map(table_label),
-        "文件": rl["file"].astype(object).map(lambda p: Path(str(p)).name),
-        "读取行数": rl["rows_read"], "载入行数": rl["rows_loaded"], "隔离行数": rl["rows_quarantined"]})
+    return pd.DataFrame(
+        {
+            "数据表": rl["table"].map(table_label),
+            "文件": rl["file"].astype(object).map(lambda p: Path(str(p)).name),
+            "读取行数": rl["rows_read"],
+            "载入行数": rl["rows_loaded"],
+            "隔离行数": rl["rows_quarantined"],
+        }
+    )
 
 
 def quarantine_table(run: CountyRun) -> pd.DataFrame:
@@ -155,8 +183,14 @@ def quarantine_table(run: CountyRun) -> pd.DataFrame:
         return pd.DataFrame(columns=["文件", "原因", "行数"])
     q = q.astype(object)
     file = q["file"].map(lambda p: Path(str(p)).name) if "file" in q else "—"
-    out = (q.assign(_file=file).groupby(["_file", "reason"], dropna=False).size().rename("行数").reset_index()
-           .rename(columns={"_file": "文件", "reason": "原因"}))
+    out = (
+        q.assign(_file=file)
+        .groupby(["_file", "reason"], dropna=False)
+        .size()
+        .rename("行数")
+        .reset_index()
+        .rename(columns={"_file": "文件", "reason": "原因"})
+    )
     return out.sort_values(["行数", "文件"], ascending=[False, True]).reset_index(drop=True)
 
 
@@ -169,15 +203,21 @@ def not_run_table(run: CountyRun) -> pd.DataFrame:
     if "missing" in rs:
         m |= rs["missing"].astype(object).map(lambda v: isinstance(v, str) and v.strip() != "")
     out = rs.loc[m, ["rule_id", "rule_name", "status", *(["missing"] if "missing" in rs else [])]]
-    return out.rename(columns={"rule_id": "规则编号", "rule_name": "规则名称", "status": "状态",
-                               "missing": "缺少数据"}).reset_index(drop=True)
+    return out.rename(
+        columns={"rule_id": "规则编号", "rule_name": "规则名称", "status": "状态", "missing": "缺少数据"}
+    ).reset_index(drop=True)
 
 
 def income_chart_data(run: CountyRun) -> pd.DataFrame:
     """Per exited household: recomputed per-capita income and verdict (for the income-vs-lines chart)."""
     v = _audit_frame(run, "verdicts")
-    return pd.DataFrame({"hh_id": v["hh_id"], "income_pc": pd.to_numeric(v["income_pc"], errors="coerce"),
-                         "verdict": v["verdict"].astype(object)})
+    return pd.DataFrame(
+        {
+            "hh_id": v["hh_id"],
+            "income_pc": pd.to_numeric(v["income_pc"], errors="coerce"),
+            "verdict": v["verdict"].astype(object),
+        }
+    )
 
 
 def measures_coverage(run: CountyRun) -> pd.DataFrame:
@@ -197,8 +237,9 @@ def measures_coverage(run: CountyRun) -> pd.DataFrame:
         base = pd.Series(n_hh, index=years)
     got = covered.reindex(years).fillna(0).astype(int)
     share = (got / base.replace(0, pd.NA)).astype(float).fillna(0.0)
-    return pd.DataFrame({"年度": years, "有措施户数": got.to_numpy(), "户数": base.to_numpy(),
-                         "覆盖率": share.round(4).to_numpy()})
+    return pd.DataFrame(
+        {"年度": years, "有措施户数": got.to_numpy(), "户数": base.to_numpy(), "覆盖率": share.round(4).to_numpy()}
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -230,9 +271,12 @@ def spot_estimates(output_root, year: int) -> pd.DataFrame | None:
     for r in df.to_dict("records"):
         c = str(r.get("county") or "")
         name = c.split("_", 1)[1] if re.match(r"^\d{6}_", c) else c
-        out += [(name, "已核查户数", r.get("inspected")), (name, "发现问题户数", r.get("problems")),
-                (name, "问题比例（95%区间）", f"{pct(r.get('p'))}（{pct(r.get('p_lo'))}–{pct(r.get('p_hi'))}）"),
-                (name, "收入低于脱贫线比例（95%区间）", f"{pct(r.get('q'))}（{pct(r.get('q_lo'))}–{pct(r.get('q_hi'))}）")]
+        out += [
+            (name, "已核查户数", r.get("inspected")),
+            (name, "发现问题户数", r.get("problems")),
+            (name, "问题比例（95%区间）", f"{pct(r.get('p'))}（{pct(r.get('p_lo'))}–{pct(r.get('p_hi'))}）"),
+            (name, "收入低于脱贫线比例（95%区间）", f"{pct(r.get('q'))}（{pct(r.get('q_lo'))}–{pct(r.get('q_hi'))}）"),
+        ]
     return pd.DataFrame(out, columns=["county", "item", "value"])
 
 
@@ -272,8 +316,15 @@ def rectification_by_department(status: pd.DataFrame) -> pd.DataFrame:
 
     p = progress_table(status)
     p = p[p["county"] == "全市"].drop(columns="county")
-    out = p.rename(columns={"department": "责任部门", "total": "合计", "done_share": "已整改占比",
-                            "doing_share": "整改中占比", "todo_share": "未整改占比"})
+    out = p.rename(
+        columns={
+            "department": "责任部门",
+            "total": "合计",
+            "done_share": "已整改占比",
+            "doing_share": "整改中占比",
+            "todo_share": "未整改占比",
+        }
+    )
     for c in ("已整改占比", "整改中占比", "未整改占比"):
         out[c] = out[c].map(lambda x: "—" if pd.isna(x) else f"{x:.1%}")
     return out.sort_values("合计", ascending=False).reset_index(drop=True).rename_axis(None, axis=1)
@@ -281,6 +332,13 @@ def rectification_by_department(status: pd.DataFrame) -> pd.DataFrame:
 
 def readback_problems(problems: pd.DataFrame) -> pd.DataFrame:
     """读回问题 with Chinese headers (the city workbook's 读回问题 sheet)."""
-    names = {"county": "县（市、区）", "file": "文件", "sheet": "工作表", "row": "行号", "column": "列",
-             "value": "填写值", "reason": "问题"}
+    names = {
+        "county": "县（市、区）",
+        "file": "文件",
+        "sheet": "工作表",
+        "row": "行号",
+        "column": "列",
+        "value": "填写值",
+        "reason": "问题",
+    }
     return problems.rename(columns=names)[[c for c in names.values() if c in problems.rename(columns=names)]]

@@ -4,6 +4,7 @@ Layout read: ``<output_root>/<year>/<county folder>/summary.json`` and ``回头�
 is skipped). A county without a summary or ledger is reported in the problems frame, never a crash. The city
 workbook holds counts only (no personal numbers; free text read back is masked).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,22 +24,58 @@ from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_wor
 CITY_DIR = "市汇总"
 C = Col
 CITY_SHEETS: list[SheetSpec] = [
-    SheetSpec("说明", [C("类别", "category", "text", "信息类别"), C("项目", "item", "text", "名称"),
-                       C("内容", "value", "long", "取值")], "核查年度、汇总时间、纳入的县及其输入文件哈希"),
-    SheetSpec("各县对比", [C("类别", "category", "text", "统计类别"), C("项目", "item", "text", "统计项目")],
-              "各县并列：核查结论、问题按责任部门、三保障问题、整改状态、抽查估计；每县一列，最后一列为全市合计"),
-    SheetSpec("整改进度", [
-        C("县（市、区）", "county", "text", "县名；“全市”为各县合计"), C("责任部门", "department", "text", "责任部门"),
-        C("未整改", "未整改", "int", "条数"), C("整改中", "整改中", "int", "条数"), C("已整改", "已整改", "int", "条数"),
-        C("合计", "total", "int", "条数"), C("已整改占比", "done_share", "pct", "已整改 / 合计"),
-        C("整改中占比", "doing_share", "pct", "整改中 / 合计"), C("未整改占比", "todo_share", "pct", "未整改 / 合计")],
-        "按责任部门的整改进度（读回各县台账的整改状态；空白或无效值按未整改计）"),
-    SheetSpec("读回问题", [
-        C("县（市、区）", "county", "text", "县名"), C("文件", "file", "text", "台账文件"), C("工作表", "sheet", "text", "工作表"),
-        C("行号", "row", "int", "行号"), C("列", "column", "text", "列名"), C("填写值", "value", "long", "填写的值（已脱敏）"),
-        C("问题", "reason", "long", "问题说明")], "读回台账时发现的问题（下拉值无效、缺表、缺列、文件无法读取）"),
-    SheetSpec("数据字典", [C("工作表", "sheet", "text", "工作表名称"), C("列名", "column", "text", "列名"),
-                          C("类型", "kind", "text", "取值类型"), C("含义", "meaning", "long", "含义")], "各工作表的列及含义"),
+    SheetSpec(
+        "说明",
+        [
+            C("类别", "category", "text", "信息类别"),
+            C("项目", "item", "text", "名称"),
+            C("内容", "value", "long", "取值"),
+        ],
+        "核查年度、汇总时间、纳入的县及其输入文件哈希",
+    ),
+    SheetSpec(
+        "各县对比",
+        [C("类别", "category", "text", "统计类别"), C("项目", "item", "text", "统计项目")],
+        "各县并列：核查结论、问题按责任部门、三保障问题、整改状态、抽查估计；每县一列，最后一列为全市合计",
+    ),
+    SheetSpec(
+        "整改进度",
+        [
+            C("县（市、区）", "county", "text", "县名；“全市”为各县合计"),
+            C("责任部门", "department", "text", "责任部门"),
+            C("未整改", "未整改", "int", "条数"),
+            C("整改中", "整改中", "int", "条数"),
+            C("已整改", "已整改", "int", "条数"),
+            C("合计", "total", "int", "条数"),
+            C("已整改占比", "done_share", "pct", "已整改 / 合计"),
+            C("整改中占比", "doing_share", "pct", "整改中 / 合计"),
+            C("未整改占比", "todo_share", "pct", "未整改 / 合计"),
+        ],
+        "按责任部门的整改进度（读回各县台账的整改状态；空白或无效值按未整改计）",
+    ),
+    SheetSpec(
+        "读回问题",
+        [
+            C("县（市、区）", "county", "text", "县名"),
+            C("文件", "file", "text", "台账文件"),
+            C("工作表", "sheet", "text", "工作表"),
+            C("行号", "row", "int", "行号"),
+            C("列", "column", "text", "列名"),
+            C("填写值", "value", "long", "填写的值（已脱敏）"),
+            C("问题", "reason", "long", "问题说明"),
+        ],
+        "读回台账时发现的问题（下拉值无效、缺表、缺列、文件无法读取）",
+    ),
+    SheetSpec(
+        "数据字典",
+        [
+            C("工作表", "sheet", "text", "工作表名称"),
+            C("列名", "column", "text", "列名"),
+            C("类型", "kind", "text", "取值类型"),
+            C("含义", "meaning", "long", "含义"),
+        ],
+        "各工作表的列及含义",
+    ),
 ]
 
 
@@ -52,11 +89,23 @@ def collect_county_results(output_root, year: int) -> tuple[list[dict], pd.DataF
     整改状态 of every ledger (with ``county``/``county_folder`` columns) and every read-back problem."""
     base = Path(output_root) / str(year)
     summaries, statuses, problems = [], [], []
-    folders = sorted(p for p in base.iterdir() if p.is_dir() and p.name != CITY_DIR and not p.name.startswith(".")) \
-        if base.is_dir() else []
+    folders = (
+        sorted(p for p in base.iterdir() if p.is_dir() and p.name != CITY_DIR and not p.name.startswith("."))
+        if base.is_dir()
+        else []
+    )
     if not folders:
-        problems.append({"county": None, "file": str(base), "sheet": None, "row": None, "column": None,
-                         "value": None, "reason": "没有找到任何县的输出目录"})
+        problems.append(
+            {
+                "county": None,
+                "file": str(base),
+                "sheet": None,
+                "row": None,
+                "column": None,
+                "value": None,
+                "reason": "没有找到任何县的输出目录",
+            }
+        )
     for folder in folders:
         summary = {}
         sj = folder / "summary.json"
@@ -65,16 +114,43 @@ def collect_county_results(output_root, year: int) -> tuple[list[dict], pd.DataF
                 summary = read_json(sj)
                 summaries.append(summary)
             except Exception as err:  # a broken file is reported, the roll-up continues
-                problems.append({"county": folder.name, "file": sj.name, "sheet": None, "row": None,
-                                 "column": None, "value": None, "reason": f"summary.json 无法读取：{err}"})
+                problems.append(
+                    {
+                        "county": folder.name,
+                        "file": sj.name,
+                        "sheet": None,
+                        "row": None,
+                        "column": None,
+                        "value": None,
+                        "reason": f"summary.json 无法读取：{err}",
+                    }
+                )
         else:
-            problems.append({"county": folder.name, "file": sj.name, "sheet": None, "row": None, "column": None,
-                             "value": None, "reason": "缺少 summary.json（该县可能运行失败）"})
+            problems.append(
+                {
+                    "county": folder.name,
+                    "file": sj.name,
+                    "sheet": None,
+                    "row": None,
+                    "column": None,
+                    "value": None,
+                    "reason": "缺少 summary.json（该县可能运行失败）",
+                }
+            )
         name = _county_name(summary, folder.name)
         ledgers = sorted(folder.glob(f"回头看台账_*_{year}.xlsx"))
         if not ledgers:
-            problems.append({"county": name, "file": None, "sheet": None, "row": None, "column": None,
-                             "value": None, "reason": "缺少回头看台账"})
+            problems.append(
+                {
+                    "county": name,
+                    "file": None,
+                    "sheet": None,
+                    "row": None,
+                    "column": None,
+                    "value": None,
+                    "reason": "缺少回头看台账",
+                }
+            )
             continue
         status, probs = read_ledger_status(ledgers[0])
         status.insert(0, "county", name)
@@ -82,13 +158,17 @@ def collect_county_results(output_root, year: int) -> tuple[list[dict], pd.DataF
         probs.insert(0, "county", name)
         statuses.append(status)
         problems += probs.to_dict("records")
-    status = pd.concat(statuses, ignore_index=True) if statuses else \
-        pd.DataFrame(columns=["county", "county_folder"] + STATUS_COLUMNS)
+    status = (
+        pd.concat(statuses, ignore_index=True)
+        if statuses
+        else pd.DataFrame(columns=["county", "county_folder"] + STATUS_COLUMNS)
+    )
     return summaries, status, pd.DataFrame(problems, columns=["county"] + PROBLEM_COLUMNS)
 
 
-def comparison_table(summaries: list[dict], status: pd.DataFrame | None = None,
-                     spot_estimates: pd.DataFrame | None = None) -> pd.DataFrame:
+def comparison_table(
+    summaries: list[dict], status: pd.DataFrame | None = None, spot_estimates: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """类别 · 项目 · one column per county · 全市. ``spot_estimates``: optional long frame [county, item, value]."""
     cols: dict[str, dict] = {}
     order: list[tuple[str, str]] = []
@@ -173,31 +253,61 @@ def progress_table(status: pd.DataFrame | None) -> pd.DataFrame:
     return out[cols]
 
 
-def write_city_workbook(path, *, year: int, summaries: list[dict], status: pd.DataFrame | None,
-                        problems: pd.DataFrame | None, spot_estimates: pd.DataFrame | None = None,
-                        run_time: str | None = None) -> Path:
+def write_city_workbook(
+    path,
+    *,
+    year: int,
+    summaries: list[dict],
+    status: pd.DataFrame | None,
+    problems: pd.DataFrame | None,
+    spot_estimates: pd.DataFrame | None = None,
+    run_time: str | None = None,
+) -> Path:
     """Write 回头看总结_<year>.xlsx (说明, 各县对比, 整改进度, 读回问题, 数据字典), atomically."""
     comp = comparison_table(summaries, status, spot_estimates)
-    comp_spec = SheetSpec(CITY_SHEETS[1].name, CITY_SHEETS[1].columns + [
-        C(c, c, "num", "该县的数量" if c != "全市" else "各县合计") for c in comp.columns[2:]], CITY_SHEETS[1].description)
+    comp_spec = SheetSpec(
+        CITY_SHEETS[1].name,
+        CITY_SHEETS[1].columns
+        + [C(c, c, "num", "该县的数量" if c != "全市" else "各县合计") for c in comp.columns[2:]],
+        CITY_SHEETS[1].description,
+    )
     prob = problems.copy() if problems is not None else pd.DataFrame(columns=["county"] + PROBLEM_COLUMNS)
     if "value" in prob:
-        prob["value"] = prob["value"].astype(object).map(lambda v: mask_text(str(v)) if v is not None and
-                                                         not (isinstance(v, float) and np.isnan(v)) else None)
-    info = [("基本信息", "核查年度", str(year)), ("基本信息", "汇总时间（UTC）", run_time),
-            ("基本信息", "纳入县数", str(len(summaries)))]
+        prob["value"] = (
+            prob["value"]
+            .astype(object)
+            .map(lambda v: mask_text(str(v)) if v is not None and not (isinstance(v, float) and np.isnan(v)) else None)
+        )
+    info = [
+        ("基本信息", "核查年度", str(year)),
+        ("基本信息", "汇总时间（UTC）", run_time),
+        ("基本信息", "纳入县数", str(len(summaries))),
+    ]
     for s in summaries:
         c = s.get("county") or {}
-        info.append(("纳入的县", str(c.get("name")), f"{c.get('folder')}；运行时间 {(s.get('run') or {}).get('time_utc')}"))
+        info.append(
+            ("纳入的县", str(c.get("name")), f"{c.get('folder')}；运行时间 {(s.get('run') or {}).get('time_utc')}")
+        )
         for i in s.get("inputs") or []:
             info.append(("输入文件", f"{c.get('name')}：{i.get('file')}", i.get("sha256")))
     info += [("工作表说明", s.name, s.description) for s in CITY_SHEETS]
-    info.append(("说明", "整改状态", "读回各县台账“问题清单”的整改状态；空白或不在下拉选项中的值按未整改统计，并列入“读回问题”"))
-    frames = {"说明": pd.DataFrame(info, columns=["category", "item", "value"]), "各县对比": comp,
-              "整改进度": progress_table(status), "读回问题": prob,
-              "数据字典": pd.DataFrame([(s.name, c.header, KIND_LABELS.get(c.kind, c.kind), c.meaning)
-                                    for s in CITY_SHEETS[:1] + [comp_spec] + CITY_SHEETS[2:] for c in s.columns],
-                                   columns=["sheet", "column", "kind", "meaning"])}
+    info.append(
+        ("说明", "整改状态", "读回各县台账“问题清单”的整改状态；空白或不在下拉选项中的值按未整改统计，并列入“读回问题”")
+    )
+    frames = {
+        "说明": pd.DataFrame(info, columns=["category", "item", "value"]),
+        "各县对比": comp,
+        "整改进度": progress_table(status),
+        "读回问题": prob,
+        "数据字典": pd.DataFrame(
+            [
+                (s.name, c.header, KIND_LABELS.get(c.kind, c.kind), c.meaning)
+                for s in CITY_SHEETS[:1] + [comp_spec] + CITY_SHEETS[2:]
+                for c in s.columns
+            ],
+            columns=["sheet", "column", "kind", "meaning"],
+        ),
+    }
     when = run_datetime({"run_time_utc": run_time}) if run_time else dt.datetime(2000, 1, 1)
     wb = new_workbook(f"回头看总结_{year}", when)
     for spec in CITY_SHEETS:

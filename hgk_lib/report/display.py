@@ -11,6 +11,7 @@ One place decides the display of every cell, by the column's name and the value'
 
 No English word, no ``nan`` and no six-decimal float reaches a report.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -11,6 +11,7 @@ ones, helper sheets follow the listed sheets. Full ID numbers are allowed here (
 * every other finding: ``reference_date`` + the level's days (``deadlines.by_level``: 错误 correct the record; 警告
   verify and correct; 政策 rectify, still inside the audit year), ``deadlines.other_days`` for any other level.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,142 +32,313 @@ from .xlsx import KIND_LABELS, Col, SheetSpec, frame_for, new_workbook, save_wor
 STATUS_SHEET = "问题清单"
 STATUS_OPTIONS = ["未整改", "整改中", "已整改"]
 STATUS_DEFAULT = "未整改"
-STATUS_FILLS = {"未整改": "F8D7DA", "整改中": "FFF3CD", "已整改": "D4EDDA",  # conditional fills of 整改状态
-                "整改不实": "F4B183", "已销号": "D9D9D9"}
+STATUS_FILLS = {
+    "未整改": "F8D7DA",
+    "整改中": "FFF3CD",
+    "已整改": "D4EDDA",  # conditional fills of 整改状态
+    "整改不实": "F4B183",
+    "已销号": "D9D9D9",
+}
 #: States only the campaign record sets (campaign.md §2): a regenerated ledger shows them; the county keeps working
 #: on a 整改不实 item (its drop-down offers it and the county's three states), a 已销号 item is closed.
 NOT_GENUINE, CLOSED = "整改不实", "已销号"
 RECORD_STATES = STATUS_OPTIONS + [NOT_GENUINE, CLOSED]
 SPOT_SHEET = "市抽查整改意见"
 #: Basic-needs rules -> problem type (without the housing sub-kind) in the audit's 三保障问题.
-NEED_RULES = {"R48": "兜底保障未落实", "R52": "义务教育失学辍学", "R88": "义务教育失学辍学",
-              "R53": "未参加基本医疗保险", "R90": "未参加基本医疗保险", "R54": "大病保障未落实",
-              "R56": "住房不安全", "R93": "住房不安全", "R58": "饮水不安全"}
+NEED_RULES = {
+    "R48": "兜底保障未落实",
+    "R52": "义务教育失学辍学",
+    "R88": "义务教育失学辍学",
+    "R53": "未参加基本医疗保险",
+    "R90": "未参加基本医疗保险",
+    "R54": "大病保障未落实",
+    "R56": "住房不安全",
+    "R93": "住房不安全",
+    "R58": "饮水不安全",
+}
 #: Days by need family when the audit frame has no match (housing: the longer 未改造 term).
 NEED_DAYS_KEY = {"住房不安全": "住房不安全（未改造）"}
 
 C = Col
 SHEETS: list[SheetSpec] = [
-    SheetSpec("说明", [C("类别", "category", "text", "信息类别：基本信息、参数、输入文件、行数台账、软件版本、核查说明、工作表说明"),
-                       C("项目", "item", "text", "名称"), C("内容", "value", "long", "取值"),
-                       C("备注", "note", "long", "补充说明")],
-              "县、核查年度、运行时间、参数、输入文件及SHA-256、软件版本、随机种子、各表读取/载入/隔离行数"),
-    SheetSpec("汇总", [C("类别", "category", "text", "统计类别"), C("项目", "item", "text", "统计项目"),
-                       C("数量", "count", "int", "户数、人数或条数")],
-              "核查户数与人数、脱贫户数、核查结论、问题按级别与责任部门、三保障问题按类型"),
-    SheetSpec(STATUS_SHEET, [
-        C("规则编号", "rule_id", "text", "规则编号（R01–R95）"), C("规则名称", "rule_name", "text", "规则名称"),
-        C("级别", "level", "text", "错误：数据不可能；警告：不合理需核实；政策：政策落实问题需整改"),
-        C("责任部门", "department", "text", "负责核实整改的部门"), C("户编号", "hh_id", "id", "户编号"),
-        C("人编号", "person_id", "id", "人编号（按人的规则）"), C("乡（镇）", "township", "text", "户所在乡（镇）"),
-        C("行政村", "village", "text", "户所在行政村"), C("户主姓名", "head_name", "text", "户主姓名"),
-        C("问题字段", "columns", "text", "触发规则的字段"), C("当前值", "values", "long", "这些字段在系统中的记录值"),
-        C("问题描述", "message", "long", "问题说明"), C("整改时限", "deadline", "date", "应完成整改的日期"),
-        C("整改状态", "status", "text", "下拉选择：未整改 / 整改中 / 已整改（县里填写）"),
-        C("整改说明", "note", "long", "整改情况说明（县里填写）")],
+    SheetSpec(
+        "说明",
+        [
+            C(
+                "类别",
+                "category",
+                "text",
+                "信息类别：基本信息、参数、输入文件、行数台账、软件版本、核查说明、工作表说明",
+            ),
+            C("项目", "item", "text", "名称"),
+            C("内容", "value", "long", "取值"),
+            C("备注", "note", "long", "补充说明"),
+        ],
+        "县、核查年度、运行时间、参数、输入文件及SHA-256、软件版本、随机种子、各表读取/载入/隔离行数",
+    ),
+    SheetSpec(
+        "汇总",
+        [
+            C("类别", "category", "text", "统计类别"),
+            C("项目", "item", "text", "统计项目"),
+            C("数量", "count", "int", "户数、人数或条数"),
+        ],
+        "核查户数与人数、脱贫户数、核查结论、问题按级别与责任部门、三保障问题按类型",
+    ),
+    SheetSpec(
+        STATUS_SHEET,
+        [
+            C("规则编号", "rule_id", "text", "规则编号（R01–R95）"),
+            C("规则名称", "rule_name", "text", "规则名称"),
+            C("级别", "level", "text", "错误：数据不可能；警告：不合理需核实；政策：政策落实问题需整改"),
+            C("责任部门", "department", "text", "负责核实整改的部门"),
+            C("户编号", "hh_id", "id", "户编号"),
+            C("人编号", "person_id", "id", "人编号（按人的规则）"),
+            C("乡（镇）", "township", "text", "户所在乡（镇）"),
+            C("行政村", "village", "text", "户所在行政村"),
+            C("户主姓名", "head_name", "text", "户主姓名"),
+            C("问题字段", "columns", "text", "触发规则的字段"),
+            C("当前值", "values", "long", "这些字段在系统中的记录值"),
+            C("问题描述", "message", "long", "问题说明"),
+            C("整改时限", "deadline", "date", "应完成整改的日期"),
+            C("整改状态", "status", "text", "下拉选择：未整改 / 整改中 / 已整改（县里填写）"),
+            C("整改说明", "note", "long", "整改情况说明（县里填写）"),
+        ],
         "每条规则问题一行；整改状态与整改说明由县里填写后报回",
-        extras=[C("年度", "year", "int", "收入或措施问题的年度"), C("项目编号", "project_id", "id", "项目问题的项目编号"),
-                C("部分", "part", "text", "规则的分项（a、b…）"), C("来源行号", "source_row", "int", "导出文件中的行号"),
-                C("措施类别", "category", "text", "措施问题的措施类别"), C("脱贫状态", "exit_status", "text", "户的脱贫状态"),
-                C("规则类别", "rule_category", "text", "规则所属类别"), C("单位", "unit", "text", "人、户、措施或项目"),
-                C("问题编号", "finding_key", "id", "问题的稳定编号（规则编号+县、户、人、项目、年度、分项、问题字段的哈希），读回时用于对应")]),
-    SheetSpec("收入核查", [
-        C("户编号", "hh_id", "id", "户编号"), C("乡（镇）", "township", "text", "乡（镇）"),
-        C("行政村", "village", "text", "行政村"), C("户主姓名", "head_name", "text", "户主姓名"),
-        C("劳动能力类型", "labour_class", "text", "按在册成员年龄与劳动技能判定：有劳动能力、弱劳力半劳力、无劳动能力"),
-        C("在册人数", "active_n", "int", "在册（人员状态正常且公安未登记死亡/迁出）人数，即人均收入的除数"),
-        C("系统人均可支配收入", "recorded_pc", "amount", "收入信息中记录的人均可支配收入（元）"),
-        C("复核人均可支配收入", "income_pc", "amount", "按核查口径重新计算的人均可支配收入（元，按分四舍五入）"),
-        C("差额", "income_diff", "amount", "系统值减复核值（元）"),
-        C("政策性收入占比", "policy_share", "pct", "低保、特困、养老、计生、生态补偿及其他转移性收入占家庭可支配收入的比例"),
-        C("核查结论", "verdict", "text", "按核查标准判定的结论"), C("返贫原因", "return_cause", "text", "返贫户的主要原因"),
-        C("脱贫质量", "quality", "text", "A 稳定、B 不稳定、C 差距大"), C("依据", "reasons", "long", "判定依据")],
+        extras=[
+            C("年度", "year", "int", "收入或措施问题的年度"),
+            C("项目编号", "project_id", "id", "项目问题的项目编号"),
+            C("部分", "part", "text", "规则的分项（a、b…）"),
+            C("来源行号", "source_row", "int", "导出文件中的行号"),
+            C("措施类别", "category", "text", "措施问题的措施类别"),
+            C("脱贫状态", "exit_status", "text", "户的脱贫状态"),
+            C("规则类别", "rule_category", "text", "规则所属类别"),
+            C("单位", "unit", "text", "人、户、措施或项目"),
+            C(
+                "问题编号",
+                "finding_key",
+                "id",
+                "问题的稳定编号（规则编号+县、户、人、项目、年度、分项、问题字段的哈希），读回时用于对应",
+            ),
+        ],
+    ),
+    SheetSpec(
+        "收入核查",
+        [
+            C("户编号", "hh_id", "id", "户编号"),
+            C("乡（镇）", "township", "text", "乡（镇）"),
+            C("行政村", "village", "text", "行政村"),
+            C("户主姓名", "head_name", "text", "户主姓名"),
+            C(
+                "劳动能力类型",
+                "labour_class",
+                "text",
+                "按在册成员年龄与劳动技能判定：有劳动能力、弱劳力半劳力、无劳动能力",
+            ),
+            C("在册人数", "active_n", "int", "在册（人员状态正常且公安未登记死亡/迁出）人数，即人均收入的除数"),
+            C("系统人均可支配收入", "recorded_pc", "amount", "收入信息中记录的人均可支配收入（元）"),
+            C("复核人均可支配收入", "income_pc", "amount", "按核查口径重新计算的人均可支配收入（元，按分四舍五入）"),
+            C("差额", "income_diff", "amount", "系统值减复核值（元）"),
+            C(
+                "政策性收入占比",
+                "policy_share",
+                "pct",
+                "低保、特困、养老、计生、生态补偿及其他转移性收入占家庭可支配收入的比例",
+            ),
+            C("核查结论", "verdict", "text", "按核查标准判定的结论"),
+            C("返贫原因", "return_cause", "text", "返贫户的主要原因"),
+            C("脱贫质量", "quality", "text", "A 稳定、B 不稳定、C 差距大"),
+            C("依据", "reasons", "long", "判定依据"),
+        ],
         "每个已脱贫户一行：收入复核与核查结论",
-        extras=[C("脱贫状态", "exit_status", "text", "系统中的脱贫状态"),
-                C("年度家庭人口数", "recorded_n", "int", "收入信息中记录的年度家庭人口数")]),
-    SheetSpec("三保障问题", [
-        C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号（按人的问题）"),
-        C("问题类型", "problem_type", "text", "两不愁三保障问题类型"), C("责任部门", "department", "text", "负责部门"),
-        C("证据来源", "evidence", "long", "判定依据（系统字段或部门数据）"), C("整改时限", "deadline", "date", "应解决日期"),
-        C("年内可解决", "resolvable", "bool", "整改时限不晚于核查年度12月31日")],
+        extras=[
+            C("脱贫状态", "exit_status", "text", "系统中的脱贫状态"),
+            C("年度家庭人口数", "recorded_n", "int", "收入信息中记录的年度家庭人口数"),
+        ],
+    ),
+    SheetSpec(
+        "三保障问题",
+        [
+            C("户编号", "hh_id", "id", "户编号"),
+            C("人编号", "person_id", "id", "人编号（按人的问题）"),
+            C("问题类型", "problem_type", "text", "两不愁三保障问题类型"),
+            C("责任部门", "department", "text", "负责部门"),
+            C("证据来源", "evidence", "long", "判定依据（系统字段或部门数据）"),
+            C("整改时限", "deadline", "date", "应解决日期"),
+            C("年内可解决", "resolvable", "bool", "整改时限不晚于核查年度12月31日"),
+        ],
         "每个未解决的两不愁三保障问题一行",
-        extras=[C("乡（镇）", "township", "text", "乡（镇）"), C("行政村", "village", "text", "行政村"),
-                C("户主姓名", "head_name", "text", "户主姓名")]),
-    SheetSpec("分类施策", [
-        C("户编号", "hh_id", "id", "户编号"), C("劳动能力类型", "labour_class", "text", "劳动能力类型"),
-        C("建议措施", "recommended", "text", "按劳动能力类型建议的措施"),
-        C("当年措施", "measures_this_year", "long", "核查年度已有的帮扶措施类别"),
-        C("是否匹配", "match", "bool", "当年措施中是否有建议措施"), C("脱贫质量", "quality", "text", "脱贫质量")],
-        "每户一行：劳动能力分类与当年措施是否对路"),
-    SheetSpec("帮扶措施核对", [
-        C("户编号", "hh_id", "id", "户编号"), C("年度", "year", "int", "缺少措施的年度"),
-        C("阶段", "stage", "text", "脱贫前、脱贫当年、巩固提升"), C("问题", "problem", "long", "问题说明")],
+        extras=[
+            C("乡（镇）", "township", "text", "乡（镇）"),
+            C("行政村", "village", "text", "行政村"),
+            C("户主姓名", "head_name", "text", "户主姓名"),
+        ],
+    ),
+    SheetSpec(
+        "分类施策",
+        [
+            C("户编号", "hh_id", "id", "户编号"),
+            C("劳动能力类型", "labour_class", "text", "劳动能力类型"),
+            C("建议措施", "recommended", "text", "按劳动能力类型建议的措施"),
+            C("当年措施", "measures_this_year", "long", "核查年度已有的帮扶措施类别"),
+            C("是否匹配", "match", "bool", "当年措施中是否有建议措施"),
+            C("脱贫质量", "quality", "text", "脱贫质量"),
+        ],
+        "每户一行：劳动能力分类与当年措施是否对路",
+    ),
+    SheetSpec(
+        "帮扶措施核对",
+        [
+            C("户编号", "hh_id", "id", "户编号"),
+            C("年度", "year", "int", "缺少措施的年度"),
+            C("阶段", "stage", "text", "脱贫前、脱贫当年、巩固提升"),
+            C("问题", "problem", "long", "问题说明"),
+        ],
         "每个缺少帮扶措施的户-年度一行",
-        extras=[C("当年人均可支配收入", "income_pc", "amount", "该年度收入信息按核查口径复核的人均可支配收入（元）"),
-                C("当年脱贫线", "exit_line", "amount", "该年度的脱贫标准线（元，参数 income.exit_line / earlier_exit_lines）"),
-                C("低于当年脱贫线", "below_line", "bool", "当年人均可支配收入是否低于当年脱贫线（仅供参考）")]),
-    SheetSpec("项目库核查", [
-        C("项目编号", "project_id", "id", "项目编号"), C("项目名称", "project_name", "text", "项目名称"),
-        C("规则编号", "rule_id", "text", "规则编号"), C("问题描述", "description", "long", "问题说明")],
-        "每条项目问题一行"),
-    SheetSpec("动态管理", [
-        C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号"),
-        C("类型", "kind", "text", "自然减少、自然增加、补录、清退（均为候选，需核实）；无正常成员的户为整户一行（人编号空）："
-          "整户自然减少、整户清退、空挂户（不作核查结论）"), C("依据", "basis", "long", "判定依据"),
-        C("来源", "source", "text", "数据来源")],
-        "每个动态管理候选一行（需核实，程序不会自行增删人员）"),
-    SheetSpec("隔离数据", [
-        C("文件", "file", "text", "输入文件"), C("工作表", "sheet", "text", "工作表"), C("行号", "row", "int", "文件中的行号"),
-        C("列", "column", "text", "列名"), C("原值", "value", "long", "无法读取的原始值"),
-        C("原因", "reason", "long", "无法载入的原因")],
+        extras=[
+            C("当年人均可支配收入", "income_pc", "amount", "该年度收入信息按核查口径复核的人均可支配收入（元）"),
+            C(
+                "当年脱贫线",
+                "exit_line",
+                "amount",
+                "该年度的脱贫标准线（元，参数 income.exit_line / earlier_exit_lines）",
+            ),
+            C("低于当年脱贫线", "below_line", "bool", "当年人均可支配收入是否低于当年脱贫线（仅供参考）"),
+        ],
+    ),
+    SheetSpec(
+        "项目库核查",
+        [
+            C("项目编号", "project_id", "id", "项目编号"),
+            C("项目名称", "project_name", "text", "项目名称"),
+            C("规则编号", "rule_id", "text", "规则编号"),
+            C("问题描述", "description", "long", "问题说明"),
+        ],
+        "每条项目问题一行",
+    ),
+    SheetSpec(
+        "动态管理",
+        [
+            C("户编号", "hh_id", "id", "户编号"),
+            C("人编号", "person_id", "id", "人编号"),
+            C(
+                "类型",
+                "kind",
+                "text",
+                "自然减少、自然增加、补录、清退（均为候选，需核实）；无正常成员的户为整户一行（人编号空）："
+                "整户自然减少、整户清退、空挂户（不作核查结论）",
+            ),
+            C("依据", "basis", "long", "判定依据"),
+            C("来源", "source", "text", "数据来源"),
+        ],
+        "每个动态管理候选一行（需核实，程序不会自行增删人员）",
+    ),
+    SheetSpec(
+        "隔离数据",
+        [
+            C("文件", "file", "text", "输入文件"),
+            C("工作表", "sheet", "text", "工作表"),
+            C("行号", "row", "int", "文件中的行号"),
+            C("列", "column", "text", "列名"),
+            C("原值", "value", "long", "无法读取的原始值"),
+            C("原因", "reason", "long", "无法载入的原因"),
+        ],
         "无法载入的行（如证件号码在Excel中丢失末位），需回到业务系统核对",
-        extras=[C("数据表", "table", "text", "所属数据表")]),
-    SheetSpec("数据字典", [C("工作表", "sheet", "text", "工作表名称"), C("列名", "column", "text", "列名"),
-                          C("类型", "kind", "text", "取值类型"), C("含义", "meaning", "long", "含义")],
-              "各工作表的列及含义"),
+        extras=[C("数据表", "table", "text", "所属数据表")],
+    ),
+    SheetSpec(
+        "数据字典",
+        [
+            C("工作表", "sheet", "text", "工作表名称"),
+            C("列名", "column", "text", "列名"),
+            C("类型", "kind", "text", "取值类型"),
+            C("含义", "meaning", "long", "含义"),
+        ],
+        "各工作表的列及含义",
+    ),
 ]
 SHEET_NAMES = [s.name for s in SHEETS]
 SPEC = {s.name: s for s in SHEETS}
 
 #: campaign.md §3: the city's spot-check findings back to the county, right after the listed sheets (outputs.md,
 #: "Added by the campaign"); read back by ``hgk collect`` like 问题清单.
-SPOT_SPEC = SheetSpec(SPOT_SHEET, [
-    C("户编号", "户编号", "id", "户编号"), C("乡（镇）", "乡（镇）", "text", "乡（镇）"), C("行政村", "行政村", "text", "行政村"),
-    C("户主姓名", "户主姓名", "text", "户主姓名"),
-    C("核查结论", "核查结论", "text", "市抽查的核查结论：收入不达标 / 两不愁三保障未解决 / 信息不准确"),
-    C("核实人均可支配收入", "核实人均可支配收入", "amount", "市抽查入户核实的人均可支配收入（元）"),
-    C("三保障问题说明", "三保障问题说明", "long", "市抽查填写的三保障问题说明"),
-    C("整改意见", "整改意见", "long", "市里的整改意见"), C("整改时限", "整改时限", "date", "抽查评估日起 deadlines.spot_check_days 天"),
-    C("整改状态", "整改状态", "text", "下拉选择：未整改 / 整改中 / 已整改（县里填写）；整改不实、已销号由整改记录给出"),
-    C("整改说明", "整改说明", "long", "整改情况说明（县里填写）")],
+SPOT_SPEC = SheetSpec(
+    SPOT_SHEET,
+    [
+        C("户编号", "户编号", "id", "户编号"),
+        C("乡（镇）", "乡（镇）", "text", "乡（镇）"),
+        C("行政村", "行政村", "text", "行政村"),
+        C("户主姓名", "户主姓名", "text", "户主姓名"),
+        C("核查结论", "核查结论", "text", "市抽查的核查结论：收入不达标 / 两不愁三保障未解决 / 信息不准确"),
+        C("核实人均可支配收入", "核实人均可支配收入", "amount", "市抽查入户核实的人均可支配收入（元）"),
+        C("三保障问题说明", "三保障问题说明", "long", "市抽查填写的三保障问题说明"),
+        C("整改意见", "整改意见", "long", "市里的整改意见"),
+        C("整改时限", "整改时限", "date", "抽查评估日起 deadlines.spot_check_days 天"),
+        C(
+            "整改状态",
+            "整改状态",
+            "text",
+            "下拉选择：未整改 / 整改中 / 已整改（县里填写）；整改不实、已销号由整改记录给出",
+        ),
+        C("整改说明", "整改说明", "long", "整改情况说明（县里填写）"),
+    ],
     "市抽查确认的问题户（整改记录中来源为“市抽查”的事项）：县里整改后填写整改状态与整改说明，与问题清单一同报回",
-    extras=[C("事项编号", "事项编号", "id", "整改记录中的事项编号，读回时用于对应")])
+    extras=[C("事项编号", "事项编号", "id", "整改记录中的事项编号，读回时用于对应")],
+)
 
 #: Helper sheets after the listed ones.
 HELPER_SHEETS: list[SheetSpec] = [
     INTEGRITY_SHEET,  # 数据真实性筛查 (outputs.md "Added by the campaign", integrity.md): first after the listed ones
-    SheetSpec("规则运行情况", [
-        C("规则编号", "rule_id", "text", "规则编号"), C("规则名称", "rule_name", "text", "规则名称"),
-        C("级别", "level", "text", "级别"), C("责任部门", "department", "text", "责任部门"),
-        C("运行状态", "status", "text", "已运行或未运行（缺数据）"), C("缺少数据", "missing", "long", "未运行时缺少的表、列或分项"),
-        C("已判定单位数", "evaluated", "int", "在范围内并已判定的单位数"),
-        C("未能判定单位数", "not_evaluated", "int", "在范围内但无法判定的单位数（年龄未知、主键重复等）"),
-        C("问题条数", "findings", "int", "问题条数"), C("涉及户数", "households", "int", "涉及户数")],
-        "每条规则的运行状态与单位数（用时不在台账中：见该县的 run.json，重跑得到逐格相同的台账）"),
-    SheetSpec("行业部门问题", [
-        C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号"), C("问题", "issue", "text", "问题"),
-        C("责任部门", "department", "text", "责任部门"), C("证据来源", "evidence", "long", "依据")],
-        "其他行业部门问题（用电、道路、养老金），不计入三保障问题"),
-    SheetSpec("公益性岗位不稳定", [
-        C("户编号", "hh_id", "id", "户编号"), C("人编号", "person_id", "id", "人编号"), C("岗位", "post", "text", "公益性岗位"),
-        C("月数", "months", "num", "岗位月数")], "公益性岗位月数不足（走读式）"),
-    SheetSpec("项目受益核对", [
-        C("项目编号", "project_id", "id", "到户到人项目的项目编号"), C("项目名称", "project_name", "text", "项目名称"),
-        C("申报受益户数", "declared_hh", "int", "项目库填报的受益贫困户数"),
-        C("措施关联户数", "linked_hh", "int", "帮扶措施中关联该项目的户数"),
-        C("申报受益人数", "declared_people", "int", "项目库填报的受益贫困人口数"),
-        C("措施关联人数", "linked_people", "int", "关联户的在册人数"),
-        C("户数差额", "difference", "int", "申报受益户数减措施关联户数")], "到户到人项目的受益户数与帮扶措施关联户数对照"),
+    SheetSpec(
+        "规则运行情况",
+        [
+            C("规则编号", "rule_id", "text", "规则编号"),
+            C("规则名称", "rule_name", "text", "规则名称"),
+            C("级别", "level", "text", "级别"),
+            C("责任部门", "department", "text", "责任部门"),
+            C("运行状态", "status", "text", "已运行或未运行（缺数据）"),
+            C("缺少数据", "missing", "long", "未运行时缺少的表、列或分项"),
+            C("已判定单位数", "evaluated", "int", "在范围内并已判定的单位数"),
+            C("未能判定单位数", "not_evaluated", "int", "在范围内但无法判定的单位数（年龄未知、主键重复等）"),
+            C("问题条数", "findings", "int", "问题条数"),
+            C("涉及户数", "households", "int", "涉及户数"),
+        ],
+        "每条规则的运行状态与单位数（用时不在台账中：见该县的 run.json，重跑得到逐格相同的台账）",
+    ),
+    SheetSpec(
+        "行业部门问题",
+        [
+            C("户编号", "hh_id", "id", "户编号"),
+            C("人编号", "person_id", "id", "人编号"),
+            C("问题", "issue", "text", "问题"),
+            C("责任部门", "department", "text", "责任部门"),
+            C("证据来源", "evidence", "long", "依据"),
+        ],
+        "其他行业部门问题（用电、道路、养老金），不计入三保障问题",
+    ),
+    SheetSpec(
+        "公益性岗位不稳定",
+        [
+            C("户编号", "hh_id", "id", "户编号"),
+            C("人编号", "person_id", "id", "人编号"),
+            C("岗位", "post", "text", "公益性岗位"),
+            C("月数", "months", "num", "岗位月数"),
+        ],
+        "公益性岗位月数不足（走读式）",
+    ),
+    SheetSpec(
+        "项目受益核对",
+        [
+            C("项目编号", "project_id", "id", "到户到人项目的项目编号"),
+            C("项目名称", "project_name", "text", "项目名称"),
+            C("申报受益户数", "declared_hh", "int", "项目库填报的受益贫困户数"),
+            C("措施关联户数", "linked_hh", "int", "帮扶措施中关联该项目的户数"),
+            C("申报受益人数", "declared_people", "int", "项目库填报的受益贫困人口数"),
+            C("措施关联人数", "linked_people", "int", "关联户的在册人数"),
+            C("户数差额", "difference", "int", "申报受益户数减措施关联户数"),
+        ],
+        "到户到人项目的受益户数与帮扶措施关联户数对照",
+    ),
 ]
 PROVENANCE_SHEET = "_provenance"
 
@@ -194,8 +366,9 @@ def _need_days(params: dict | None) -> dict[str, int]:
 
 
 def _need_family(problem_type: pd.Series) -> pd.Series:
-    return problem_type.astype(object).where(problem_type.notna(), "").astype(str).str.replace(
-        r"[（(].*$", "", regex=True)
+    return (
+        problem_type.astype(object).where(problem_type.notna(), "").astype(str).str.replace(r"[（(].*$", "", regex=True)
+    )
 
 
 def _key_text(s: pd.Series) -> pd.Series:
@@ -222,8 +395,9 @@ def finding_keys(f: pd.DataFrame) -> pd.Series:
     return item_ids(f.rename(columns={"columns": "field"}), "规则", f["rule_id"])
 
 
-def problem_list(findings: pd.DataFrame | None, households: pd.DataFrame | None, needs: pd.DataFrame,
-                 params: dict | None, year: int) -> pd.DataFrame:
+def problem_list(
+    findings: pd.DataFrame | None, households: pd.DataFrame | None, needs: pd.DataFrame, params: dict | None, year: int
+) -> pd.DataFrame:
     """问题清单 rows (English keys) in a stable order: rule number, household, person, project, year, part, row."""
     f = pd.DataFrame(columns=FINDING_FIELDS) if findings is None else findings.copy()
     for c in FINDING_FIELDS:
@@ -240,10 +414,19 @@ def problem_list(findings: pd.DataFrame | None, households: pd.DataFrame | None,
             f = f.drop(columns=c + "_f")
     # sort
     num = pd.to_numeric(_key_text(f["rule_id"]).str.extract(r"(\d+)", expand=False), errors="coerce").fillna(9999)
-    order = pd.DataFrame({"n": num, "r": _key_text(f["rule_id"]), "h": f["_hh"], "p": _key_text(f["person_id"]),
-                          "j": _key_text(f["project_id"]), "y": _key_text(f["year"]), "a": _key_text(f["part"]),
-                          "s": pd.to_numeric(f["source_row"], errors="coerce").fillna(-1),
-                          "m": _key_text(f["message"])})
+    order = pd.DataFrame(
+        {
+            "n": num,
+            "r": _key_text(f["rule_id"]),
+            "h": f["_hh"],
+            "p": _key_text(f["person_id"]),
+            "j": _key_text(f["project_id"]),
+            "y": _key_text(f["year"]),
+            "a": _key_text(f["part"]),
+            "s": pd.to_numeric(f["source_row"], errors="coerce").fillna(-1),
+            "m": _key_text(f["message"]),
+        }
+    )
     f = f.loc[order.sort_values(list(order.columns), kind="mergesort").index].reset_index(drop=True)
     f["finding_key"] = finding_keys(f)
     f["rule_category"] = rule_category(f["rule_id"])
@@ -258,8 +441,11 @@ def apply_carry_over(problems: pd.DataFrame, carry_over: pd.DataFrame | None) ->
     if carry_over is None or len(carry_over) == 0 or "finding_key" not in carry_over:
         return problems
     prev = carry_over.dropna(subset=["finding_key"]).drop_duplicates("finding_key", keep="last")
-    valid = prev["status_valid"].astype(object).map(lambda v: v is True or v is np.True_) \
-        if "status_valid" in prev else pd.Series(True, index=prev.index)
+    valid = (
+        prev["status_valid"].astype(object).map(lambda v: v is True or v is np.True_)
+        if "status_valid" in prev
+        else pd.Series(True, index=prev.index)
+    )
     status = prev.loc[valid].set_index("finding_key")["status"]
     note = prev.set_index("finding_key")["note"] if "note" in prev else pd.Series(dtype=object)
     out = problems.copy()
@@ -314,8 +500,7 @@ def deadlines(f: pd.DataFrame, needs: pd.DataFrame, params: dict | None, year: i
     is_need = fam.notna()
     if not is_need.any():
         return out.dt.normalize()
-    out[is_need] = ref + pd.to_timedelta(fam[is_need].map(_need_days(params)).fillna(other)
-                                         .astype(int), unit="D")
+    out[is_need] = ref + pd.to_timedelta(fam[is_need].map(_need_days(params)).fillna(other).astype(int), unit="D")
     n = needs.copy()
     if len(n):
         n["fam"] = _need_family(n["problem_type"])
@@ -364,12 +549,15 @@ def _flatten(prefix: str, obj, out: list):
 
 def explanation_rows(*, county_folder, county_name, year, params, provenance, row_ledger, audit) -> pd.DataFrame:
     prov = provenance or {}
-    rows = [("基本信息", "县（市、区）", county_name, county_folder), ("基本信息", "核查年度", year, None),
-            ("基本信息", "运行时间（UTC）", prov.get("run_time_utc"), None),
-            ("基本信息", "随机种子", prov.get("seed"), None),
-            ("基本信息", "参数 SHA-256", prov.get("params_sha256"), prov.get("params_file")),
-            ("基本信息", "hgk 版本", prov.get("hgk_version"), None),
-            ("基本信息", "Python", prov.get("python"), prov.get("platform"))]
+    rows = [
+        ("基本信息", "县（市、区）", county_name, county_folder),
+        ("基本信息", "核查年度", year, None),
+        ("基本信息", "运行时间（UTC）", prov.get("run_time_utc"), None),
+        ("基本信息", "随机种子", prov.get("seed"), None),
+        ("基本信息", "参数 SHA-256", prov.get("params_sha256"), prov.get("params_file")),
+        ("基本信息", "hgk 版本", prov.get("hgk_version"), None),
+        ("基本信息", "Python", prov.get("python"), prov.get("platform")),
+    ]
     flat: list = []
     _flatten("", params or {}, flat)
     rows += [("参数", k, v, None) for k, v in flat]
@@ -377,17 +565,31 @@ def explanation_rows(*, county_folder, county_name, year, params, provenance, ro
         rows.append(("输入文件", r.get("file"), r.get("sha256"), f"{r.get('table')}；{r.get('bytes')} 字节"))
     rl = row_ledger if row_ledger is not None else pd.DataFrame()
     for r in rl.astype(object).to_dict("records"):
-        rows.append(("行数台账", f"{r.get('table')}：{Path(str(r.get('file'))).name}",
-                     f"读取 {_int(r.get('rows_read'))} 行，载入 {_int(r.get('rows_loaded'))} 行，"
-                     f"隔离 {_int(r.get('rows_quarantined'))} 行", None))
+        rows.append(
+            (
+                "行数台账",
+                f"{r.get('table')}：{Path(str(r.get('file'))).name}",
+                f"读取 {_int(r.get('rows_read'))} 行，载入 {_int(r.get('rows_loaded'))} 行，"
+                f"隔离 {_int(r.get('rows_quarantined'))} 行",
+                None,
+            )
+        )
     for k, v in sorted((prov.get("packages") or {}).items()):
         rows.append(("软件版本", k, v if v is not None else "未安装", None))
     rows += [("核查说明", f"说明{i}", n, None) for i, n in enumerate(audit_notes(audit), start=1)]
     rows += [("工作表说明", s.name, s.description, None) for s in SHEETS + [SPOT_SPEC] + HELPER_SHEETS]
-    rows.append(("整改时限规则", "三保障规则", "按三保障问题的整改时限；无对应问题时按参数中该类问题天数（自参照日起算）",
-                 "R48 R52 R53 R54 R56 R58 R88 R90 R93"))
+    rows.append(
+        (
+            "整改时限规则",
+            "三保障规则",
+            "按三保障问题的整改时限；无对应问题时按参数中该类问题天数（自参照日起算）",
+            "R48 R52 R53 R54 R56 R58 R88 R90 R93",
+        )
+    )
     by_level = _params_section(params, "deadlines")["by_level"]
-    rows.append(("整改时限规则", "其他规则", "参照日起：" + "，".join(f"{k} {v} 天" for k, v in by_level.items()), None))
+    rows.append(
+        ("整改时限规则", "其他规则", "参照日起：" + "，".join(f"{k} {v} 天" for k, v in by_level.items()), None)
+    )
     df = pd.DataFrame(rows, columns=["category", "item", "value", "note"]).astype(object)
     return df.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
 
@@ -401,12 +603,16 @@ def _int(v):
 
 def summary_rows(summary: dict) -> pd.DataFrame:
     s = summary
-    rows = [("核查范围", "核查户数", s["households"]["audited"]), ("核查范围", "核查人数", s["people"]["audited"]),
-            ("核查范围", "在册人数", s["people"]["active"]), ("核查范围", "已脱贫户数", s["households"]["exited"]),
-            ("核查范围", "给出核查结论的已脱贫户数", s["households"]["verdicts_given"]),
-            ("核查范围", "无正常成员的户数（不作核查结论，见动态管理）", s["households"].get("no_active_member", 0)),
-            ("核查范围", "其中已脱贫户", s["households"].get("exited_no_active_member", 0)),
-            ("核查范围", "有问题的户数", s["households"]["with_findings"])]
+    rows = [
+        ("核查范围", "核查户数", s["households"]["audited"]),
+        ("核查范围", "核查人数", s["people"]["audited"]),
+        ("核查范围", "在册人数", s["people"]["active"]),
+        ("核查范围", "已脱贫户数", s["households"]["exited"]),
+        ("核查范围", "给出核查结论的已脱贫户数", s["households"]["verdicts_given"]),
+        ("核查范围", "无正常成员的户数（不作核查结论，见动态管理）", s["households"].get("no_active_member", 0)),
+        ("核查范围", "其中已脱贫户", s["households"].get("exited_no_active_member", 0)),
+        ("核查范围", "有问题的户数", s["households"]["with_findings"]),
+    ]
     rows += [("核查结论", k, v) for k, v in verdict_counts_with_unverified(s).items()]
     rows += [("脱贫质量", k, v) for k, v in s["quality"].items()]
     rows += [("问题级别", k, v) for k, v in s["findings"]["by_level"].items()]
@@ -422,28 +628,49 @@ def summary_rows(summary: dict) -> pd.DataFrame:
     rows.append(("项目库核查", "项目问题", s["project_findings"]))
     rows += [("动态管理", k, v) for k, v in s["dynamic"].items()]
     for t, r in s["rows"].items():
-        rows += [("数据读取", f"{t} 读取行数", r["rows_read"]), ("数据读取", f"{t} 载入行数", r["rows_loaded"]),
-                 ("数据读取", f"{t} 隔离行数", r["rows_quarantined"])]
+        rows += [
+            ("数据读取", f"{t} 读取行数", r["rows_read"]),
+            ("数据读取", f"{t} 载入行数", r["rows_loaded"]),
+            ("数据读取", f"{t} 隔离行数", r["rows_quarantined"]),
+        ]
     rows += [("规则运行", k, v) for k, v in s["rules"]["by_status"].items()]
     return pd.DataFrame(rows, columns=["category", "item", "count"])
 
 
 def dictionary_rows() -> pd.DataFrame:
-    rows = [(s.name, c.header, KIND_LABELS.get(c.kind, c.kind), c.meaning)
-            for s in SHEETS + [SPOT_SPEC] + HELPER_SHEETS for c in s.all_columns]
+    rows = [
+        (s.name, c.header, KIND_LABELS.get(c.kind, c.kind), c.meaning)
+        for s in SHEETS + [SPOT_SPEC] + HELPER_SHEETS
+        for c in s.all_columns
+    ]
     return pd.DataFrame(rows, columns=["sheet", "column", "kind", "meaning"])
 
 
 # -------------------------------------------------------------------------------------------------------------
 # writer
 # -------------------------------------------------------------------------------------------------------------
-def write_county_ledger(path, *, county_folder: str, county_name: str, year: int, findings: pd.DataFrame | None,
-                        rule_summary: pd.DataFrame | None, audit, quarantine: pd.DataFrame | None,
-                        row_ledger: pd.DataFrame | None, files: pd.DataFrame | None, params: dict | None,
-                        provenance: dict | None, households: pd.DataFrame | None = None,
-                        members: pd.DataFrame | None = None, summary: dict | None = None,
-                        carry_over: pd.DataFrame | None = None, states: pd.DataFrame | None = None,
-                        spot_check: pd.DataFrame | None = None, integrity: pd.DataFrame | None = None) -> Path:
+def write_county_ledger(
+    path,
+    *,
+    county_folder: str,
+    county_name: str,
+    year: int,
+    findings: pd.DataFrame | None,
+    rule_summary: pd.DataFrame | None,
+    audit,
+    quarantine: pd.DataFrame | None,
+    row_ledger: pd.DataFrame | None,
+    files: pd.DataFrame | None,
+    params: dict | None,
+    provenance: dict | None,
+    households: pd.DataFrame | None = None,
+    members: pd.DataFrame | None = None,
+    summary: dict | None = None,
+    carry_over: pd.DataFrame | None = None,
+    states: pd.DataFrame | None = None,
+    spot_check: pd.DataFrame | None = None,
+    integrity: pd.DataFrame | None = None,
+) -> Path:
     """Write 回头看台账 to ``path`` (atomically; deterministic given the same inputs and provenance).
 
     ``carry_over``: the status frame of :func:`read_ledger_status` for an earlier, filled-in ledger; findings with
@@ -455,17 +682,36 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
     ``integrity``: the integrity screen's unit table (sheet 数据真实性筛查, :func:`hgk_lib.integrity.wiring.ledger_sheet`)."""
     path = Path(path)
     if summary is None:
-        summary = build_county_summary(county_folder=county_folder, county_name=county_name, year=year,
-                                       findings=findings, rule_summary=rule_summary, audit=audit,
-                                       quarantine=quarantine, row_ledger=row_ledger, files=files, params=params,
-                                       provenance=provenance, households=households, members=members)
+        summary = build_county_summary(
+            county_folder=county_folder,
+            county_name=county_name,
+            year=year,
+            findings=findings,
+            rule_summary=rule_summary,
+            audit=audit,
+            quarantine=quarantine,
+            row_ledger=row_ledger,
+            files=files,
+            params=params,
+            provenance=provenance,
+            households=households,
+            members=members,
+        )
     needs = audit_frame(audit, "needs")
     frames = {
-        "说明": explanation_rows(county_folder=county_folder, county_name=county_name, year=year, params=params,
-                               provenance=provenance, row_ledger=row_ledger, audit=audit),
+        "说明": explanation_rows(
+            county_folder=county_folder,
+            county_name=county_name,
+            year=year,
+            params=params,
+            provenance=provenance,
+            row_ledger=row_ledger,
+            audit=audit,
+        ),
         "汇总": summary_rows(summary),
-        STATUS_SHEET: apply_states(apply_carry_over(problem_list(findings, households, needs, params, year),
-                                                    carry_over), states),
+        STATUS_SHEET: apply_states(
+            apply_carry_over(problem_list(findings, households, needs, params, year), carry_over), states
+        ),
         "收入核查": _sorted(_income_sheet(audit), ["township", "village", "hh_id"]),
         "三保障问题": _sorted(_with_hh_info(needs, households), ["hh_id", "person_id", "problem_type"]),
         "分类施策": _sorted(audit_frame(audit, "classes"), ["hh_id"]),
@@ -475,27 +721,41 @@ def write_county_ledger(path, *, county_folder: str, county_name: str, year: int
         "隔离数据": _sorted(_quarantine(quarantine), ["table", "file", "sheet"]),
         "数据字典": dictionary_rows(),
     }
-    helpers = {"规则运行情况": _frame(rule_summary, SUMMARY_FIELDS),
-               "行业部门问题": _sorted(audit_frame(audit, "sector"), ["hh_id", "person_id", "issue"]),
-               "公益性岗位不稳定": _sorted(audit_frame(audit, "unstable_pwj"), ["hh_id", "person_id"]),
-               "项目受益核对": _sorted(audit_frame(audit, "beneficiaries"), ["project_id"])}
+    helpers = {
+        "规则运行情况": _frame(rule_summary, SUMMARY_FIELDS),
+        "行业部门问题": _sorted(audit_frame(audit, "sector"), ["hh_id", "person_id", "issue"]),
+        "公益性岗位不稳定": _sorted(audit_frame(audit, "unstable_pwj"), ["hh_id", "person_id"]),
+        "项目受益核对": _sorted(audit_frame(audit, "beneficiaries"), ["project_id"]),
+    }
     from ..integrity.wiring import ledger_sheet
 
     helpers[INTEGRITY_SHEET.name] = ledger_sheet(integrity)
     wb = new_workbook(f"回头看台账_{county_name}_{year}", run_datetime(provenance))
     for spec in SHEETS:
         df, kinds = frame_for(spec, frames[spec.name])
-        write_table(wb, spec.name, df, kinds,
-                    dropdowns={"整改状态": status_choices(df["整改状态"]) if len(df) else STATUS_OPTIONS}
-                    if spec.name == STATUS_SHEET else None,
-                    prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"},
-                    widths={"整改说明": 30} if spec.name == STATUS_SHEET else None,
-                    highlight={"整改状态": STATUS_FILLS} if spec.name == STATUS_SHEET else None)
+        write_table(
+            wb,
+            spec.name,
+            df,
+            kinds,
+            dropdowns={"整改状态": status_choices(df["整改状态"]) if len(df) else STATUS_OPTIONS}
+            if spec.name == STATUS_SHEET
+            else None,
+            prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"},
+            widths={"整改说明": 30} if spec.name == STATUS_SHEET else None,
+            highlight={"整改状态": STATUS_FILLS} if spec.name == STATUS_SHEET else None,
+        )
     df, kinds = frame_for(SPOT_SPEC, spot_sheet_frame(spot_check))
-    write_table(wb, SPOT_SHEET, df, kinds,
-                dropdowns={"整改状态": status_choices(df["整改状态"]) if len(df) else STATUS_OPTIONS},
-                prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"}, widths={"整改意见": 40, "整改说明": 30},
-                highlight={"整改状态": STATUS_FILLS})
+    write_table(
+        wb,
+        SPOT_SHEET,
+        df,
+        kinds,
+        dropdowns={"整改状态": status_choices(df["整改状态"]) if len(df) else STATUS_OPTIONS},
+        prompt={"整改状态": "请选择：未整改 / 整改中 / 已整改"},
+        widths={"整改意见": 40, "整改说明": 30},
+        highlight={"整改状态": STATUS_FILLS},
+    )
     for spec in HELPER_SHEETS:
         df, kinds = frame_for(spec, helpers[spec.name])
         write_table(wb, spec.name, df, kinds)
@@ -536,12 +796,34 @@ def _quarantine(q) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------------------------------
 # read-back
 # -------------------------------------------------------------------------------------------------------------
-STATUS_COLUMNS = ["file", "row", "finding_key", "rule_id", "level", "department", "hh_id", "person_id",
-                  "project_id", "year", "status", "note", "status_valid"]
+STATUS_COLUMNS = [
+    "file",
+    "row",
+    "finding_key",
+    "rule_id",
+    "level",
+    "department",
+    "hh_id",
+    "person_id",
+    "project_id",
+    "year",
+    "status",
+    "note",
+    "status_valid",
+]
 PROBLEM_COLUMNS = ["file", "sheet", "row", "column", "value", "reason"]
-_READ_HEADERS = {"问题编号": "finding_key", "规则编号": "rule_id", "级别": "level", "责任部门": "department",
-                 "户编号": "hh_id", "人编号": "person_id", "项目编号": "project_id", "年度": "year",
-                 "整改状态": "status", "整改说明": "note"}
+_READ_HEADERS = {
+    "问题编号": "finding_key",
+    "规则编号": "rule_id",
+    "级别": "level",
+    "责任部门": "department",
+    "户编号": "hh_id",
+    "人编号": "person_id",
+    "项目编号": "project_id",
+    "年度": "year",
+    "整改状态": "status",
+    "整改说明": "note",
+}
 MAX_LEDGER_BYTES = 200 * 1024 * 1024
 
 
@@ -566,8 +848,7 @@ def read_ledger_status(path) -> tuple[pd.DataFrame, pd.DataFrame]:
     records: list[dict] = []
 
     def problem(row, column, value, reason, sheet=STATUS_SHEET):
-        problems.append({"file": name, "sheet": sheet, "row": row, "column": column, "value": value,
-                         "reason": reason})
+        problems.append({"file": name, "sheet": sheet, "row": row, "column": column, "value": value, "reason": reason})
 
     try:
         if not path.is_file():
@@ -579,8 +860,7 @@ def read_ledger_status(path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
             read_checked_xlsx(path)  # zip bombs, entity expansion, broken files: refused before parsing
             for sheet in _status_sheets(path):  # 问题清单 and, for a table split at Excel's row limit, its parts
-                _read_status_rows(path, records, lambda *a, _s=sheet, **k: problem(*a, **{"sheet": _s, **k}),
-                                  sheet)
+                _read_status_rows(path, records, lambda *a, _s=sheet, **k: problem(*a, **{"sheet": _s, **k}), sheet)
     except Exception as err:  # a hand-edited workbook must never crash the roll-up
         problem(None, None, None, f"无法读取台账：{type(err).__name__}：{err}", sheet=None)
     status = pd.DataFrame(records, columns=STATUS_COLUMNS)
@@ -623,7 +903,7 @@ def _status_sheets(path: Path) -> list[str]:
         wb.close()
     parts = split_sheet_names(STATUS_SHEET, 1000)
     n = next((k for k, name in enumerate(parts) if name not in present), len(parts))
-    return parts[:max(n, 1)]
+    return parts[: max(n, 1)]
 
 
 def _read_status_rows(path: Path, records: list, problem, sheet: str = STATUS_SHEET) -> None:
@@ -648,7 +928,7 @@ def _read_status_rows(path: Path, records: list, problem, sheet: str = STATUS_SH
             problem(1, need, None, f"缺少列“{need}”")
     if "status" not in pos:
         return
-    for r, values in enumerate(rows[head + 1:], start=head + 2):
+    for r, values in enumerate(rows[head + 1 :], start=head + 2):
         if values is None or all(_cell_text(v) is None for v in values):
             continue
         rec = {k: (_cell_text(values[i]) if i < len(values) else None) for k, i in pos.items()}

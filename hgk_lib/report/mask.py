@@ -29,6 +29,7 @@ number is masked: privacy first.
 Never matched: dates (``20190901``), money (``12345.67``, a run touching a decimal point), 13-digit household
 ids (``4418810101001``), SHA-256 hex digests (runs touching letters), base64 images (skipped wholesale).
 """
+
 from __future__ import annotations
 
 import re
@@ -214,7 +215,7 @@ def _segments(text: str):
         if not _looks_base64(m.group(0)):
             continue
         if m.start() > pos:
-            yield False, text[pos:m.start()]
+            yield False, text[pos : m.start()]
         yield True, m.group(0)
         pos = m.end()
     if pos < len(text):
@@ -227,8 +228,7 @@ def mask_text(text, keep: Iterable[str] = ()) -> str:
     if not isinstance(text, str) or not _DIGITS.search(text):
         return text
     keep = _with_table_keys(keep, text)
-    return "".join(chunk if b64 else _PII_RE.sub(lambda m: _replace(m, keep), chunk)
-                   for b64, chunk in _segments(text))
+    return "".join(chunk if b64 else _PII_RE.sub(lambda m: _replace(m, keep), chunk) for b64, chunk in _segments(text))
 
 
 def find_unmasked_pii(text: str, allow: Iterable[str] = ()) -> list[str]:
@@ -244,11 +244,18 @@ def find_unmasked_pii(text: str, allow: Iterable[str] = ()) -> list[str]:
     return found
 
 
-_COLUMN_MASKERS = {"id_no": mask_id, "head_id": mask_id, "disability_no": mask_id, "phone": mask_phone,
-                   "helper_phone": mask_phone, "bank_account": mask_bank}
+_COLUMN_MASKERS = {
+    "id_no": mask_id,
+    "head_id": mask_id,
+    "disability_no": mask_id,
+    "phone": mask_phone,
+    "helper_phone": mask_phone,
+    "bank_account": mask_bank,
+}
 # the same columns under their Chinese export headers (a frame already renamed for display)
-_COLUMN_MASKERS.update({c.header: _COLUMN_MASKERS[c.key] for t in TABLES.values() for c in t.columns
-                        if c.pii and c.key in _COLUMN_MASKERS})
+_COLUMN_MASKERS.update(
+    {c.header: _COLUMN_MASKERS[c.key] for t in TABLES.values() for c in t.columns if c.pii and c.key in _COLUMN_MASKERS}
+)
 _KEY_COLUMN_NAMES = KEY_COLUMNS | {"户编号", "人编号", "人口编号", "项目编号", "来源行号", "行号", "年度", "问题编号"}
 
 

@@ -5,6 +5,7 @@ fonts). It registers the CJK fonts shipped by the ``mplfonts`` package by path, 
 what the operating system has, and turns ``axes.unicode_minus`` off (many CJK fonts lack U+2212).
 Every function returns a :class:`matplotlib.figure.Figure`; empty input gives a figure saying 无数据.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,16 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-CJK_FAMILIES = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "SimHei", "Microsoft YaHei",
-                "PingFang SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei"]
+CJK_FAMILIES = [
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+]
 STATUS_COLOURS = {"未整改": "#d9534f", "整改中": "#f0ad4e", "已整改": "#5cb85c"}
 _registered: list[str] = []
 
@@ -69,8 +78,9 @@ def _text(s: pd.Series, blank="未填") -> pd.Series:
 # -------------------------------------------------------------------------------------------------------------
 # county charts
 # -------------------------------------------------------------------------------------------------------------
-def plot_income_by_verdict(verdicts: pd.DataFrame, exit_line: float, return_line: float,
-                           title: str = "已脱贫户复核人均可支配收入与核查结论") -> Figure:
+def plot_income_by_verdict(
+    verdicts: pd.DataFrame, exit_line: float, return_line: float, title: str = "已脱贫户复核人均可支配收入与核查结论"
+) -> Figure:
     """Strip plot of recomputed per-capita income by verdict, with the exit and return lines."""
     fig = _figure(9, 4.8)
     if verdicts is None or len(verdicts) == 0:
@@ -96,8 +106,9 @@ def plot_income_by_verdict(verdicts: pd.DataFrame, exit_line: float, return_line
     return fig
 
 
-def plot_findings_by_category_township(findings: pd.DataFrame, households: pd.DataFrame | None = None,
-                                       title: str = "各乡（镇）问题条数（按规则类别）") -> Figure:
+def plot_findings_by_category_township(
+    findings: pd.DataFrame, households: pd.DataFrame | None = None, title: str = "各乡（镇）问题条数（按规则类别）"
+) -> Figure:
     """Heatmap of finding counts: rule category x township (township from the finding or the household table)."""
     from .summary import RULE_CATEGORIES, rule_category
 
@@ -111,9 +122,9 @@ def plot_findings_by_category_township(findings: pd.DataFrame, households: pd.Da
     f["township"] = _text(f.get("township", pd.Series(None, index=f.index)), "无户（项目）")
     f["cat"] = _text(rule_category(f["rule_id"]), "其他")
     table = pd.crosstab(f["cat"], f["township"])
-    cats = [c for c, _, _ in RULE_CATEGORIES if c in table.index] + [c for c in table.index
-                                                                    if c not in dict((c, 1) for c, _, _ in
-                                                                                     RULE_CATEGORIES)]
+    cats = [c for c, _, _ in RULE_CATEGORIES if c in table.index] + [
+        c for c in table.index if c not in dict((c, 1) for c, _, _ in RULE_CATEGORIES)
+    ]
     table = table.loc[cats, sorted(table.columns)]
     ax = fig.add_subplot()
     im = ax.imshow(table.to_numpy(), cmap="Reds", aspect="auto")
@@ -122,8 +133,7 @@ def plot_findings_by_category_township(findings: pd.DataFrame, households: pd.Da
     vmax = table.to_numpy().max() if table.size else 0
     for (i, j), n in np.ndenumerate(table.to_numpy()):
         if n:
-            ax.text(j, i, str(n), ha="center", va="center", fontsize=8,
-                    color="white" if n > vmax * 0.6 else "black")
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=8, color="white" if n > vmax * 0.6 else "black")
     fig.colorbar(im, ax=ax, label="问题条数")
     ax.set_title(title)
     return fig
@@ -138,8 +148,9 @@ def plot_measure_gaps_by_year(measure_gaps: pd.DataFrame, title: str = "缺少�
     g["stage"] = _text(g["stage"])
     g["year"] = pd.to_numeric(g["year"], errors="coerce").astype("Int64")
     table = pd.crosstab(g["year"], g["stage"])
-    stages = [s for s in ["脱贫前", "脱贫当年", "巩固提升"] if s in table] + [s for s in table if s not in
-                                                                   ("脱贫前", "脱贫当年", "巩固提升")]
+    stages = [s for s in ["脱贫前", "脱贫当年", "巩固提升"] if s in table] + [
+        s for s in table if s not in ("脱贫前", "脱贫当年", "巩固提升")
+    ]
     ax = fig.add_subplot()
     bottom = np.zeros(len(table))
     x = np.arange(len(table))
@@ -204,8 +215,11 @@ def plot_city_verdicts(summaries: list[dict], title: str = "各县已脱贫户�
 
 def plot_city_findings_by_department(summaries: list[dict], title: str = "各县问题条数（按责任部门）") -> Figure:
     fig = _figure(10, 0.5 * max(4, len(summaries)) + 2)
-    table = pd.DataFrame({_county_label(s): (s.get("findings") or {}).get("by_department", {})
-                          for s in summaries}).T.fillna(0).astype(int)
+    table = (
+        pd.DataFrame({_county_label(s): (s.get("findings") or {}).get("by_department", {}) for s in summaries})
+        .T.fillna(0)
+        .astype(int)
+    )
     if table.empty or table.to_numpy().sum() == 0:
         return _empty(fig, title)
     table = table[table.sum().sort_values(ascending=False).index]

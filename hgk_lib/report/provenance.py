@@ -4,6 +4,7 @@ Recorded in the ledger's 说明 sheet and hidden ``_provenance`` sheet, in ``sum
 first table. Everything except ``run_time_utc`` is a function of the inputs, so reruns compare equal "timestamps
 aside" (see :data:`VOLATILE_KEYS`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,24 @@ import pandas as pd
 from ..io.safe import sha256_file
 
 #: Packages whose versions are recorded.
-PACKAGES = ["hgk", "pandas", "numpy", "openpyxl", "scikit-learn", "scipy", "matplotlib", "papermill", "nbconvert",
-            "nbclient", "pyarrow", "python-calamine", "pyyaml", "mplfonts", "skops", "dask"]
+PACKAGES = [
+    "hgk",
+    "pandas",
+    "numpy",
+    "openpyxl",
+    "scikit-learn",
+    "scipy",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "pyarrow",
+    "python-calamine",
+    "pyyaml",
+    "mplfonts",
+    "skops",
+    "dask",
+]
 #: Keys that change on every run (left out when runs are compared).
 VOLATILE_KEYS = ("run_time_utc",)
 
@@ -34,8 +51,6 @@ def package_versions(packages=PACKAGES) -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
-
-
 
 
 def canonical_json(obj) -> str:
@@ -60,22 +75,28 @@ def input_files(files_df: pd.DataFrame | None) -> list[dict]:
             df[col] = None
     recs = []
     for rec in df[["table", "path", "sha256", "bytes"]].astype(object).to_dict("records"):
-        recs.append({"table": None if pd.isna(rec["table"]) else str(rec["table"]),
-                     "file": None if pd.isna(rec["path"]) else Path(str(rec["path"])).name,
-                     "path": None if pd.isna(rec["path"]) else str(rec["path"]),
-                     "sha256": None if pd.isna(rec["sha256"]) else str(rec["sha256"]),
-                     "bytes": None if pd.isna(rec["bytes"]) else int(rec["bytes"])})
+        recs.append(
+            {
+                "table": None if pd.isna(rec["table"]) else str(rec["table"]),
+                "file": None if pd.isna(rec["path"]) else Path(str(rec["path"])).name,
+                "path": None if pd.isna(rec["path"]) else str(rec["path"]),
+                "sha256": None if pd.isna(rec["sha256"]) else str(rec["sha256"]),
+                "bytes": None if pd.isna(rec["bytes"]) else int(rec["bytes"]),
+            }
+        )
     return sorted(recs, key=lambda r: (r["table"] or "", r["file"] or ""))
 
 
-def collect_provenance(files_df: pd.DataFrame | None, params, seed, *, params_file=None,
-                       run_time: dt.datetime | None = None) -> dict:
+def collect_provenance(
+    files_df: pd.DataFrame | None, params, seed, *, params_file=None, run_time: dt.datetime | None = None
+) -> dict:
     """Everything needed to reproduce a run. ``params``: the parameter mapping (or a file path);
     ``params_file``: the YAML actually read (its bytes are hashed when given)."""
     run_time = run_time or dt.datetime.now(dt.timezone.utc)
     if run_time.tzinfo is None:
         run_time = run_time.replace(tzinfo=dt.timezone.utc)
     import hgk_lib
+
     return {
         "hgk_version": getattr(hgk_lib, "__version__", None),
         "packages": package_versions(),

@@ -6,6 +6,7 @@ headings (h1-h3, so the links use nbconvert's own anchor ids). As a last safety 
 number left in the page is masked (:func:`hgk_lib.report.mask.mask_text`); base64 images are not touched.
 The file is written atomically; the same notebook gives the same HTML.
 """
+
 from __future__ import annotations
 
 import html as html_lib
@@ -20,17 +21,20 @@ from .mask import mask_text
 
 _HEADING_RE = re.compile(r"<h([1-3])\b[^>]*\bid=\"([^\"]+)\"[^>]*>(.*?)</h\1>", re.S)
 _TAG_RE = re.compile(r"<[^>]+>")
-TOC_STYLE = ("<style>#toc{border:1px solid #ddd;background:#fafafa;padding:.6em 1.2em;margin:1em auto;"
-             "max-width:1100px;font-size:14px}#toc ul{margin:.2em 0;padding-left:1.2em}#toc li{list-style:none}"
-             "#toc .toc-h2{padding-left:1em}#toc .toc-h3{padding-left:2em}</style>")
+TOC_STYLE = (
+    "<style>#toc{border:1px solid #ddd;background:#fafafa;padding:.6em 1.2em;margin:1em auto;"
+    "max-width:1100px;font-size:14px}#toc ul{margin:.2em 0;padding-left:1.2em}#toc li{list-style:none}"
+    "#toc .toc-h2{padding-left:1em}#toc .toc-h3{padding-left:2em}</style>"
+)
 
 
 def _clean_notebook(nb):
     """Drop stderr streams (warnings are for developers, not auditors)."""
     for cell in nb.cells:
         if cell.get("cell_type") == "code" and cell.get("outputs"):
-            cell["outputs"] = [o for o in cell["outputs"]
-                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell["outputs"] = [
+                o for o in cell["outputs"] if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
     return nb
 
 
@@ -41,8 +45,9 @@ def build_toc(body: str) -> str:
         text = _TAG_RE.sub("", inner).replace("¶", "").strip()
         if not text:
             continue
-        items.append(f'<li class="toc-h{level}"><a href="#{anchor}">{html_lib.escape(html_lib.unescape(text))}'
-                     f"</a></li>")
+        items.append(
+            f'<li class="toc-h{level}"><a href="#{anchor}">{html_lib.escape(html_lib.unescape(text))}</a></li>'
+        )
     if not items:
         return ""
     return TOC_STYLE + '<nav id="toc" aria-label="目录"><strong>目录</strong><ul>' + "".join(items) + "</ul></nav>"
@@ -55,7 +60,7 @@ def inject_toc(body: str) -> str:
     m = re.search(r"<main\b[^>]*>", body) or re.search(r"<body\b[^>]*>", body)
     if m is None:
         return toc + body
-    return body[:m.end()] + toc + body[m.end():]
+    return body[: m.end()] + toc + body[m.end() :]
 
 
 def notebook_to_html(nb) -> str:

@@ -4,6 +4,7 @@ No personal data: only counts, codes, file names and hashes. Keys are sorted whe
 ``run.time_utc`` (and ``provenance.run_time_utc``) so two runs on the same inputs compare equal once
 :func:`strip_volatile` has removed them.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,17 +21,33 @@ from .provenance import params_digest
 SUMMARY_VERSION = 1
 
 #: Catalogue categories by rule number (rules_catalog.md sections 1-9).
-RULE_CATEGORIES = [("身份信息", 1, 9), ("家庭结构", 10, 18), ("人员属性", 19, 31), ("收入", 32, 44),
-                   ("社会保障与兜底", 45, 51), ("两不愁三保障", 52, 61), ("动态管理", 62, 71),
-                   ("帮扶措施与项目库", 72, 87), ("部门数据比对", 88, 95)]
+RULE_CATEGORIES = [
+    ("身份信息", 1, 9),
+    ("家庭结构", 10, 18),
+    ("人员属性", 19, 31),
+    ("收入", 32, 44),
+    ("社会保障与兜底", 45, 51),
+    ("两不愁三保障", 52, 61),
+    ("动态管理", 62, 71),
+    ("帮扶措施与项目库", 72, 87),
+    ("部门数据比对", 88, 95),
+]
 LEVELS = ["错误", "警告", "政策"]
 try:  # the audit's own labels (one source); the literal lists are the same, for a report-only install
     from ..audit.dynamic import EMPTY_KINDS
     from ..audit.findings import AUDIT_FINDING_CATEGORIES
     from ..audit.verdicts import QUALITIES, V_INCOME_UNVERIFIED, VERDICTS
 except ImportError:  # pragma: no cover
-    VERDICTS = ["返贫", "退回未脱贫", "兜底未落实", "保持脱贫（兜底）", "保持脱贫（限期整改）", "收入未达标", "收入待核实",
-                "保持脱贫"]
+    VERDICTS = [
+        "返贫",
+        "退回未脱贫",
+        "兜底未落实",
+        "保持脱贫（兜底）",
+        "保持脱贫（限期整改）",
+        "收入未达标",
+        "收入待核实",
+        "保持脱贫",
+    ]
     QUALITIES = ["A 稳定", "B 不稳定", "C 差距大"]
     V_INCOME_UNVERIFIED = "收入待核实"
     EMPTY_KINDS = ["整户自然减少", "整户清退", "空挂户"]
@@ -38,18 +55,53 @@ except ImportError:  # pragma: no cover
 
 #: Column contract of each AuditResult frame (used when a frame is missing).
 AUDIT_FRAMES = {
-    "income": ["hh_id", "township", "village", "head_name", "exit_status", "active_n", "recorded_n", "disposable_fen",
-               "income_pc_fen", "income_pc", "recorded_pc", "income_diff", "policy_share", "income_finding"],
-    "verdicts": ["hh_id", "township", "village", "head_name", "labour_class", "active_n", "recorded_pc", "income_pc",
-                 "income_diff", "policy_share", "verdict", "return_cause", "quality", "reasons"],
+    "income": [
+        "hh_id",
+        "township",
+        "village",
+        "head_name",
+        "exit_status",
+        "active_n",
+        "recorded_n",
+        "disposable_fen",
+        "income_pc_fen",
+        "income_pc",
+        "recorded_pc",
+        "income_diff",
+        "policy_share",
+        "income_finding",
+    ],
+    "verdicts": [
+        "hh_id",
+        "township",
+        "village",
+        "head_name",
+        "labour_class",
+        "active_n",
+        "recorded_pc",
+        "income_pc",
+        "income_diff",
+        "policy_share",
+        "verdict",
+        "return_cause",
+        "quality",
+        "reasons",
+    ],
     "needs": ["hh_id", "person_id", "problem_type", "department", "evidence", "deadline", "resolvable"],
     "sector": ["hh_id", "person_id", "issue", "department", "evidence"],
     "classes": ["hh_id", "labour_class", "recommended", "measures_this_year", "match", "quality"],
     "unstable_pwj": ["hh_id", "person_id", "post", "months"],
     "measure_gaps": ["hh_id", "year", "stage", "problem", "income_pc", "exit_line", "below_line"],
     "project_findings": ["project_id", "project_name", "rule_id", "description"],
-    "beneficiaries": ["project_id", "project_name", "declared_hh", "linked_hh", "declared_people", "linked_people",
-                      "difference"],
+    "beneficiaries": [
+        "project_id",
+        "project_name",
+        "declared_hh",
+        "linked_hh",
+        "declared_people",
+        "linked_people",
+        "difference",
+    ],
     "dynamic": ["hh_id", "person_id", "kind", "basis", "source"],
 }
 
@@ -130,11 +182,23 @@ def row_counts(row_ledger: pd.DataFrame | None) -> dict[str, dict[str, int]]:
     return {t: {k: int(v) for k, v in row.items()} for t, row in g.iterrows()}
 
 
-def build_county_summary(*, county_folder: str, county_name: str, year: int, findings: pd.DataFrame | None,
-                         rule_summary: pd.DataFrame | None, audit, quarantine: pd.DataFrame | None,
-                         row_ledger: pd.DataFrame | None, files: pd.DataFrame | None, params, provenance: dict | None,
-                         households: pd.DataFrame | None = None, members: pd.DataFrame | None = None,
-                         **_ignored) -> dict:
+def build_county_summary(
+    *,
+    county_folder: str,
+    county_name: str,
+    year: int,
+    findings: pd.DataFrame | None,
+    rule_summary: pd.DataFrame | None,
+    audit,
+    quarantine: pd.DataFrame | None,
+    row_ledger: pd.DataFrame | None,
+    files: pd.DataFrame | None,
+    params,
+    provenance: dict | None,
+    households: pd.DataFrame | None = None,
+    members: pd.DataFrame | None = None,
+    **_ignored,
+) -> dict:
     """Counts of one county run (JSON-serialisable, no personal data). Accepts the same keywords as
     :func:`hgk_lib.report.ledger.write_county_ledger` so a caller can pass one mapping to both."""
     provenance = dict(provenance or {})
@@ -150,8 +214,11 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
     hh = households if households is not None else pd.DataFrame(columns=["hh_id"])
     n_hh = _n_unique(hh["hh_id"]) if "hh_id" in hh else 0
     if "exit_status" in hh:
-        exited = int(hh.drop_duplicates("hh_id")["exit_status"].isin(EXITED).sum()) if "hh_id" in hh else \
-            int(hh["exit_status"].isin(EXITED).sum())
+        exited = (
+            int(hh.drop_duplicates("hh_id")["exit_status"].isin(EXITED).sum())
+            if "hh_id" in hh
+            else int(hh["exit_status"].isin(EXITED).sum())
+        )
     else:
         exited = len(verdicts)
     people = active = None
@@ -167,16 +234,19 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         "summary_version": SUMMARY_VERSION,
         "county": {"folder": county_folder, "code": code, "name": county_name},
         "year": int(year),
-        "households": {"audited": n_hh, "exited": exited, "verdicts_given": int(len(verdicts)),
-                       "income_rows": int(len(income)),
-                       "with_findings": _n_unique(f["hh_id"]),
-                       "income_unverified": int((verdicts["verdict"].astype(object) == V_INCOME_UNVERIFIED).sum()),
-                       "no_active_member": int(len(empty)),
-                       "exited_no_active_member": int(empty["exited"].sum())},
+        "households": {
+            "audited": n_hh,
+            "exited": exited,
+            "verdicts_given": int(len(verdicts)),
+            "income_rows": int(len(income)),
+            "with_findings": _n_unique(f["hh_id"]),
+            "income_unverified": int((verdicts["verdict"].astype(object) == V_INCOME_UNVERIFIED).sum()),
+            "no_active_member": int(len(empty)),
+            "exited_no_active_member": int(empty["exited"].sum()),
+        },
         "people": {"audited": people, "active": active},
         "verdicts": _counts(verdicts["verdict"], VERDICTS),
-        "quality": _counts(verdicts["quality"] if verdicts["quality"].notna().any() else classes["quality"],
-                           QUALITIES),
+        "quality": _counts(verdicts["quality"] if verdicts["quality"].notna().any() else classes["quality"], QUALITIES),
         "findings": {
             "total": int(len(f)),
             "by_level": _counts(f["level"], LEVELS),
@@ -184,11 +254,17 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
             "by_category": _counts(f["category"], [c for c, _, _ in RULE_CATEGORIES]),
             "by_rule": _counts(f["rule_id"]),
         },
-        "needs": {"total": int(len(needs)), "by_type": _counts(needs["problem_type"]),
-                  "by_department": _counts(needs["department"]), "resolvable_this_year": int(resolvable.sum()),
-                  "households": _n_unique(needs["hh_id"])},
-        "classes": {"mismatch": int(_falsy(classes["match"]).sum()),
-                    "by_labour_class": _counts(classes["labour_class"])},
+        "needs": {
+            "total": int(len(needs)),
+            "by_type": _counts(needs["problem_type"]),
+            "by_department": _counts(needs["department"]),
+            "resolvable_this_year": int(resolvable.sum()),
+            "households": _n_unique(needs["hh_id"]),
+        },
+        "classes": {
+            "mismatch": int(_falsy(classes["match"]).sum()),
+            "by_labour_class": _counts(classes["labour_class"]),
+        },
         "measure_gaps": int(len(audit_frame(audit, "measure_gaps"))),
         "project_findings": int(len(audit_frame(audit, "project_findings"))),
         "dynamic": _counts(audit_frame(audit, "dynamic")["kind"]),
@@ -201,8 +277,11 @@ def build_county_summary(*, county_folder: str, county_name: str, year: int, fin
         or _inputs_from_files(files),
         "params_sha256": provenance.get("params_sha256") or params_digest(params),
         "seed": provenance.get("seed"),
-        "versions": {"hgk": provenance.get("hgk_version"), "python": provenance.get("python"),
-                     **(provenance.get("packages") or {})},
+        "versions": {
+            "hgk": provenance.get("hgk_version"),
+            "python": provenance.get("python"),
+            **(provenance.get("packages") or {}),
+        },
         "run": {"time_utc": provenance.get("run_time_utc")},
     }
     return _plain(out)
@@ -217,12 +296,18 @@ def no_active_households(audit, households: pd.DataFrame | None = None) -> pd.Da
     if households is not None and "exit_status" in households and "hh_id" in households:
         status = pd.concat([status, households[["hh_id", "exit_status"]]])
     status = status.dropna(subset=["hh_id"]).drop_duplicates("hh_id").set_index("hh_id")["exit_status"]
-    return pd.DataFrame({"hh_id": dyn["hh_id"].to_numpy(dtype=object), "kind": dyn["kind"].to_numpy(dtype=object),
-                         "exited": dyn["hh_id"].map(status).isin(EXITED).to_numpy(dtype=bool)})
+    return pd.DataFrame(
+        {
+            "hh_id": dyn["hh_id"].to_numpy(dtype=object),
+            "kind": dyn["kind"].to_numpy(dtype=object),
+            "exited": dyn["hh_id"].map(status).isin(EXITED).to_numpy(dtype=bool),
+        }
+    )
 
 
 def _inputs_from_files(files) -> list[dict]:
     from .provenance import input_files
+
     return [{k: r[k] for k in ("table", "file", "sha256", "bytes")} for r in input_files(files)]
 
 

@@ -9,6 +9,7 @@ control characters that XML forbids are removed.
 Saving is deterministic: workbook properties come from the run's provenance and ZIP entries carry a fixed date,
 so the same inputs give the same bytes; the file is written to a temporary name and moved into place.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,13 +31,24 @@ from openpyxl.writer.excel import ExcelWriter
 from ..derive import yes_no_text
 from ..io.safe import atomic_write
 
-KIND_LABELS = {"id": "编号（文本）", "text": "文本", "long": "文本", "int": "整数", "amount": "金额（元，2位小数）",
-               "pct": "百分比", "date": "日期", "bool": "是/否", "num": "数值"}
+KIND_LABELS = {
+    "id": "编号（文本）",
+    "text": "文本",
+    "long": "文本",
+    "int": "整数",
+    "amount": "金额（元，2位小数）",
+    "pct": "百分比",
+    "date": "日期",
+    "bool": "是/否",
+    "num": "数值",
+}
 NUMBER_FORMATS = {"id": "@", "amount": "#,##0.00", "pct": "0.0%", "date": "yyyy-mm-dd", "num": "0.####"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
-_WIDE = r"[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3" \
-        r"\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+_WIDE = (
+    r"[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3"
+    r"\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+)
 MAX_WIDTH, MIN_WIDTH = 60, 6
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell
 MAX_SHEET_ROWS = 1_048_576  # Excel's (and LibreOffice's) rows per sheet, the header included
@@ -119,8 +131,9 @@ def column_values(s: pd.Series, kind: str) -> tuple[list, str]:
         v = pd.to_numeric(s, errors="coerce").astype(float)
         if v.isna().sum() > s.isna().sum():  # some text among numbers: numbers stay numbers, text stays text
             text = _as_text(s)
-            return [None if t is None else (t if np.isnan(x) else x) for x, t in zip(v.to_numpy(), text)], \
-                "mixed:" + kind
+            return [
+                None if t is None else (t if np.isnan(x) else x) for x, t in zip(v.to_numpy(), text)
+            ], "mixed:" + kind
         return [None if np.isnan(x) else x for x in v.to_numpy()], kind
     if kind == "int":
         v = pd.to_numeric(s, errors="coerce")
@@ -189,8 +202,9 @@ def save_workbook(wb: Workbook, path) -> None:
 FOOTER = "&A　第 &P 页，共 &N 页"
 
 
-def set_print_layout(ws, *, title_rows: str | None = "1:1", landscape: bool = True, fit_width: bool = True,
-                     margins_cm: float = 1.5) -> None:
+def set_print_layout(
+    ws, *, title_rows: str | None = "1:1", landscape: bool = True, fit_width: bool = True, margins_cm: float = 1.5
+) -> None:
     """Print settings of one sheet (call before the sheet's rows are written in write-only mode).
 
     ``title_rows``: rows repeated at the top of every printed page (``"1:1"`` = the header); ``None`` for none.
@@ -230,7 +244,7 @@ def split_sheet_names(name: str, parts: int) -> list[str]:
     out = [name]
     for k in range(2, parts + 1):
         tail = f"（续{k}）"
-        out.append(name[:MAX_SHEET_NAME - len(tail)] + tail)
+        out.append(name[: MAX_SHEET_NAME - len(tail)] + tail)
     return out
 
 
@@ -248,20 +262,32 @@ def write_table(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
     names = split_sheet_names(name, parts)
     for k, sheet in enumerate(names):
         lo, hi = k * per, min(len(df), (k + 1) * per)
-        note = (f"本表共 {len(df):,} 行，超过 Excel 单个工作表 {MAX_SHEET_ROWS:,} 行的上限，已按顺序分为 {parts} 个工作表："
-                f"{'、'.join(names)}（未删除任何行）。本工作表为第 {k + 1} 部分：第 {lo + 1:,}–{hi:,} 行。")
+        note = (
+            f"本表共 {len(df):,} 行，超过 Excel 单个工作表 {MAX_SHEET_ROWS:,} 行的上限，已按顺序分为 {parts} 个工作表："
+            f"{'、'.join(names)}（未删除任何行）。本工作表为第 {k + 1} 部分：第 {lo + 1:,}–{hi:,} 行。"
+        )
         part = dict(kw)
         if isinstance(kw.get("dropdowns"), dict):  # per-row drop-downs follow their rows
-            part["dropdowns"] = {h: (o.iloc[lo:hi] if isinstance(o, pd.Series) else o)
-                                 for h, o in kw["dropdowns"].items()}
+            part["dropdowns"] = {
+                h: (o.iloc[lo:hi] if isinstance(o, pd.Series) else o) for h, o in kw["dropdowns"].items()
+            }
         write_sheet(wb, sheet, df.iloc[lo:hi], kinds, note=note, **part)
     return names
 
 
-def write_sheet(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str] | None = None, *,
-                dropdowns: dict[str, list[str]] | None = None, hidden: bool = False, widths: dict | None = None,
-                prompt: dict[str, str] | None = None, highlight: dict[str, dict[str, str]] | None = None,
-                note: str | None = None) -> None:
+def write_sheet(
+    wb: Workbook,
+    name: str,
+    df: pd.DataFrame,
+    kinds: dict[str, str] | None = None,
+    *,
+    dropdowns: dict[str, list[str]] | None = None,
+    hidden: bool = False,
+    widths: dict | None = None,
+    prompt: dict[str, str] | None = None,
+    highlight: dict[str, dict[str, str]] | None = None,
+    note: str | None = None,
+) -> None:
     """Write ``df`` (Chinese headers as columns) as one data sheet. ``kinds``: header -> kind (default text).
     ``dropdowns``: header -> allowed values (list validation over the data rows, at least row 2). ``note``: a
     comment on the first header cell."""
@@ -311,20 +337,31 @@ def write_sheet(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
         else:
             groups = {tuple(options): [(2, max(n + 1, 2))]}
         for opts, runs in groups.items():
-            dv = DataValidation(type="list", formula1='"' + ",".join(opts) + '"', allow_blank=True,
-                                showErrorMessage=True, errorStyle="stop", errorTitle="输入无效",
-                                error="请从下拉列表中选择：" + " / ".join(opts))
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(opts) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="stop",
+                errorTitle="输入无效",
+                error="请从下拉列表中选择：" + " / ".join(opts),
+            )
             if prompt and h in prompt:
                 dv.promptTitle, dv.prompt, dv.showInputMessage = h, prompt[h], True
-            dv.sqref = MultiCellRange(" ".join(f"{letter}{a}:{letter}{b}" if b > a else f"{letter}{a}"
-                                               for a, b in runs))  # at once: .add() is quadratic
+            dv.sqref = MultiCellRange(
+                " ".join(f"{letter}{a}:{letter}{b}" if b > a else f"{letter}{a}" for a, b in runs)
+            )  # at once: .add() is quadratic
             ws.data_validations.append(dv)
 
     for h, colours in (highlight or {}).items():
         letter = get_column_letter(headers.index(h) + 1)
         for value, colour in colours.items():
-            ws.conditional_formatting.add(f"{letter}2:{letter}{max(n + 1, 2)}", CellIsRule(
-                operator="equal", formula=[f'"{value}"'], fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
+            ws.conditional_formatting.add(
+                f"{letter}2:{letter}{max(n + 1, 2)}",
+                CellIsRule(
+                    operator="equal", formula=[f'"{value}"'], fill=PatternFill("solid", fgColor=colour, bgColor=colour)
+                ),
+            )
 
     head = [_header_cell(ws, h) for h in headers]
     if note and head:
@@ -335,9 +372,18 @@ def write_sheet(wb: Workbook, name: str, df: pd.DataFrame, kinds: dict[str, str]
     for j, kind in enumerate(used):
         col = columns[j]
         if kind.startswith("mixed:"):
-            columns[j] = [None if v is None else (_text_cell(ws, v, None) if isinstance(v, str) and is_formula_like(v)
-                                                  else v if isinstance(v, str) else _fmt_cell(ws, v, fmts[j]))
-                          for v in col]
+            columns[j] = [
+                None
+                if v is None
+                else (
+                    _text_cell(ws, v, None)
+                    if isinstance(v, str) and is_formula_like(v)
+                    else v
+                    if isinstance(v, str)
+                    else _fmt_cell(ws, v, fmts[j])
+                )
+                for v in col
+            ]
         elif kind in ("text", "long", "id"):
             idx = [i for i, v in enumerate(col) if v is not None and (kind == "id" or is_formula_like(v))]
             for i in idx:

@@ -2,6 +2,7 @@
 
 Templates are Jinja2 with autoescaping (every value from the data is escaped); phone numbers are masked.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,9 @@ from .features import FEATURES
 from .model import GROUP_LABELS
 
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-_env.filters["pct"] = lambda v, d=1: "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.{d}f}%"
+_env.filters["pct"] = lambda v, d=1: (
+    "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.{d}f}%"
+)
 _env.filters["num"] = lambda v, d=3: "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{d}f}"
 
 _CSS = """
@@ -122,9 +125,26 @@ CARD_TEMPLATE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"
 </body></html>"""
 
 
-TRADEOFF_PCT = {"预期命中率", "全市区间平均宽度", "各县区间平均宽度", "全市区间覆盖率", "各县区间覆盖率", "各县最低覆盖率"}
-TRADEOFF_SHOWN = ["设计", "预期命中率", "相对随机抽样", "全市区间平均宽度", "各县区间平均宽度", "宽度相对纯Neyman",
-                  "全市区间覆盖率", "各县区间覆盖率", "必查户数", "本次采用"]
+TRADEOFF_PCT = {
+    "预期命中率",
+    "全市区间平均宽度",
+    "各县区间平均宽度",
+    "全市区间覆盖率",
+    "各县区间覆盖率",
+    "各县最低覆盖率",
+}
+TRADEOFF_SHOWN = [
+    "设计",
+    "预期命中率",
+    "相对随机抽样",
+    "全市区间平均宽度",
+    "各县区间平均宽度",
+    "宽度相对纯Neyman",
+    "全市区间覆盖率",
+    "各县区间覆盖率",
+    "必查户数",
+    "本次采用",
+]
 
 
 def tradeoff_rows(tradeoff: pd.DataFrame | None) -> list[dict]:
@@ -148,13 +168,24 @@ def tradeoff_rows(tradeoff: pd.DataFrame | None) -> list[dict]:
     return rows
 
 
-def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None, meta: dict,
-                      tradeoff: pd.DataFrame | None = None, tradeoff_draws: int = 200) -> str:
+def render_model_card(
+    fit: dict,
+    year: int,
+    n: int,
+    design: pd.DataFrame | None,
+    meta: dict,
+    tradeoff: pd.DataFrame | None = None,
+    tradeoff_draws: int = 200,
+) -> str:
     """The model card HTML from :func:`hgk_lib.risk.model.fit_risk_model` output, the draw's design and the design
     trade-off table (:func:`hgk_lib.risk.tradeoff.tradeoff_table`)."""
     m = fit.get("metrics")
-    names = {"model": "风险模型" if not fit["fallback"] else "透明评分（本次使用）", "simple": "简单规则（收入余量最低优先）",
-             "points": "透明评分规则", "random": "随机抽取"}
+    names = {
+        "model": "风险模型" if not fit["fallback"] else "透明评分（本次使用）",
+        "simple": "简单规则（收入余量最低优先）",
+        "points": "透明评分规则",
+        "random": "随机抽取",
+    }
     orderings, reliability, subsets, subset_cols = [], [], [], []
     brier = brier_ref = None
     if m:
@@ -166,41 +197,77 @@ def render_model_card(fit: dict, year: int, n: int, design: pd.DataFrame | None,
                 o = m["orderings"][key]
                 orderings.append({"name": names[key], **o, "lift": o["precision"] / base if base else float("nan")})
         if "reliability" in m:
-            reliability = [{"name": k, **r} for k, r in zip(m["reliability"].index, _fmt_table(m["reliability"], digits=4))]
+            reliability = [
+                {"name": k, **r} for k, r in zip(m["reliability"].index, _fmt_table(m["reliability"], digits=4))
+            ]
             brier, p = m["brier"], m["prevalence"]
             brier_ref = p * (1 - p)
         sub = m["by_subset"].copy()
         if len(sub):
             sub["类别"] = sub["类别"].map(lambda c: "县" if c == "county" else GROUP_LABELS.get(c, c))
             subset_cols = [c for c in sub.columns]
-            subsets = _fmt_table(sub, pct_cols={"加权问题率", "平均预测风险", "预算内命中率", "预算内查全率", "入选比例",
-                                                "简单规则命中率"})
+            subsets = _fmt_table(
+                sub,
+                pct_cols={"加权问题率", "平均预测风险", "预算内命中率", "预算内查全率", "入选比例", "简单规则命中率"},
+            )
     imp = fit.get("importance")
-    importance = _fmt_table(imp.head(15)[["特征", "importance", "std"]], digits=4) if imp is not None and len(imp) else []
+    importance = (
+        _fmt_table(imp.head(15)[["特征", "importance", "std"]], digits=4) if imp is not None and len(imp) else []
+    )
     sc = fit.get("scorecard")
     scorecard = _fmt_table(sc) if sc is not None and len(sc) else []
     des = []
     if design is not None and len(design):
         des = _fmt_table(design[["county", "stratum", "N_h", "n_h", "pi", "mean_risk"]], digits=4)
-    kind_label = {"logistic": "正则化逻辑回归（全部特征 + 透明评分得分）", "core": "正则化逻辑回归（核心特征 + 透明评分得分）",
-                  "hgb": "直方图梯度提升树（HistGradientBoosting）", "points": "透明评分规则（得分经逻辑映射校准）"}.get(
-        fit.get("kind"), "")
+    kind_label = {
+        "logistic": "正则化逻辑回归（全部特征 + 透明评分得分）",
+        "core": "正则化逻辑回归（核心特征 + 透明评分得分）",
+        "hgb": "直方图梯度提升树（HistGradientBoosting）",
+        "points": "透明评分规则（得分经逻辑映射校准）",
+    }.get(fit.get("kind"), "")
     cand = fit.get("candidates")
     candidates = cand.to_dict(orient="records") if cand is not None and len(cand) else []
     return _env.from_string(CARD_TEMPLATE).render(
-        css=_CSS, year=year, now=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), version=meta.get("model_version", ""),
-        fallback=fit["fallback"], reason=fit.get("reason", ""), kind_label=kind_label, calib="Sigmoid（Platt）",
-        n_labels=fit["n_labels"], n_pos=fit["n_positives"], n_features=len(FEATURES), weights=fit["weights"],
-        train_hash=fit.get("train_hash", ""), sklearn_version=meta.get("sklearn_version", ""),
-        skops_version=meta.get("skops_version", ""), cv_scores=fit.get("cv_scores"), metrics=m, n=n,
-        scope_text=("抽样框内（保持脱贫类）的已标注户，即模型实际使用的范围" if (m or {}).get("scope") == "frame"
-                    else "全部已标注户（抽样框内的已标注户不足以单独评估）"),
-        orderings=orderings, brier=brier, brier_ref=brier_ref, reliability=reliability, subsets=subsets,
-        subset_cols=subset_cols, importance=importance, scorecard=scorecard, points_rule=fit.get("points_rule") or [], design=des,
-        candidates=candidates, nested=fit.get("validation", "nested") == "nested",
-        tradeoff=tradeoff_rows(tradeoff), tradeoff_cols=TRADEOFF_SHOWN,
+        css=_CSS,
+        year=year,
+        now=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        version=meta.get("model_version", ""),
+        fallback=fit["fallback"],
+        reason=fit.get("reason", ""),
+        kind_label=kind_label,
+        calib="Sigmoid（Platt）",
+        n_labels=fit["n_labels"],
+        n_pos=fit["n_positives"],
+        n_features=len(FEATURES),
+        weights=fit["weights"],
+        train_hash=fit.get("train_hash", ""),
+        sklearn_version=meta.get("sklearn_version", ""),
+        skops_version=meta.get("skops_version", ""),
+        cv_scores=fit.get("cv_scores"),
+        metrics=m,
+        n=n,
+        scope_text=(
+            "抽样框内（保持脱贫类）的已标注户，即模型实际使用的范围"
+            if (m or {}).get("scope") == "frame"
+            else "全部已标注户（抽样框内的已标注户不足以单独评估）"
+        ),
+        orderings=orderings,
+        brier=brier,
+        brier_ref=brier_ref,
+        reliability=reliability,
+        subsets=subsets,
+        subset_cols=subset_cols,
+        importance=importance,
+        scorecard=scorecard,
+        points_rule=fit.get("points_rule") or [],
+        design=des,
+        candidates=candidates,
+        nested=fit.get("validation", "nested") == "nested",
+        tradeoff=tradeoff_rows(tradeoff),
+        tradeoff_cols=TRADEOFF_SHOWN,
         tradeoff_draws=tradeoff_draws,
-        feature_list="、".join(FEATURES.values()))
+        feature_list="、".join(FEATURES.values()),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -216,17 +283,49 @@ def _mask_phone(v):
         return s[:3] + "****" + s[-4:] if len(s) >= 11 else ("****" if s else s)
 
 
-SUMMARY_HEADERS = {"county": "县（市、区）", "frame": "抽样框户数", "drawn": "抽取户数", "inspected": "已核查户数",
-                   "problems": "发现问题户数", "p": "问题比例（加权）", "p_lo": "问题比例95%下限",
-                   "p_hi": "问题比例95%上限", "income_n": "填写核实收入户数", "below": "核实收入低于脱贫线户数",
-                   "q": "收入低于脱贫线比例（加权）", "q_lo": "收入低于线95%下限", "q_hi": "收入低于线95%上限",
-                   "p_neff": "有效样本量", "deff": "设计效应", "not_covered": "未覆盖户数"}
-STRATA_HEADERS = {"县（市、区）": "县（市、区）", "stratum": "分层", "N_h": "总户数N", "n_h": "样本量n",
-                  "inspected": "已核查", "problems": "发现问题", "hit_rate": "命中率", "mean_risk": "平均预测风险"}
-CASE_HEADERS = {"county": "县（市、区）", "hh_id": "户编号", "township": "乡（镇）", "village": "行政村",
-                "head_name": "户主姓名", "phone": "联系电话", "stratum": "分层", "conclusion": "核查结论",
-                "verified": "核实人均可支配收入", "needs_note": "三保障问题说明", "inspector": "核查人", "date": "核查日期",
-                "remark": "备注"}
+SUMMARY_HEADERS = {
+    "county": "县（市、区）",
+    "frame": "抽样框户数",
+    "drawn": "抽取户数",
+    "inspected": "已核查户数",
+    "problems": "发现问题户数",
+    "p": "问题比例（加权）",
+    "p_lo": "问题比例95%下限",
+    "p_hi": "问题比例95%上限",
+    "income_n": "填写核实收入户数",
+    "below": "核实收入低于脱贫线户数",
+    "q": "收入低于脱贫线比例（加权）",
+    "q_lo": "收入低于线95%下限",
+    "q_hi": "收入低于线95%上限",
+    "p_neff": "有效样本量",
+    "deff": "设计效应",
+    "not_covered": "未覆盖户数",
+}
+STRATA_HEADERS = {
+    "县（市、区）": "县（市、区）",
+    "stratum": "分层",
+    "N_h": "总户数N",
+    "n_h": "样本量n",
+    "inspected": "已核查",
+    "problems": "发现问题",
+    "hit_rate": "命中率",
+    "mean_risk": "平均预测风险",
+}
+CASE_HEADERS = {
+    "county": "县（市、区）",
+    "hh_id": "户编号",
+    "township": "乡（镇）",
+    "village": "行政村",
+    "head_name": "户主姓名",
+    "phone": "联系电话",
+    "stratum": "分层",
+    "conclusion": "核查结论",
+    "verified": "核实人均可支配收入",
+    "needs_note": "三保障问题说明",
+    "inspector": "核查人",
+    "date": "核查日期",
+    "remark": "备注",
+}
 
 
 def evaluation_tables(ev: dict, design: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -236,8 +335,11 @@ def evaluation_tables(ev: dict, design: pd.DataFrame) -> dict[str, pd.DataFrame]
     cases = ev["cases"]
     if len(cases):
         county = design.drop_duplicates("工作表").set_index("工作表")["县（市、区）"]
-        cases = cases.assign(county=cases["sheet"].map(county), phone=cases["phone"].map(_mask_phone),
-                             date=pd.to_datetime(cases["date"], errors="coerce").dt.strftime("%Y-%m-%d"))
+        cases = cases.assign(
+            county=cases["sheet"].map(county),
+            phone=cases["phone"].map(_mask_phone),
+            date=pd.to_datetime(cases["date"], errors="coerce").dt.strftime("%Y-%m-%d"),
+        )
     cases = cases.reindex(columns=list(CASE_HEADERS)).rename(columns=CASE_HEADERS)
     return {"汇总": summ, "分层命中": strata, "确认问题户": cases}
 
@@ -264,14 +366,24 @@ svyciprop(method="beta") 相同）；发现 0 户问题时，有效样本量取�
 </body></html>"""
 
 
-def render_evaluation(ev: dict, tables: dict, issues: pd.DataFrame, year, source: str, simulated: bool,
-                      fallback: bool) -> str:
+def render_evaluation(
+    ev: dict, tables: dict, issues: pd.DataFrame, year, source: str, simulated: bool, fallback: bool
+) -> str:
     strata = tables["分层命中"]
     return _env.from_string(EVAL_TEMPLATE).render(
-        css=_CSS, year=year, now=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), source=source, simulated=simulated,
-        fallback=fallback, summary=ev["summary"].to_dict(orient="records"), strata_cols=list(strata.columns),
-        strata=_fmt_table(strata, pct_cols={"命中率"}, digits=4), issues=issues.to_dict(orient="records"),
-        case_cols=list(tables["确认问题户"].columns), cases=_fmt_table(tables["确认问题户"], digits=2))
+        css=_CSS,
+        year=year,
+        now=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        source=source,
+        simulated=simulated,
+        fallback=fallback,
+        summary=ev["summary"].to_dict(orient="records"),
+        strata_cols=list(strata.columns),
+        strata=_fmt_table(strata, pct_cols={"命中率"}, digits=4),
+        issues=issues.to_dict(orient="records"),
+        case_cols=list(tables["确认问题户"].columns),
+        cases=_fmt_table(tables["确认问题户"], digits=2),
+    )
 
 
 def write_evaluation_xlsx(tables: dict, issues: pd.DataFrame, path, notes: list[str]) -> None:
@@ -284,8 +396,15 @@ def write_evaluation_xlsx(tables: dict, issues: pd.DataFrame, path, notes: list[
 
     wb = Workbook()
     wb.remove(wb.active)
-    pct = {"问题比例（加权）", "问题比例95%下限", "问题比例95%上限", "收入低于脱贫线比例（加权）", "收入低于线95%下限",
-           "收入低于线95%上限", "命中率"}
+    pct = {
+        "问题比例（加权）",
+        "问题比例95%下限",
+        "问题比例95%上限",
+        "收入低于脱贫线比例（加权）",
+        "收入低于线95%下限",
+        "收入低于线95%上限",
+        "命中率",
+    }
     for name, df in {**tables, "填写问题": issues}.items():
         ws = wb.create_sheet(name)
         ws.append(list(df.columns))
@@ -300,8 +419,9 @@ def write_evaluation_xlsx(tables: dict, issues: pd.DataFrame, path, notes: list[
                     if isinstance(v, (float, np.floating)) and math.isnan(v):
                         continue
                     cell.value = float(v) if isinstance(v, (float, np.floating)) else int(v)
-                    cell.number_format = "0.00%" if col in pct else ("0.00" if isinstance(v, (float, np.floating))
-                                                                      else "0")
+                    cell.number_format = (
+                        "0.00%" if col in pct else ("0.00" if isinstance(v, (float, np.floating)) else "0")
+                    )
                 else:
                     _text(cell, v)
         ws.freeze_panes = "A2"

@@ -5,6 +5,7 @@ written by the county run, :mod:`hgk_lib.results`), trains the risk model on 历
 score), draws the stratified sample and writes ``<out>/<year>/市汇总/``: 抽查名单_<year>.xlsx, 风险模型卡_<year>.html,
 risk_model_<year>.skops + .json.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,9 @@ def county_inputs(data, year: int, out) -> list[dict]:
     counties = sorted(Path(f).name for f in find_county_folders(Path(data)))
     if not counties:
         raise InputError("导出数据目录下没有县目录（应为“6位代码_县名”）", file=str(data))
-    return [{"county": c, **read_results(safe_output_path(Path(out), str(int(year)), c), DRAW_TABLES)}
-            for c in counties]
+    return [
+        {"county": c, **read_results(safe_output_path(Path(out), str(int(year)), c), DRAW_TABLES)} for c in counties
+    ]
 
 
 def assemble(inputs: list[dict], params: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -90,16 +92,31 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
     share = (n / frame.groupby("county").size()).clip(upper=1.0).to_dict()
     from .model import fallback_score_rule, fit_risk_model
 
-    fit = fit_risk_model(features, labels, share, int(sc["min_positives"]), fallback_score_rule(params),
-                         random_state=seed,
-                         frame_ids=set(frame["hh_id"]))
+    fit = fit_risk_model(
+        features,
+        labels,
+        share,
+        int(sc["min_positives"]),
+        fallback_score_rule(params),
+        random_state=seed,
+        frame_ids=set(frame["hh_id"]),
+    )
     d = _city_dir(out, year)
     d.mkdir(parents=True, exist_ok=True)
-    meta = {"year": year, "kind": fit["kind"], "fallback": fit["fallback"], "reason": fit["reason"],
-            "train_hash": fit["train_hash"], "n_labels": fit["n_labels"], "n_positives": fit["n_positives"],
-            "weights": fit["weights"], "features": list(F.FEATURES), "cv_scores": fit.get("cv_scores"),
-            "validation": fit.get("validation"),
-            "metrics": _metrics_json(fit["metrics"])}
+    meta = {
+        "year": year,
+        "kind": fit["kind"],
+        "fallback": fit["fallback"],
+        "reason": fit["reason"],
+        "train_hash": fit["train_hash"],
+        "n_labels": fit["n_labels"],
+        "n_positives": fit["n_positives"],
+        "weights": fit["weights"],
+        "features": list(F.FEATURES),
+        "cv_scores": fit.get("cv_scores"),
+        "validation": fit.get("validation"),
+        "metrics": _metrics_json(fit["metrics"]),
+    }
     model_path = d / f"risk_model_{year}.skops"
     if fit["fallback"]:
         import json
@@ -107,8 +124,12 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
         import sklearn
         import skops
 
-        meta.update(model_version=FALLBACK_VERSION, sklearn_version=sklearn.__version__,
-                    skops_version=skops.__version__, model_file=None)
+        meta.update(
+            model_version=FALLBACK_VERSION,
+            sklearn_version=sklearn.__version__,
+            skops_version=skops.__version__,
+            model_file=None,
+        )
         from ..io.safe import atomic_write
 
         with atomic_write(model_path.with_suffix(".json"), "w", encoding="utf-8") as fh:
@@ -127,9 +148,9 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
     frame["risk"] = frame["risk"].fillna(fit["risk"].median())
     from .tradeoff import design_kwargs, tradeoff_table
 
-    sample, design, frame_out, notes = draw_sample(frame, n, seed, model_version=version,
-                                                   integrity_stratum=bool(sc.get("integrity_stratum")),
-                                                   **design_kwargs(sc))
+    sample, design, frame_out, notes = draw_sample(
+        frame, n, seed, model_version=version, integrity_stratum=bool(sc.get("integrity_stratum")), **design_kwargs(sc)
+    )
     if fit["fallback"]:
         notes = [fit["reason"]] + notes
     draws = int(sc.get("tradeoff_draws", 200) or 0)
@@ -141,8 +162,17 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
 
     with atomic_write(card_path, "w", encoding="utf-8") as fh:
         fh.write(render_model_card(fit, year, n, design, meta, tradeoff, draws))
-    return {"list": list_path, "card": card_path, "model": model_path, "fit": fit, "sample": sample,
-            "design": design, "frame": frame_out, "notes": notes, "tradeoff": tradeoff}
+    return {
+        "list": list_path,
+        "card": card_path,
+        "model": model_path,
+        "fit": fit,
+        "sample": sample,
+        "design": design,
+        "frame": frame_out,
+        "notes": notes,
+        "tradeoff": tradeoff,
+    }
 
 
 def _metrics_json(m: dict | None) -> dict | None:
@@ -204,13 +234,17 @@ def evaluate_file(results, out, params: dict | None = None, as_of=None) -> dict:
     ev = evaluate(clean, design, exit_line)
     tables = evaluation_tables(ev, design)
     simulated = bool(len(clean)) and bool(
-        (clean["inspector"].astype(str) == SIM_INSPECTOR).any() or clean["remark"].astype(str).str.contains("模拟").any())
+        (clean["inspector"].astype(str) == SIM_INSPECTOR).any()
+        or clean["remark"].astype(str).str.contains("模拟").any()
+    )
     fallback = design["分配方法"].astype(str).str.contains("透明评分").any()
     d = _city_dir(out, year)
-    notes = [f"{year} 年回头看抽查结果评估（来源：{Path(results).name}）",
-             "估计方法：按入样概率加权的分层估计；95% 区间为 Korn–Graubard 区间（R survey::svyciprop(method=\"beta\")）；"
-             "发现 0 户问题时有效样本量取已核查户数。",
-             f"收入低于脱贫线：核实人均可支配收入 < {exit_line:g} 元。未填写核查结论的户未计入。"]
+    notes = [
+        f"{year} 年回头看抽查结果评估（来源：{Path(results).name}）",
+        '估计方法：按入样概率加权的分层估计；95% 区间为 Korn–Graubard 区间（R survey::svyciprop(method="beta")）；'
+        "发现 0 户问题时有效样本量取已核查户数。",
+        f"收入低于脱贫线：核实人均可支配收入 < {exit_line:g} 元。未填写核查结论的户未计入。",
+    ]
     if simulated:
         notes.insert(0, "【模拟数据】核查结论由演示数据自动填写，不是真实入户核查结果。")
     if fallback:
@@ -226,8 +260,14 @@ def evaluate_file(results, out, params: dict | None = None, as_of=None) -> dict:
     from ..campaign.wire import record_spot_check_file
 
     campaign = record_spot_check_file(results, out, year, clean, design, params, as_of)
-    return {"xlsx": xlsx, "html": html, "evaluation": ev, "issues": issues, "simulated": simulated,
-            "campaign": campaign}
+    return {
+        "xlsx": xlsx,
+        "html": html,
+        "evaluation": ev,
+        "issues": issues,
+        "simulated": simulated,
+        "campaign": campaign,
+    }
 
 
 def run_evaluate(args) -> int:
@@ -235,10 +275,14 @@ def run_evaluate(args) -> int:
     city = res["evaluation"]["summary"].iloc[-1]
     print(f"抽查结果评估：{res['xlsx']}、{res['html']}")
     camp = res.get("campaign") or {}
-    print(f"整改记录：新增市抽查事项 {camp.get('new', 0)} 项，县报已整改改为整改不实 {camp.get('not_genuine', 0)} 项"
-          + ("（与上次评估相同，整改记录不变）" if camp.get("run_id") is None else ""))
-    print(f"全市已核查 {int(city['inspected'])} 户，发现问题 {int(city['problems'])} 户，加权问题比例 "
-          f"{city['p'] * 100:.1f}%（95% 区间 {city['p_lo'] * 100:.1f}%–{city['p_hi'] * 100:.1f}%）")
+    print(
+        f"整改记录：新增市抽查事项 {camp.get('new', 0)} 项，县报已整改改为整改不实 {camp.get('not_genuine', 0)} 项"
+        + ("（与上次评估相同，整改记录不变）" if camp.get("run_id") is None else "")
+    )
+    print(
+        f"全市已核查 {int(city['inspected'])} 户，发现问题 {int(city['problems'])} 户，加权问题比例 "
+        f"{city['p'] * 100:.1f}%（95% 区间 {city['p_lo'] * 100:.1f}%–{city['p_hi'] * 100:.1f}%）"
+    )
     if len(res["issues"]):
         print(f"填写问题 {len(res['issues'])} 处（见“填写问题”工作表），其余记录已评估：")
         for r in res["issues"].head(20).itertuples(index=False):

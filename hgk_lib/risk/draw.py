@@ -18,6 +18,7 @@ Design (audit_standards.md "Spot checks", docs/risk.md):
   same Neyman greedy with the same lower bounds (its mean risk as S_h): every household is still in exactly one
   stratum, so π_i = n_h/N_h stays known and > 0 and the weighted estimates stay unbiased.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,14 +34,46 @@ CERTAINTY_LABEL = "必查"
 INTEGRITY_LABEL = "数据真实性"
 INTEGRITY_TEXT = "数据真实性筛查标记单位的户，单独成层；"
 CONCLUSIONS = list(S.INSPECTION_CONCLUSIONS)
-LIST_COLUMNS = ["户编号", "乡（镇）", "行政村", "户主姓名", "联系电话", "分层", "风险评分", "入样概率", "权重", "核查结论",
-                "核实人均可支配收入", "三保障问题说明", "核查人", "核查日期", "备注"]
+LIST_COLUMNS = [
+    "户编号",
+    "乡（镇）",
+    "行政村",
+    "户主姓名",
+    "联系电话",
+    "分层",
+    "风险评分",
+    "入样概率",
+    "权重",
+    "核查结论",
+    "核实人均可支配收入",
+    "三保障问题说明",
+    "核查人",
+    "核查日期",
+    "备注",
+]
 DESIGN_SHEET = "抽样设计"
 NOTE_SHEET = "说明"
-DESIGN_COLUMNS = ["县（市、区）", "工作表", "分层", "风险范围", "总户数N", "样本量n", "入样概率", "分配方法", "平均预测风险",
-                  "随机种子", "模型版本", "抽样框哈希"]
-_BAND_NAMES = {1: ["全部"], 2: ["低风险", "高风险"], 3: ["低风险", "中风险", "高风险"],
-               4: ["低风险", "较低风险", "较高风险", "高风险"], 5: ["低风险", "较低风险", "中风险", "较高风险", "高风险"]}
+DESIGN_COLUMNS = [
+    "县（市、区）",
+    "工作表",
+    "分层",
+    "风险范围",
+    "总户数N",
+    "样本量n",
+    "入样概率",
+    "分配方法",
+    "平均预测风险",
+    "随机种子",
+    "模型版本",
+    "抽样框哈希",
+]
+_BAND_NAMES = {
+    1: ["全部"],
+    2: ["低风险", "高风险"],
+    3: ["低风险", "中风险", "高风险"],
+    4: ["低风险", "较低风险", "较高风险", "高风险"],
+    5: ["低风险", "较低风险", "中风险", "较高风险", "高风险"],
+}
 
 
 def band_names(k: int) -> list[str]:
@@ -62,7 +95,7 @@ def permanent_random_numbers(hh_id: pd.Series, seed: int) -> pd.Series:
     depends on the order of the frame). One hash per household; hashlib has no vectorised form."""
     ids = hh_id.astype(object).astype(str).to_numpy()
     ints = [int.from_bytes(hashlib.sha256(f"{seed}:{h}".encode("utf-8")).digest()[:8], "big") >> 11 for h in ids]
-    return pd.Series((np.asarray(ints, dtype=np.float64) + 0.5) / 2.0 ** 53, index=hh_id.index, name="u")
+    return pd.Series((np.asarray(ints, dtype=np.float64) + 0.5) / 2.0**53, index=hh_id.index, name="u")
 
 
 def frame_hash(frame: pd.DataFrame, risk_col: str = "risk") -> str:
@@ -117,8 +150,9 @@ def neyman_allocation(N_h, p_h, n: int, lower, emphasis: float = 0.0) -> np.ndar
     that visits high-risk bands more often (more problems found) at the cost of a larger variance; g = 0 is Neyman.
     """
     N_h = np.asarray(N_h, dtype=int)
-    S_h = np.sqrt(np.clip(np.asarray(p_h, float), 1e-3, 1 - 1e-3) * (1 - np.clip(np.asarray(p_h, float), 1e-3,
-                                                                                   1 - 1e-3)))
+    S_h = np.sqrt(
+        np.clip(np.asarray(p_h, float), 1e-3, 1 - 1e-3) * (1 - np.clip(np.asarray(p_h, float), 1e-3, 1 - 1e-3))
+    )
     if emphasis:
         p = np.clip(np.asarray(p_h, float), 1e-3, 1 - 1e-3)
         pbar = float((N_h * p).sum() / max(N_h.sum(), 1))
@@ -136,9 +170,18 @@ def neyman_allocation(N_h, p_h, n: int, lower, emphasis: float = 0.0) -> np.ndar
     return a
 
 
-def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int, pi_floor_share: float,
-                  certainty_threshold: float | None = None, emphasis: float = 0.0, certainty_n: int = 0,
-                  band_shares=None, integrity: pd.Series | None = None) -> tuple[pd.Series, pd.DataFrame, list[str]]:
+def design_county(
+    frame: pd.DataFrame,
+    n: int,
+    bands: int,
+    min_per_stratum: int,
+    pi_floor_share: float,
+    certainty_threshold: float | None = None,
+    emphasis: float = 0.0,
+    certainty_n: int = 0,
+    band_shares=None,
+    integrity: pd.Series | None = None,
+) -> tuple[pd.Series, pd.DataFrame, list[str]]:
     """Strata and allocation for one county's frame (columns ``hh_id``, ``risk``).
 
     Certainty stratum 必查 (π = 1): households at or above ``certainty_threshold`` and/or the ``certainty_n``
@@ -160,7 +203,9 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
     if certainty_threshold is not None:
         cert = (risk >= float(certainty_threshold)).fillna(False)
         if cert.sum() and n - int(cert.sum()) < min_per_stratum:
-            notes.append(f"必查户（风险≥{certainty_threshold}）有 {int(cert.sum())} 户，超过样本量可容纳的数目，本县不设必查层")
+            notes.append(
+                f"必查户（风险≥{certainty_threshold}）有 {int(cert.sum())} 户，超过样本量可容纳的数目，本县不设必查层"
+            )
             cert[:] = False
     if certainty_n and n < N:
         room = max(0, n - int(bands) * int(min_per_stratum))
@@ -177,8 +222,13 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
     rest = frame[~cert & ~integ]
     N_rest = len(rest)
     k = max(1, min(bands, N_rest))
-    while k > 1 and lower_bounds(np.r_[np.full(k, N_rest // k), [N_int] if N_int else []], n_rest, N,
-                                 min_per_stratum, pi_floor_share).sum() > n_rest:
+    while (
+        k > 1
+        and lower_bounds(
+            np.r_[np.full(k, N_rest // k), [N_int] if N_int else []], n_rest, N, min_per_stratum, pi_floor_share
+        ).sum()
+        > n_rest
+    ):
         k -= 1
     if k < bands and N_rest:
         notes.append(f"样本量较小，风险分层由 {bands} 层减为 {k} 层（每层至少 {min_per_stratum} 户）")
@@ -200,26 +250,66 @@ def design_county(frame: pd.DataFrame, n: int, bands: int, min_per_stratum: int,
         a = neyman_allocation(N_h, p_h, n_rest, L, emphasis) if n_rest > 0 else np.zeros(len(N_h), dtype=int)
         lo, hi = (g.min(), g.max()) if N_rest else (None, None)
         for b in range(k if N_rest else 0):
-            rows.append({"stratum": names[b], "order": b, "N_h": int(N_h[b]), "n_h": int(a[b]),
-                         "mean_risk": float(p_h[b]), "risk_min": float(lo.get(b, np.nan)),
-                         "risk_max": float(hi.get(b, np.nan)), "certainty": False, "integrity": False})
+            rows.append(
+                {
+                    "stratum": names[b],
+                    "order": b,
+                    "N_h": int(N_h[b]),
+                    "n_h": int(a[b]),
+                    "mean_risk": float(p_h[b]),
+                    "risk_min": float(lo.get(b, np.nan)),
+                    "risk_max": float(hi.get(b, np.nan)),
+                    "certainty": False,
+                    "integrity": False,
+                }
+            )
         if N_int:
-            rows.append({"stratum": INTEGRITY_LABEL, "order": k, "N_h": N_int, "n_h": int(a[-1]),
-                         "mean_risk": float(p_h[-1]), "risk_min": float(ri.min()), "risk_max": float(ri.max()),
-                         "certainty": False, "integrity": True})
+            rows.append(
+                {
+                    "stratum": INTEGRITY_LABEL,
+                    "order": k,
+                    "N_h": N_int,
+                    "n_h": int(a[-1]),
+                    "mean_risk": float(p_h[-1]),
+                    "risk_min": float(ri.min()),
+                    "risk_max": float(ri.max()),
+                    "certainty": False,
+                    "integrity": True,
+                }
+            )
     if cert.any():
         rc = risk[cert]
-        rows.append({"stratum": CERTAINTY_LABEL, "order": k + (1 if N_int else 0), "N_h": int(cert.sum()),
-                     "n_h": int(cert.sum()), "mean_risk": float(rc.mean()), "risk_min": float(rc.min()),
-                     "risk_max": float(rc.max()), "certainty": True, "integrity": False})
+        rows.append(
+            {
+                "stratum": CERTAINTY_LABEL,
+                "order": k + (1 if N_int else 0),
+                "N_h": int(cert.sum()),
+                "n_h": int(cert.sum()),
+                "mean_risk": float(rc.mean()),
+                "risk_min": float(rc.min()),
+                "risk_max": float(rc.max()),
+                "certainty": True,
+                "integrity": False,
+            }
+        )
     return label, pd.DataFrame(rows), notes
 
 
-def draw_sample(frame: pd.DataFrame, n: int, seed: int, *, bands: int, min_per_stratum: int,
-                pi_floor_share: float, certainty_threshold: float | None = None,
-                model_version: str = "", hit_emphasis: float = 0.0, certainty_n: int = 0,
-                band_shares=None, integrity_stratum: bool = False
-                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+def draw_sample(
+    frame: pd.DataFrame,
+    n: int,
+    seed: int,
+    *,
+    bands: int,
+    min_per_stratum: int,
+    pi_floor_share: float,
+    certainty_threshold: float | None = None,
+    model_version: str = "",
+    hit_emphasis: float = 0.0,
+    certainty_n: int = 0,
+    band_shares=None,
+    integrity_stratum: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Draw per county. ``frame`` columns: county, hh_id, risk (+ any others, carried to the sample).
     ``integrity_stratum``: the frame's boolean column ``integrity`` (households of flagged integrity units) forms the
     stratum 数据真实性 (:func:`design_county`).
@@ -231,9 +321,18 @@ def draw_sample(frame: pd.DataFrame, n: int, seed: int, *, bands: int, min_per_s
     out, designs, notes = [], [], []
     for county, fr in frame.groupby("county", sort=True):
         fr = fr.copy()
-        label, table, nts = design_county(fr, n, bands, min_per_stratum, pi_floor_share, certainty_threshold,
-                                          hit_emphasis, certainty_n, band_shares,
-                                          fr["integrity"] if integrity_stratum and "integrity" in fr else None)
+        label, table, nts = design_county(
+            fr,
+            n,
+            bands,
+            min_per_stratum,
+            pi_floor_share,
+            certainty_threshold,
+            hit_emphasis,
+            certainty_n,
+            band_shares,
+            fr["integrity"] if integrity_stratum and "integrity" in fr else None,
+        )
         notes += [f"{county}：{t}" for t in nts]
         fr["stratum"] = label
         fr["u"] = permanent_random_numbers(fr["hh_id"], seed)
@@ -246,9 +345,18 @@ def draw_sample(frame: pd.DataFrame, n: int, seed: int, *, bands: int, min_per_s
         fr["weight"] = fr["N_h"] / fr["n_h"].where(fr["n_h"] > 0)
         out.append(fr)
         fh = frame_hash(fr)
-        designs.append(table.assign(county=county, pi=table["n_h"] / table["N_h"], seed=int(seed),
-                                    model_version=model_version, frame_hash=fh, N=len(fr), emphasis=hit_emphasis,
-                                    certainty_n=int(certainty_n or 0)))
+        designs.append(
+            table.assign(
+                county=county,
+                pi=table["n_h"] / table["N_h"],
+                seed=int(seed),
+                model_version=model_version,
+                frame_hash=fh,
+                N=len(fr),
+                emphasis=hit_emphasis,
+                certainty_n=int(certainty_n or 0),
+            )
+        )
     frame_out = pd.concat(out) if out else frame.assign(stratum=None, u=np.nan, pi=np.nan, selected=False)
     design = pd.concat(designs, ignore_index=True) if designs else pd.DataFrame()
     sample = frame_out[frame_out["selected"]].sort_values(["county", "u"]).reset_index(drop=True)
@@ -258,15 +366,28 @@ def draw_sample(frame: pd.DataFrame, n: int, seed: int, *, bands: int, min_per_s
 # ---------------------------------------------------------------------------------------------------------------
 # The workbook
 # ---------------------------------------------------------------------------------------------------------------
-TRADEOFF_SHEET_COLUMNS = ["设计", "预期命中率", "相对随机抽样", "全市区间平均宽度", "各县区间平均宽度", "宽度相对纯Neyman",
-                          "全市区间覆盖率", "各县区间覆盖率", "必查户数", "本次采用"]
+TRADEOFF_SHEET_COLUMNS = [
+    "设计",
+    "预期命中率",
+    "相对随机抽样",
+    "全市区间平均宽度",
+    "各县区间平均宽度",
+    "宽度相对纯Neyman",
+    "全市区间覆盖率",
+    "各县区间覆盖率",
+    "必查户数",
+    "本次采用",
+]
 
 
 def _write_tradeoff(ws, tradeoff: pd.DataFrame, head_font, head_fill) -> None:
     """Below the strata of 抽样设计: the design trade-off table (so the city can choose another point)."""
     r = ws.max_row + 2
-    _text(ws.cell(r, 1), "设计取舍：同一抽样框与样本量下各种设计的预期命中率、95%区间平均宽度与覆盖率（按风险评分模拟，"
-                         "假定模型校准准确；改用其他设计请修改参数文件 spot_check 的 certainty_n、hit_emphasis、band_shares）")
+    _text(
+        ws.cell(r, 1),
+        "设计取舍：同一抽样框与样本量下各种设计的预期命中率、95%区间平均宽度与覆盖率（按风险评分模拟，"
+        "假定模型校准准确；改用其他设计请修改参数文件 spot_check 的 certainty_n、hit_emphasis、band_shares）",
+    )
     ws.cell(r, 1).font = head_font
     r += 1
     for j, c in enumerate(TRADEOFF_SHEET_COLUMNS, start=1):
@@ -285,6 +406,7 @@ def _write_tradeoff(ws, tradeoff: pd.DataFrame, head_font, head_fill) -> None:
             else:
                 ws.cell(r, j, float(v)).number_format = "0.0%" if c in pct else '0.00"×"'
 
+
 def sheet_name(county: str) -> str:
     """Worksheet name for a county: its name (``441881_英德市`` -> ``英德市``), Excel-safe, ≤ 31 characters."""
     s = str(county)
@@ -292,7 +414,7 @@ def sheet_name(county: str) -> str:
     name = S.QINGYUAN_COUNTIES.get(code) if code else None
     if name is None:
         name = s[7:] if code and len(s) > 7 else s
-    for ch in '[]:*?/\\':
+    for ch in "[]:*?/\\":
         name = name.replace(ch, "_")
     return name[:31] or "县"
 
@@ -309,8 +431,16 @@ def _text(cell, value):
         cell.quotePrefix = True
 
 
-def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int, notes: list[str],
-                    fallback: bool, model_version: str, tradeoff: pd.DataFrame | None = None) -> None:
+def write_spot_list(
+    sample: pd.DataFrame,
+    design: pd.DataFrame,
+    path,
+    year: int,
+    notes: list[str],
+    fallback: bool,
+    model_version: str,
+    tradeoff: pd.DataFrame | None = None,
+) -> None:
     """Write 抽查名单_<year>.xlsx: one sheet per county (LIST_COLUMNS), then 抽样设计 (with the design trade-off
     table of :func:`hgk_lib.risk.tradeoff.tradeoff_table` below the strata, when given), then 说明."""
     from openpyxl import Workbook
@@ -338,11 +468,24 @@ def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int,
             ws.cell(r, 11).number_format = "0.00"
             ws.cell(r, 14).number_format = "yyyy-mm-dd"
         last = max(ws.max_row, 2)
-        dv = DataValidation(type="list", formula1='"' + ",".join(CONCLUSIONS) + '"', allow_blank=True,
-                            showErrorMessage=True, errorTitle="核查结论", error="请从下拉列表选择：" + "、".join(CONCLUSIONS))
+        dv = DataValidation(
+            type="list",
+            formula1='"' + ",".join(CONCLUSIONS) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="核查结论",
+            error="请从下拉列表选择：" + "、".join(CONCLUSIONS),
+        )
         dv.add(f"J2:J{last}")
-        num = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                             showErrorMessage=True, errorTitle="核实人均可支配收入", error="请填写不小于 0 的金额（元）")
+        num = DataValidation(
+            type="decimal",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="核实人均可支配收入",
+            error="请填写不小于 0 的金额（元）",
+        )
         num.add(f"K2:K{last}")
         ws.add_data_validation(dv)
         ws.add_data_validation(num)
@@ -355,16 +498,31 @@ def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int,
     for c in ws[1]:
         c.font, c.fill = head_font, head_fill
     emph = float(design["emphasis"].iloc[0]) if len(design) and "emphasis" in design else 0.0
-    alloc = (("透明评分分层 + " if fallback else "") + ("Neyman 分配" if not emph else f"Neyman 分配（高风险加权 g={emph:g}）")
-             + "（每层下限、入样概率下限）")
+    alloc = (
+        ("透明评分分层 + " if fallback else "")
+        + ("Neyman 分配" if not emph else f"Neyman 分配（高风险加权 g={emph:g}）")
+        + "（每层下限、入样概率下限）"
+    )
     cert_n = int(design["certainty_n"].iloc[0]) if len(design) and "certainty_n" in design else 0
-    cert_text = (("透明评分" if fallback else "风险") + f"最高的 {cert_n} 户必查（全部入样）") if cert_n else "必查（全部入样）"
+    cert_text = (
+        (("透明评分" if fallback else "风险") + f"最高的 {cert_n} 户必查（全部入样）") if cert_n else "必查（全部入样）"
+    )
     for d in design.sort_values(["county", "order"]).itertuples(index=False):
         rng = f"{d.risk_min:.4f}–{d.risk_max:.4f}"
-        vals = [d.county, sheet_name(d.county), d.stratum, rng, int(d.N_h), int(d.n_h), float(d.pi),
-                cert_text if d.certainty else (INTEGRITY_TEXT + alloc if getattr(d, "integrity", False) is True
-                                               else alloc), float(d.mean_risk), int(d.seed), d.model_version,
-                d.frame_hash]
+        vals = [
+            d.county,
+            sheet_name(d.county),
+            d.stratum,
+            rng,
+            int(d.N_h),
+            int(d.n_h),
+            float(d.pi),
+            cert_text if d.certainty else (INTEGRITY_TEXT + alloc if getattr(d, "integrity", False) is True else alloc),
+            float(d.mean_risk),
+            int(d.seed),
+            d.model_version,
+            d.frame_hash,
+        ]
         r = ws.max_row + 1
         for j, v in enumerate(vals, start=1):
             if isinstance(v, str):
@@ -379,13 +537,18 @@ def write_spot_list(sample: pd.DataFrame, design: pd.DataFrame, path, year: int,
     for j, w in enumerate([18, 12, 10, 16, 10, 9, 10, 36, 12, 12, 28, 66], start=1):
         ws.column_dimensions[ws.cell(1, j).column_letter].width = w
     ws = wb.create_sheet(NOTE_SHEET)
-    lines = [f"{year} 年回头看抽查名单", f"模型版本：{model_version}",
-             "用途：仅用于安排入户核查的先后与抽样，不作为取消或减少任何帮扶政策的依据。",
-             "核查结论请从下拉列表选择：" + "、".join(CONCLUSIONS) + "；核实人均可支配收入填写元（两位小数）。",
-             "入样概率与权重用于全市、各县问题比例的加权估计，请勿修改。"]
+    lines = [
+        f"{year} 年回头看抽查名单",
+        f"模型版本：{model_version}",
+        "用途：仅用于安排入户核查的先后与抽样，不作为取消或减少任何帮扶政策的依据。",
+        "核查结论请从下拉列表选择：" + "、".join(CONCLUSIONS) + "；核实人均可支配收入填写元（两位小数）。",
+        "入样概率与权重用于全市、各县问题比例的加权估计，请勿修改。",
+    ]
     if fallback:
-        lines.append("注意：历史核查结果中的问题户少于规定数目，未训练风险模型；风险评分为透明评分规则（见风险模型卡）折算，"
-                     "不是经校准的概率。")
+        lines.append(
+            "注意：历史核查结果中的问题户少于规定数目，未训练风险模型；风险评分为透明评分规则（见风险模型卡）折算，"
+            "不是经校准的概率。"
+        )
     lines += notes
     for i, ln in enumerate(lines, start=1):
         _text(ws.cell(i, 1), ln)

@@ -17,6 +17,7 @@ fallback n* = n (the households inspected), so zero problems in 60 give the exac
 spread over its inspected households (missing at random within the stratum), and a stratum nobody inspected is
 reported as not covered.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -80,21 +81,45 @@ def stratified_estimate(y: pd.Series, stratum: pd.Series, N_h: pd.Series, alpha:
     n = int(t["n"].sum())
     H = len(t)
     if n == 0:
-        return {"n": 0, "x": 0, "p": float("nan"), "se": float("nan"), "lo": float("nan"), "hi": float("nan"),
-                "n_eff": float("nan"), "df": 0, "strata": 0, "N": N_all, "N_covered": 0.0, "deff": float("nan"),
-                "fallback": False}
+        return {
+            "n": 0,
+            "x": 0,
+            "p": float("nan"),
+            "se": float("nan"),
+            "lo": float("nan"),
+            "hi": float("nan"),
+            "n_eff": float("nan"),
+            "df": 0,
+            "strata": 0,
+            "N": N_all,
+            "N_covered": 0.0,
+            "deff": float("nan"),
+            "fallback": False,
+        }
     W = t["N"] / covered
     p = float((W * t["p"]).sum())
     s2 = t["p"] * (1 - t["p"]) * t["n"] / (t["n"] - 1).where(t["n"] > 1)
     s2 = s2.fillna(p * (1 - p))
     fpc = (1 - t["n"] / t["N"]).clip(lower=0)
-    var = float((W ** 2 * fpc * s2 / t["n"]).sum())
+    var = float((W**2 * fpc * s2 / t["n"]).sum())
     df = max(n - H, 1)
     kg = korn_graubard(p, var, n, df, alpha)
     v_srs = (1 - n / covered) * p * (1 - p) / max(n - 1, 1) if covered else float("nan")
-    return {"n": n, "x": int(d["y"].sum()), "p": p, "se": math.sqrt(var), "lo": kg["lo"], "hi": kg["hi"],
-            "n_eff": kg["n_eff"], "df": df, "strata": H, "N": N_all, "N_covered": covered,
-            "deff": var / v_srs if v_srs and v_srs > 0 else float("nan"), "fallback": kg["fallback"]}
+    return {
+        "n": n,
+        "x": int(d["y"].sum()),
+        "p": p,
+        "se": math.sqrt(var),
+        "lo": kg["lo"],
+        "hi": kg["hi"],
+        "n_eff": kg["n_eff"],
+        "df": df,
+        "strata": H,
+        "N": N_all,
+        "N_covered": covered,
+        "deff": var / v_srs if v_srs and v_srs > 0 else float("nan"),
+        "fallback": kg["fallback"],
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -202,8 +227,10 @@ def _to_date(v):
         return None, True
     if isinstance(v, (dt.datetime, dt.date)):
         return pd.Timestamp(v), True
-    ts = pd.to_datetime(str(v).strip().replace("年", "-").replace("月", "-").replace("日", "").replace(".", "-")
-                        .replace("/", "-"), errors="coerce")
+    ts = pd.to_datetime(
+        str(v).strip().replace("年", "-").replace("月", "-").replace("日", "").replace(".", "-").replace("/", "-"),
+        errors="coerce",
+    )
     return (None, False) if pd.isna(ts) else (ts, True)
 
 
@@ -217,15 +244,27 @@ def validate_results(rows: pd.DataFrame, design: pd.DataFrame) -> tuple[pd.DataF
     issues = []
 
     def issue(r, col, val, msg):
-        issues.append({"工作表": r["_sheet"], "行号": int(r["_row"]), "列": col, "原值": "" if val is None else str(val),
-                       "问题": msg})
+        issues.append(
+            {
+                "工作表": r["_sheet"],
+                "行号": int(r["_row"]),
+                "列": col,
+                "原值": "" if val is None else str(val),
+                "问题": msg,
+            }
+        )
 
     known = set(zip(design["工作表"].astype(str), design["分层"].astype(str)))
     out = []
     for r in rows.to_dict(orient="records"):  # one inspected household per row: a few hundred rows, loop is fine
         concl = _cell_text(r["核查结论"])
         if concl is not None and concl not in CONCLUSIONS:
-            issue(r, "核查结论", r["核查结论"], f"核查结论“{concl}”不是下拉选项（{'、'.join(CONCLUSIONS)}），本户未计入估计")
+            issue(
+                r,
+                "核查结论",
+                r["核查结论"],
+                f"核查结论“{concl}”不是下拉选项（{'、'.join(CONCLUSIONS)}），本户未计入估计",
+            )
             concl = None
         amount, ok = _to_number(r["核实人均可支配收入"])
         if not ok:
@@ -245,18 +284,39 @@ def validate_results(rows: pd.DataFrame, design: pd.DataFrame) -> tuple[pd.DataF
             issue(r, "分层", r["分层"], "分层不在抽样设计中，本户未计入估计")
             concl = None
         hh = _cell_text(r["户编号"])
-        out.append({"sheet": r["_sheet"], "row": r["_row"], "hh_id": hh, "township": _cell_text(r["乡（镇）"]),
-                    "village": _cell_text(r["行政村"]), "head_name": _cell_text(r["户主姓名"]),
-                    "phone": _cell_text(r["联系电话"]), "stratum": key[1], "risk": _to_number(r["风险评分"])[0],
-                    "conclusion": concl, "problem": np.nan if concl is None else float(concl != "属实"),
-                    "verified": np.nan if amount is None else amount, "needs_note": _cell_text(r["三保障问题说明"]),
-                    "inspector": _cell_text(r["核查人"]), "date": date, "remark": _cell_text(r["备注"]),
-                    "known_stratum": key in known})
+        out.append(
+            {
+                "sheet": r["_sheet"],
+                "row": r["_row"],
+                "hh_id": hh,
+                "township": _cell_text(r["乡（镇）"]),
+                "village": _cell_text(r["行政村"]),
+                "head_name": _cell_text(r["户主姓名"]),
+                "phone": _cell_text(r["联系电话"]),
+                "stratum": key[1],
+                "risk": _to_number(r["风险评分"])[0],
+                "conclusion": concl,
+                "problem": np.nan if concl is None else float(concl != "属实"),
+                "verified": np.nan if amount is None else amount,
+                "needs_note": _cell_text(r["三保障问题说明"]),
+                "inspector": _cell_text(r["核查人"]),
+                "date": date,
+                "remark": _cell_text(r["备注"]),
+                "known_stratum": key in known,
+            }
+        )
     clean = pd.DataFrame(out)
     dup = clean["hh_id"].notna() & clean.duplicated(["sheet", "hh_id"], keep="first") if len(clean) else []
     for r in clean[dup].to_dict(orient="records") if len(clean) else []:
-        issues.append({"工作表": r["sheet"], "行号": int(r["row"]), "列": "户编号", "原值": r["hh_id"],
-                       "问题": "户编号重复，只计第一行"})
+        issues.append(
+            {
+                "工作表": r["sheet"],
+                "行号": int(r["row"]),
+                "列": "户编号",
+                "原值": r["hh_id"],
+                "问题": "户编号重复，只计第一行",
+            }
+        )
     if len(clean):
         clean = clean[~dup].reset_index(drop=True)
     return clean, pd.DataFrame(issues, columns=["工作表", "行号", "列", "原值", "问题"])
@@ -268,16 +328,20 @@ def validate_results(rows: pd.DataFrame, design: pd.DataFrame) -> tuple[pd.DataF
 def evaluate(clean: pd.DataFrame, design: pd.DataFrame, exit_line: float, alpha: float = ALPHA) -> dict:
     """Per county and city: inspected, problems, prevalence and income-below-line share with intervals; hits per
     stratum; confirmed cases."""
-    d = design.assign(_sheet=design["工作表"].astype(str), _stratum=design["分层"].astype(str),
-                      _N=pd.to_numeric(design["总户数N"], errors="coerce"),
-                      _n=pd.to_numeric(design["样本量n"], errors="coerce"))
+    d = design.assign(
+        _sheet=design["工作表"].astype(str),
+        _stratum=design["分层"].astype(str),
+        _N=pd.to_numeric(design["总户数N"], errors="coerce"),
+        _n=pd.to_numeric(design["样本量n"], errors="coerce"),
+    )
     d["_key"] = d["_sheet"] + "｜" + d["_stratum"]
     N_h = d.set_index("_key")["_N"]
     c = clean[clean["known_stratum"]].copy() if len(clean) else clean.assign(_key=[])
     if len(c):
         c["_key"] = c["sheet"].astype(str) + "｜" + c["stratum"].astype(str)
-        c["below"] = np.where(c["verified"].notna() & c["conclusion"].notna(),
-                              (c["verified"] < exit_line).astype(float), np.nan)
+        c["below"] = np.where(
+            c["verified"].notna() & c["conclusion"].notna(), (c["verified"] < exit_line).astype(float), np.nan
+        )
     rows = []
     counties = list(dict.fromkeys(d["_sheet"]))
     for name in counties + ["全市"]:
@@ -285,17 +349,42 @@ def evaluate(clean: pd.DataFrame, design: pd.DataFrame, exit_line: float, alpha:
         sub = c[c["_key"].isin(set(keys))] if len(c) else c
         county_label = "全市" if name == "全市" else str(d.loc[d["_sheet"] == name, "县（市、区）"].iloc[0])
         Nk = N_h[N_h.index.isin(set(keys))]
-        est_p = stratified_estimate(sub["problem"] if len(sub) else pd.Series(dtype=float),
-                                    sub["_key"] if len(sub) else pd.Series(dtype=object), Nk, alpha)
-        est_i = stratified_estimate(sub["below"] if len(sub) else pd.Series(dtype=float),
-                                    sub["_key"] if len(sub) else pd.Series(dtype=object), Nk, alpha)
-        rows.append({"county": county_label, "sheet": name, "frame": float(Nk.sum()),
-                     "drawn": int(d.loc[d["_key"].isin(set(keys)), "_n"].sum()),
-                     "inspected": est_p["n"], "problems": est_p["x"], "p": est_p["p"], "p_lo": est_p["lo"],
-                     "p_hi": est_p["hi"], "p_se": est_p["se"], "p_neff": est_p["n_eff"], "p_fallback": est_p["fallback"],
-                     "deff": est_p["deff"], "income_n": est_i["n"], "below": est_i["x"], "q": est_i["p"],
-                     "q_lo": est_i["lo"], "q_hi": est_i["hi"], "q_fallback": est_i["fallback"],
-                     "not_covered": float(Nk.sum() - est_p["N_covered"]) if est_p["n"] else float(Nk.sum())})
+        est_p = stratified_estimate(
+            sub["problem"] if len(sub) else pd.Series(dtype=float),
+            sub["_key"] if len(sub) else pd.Series(dtype=object),
+            Nk,
+            alpha,
+        )
+        est_i = stratified_estimate(
+            sub["below"] if len(sub) else pd.Series(dtype=float),
+            sub["_key"] if len(sub) else pd.Series(dtype=object),
+            Nk,
+            alpha,
+        )
+        rows.append(
+            {
+                "county": county_label,
+                "sheet": name,
+                "frame": float(Nk.sum()),
+                "drawn": int(d.loc[d["_key"].isin(set(keys)), "_n"].sum()),
+                "inspected": est_p["n"],
+                "problems": est_p["x"],
+                "p": est_p["p"],
+                "p_lo": est_p["lo"],
+                "p_hi": est_p["hi"],
+                "p_se": est_p["se"],
+                "p_neff": est_p["n_eff"],
+                "p_fallback": est_p["fallback"],
+                "deff": est_p["deff"],
+                "income_n": est_i["n"],
+                "below": est_i["x"],
+                "q": est_i["p"],
+                "q_lo": est_i["lo"],
+                "q_hi": est_i["hi"],
+                "q_fallback": est_i["fallback"],
+                "not_covered": float(Nk.sum() - est_p["N_covered"]) if est_p["n"] else float(Nk.sum()),
+            }
+        )
     summary = pd.DataFrame(rows)
     # hits per stratum
     if len(c):
@@ -306,7 +395,8 @@ def evaluate(clean: pd.DataFrame, design: pd.DataFrame, exit_line: float, alpha:
     strata = d.set_index("_key")[["县（市、区）", "_sheet", "_stratum", "_N", "_n", "平均预测风险"]].join(hits)
     strata[["inspected", "problems"]] = strata[["inspected", "problems"]].fillna(0).astype(int)
     strata["hit_rate"] = strata["problems"] / strata["inspected"].where(strata["inspected"] > 0)
-    strata = strata.reset_index(drop=True).rename(columns={"_sheet": "sheet", "_stratum": "stratum", "_N": "N_h",
-                                                           "_n": "n_h", "平均预测风险": "mean_risk"})
+    strata = strata.reset_index(drop=True).rename(
+        columns={"_sheet": "sheet", "_stratum": "stratum", "_N": "N_h", "_n": "n_h", "平均预测风险": "mean_risk"}
+    )
     cases = c[c["problem"] == 1].copy() if len(c) else c
     return {"summary": summary, "strata": strata, "cases": cases, "clean": c}

@@ -8,6 +8,7 @@ Design rules (docs/risk.md):
   separate *group* columns, used only to audit the model per group, never to fit it;
 * one row per household, vectorised (no loop over households).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -63,19 +64,48 @@ FEATURES: dict[str, str] = {
 }
 #: the core set of the small logistic candidate (docs/risk.md): income margin, policy reliance, the desk audit's
 #: result, health, labour, income trend, measures
-CORE_FEATURES = ("margin_capped", "policy_share", "kept_fix", "net_exit", "not_kept", "quality_b", "n_serious",
-                 "n_chronic", "n_disabled", "labour_class", "income_change", "dependency_share", "has_dev_measure",
-                 "n_measures_year")
+CORE_FEATURES = (
+    "margin_capped",
+    "policy_share",
+    "kept_fix",
+    "net_exit",
+    "not_kept",
+    "quality_b",
+    "n_serious",
+    "n_chronic",
+    "n_disabled",
+    "labour_class",
+    "income_change",
+    "dependency_share",
+    "has_dev_measure",
+    "n_measures_year",
+)
 #: group attributes: audited per group, never fitted on
-GROUP_COLUMNS = ["county", "county_code", "township", "village", "minority_county", "female_head", "elderly_only",
-                 "has_disability"]
+GROUP_COLUMNS = [
+    "county",
+    "county_code",
+    "township",
+    "village",
+    "minority_county",
+    "female_head",
+    "elderly_only",
+    "has_disability",
+]
 #: forbidden as features, checked by tests and by :func:`feature_matrix`
 FORBIDDEN = {"ethnicity", "sex", "county", "county_code", "village", "township", "minority_county", "female_head"}
 
 #: rule-id ranges of the catalogue categories (rules_catalog.md section numbers)
-_CATEGORY_RANGES = [("f_identity", 1, 9), ("f_structure", 10, 18), ("f_person", 19, 31), ("f_income", 32, 44),
-                    ("f_social", 45, 51), ("f_needs", 52, 61), ("f_dynamic", 62, 71), ("f_measures", 72, 87),
-                    ("f_department", 88, 95)]
+_CATEGORY_RANGES = [
+    ("f_identity", 1, 9),
+    ("f_structure", 10, 18),
+    ("f_person", 19, 31),
+    ("f_income", 32, 44),
+    ("f_social", 45, 51),
+    ("f_needs", 52, 61),
+    ("f_dynamic", 62, 71),
+    ("f_measures", 72, 87),
+    ("f_department", 88, 95),
+]
 _LEVELS = {"错误": "n_error", "警告": "n_warning", "政策": "n_policy"}
 _DEV_MEASURES = ["产业帮扶", "就业帮扶", "金融帮扶", "技能培训", "公益性岗位", "扶贫车间"]
 _NET_MEASURES = ["低保兜底", "特困供养"]
@@ -121,19 +151,24 @@ def member_facts(member: pd.DataFrame, reference_date, params: dict) -> pd.DataF
     skill = act["labour_skill"].astype(object) if "labour_skill" in act else pd.Series(None, index=act.index)
     full = skill.isin(["普通劳动力", "技能劳动力"])
     weak = skill.eq("弱劳动力或半劳动力")
-    per = pd.DataFrame({
-        "hh_id": act["hh_id"],
-        "n_active": 1.0,
-        "dep": ((age < wmin) | (age >= old_age)).astype(float).where(age.notna(), np.nan),
-        "n_chronic": D.has_value(health, "长期慢性病").astype(float),
-        "n_serious": D.has_value(health, "患有大病").astype(float),
-        "n_disabled": D.has_value(health, "残疾").astype(float),
-        "cap_full": (full & (age >= wmin) & (age < old_age)).astype(float),
-        "cap_weak": ((weak & (age >= wmin)) | (full & (age >= old_age))).astype(float),
-        "old": (age >= int(p["pension_age"])).astype(float).where(age.notna(), np.nan),
-        "female_head": ((act["relation"].astype(object) == "户主") & (act["sex"].astype(object) == "女")).astype(float)
-        if {"relation", "sex"} <= set(act.columns) else 0.0,
-    })
+    per = pd.DataFrame(
+        {
+            "hh_id": act["hh_id"],
+            "n_active": 1.0,
+            "dep": ((age < wmin) | (age >= old_age)).astype(float).where(age.notna(), np.nan),
+            "n_chronic": D.has_value(health, "长期慢性病").astype(float),
+            "n_serious": D.has_value(health, "患有大病").astype(float),
+            "n_disabled": D.has_value(health, "残疾").astype(float),
+            "cap_full": (full & (age >= wmin) & (age < old_age)).astype(float),
+            "cap_weak": ((weak & (age >= wmin)) | (full & (age >= old_age))).astype(float),
+            "old": (age >= int(p["pension_age"])).astype(float).where(age.notna(), np.nan),
+            "female_head": ((act["relation"].astype(object) == "户主") & (act["sex"].astype(object) == "女")).astype(
+                float
+            )
+            if {"relation", "sex"} <= set(act.columns)
+            else 0.0,
+        }
+    )
     g = per.groupby("hh_id", sort=False)
     out = g[["n_active", "n_chronic", "n_serious", "n_disabled", "cap_full", "cap_weak", "female_head"]].sum()
     out["dependency_share"] = g["dep"].mean()
@@ -144,8 +179,9 @@ def member_facts(member: pd.DataFrame, reference_date, params: dict) -> pd.DataF
     return out.drop(columns=["cap_full", "cap_weak"])
 
 
-def income_facts(income: pd.DataFrame, audit_year: int, n_active: pd.Series,
-                 count_medical: bool = False) -> pd.DataFrame:
+def income_facts(
+    income: pd.DataFrame, audit_year: int, n_active: pd.Series, count_medical: bool = False
+) -> pd.DataFrame:
     """Per household: recomputed per-capita income of the audit year, component shares, year-on-year change."""
     inc = income.copy()
     items = [c for c in S.INCOME_ITEMS if c in inc and (c != "medical_reimb" or count_medical)]
@@ -155,15 +191,25 @@ def income_facts(income: pd.DataFrame, audit_year: int, n_active: pd.Series,
     wage, bus = _num(inc, "wage").fillna(0.0), _num(inc, "business_income").fillna(0.0)
     cost, prop = _num(inc, "business_cost").abs().fillna(0.0), _num(inc, "property_income").fillna(0.0)
     disp = wage + bus - cost + prop + transfer - _num(inc, "transfer_out").fillna(0.0)
-    policy_cols = [c for c in ["dibao_income", "tekun_income", "pension_income", "family_planning", "eco_comp",
-                               "other_transfer"] if c in inc]
+    policy_cols = [
+        c
+        for c in ["dibao_income", "tekun_income", "pension_income", "family_planning", "eco_comp", "other_transfer"]
+        if c in inc
+    ]
     policy = inc[policy_cols].apply(pd.to_numeric, errors="coerce").sum(axis=1) if policy_cols else transfer
     gross = (wage + bus.clip(lower=0) + prop.clip(lower=0) + transfer).where(lambda x: x > 0)
-    frame = pd.DataFrame({"hh_id": inc["hh_id"], "year": _num(inc, "year"), "disp": disp,
-                          "n_rec": _num(inc, "n_members"),
-                          "wage_share": wage / gross, "business_share": bus.clip(lower=0) / gross,
-                          "transfer_share": transfer / gross,
-                          "policy_share": (policy / disp.where(disp > 0))})
+    frame = pd.DataFrame(
+        {
+            "hh_id": inc["hh_id"],
+            "year": _num(inc, "year"),
+            "disp": disp,
+            "n_rec": _num(inc, "n_members"),
+            "wage_share": wage / gross,
+            "business_share": bus.clip(lower=0) / gross,
+            "transfer_share": transfer / gross,
+            "policy_share": (policy / disp.where(disp > 0)),
+        }
+    )
     frame = frame.drop_duplicates(["hh_id", "year"], keep="first")
     cur = frame[frame["year"] == audit_year].set_index("hh_id")
     prev = frame[frame["year"] == audit_year - 1].set_index("hh_id")
@@ -171,7 +217,8 @@ def income_facts(income: pd.DataFrame, audit_year: int, n_active: pd.Series,
     cur = cur.assign(income_pc=cur["disp"] / a)
     prev_pc = prev["disp"] / prev["n_rec"].where(prev["n_rec"] > 0)
     cur["income_change"] = (cur["income_pc"] - prev_pc.reindex(cur.index)) / prev_pc.reindex(cur.index).abs().where(
-        lambda x: x > 0)
+        lambda x: x > 0
+    )
     return cur[["income_pc", "wage_share", "business_share", "transfer_share", "policy_share", "income_change"]]
 
 
@@ -179,11 +226,13 @@ def measure_facts(measure: pd.DataFrame, audit_year: int) -> pd.DataFrame:
     """Per household: measures in the audit year, kinds over all years, development / safety-net measures."""
     m = measure.assign(_y=_num(measure, "year"), _c=measure["category"].astype(object))
     cur = m[m["_y"] == audit_year]
-    out = pd.DataFrame({
-        "n_measures_year": cur.groupby("hh_id").size().astype(float),
-        "has_dev_measure": cur.assign(v=cur["_c"].isin(_DEV_MEASURES)).groupby("hh_id")["v"].any().astype(float),
-        "has_safety_net": cur.assign(v=cur["_c"].isin(_NET_MEASURES)).groupby("hh_id")["v"].any().astype(float),
-    })
+    out = pd.DataFrame(
+        {
+            "n_measures_year": cur.groupby("hh_id").size().astype(float),
+            "has_dev_measure": cur.assign(v=cur["_c"].isin(_DEV_MEASURES)).groupby("hh_id")["v"].any().astype(float),
+            "has_safety_net": cur.assign(v=cur["_c"].isin(_NET_MEASURES)).groupby("hh_id")["v"].any().astype(float),
+        }
+    )
     kinds = m.groupby("hh_id")["_c"].nunique().astype(float).rename("n_measure_kinds")
     return out.join(kinds, how="outer")
 
@@ -205,8 +254,13 @@ def finding_counts(findings: pd.DataFrame | None) -> pd.DataFrame:
     return out.reindex(columns=cols).astype(float)
 
 
-def build_features(tables: dict[str, pd.DataFrame], params: dict, findings: pd.DataFrame | None = None,
-                   verdicts: pd.DataFrame | None = None, county: str | None = None) -> pd.DataFrame:
+def build_features(
+    tables: dict[str, pd.DataFrame],
+    params: dict,
+    findings: pd.DataFrame | None = None,
+    verdicts: pd.DataFrame | None = None,
+    county: str | None = None,
+) -> pd.DataFrame:
     """One row per household of the county (index ``hh_id``): :data:`FEATURES` columns + :data:`GROUP_COLUMNS`.
 
     ``params`` is the year's parameter file (sections) or a flat mapping with ``audit_year``, ``reference_date``
@@ -225,8 +279,11 @@ def build_features(tables: dict[str, pd.DataFrame], params: dict, findings: pd.D
     if verdicts is not None and not verdicts.empty:
         v = verdicts.drop_duplicates("hh_id").set_index("hh_id")
         lab = {"有劳动能力": 0.0, "弱劳力半劳力": 1.0, "无劳动能力": 2.0}
-        for col, src, fn in [("income_pc", "income_pc", float), ("policy_share", "policy_share", float),
-                             ("n_active", "active_n", float)]:
+        for col, src, fn in [
+            ("income_pc", "income_pc", float),
+            ("policy_share", "policy_share", float),
+            ("n_active", "active_n", float),
+        ]:
             if src in v:
                 val = pd.to_numeric(v[src], errors="coerce").reindex(out.index)
                 out[col] = val.where(val.notna(), out[col])
@@ -247,14 +304,14 @@ def build_features(tables: dict[str, pd.DataFrame], params: dict, findings: pd.D
     out["margin"] = out["income_pc"] / line - 1.0
     out["margin_capped"] = out["margin"].clip(-0.5, 1.0)
     out["years_since_exit"] = (year - _num(hh, "exit_year")).where(_num(hh, "exit_year").notna())
-    out["unsafe_house"] = pd.concat([_flag(hh, "unsafe_house")] + [_flag(hh, "house_level", lv) for lv in
-                                                                   flat["unsafe_house_levels"]], axis=1).max(axis=1)
+    out["unsafe_house"] = pd.concat(
+        [_flag(hh, "unsafe_house")] + [_flag(hh, "house_level", lv) for lv in flat["unsafe_house_levels"]], axis=1
+    ).max(axis=1)
     out["no_safe_water"] = _flag(hh, "safe_water", False)
     out["water_difficulty"] = _flag(hh, "water_difficulty", True)
     out["no_power"] = _flag(hh, "power_living", False)
     out["road_km"] = _num(hh, "road_distance_km")
-    out["dirt_road"] = pd.concat([_flag(hh, "road_type", t) for t in flat["unhardened_road_types"]],
-                                 axis=1).max(axis=1)
+    out["dirt_road"] = pd.concat([_flag(hh, "road_type", t) for t in flat["unhardened_road_types"]], axis=1).max(axis=1)
     out["arable_mu"] = _num(hh, "arable_mu")
     if "measure" in tables and tables["measure"] is not None and "category" in tables["measure"]:
         out = out.join(measure_facts(tables["measure"], year))
@@ -283,8 +340,13 @@ def build_features(tables: dict[str, pd.DataFrame], params: dict, findings: pd.D
     return out
 
 
-def county_risk_tables(tables: dict[str, pd.DataFrame], params: dict, findings: pd.DataFrame | None,
-                       verdicts: pd.DataFrame | None, county: str) -> dict[str, pd.DataFrame]:
+def county_risk_tables(
+    tables: dict[str, pd.DataFrame],
+    params: dict,
+    findings: pd.DataFrame | None,
+    verdicts: pd.DataFrame | None,
+    county: str,
+) -> dict[str, pd.DataFrame]:
     """What the spot-check draw needs of one county, computed once by the county run and saved with its results:
 
     * ``features``: :func:`build_features` (one row per household, ``hh_id`` a column), with the county folder,
@@ -299,9 +361,11 @@ def county_risk_tables(tables: dict[str, pd.DataFrame], params: dict, findings: 
     f["minority_county"] = float(county[:6] in S.MINORITY_AUTONOMOUS_COUNTIES)
     hh = tables["household"].drop_duplicates("hh_id")
     phone = hh["phone"] if "phone" in hh else pd.Series(None, index=hh.index, dtype=object)
-    return {"features": f.reset_index(), "labels": build_labels(tables.get("inspection"), year),
-            "contacts": pd.DataFrame({"hh_id": hh["hh_id"].to_numpy(dtype=object),
-                                      "phone": phone.to_numpy(dtype=object)})}
+    return {
+        "features": f.reset_index(),
+        "labels": build_labels(tables.get("inspection"), year),
+        "contacts": pd.DataFrame({"hh_id": hh["hh_id"].to_numpy(dtype=object), "phone": phone.to_numpy(dtype=object)}),
+    }
 
 
 def feature_matrix(features: pd.DataFrame) -> pd.DataFrame:
@@ -329,13 +393,18 @@ def build_labels(inspection: pd.DataFrame | None, audit_year: int | None = None)
     ins = ins.sort_values(["hh_id", "year"]).drop_duplicates("hh_id", keep="last")
     pi = _num(ins, "inclusion_prob")
     pi = pi.where((pi > 0) & (pi <= 1))
-    return pd.DataFrame({
-        "hh_id": ins["hh_id"].astype(object), "year": ins["year"],
-        "method": ins["method"].astype(object) if "method" in ins else None,
-        "problem": (ins["conclusion"].astype(object) != "属实").astype(int),
-        "inclusion_prob": pi, "weight": 1.0 / pi,
-        "verified_income_pc": _num(ins, "verified_income_pc"),
-    }, columns=cols).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "hh_id": ins["hh_id"].astype(object),
+            "year": ins["year"],
+            "method": ins["method"].astype(object) if "method" in ins else None,
+            "problem": (ins["conclusion"].astype(object) != "属实").astype(int),
+            "inclusion_prob": pi,
+            "weight": 1.0 / pi,
+            "verified_income_pc": _num(ins, "verified_income_pc"),
+        },
+        columns=cols,
+    ).reset_index(drop=True)
 
 
 def fill_weights(labels: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -8,6 +8,7 @@ out-of-fold predictions. Weights (1/入样概率) enter every fit, the selection
 With fewer labelled problems than ``spot_check.min_positives`` the package does not fit a model at all: it uses
 :func:`transparent_points`, a documented points rule, and says so in every output (see docs/risk.md).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,9 +76,24 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
     random_state : seed for the folds and HGB.
     """
 
-    def __init__(self, kind="auto", C=0.3, learning_rate=0.05, max_iter=150, max_leaf_nodes=15,
-                 l2_regularization=1.0, min_samples_leaf=20, calibration="sigmoid", cv=5, select_margin=0.0,
-                 core_features=None, points_feature=True, points_rule=None, random_state=None, max_bins=63):
+    def __init__(
+        self,
+        kind="auto",
+        C=0.3,
+        learning_rate=0.05,
+        max_iter=150,
+        max_leaf_nodes=15,
+        l2_regularization=1.0,
+        min_samples_leaf=20,
+        calibration="sigmoid",
+        cv=5,
+        select_margin=0.0,
+        core_features=None,
+        points_feature=True,
+        points_rule=None,
+        random_state=None,
+        max_bins=63,
+    ):
         self.kind = kind
         self.C = C
         self.learning_rate = learning_rate
@@ -105,23 +121,50 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         from sklearn.compose import ColumnTransformer
 
         cols = getattr(self, "columns_", {})
-        select = ([("select", ColumnTransformer([("cols", "passthrough", list(cols[kind]))], remainder="drop"))]
-                  if kind in cols else [])
+        select = (
+            [("select", ColumnTransformer([("cols", "passthrough", list(cols[kind]))], remainder="drop"))]
+            if kind in cols
+            else []
+        )
         if kind in ("core", "points"):
             if kind not in cols:
                 raise ValueError(f"kind={kind!r} needs named columns in X")
-            return Pipeline(select + [("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                                      ("scale", StandardScaler()),
-                                      ("clf", LogisticRegression(C=self.C if kind == "core" else 1e4, max_iter=2000))])
+            return Pipeline(
+                select
+                + [
+                    ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                    ("scale", StandardScaler()),
+                    ("clf", LogisticRegression(C=self.C if kind == "core" else 1e4, max_iter=2000)),
+                ]
+            )
         if kind == "logistic":
-            return Pipeline(select + [("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                                      ("scale", StandardScaler()),
-                                      ("clf", LogisticRegression(C=self.C, max_iter=2000))])
+            return Pipeline(
+                select
+                + [
+                    ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                    ("scale", StandardScaler()),
+                    ("clf", LogisticRegression(C=self.C, max_iter=2000)),
+                ]
+            )
         if kind == "hgb":
-            return Pipeline(select + [("clf", HistGradientBoostingClassifier(
-                learning_rate=self.learning_rate, max_iter=self.max_iter, max_leaf_nodes=self.max_leaf_nodes,
-                l2_regularization=self.l2_regularization, min_samples_leaf=self.min_samples_leaf,
-                max_bins=self.max_bins, early_stopping=False, random_state=self.random_state))])
+            return Pipeline(
+                select
+                + [
+                    (
+                        "clf",
+                        HistGradientBoostingClassifier(
+                            learning_rate=self.learning_rate,
+                            max_iter=self.max_iter,
+                            max_leaf_nodes=self.max_leaf_nodes,
+                            l2_regularization=self.l2_regularization,
+                            min_samples_leaf=self.min_samples_leaf,
+                            max_bins=self.max_bins,
+                            early_stopping=False,
+                            random_state=self.random_state,
+                        ),
+                    )
+                ]
+            )
         raise ValueError(f"unknown kind {kind!r}; use 'auto', 'points', 'core', 'logistic' or 'hgb'")
 
     def _splits(self, y, groups):
@@ -191,15 +234,16 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         y01 = (y == self.classes_[1]).astype(int)
         w = _check_sample_weight(sample_weight, X, dtype=np.float64)
         names = np.asarray(getattr(self, "feature_names_in_", []), dtype=object)
-        self.points_ = (self.points_rule is not None and bool(len(names))
-                        and set(POINTS_COLUMNS) <= set(names))
+        self.points_ = self.points_rule is not None and bool(len(names)) and set(POINTS_COLUMNS) <= set(names)
         X = self._augment(X)
         if self.points_:
             names = np.append(names, POINTS_NAME)
         # columns that vary in the training data (all-blank or constant columns carry no information and break
         # HGB binning / weighted scaling); kept as a mask so predict takes the same input as fit
-        lo, hi = np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0), np.nanmax(np.where(np.isnan(X), -np.inf, X),
-                                                                                   axis=0)
+        lo, hi = (
+            np.nanmin(np.where(np.isnan(X), np.inf, X), axis=0),
+            np.nanmax(np.where(np.isnan(X), -np.inf, X), axis=0),
+        )
         self.support_ = hi > lo
         if not self.support_.any():
             self.support_[:] = True
@@ -261,15 +305,18 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         with threadpool_limits(limits=1):
-            p = np.clip(self._calibrate(self.estimator_.predict_proba(self._augment(X)[:, self.support_])[:, 1]),
-                        0.0, 1.0)
+            p = np.clip(
+                self._calibrate(self.estimator_.predict_proba(self._augment(X)[:, self.support_])[:, 1]), 0.0, 1.0
+            )
         return np.column_stack([1.0 - p, p])
 
     def _augment(self, X):
         """X plus the points rule's score as a last column (when the rule's columns are among X's names)."""
         if not getattr(self, "points_", False):
             return X
-        pts = transparent_points(pd.DataFrame(X, columns=list(self.feature_names_in_)), self.points_rule).to_numpy(float)
+        pts = transparent_points(pd.DataFrame(X, columns=list(self.feature_names_in_)), self.points_rule).to_numpy(
+            float
+        )
         return np.column_stack([X, pts])
 
     def predict(self, X):
@@ -308,16 +355,25 @@ def scorecard_table(model: ReturnRiskModel, labels: dict[str, str]) -> pd.DataFr
         return pd.DataFrame(columns=["特征", "每标准差系数", "比值比（每标准差）", "分值（每标准差）", "标准差"])
     clf = model.estimator_.named_steps["clf"]
     scale = model.estimator_.named_steps["scale"].scale_
-    names = list(getattr(model, "feature_names_used_", None)
-                 if len(getattr(model, "feature_names_used_", [])) else [f"x{i}" for i in range(int(model.support_.sum()))])
+    names = list(
+        getattr(model, "feature_names_used_", None)
+        if len(getattr(model, "feature_names_used_", []))
+        else [f"x{i}" for i in range(int(model.support_.sum()))]
+    )
     cols = getattr(model, "columns_", {}).get(model.kind_)
     if cols is not None:
         names = [names[i] for i in cols]
     coef = clf.coef_[0]
     labels = {POINTS_NAME: POINTS_LABEL, **labels}
-    t = pd.DataFrame({"特征": [labels.get(n, n) for n in names], "每标准差系数": coef.round(3),
-                      "比值比（每标准差）": np.exp(coef).round(3), "分值（每标准差）": np.round(10 * coef).astype(int),
-                      "标准差": scale.round(3)})
+    t = pd.DataFrame(
+        {
+            "特征": [labels.get(n, n) for n in names],
+            "每标准差系数": coef.round(3),
+            "比值比（每标准差）": np.exp(coef).round(3),
+            "分值（每标准差）": np.round(10 * coef).astype(int),
+            "标准差": scale.round(3),
+        }
+    )
     return t.reindex(t["每标准差系数"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
 
@@ -327,18 +383,37 @@ def scorecard_table(model: ReturnRiskModel, labels: dict[str, str]) -> pd.DataFr
 #: the fixed items of the points rule (docs/risk.md): (feature test, Chinese description, points); the income-margin
 #: bands, the policy-share and income-drop cut-offs and the risk mapping come from the year parameters
 #: (:func:`fallback_score_rule`)
-FIXED_POINTS = [("n_serious", "有患大病成员", 2), ("n_chronic", "有长期慢性病成员", 1), ("n_disabled", "有残疾成员", 1),
-                ("no_labour", "无劳动能力", 1), ("income_drop", None, 1), ("unsafe", "住房或饮水不安全（登记）", 1),
-                ("no_measures", "当年无帮扶措施", 1), ("data_problems", "有错误或警告级数据问题", 1)]
+FIXED_POINTS = [
+    ("n_serious", "有患大病成员", 2),
+    ("n_chronic", "有长期慢性病成员", 1),
+    ("n_disabled", "有残疾成员", 1),
+    ("no_labour", "无劳动能力", 1),
+    ("income_drop", None, 1),
+    ("unsafe", "住房或饮水不安全（登记）", 1),
+    ("no_measures", "当年无帮扶措施", 1),
+    ("data_problems", "有错误或警告级数据问题", 1),
+]
 POLICY_SHARE_POINTS = 2
 
 
 #: columns the points rule reads; name and label of the points as a model column
-POINTS_COLUMNS = ("margin", "policy_share", "n_serious", "n_chronic", "n_disabled", "labour_class", "income_change",
-                  "unsafe_house", "no_safe_water", "water_difficulty", "n_measures_year", "n_error", "n_warning")
+POINTS_COLUMNS = (
+    "margin",
+    "policy_share",
+    "n_serious",
+    "n_chronic",
+    "n_disabled",
+    "labour_class",
+    "income_change",
+    "unsafe_house",
+    "no_safe_water",
+    "water_difficulty",
+    "n_measures_year",
+    "n_error",
+    "n_warning",
+)
 POINTS_NAME = "points"
 POINTS_LABEL = "透明评分规则得分"
-
 
 
 def fallback_score_rule(params: dict) -> dict:
@@ -375,11 +450,16 @@ def transparent_points(features: pd.DataFrame, rule: dict) -> pd.Series:
     f = features
     m = f["margin"]
     pts = np.select([m < c for c in rule["margin_cuts"]], list(rule["margin_points"]), 0)
-    items = {"n_serious": f["n_serious"] >= 1, "n_chronic": f["n_chronic"] >= 1, "n_disabled": f["n_disabled"] >= 1,
-             "no_labour": f["labour_class"] == 2, "income_drop": f["income_change"] < -float(rule["income_drop"]),
-             "unsafe": (f["unsafe_house"] == 1) | (f["no_safe_water"] == 1) | (f["water_difficulty"] == 1),
-             "no_measures": f["n_measures_year"].fillna(0) == 0,
-             "data_problems": (f["n_error"].fillna(0) + f["n_warning"].fillna(0)) > 0}
+    items = {
+        "n_serious": f["n_serious"] >= 1,
+        "n_chronic": f["n_chronic"] >= 1,
+        "n_disabled": f["n_disabled"] >= 1,
+        "no_labour": f["labour_class"] == 2,
+        "income_drop": f["income_change"] < -float(rule["income_drop"]),
+        "unsafe": (f["unsafe_house"] == 1) | (f["no_safe_water"] == 1) | (f["water_difficulty"] == 1),
+        "no_measures": f["n_measures_year"].fillna(0) == 0,
+        "data_problems": (f["n_error"].fillna(0) + f["n_warning"].fillna(0)) > 0,
+    }
     pts = pts + POLICY_SHARE_POINTS * (f["policy_share"] >= float(rule["policy_share_min"])).to_numpy()
     for key, _, p in FIXED_POINTS:
         pts = pts + p * items[key].to_numpy(dtype=bool)
@@ -402,8 +482,16 @@ def simple_rule_score(features: pd.DataFrame) -> pd.Series:
 # ---------------------------------------------------------------------------------------------------------------
 # Validation at the inspection budget
 # ---------------------------------------------------------------------------------------------------------------
-def grouped_oof(model: ReturnRiskModel, X: pd.DataFrame, y: np.ndarray, w: np.ndarray, groups: np.ndarray,
-                n_splits: int = 5, random_state: int = 0, importance_repeats: int = 3):
+def grouped_oof(
+    model: ReturnRiskModel,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray,
+    groups: np.ndarray,
+    n_splits: int = 5,
+    random_state: int = 0,
+    importance_repeats: int = 3,
+):
     """Out-of-fold calibrated probabilities with villages held out whole, and permutation importance.
 
     Each outer fold refits the whole model (selection and calibration included) on the other villages.
@@ -424,8 +512,16 @@ def grouped_oof(model: ReturnRiskModel, X: pd.DataFrame, y: np.ndarray, w: np.nd
         est = clone(model).fit(X.iloc[tr], y[tr], sample_weight=w[tr], groups=groups[tr])
         oof[te] = est.predict_proba(X.iloc[te])[:, 1]
         if importance_repeats and len(np.unique(y[te])) == 2:
-            imps.append(permutation_drop(lambda A, e=est: e.predict_proba(pd.DataFrame(A, columns=X.columns))[:, 1],
-                                         X.iloc[te].to_numpy(float), y[te], w[te], importance_repeats, random_state))
+            imps.append(
+                permutation_drop(
+                    lambda A, e=est: e.predict_proba(pd.DataFrame(A, columns=X.columns))[:, 1],
+                    X.iloc[te].to_numpy(float),
+                    y[te],
+                    w[te],
+                    importance_repeats,
+                    random_state,
+                )
+            )
     if imps:
         arr = np.vstack(imps)
         imp = pd.DataFrame({"feature": list(X.columns), "importance": arr.mean(axis=0), "std": arr.std(axis=0)})
@@ -435,8 +531,9 @@ def grouped_oof(model: ReturnRiskModel, X: pd.DataFrame, y: np.ndarray, w: np.nd
     return oof, imp
 
 
-def selection_validation(model: ReturnRiskModel, X: pd.DataFrame, y, w, importance_repeats: int = 3,
-                         random_state: int = 0):
+def selection_validation(
+    model: ReturnRiskModel, X: pd.DataFrame, y, w, importance_repeats: int = 3, random_state: int = 0
+):
     """Out-of-fold calibrated probabilities and permutation importance from the selection's own village folds.
 
     ``model`` was fitted with ``keep_fold_models=True`` on ``X``, ``y``, ``w``: its chosen candidate's out-of-fold
@@ -468,8 +565,16 @@ def selection_validation(model: ReturnRiskModel, X: pd.DataFrame, y, w, importan
             else:
                 oof[te] = _apply_calibrator(_fit_calibrator(model.calibration, raw[other], y[other], w[other]), raw[te])
             if importance_repeats and not isinstance(fitted, float) and len(np.unique(y[te])) == 2:
-                imps.append(permutation_drop(lambda A, f=fitted: f.predict_proba(model._prepare(A))[:, 1],
-                                             Xv[te], y[te], w[te], importance_repeats, random_state))
+                imps.append(
+                    permutation_drop(
+                        lambda A, f=fitted: f.predict_proba(model._prepare(A))[:, 1],
+                        Xv[te],
+                        y[te],
+                        w[te],
+                        importance_repeats,
+                        random_state,
+                    )
+                )
     oof = np.clip(oof, 0.0, 1.0)
     if not imps:
         return oof, empty
@@ -495,7 +600,7 @@ def permutation_drop(score, X: np.ndarray, y, w, n_repeats: int, random_state: i
         perms[r] = cur
     blocks = np.repeat(X[None, :, :], m * n_repeats, axis=0)  # (m × repeats, n, m)
     for j in range(m):
-        blocks[j * n_repeats:(j + 1) * n_repeats, :, j] = X[perms, j]
+        blocks[j * n_repeats : (j + 1) * n_repeats, :, j] = X[perms, j]
     s = np.asarray(score(np.vstack([X, blocks.reshape(-1, m)])), float).reshape(1 + m * n_repeats, n)
     ap = average_precision_rows(y, s, w)
     return (ap[0] - ap[1:]).reshape(m, n_repeats).mean(axis=1)
@@ -561,9 +666,11 @@ def budget_metrics(y, score, w, county, share) -> dict:
     w = pd.Series(np.asarray(w, float), index=score.index)
     top = top_share_mask(score, w, county, share)
     hit = float((w * y)[top].sum())
-    return {"precision": hit / float(w[top].sum()) if top.any() else float("nan"),
-            "recall": hit / float((w * y).sum()) if (w * y).sum() > 0 else float("nan"),
-            "selected": int(top.sum())}
+    return {
+        "precision": hit / float(w[top].sum()) if top.any() else float("nan"),
+        "recall": hit / float((w * y).sum()) if (w * y).sum() > 0 else float("nan"),
+        "selected": int(top.sum()),
+    }
 
 
 def weighted_auc(y, p, w):
@@ -586,8 +693,15 @@ def reliability_table(y, p, w, bins: int = 10) -> pd.DataFrame:
     q = min(bins, max(1, df["p"].nunique()))
     df["bin"] = pd.qcut(df["p"].rank(method="first"), q=q, labels=False)
     g = df.assign(wy=df["w"] * df["y"], wp=df["w"] * df["p"]).groupby("bin")
-    t = pd.DataFrame({"户数": g.size(), "预测风险": g["wp"].sum() / g["w"].sum(),
-                      "实际问题率": g["wy"].sum() / g["w"].sum(), "最低预测": g["p"].min(), "最高预测": g["p"].max()})
+    t = pd.DataFrame(
+        {
+            "户数": g.size(),
+            "预测风险": g["wp"].sum() / g["w"].sum(),
+            "实际问题率": g["wy"].sum() / g["w"].sum(),
+            "最低预测": g["p"].min(),
+            "最高预测": g["p"].max(),
+        }
+    )
     t.index = [f"第{i + 1}组" for i in range(len(t))]
     return t.round(4)
 
@@ -604,8 +718,12 @@ def evaluate_scores(y, scores: dict[str, pd.Series], w, county, share, groups: p
         bm = budget_metrics(y, s, w, county, share)
         out["orderings"][name] = {**bm, "auc": weighted_auc(y, s, w), "ap": weighted_ap(y, s, w)}
     sh = county.map(share) if isinstance(share, (dict, pd.Series)) else pd.Series(share, index=idx)
-    out["orderings"]["random"] = {"precision": prevalence, "recall": float(np.average(sh.fillna(1), weights=w * y))
-                                  if y.sum() else float("nan"), "auc": 0.5, "ap": prevalence}
+    out["orderings"]["random"] = {
+        "precision": prevalence,
+        "recall": float(np.average(sh.fillna(1), weights=w * y)) if y.sum() else float("nan"),
+        "auc": 0.5,
+        "ap": prevalence,
+    }
     p = scores.get("model")
     if p is not None and p.notna().all():
         out["brier"] = float(brier_score_loss(y, p, sample_weight=w))
@@ -622,14 +740,27 @@ def evaluate_scores(y, scores: dict[str, pd.Series], w, county, share, groups: p
             for val in (1.0, 0.0):
                 m = (groups[gcol].reindex(idx) == val).to_numpy()
                 if m.sum():
-                    rows.append(_subset_row(gcol, f"{label}：{'是' if val else '否'}", y[m],
-                                            {k: s[m] for k, s in scores.items()}, w[m], county[m], share))
+                    rows.append(
+                        _subset_row(
+                            gcol,
+                            f"{label}：{'是' if val else '否'}",
+                            y[m],
+                            {k: s[m] for k, s in scores.items()},
+                            w[m],
+                            county[m],
+                            share,
+                        )
+                    )
     out["by_subset"] = pd.DataFrame(rows)
     return out
 
 
-GROUP_LABELS = {"minority_county": "少数民族自治县", "female_head": "女性户主", "elderly_only": "纯老年户",
-                "has_disability": "有残疾成员"}
+GROUP_LABELS = {
+    "minority_county": "少数民族自治县",
+    "female_head": "女性户主",
+    "elderly_only": "纯老年户",
+    "has_disability": "有残疾成员",
+}
 
 
 def _subset_row(kind, name, y, scores, w, county, share):
@@ -638,9 +769,15 @@ def _subset_row(kind, name, y, scores, w, county, share):
     if "model" in scores:
         p = scores["model"]
         bm = budget_metrics(y, p, w, county, share)
-        row.update({"平均预测风险": float(np.average(p, weights=w)), "AUC": weighted_auc(y, p, w),
-                    "预算内命中率": bm["precision"], "预算内查全率": bm["recall"],
-                    "入选比例": float(w[top_share_mask(p, w, county, share)].sum() / w.sum())})
+        row.update(
+            {
+                "平均预测风险": float(np.average(p, weights=w)),
+                "AUC": weighted_auc(y, p, w),
+                "预算内命中率": bm["precision"],
+                "预算内查全率": bm["recall"],
+                "入选比例": float(w[top_share_mask(p, w, county, share)].sum() / w.sum()),
+            }
+        )
     if "simple" in scores:
         row["简单规则命中率"] = budget_metrics(y, scores["simple"], w, county, share)["precision"]
     return row
@@ -666,8 +803,6 @@ TRUSTED_TYPES = {
 _PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".pk", ".sav"}
 
 
-
-
 def save_model(model, path, meta: dict) -> dict:
     """Write ``model`` with skops and ``meta`` (+ versions, file hash) as JSON next to it; returns the meta."""
     import sklearn
@@ -680,8 +815,13 @@ def save_model(model, path, meta: dict) -> dict:
 
     with atomic_write(path) as tmp:
         sio.dump(model, tmp)
-    meta = {**meta, "sklearn_version": sklearn.__version__, "skops_version": skops.__version__,
-            "model_sha256": sha256_file(path), "model_file": path.name}
+    meta = {
+        **meta,
+        "sklearn_version": sklearn.__version__,
+        "skops_version": skops.__version__,
+        "model_sha256": sha256_file(path),
+        "model_file": path.name,
+    }
     jpath = path.with_suffix(".json")
     write_text_atomic(jpath, json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default))
     return meta
@@ -707,8 +847,11 @@ def load_model(path) -> ReturnRiskModel:
     with open(path, "rb") as fh:
         head = fh.read(4)
     if path.suffix.lower() in _PICKLE_SUFFIXES or head[:1] == b"\x80" or not head.startswith(b"PK"):
-        raise UnsafeInputError("拒绝加载：这不是 skops 模型文件（pickle/joblib 文件在加载时可执行任意代码，"
-                               "只接受本工具写出的 .skops 文件）", file=str(path))
+        raise UnsafeInputError(
+            "拒绝加载：这不是 skops 模型文件（pickle/joblib 文件在加载时可执行任意代码，"
+            "只接受本工具写出的 .skops 文件）",
+            file=str(path),
+        )
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as err:  # corrupt zip or schema
@@ -734,9 +877,19 @@ def training_hash(X: pd.DataFrame, y, w) -> str:
     return h.hexdigest()
 
 
-def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | float, min_positives: int,
-                   score_rule: dict, random_state: int = 0, model_params: dict | None = None, validate: bool = True,
-                   importance_repeats: int = 3, frame_ids=None, validation: str = "selection") -> dict:
+def fit_risk_model(
+    features: pd.DataFrame,
+    labels: pd.DataFrame,
+    share: dict | float,
+    min_positives: int,
+    score_rule: dict,
+    random_state: int = 0,
+    model_params: dict | None = None,
+    validate: bool = True,
+    importance_repeats: int = 3,
+    frame_ids=None,
+    validation: str = "selection",
+) -> dict:
     """Fit :class:`ReturnRiskModel` on the labelled households (or fall back) and validate it by village groups.
 
     ``features``: :func:`hgk_lib.risk.features.build_features` rows for every household (index hh_id), all counties;
@@ -758,16 +911,33 @@ def fit_risk_model(features: pd.DataFrame, labels: pd.DataFrame, share: dict | f
 
     # a few thousand labelled rows: one thread is faster than OpenMP's (and does not fight other processes)
     with threadpool_limits(limits=1):
-        return _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
-                               importance_repeats, frame_ids, score_rule, validation)
+        return _fit_risk_model(
+            features,
+            labels,
+            share,
+            min_positives,
+            random_state,
+            model_params,
+            validate,
+            importance_repeats,
+            frame_ids,
+            score_rule,
+            validation,
+        )
 
 
 def _scoped_metrics(y, scores, w, county, share, groups, in_frame):
     """Metrics on the labelled households of the sampling frame (where the model is used) when they hold both
     classes, else on all labelled households; ``scope`` says which."""
     if in_frame is not None and in_frame.sum() and len(np.unique(y[in_frame])) == 2:
-        m = evaluate_scores(y[in_frame], {k: s[in_frame] for k, s in scores.items()}, w[in_frame], county[in_frame],
-                            share, groups[in_frame])
+        m = evaluate_scores(
+            y[in_frame],
+            {k: s[in_frame] for k, s in scores.items()},
+            w[in_frame],
+            county[in_frame],
+            share,
+            groups[in_frame],
+        )
         m["scope"] = "frame"
     else:
         m = evaluate_scores(y, scores, w, county, share, groups)
@@ -776,8 +946,12 @@ def _scoped_metrics(y, scores, w, county, share, groups, in_frame):
 
 
 #: the candidates of the model selection, simplest first (Chinese names for the card)
-CANDIDATE_LABELS = {"points": "透明评分规则（得分经逻辑映射）", "core": "逻辑回归（核心特征 + 透明评分得分）",
-                    "logistic": "逻辑回归（全部特征 + 透明评分得分）", "hgb": "梯度提升树（全部特征 + 透明评分得分）"}
+CANDIDATE_LABELS = {
+    "points": "透明评分规则（得分经逻辑映射）",
+    "core": "逻辑回归（核心特征 + 透明评分得分）",
+    "logistic": "逻辑回归（全部特征 + 透明评分得分）",
+    "hgb": "梯度提升树（全部特征 + 透明评分得分）",
+}
 
 
 def candidate_table(scores: dict, y, w, county, share, chosen: str) -> pd.DataFrame:
@@ -794,74 +968,140 @@ def candidate_table(scores: dict, y, w, county, share, chosen: str) -> pd.DataFr
     for k, s in scores.items():
         s = pd.Series(np.asarray(s, float), index=idx)
         bm = budget_metrics(y, s, pd.Series(w, index=idx), pd.Series(np.asarray(county, object), index=idx), share)
-        rows.append({"candidate": k, "候选": CANDIDATE_LABELS.get(k, k), "平均精度": weighted_ap(y, s, w),
-                     "AUC": weighted_auc(y, s, w), "预算内命中率": bm["precision"], "预算内查全率": bm["recall"],
-                     "相对随机": bm["precision"] / prev if prev else float("nan"), "选中": k == chosen})
+        rows.append(
+            {
+                "candidate": k,
+                "候选": CANDIDATE_LABELS.get(k, k),
+                "平均精度": weighted_ap(y, s, w),
+                "AUC": weighted_auc(y, s, w),
+                "预算内命中率": bm["precision"],
+                "预算内查全率": bm["recall"],
+                "相对随机": bm["precision"] / prev if prev else float("nan"),
+                "选中": k == chosen,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _fit_risk_model(features, labels, share, min_positives, random_state, model_params, validate,
-                    importance_repeats, frame_ids, score_rule, validation="selection") -> dict:
+def _fit_risk_model(
+    features,
+    labels,
+    share,
+    min_positives,
+    random_state,
+    model_params,
+    validate,
+    importance_repeats,
+    frame_ids,
+    score_rule,
+    validation="selection",
+) -> dict:
     from .features import CORE_FEATURES, FEATURES, feature_matrix, fill_weights
 
     X_all = feature_matrix(features)
-    lab = labels.drop(columns=["county", "village"], errors="ignore").drop_duplicates("hh_id").merge(
-        features[["county", "village"]], left_on="hh_id", right_index=True,
-                                                how="inner")
+    lab = (
+        labels.drop(columns=["county", "village"], errors="ignore")
+        .drop_duplicates("hh_id")
+        .merge(features[["county", "village"]], left_on="hh_id", right_index=True, how="inner")
+    )
     w, imputed = fill_weights(lab)
     y = lab["problem"].to_numpy(int)
     npos = int(y.sum())
-    out = {"n_labels": int(len(lab)), "n_positives": npos, "weights": {"known": int((~imputed).sum()),
-           "imputed": int(imputed.sum()), "imputed_value": float(w[imputed].iloc[0]) if imputed.any() else None,
-           "min": float(w.min()) if len(w) else None, "max": float(w.max()) if len(w) else None},
-           "min_positives": int(min_positives), "importance": pd.DataFrame(), "scorecard": pd.DataFrame(),
-           "metrics": None, "model": None, "candidates": pd.DataFrame(), "points_rule": points_rule_rows(score_rule)}
+    out = {
+        "n_labels": int(len(lab)),
+        "n_positives": npos,
+        "weights": {
+            "known": int((~imputed).sum()),
+            "imputed": int(imputed.sum()),
+            "imputed_value": float(w[imputed].iloc[0]) if imputed.any() else None,
+            "min": float(w.min()) if len(w) else None,
+            "max": float(w.max()) if len(w) else None,
+        },
+        "min_positives": int(min_positives),
+        "importance": pd.DataFrame(),
+        "scorecard": pd.DataFrame(),
+        "metrics": None,
+        "model": None,
+        "candidates": pd.DataFrame(),
+        "points_rule": points_rule_rows(score_rule),
+    }
     points = transparent_points(features, score_rule)
     base = float(np.average(y, weights=w)) if len(y) else 0.1
     out["points"] = points
     X = X_all.loc[lab["hh_id"]]
     groups = (lab["county"].astype(str) + "/" + lab["village"].fillna("").astype(str)).to_numpy()
-    scores_base = {"simple": simple_rule_score(features).loc[lab["hh_id"]].set_axis(X.index),
-                   "points": points.loc[lab["hh_id"]].set_axis(X.index)}
+    scores_base = {
+        "simple": simple_rule_score(features).loc[lab["hh_id"]].set_axis(X.index),
+        "points": points.loc[lab["hh_id"]].set_axis(X.index),
+    }
     group_frame = features.loc[lab["hh_id"], ["minority_county", "female_head", "elderly_only", "has_disability"]]
     in_frame = None if frame_ids is None else lab["hh_id"].isin(set(frame_ids)).to_numpy()
     if npos < min_positives or len(np.unique(y)) < 2:
-        out.update(fallback=True, kind="transparent", version=FALLBACK_VERSION,
-                   reason=f"历史核查结果中的问题户 {npos} 户，少于 {min_positives} 户，未训练风险模型，使用透明评分规则",
-                   risk=points_to_risk(points, base, score_rule))
+        out.update(
+            fallback=True,
+            kind="transparent",
+            version=FALLBACK_VERSION,
+            reason=f"历史核查结果中的问题户 {npos} 户，少于 {min_positives} 户，未训练风险模型，使用透明评分规则",
+            risk=points_to_risk(points, base, score_rule),
+        )
         out["train_hash"] = training_hash(X, y, w)
         if len(np.unique(y)) == 2:
-            out["candidates"] = candidate_table({"points": scores_base["points"].to_numpy()}, y, w.to_numpy(),
-                                                lab["county"].to_numpy(), share, "points")
+            out["candidates"] = candidate_table(
+                {"points": scores_base["points"].to_numpy()}, y, w.to_numpy(), lab["county"].to_numpy(), share, "points"
+            )
             risk_lab = out["risk"].loc[lab["hh_id"]].set_axis(X.index)
-            out["metrics"] = _scoped_metrics(y, {"model": risk_lab, **scores_base}, w.to_numpy(),
-                                             lab["county"].to_numpy(), share, group_frame.set_axis(X.index), in_frame)
+            out["metrics"] = _scoped_metrics(
+                y,
+                {"model": risk_lab, **scores_base},
+                w.to_numpy(),
+                lab["county"].to_numpy(),
+                share,
+                group_frame.set_axis(X.index),
+                in_frame,
+            )
         return out
     if validation not in ("selection", "nested"):
         raise ValueError(f"unknown validation {validation!r}; use 'selection' or 'nested'")
-    model = ReturnRiskModel(random_state=random_state, **{"core_features": CORE_FEATURES, "points_rule": score_rule,
-                                                          **(model_params or {})})
+    model = ReturnRiskModel(
+        random_state=random_state, **{"core_features": CORE_FEATURES, "points_rule": score_rule, **(model_params or {})}
+    )
     out["validation"] = validation if validate else None
     if validate and validation == "nested":
-        oof, imp = grouped_oof(model, X, y, w.to_numpy(), groups, random_state=random_state,
-                               importance_repeats=importance_repeats)
+        oof, imp = grouped_oof(
+            model, X, y, w.to_numpy(), groups, random_state=random_state, importance_repeats=importance_repeats
+        )
     model.fit(X, y, sample_weight=w.to_numpy(), groups=groups, keep_fold_models=validate and validation == "selection")
     if validate and validation == "selection":
-        oof, imp = selection_validation(model, X, y, w.to_numpy(), importance_repeats=importance_repeats,
-                                        random_state=random_state)
+        oof, imp = selection_validation(
+            model, X, y, w.to_numpy(), importance_repeats=importance_repeats, random_state=random_state
+        )
     model.__dict__.pop("fold_models_", None)
     if validate:
         imp = imp.assign(特征=imp["feature"].map(FEATURES).fillna(imp["feature"])) if len(imp) else imp
         out["importance"] = imp
         oof_s = pd.Series(oof, index=X.index)
         if oof_s.notna().all():
-            out["metrics"] = _scoped_metrics(y, {"model": oof_s, **scores_base}, w.to_numpy(),
-                                             lab["county"].to_numpy(), share, group_frame.set_axis(X.index), in_frame)
-    out.update(fallback=False, kind=model.kind_, model=model, reason="",
-               risk=pd.Series(model.predict_proba(X_all)[:, 1], index=X_all.index, name="risk"),
-               scorecard=scorecard_table(model, FEATURES), train_hash=training_hash(X, y, w),
-               cv_scores=model.cv_scores_)
+            out["metrics"] = _scoped_metrics(
+                y,
+                {"model": oof_s, **scores_base},
+                w.to_numpy(),
+                lab["county"].to_numpy(),
+                share,
+                group_frame.set_axis(X.index),
+                in_frame,
+            )
+    out.update(
+        fallback=False,
+        kind=model.kind_,
+        model=model,
+        reason="",
+        risk=pd.Series(model.predict_proba(X_all)[:, 1], index=X_all.index, name="risk"),
+        scorecard=scorecard_table(model, FEATURES),
+        train_hash=training_hash(X, y, w),
+        cv_scores=model.cv_scores_,
+    )
     if model.cv_oof_:
-        out["candidates"] = candidate_table(model.cv_oof_, y, w.to_numpy(), lab["county"].to_numpy(), share,
-                                            model.kind_)
+        out["candidates"] = candidate_table(
+            model.cv_oof_, y, w.to_numpy(), lab["county"].to_numpy(), share, model.kind_
+        )
     return out

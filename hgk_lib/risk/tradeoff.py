@@ -16,6 +16,7 @@ stratum is simple random sampling (numpy, vectorised over replicates — the per
 give the same distribution); the estimator is :func:`hgk_lib.risk.estimate.stratified_estimate` written for arrays
 (tests check they agree).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,10 +31,15 @@ ALPHA = 0.05
 def design_kwargs(sc: dict) -> dict:
     """:func:`~hgk_lib.risk.draw.draw_sample` keyword arguments of the design configured in ``spot_check``."""
     shares = sc.get("band_shares")
-    return {"bands": int(len(shares) if shares else sc["risk_bands"]), "min_per_stratum": int(sc["min_per_stratum"]),
-            "pi_floor_share": float(sc["pi_floor_share"]), "certainty_threshold": sc.get("certainty_threshold"),
-            "hit_emphasis": float(sc.get("hit_emphasis", 0) or 0), "certainty_n": int(sc.get("certainty_n", 0) or 0),
-            "band_shares": list(shares) if shares else None}
+    return {
+        "bands": int(len(shares) if shares else sc["risk_bands"]),
+        "min_per_stratum": int(sc["min_per_stratum"]),
+        "pi_floor_share": float(sc["pi_floor_share"]),
+        "certainty_threshold": sc.get("certainty_threshold"),
+        "hit_emphasis": float(sc.get("hit_emphasis", 0) or 0),
+        "certainty_n": int(sc.get("certainty_n", 0) or 0),
+        "band_shares": list(shares) if shares else None,
+    }
 
 
 def design_label(kw: dict) -> str:
@@ -54,13 +60,25 @@ def candidate_designs(sc: dict) -> list[dict]:
     """The designs of the trade-off table: pure Neyman, g = 1 and 2, certainty strata of 10/20/30 households,
     finer top bands, and the configured design (marked); duplicates removed, order kept."""
     base = design_kwargs(sc)
-    plain = {**base, "hit_emphasis": 0.0, "certainty_n": 0, "band_shares": None, "certainty_threshold": None,
-             "bands": int(sc["risk_bands"])}
-    cands = [plain, {**plain, "hit_emphasis": 1.0}, {**plain, "hit_emphasis": 2.0},
-             {**plain, "certainty_n": 10}, {**plain, "certainty_n": 20}, {**plain, "certainty_n": 30},
-             {**plain, "certainty_n": 20, "hit_emphasis": 1.0},
-             {**plain, "bands": 5, "band_shares": [0.4, 0.3, 0.2, 0.07, 0.03]},
-             {**plain, "bands": 5, "band_shares": [0.4, 0.3, 0.2, 0.07, 0.03], "hit_emphasis": 2.0}]
+    plain = {
+        **base,
+        "hit_emphasis": 0.0,
+        "certainty_n": 0,
+        "band_shares": None,
+        "certainty_threshold": None,
+        "bands": int(sc["risk_bands"]),
+    }
+    cands = [
+        plain,
+        {**plain, "hit_emphasis": 1.0},
+        {**plain, "hit_emphasis": 2.0},
+        {**plain, "certainty_n": 10},
+        {**plain, "certainty_n": 20},
+        {**plain, "certainty_n": 30},
+        {**plain, "certainty_n": 20, "hit_emphasis": 1.0},
+        {**plain, "bands": 5, "band_shares": [0.4, 0.3, 0.2, 0.07, 0.03]},
+        {**plain, "bands": 5, "band_shares": [0.4, 0.3, 0.2, 0.07, 0.03], "hit_emphasis": 2.0},
+    ]
     out, seen = [], set()
     for kw in [base] + cands:
         key = repr(sorted((k, repr(v)) for k, v in kw.items()))
@@ -88,7 +106,7 @@ def batch_estimates(x: np.ndarray, n_h: np.ndarray, N_h: np.ndarray, alpha: floa
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = np.where(n_h > 1, ph * (1 - ph) * n_h / np.maximum(n_h - 1, 1), (p * (1 - p))[:, None])
     fpc = np.clip(1 - n_h / N_h, 0, None)
-    var = (W ** 2 * fpc * s2 / n_h).sum(axis=1)
+    var = (W**2 * fpc * s2 / n_h).sum(axis=1)
     n = float(n_h.sum())
     H = int((n_h > 0).sum())
     df = max(n - H, 1)
@@ -113,9 +131,17 @@ def design_strata(frame: pd.DataFrame, n: int, kw: dict) -> tuple[np.ndarray, pd
     pos = pd.Series(np.arange(len(frame)), index=frame.index)
     off = 0
     for county, fr in frame.groupby("county", sort=True):
-        label, table, _ = design_county(fr, n, kw.get("bands", 4), kw.get("min_per_stratum", 2),
-                                        kw.get("pi_floor_share", 0.25), kw.get("certainty_threshold"),
-                                        kw.get("hit_emphasis", 0.0), kw.get("certainty_n", 0), kw.get("band_shares"))
+        label, table, _ = design_county(
+            fr,
+            n,
+            kw.get("bands", 4),
+            kw.get("min_per_stratum", 2),
+            kw.get("pi_floor_share", 0.25),
+            kw.get("certainty_threshold"),
+            kw.get("hit_emphasis", 0.0),
+            kw.get("certainty_n", 0),
+            kw.get("band_shares"),
+        )
         idx = {s: off + i for i, s in enumerate(table["stratum"])}
         codes[pos[fr.index].to_numpy()] = label.map(idx).to_numpy(dtype=int)
         tables.append(table.assign(county=county))
@@ -123,8 +149,9 @@ def design_strata(frame: pd.DataFrame, n: int, kw: dict) -> tuple[np.ndarray, pd
     return codes, pd.concat(tables, ignore_index=True)
 
 
-def simulate_design(frame: pd.DataFrame, n: int, kw: dict, draws: int = 200, seed: int = 0,
-                    truth: np.ndarray | None = None) -> dict:
+def simulate_design(
+    frame: pd.DataFrame, n: int, kw: dict, draws: int = 200, seed: int = 0, truth: np.ndarray | None = None
+) -> dict:
     """Repeat a design ``draws`` times: hit rate, interval widths and coverage for the city and the counties.
 
     ``frame``: county, hh_id, risk. ``truth``: fixed 0/1 per row (benchmark) or None (model world: Bernoulli(risk)
@@ -152,7 +179,7 @@ def simulate_design(frame: pd.DataFrame, n: int, kw: dict, draws: int = 200, see
             R = min(chunk, draws - r0)
             cum = np.zeros((R, N + 1), dtype=np.int32)
             np.cumsum(rng.random((R, N)) < r_sorted, axis=1, out=cum[:, 1:])
-            T[r0:r0 + R] = cum[:, edges[1:]] - cum[:, edges[:-1]]
+            T[r0 : r0 + R] = cum[:, edges[1:]] - cum[:, edges[:-1]]
     else:
         T = np.broadcast_to(np.bincount(codes, weights=np.asarray(truth, float), minlength=S), (draws, S))
     Ti = np.rint(T).astype(np.int64)
@@ -171,20 +198,45 @@ def simulate_design(frame: pd.DataFrame, n: int, kw: dict, draws: int = 200, see
         e = batch_estimates(X[:, m], n_h[m], N_h[m])
         cov_c.append(((e["lo"] <= Y_c[c]) & (Y_c[c] <= e["hi"])).mean())
         wid_c.append((e["hi"] - e["lo"]).mean())
-    return {"hit_rate": hit_rate, "prevalence": float(val.mean()), "sim_hit_rate": float(X.sum() / (draws * n_h.sum())),
-            "city_width": float((city["hi"] - city["lo"]).mean()), "city_se": float(city["se"].mean()),
-            "city_coverage": float(((city["lo"] <= Y_city) & (Y_city <= city["hi"])).mean()),
-            "county_width": float(np.mean(wid_c)), "county_coverage": float(np.mean(cov_c)),
-            "county_coverage_min": float(np.min(cov_c)), "draws": int(draws), "n": int(n_h.sum()),
-            "certainty": int(N_h[tab["certainty"].to_numpy(bool)].sum()) if "certainty" in tab else 0}
+    return {
+        "hit_rate": hit_rate,
+        "prevalence": float(val.mean()),
+        "sim_hit_rate": float(X.sum() / (draws * n_h.sum())),
+        "city_width": float((city["hi"] - city["lo"]).mean()),
+        "city_se": float(city["se"].mean()),
+        "city_coverage": float(((city["lo"] <= Y_city) & (Y_city <= city["hi"])).mean()),
+        "county_width": float(np.mean(wid_c)),
+        "county_coverage": float(np.mean(cov_c)),
+        "county_coverage_min": float(np.min(cov_c)),
+        "draws": int(draws),
+        "n": int(n_h.sum()),
+        "certainty": int(N_h[tab["certainty"].to_numpy(bool)].sum()) if "certainty" in tab else 0,
+    }
 
 
-TRADEOFF_COLUMNS = ["设计", "预期命中率", "相对随机抽样", "全市区间平均宽度", "各县区间平均宽度", "宽度相对纯Neyman",
-                    "全市区间覆盖率", "各县区间覆盖率", "必查户数", "本次采用"]
+TRADEOFF_COLUMNS = [
+    "设计",
+    "预期命中率",
+    "相对随机抽样",
+    "全市区间平均宽度",
+    "各县区间平均宽度",
+    "宽度相对纯Neyman",
+    "全市区间覆盖率",
+    "各县区间覆盖率",
+    "必查户数",
+    "本次采用",
+]
 
 
-def tradeoff_table(frame: pd.DataFrame, n: int, sc: dict, draws: int = 200, seed: int = 0,
-                   truth: np.ndarray | None = None, designs: list[dict] | None = None) -> pd.DataFrame:
+def tradeoff_table(
+    frame: pd.DataFrame,
+    n: int,
+    sc: dict,
+    draws: int = 200,
+    seed: int = 0,
+    truth: np.ndarray | None = None,
+    designs: list[dict] | None = None,
+) -> pd.DataFrame:
     """One row per candidate design (the configured one first, marked 本次采用): expected hit rate and its ratio to
     simple random sampling, mean 95% interval width (city, counties) and its ratio to pure Neyman (county widths),
     coverage (city; counties pooled), households taken whole. Column ``kw`` keeps the design's parameters."""
@@ -193,11 +245,22 @@ def tradeoff_table(frame: pd.DataFrame, n: int, sc: dict, draws: int = 200, seed
     rows = []
     for kw in designs:
         r = simulate_design(frame, n, kw, draws=draws, seed=seed, truth=truth)
-        rows.append({"设计": design_label(kw), "预期命中率": r["hit_rate"], "相对随机抽样": r["hit_rate"] / r["prevalence"],
-                     "全市区间平均宽度": r["city_width"], "各县区间平均宽度": r["county_width"],
-                     "全市区间覆盖率": r["city_coverage"], "各县区间覆盖率": r["county_coverage"],
-                     "各县最低覆盖率": r["county_coverage_min"], "必查户数": r["certainty"],
-                     "本次采用": "是" if kw == chosen else "", "kw": kw, "_plain": _is_plain(kw)})
+        rows.append(
+            {
+                "设计": design_label(kw),
+                "预期命中率": r["hit_rate"],
+                "相对随机抽样": r["hit_rate"] / r["prevalence"],
+                "全市区间平均宽度": r["city_width"],
+                "各县区间平均宽度": r["county_width"],
+                "全市区间覆盖率": r["city_coverage"],
+                "各县区间覆盖率": r["county_coverage"],
+                "各县最低覆盖率": r["county_coverage_min"],
+                "必查户数": r["certainty"],
+                "本次采用": "是" if kw == chosen else "",
+                "kw": kw,
+                "_plain": _is_plain(kw),
+            }
+        )
     t = pd.DataFrame(rows)
     ref = t.loc[t["_plain"], "各县区间平均宽度"]
     base = float(ref.iloc[0]) if len(ref) else float("nan")
@@ -208,5 +271,9 @@ def tradeoff_table(frame: pd.DataFrame, n: int, sc: dict, draws: int = 200, seed
 
 
 def _is_plain(kw: dict) -> bool:
-    return (not kw.get("hit_emphasis") and not kw.get("certainty_n") and kw.get("certainty_threshold") is None
-            and not kw.get("band_shares"))
+    return (
+        not kw.get("hit_emphasis")
+        and not kw.get("certainty_n")
+        and kw.get("certainty_threshold") is None
+        and not kw.get("band_shares")
+    )

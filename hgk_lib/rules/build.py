@@ -18,6 +18,7 @@ headers joined with 、 become 涉及字段, their values as recorded joined wit
 of columns (a string or a Series); ``values`` may also be a ``{key: Series}`` mapping replacing the shown value of
 some keys (e.g. a derived age). ``extra``: further finding columns (e.g. ``category``), set last.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -41,14 +42,22 @@ def _evidence(sub: pd.DataFrame, table: str, keys: list[str], values) -> tuple[o
         return cols, ""
     out = None
     for k in keys:
-        v = (repl[k].reindex(sub.index).astype(object).fillna(BLANK_SHOWN) if k in repl else shown(sub, k))
+        v = repl[k].reindex(sub.index).astype(object).fillna(BLANK_SHOWN) if k in repl else shown(sub, k)
         out = v.astype(str) if out is None else out + "；" + v.astype(str)
     return cols, out.astype(object)
 
 
-def findings(ctx, sub: pd.DataFrame, table: str, keys: Iterable[str] = (), message: pd.Series | str = "", *,
-             columns: pd.Series | str | None = None, values: pd.Series | str | dict | None = None,
-             **extra) -> pd.DataFrame:
+def findings(
+    ctx,
+    sub: pd.DataFrame,
+    table: str,
+    keys: Iterable[str] = (),
+    message: pd.Series | str = "",
+    *,
+    columns: pd.Series | str | None = None,
+    values: pd.Series | str | dict | None = None,
+    **extra,
+) -> pd.DataFrame:
     """Findings for the rows of ``sub`` (already filtered to the offending units) of the rule being run.
 
     The identifying columns come from the catalogue entry ``ctx.rule["ids"]``; ``source_row`` from ``_row``. The

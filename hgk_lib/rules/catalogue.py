@@ -18,6 +18,7 @@ Each file::
 
 The city changes a threshold, a level or a department here, without touching code.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,15 +33,41 @@ from ..resources import RULES_DIR  # the packaged copy when installed from a whe
 
 LEVELS = {"错误", "警告", "政策"}
 UNITS = {"人", "户", "项目", "措施"}
-DEPARTMENTS = {"扶贫办", "教育局", "医保局", "卫健局", "住建局", "水利局", "交通局", "民政局", "人社局", "残联", "公安局"}
+DEPARTMENTS = {
+    "扶贫办",
+    "教育局",
+    "医保局",
+    "卫健局",
+    "住建局",
+    "水利局",
+    "交通局",
+    "民政局",
+    "人社局",
+    "残联",
+    "公安局",
+}
 REQUIRED_KEYS = ("id", "name", "level", "department", "unit")
 #: The identifying columns a finding may carry, and those of each unit (a rule judged per household and year
 #: declares ``ids: [hh_id, year]``). The findings builder (:mod:`hgk_lib.rules.build`) copies them from the rows.
 ID_FIELDS = ("hh_id", "person_id", "project_id", "year", "category")
-UNIT_IDS = {"人": ["hh_id", "person_id"], "户": ["hh_id"], "措施": ["hh_id", "year", "category"], "项目": ["project_id"]}
+UNIT_IDS = {
+    "人": ["hh_id", "person_id"],
+    "户": ["hh_id"],
+    "措施": ["hh_id", "year", "category"],
+    "项目": ["project_id"],
+}
 #: The nine catalogue files once the catalogue is complete (categories of rules_catalog.md).
-EXPECTED_FILES = ["01_identity", "02_structure", "03_person", "04_income", "05_social", "06_needs", "07_dynamic",
-                  "08_measures", "09_departments"]
+EXPECTED_FILES = [
+    "01_identity",
+    "02_structure",
+    "03_person",
+    "04_income",
+    "05_social",
+    "06_needs",
+    "07_dynamic",
+    "08_measures",
+    "09_departments",
+]
 ALL_RULE_IDS = [f"R{i:02d}" for i in range(1, 96)]
 
 
@@ -96,8 +123,9 @@ def parse_file(path: Path) -> dict[str, dict]:
         if r.get("unit") not in UNITS:
             problems.append(f"{rid} 单位应为 人/户/项目/措施：{r.get('unit')}")
         ids = r.get("ids")
-        if ids is not None and (not isinstance(ids, list) or not ids or any(i not in ID_FIELDS for i in ids)
-                                or len(set(ids)) != len(ids)):
+        if ids is not None and (
+            not isinstance(ids, list) or not ids or any(i not in ID_FIELDS for i in ids) or len(set(ids)) != len(ids)
+        ):
             problems.append(f"{rid} ids 应为 {'/'.join(ID_FIELDS)} 中不重复的列：{ids}")
         _check_tables(rid, r.get("tables"), "tables", problems)
         for part, needs in (r.get("parts") or {}).items():
@@ -132,5 +160,6 @@ def load_catalogue(directory: str | Path | None = None) -> dict[str, dict]:
     d = str(Path(directory) if directory else RULES_DIR)
     stamp = tuple((p.name, p.stat().st_mtime_ns) for p in catalogue_files(d))
     cat = _load_cached(d, stamp)
-    return {rid: {**spec, "params": dict(spec["params"]), "ids": list(spec["ids"])}
-            for rid, spec in sorted(cat.items())}
+    return {
+        rid: {**spec, "params": dict(spec["params"]), "ids": list(spec["ids"])} for rid, spec in sorted(cat.items())
+    }

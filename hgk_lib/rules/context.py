@@ -1,4 +1,5 @@
 """What a rule sees: one county's canonical tables, its parameters, and cached derived columns."""
+
 from __future__ import annotations
 
 import weakref
@@ -39,8 +40,9 @@ def norm_id(s: pd.Series) -> pd.Series:
     return _obj(a.mask(a == ""))
 
 
-def fast_ids(id_no: pd.Series, id_type: pd.Series | None, birth_date: pd.Series | None, reference_date,
-             age_max: int) -> pd.DataFrame:
+def fast_ids(
+    id_no: pd.Series, id_type: pd.Series | None, birth_date: pd.Series | None, reference_date, age_max: int
+) -> pd.DataFrame:
     """Vectorised (Arrow) equivalent of derive's ID helpers for a whole member table.
 
     Columns: ``id_ok`` (R01 pass), ``id_std`` (R01 pass, 证件类型 ≠ 其他), ``body``, ``id18``, ``birth`` (the
@@ -84,8 +86,11 @@ def fast_ids(id_no: pd.Series, id_type: pd.Series | None, birth_date: pd.Series 
     enc = pd.Series(enc.to_numpy(dtype="datetime64[ns]"), index=idx)
     ref = pd.Timestamp(reference_date)
     enc_ok = enc.notna() & (enc <= ref) & (D.age_on(enc, ref).fillna(-1) <= age_max)
-    own = (pd.to_datetime(birth_date, errors="coerce") if birth_date is not None
-           else pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]"))
+    own = (
+        pd.to_datetime(birth_date, errors="coerce")
+        if birth_date is not None
+        else pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
+    )
     birth = enc.where(enc_ok.to_numpy(dtype=bool), own)
     # R02: check character of 18-character bodies (rows passing R01, not 其他)
     check = pd.Series(None, index=idx, dtype=object)
@@ -99,9 +104,23 @@ def fast_ids(id_no: pd.Series, id_type: pd.Series | None, birth_date: pd.Series 
         sexd[m18] = body[m18].str.slice(16, 17).astype(float).to_numpy()
     if m15.any():
         sexd[m15] = body[m15].str.slice(14, 15).astype(float).to_numpy()
-    return pd.DataFrame({"id_ok": ok, "id_std": ok & ~other, "body": _obj(body), "id18": id18, "birth": birth,
-                         "id_is15": m15, "id_ymd": _obj(ymd), "id_date": enc, "id_date_ok": enc_ok.to_numpy(bool) & ok1,
-                         "id_check": check, "id_last": last, "id_sex_digit": sexd}, index=idx)
+    return pd.DataFrame(
+        {
+            "id_ok": ok,
+            "id_std": ok & ~other,
+            "body": _obj(body),
+            "id18": id18,
+            "birth": birth,
+            "id_is15": m15,
+            "id_ymd": _obj(ymd),
+            "id_date": enc,
+            "id_date_ok": enc_ok.to_numpy(bool) & ok1,
+            "id_check": check,
+            "id_last": last,
+            "id_sex_digit": sexd,
+        },
+        index=idx,
+    )
 
 
 _IDS_CACHE: dict[int, tuple] = {}
@@ -115,8 +134,13 @@ def member_ids(member: pd.DataFrame, reference_date, age_max: int) -> pd.DataFra
     hit = _IDS_CACHE.get(key)
     if hit is not None and hit[0]() is member and hit[1] == (ref, age_max):
         return hit[2]
-    ids = fast_ids(member["id_no"], member["id_type"] if "id_type" in member else None,
-                   member["birth_date"] if "birth_date" in member else None, ref, age_max)
+    ids = fast_ids(
+        member["id_no"],
+        member["id_type"] if "id_type" in member else None,
+        member["birth_date"] if "birth_date" in member else None,
+        ref,
+        age_max,
+    )
     for k in [k for k, v in _IDS_CACHE.items() if v[0]() is None]:
         del _IDS_CACHE[k]
     if len(_IDS_CACHE) > 32:
@@ -193,8 +217,9 @@ class RuleContext:
         birth = ids["birth"]
         cutoff = D.school_cutoff(self.audit_year, str(self.params["school_cutoff"]))
         h = self.tables.get("household")
-        known = m["hh_id"].isin(h["hh_id"].dropna()) if h is not None and "hh_id" in h else \
-            pd.Series(False, index=m.index)
+        known = (
+            m["hh_id"].isin(h["hh_id"].dropna()) if h is not None and "hh_id" in h else pd.Series(False, index=m.index)
+        )
         return m.assign(
             id_ok=ids["id_ok"],
             id18=ids["id18"],
@@ -205,8 +230,13 @@ class RuleContext:
             id_std=ids["id_std"],
             body=ids["body"],
             in_school=D.in_school(m) if "school_status" in m else False,
-            id_is15=ids["id_is15"], id_ymd=ids["id_ymd"], id_date=ids["id_date"], id_date_ok=ids["id_date_ok"],
-            id_check=ids["id_check"], id_last=ids["id_last"], id_sex_digit=ids["id_sex_digit"],
+            id_is15=ids["id_is15"],
+            id_ymd=ids["id_ymd"],
+            id_date=ids["id_date"],
+            id_date_ok=ids["id_date_ok"],
+            id_check=ids["id_check"],
+            id_last=ids["id_last"],
+            id_sex_digit=ids["id_sex_digit"],
             hh_known=known.fillna(False).astype(bool),
         )
 
@@ -284,8 +314,11 @@ class RuleContext:
         inc = self.table("income", "hh_id", "year")
         first = int(self.params["rule_params"]["R32"]["income_first_year"])
         h = self.tables.get("household")
-        known = inc["hh_id"].isin(h["hh_id"].dropna()) if h is not None and "hh_id" in h else \
-            pd.Series(False, index=inc.index)
+        known = (
+            inc["hh_id"].isin(h["hh_id"].dropna())
+            if h is not None and "hh_id" in h
+            else pd.Series(False, index=inc.index)
+        )
         a = ~known.fillna(False).astype(bool) | inc["hh_id"].isna()
         keyed = inc["hh_id"].notna() & inc["year"].notna()
         b = inc.duplicated(["hh_id", "year"], keep=False) & keyed

@@ -1,4 +1,5 @@
 """Rules R62-R71: 动态管理 (自然增减, 补录, 清退) and exit-year/status consistency."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -7,8 +8,20 @@ from .. import schema as S
 from .build import findings
 from .context import RuleContext
 from .engine import Parts, rule
-from .social import (as_mask, blank, blank_or_raw, dept_table, household_scope, isin, join_by, lookup, matched, num,
-                     recorded, txt)
+from .social import (
+    as_mask,
+    blank,
+    blank_or_raw,
+    dept_table,
+    household_scope,
+    isin,
+    join_by,
+    lookup,
+    matched,
+    num,
+    recorded,
+    txt,
+)
 
 REASONS_DECREASE = ["死亡", "嫁出", "迁出", "错误", "其他"]
 REASONS_LEAVE = ["死亡", "嫁出", "迁出"]
@@ -22,20 +35,26 @@ def r62(ctx: RuleContext, p: dict) -> Parts:
     m = ctx.members
     st = recorded(m, "member_status")
     a = m[blank(m, "member_status")]
-    parts: dict = {"a": findings(ctx, a, "member", keys=["member_status"],
-                                 message=blank_or_raw(a, "member_status", "人员状态"))}
+    parts: dict = {
+        "a": findings(ctx, a, "member", keys=["member_status"], message=blank_or_raw(a, "member_status", "人员状态"))
+    }
     if "change_reason" in m:
         keys = ["member_status", "change_reason"]
         rs = recorded(m, "change_reason")
         b = m[isin(m, "member_status", ["自然减少"]) & ~isin(m, "change_reason", REASONS_DECREASE)]
         c = m[isin(m, "member_status", ["正常"]) & isin(m, "change_reason", REASONS_LEAVE)]
         d = m[isin(m, "member_status", GONE_STATUSES) & isin(m, "change_reason", REASONS_ADD)]
-        parts["b"] = findings(ctx, b, "member", keys=keys,
-                              message="人员状态为自然减少，但变更原因为“" + rs[b.index] + "”（应为死亡、嫁出、迁出、错误或其他）")
-        parts["c"] = findings(ctx, c, "member", keys=keys,
-                              message="人员状态为正常，但变更原因为“" + rs[c.index] + "”")
-        parts["d"] = findings(ctx, d, "member", keys=keys,
-                              message="人员状态为" + st[d.index] + "，但变更原因为“" + rs[d.index] + "”")
+        parts["b"] = findings(
+            ctx,
+            b,
+            "member",
+            keys=keys,
+            message="人员状态为自然减少，但变更原因为“" + rs[b.index] + "”（应为死亡、嫁出、迁出、错误或其他）",
+        )
+        parts["c"] = findings(ctx, c, "member", keys=keys, message="人员状态为正常，但变更原因为“" + rs[c.index] + "”")
+        parts["d"] = findings(
+            ctx, d, "member", keys=keys, message="人员状态为" + st[d.index] + "，但变更原因为“" + rs[d.index] + "”"
+        )
     else:
         parts.update(b=None, c=None, d=None)
     return Parts(parts, evaluated=len(m))
@@ -51,24 +70,51 @@ def r63(ctx: RuleContext, p: dict) -> Parts:
     keys_a = ["member_status"] + (["change_reason"] if has_reason else []) + ["change_date"]
     need = isin(m, "member_status", GONE_STATUSES) | (~blank(m, "change_reason") if has_reason else False)
     a = m[need & cd.isna()]
-    parts: dict = {"a": findings(ctx, a, "member", keys=keys_a,
-                                 message="人员状态为" + recorded(a, "member_status")
-                                 + ("、变更原因为" + recorded(a, "change_reason") if has_reason else "")
-                                 + "，但" + blank_or_raw(a, "change_date", "变更日期"))}
+    parts: dict = {
+        "a": findings(
+            ctx,
+            a,
+            "member",
+            keys=keys_a,
+            message="人员状态为"
+            + recorded(a, "member_status")
+            + ("、变更原因为" + recorded(a, "change_reason") if has_reason else "")
+            + "，但"
+            + blank_or_raw(a, "change_date", "变更日期"),
+        )
+    }
     b = m[as_mask(cd > ref)]
-    parts["b"] = findings(ctx, b, "member", keys=["change_date"],
-                          message="变更日期" + recorded(b, "change_date") + "晚于核查基准日" + ref.strftime("%Y-%m-%d"))
+    parts["b"] = findings(
+        ctx,
+        b,
+        "member",
+        keys=["change_date"],
+        message="变更日期" + recorded(b, "change_date") + "晚于核查基准日" + ref.strftime("%Y-%m-%d"),
+    )
     c = m[as_mask(cd < m["birth"])]
-    parts["c"] = findings(ctx, c, "member", keys=["change_date"],
-                          message="变更日期" + recorded(c, "change_date") + "早于出生日期"
-                          + c["birth"].dt.strftime("%Y-%m-%d"))
+    parts["c"] = findings(
+        ctx,
+        c,
+        "member",
+        keys=["change_date"],
+        message="变更日期" + recorded(c, "change_date") + "早于出生日期" + c["birth"].dt.strftime("%Y-%m-%d"),
+    )
     if has_reason:
         days = (cd - m["birth"]).dt.days
         d = m[isin(m, "change_reason", ["新生儿"]) & as_mask(days > p["newborn_max_days"])]
-        parts["d"] = findings(ctx, d, "member", keys=["change_reason", "change_date"],
-                              message="变更原因为新生儿，但变更日期" + recorded(d, "change_date") + "距出生日期"
-                              + d["birth"].dt.strftime("%Y-%m-%d") + "已" + days[d.index].astype("Int64").astype(str)
-                              + f"天（超过{p['newborn_max_days']}天）")
+        parts["d"] = findings(
+            ctx,
+            d,
+            "member",
+            keys=["change_reason", "change_date"],
+            message="变更原因为新生儿，但变更日期"
+            + recorded(d, "change_date")
+            + "距出生日期"
+            + d["birth"].dt.strftime("%Y-%m-%d")
+            + "已"
+            + days[d.index].astype("Int64").astype(str)
+            + f"天（超过{p['newborn_max_days']}天）",
+        )
     else:
         parts["d"] = None
     if has_reason and ctx.has("household", "hh_id", "first_year"):
@@ -76,9 +122,19 @@ def r63(ctx: RuleContext, p: dict) -> Parts:
         first = lookup(m["hh_id"], h.set_index("hh_id")["first_year"].astype(float))
         start = pd.to_datetime(first.astype("Int64").astype("string") + "-01-01", errors="coerce")
         e = m[isin(m, "change_reason", REASONS_ADD) & as_mask(cd < start)]
-        parts["e"] = findings(ctx, e, "member", keys=["change_reason", "change_date"],
-                              message="变更原因为" + recorded(e, "change_reason") + "，但变更日期" + recorded(e, "change_date")
-                              + "早于本户首次识别年度" + txt(first[e.index].astype("Int64")) + "年")
+        parts["e"] = findings(
+            ctx,
+            e,
+            "member",
+            keys=["change_reason", "change_date"],
+            message="变更原因为"
+            + recorded(e, "change_reason")
+            + "，但变更日期"
+            + recorded(e, "change_date")
+            + "早于本户首次识别年度"
+            + txt(first[e.index].astype("Int64"))
+            + "年",
+        )
     else:
         parts["e"] = None
     return Parts(parts, evaluated=len(m))
@@ -100,8 +156,14 @@ def r64(ctx: RuleContext, p: dict) -> Parts:
         when_txt = when.dt.strftime("%Y-%m-%d").fillna("空")
     else:
         when_txt = pd.Series("空", index=sub.index, dtype=object)
-    df = findings(ctx, sub, "member", columns="人员状态、户籍状态", values="正常；死亡",
-                  message="公安户籍登记死亡（变动日期" + when_txt + "），人员状态仍为正常；应标注自然减少（死亡）")
+    df = findings(
+        ctx,
+        sub,
+        "member",
+        columns="人员状态、户籍状态",
+        values="正常；死亡",
+        message="公安户籍登记死亡（变动日期" + when_txt + "），人员状态仍为正常；应标注自然减少（死亡）",
+    )
     return Parts({"": df}, evaluated=len(am))
 
 
@@ -119,8 +181,14 @@ def r65(ctx: RuleContext, p: dict) -> Parts:
     sub = am[matched(am, out_ids) & ~matched(am, dead_ids)]
     when = pd.to_datetime(lookup(sub["id18"], latest.set_index("_id18")["_d"]))
     when_txt = when.where(when > pd.Timestamp.min).dt.strftime("%Y-%m-%d").fillna("空")
-    df = findings(ctx, sub, "member", columns="人员状态、户籍状态", values="正常；迁出",
-                  message="公安户籍最新记录为迁出（变动日期" + when_txt + "），人员状态仍为正常；请核实是否自然减少（迁出）")
+    df = findings(
+        ctx,
+        sub,
+        "member",
+        columns="人员状态、户籍状态",
+        values="正常；迁出",
+        message="公安户籍最新记录为迁出（变动日期" + when_txt + "），人员状态仍为正常；请核实是否自然减少（迁出）",
+    )
     return Parts({"": df}, evaluated=len(am))
 
 
@@ -138,15 +206,22 @@ def r66(ctx: RuleContext, p: dict) -> Parts:
     pol = pol[pol["_id18"].notna() & pol["_name"].notna() & (pol["_name"] != "")]
     mn = am.assign(_name=_norm_name(am["name"]))
     scope = mn[matched(mn, pol["_id18"]) & mn["_name"].notna()]
-    pairs = scope[["id18", "_name"]].merge(pol[["_id18", "_name"]], left_on=["id18", "_name"],
-                                            right_on=["_id18", "_name"], how="inner")
+    pairs = scope[["id18", "_name"]].merge(
+        pol[["_id18", "_name"]], left_on=["id18", "_name"], right_on=["_id18", "_name"], how="inner"
+    )
     ok_ids = set(pairs["id18"])
     sub = scope[~as_mask(scope["id18"].isin(ok_ids))]
     pol_sub = pol[pol["_id18"].isin(sub["id18"])]
     police_names = join_by(pol_sub["_id18"], pol_sub["name"])
     pn = txt(sub["id18"].map(police_names))
-    df = findings(ctx, sub, "member", columns="姓名", values=recorded(sub, "name"),
-                  message="姓名“" + recorded(sub, "name") + "”与公安户籍姓名“" + pn + "”不符")
+    df = findings(
+        ctx,
+        sub,
+        "member",
+        columns="姓名",
+        values=recorded(sub, "name"),
+        message="姓名“" + recorded(sub, "name") + "”与公安户籍姓名“" + pn + "”不符",
+    )
     return Parts({"": df}, evaluated=len(scope))
 
 
@@ -161,8 +236,14 @@ def r67(ctx: RuleContext, p: dict) -> Parts:
     pr = property_rows(ctx)
     am = ctx.active_members
     sub = am[matched(am, pr.loc[isin(pr, "match_type", ["财政供养人员"]), "_id18"])]
-    df = findings(ctx, sub, "member", columns="比对类型", values="财政供养人员",
-                  message="比对为财政供养人员，本户为清退候选，须核实")
+    df = findings(
+        ctx,
+        sub,
+        "member",
+        columns="比对类型",
+        values="财政供养人员",
+        message="比对为财政供养人员，本户为清退候选，须核实",
+    )
     return Parts({"": df}, evaluated=len(am))
 
 
@@ -180,8 +261,14 @@ def r68(ctx: RuleContext, p: dict) -> Parts:
     types = hits.groupby("_id18")["match_type"].agg("、".join)
     sub = am[matched(am, types.index)]
     t = txt(sub["id18"].map(types))
-    df = findings(ctx, sub, "member", columns="比对类型", values=t,
-                  message="比对发现" + t + "，须对照识别排除条件核实后再决定是否清退")
+    df = findings(
+        ctx,
+        sub,
+        "member",
+        columns="比对类型",
+        values=t,
+        message="比对发现" + t + "，须对照识别排除条件核实后再决定是否清退",
+    )
     return Parts({"": df}, evaluated=len(am))
 
 
@@ -205,8 +292,14 @@ def r69(ctx: RuleContext, p: dict) -> Parts:
     ylist = join_by(years["hh_id"], years["year"].astype("Int64"))
     lt = txt(lookup(sub["hh_id"], last.dt.strftime("%Y-%m-%d")))
     yl = txt(sub["hh_id"].map(ylist))
-    df = findings(ctx, sub, "household", columns="人员状态、变更日期、年度", values="全部清退；" + lt + "；" + yl,
-                  message="全户成员已清退（最近变更日期" + lt + "），但仍有" + yl + "年度的帮扶措施")
+    df = findings(
+        ctx,
+        sub,
+        "household",
+        columns="人员状态、变更日期、年度",
+        values="全部清退；" + lt + "；" + yl,
+        message="全户成员已清退（最近变更日期" + lt + "），但仍有" + yl + "年度的帮扶措施",
+    )
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
 
@@ -226,12 +319,19 @@ def r70(ctx: RuleContext, p: dict) -> Parts:
         a = h[isin(h, "exit_status", EXITED) & ey.isna()]
         b = h[isin(h, "exit_status", ["未脱贫"]) & ey.notna()]
         c = h[as_mask(ey < fy)]
-        parts["a"] = findings(ctx, a, "household", keys=keys,
-                              message="脱贫状态为" + recorded(a, "exit_status") + "，但脱贫年度为空")
-        parts["b"] = findings(ctx, b, "household", keys=keys,
-                              message="脱贫状态为未脱贫，但脱贫年度为" + recorded(b, "exit_year"))
-        parts["c"] = findings(ctx, c, "household", keys=["exit_year", "first_year"],
-                              message="脱贫年度" + recorded(c, "exit_year") + "早于首次识别年度" + recorded(c, "first_year"))
+        parts["a"] = findings(
+            ctx, a, "household", keys=keys, message="脱贫状态为" + recorded(a, "exit_status") + "，但脱贫年度为空"
+        )
+        parts["b"] = findings(
+            ctx, b, "household", keys=keys, message="脱贫状态为未脱贫，但脱贫年度为" + recorded(b, "exit_year")
+        )
+        parts["c"] = findings(
+            ctx,
+            c,
+            "household",
+            keys=["exit_year", "first_year"],
+            message="脱贫年度" + recorded(c, "exit_year") + "早于首次识别年度" + recorded(c, "first_year"),
+        )
         d_mask = as_mask(ey > ay) | as_mask(fy > ay)
         d_keys = ["exit_year", "first_year"]
     else:
@@ -239,13 +339,26 @@ def r70(ctx: RuleContext, p: dict) -> Parts:
         d_mask = as_mask(fy > ay)
         d_keys = ["first_year"]
     d = h[d_mask]
-    parts["d"] = findings(ctx, d, "household", keys=d_keys,
-                          message=("脱贫年度" + recorded(d, "exit_year") + "、" if "exit_year" in h else "")
-                          + "首次识别年度" + recorded(d, "first_year") + f"，晚于核查年度{ay}")
+    parts["d"] = findings(
+        ctx,
+        d,
+        "household",
+        keys=d_keys,
+        message=("脱贫年度" + recorded(d, "exit_year") + "、" if "exit_year" in h else "")
+        + "首次识别年度"
+        + recorded(d, "first_year")
+        + f"，晚于核查年度{ay}",
+    )
     e = h[as_mask(fy < p["first_identification_year_min"])]
-    parts["e"] = findings(ctx, e, "household", keys=["first_year"],
-                          message="首次识别年度" + recorded(e, "first_year")
-                          + f"早于{p['first_identification_year_min']}年（建档立卡始于{p['first_identification_year_min']}年）")
+    parts["e"] = findings(
+        ctx,
+        e,
+        "household",
+        keys=["first_year"],
+        message="首次识别年度"
+        + recorded(e, "first_year")
+        + f"早于{p['first_identification_year_min']}年（建档立卡始于{p['first_identification_year_min']}年）",
+    )
     return Parts(parts, evaluated=len(h), not_evaluated=n_dup)
 
 
@@ -256,9 +369,23 @@ def r71(ctx: RuleContext, p: dict) -> Parts:
     keys = ["hh_type", "exit_status"]
     a = h[isin(h, "hh_type", S.HH_TYPES_EXITED) & isin(h, "exit_status", ["未脱贫", "返贫"])]
     b = h[isin(h, "hh_type", S.HH_TYPES_NOT_EXITED) & isin(h, "exit_status", EXITED)]
-    return Parts({
-        "a": findings(ctx, a, "household", keys=keys,
-                      message="贫困户属性为" + recorded(a, "hh_type") + "，但脱贫状态为" + recorded(a, "exit_status")),
-        "b": findings(ctx, b, "household", keys=keys,
-                      message="贫困户属性为" + recorded(b, "hh_type") + "，但脱贫状态为" + recorded(b, "exit_status")),
-    }, evaluated=len(h), not_evaluated=n_dup)
+    return Parts(
+        {
+            "a": findings(
+                ctx,
+                a,
+                "household",
+                keys=keys,
+                message="贫困户属性为" + recorded(a, "hh_type") + "，但脱贫状态为" + recorded(a, "exit_status"),
+            ),
+            "b": findings(
+                ctx,
+                b,
+                "household",
+                keys=keys,
+                message="贫困户属性为" + recorded(b, "hh_type") + "，但脱贫状态为" + recorded(b, "exit_status"),
+            ),
+        },
+        evaluated=len(h),
+        not_evaluated=n_dup,
+    )

@@ -23,6 +23,7 @@ Every rule module builds its findings with the one builder :func:`hgk_lib.rules.
 from the catalogue entry, Chinese column headers, values as recorded); the evidence helpers it uses (:func:`shown`,
 :func:`header`) and the message helpers (:func:`q`, :func:`num`) live here.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -42,11 +43,37 @@ log = logging.getLogger(__name__)
 
 #: Columns of the findings table, in order (English keys; the workbook maps them to Chinese headers).
 FINDING_FIELDS = [
-    "county", "rule_id", "rule_name", "level", "department", "unit", "part", "hh_id", "person_id", "project_id",
-    "year", "source_row", "category", "columns", "values", "message", "exit_status",
+    "county",
+    "rule_id",
+    "rule_name",
+    "level",
+    "department",
+    "unit",
+    "part",
+    "hh_id",
+    "person_id",
+    "project_id",
+    "year",
+    "source_row",
+    "category",
+    "columns",
+    "values",
+    "message",
+    "exit_status",
 ]
-SUMMARY_FIELDS = ["rule_id", "rule_name", "level", "department", "status", "missing", "evaluated",
-                  "not_evaluated", "findings", "households", "seconds"]
+SUMMARY_FIELDS = [
+    "rule_id",
+    "rule_name",
+    "level",
+    "department",
+    "status",
+    "missing",
+    "evaluated",
+    "not_evaluated",
+    "findings",
+    "households",
+    "seconds",
+]
 
 #: Per-rule statuses (Chinese, as the workbook shows them).
 STATUS_RUN = "已运行"
@@ -211,8 +238,9 @@ def import_rule_modules(catalogue: dict | None = None) -> list[str]:
             try:
                 importlib.import_module(f"{__package__}.{name}")
             except Exception as exc:
-                raise RuleModuleError(f"规则模块 hgk_lib.rules.{name} 无法导入（{type(exc).__name__}: {exc}），"
-                                      "请修复后重新运行") from exc
+                raise RuleModuleError(
+                    f"规则模块 hgk_lib.rules.{name} 无法导入（{type(exc).__name__}: {exc}），请修复后重新运行"
+                ) from exc
             _IMPORTED.add(name)
         imported.append(name)
     return imported
@@ -249,8 +277,15 @@ def rule_params_for(catalogue: dict, overrides: dict | None = None) -> dict[str,
     return out
 
 
-def make_context(tables: dict, year_params: dict, county: str = "", others: dict | None = None,
-                 quarantined_hh=None, overrides: dict | None = None, catalogue: dict | None = None):
+def make_context(
+    tables: dict,
+    year_params: dict,
+    county: str = "",
+    others: dict | None = None,
+    quarantined_hh=None,
+    overrides: dict | None = None,
+    catalogue: dict | None = None,
+):
     """Build the :class:`RuleContext` for one county.
 
     ``year_params``: the validated ``params/<year>.yaml`` mapping (its ``year`` section is used: reference_date,
@@ -265,8 +300,13 @@ def make_context(tables: dict, year_params: dict, county: str = "", others: dict
     rp = rule_params_for(cat, overrides)
     params["rule_params"] = rp
     params["age_max"] = int(rp["R03"]["age_max"])  # the catalogue's R03 bound serves every birth date
-    return RuleContext(tables=dict(tables), params=params, county=county, others=dict(others or {}),
-                       quarantined_hh=set(quarantined_hh or ()))
+    return RuleContext(
+        tables=dict(tables),
+        params=params,
+        county=county,
+        others=dict(others or {}),
+        quarantined_hh=set(quarantined_hh or ()),
+    )
 
 
 def params_for(ctx, rule_id: str) -> RecordingDict:
@@ -340,8 +380,9 @@ def _exit_status_map(ctx) -> pd.Series:
 def _int_column(v) -> pd.arrays.IntegerArray:
     if isinstance(v, pd.Series) and pd.api.types.is_integer_dtype(v.dtype):
         return pd.array(v.reset_index(drop=True), dtype="Int64")
-    v = pd.to_numeric(pd.Series(v, dtype=object) if isinstance(v, np.ndarray) else v.reset_index(drop=True),
-                      errors="coerce")
+    v = pd.to_numeric(
+        pd.Series(v, dtype=object) if isinstance(v, np.ndarray) else v.reset_index(drop=True), errors="coerce"
+    )
     return pd.array(v.astype("Float64").round(), dtype="Int64")
 
 
@@ -352,7 +393,7 @@ def _finalise(ctx, spec: dict, rid: str, frames: list[pd.DataFrame], status_map:
         return None
     f = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     n = len(f)
-    arr = np.full((n, len(FINDING_FIELDS)), None, dtype=object)   # one object block: cheap to build
+    arr = np.full((n, len(FINDING_FIELDS)), None, dtype=object)  # one object block: cheap to build
     pos = {c: j for j, c in enumerate(FINDING_FIELDS)}
     for c in FINDING_FIELDS:
         if c in f.columns and c not in ("year", "source_row"):
@@ -393,9 +434,18 @@ def run_rules(ctx, only: Iterable[str] | None = None, catalogue: dict | None = N
     for rid in ids:
         spec = cat.get(rid, {"name": rid})
         t0 = time.perf_counter()
-        row = {"rule_id": rid, "rule_name": spec.get("name", rid), "level": spec.get("level"),
-               "department": spec.get("department"), "status": STATUS_RUN, "missing": "", "evaluated": pd.NA,
-               "not_evaluated": pd.NA, "findings": 0, "households": 0}
+        row = {
+            "rule_id": rid,
+            "rule_name": spec.get("name", rid),
+            "level": spec.get("level"),
+            "department": spec.get("department"),
+            "status": STATUS_RUN,
+            "missing": "",
+            "evaluated": pd.NA,
+            "not_evaluated": pd.NA,
+            "findings": 0,
+            "households": 0,
+        }
         fn = RULES.get(rid)
         found = None
         if fn is None:
@@ -431,7 +481,8 @@ def run_rules(ctx, only: Iterable[str] | None = None, catalogue: dict | None = N
                         parts_spec = spec.get("parts") or {}
                         row["missing"] = "；".join(
                             f"({k}) " + ("、".join(_missing_items(ctx, parts_spec.get(k))) or "缺少数据")
-                            for k in sorted(not_ran))
+                            for k in sorted(not_ran)
+                        )
                     pieces = []
                     for k, v in ran.items():
                         if len(v):

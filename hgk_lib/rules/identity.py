@@ -1,4 +1,5 @@
 """身份信息 (identity): R01–R09. ID numbers per GB 11643; the region code (digits 1–6) is never checked."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,15 @@ def r01(ctx: RuleContext, p: dict):
     form = np.where(t == "残疾人证", "18位或15位身份证号码，或20/22位残疾人证号", "18位或15位身份证号码")
     msg = pd.Series("证件号码为空", index=hit.index, dtype=object)
     nb = ~blank.to_numpy()
-    msg[nb] = ("证件号码" + q(shown(hit, "id_no"))[nb] + "不符合" + q(t)[nb] + "的格式（应为"
-               + pd.Series(form, index=hit.index)[nb] + "）")
+    msg[nb] = (
+        "证件号码"
+        + q(shown(hit, "id_no"))[nb]
+        + "不符合"
+        + q(t)[nb]
+        + "的格式（应为"
+        + pd.Series(form, index=hit.index)[nb]
+        + "）"
+    )
     keys = ["id_type", "id_no"] if "id_type" in m else ["id_no"]
     return Parts({"": findings(ctx, hit, "member", keys, msg)}, evaluated=len(m))
 
@@ -42,7 +50,7 @@ def r01(ctx: RuleContext, p: dict):
 @rule("R02")
 def r02(ctx: RuleContext, p: dict):
     m = ctx.members
-    scope = m["id_check"].notna().to_numpy()   # passes R01 (not 其他) with an 18-character body
+    scope = m["id_check"].notna().to_numpy()  # passes R01 (not 其他) with an 18-character body
     bad = scope & (m["id_last"] != m["id_check"]).fillna(False).to_numpy(dtype=bool)
     hit = m[bad]
     msg = "证件号码第18位校验码为" + q(hit["id_last"]) + "，按GB 11643应为" + q(hit["id_check"])
@@ -68,8 +76,15 @@ def r03(ctx: RuleContext, p: dict):
     inv, fut, ol = invalid[hit_mask], future[hit_mask], old[hit_mask]
     msg[inv] = "证件号码中的出生日期" + shown_date[inv] + "不是有效日期"
     msg[fut] = "证件号码中的出生日期" + shown_date[fut] + "晚于基准日" + ref.strftime("%Y-%m-%d")
-    msg[ol] = ("证件号码中的出生日期" + shown_date[ol] + "对应年龄" + age[hit_mask][ol].astype(str) + "岁，超过"
-               + str(age_max) + "岁")
+    msg[ol] = (
+        "证件号码中的出生日期"
+        + shown_date[ol]
+        + "对应年龄"
+        + age[hit_mask][ol].astype(str)
+        + "岁，超过"
+        + str(age_max)
+        + "岁"
+    )
     return Parts({"": findings(ctx, hit, "member", ["id_no"], msg)}, evaluated=int(std.sum()))
 
 
@@ -78,15 +93,24 @@ def r04(ctx: RuleContext, p: dict):
     m = ctx.members
     digit = m["id_sex_digit"]
     scope = (_std_pass(m) & m["sex"].notna() & digit.notna()).to_numpy(dtype=bool)
-    odd = (digit % 2 == 1)
+    odd = digit % 2 == 1
     sex = m["sex"].astype(object)
     bad = scope & ((odd & (sex == "女")) | (~odd & (sex == "男"))).fillna(False).to_numpy(dtype=bool)
     hit = m[bad]
     d = hit["id_sex_digit"]
     pos = np.where(hit["id_is15"].to_numpy(dtype=bool), "15", "17")
     implied = np.where(d % 2 == 1, "男", "女")
-    msg = ("性别为" + q(hit["sex"]) + "，但证件号码第" + pd.Series(pos, index=hit.index) + "位为"
-           + d.astype(int).astype(str) + "（" + pd.Series(implied, index=hit.index) + "）")
+    msg = (
+        "性别为"
+        + q(hit["sex"])
+        + "，但证件号码第"
+        + pd.Series(pos, index=hit.index)
+        + "位为"
+        + d.astype(int).astype(str)
+        + "（"
+        + pd.Series(implied, index=hit.index)
+        + "）"
+    )
     return Parts({"": findings(ctx, hit, "member", ["sex", "id_no"], msg)}, evaluated=int(scope.sum()))
 
 
@@ -97,15 +121,23 @@ def r05(ctx: RuleContext, p: dict):
     raw = m["birth_date__raw"] if "birth_date__raw" in m else pd.Series(None, index=m.index, dtype=object)
     nonblank = (bd.notna() | raw.notna()).to_numpy(dtype=bool)
     invalid = nonblank & bd.isna().to_numpy()
-    differs = nonblank & m["id_date_ok"].to_numpy(dtype=bool) & (bd != m["id_date"]).fillna(False).to_numpy(bool) \
+    differs = (
+        nonblank
+        & m["id_date_ok"].to_numpy(dtype=bool)
+        & (bd != m["id_date"]).fillna(False).to_numpy(bool)
         & bd.notna().to_numpy()
+    )
     hit_mask = invalid | differs
     hit = m[hit_mask]
     inv = invalid[hit_mask]
     msg = pd.Series("", index=hit.index, dtype=object)
     msg[inv] = "出生日期" + q(shown(hit, "birth_date"))[inv] + "不是有效日期"
-    msg[~inv] = ("出生日期为" + shown(hit, "birth_date")[~inv] + "，但证件号码中的出生日期为"
-                 + hit["id_date"][~inv].dt.strftime("%Y-%m-%d").astype(object))
+    msg[~inv] = (
+        "出生日期为"
+        + shown(hit, "birth_date")[~inv]
+        + "，但证件号码中的出生日期为"
+        + hit["id_date"][~inv].dt.strftime("%Y-%m-%d").astype(object)
+    )
     return Parts({"": findings(ctx, hit, "member", ["birth_date", "id_no"], msg)}, evaluated=int(nonblank.sum()))
 
 
@@ -138,12 +170,33 @@ def r07(ctx: RuleContext, p: dict):
     hb = s[b.to_numpy()]
     hc = s[mask(c).to_numpy()]
     parts = {
-        "a": findings(ctx, ha, "member", keys, "残疾证号" + q(shown(ha, "disability_no"))
-                      + "格式不符（应为18位身份证号+残疾类别1–7+残疾等级1–4，可另带2位后缀）"),
-        "b": findings(ctx, hb, "member", keys, "残疾证号前18位的校验码为" + q(first18[b.to_numpy()].str[17])
-                      + "，按GB 11643应为" + q(cc[b.to_numpy()])),
-        "c": findings(ctx, hc, "member", ["disability_no", "id_no"], "残疾证号前18位" + q(first18[mask(c).to_numpy()])
-                      + "与本人证件号码（18位）" + q(hc["id18"].astype(str)) + "不一致"),
+        "a": findings(
+            ctx,
+            ha,
+            "member",
+            keys,
+            "残疾证号"
+            + q(shown(ha, "disability_no"))
+            + "格式不符（应为18位身份证号+残疾类别1–7+残疾等级1–4，可另带2位后缀）",
+        ),
+        "b": findings(
+            ctx,
+            hb,
+            "member",
+            keys,
+            "残疾证号前18位的校验码为" + q(first18[b.to_numpy()].str[17]) + "，按GB 11643应为" + q(cc[b.to_numpy()]),
+        ),
+        "c": findings(
+            ctx,
+            hc,
+            "member",
+            ["disability_no", "id_no"],
+            "残疾证号前18位"
+            + q(first18[mask(c).to_numpy()])
+            + "与本人证件号码（18位）"
+            + q(hc["id18"].astype(str))
+            + "不一致",
+        ),
     }
     return Parts(parts, evaluated=len(s))
 
@@ -164,12 +217,16 @@ def _dup_list(rows: pd.DataFrame, key: str, label_cols: list[str]) -> pd.Series:
 @rule("R08")
 def r08(ctx: RuleContext, p: dict):
     m = ctx.members
-    s = m.loc[(m["active"] & m["id_ok"] & m["id18"].notna()).to_numpy(),
-              [c for c in ("hh_id", "person_id", "id_no", "id18", S.ROW_COL) if c in m]]
+    s = m.loc[
+        (m["active"] & m["id_ok"] & m["id18"].notna()).to_numpy(),
+        [c for c in ("hh_id", "person_id", "id_no", "id18", S.ROW_COL) if c in m],
+    ]
     dup = s["id18"].duplicated(keep=False)
     hit = s[dup.to_numpy()]
-    hit = hit.assign(_h="户编号" + hit["hh_id"].astype(object).fillna("（空）").astype(str) + "/人编号",
-                     _p=hit["person_id"].astype(object))
+    hit = hit.assign(
+        _h="户编号" + hit["hh_id"].astype(object).fillna("（空）").astype(str) + "/人编号",
+        _p=hit["person_id"].astype(object),
+    )
     others = _dup_list(hit, "id18", ["_h", "_p"]) if len(hit) else pd.Series(dtype=object)
     msg = "证件号码在本县正常成员中重复，同号成员：" + others.astype(str)
     return Parts({"": findings(ctx, hit, "member", ["id_no"], msg)}, evaluated=len(s))
@@ -179,12 +236,21 @@ def _active_ids(member: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """Active rows passing R01 of another county's member table: ``id18``, ``hh_id``, ``person_id``."""
     ids = member_ids(member, ctx.reference_date, int(ctx.params["age_max"]))
     ok = (ids["id_ok"] & D.is_active(member) & ids["id18"].notna()).to_numpy(dtype=bool)
+
     def obj(a):
         return pd.Series(a, dtype=object)  # pandas 3 would infer the slow Arrow "str" dtype from object arrays
-    return pd.DataFrame({"id18": obj(ids.loc[ok, "id18"].to_numpy(dtype=object)),
-                         "hh_id": obj(member.loc[ok, "hh_id"].to_numpy(dtype=object)),
-                         "person_id": obj(member.loc[ok, "person_id"].to_numpy(dtype=object) if "person_id" in member
-                                          else np.full(int(ok.sum()), None, dtype=object))})
+
+    return pd.DataFrame(
+        {
+            "id18": obj(ids.loc[ok, "id18"].to_numpy(dtype=object)),
+            "hh_id": obj(member.loc[ok, "hh_id"].to_numpy(dtype=object)),
+            "person_id": obj(
+                member.loc[ok, "person_id"].to_numpy(dtype=object)
+                if "person_id" in member
+                else np.full(int(ok.sum()), None, dtype=object)
+            ),
+        }
+    )
 
 
 @rule("R09")
@@ -192,8 +258,10 @@ def r09(ctx: RuleContext, p: dict):
     if not ctx.others:
         raise NotRun("本次运行只载入一个县，跨县重复无法比对")
     m = ctx.members
-    s = m.loc[(m["active"] & m["id_ok"] & m["id18"].notna()).to_numpy(),
-              [c for c in ("hh_id", "person_id", "id_no", "id18", S.ROW_COL) if c in m]]
+    s = m.loc[
+        (m["active"] & m["id_ok"] & m["id18"].notna()).to_numpy(),
+        [c for c in ("hh_id", "person_id", "id_no", "id18", S.ROW_COL) if c in m],
+    ]
     frames = []
     for county, other in ctx.others.items():
         if other is None or not {"hh_id", "id_no", "member_status"} <= set(other.columns):
@@ -201,8 +269,15 @@ def r09(ctx: RuleContext, p: dict):
         o = _active_ids(other, ctx)
         o = o[o["id18"].isin(s["id18"])]
         if len(o):
-            frames.append(o.assign(_lab=county + " 户编号" + o["hh_id"].fillna("（空）").astype(str) + "/人编号"
-                                   + o["person_id"].astype(object).fillna("（空）").astype(str)))
+            frames.append(
+                o.assign(
+                    _lab=county
+                    + " 户编号"
+                    + o["hh_id"].fillna("（空）").astype(str)
+                    + "/人编号"
+                    + o["person_id"].astype(object).fillna("（空）").astype(str)
+                )
+            )
     if not frames:
         return Parts({"": findings(ctx, s.iloc[:0], "member", ["id_no"], "")}, evaluated=len(s))
     o = pd.concat(frames, ignore_index=True)

@@ -1,4 +1,5 @@
 """Rules R72-R87: 帮扶措施与项目库 (measures and the county project library, helpers and visits)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -7,8 +8,25 @@ from .. import schema as S
 from .build import findings
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
-from .social import (FULL_LABOUR, as_mask, blank, has_health, header, hh_mask, hh_with, household_scope, in_school,
-                     isin, join_by, no_labour_households, num, params_list, recorded, txt, yes)
+from .social import (
+    FULL_LABOUR,
+    as_mask,
+    blank,
+    has_health,
+    header,
+    hh_mask,
+    hh_with,
+    household_scope,
+    in_school,
+    isin,
+    join_by,
+    no_labour_households,
+    num,
+    params_list,
+    recorded,
+    txt,
+    yes,
+)
 
 STAGE_LABELS = {"R73": "脱贫前", "R74": "脱贫当年", "R75": "巩固提升"}
 
@@ -40,8 +58,9 @@ def without_measure(grid: pd.DataFrame, ms: pd.DataFrame) -> pd.DataFrame:
 
 
 def year_findings(ctx: RuleContext, g: pd.DataFrame, message: pd.Series) -> pd.DataFrame:
-    return findings(ctx, g, "household", columns="年度、措施类别",
-                    values=g["year"].astype(str) + "；无措施", message=message)
+    return findings(
+        ctx, g, "household", columns="年度、措施类别", values=g["year"].astype(str) + "；无措施", message=message
+    )
 
 
 @rule("R72")
@@ -50,13 +69,15 @@ def r72(ctx: RuleContext, p: dict) -> Parts:
     ms = measure_table(ctx)
     hh = ctx.table("household")
     a = ms[~as_mask(ms["hh_id"].isin(hh["hh_id"].dropna()))]
-    parts: dict = {"a": findings(ctx, a, "measure", keys=["hh_id"],
-                                 message="户编号" + recorded(a, "hh_id") + "不在贫困户信息中")}
+    parts: dict = {
+        "a": findings(ctx, a, "measure", keys=["hh_id"], message="户编号" + recorded(a, "hh_id") + "不在贫困户信息中")
+    }
     if "project_id" in ms:
         proj = ctx.table("project", "project_id")
         b = ms[ms["project_id"].notna() & ~as_mask(ms["project_id"].isin(proj["project_id"].dropna()))]
-        parts["b"] = findings(ctx, b, "measure", keys=["project_id"],
-                              message="项目编号" + recorded(b, "project_id") + "不在本县项目库中")
+        parts["b"] = findings(
+            ctx, b, "measure", keys=["project_id"], message="项目编号" + recorded(b, "project_id") + "不在本县项目库中"
+        )
     else:
         parts["b"] = None
     return Parts(parts, evaluated=len(ms))
@@ -94,8 +115,9 @@ def r74(ctx: RuleContext, p: dict) -> Parts:
     g = scope.assign(year=num(scope, "exit_year").astype(int))
     g = without_measure(g, done)
     msg = "脱贫当年（" + g["year"].astype(str) + "年）无已完成的帮扶措施"
-    df = findings(ctx, g, "household", columns="年度、实施状态", values=g["year"].astype(str) + "；无已完成",
-                  message=msg)
+    df = findings(
+        ctx, g, "household", columns="年度、实施状态", values=g["year"].astype(str) + "；无已完成", message=msg
+    )
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
 
@@ -138,8 +160,14 @@ def r76(ctx: RuleContext, p: dict) -> Parts:
     cats = join_by(mya["hh_id"], mya["category"])
     a = nl[nl["hh_id"].isin(cats.index)]
     ca = txt(a["hh_id"].map(cats))
-    fa = findings(ctx, a, "household", columns="劳动技能、措施类别", values="全部为丧失劳动力/无劳动力；" + ca,
-                  message=f"无劳动能力户，{ay}年却安排了" + ca + "措施")
+    fa = findings(
+        ctx,
+        a,
+        "household",
+        columns="劳动技能、措施类别",
+        values="全部为丧失劳动力/无劳动力；" + ca,
+        message=f"无劳动能力户，{ay}年却安排了" + ca + "措施",
+    )
     # (b)
     cap = h[labour_capable_households(h, am, p)]
     s = dict(zip(cap["hh_id"], start_year(cap, first)))
@@ -148,8 +176,14 @@ def r76(ctx: RuleContext, p: dict) -> Parts:
     with_any = set(mw["hh_id"])
     with_dev = set(mw.loc[isin(mw, "category", dev), "hh_id"])
     b = cap[hh_mask(cap, with_any) & ~hh_mask(cap, with_dev)]
-    fb = findings(ctx, b, "household", columns="劳动技能、措施类别", values="有劳动能力；无发展类措施",
-                  message=f"有劳动能力户，{first}年至{ay}年（自首次识别起）的帮扶措施中没有产业、就业、金融、技能培训等发展类措施")
+    fb = findings(
+        ctx,
+        b,
+        "household",
+        columns="劳动技能、措施类别",
+        values="有劳动能力；无发展类措施",
+        message=f"有劳动能力户，{first}年至{ay}年（自首次识别起）的帮扶措施中没有产业、就业、金融、技能培训等发展类措施",
+    )
     return Parts({"a": fa, "b": fb}, evaluated=len(h), not_evaluated=n_dup)
 
 
@@ -161,10 +195,12 @@ def r77(ctx: RuleContext, p: dict) -> Parts:
     h, _ = household_scope(ctx)
     am = ctx.active_members
     my = ms[as_mask(ms["year"].eq(ctx.audit_year)) & as_mask(ms["hh_id"].isin(h["hh_id"]))]
-    checks = [("a", "教育帮扶", "school_status", in_school, "没有正常成员在校"),
-              ("b", "残疾人补贴", "health", lambda d: has_health(d, "残疾"), "没有正常成员健康状况为残疾"),
-              ("c", "低保兜底", "dibao", lambda d: yes(d, "dibao"), "没有正常成员享受低保"),
-              ("d", "特困供养", "tekun", lambda d: yes(d, "tekun"), "没有正常成员是特困供养人员")]
+    checks = [
+        ("a", "教育帮扶", "school_status", in_school, "没有正常成员在校"),
+        ("b", "残疾人补贴", "health", lambda d: has_health(d, "残疾"), "没有正常成员健康状况为残疾"),
+        ("c", "低保兜底", "dibao", lambda d: yes(d, "dibao"), "没有正常成员享受低保"),
+        ("d", "特困供养", "tekun", lambda d: yes(d, "tekun"), "没有正常成员是特困供养人员"),
+    ]
     parts: dict = {}
     for letter, cat, col, cond, text in checks:  # loop over four parts
         if col not in mem:
@@ -172,8 +208,14 @@ def r77(ctx: RuleContext, p: dict) -> Parts:
             continue
         ok = hh_with(am, cond(am))
         sub = my[isin(my, "category", [cat]) & ~as_mask(my["hh_id"].isin(list(ok)))]
-        parts[letter] = findings(ctx, sub, "measure", columns=f"措施类别、{header('member', col)}",
-                                 values=cat + "；无相符成员", message=f"{ctx.audit_year}年有{cat}措施，但{text}")
+        parts[letter] = findings(
+            ctx,
+            sub,
+            "measure",
+            columns=f"措施类别、{header('member', col)}",
+            values=cat + "；无相符成员",
+            message=f"{ctx.audit_year}年有{cat}措施，但{text}",
+        )
     return Parts(parts, evaluated=len(my))
 
 
@@ -183,8 +225,10 @@ def r78(ctx: RuleContext, p: dict) -> Parts:
     h, n_dup = household_scope(ctx)
     ms = measure_table(ctx)
     ay, first = ctx.audit_year, int(p["measure_first_year"])
-    cmap = {str(k): [str(v) for v in (vs if isinstance(vs, (list, tuple)) else [vs])]
-            for k, vs in p["cause_measure_map"].items()}
+    cmap = {
+        str(k): [str(v) for v in (vs if isinstance(vs, (list, tuple)) else [vs])]
+        for k, vs in p["cause_measure_map"].items()
+    }
     scope = h[isin(h, "main_cause", list(cmap))]
     pairs = pd.DataFrame([(k, v) for k, vs in cmap.items() for v in vs], columns=["main_cause", "category"])
     s = dict(zip(scope["hh_id"], start_year(scope, first)))
@@ -193,11 +237,20 @@ def r78(ctx: RuleContext, p: dict) -> Parts:
     mw = mw.merge(scope[["hh_id", "main_cause"]], on="hh_id").merge(pairs, on=["main_cause", "category"])
     sub = scope[~scope["hh_id"].isin(mw["hh_id"])]
     wanted = txt(sub["main_cause"].map({k: "或".join(v) for k, v in cmap.items()}))
-    df = findings(ctx, sub, "household", columns="主要致贫原因、措施类别",
-                  values=recorded(sub, "main_cause") + "；无" + wanted,
-                  message="主要致贫原因为" + recorded(sub, "main_cause") + "，但" + start_year(sub, first).astype(str)
-                  + f"年至{ay}年无"
-                  + wanted + "措施")
+    df = findings(
+        ctx,
+        sub,
+        "household",
+        columns="主要致贫原因、措施类别",
+        values=recorded(sub, "main_cause") + "；无" + wanted,
+        message="主要致贫原因为"
+        + recorded(sub, "main_cause")
+        + "，但"
+        + start_year(sub, first).astype(str)
+        + f"年至{ay}年无"
+        + wanted
+        + "措施",
+    )
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
 
@@ -209,17 +262,30 @@ def r79(ctx: RuleContext, p: dict) -> Parts:
     parts: dict = {"a": None, "b": None, "c": None}
     if "start_date" in ms and "end_date" in ms:
         a = ms[as_mask(ms["end_date"] < ms["start_date"])]
-        parts["a"] = findings(ctx, a, "measure", keys=["start_date", "end_date"],
-                              message="完成日期" + recorded(a, "end_date") + "早于开始日期" + recorded(a, "start_date"))
+        parts["a"] = findings(
+            ctx,
+            a,
+            "measure",
+            keys=["start_date", "end_date"],
+            message="完成日期" + recorded(a, "end_date") + "早于开始日期" + recorded(a, "start_date"),
+        )
     if "status" in ms and "end_date" in ms:
         b = ms[isin(ms, "status", ["已完成"]) & as_mask(ms["end_date"] > ref)]
-        parts["b"] = findings(ctx, b, "measure", keys=["status", "end_date"],
-                              message="实施状态为已完成，但完成日期" + recorded(b, "end_date") + "晚于核查基准日"
-                              + ref.strftime("%Y-%m-%d"))
+        parts["b"] = findings(
+            ctx,
+            b,
+            "measure",
+            keys=["status", "end_date"],
+            message="实施状态为已完成，但完成日期"
+            + recorded(b, "end_date")
+            + "晚于核查基准日"
+            + ref.strftime("%Y-%m-%d"),
+        )
     if "amount" in ms:
         c = ms[as_mask(num(ms, "amount") < 0)]
-        parts["c"] = findings(ctx, c, "measure", keys=["amount"],
-                              message="投入金额为负数（" + recorded(c, "amount") + "元）")
+        parts["c"] = findings(
+            ctx, c, "measure", keys=["amount"], message="投入金额为负数（" + recorded(c, "amount") + "元）"
+        )
     h, _ = household_scope(ctx)
     fy = ms["hh_id"].map(h.set_index("hh_id")["first_year"]) if "first_year" in h else pd.Series(pd.NA, index=ms.index)
     yr = num(ms, "year")
@@ -227,10 +293,10 @@ def r79(ctx: RuleContext, p: dict) -> Parts:
     late = as_mask(yr > ay)
     early = as_mask(yr < fy)
     d = ms[late | early]
-    why = pd.Series(f"晚于核查年度{ay}", index=d.index, dtype=object).where(late[d.index], "早于本户首次识别年度"
-                                                                       + fy[d.index].astype("Int64").astype(str))
-    parts["d"] = findings(ctx, d, "measure", keys=["year"],
-                          message="措施年度" + recorded(d, "year") + why)
+    why = pd.Series(f"晚于核查年度{ay}", index=d.index, dtype=object).where(
+        late[d.index], "早于本户首次识别年度" + fy[d.index].astype("Int64").astype(str)
+    )
+    parts["d"] = findings(ctx, d, "measure", keys=["year"], message="措施年度" + recorded(d, "year") + why)
     return Parts(parts, evaluated=len(ms))
 
 
@@ -248,8 +314,13 @@ def r80(ctx: RuleContext, p: dict) -> Parts:
     pj = project_table(ctx)
     sub = pj[duplicated_projects(pj)]
     n = sub["project_id"].map(sub["project_id"].value_counts())
-    df = findings(ctx, sub, "project", keys=["project_id"],
-                  message="项目编号" + recorded(sub, "project_id") + "在项目库中出现" + n.astype(str) + "次")
+    df = findings(
+        ctx,
+        sub,
+        "project",
+        keys=["project_id"],
+        message="项目编号" + recorded(sub, "project_id") + "在项目库中出现" + n.astype(str) + "次",
+    )
     return Parts({"": df}, evaluated=int(pj["project_id"].notna().sum()))
 
 
@@ -286,17 +357,34 @@ def r82(ctx: RuleContext, p: dict) -> Parts:
     parts: dict = {"a": None, "b": None, "c": None}
     if "beneficiary_hh" in pj:
         a = scope[bh.isna() | (bh <= 0)]
-        parts["a"] = findings(ctx, a, "project", keys=["beneficiary_hh"],
-                              message="到户到人项目，受益贫困户数为" + recorded(a, "beneficiary_hh"))
+        parts["a"] = findings(
+            ctx,
+            a,
+            "project",
+            keys=["beneficiary_hh"],
+            message="到户到人项目，受益贫困户数为" + recorded(a, "beneficiary_hh"),
+        )
     if "beneficiary_people" in pj:
         b = scope[bp.isna() | (bp <= 0)]
-        parts["b"] = findings(ctx, b, "project", keys=["beneficiary_people"],
-                              message="到户到人项目，受益贫困人口数为" + recorded(b, "beneficiary_people"))
+        parts["b"] = findings(
+            ctx,
+            b,
+            "project",
+            keys=["beneficiary_people"],
+            message="到户到人项目，受益贫困人口数为" + recorded(b, "beneficiary_people"),
+        )
     if "beneficiary_hh" in pj and "beneficiary_people" in pj:
         c = scope[as_mask(bp < bh)]
-        parts["c"] = findings(ctx, c, "project", keys=["beneficiary_hh", "beneficiary_people"],
-                              message="受益贫困人口数" + recorded(c, "beneficiary_people") + "少于受益贫困户数"
-                              + recorded(c, "beneficiary_hh"))
+        parts["c"] = findings(
+            ctx,
+            c,
+            "project",
+            keys=["beneficiary_hh", "beneficiary_people"],
+            message="受益贫困人口数"
+            + recorded(c, "beneficiary_people")
+            + "少于受益贫困户数"
+            + recorded(c, "beneficiary_hh"),
+        )
     return Parts(parts, evaluated=len(scope))
 
 
@@ -316,9 +404,14 @@ def r83(ctx: RuleContext, p: dict) -> Parts:
     diff = (num(scope, "beneficiary_hh") - L).abs()
     sub = scope[as_mask(diff > p["beneficiary_tolerance"])]
     Ls = L[sub.index].astype(str)
-    df = findings(ctx, sub, "project", columns="受益贫困户数、关联措施户数",
-                  values=recorded(sub, "beneficiary_hh") + "；" + Ls,
-                  message="受益贫困户数" + recorded(sub, "beneficiary_hh") + "，但帮扶措施关联该项目的贫困户为" + Ls + "户")
+    df = findings(
+        ctx,
+        sub,
+        "project",
+        columns="受益贫困户数、关联措施户数",
+        values=recorded(sub, "beneficiary_hh") + "；" + Ls,
+        message="受益贫困户数" + recorded(sub, "beneficiary_hh") + "，但帮扶措施关联该项目的贫困户为" + Ls + "户",
+    )
     return Parts({"": df}, evaluated=len(scope), not_evaluated=int((inscope & dup).sum()))
 
 
@@ -333,18 +426,41 @@ def r84(ctx: RuleContext, p: dict) -> Parts:
     rtxt = ref.strftime("%Y-%m-%d")
     if "start_date" in pj and "end_date" in pj:
         a = pj[as_mask(pj["end_date"] < pj["start_date"])]
-        parts["a"] = findings(ctx, a, "project", keys=["start_date", "end_date"],
-                              message="完工日期" + recorded(a, "end_date") + "早于开工日期" + recorded(a, "start_date"))
+        parts["a"] = findings(
+            ctx,
+            a,
+            "project",
+            keys=["start_date", "end_date"],
+            message="完工日期" + recorded(a, "end_date") + "早于开工日期" + recorded(a, "start_date"),
+        )
     if "status" in pj and "end_date" in pj:
         b = pj[isin(pj, "status", ["已完工", "已验收"]) & as_mask(pj["end_date"] > ref)]
-        parts["b"] = findings(ctx, b, "project", keys=["status", "end_date"],
-                              message="实施状态为" + recorded(b, "status") + "，但完工日期" + recorded(b, "end_date")
-                              + "晚于核查基准日" + rtxt)
+        parts["b"] = findings(
+            ctx,
+            b,
+            "project",
+            keys=["status", "end_date"],
+            message="实施状态为"
+            + recorded(b, "status")
+            + "，但完工日期"
+            + recorded(b, "end_date")
+            + "晚于核查基准日"
+            + rtxt,
+        )
     if "status" in pj and "start_date" in pj:
         c = pj[isin(pj, "status", ["实施中", "已完工", "已验收"]) & as_mask(pj["start_date"] > ref)]
-        parts["c"] = findings(ctx, c, "project", keys=["status", "start_date"],
-                              message="实施状态为" + recorded(c, "status") + "，但开工日期" + recorded(c, "start_date")
-                              + "晚于核查基准日" + rtxt)
+        parts["c"] = findings(
+            ctx,
+            c,
+            "project",
+            keys=["status", "start_date"],
+            message="实施状态为"
+            + recorded(c, "status")
+            + "，但开工日期"
+            + recorded(c, "start_date")
+            + "晚于核查基准日"
+            + rtxt,
+        )
     return Parts(parts, evaluated=len(pj))
 
 
@@ -353,8 +469,9 @@ def r85(ctx: RuleContext, p: dict) -> Parts:
     """项目未公示 (blank counts)."""
     pj = project_table(ctx)
     sub = pj[~yes(pj, "publicized")]
-    df = findings(ctx, sub, "project", keys=["publicized"],
-                  message="项目未公示（是否公示为" + recorded(sub, "publicized") + "）")
+    df = findings(
+        ctx, sub, "project", keys=["publicized"], message="项目未公示（是否公示为" + recorded(sub, "publicized") + "）"
+    )
     return Parts({"": df}, evaluated=len(pj))
 
 
@@ -364,8 +481,13 @@ def r86(ctx: RuleContext, p: dict) -> Parts:
     h, n_dup = household_scope(ctx)
     scope = h[isin(h, "exit_status", params_list(p, "helper_required_statuses"))]
     sub = scope[blank(scope, "helper_name")]
-    df = findings(ctx, sub, "household", keys=["helper_name"],
-                  message="脱贫状态为" + recorded(sub, "exit_status") + "，未落实帮扶责任人")
+    df = findings(
+        ctx,
+        sub,
+        "household",
+        keys=["helper_name"],
+        message="脱贫状态为" + recorded(sub, "exit_status") + "，未落实帮扶责任人",
+    )
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
 
@@ -385,6 +507,11 @@ def r87(ctx: RuleContext, p: dict) -> Parts:
     why = pd.Series(f"早于{cutoff.strftime('%Y-%m-%d')}，超过{months}个月未走访", index=sub.index, dtype=object)
     why = why.where(~future[sub.index], "晚于核查基准日" + ref.strftime("%Y-%m-%d"))
     why = why.where(~missing[sub.index], "为空或无效")
-    df = findings(ctx, sub, "household", keys=["last_visit"],
-                  message="最近走访日期" + recorded(sub, "last_visit").where(~missing[sub.index], "") + why)
+    df = findings(
+        ctx,
+        sub,
+        "household",
+        keys=["last_visit"],
+        message="最近走访日期" + recorded(sub, "last_visit").where(~missing[sub.index], "") + why,
+    )
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)

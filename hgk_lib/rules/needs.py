@@ -1,4 +1,5 @@
 """Rules R52-R61: 两不愁三保障 (basic needs, routed to sector departments)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -6,8 +7,25 @@ import pandas as pd
 from .build import findings
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
-from .social import (active_members, as_mask, audit_year_measures, blank, blank_or_raw, has_health, header, hh_mask,
-                     hh_with, household_scope, in_school, isin, no, num, params_list, recorded, yes)
+from .social import (
+    active_members,
+    as_mask,
+    audit_year_measures,
+    blank,
+    blank_or_raw,
+    has_health,
+    header,
+    hh_mask,
+    hh_with,
+    household_scope,
+    in_school,
+    isin,
+    no,
+    num,
+    params_list,
+    recorded,
+    yes,
+)
 
 
 @rule("R52")
@@ -20,8 +38,13 @@ def r52(ctx: RuleContext, p: dict) -> Parts:
     no_reason = blank(am, "out_of_school_reason")  # an absent column counts as blank
     hit = band & ~in_school(am) & no_reason
     sub = am[hit]
-    msg = "义务教育阶段适龄（入学年龄" + sub["school_age"].astype(str) + "岁），在校生状况为“" + recorded(
-        sub, "school_status") + "”，未填写未上学原因"
+    msg = (
+        "义务教育阶段适龄（入学年龄"
+        + sub["school_age"].astype(str)
+        + "岁），在校生状况为“"
+        + recorded(sub, "school_status")
+        + "”，未填写未上学原因"
+    )
     keys = ["school_status"] + (["out_of_school_reason"] if "out_of_school_reason" in am else [])
     df = findings(ctx, sub, "member", keys=keys, message=msg)
     return Parts({"": df}, evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
@@ -35,8 +58,7 @@ def r53(ctx: RuleContext, p: dict) -> Parts:
     hit = ~yes(scope, "ins_resident") & ~yes(scope, "ins_employee")
     sub = scope[hit]
     keys = ["ins_resident"] + (["ins_employee"] if "ins_employee" in am else [])
-    df = findings(ctx, sub, "member", keys=keys,
-                  message="未参加城乡居民基本医疗保险，也未参加城镇职工基本医疗保险")
+    df = findings(ctx, sub, "member", keys=keys, message="未参加城乡居民基本医疗保险，也未参加城镇职工基本医疗保险")
     return Parts({"": df}, evaluated=len(scope))
 
 
@@ -46,8 +68,13 @@ def r54(ctx: RuleContext, p: dict) -> Parts:
     am = active_members(ctx)
     scope = am[has_health(am, "患有大病") & ~yes(am, "soldier")]
     sub = scope[~yes(scope, "ins_critical")]
-    df = findings(ctx, sub, "member", keys=["health", "ins_critical"],
-                  message="患有大病，但是否参加大病保险为“" + recorded(sub, "ins_critical") + "”")
+    df = findings(
+        ctx,
+        sub,
+        "member",
+        keys=["health", "ins_critical"],
+        message="患有大病，但是否参加大病保险为“" + recorded(sub, "ins_critical") + "”",
+    )
     return Parts({"": df}, evaluated=len(scope))
 
 
@@ -63,8 +90,9 @@ def r55(ctx: RuleContext, p: dict) -> Parts:
     sub = scope[~hh_mask(scope, helped)]
     n_sick = sub["hh_id"].map(am[sick]["hh_id"].value_counts()).astype(int)
     msg = "有" + n_sick.astype(str) + f"名成员患有大病或长期慢性病，但{ctx.audit_year}年无健康帮扶措施"
-    df = findings(ctx, sub, "household", columns="健康状况、措施类别",
-                  values="患有大病/长期慢性病；无健康帮扶", message=msg)
+    df = findings(
+        ctx, sub, "household", columns="健康状况、措施类别", values="患有大病/长期慢性病；无健康帮扶", message=msg
+    )
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
 
@@ -74,18 +102,31 @@ def r56(ctx: RuleContext, p: dict) -> Parts:
     h, n_dup = household_scope(ctx)
     levels = params_list(p, "unsafe_house_levels")
     parts: dict = {}
-    parts["a"] = (findings(ctx, h[yes(h, "unsafe_house")], "household", keys=["unsafe_house"],
-                           message="是否危房户为“是”，住房安全未保障") if "unsafe_house" in h else None)
+    parts["a"] = (
+        findings(
+            ctx,
+            h[yes(h, "unsafe_house")],
+            "household",
+            keys=["unsafe_house"],
+            message="是否危房户为“是”，住房安全未保障",
+        )
+        if "unsafe_house" in h
+        else None
+    )
     if "house_level" in h:
         sub = h[isin(h, "house_level", levels)]
-        parts["b"] = findings(ctx, sub, "household", keys=["house_level"],
-                              message="危房级别为" + recorded(sub, "house_level") + "级，住房安全未保障")
+        parts["b"] = findings(
+            ctx,
+            sub,
+            "household",
+            keys=["house_level"],
+            message="危房级别为" + recorded(sub, "house_level") + "级，住房安全未保障",
+        )
     else:
         parts["b"] = None
     if "house_area" in h:
         sub = h[as_mask(num(h, "house_area").eq(0))]
-        parts["c"] = findings(ctx, sub, "household", keys=["house_area"],
-                              message="住房面积为0平方米，住房安全未保障")
+        parts["c"] = findings(ctx, sub, "household", keys=["house_area"], message="住房面积为0平方米，住房安全未保障")
     else:
         parts["c"] = None
     if all(v is None for v in parts.values()):
@@ -103,14 +144,25 @@ def r57(ctx: RuleContext, p: dict) -> Parts:
     a = h[no(h, "unsafe_house") & isin(h, "house_level", levels)]
     b = h[yes(h, "unsafe_house") & isin(h, "house_level", ["A", "B"])]
     c = h[yes(h, "unsafe_house") & blank(h, "house_level")]
-    return Parts({
-        "a": findings(ctx, a, "household", keys=keys,
-                      message="是否危房户为“否”，但危房级别为" + lv[a.index] + "级"),
-        "b": findings(ctx, b, "household", keys=keys,
-                      message="是否危房户为“是”，但危房级别为" + lv[b.index] + "级（非危房）"),
-        "c": findings(ctx, c, "household", keys=keys,
-                      message="是否危房户为“是”，但" + blank_or_raw(c, "house_level", "危房级别")),
-    }, evaluated=len(h), not_evaluated=n_dup)
+    return Parts(
+        {
+            "a": findings(
+                ctx, a, "household", keys=keys, message="是否危房户为“否”，但危房级别为" + lv[a.index] + "级"
+            ),
+            "b": findings(
+                ctx, b, "household", keys=keys, message="是否危房户为“是”，但危房级别为" + lv[b.index] + "级（非危房）"
+            ),
+            "c": findings(
+                ctx,
+                c,
+                "household",
+                keys=keys,
+                message="是否危房户为“是”，但" + blank_or_raw(c, "house_level", "危房级别"),
+            ),
+        },
+        evaluated=len(h),
+        not_evaluated=n_dup,
+    )
 
 
 @rule("R58")
@@ -119,10 +171,16 @@ def r58(ctx: RuleContext, p: dict) -> Parts:
     h, n_dup = household_scope(ctx)
     if "safe_water" not in h and "water_difficulty" not in h:
         raise NotRun("贫困户信息 缺少列：是否解决安全饮用水、饮水是否困难")
-    a = (findings(ctx, h[no(h, "safe_water")], "household", keys=["safe_water"],
-                  message="未解决安全饮用水") if "safe_water" in h else None)
-    b = (findings(ctx, h[yes(h, "water_difficulty")], "household", keys=["water_difficulty"],
-                  message="饮水困难") if "water_difficulty" in h else None)
+    a = (
+        findings(ctx, h[no(h, "safe_water")], "household", keys=["safe_water"], message="未解决安全饮用水")
+        if "safe_water" in h
+        else None
+    )
+    b = (
+        findings(ctx, h[yes(h, "water_difficulty")], "household", keys=["water_difficulty"], message="饮水困难")
+        if "water_difficulty" in h
+        else None
+    )
     return Parts({"a": a, "b": b}, evaluated=len(h), not_evaluated=n_dup)
 
 
@@ -130,8 +188,13 @@ def r58(ctx: RuleContext, p: dict) -> Parts:
 def r59(ctx: RuleContext, p: dict) -> Parts:
     """未通生活用电."""
     h, n_dup = household_scope(ctx)
-    df = findings(ctx, h[no(h, "power_living")], "household", keys=["power_living"],
-                  message="未通生活用电（由扶贫办协调供电部门）")
+    df = findings(
+        ctx,
+        h[no(h, "power_living")],
+        "household",
+        keys=["power_living"],
+        message="未通生活用电（由扶贫办协调供电部门）",
+    )
     return Parts({"": df}, evaluated=len(h), not_evaluated=n_dup)
 
 
@@ -144,14 +207,19 @@ def r60(ctx: RuleContext, p: dict) -> Parts:
     a = b = None
     if "road_type" in h:
         sub = h[isin(h, "road_type", params_list(p, "unhardened_road_types"))]
-        a = findings(ctx, sub, "household", keys=["road_type"],
-                     message="入户路为" + recorded(sub, "road_type") + "，未硬化")
+        a = findings(
+            ctx, sub, "household", keys=["road_type"], message="入户路为" + recorded(sub, "road_type") + "，未硬化"
+        )
     if "road_distance_km" in h:
         d = num(h, "road_distance_km")
         sub = h[as_mask((d > p["road_distance_max_km"]) & (d <= p["road_distance_implausible_km"]))]
-        b = findings(ctx, sub, "household", keys=["road_distance_km"],
-                     message="与村主干路距离" + recorded(sub, "road_distance_km")
-                     + f"公里，超过{p['road_distance_max_km']}公里")
+        b = findings(
+            ctx,
+            sub,
+            "household",
+            keys=["road_distance_km"],
+            message="与村主干路距离" + recorded(sub, "road_distance_km") + f"公里，超过{p['road_distance_max_km']}公里",
+        )
     return Parts({"a": a, "b": b}, evaluated=len(h), not_evaluated=n_dup)
 
 
@@ -164,14 +232,21 @@ def r61(ctx: RuleContext, p: dict) -> Parts:
     h, n_dup = household_scope(ctx)
     cols = [c for c in ["road_distance_km"] + AREA_COLUMNS if c in h]
     if not cols:
-        raise NotRun("贫困户信息 缺少列：与村主干路距离（公里）、住房面积（平方米）、耕地面积（亩）、林地面积（亩）、"
-                     "退耕还林面积（亩）")
+        raise NotRun(
+            "贫困户信息 缺少列：与村主干路距离（公里）、住房面积（平方米）、耕地面积（亩）、林地面积（亩）、"
+            "退耕还林面积（亩）"
+        )
     parts: dict = {"a": None, "b": None, "c": None, "d": None, "e": None}
     if "road_distance_km" in h:
         d = num(h, "road_distance_km")
         sub = h[as_mask((d < 0) | (d > p["road_distance_implausible_km"]))]
-        parts["a"] = findings(ctx, sub, "household", keys=["road_distance_km"],
-                              message="与村主干路距离" + recorded(sub, "road_distance_km") + "公里，数值不合理")
+        parts["a"] = findings(
+            ctx,
+            sub,
+            "household",
+            keys=["road_distance_km"],
+            message="与村主干路距离" + recorded(sub, "road_distance_km") + "公里，数值不合理",
+        )
     areas = [c for c in AREA_COLUMNS if c in h]
     if areas:
         neg = {c: as_mask(num(h, c) < 0) for c in areas}
@@ -184,24 +259,49 @@ def r61(ctx: RuleContext, p: dict) -> Parts:
             cols_s = cols_s + pd.Series(header("household", c) + "、", index=sub.index).where(hit, "")
             vals_s = vals_s + (recorded(sub, c) + "；").where(hit, "")
         cols_s, vals_s = cols_s.str.rstrip("、"), vals_s.str.rstrip("；")
-        parts["b"] = findings(ctx, sub, "household", columns=cols_s, values=vals_s,
-                              message="面积为负数：" + cols_s + "为" + vals_s)
+        parts["b"] = findings(
+            ctx, sub, "household", columns=cols_s, values=vals_s, message="面积为负数：" + cols_s + "为" + vals_s
+        )
     a_cnt = h["A"].astype(float)
     if "arable_mu" in h:
         pc = num(h, "arable_mu") / a_cnt.where(a_cnt >= 1)
         sub = h[as_mask(pc > p["arable_pc_max"])]
-        parts["c"] = findings(ctx, sub, "household", keys=["arable_mu"],
-                              message="耕地面积" + recorded(sub, "arable_mu") + "亩，正常成员" + sub["A"].astype(str)
-                              + f"人，人均超过{p['arable_pc_max']}亩")
+        parts["c"] = findings(
+            ctx,
+            sub,
+            "household",
+            keys=["arable_mu"],
+            message="耕地面积"
+            + recorded(sub, "arable_mu")
+            + "亩，正常成员"
+            + sub["A"].astype(str)
+            + f"人，人均超过{p['arable_pc_max']}亩",
+        )
     if "forest_mu" in h:
         pc = num(h, "forest_mu") / a_cnt.where(a_cnt >= 1)
         sub = h[as_mask(pc > p["forest_pc_max"])]
-        parts["d"] = findings(ctx, sub, "household", keys=["forest_mu"],
-                              message="林地面积" + recorded(sub, "forest_mu") + "亩，正常成员" + sub["A"].astype(str)
-                              + f"人，人均超过{p['forest_pc_max']}亩")
+        parts["d"] = findings(
+            ctx,
+            sub,
+            "household",
+            keys=["forest_mu"],
+            message="林地面积"
+            + recorded(sub, "forest_mu")
+            + "亩，正常成员"
+            + sub["A"].astype(str)
+            + f"人，人均超过{p['forest_pc_max']}亩",
+        )
     if "forest_mu" in h and "grain_to_green_mu" in h:
         sub = h[as_mask(num(h, "grain_to_green_mu") > num(h, "forest_mu"))]
-        parts["e"] = findings(ctx, sub, "household", keys=["grain_to_green_mu", "forest_mu"],
-                              message="退耕还林面积" + recorded(sub, "grain_to_green_mu") + "亩大于林地面积"
-                              + recorded(sub, "forest_mu") + "亩")
+        parts["e"] = findings(
+            ctx,
+            sub,
+            "household",
+            keys=["grain_to_green_mu", "forest_mu"],
+            message="退耕还林面积"
+            + recorded(sub, "grain_to_green_mu")
+            + "亩大于林地面积"
+            + recorded(sub, "forest_mu")
+            + "亩",
+        )
     return Parts(parts, evaluated=len(h), not_evaluated=n_dup)

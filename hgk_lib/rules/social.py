@@ -5,6 +5,7 @@ This module also holds the small helpers shared by the rule modules of categorie
 "not 是", household scope without duplicated 户编号, and ID18 matching against department lists. Findings are
 built with the one builder of every rule module, :func:`hgk_lib.rules.build.findings`.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -108,7 +109,8 @@ def blank_or_raw(df: pd.DataFrame, key: str, label: str, blank_text: str = "为�
     """``<label>为空`` for a blank value, ``<label>无法识别（<raw>）`` for an unrecognised one."""
     raw = recorded(df, key)
     return pd.Series(label + blank_text, index=df.index, dtype=object).where(
-        raw == BLANK_TEXT, label + "无法识别（" + raw + "）")
+        raw == BLANK_TEXT, label + "无法识别（" + raw + "）"
+    )
 
 
 def text(df: pd.DataFrame, key: str) -> pd.Series:
@@ -186,14 +188,26 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
     parts: dict = {}
     if has_d:
         sub = h[isin(h, "hh_type", DIBAO_TYPES) & ~hh_mask(h, d_hh)]
-        parts["a"] = findings(ctx, sub, "household", columns="贫困户属性、是否享受低保", values=ht[sub.index] + "；无正常成员为是",
-                              message="贫困户属性为“" + ht[sub.index] + "”，但没有正常成员享受低保")
+        parts["a"] = findings(
+            ctx,
+            sub,
+            "household",
+            columns="贫困户属性、是否享受低保",
+            values=ht[sub.index] + "；无正常成员为是",
+            message="贫困户属性为“" + ht[sub.index] + "”，但没有正常成员享受低保",
+        )
     else:
         parts["a"] = None
     if has_t:
         sub = h[isin(h, "hh_type", TEKUN_TYPES) & ~hh_mask(h, t_hh)]
-        parts["b"] = findings(ctx, sub, "household", columns="贫困户属性、是否特困供养人员", values=ht[sub.index] + "；无正常成员为是",
-                              message="贫困户属性为“" + ht[sub.index] + "”，但没有正常成员是特困供养人员")
+        parts["b"] = findings(
+            ctx,
+            sub,
+            "household",
+            columns="贫困户属性、是否特困供养人员",
+            values=ht[sub.index] + "；无正常成员为是",
+            message="贫困户属性为“" + ht[sub.index] + "”，但没有正常成员是特困供养人员",
+        )
     else:
         parts["b"] = None
     if has_d and has_t:
@@ -203,17 +217,28 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
         both = hh_mask(sub, d_hh) & hh_mask(sub, t_hh)
         which = which.where(~hh_mask(sub, t_hh), "特困供养")
         which = which.where(~both, "享受低保和特困供养")
-        parts["c"] = findings(ctx, sub, "household", columns="贫困户属性、是否享受低保、是否特困供养人员",
-                              values=ht[sub.index] + "；有正常成员为是",
-                              message="贫困户属性为“" + ht[sub.index] + "”，但有正常成员" + which)
+        parts["c"] = findings(
+            ctx,
+            sub,
+            "household",
+            columns="贫困户属性、是否享受低保、是否特困供养人员",
+            values=ht[sub.index] + "；有正常成员为是",
+            message="贫困户属性为“" + ht[sub.index] + "”，但有正常成员" + which,
+        )
         both_m = am[yes(am, "dibao") & yes(am, "tekun")]
         both_m = both_m[both_m["hh_id"].isin(h["hh_id"])]
-        names = (both_m["name"].astype(object).fillna(BLANK_TEXT) + "（人编号" + both_m["person_id"].astype(str) + "）")
+        names = both_m["name"].astype(object).fillna(BLANK_TEXT) + "（人编号" + both_m["person_id"].astype(str) + "）"
         names = names.groupby(both_m["hh_id"]).agg("、".join)
         sub = h[h["hh_id"].isin(names.index)]
         who = txt(sub["hh_id"].map(names))
-        parts["d"] = findings(ctx, sub, "household", columns="是否享受低保、是否特困供养人员",
-                              values="是；是", message="成员" + who + "同时享受低保和特困供养")
+        parts["d"] = findings(
+            ctx,
+            sub,
+            "household",
+            columns="是否享受低保、是否特困供养人员",
+            values="是；是",
+            message="成员" + who + "同时享受低保和特困供养",
+        )
     else:
         parts["c"] = None
         parts["d"] = None
@@ -221,9 +246,11 @@ def r45(ctx: RuleContext, p: dict) -> Parts:
 
 
 # (amount column, member flag, amount label, flag label)
-R46_PAIRS = [("dibao_income", "dibao", "低保金", "享受低保"),
-             ("tekun_income", "tekun", "特困供养金", "特困供养人员"),
-             ("pension_income", "pension_receiving", "养老保险金", "领取养老金")]
+R46_PAIRS = [
+    ("dibao_income", "dibao", "低保金", "享受低保"),
+    ("tekun_income", "tekun", "特困供养金", "特困供养人员"),
+    ("pension_income", "pension_receiving", "养老保险金", "领取养老金"),
+]
 
 
 def audit_income_rows(ctx: RuleContext, *columns: str) -> tuple[pd.DataFrame, int]:
@@ -243,8 +270,10 @@ def r46(ctx: RuleContext, p: dict) -> Parts:
     mem = ctx.table("member")
     pairs = [pr for pr in R46_PAIRS if pr[0] in inc and pr[1] in mem]
     if not pairs:
-        raise NotRun("收入信息/贫困人口信息 缺少列：低保金与是否享受低保、特困供养金与是否特困供养人员、"
-                     "养老保险金与是否领取养老金（至少一对）")
+        raise NotRun(
+            "收入信息/贫困人口信息 缺少列：低保金与是否享受低保、特困供养金与是否特困供养人员、"
+            "养老保险金与是否领取养老金（至少一对）"
+        )
     rows, n_dup = audit_income_rows(ctx)
     am = ctx.active_members
     a_parts, b_parts = [], []
@@ -253,17 +282,33 @@ def r46(ctx: RuleContext, p: dict) -> Parts:
         amount = num(rows, amt)
         has_flag = hh_mask(rows, flagged)
         sub = rows[(amount > 0) & ~has_flag]
-        a_parts.append(findings(ctx, sub, "income", columns=f"{amt_label}、{header('member', flag)}",
-                                values=recorded(sub, amt) + "；无正常成员为是",
-                                message=f"{ctx.audit_year}年{amt_label}" + recorded(sub, amt)
-                                + f"元，但没有正常成员{flag_label}"))
+        a_parts.append(
+            findings(
+                ctx,
+                sub,
+                "income",
+                columns=f"{amt_label}、{header('member', flag)}",
+                values=recorded(sub, amt) + "；无正常成员为是",
+                message=f"{ctx.audit_year}年{amt_label}" + recorded(sub, amt) + f"元，但没有正常成员{flag_label}",
+            )
+        )
         sub = rows[has_flag & ~(amount > 0) & (amount.isna() | (amount == 0))]
         a_label = recorded(sub, amt)
-        b_parts.append(findings(ctx, sub, "income", columns=f"{amt_label}、{header('member', flag)}",
-                                values=a_label + "；有正常成员为是",
-                                message=f"有正常成员{flag_label}，但{ctx.audit_year}年{amt_label}为" + a_label))
-    return Parts({"a": pd.concat(a_parts, ignore_index=True), "b": pd.concat(b_parts, ignore_index=True)},
-                 evaluated=len(rows), not_evaluated=n_dup)
+        b_parts.append(
+            findings(
+                ctx,
+                sub,
+                "income",
+                columns=f"{amt_label}、{header('member', flag)}",
+                values=a_label + "；有正常成员为是",
+                message=f"有正常成员{flag_label}，但{ctx.audit_year}年{amt_label}为" + a_label,
+            )
+        )
+    return Parts(
+        {"a": pd.concat(a_parts, ignore_index=True), "b": pd.concat(b_parts, ignore_index=True)},
+        evaluated=len(rows),
+        not_evaluated=n_dup,
+    )
 
 
 @rule("R47")
@@ -273,11 +318,21 @@ def r47(ctx: RuleContext, p: dict) -> Parts:
     scope = am[yes(am, "tekun")]
     known = scope["age"].notna()
     age = scope["age"]
-    hit = (known & as_mask((age >= p["tekun_age_min"]) & (age <= p["tekun_age_max"]))
-           & health_only(scope) & ~in_school(scope) & isin(scope, "labour_skill", FULL_LABOUR))
+    hit = (
+        known
+        & as_mask((age >= p["tekun_age_min"]) & (age <= p["tekun_age_max"]))
+        & health_only(scope)
+        & ~in_school(scope)
+        & isin(scope, "labour_skill", FULL_LABOUR)
+    )
     sub = scope[hit]
-    msg = ("特困供养人员" + sub["age"].astype(str) + "岁、健康、非在校生，劳动技能为“" + recorded(sub, "labour_skill")
-           + "”")
+    msg = (
+        "特困供养人员"
+        + sub["age"].astype(str)
+        + "岁、健康、非在校生，劳动技能为“"
+        + recorded(sub, "labour_skill")
+        + "”"
+    )
     df = findings(ctx, sub, "member", keys=["tekun", "health", "labour_skill"], message=msg)
     return Parts({"": df}, evaluated=int(known.sum()), not_evaluated=int((~known).sum()))
 
@@ -297,8 +352,14 @@ def r48(ctx: RuleContext, p: dict) -> Parts:
     scope = h[no_labour_households(h, am)]
     sub = scope[~hh_mask(scope, covered)]
     msg = "无劳动能力户（正常成员" + sub["A"].astype(str) + "人均为丧失劳动力或无劳动力），没有成员享受低保或特困供养"
-    df = findings(ctx, sub, "household", columns="劳动技能、是否享受低保、是否特困供养人员",
-                  values="全部为丧失劳动力/无劳动力；无成员为是", message=msg)
+    df = findings(
+        ctx,
+        sub,
+        "household",
+        columns="劳动技能、是否享受低保、是否特困供养人员",
+        values="全部为丧失劳动力/无劳动力；无成员为是",
+        message=msg,
+    )
     return Parts({"": df}, evaluated=len(scope), not_evaluated=n_dup)
 
 
@@ -319,8 +380,13 @@ def r50(ctx: RuleContext, p: dict) -> Parts:
     """重复参加基本医疗保险."""
     am = active_members(ctx)
     sub = am[yes(am, "ins_resident") & yes(am, "ins_employee")]
-    df = findings(ctx, sub, "member", keys=["ins_resident", "ins_employee"],
-                  message="同时参加城乡居民基本医疗保险和城镇职工基本医疗保险")
+    df = findings(
+        ctx,
+        sub,
+        "member",
+        keys=["ins_resident", "ins_employee"],
+        message="同时参加城乡居民基本医疗保险和城镇职工基本医疗保险",
+    )
     return Parts({"": df}, evaluated=len(am))
 
 
@@ -359,7 +425,6 @@ def r51(ctx: RuleContext, p: dict) -> Parts:
     card_grade = card_grade.astype(object).where(by_card[sub.index], None)
     src = pd.Series("残联数据", index=sub.index, dtype=object).where(~by_card[sub.index], "残疾证号")
     grade = card_grade.fillna(list_grade[sub.index]).astype(object).fillna(BLANK_TEXT)
-    msg = ("重度残疾（" + src + "残疾等级" + grade + "级），但本户" + str(ctx.audit_year) + "年无残疾人补贴措施")
-    df = findings(ctx, sub, "member", columns="残疾等级、措施类别",
-                  values=grade + "；无残疾人补贴", message=msg)
+    msg = "重度残疾（" + src + "残疾等级" + grade + "级），但本户" + str(ctx.audit_year) + "年无残疾人补贴措施"
+    df = findings(ctx, sub, "member", columns="残疾等级、措施类别", values=grade + "；无残疾人补贴", message=msg)
     return Parts({"": df}, evaluated=int(severe.sum()))

@@ -3,6 +3,7 @@
 Household rules (R12–R18) judge only households whose 户编号 is unique (R10's duplicates are counted "not
 evaluated"); member aggregates use active members of known households (R11's rows are left out).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,13 @@ def _heads(ctx: RuleContext) -> pd.DataFrame:
     """Per 户编号 (of known households): n_heads, n_spouses among active members."""
     m = ctx.hh_members
     rel = m["relation"].astype(object)
-    g = pd.DataFrame({"hh_id": m["hh_id"], "head": (rel == "户主").fillna(False).astype(int),
-                      "spouse": (rel == "配偶").fillna(False).astype(int)})
+    g = pd.DataFrame(
+        {
+            "hh_id": m["hh_id"],
+            "head": (rel == "户主").fillna(False).astype(int),
+            "spouse": (rel == "配偶").fillna(False).astype(int),
+        }
+    )
     return g.groupby("hh_id", sort=False)[["head", "spouse"]].sum()
 
 
@@ -44,8 +50,11 @@ def r10(ctx: RuleContext, p: dict):
     dup = (ids.duplicated(keep=False) & ids.notna()).to_numpy(dtype=bool)
     hit = h[dup]
     n = hit["hh_id"].map(hit["hh_id"].value_counts())
-    rows = (hit.sort_values("_row")["_row"].astype(str).groupby(hit["hh_id"]).agg("、".join) if "_row" in hit
-            else pd.Series(dtype=object))
+    rows = (
+        hit.sort_values("_row")["_row"].astype(str).groupby(hit["hh_id"]).agg("、".join)
+        if "_row" in hit
+        else pd.Series(dtype=object)
+    )
     msg = "户编号" + q(hit["hh_id"]) + "在贫困户信息中出现" + n.astype(str) + "次"
     if len(rows):
         msg = msg + "（第" + hit["hh_id"].map(rows).astype(str) + "行）"
@@ -74,12 +83,24 @@ def r12(ctx: RuleContext, p: dict):
     desc = pd.Series("成员状态混合", index=ct.index, dtype=object)
     desc[(nat == total).to_numpy()] = "成员均为自然减少"
     desc[(qt == total).to_numpy()] = "成员均为清退"
-    detail = "（共" + total.astype(str) + "人：自然减少" + nat.astype(str) + "人、清退" + qt.astype(str) + "人、其他" \
-        + (total - nat - qt).astype(str) + "人）"
+    detail = (
+        "（共"
+        + total.astype(str)
+        + "人：自然减少"
+        + nat.astype(str)
+        + "人、清退"
+        + qt.astype(str)
+        + "人、其他"
+        + (total - nat - qt).astype(str)
+        + "人）"
+    )
     txt = hit["hh_id"].map(desc + detail).fillna("无任何成员记录")
     msg = "该户无人员状态为正常的成员，" + txt.astype(str)
-    return Parts({"": findings(ctx, hit, "household", ["hh_id"], msg)}, evaluated=len(h),
-                 not_evaluated=len(ctx.households) - len(h))
+    return Parts(
+        {"": findings(ctx, hit, "household", ["hh_id"], msg)},
+        evaluated=len(h),
+        not_evaluated=len(ctx.households) - len(h),
+    )
 
 
 @rule("R13")
@@ -99,8 +120,11 @@ def r13(ctx: RuleContext, p: dict):
     part2[(sp > 1).to_numpy()] = "正常成员中有" + sp[sp > 1].astype(str) + "人为配偶"
     msg = (part1 + np.where((part1 != "") & (part2 != ""), "；", "") + part2).astype(object)
     vals = {"relation": "户主" + hh.astype(str) + "人、配偶" + sp.astype(str) + "人"}
-    return Parts({"": findings(ctx, hit, "household", ["relation"], msg, values=vals)}, evaluated=len(s),
-                 not_evaluated=int((ctx.households["A"] >= 1).sum()) - len(s))
+    return Parts(
+        {"": findings(ctx, hit, "household", ["relation"], msg, values=vals)},
+        evaluated=len(s),
+        not_evaluated=int((ctx.households["A"] >= 1).sum()) - len(s),
+    )
 
 
 @rule("R14")
@@ -117,7 +141,7 @@ def r14(ctx: RuleContext, p: dict):
     persons = hit_sp["person_id"].astype(object).fillna("（空）").astype(str).groupby(hit_sp["hh_id"]).agg("、".join)
     hit = s[s["hh_id"].isin(first["hh_id"]).to_numpy()]
     sex = hit["hh_id"].map(head["sex"].astype(object)).astype(str)
-    msg = ("户主性别为" + q(sex) + "，配偶（人编号" + hit["hh_id"].map(persons).astype(str) + "）性别也为" + q(sex))
+    msg = "户主性别为" + q(sex) + "，配偶（人编号" + hit["hh_id"].map(persons).astype(str) + "）性别也为" + q(sex)
     vals = {"sex": "户主" + sex + "；配偶" + sex}
     return Parts({"": findings(ctx, hit, "household", ["sex"], msg, values=vals)}, evaluated=len(s))
 
@@ -129,17 +153,35 @@ def r15(ctx: RuleContext, p: dict):
     a = mask((rel.isin(MALE_RELATIONS) & (sex == "女")) | (rel.isin(FEMALE_RELATIONS) & (sex == "男")))
     ha = m[a.to_numpy()]
     expect = np.where(ha["relation"].isin(MALE_RELATIONS), "男", "女")
-    fa = findings(ctx, ha, "member", ["relation", "sex"],
-                  "与户主关系为" + q(ha["relation"].astype(str)) + "，但性别为" + q(ha["sex"].astype(str))
-                  + "（应为" + pd.Series(expect, index=ha.index) + "）")
+    fa = findings(
+        ctx,
+        ha,
+        "member",
+        ["relation", "sex"],
+        "与户主关系为"
+        + q(ha["relation"].astype(str))
+        + "，但性别为"
+        + q(ha["sex"].astype(str))
+        + "（应为"
+        + pd.Series(expect, index=ha.index)
+        + "）",
+    )
     head = _single_head(ctx)
     hs = m["hh_id"].map(head["sex"].astype(object)).where(m["hh_known"])
     b = mask((rel.isin(["之公公", "之婆婆"]) & (hs == "男")) | (rel.isin(["之岳父", "之岳母"]) & (hs == "女")))
     hb = m[b.to_numpy()]
-    fb = findings(ctx, hb, "member", ["relation"],
-                  "与户主关系为" + q(hb["relation"].astype(str)) + "，但户主性别为" + q(hs[b.to_numpy()].astype(str))
-                  + np.where(hb["relation"].isin(["之公公", "之婆婆"]), "（公婆应对应女户主）", "（岳父母应对应男户主）"),
-                  values={"relation": hb["relation"].astype(str) + "（户主性别" + hs[b.to_numpy()].astype(str) + "）"})
+    fb = findings(
+        ctx,
+        hb,
+        "member",
+        ["relation"],
+        "与户主关系为"
+        + q(hb["relation"].astype(str))
+        + "，但户主性别为"
+        + q(hs[b.to_numpy()].astype(str))
+        + np.where(hb["relation"].isin(["之公公", "之婆婆"]), "（公婆应对应女户主）", "（岳父母应对应男户主）"),
+        values={"relation": hb["relation"].astype(str) + "（户主性别" + hs[b.to_numpy()].astype(str) + "）"},
+    )
     return Parts({"a": fa, "b": fb}, evaluated=len(m))
 
 
@@ -171,35 +213,69 @@ def r17(ctx: RuleContext, p: dict):
         differs = np.where(both, hid18 != hd["id18"].astype(object), hid != mid)
         a = mask(pd.Series(differs, index=s.index).astype("boolean") & hid.notna() & mid.notna())
         ha = s[a.to_numpy()]
-        parts["a"] = findings(ctx, ha, "household", ["head_id"],
-                              "户主证件号码为" + q(shown(ha, "head_id")) + "，户主成员（人编号"
-                              + hd.loc[a.to_numpy(), "person_id"].astype(str) + "）的证件号码为"
-                              + q(hd.loc[a.to_numpy(), "id_no"].astype(str)),
-                              values={"head_id": shown(ha, "head_id") + "（成员：" + hd.loc[a.to_numpy(), "id_no"]
-                                     .astype(str) + "）"})
+        parts["a"] = findings(
+            ctx,
+            ha,
+            "household",
+            ["head_id"],
+            "户主证件号码为"
+            + q(shown(ha, "head_id"))
+            + "，户主成员（人编号"
+            + hd.loc[a.to_numpy(), "person_id"].astype(str)
+            + "）的证件号码为"
+            + q(hd.loc[a.to_numpy(), "id_no"].astype(str)),
+            values={"head_id": shown(ha, "head_id") + "（成员：" + hd.loc[a.to_numpy(), "id_no"].astype(str) + "）"},
+        )
     else:
         parts["a"] = None
     if "head_name" in s and "name" in hd:
+
         def squeeze(x):
             return x.astype(object).str.replace(r"\s+", "", regex=True)
+
         hn, mn = squeeze(s["head_name"]), squeeze(hd["name"])
         b = mask((hn != mn) & hn.notna() & mn.notna() & (hn != "") & (mn != ""))
         hb = s[b.to_numpy()]
-        parts["b"] = findings(ctx, hb, "household", ["head_name"],
-                              "户主姓名为" + q(shown(hb, "head_name")) + "，户主成员（人编号"
-                              + hd.loc[b.to_numpy(), "person_id"].astype(str) + "）的姓名为"
-                              + q(hd.loc[b.to_numpy(), "name"].astype(str)),
-                              values={"head_name": shown(hb, "head_name") + "（成员：" + hd.loc[b.to_numpy(), "name"]
-                                     .astype(str) + "）"})
+        parts["b"] = findings(
+            ctx,
+            hb,
+            "household",
+            ["head_name"],
+            "户主姓名为"
+            + q(shown(hb, "head_name"))
+            + "，户主成员（人编号"
+            + hd.loc[b.to_numpy(), "person_id"].astype(str)
+            + "）的姓名为"
+            + q(hd.loc[b.to_numpy(), "name"].astype(str)),
+            values={"head_name": shown(hb, "head_name") + "（成员：" + hd.loc[b.to_numpy(), "name"].astype(str) + "）"},
+        )
     else:
         parts["b"] = None
     return Parts(parts, evaluated=len(s))
 
 
-R18_REQUIRED = ["township", "village", "head_name", "head_id", "hh_size", "hh_type", "main_cause", "first_year",
-                "exit_status"]
-R18_OPTIONAL = ["id_standard", "labour_type", "unsafe_house", "house_area", "safe_water", "water_difficulty",
-                "power_living", "road_type", "road_distance_km"]
+R18_REQUIRED = [
+    "township",
+    "village",
+    "head_name",
+    "head_id",
+    "hh_size",
+    "hh_type",
+    "main_cause",
+    "first_year",
+    "exit_status",
+]
+R18_OPTIONAL = [
+    "id_standard",
+    "labour_type",
+    "unsafe_house",
+    "house_area",
+    "safe_water",
+    "water_difficulty",
+    "power_living",
+    "road_type",
+    "road_distance_km",
+]
 
 
 @rule("R18")
@@ -217,6 +293,7 @@ def r18(ctx: RuleContext, p: dict):
     hit = h[any_blank]
     b = blank[any_blank]
     from .engine import header
+
     names = pd.Series("", index=hit.index, dtype=object)
     values = pd.Series("", index=hit.index, dtype=object)
     for c in b.columns:

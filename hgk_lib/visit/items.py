@@ -13,6 +13,7 @@ Each criterion is one pure function returning rows of :data:`ITEM_COLUMNS` (one 
 
 :func:`visit_items` concatenates them in a stable order. Item ids come from :func:`hgk_lib.items.item_ids`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,20 @@ import pandas as pd
 from ..items import item_ids, key_text
 
 #: One row per (household, item); English keys, the workbook writer maps them to Chinese headers.
-ITEM_COLUMNS = ["item_id", "hh_id", "person_id", "source", "rule_id", "code", "short", "content", "department",
-                "income_check", "result", "note"]
+ITEM_COLUMNS = [
+    "item_id",
+    "hh_id",
+    "person_id",
+    "source",
+    "rule_id",
+    "code",
+    "short",
+    "content",
+    "department",
+    "income_check",
+    "result",
+    "note",
+]
 #: Verdicts that need no visit on their own (campaign.md §1); every other verdict does (including 收入待核实).
 PLAIN_KEPT = ["保持脱贫", "保持脱贫（兜底）"]
 #: Department of a verdict item (兜底 is 民政局's; the rest are the poverty office's).
@@ -89,10 +102,19 @@ def rule_items(findings: pd.DataFrame | None, catalogue: dict, county: str | Non
     name = key_text(_col(f, "rule_name"))
     msg = key_text(_col(f, "message"))
     category = rid.map(lambda r: (catalogue.get(r) or {}).get("category"))
-    return _items(f.index, item_id=ids, hh_id=key_text(f["hh_id"]), person_id=key_text(_col(f, "person_id")),
-                  source="规则", rule_id=rid, code=rid, short=rid + name,
-                  content=name.where(msg == "", name + "：" + msg), department=_col(f, "department").fillna(
-                      DEFAULT_DEPARTMENT), income_check=category.isin(INCOME_CATEGORIES))
+    return _items(
+        f.index,
+        item_id=ids,
+        hh_id=key_text(f["hh_id"]),
+        person_id=key_text(_col(f, "person_id")),
+        source="规则",
+        rule_id=rid,
+        code=rid,
+        short=rid + name,
+        content=name.where(msg == "", name + "：" + msg),
+        department=_col(f, "department").fillna(DEFAULT_DEPARTMENT),
+        income_check=category.isin(INCOME_CATEGORIES),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -123,13 +145,21 @@ def verdict_items(verdicts: pd.DataFrame | None, params: dict, county: str | Non
     income_txt = "复核人均可支配收入 " + _money(income) + " 元"
     reasons = key_text(_col(v, "reasons"))
     content_v = "核查结论“" + verdict + "”：" + reasons.where(reasons != "", income_txt)
-    content_m = (income_txt + f"，低于脱贫线×{margin:g}（{limit:,.2f} 元），结论为“" + verdict
-                 + "”，入户核实收入")
+    content_m = income_txt + f"，低于脱贫线×{margin:g}（{limit:,.2f} 元），结论为“" + verdict + "”，入户核实收入"
     short = verdict.where(~by_margin, "收入接近脱贫线")
-    return _items(v.index, item_id=item_ids(v, "收入", verdict), hh_id=key_text(v["hh_id"]), person_id="",
-                  source="收入", rule_id="", code=verdict, short="收入：" + short,
-                  content=content_v.where(~by_margin, content_m),
-                  department=verdict.map(VERDICT_DEPARTMENT).fillna(DEFAULT_DEPARTMENT), income_check=True)
+    return _items(
+        v.index,
+        item_id=item_ids(v, "收入", verdict),
+        hh_id=key_text(v["hh_id"]),
+        person_id="",
+        source="收入",
+        rule_id="",
+        code=verdict,
+        short="收入：" + short,
+        content=content_v.where(~by_margin, content_m),
+        department=verdict.map(VERDICT_DEPARTMENT).fillna(DEFAULT_DEPARTMENT),
+        income_check=True,
+    )
 
 
 def needs_items(needs: pd.DataFrame | None, county: str | None = None) -> pd.DataFrame:
@@ -139,10 +169,19 @@ def needs_items(needs: pd.DataFrame | None, county: str | None = None) -> pd.Dat
     n = _with_county(needs.reset_index(drop=True), county)
     kind = key_text(n["problem_type"])
     ev = key_text(_col(n, "evidence"))
-    return _items(n.index, item_id=item_ids(n, "三保障", kind), hh_id=key_text(n["hh_id"]),
-                  person_id=key_text(_col(n, "person_id")), source="三保障", rule_id="", code=kind,
-                  short="三保障：" + kind, content=kind.where(ev == "", kind + "：" + ev),
-                  department=_col(n, "department").fillna(DEFAULT_DEPARTMENT), income_check=False)
+    return _items(
+        n.index,
+        item_id=item_ids(n, "三保障", kind),
+        hh_id=key_text(n["hh_id"]),
+        person_id=key_text(_col(n, "person_id")),
+        source="三保障",
+        rule_id="",
+        code=kind,
+        short="三保障：" + kind,
+        content=kind.where(ev == "", kind + "：" + ev),
+        department=_col(n, "department").fillna(DEFAULT_DEPARTMENT),
+        income_check=False,
+    )
 
 
 def dynamic_items(dynamic: pd.DataFrame | None, county: str | None = None) -> pd.DataFrame:
@@ -152,11 +191,19 @@ def dynamic_items(dynamic: pd.DataFrame | None, county: str | None = None) -> pd
     d = _with_county(dynamic.reset_index(drop=True), county)
     kind = key_text(d["kind"])
     basis = key_text(_col(d, "basis"))
-    return _items(d.index, item_id=item_ids(d, "动态管理", kind), hh_id=key_text(d["hh_id"]),
-                  person_id=key_text(_col(d, "person_id")), source="动态管理", rule_id="", code=kind,
-                  short="动态管理：" + kind + "候选",
-                  content=(kind + "候选").where(basis == "", kind + "候选：" + basis),
-                  department=DEFAULT_DEPARTMENT, income_check=False)
+    return _items(
+        d.index,
+        item_id=item_ids(d, "动态管理", kind),
+        hh_id=key_text(d["hh_id"]),
+        person_id=key_text(_col(d, "person_id")),
+        source="动态管理",
+        rule_id="",
+        code=kind,
+        short="动态管理：" + kind + "候选",
+        content=(kind + "候选").where(basis == "", kind + "候选：" + basis),
+        department=DEFAULT_DEPARTMENT,
+        income_check=False,
+    )
 
 
 def _is_false(s: pd.Series) -> pd.Series:
@@ -173,12 +220,28 @@ def class_items(classes: pd.DataFrame | None, county: str | None = None) -> pd.D
     if c.empty:
         return _empty()
     now = key_text(_col(c, "measures_this_year")).replace("", "无")
-    content = ("劳动能力类型“" + key_text(_col(c, "labour_class")) + "”，建议措施“" + key_text(_col(c, "recommended"))
-               + "”，当年措施：" + now)
+    content = (
+        "劳动能力类型“"
+        + key_text(_col(c, "labour_class"))
+        + "”，建议措施“"
+        + key_text(_col(c, "recommended"))
+        + "”，当年措施："
+        + now
+    )
     ids = c["item_id"] if "item_id" in c and c["item_id"].notna().all() else item_ids(c, "分类施策", "mismatch")
-    return _items(c.index, item_id=ids, hh_id=key_text(c["hh_id"]), person_id="",
-                  source="分类施策", rule_id="", code="不匹配", short="分类施策：措施不匹配", content=content,
-                  department=DEFAULT_DEPARTMENT, income_check=False)
+    return _items(
+        c.index,
+        item_id=ids,
+        hh_id=key_text(c["hh_id"]),
+        person_id="",
+        source="分类施策",
+        rule_id="",
+        code="不匹配",
+        short="分类施策：措施不匹配",
+        content=content,
+        department=DEFAULT_DEPARTMENT,
+        income_check=False,
+    )
 
 
 def integrity_items(flags: pd.DataFrame | None, county: str | None = None) -> pd.DataFrame:
@@ -197,21 +260,43 @@ def integrity_items(flags: pd.DataFrame | None, county: str | None = None) -> pd
     if "item_id" in g:  # the screen's own id (the same in the saved results, the visit plan and the record)
         ids = key_text(g["item_id"]).where(~_blank(g["item_id"]), ids)
     label = ind + np.where(key_text(_col(g, "indicator_name")) != "", " " + key_text(_col(g, "indicator_name")), "")
-    return _items(g.index, item_id=ids, hh_id=key_text(g["hh_id"]), person_id="",
-                  source="数据真实性", rule_id="", code=ind, short="数据真实性复核：" + label,
-                  content="数据真实性复核（" + ind + "）" + np.where(text != "", "：" + text, ""),
-                  department=DEFAULT_DEPARTMENT, income_check=False)
+    return _items(
+        g.index,
+        item_id=ids,
+        hh_id=key_text(g["hh_id"]),
+        person_id="",
+        source="数据真实性",
+        rule_id="",
+        code=ind,
+        short="数据真实性复核：" + label,
+        content="数据真实性复核（" + ind + "）" + np.where(text != "", "：" + text, ""),
+        department=DEFAULT_DEPARTMENT,
+        income_check=False,
+    )
 
 
-def visit_items(*, findings: pd.DataFrame | None, catalogue: dict, params: dict, verdicts: pd.DataFrame | None = None,
-                needs: pd.DataFrame | None = None, dynamic: pd.DataFrame | None = None,
-                classes: pd.DataFrame | None = None, integrity: pd.DataFrame | None = None,
-                county: str | None = None) -> pd.DataFrame:
+def visit_items(
+    *,
+    findings: pd.DataFrame | None,
+    catalogue: dict,
+    params: dict,
+    verdicts: pd.DataFrame | None = None,
+    needs: pd.DataFrame | None = None,
+    dynamic: pd.DataFrame | None = None,
+    classes: pd.DataFrame | None = None,
+    integrity: pd.DataFrame | None = None,
+    county: str | None = None,
+) -> pd.DataFrame:
     """All visit items of one county (one row per item; :data:`ITEM_COLUMNS`), ordered by household, source, rule,
     person and id. ``county`` (the county folder) is part of every item id when the frames carry no county."""
-    parts = [rule_items(findings, catalogue, county), verdict_items(verdicts, params, county),
-             needs_items(needs, county), dynamic_items(dynamic, county), class_items(classes, county),
-             integrity_items(integrity, county)]
+    parts = [
+        rule_items(findings, catalogue, county),
+        verdict_items(verdicts, params, county),
+        needs_items(needs, county),
+        dynamic_items(dynamic, county),
+        class_items(classes, county),
+        integrity_items(integrity, county),
+    ]
     parts = [p for p in parts if len(p)]
     if not parts:
         return _empty()
@@ -220,7 +305,6 @@ def visit_items(*, findings: pd.DataFrame | None, catalogue: dict, params: dict,
     out["income_check"] = out["income_check"].map(lambda v: v is True or v is np.True_)
     rank = out["source"].map({s: i for i, s in enumerate(SOURCE_ORDER)})
     num = pd.to_numeric(key_text(out["rule_id"]).str[1:], errors="coerce").fillna(0)
-    order = pd.DataFrame({"h": out["hh_id"], "s": rank, "r": num, "p": key_text(out["person_id"]),
-                          "i": out["item_id"]})
+    order = pd.DataFrame({"h": out["hh_id"], "s": rank, "r": num, "p": key_text(out["person_id"]), "i": out["item_id"]})
     out = out.loc[order.sort_values(list(order.columns), kind="mergesort").index].reset_index(drop=True)
     return out[ITEM_COLUMNS]

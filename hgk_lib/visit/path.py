@@ -6,6 +6,7 @@ visit form (入户核查表), the ledger's 收入核查 sheet (:func:`path_summa
 report (:func:`path_coverage` counts the gaps by year). A year with no measure after the household was identified
 is a gap (``gap`` True, 备注 “无帮扶措施”); years before identification are marked 未识别, not gaps.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,18 @@ import pandas as pd
 
 from ..items import key_text
 
-PATH_COLUMNS = ["hh_id", "year", "stage", "measures", "n_measures", "recorded_pc", "checked_pc", "data_source",
-                "gap", "note"]
+PATH_COLUMNS = [
+    "hh_id",
+    "year",
+    "stage",
+    "measures",
+    "n_measures",
+    "recorded_pc",
+    "checked_pc",
+    "data_source",
+    "gap",
+    "note",
+]
 GAP_NOTE = "无帮扶措施"
 NOT_YET = "未识别"
 
@@ -23,9 +34,16 @@ def _years(first_year: int, audit_year: int) -> np.ndarray:
     return np.arange(int(first_year), int(audit_year) + 1)
 
 
-def exit_path(households: pd.DataFrame, measures: pd.DataFrame | None, income: pd.DataFrame | None, *,
-              first_year: int, audit_year: int, checked: pd.DataFrame | None = None,
-              hh_ids: pd.Series | list | None = None) -> pd.DataFrame:
+def exit_path(
+    households: pd.DataFrame,
+    measures: pd.DataFrame | None,
+    income: pd.DataFrame | None,
+    *,
+    first_year: int,
+    audit_year: int,
+    checked: pd.DataFrame | None = None,
+    hh_ids: pd.Series | list | None = None,
+) -> pd.DataFrame:
     """One row per (household, year) for ``first_year`` … ``audit_year`` (:data:`PATH_COLUMNS`).
 
     ``households``: hh_id, first_year (identification), exit_year; ``measures``: hh_id, year, category;
@@ -41,15 +59,23 @@ def exit_path(households: pd.DataFrame, measures: pd.DataFrame | None, income: p
         want = pd.Series(list(dict.fromkeys(key_text(pd.Series(list(hh_ids), dtype=object)))), dtype=object)
         h = pd.DataFrame({"hh_id": want}).merge(h, on="hh_id", how="left")
     years = _years(first_year, audit_year)
-    grid = pd.DataFrame({"hh_id": np.repeat(h["hh_id"].to_numpy(), len(years)),
-                         "year": np.tile(years, len(h)),
-                         "first": np.repeat(h["first"].to_numpy(), len(years)),
-                         "exit": np.repeat(h["exit"].to_numpy(), len(years))})
+    grid = pd.DataFrame(
+        {
+            "hh_id": np.repeat(h["hh_id"].to_numpy(), len(years)),
+            "year": np.tile(years, len(h)),
+            "first": np.repeat(h["first"].to_numpy(), len(years)),
+            "exit": np.repeat(h["exit"].to_numpy(), len(years)),
+        }
+    )
     # measures by kind
     if measures is not None and len(measures):
-        m = pd.DataFrame({"hh_id": key_text(measures["hh_id"]),
-                          "year": pd.to_numeric(measures["year"], errors="coerce"),
-                          "category": key_text(measures["category"]).replace("", "未填类别")}).dropna(subset=["year"])
+        m = pd.DataFrame(
+            {
+                "hh_id": key_text(measures["hh_id"]),
+                "year": pd.to_numeric(measures["year"], errors="coerce"),
+                "category": key_text(measures["category"]).replace("", "未填类别"),
+            }
+        ).dropna(subset=["year"])
         m["year"] = m["year"].astype(int)
         c = m.groupby(["hh_id", "year", "category"], sort=True).size().rename("n").reset_index()
         c["txt"] = c["category"].where(c["n"] == 1, c["category"] + "×" + c["n"].astype(str))
@@ -60,9 +86,14 @@ def exit_path(households: pd.DataFrame, measures: pd.DataFrame | None, income: p
     grid["n_measures"] = grid["n_measures"].fillna(0).astype(int)
     # registry income per year (the first row of a duplicated household-year; the rule R32 reports duplicates)
     if income is not None and len(income):
-        i = pd.DataFrame({"hh_id": key_text(income["hh_id"]), "year": pd.to_numeric(income["year"], errors="coerce"),
-                          "recorded_pc": pd.to_numeric(income.get("disposable_pc_recorded"), errors="coerce"),
-                          "data_source": income.get("data_source")}).dropna(subset=["year"])
+        i = pd.DataFrame(
+            {
+                "hh_id": key_text(income["hh_id"]),
+                "year": pd.to_numeric(income["year"], errors="coerce"),
+                "recorded_pc": pd.to_numeric(income.get("disposable_pc_recorded"), errors="coerce"),
+                "data_source": income.get("data_source"),
+            }
+        ).dropna(subset=["year"])
         i["year"] = i["year"].astype(int)
         i = i.drop_duplicates(["hh_id", "year"])
         grid = grid.merge(i, on=["hh_id", "year"], how="left")
@@ -70,8 +101,9 @@ def exit_path(households: pd.DataFrame, measures: pd.DataFrame | None, income: p
         grid["recorded_pc"], grid["data_source"] = np.nan, None
     grid["checked_pc"] = np.nan
     if checked is not None and len(checked):
-        ck = pd.Series(pd.to_numeric(checked["income_pc"], errors="coerce").to_numpy(),
-                       index=key_text(checked["hh_id"]).to_numpy())
+        ck = pd.Series(
+            pd.to_numeric(checked["income_pc"], errors="coerce").to_numpy(), index=key_text(checked["hh_id"]).to_numpy()
+        )
         ck = ck[~ck.index.duplicated()]
         last = grid["year"] == int(audit_year)
         grid.loc[last, "checked_pc"] = grid.loc[last, "hh_id"].map(ck).to_numpy(dtype=float)
@@ -97,8 +129,9 @@ def path_summary(path: pd.DataFrame) -> pd.DataFrame:
     line = path["year"].astype(str) + " " + what + money
     g = pd.DataFrame({"hh_id": path["hh_id"], "line": line, "gy": path["year"].astype(str).where(path["gap"])})
     grp = g.groupby("hh_id", sort=False)
-    out = pd.DataFrame({"path_text": grp["line"].agg("；".join),
-                        "gap_years": grp["gy"].agg(lambda s: "、".join(s.dropna()))})
+    out = pd.DataFrame(
+        {"path_text": grp["line"].agg("；".join), "gap_years": grp["gy"].agg(lambda s: "、".join(s.dropna()))}
+    )
     return out.reset_index()
 
 
@@ -108,5 +141,14 @@ def path_coverage(path: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["年度", "已识别户数", "有帮扶措施户数", "无帮扶措施户数"])
     p = path[path["stage"] != NOT_YET]
     g = p.groupby("year")
-    return pd.DataFrame({"已识别户数": g.size(), "有帮扶措施户数": g["gap"].agg(lambda s: int((~s).sum())),
-                         "无帮扶措施户数": g["gap"].agg(lambda s: int(s.sum()))}).rename_axis("年度").reset_index()
+    return (
+        pd.DataFrame(
+            {
+                "已识别户数": g.size(),
+                "有帮扶措施户数": g["gap"].agg(lambda s: int((~s).sum())),
+                "无帮扶措施户数": g["gap"].agg(lambda s: int(s.sum())),
+            }
+        )
+        .rename_axis("年度")
+        .reset_index()
+    )

@@ -1,6 +1,7 @@
 """The visit plan's tables from its items: 走访清单 (one row per household), 按村汇总, items by department and the
 trips saved by going once per household (campaign.md §1).
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -8,9 +9,24 @@ import pandas as pd
 from ..items import key_text
 from .items import ITEM_COLUMNS
 
-HOUSEHOLD_COLUMNS = ["hh_id", "township", "village", "head_name", "phone", "helper_name", "helper_phone",
-                     "last_visit", "n_items", "items", "income_check", "conclusion", "verified_income", "visitor",
-                     "visit_date", "remark"]
+HOUSEHOLD_COLUMNS = [
+    "hh_id",
+    "township",
+    "village",
+    "head_name",
+    "phone",
+    "helper_name",
+    "helper_phone",
+    "last_visit",
+    "n_items",
+    "items",
+    "income_check",
+    "conclusion",
+    "verified_income",
+    "visitor",
+    "visit_date",
+    "remark",
+]
 VILLAGE_COLUMNS = ["township", "village", "households", "items", "income_households"]
 UNKNOWN_PLACE = "（户信息缺失）"
 
@@ -34,8 +50,9 @@ def visit_households(items: pd.DataFrame, households: pd.DataFrame | None) -> pd
     if len(items) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in HOUSEHOLD_COLUMNS})
     g = items.groupby("hh_id", sort=False)
-    per = pd.DataFrame({"n_items": g.size(), "items": g["short"].agg("；".join),
-                        "income_check": g["income_check"].any()}).reset_index()
+    per = pd.DataFrame(
+        {"n_items": g.size(), "items": g["short"].agg("；".join), "income_check": g["income_check"].any()}
+    ).reset_index()
     out = per.merge(household_info(households), on="hh_id", how="left")
     for c in ("township", "village"):
         out[c] = out[c].astype(object).where(out[c].notna() & (key_text(out[c]) != ""), UNKNOWN_PLACE)
@@ -80,8 +97,7 @@ def trips_saved(items: pd.DataFrame) -> dict[str, int]:
         return {"households": 0, "items": 0, "department_trips": 0, "visits": 0, "saved": 0}
     pairs = int(items[["hh_id", "department"]].drop_duplicates().shape[0])
     hh = int(items["hh_id"].nunique())
-    return {"households": hh, "items": int(len(items)), "department_trips": pairs, "visits": hh,
-            "saved": pairs - hh}
+    return {"households": hh, "items": int(len(items)), "department_trips": pairs, "visits": hh, "saved": pairs - hh}
 
 
 def check_items(items: pd.DataFrame) -> None:

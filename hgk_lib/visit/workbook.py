@@ -6,6 +6,7 @@ household starts on a new page (manual row breaks), with its members, its 脱贫
 and room to write. Row heights are set explicitly and the pages are cut by this module (:func:`paginate`), so a
 household's item list is never split by a page break unless it is longer than a whole page.
 """
+
 from __future__ import annotations
 
 from copy import copy
@@ -21,8 +22,19 @@ from openpyxl.worksheet.pagebreak import Break
 
 from ..items import key_text
 from ..report.provenance import run_datetime
-from ..report.xlsx import (FORMULA_START, ILLEGAL_XML, KIND_LABELS, Col, SheetSpec, frame_for, is_formula_like,
-                           new_workbook, save_workbook, set_print_layout, write_table)
+from ..report.xlsx import (
+    FORMULA_START,
+    ILLEGAL_XML,
+    KIND_LABELS,
+    Col,
+    SheetSpec,
+    frame_for,
+    is_formula_like,
+    new_workbook,
+    save_workbook,
+    set_print_layout,
+    write_table,
+)
 from .build import VisitPlan
 from .path import NOT_YET
 
@@ -32,41 +44,73 @@ FORM_SHEET = "入户核查表"
 
 C = Col
 SHEETS: list[SheetSpec] = [
-    SheetSpec("走访清单", [
-        C("户编号", "hh_id", "id", "户编号"), C("乡（镇）", "township", "text", "乡（镇）"),
-        C("行政村", "village", "text", "行政村"), C("户主姓名", "head_name", "text", "户主姓名"),
-        C("联系电话", "phone", "id", "户的联系电话"), C("帮扶责任人", "helper_name", "text", "帮扶责任人"),
-        C("帮扶责任人联系电话", "helper_phone", "id", "帮扶责任人联系电话"),
-        C("最近走访日期", "last_visit", "date", "系统中的最近走访日期"), C("事项数", "n_items", "int", "本户需核查的事项数"),
-        C("核查事项", "items", "long", "本户全部核查事项（简称，以“；”分隔），明细见“核查事项”表"),
-        C("需核实收入", "income_check", "text", "是：需入户核实收入（核查结论、收入接近脱贫线或收入类规则问题）"),
-        C("走访结论", "conclusion", "text", "下拉选择：已走访 / 无法入户 / 户已不存在（走访后填写）"),
-        C("核实人均可支配收入", "verified_income", "amount", "入户核实的人均可支配收入（元，走访后填写）"),
-        C("走访人", "visitor", "text", "走访人（走访后填写）"), C("走访日期", "visit_date", "date", "走访日期（走访后填写）"),
-        C("备注", "remark", "long", "备注")],
-        "每户一行，按乡（镇）、行政村、户编号排序；村工作队、行业部门与帮扶责任人一次入户核查全部事项"),
-    SheetSpec("核查事项", [
-        C("事项编号", "item_id", "id", "事项编号（与台账问题编号一致，读回时用于对应）"), C("户编号", "hh_id", "id", "户编号"),
-        C("人编号", "person_id", "id", "人编号（按人的事项）"),
-        C("来源", "source", "text", "规则 / 收入 / 三保障 / 动态管理 / 分类施策 / 数据真实性"),
-        C("规则编号", "rule_id", "text", "规则编号（来源为规则时）"), C("内容", "content", "long", "需核查的内容"),
-        C("责任部门", "department", "text", "负责核实整改的部门"),
-        C("核实结果", "result", "text", "下拉选择：属实 / 不属实 / 现场已整改 / 无法核实（走访后填写）"),
-        C("说明", "note", "long", "核实情况说明（走访后填写）")],
+    SheetSpec(
+        "走访清单",
+        [
+            C("户编号", "hh_id", "id", "户编号"),
+            C("乡（镇）", "township", "text", "乡（镇）"),
+            C("行政村", "village", "text", "行政村"),
+            C("户主姓名", "head_name", "text", "户主姓名"),
+            C("联系电话", "phone", "id", "户的联系电话"),
+            C("帮扶责任人", "helper_name", "text", "帮扶责任人"),
+            C("帮扶责任人联系电话", "helper_phone", "id", "帮扶责任人联系电话"),
+            C("最近走访日期", "last_visit", "date", "系统中的最近走访日期"),
+            C("事项数", "n_items", "int", "本户需核查的事项数"),
+            C("核查事项", "items", "long", "本户全部核查事项（简称，以“；”分隔），明细见“核查事项”表"),
+            C("需核实收入", "income_check", "text", "是：需入户核实收入（核查结论、收入接近脱贫线或收入类规则问题）"),
+            C("走访结论", "conclusion", "text", "下拉选择：已走访 / 无法入户 / 户已不存在（走访后填写）"),
+            C("核实人均可支配收入", "verified_income", "amount", "入户核实的人均可支配收入（元，走访后填写）"),
+            C("走访人", "visitor", "text", "走访人（走访后填写）"),
+            C("走访日期", "visit_date", "date", "走访日期（走访后填写）"),
+            C("备注", "remark", "long", "备注"),
+        ],
+        "每户一行，按乡（镇）、行政村、户编号排序；村工作队、行业部门与帮扶责任人一次入户核查全部事项",
+    ),
+    SheetSpec(
+        "核查事项",
+        [
+            C("事项编号", "item_id", "id", "事项编号（与台账问题编号一致，读回时用于对应）"),
+            C("户编号", "hh_id", "id", "户编号"),
+            C("人编号", "person_id", "id", "人编号（按人的事项）"),
+            C("来源", "source", "text", "规则 / 收入 / 三保障 / 动态管理 / 分类施策 / 数据真实性"),
+            C("规则编号", "rule_id", "text", "规则编号（来源为规则时）"),
+            C("内容", "content", "long", "需核查的内容"),
+            C("责任部门", "department", "text", "负责核实整改的部门"),
+            C("核实结果", "result", "text", "下拉选择：属实 / 不属实 / 现场已整改 / 无法核实（走访后填写）"),
+            C("说明", "note", "long", "核实情况说明（走访后填写）"),
+        ],
         "每户每个事项一行",
-        extras=[C("乡（镇）", "township", "text", "乡（镇）"), C("行政村", "village", "text", "行政村"),
-                C("户主姓名", "head_name", "text", "户主姓名"), C("姓名", "person_name", "text", "按人事项的成员姓名"),
-                C("问题类型", "code", "text", "规则编号、核查结论、三保障问题类型、动态管理类型或“不匹配”"),
-                C("整改状态", "state", "text", "整改记录中该事项的状态：未整改 / 整改中 / 已整改 / 整改不实 / 已销号")]),
-    SheetSpec("按村汇总", [
-        C("乡（镇）", "township", "text", "乡（镇）"), C("行政村", "village", "text", "行政村"),
-        C("需走访户数", "households", "int", "需走访的户数"), C("事项数", "items", "int", "核查事项数"),
-        C("需核实收入户数", "income_households", "int", "需入户核实收入的户数")],
-        "每个行政村一行：需走访户数、事项数与需核实收入户数"),
+        extras=[
+            C("乡（镇）", "township", "text", "乡（镇）"),
+            C("行政村", "village", "text", "行政村"),
+            C("户主姓名", "head_name", "text", "户主姓名"),
+            C("姓名", "person_name", "text", "按人事项的成员姓名"),
+            C("问题类型", "code", "text", "规则编号、核查结论、三保障问题类型、动态管理类型或“不匹配”"),
+            C("整改状态", "state", "text", "整改记录中该事项的状态：未整改 / 整改中 / 已整改 / 整改不实 / 已销号"),
+        ],
+    ),
+    SheetSpec(
+        "按村汇总",
+        [
+            C("乡（镇）", "township", "text", "乡（镇）"),
+            C("行政村", "village", "text", "行政村"),
+            C("需走访户数", "households", "int", "需走访的户数"),
+            C("事项数", "items", "int", "核查事项数"),
+            C("需核实收入户数", "income_households", "int", "需入户核实收入的户数"),
+        ],
+        "每个行政村一行：需走访户数、事项数与需核实收入户数",
+    ),
 ]
-EXPLAIN = SheetSpec("说明", [C("类别", "category", "text", "信息类别"), C("项目", "item", "text", "名称"),
-                             C("内容", "value", "long", "取值"), C("备注", "note", "long", "补充说明")],
-                    "县、核查年度、运行时间、走访条件、各表说明、主要数字")
+EXPLAIN = SheetSpec(
+    "说明",
+    [
+        C("类别", "category", "text", "信息类别"),
+        C("项目", "item", "text", "名称"),
+        C("内容", "value", "long", "取值"),
+        C("备注", "note", "long", "补充说明"),
+    ],
+    "县、核查年度、运行时间、走访条件、各表说明、主要数字",
+)
 SHEET_NAMES = ["走访清单", "核查事项", "按村汇总", FORM_SHEET, "说明"]
 
 # ------------------------------------------------------------------------------------------------------------
@@ -84,8 +128,17 @@ FORM_MARGIN_CM = 1.0
 #: kept below the real figure so that LibreOffice/Excel never add a break of their own.
 PAGE_PT = 500.0
 #: kind -> merged column spans (1-based, inclusive)
-MERGES = {"title": [(1, 8)], "info": [(1, 8)], "section": [(1, 8)], "path": [(3, 4)], "path_head": [(3, 4)],
-          "item": [(7, 8)], "item_head": [(7, 8)], "concl": [(1, 8)], "nothing": [(1, 8)]}
+MERGES = {
+    "title": [(1, 8)],
+    "info": [(1, 8)],
+    "section": [(1, 8)],
+    "path": [(3, 4)],
+    "path_head": [(3, 4)],
+    "item": [(7, 8)],
+    "item_head": [(7, 8)],
+    "concl": [(1, 8)],
+    "nothing": [(1, 8)],
+}
 MIN_HEIGHT = {"title": 22.0, "item": 48.0, "concl": 26.0}
 BORDERLESS = {"title", "info", "concl"}
 BOX = "□属实　□不属实\n□现场已整改\n□无法核实"
@@ -117,8 +170,14 @@ def _money(x) -> pd.Series:
 
 def _rows(hh_pos, part: int, kind: str, sub, cols: dict) -> pd.DataFrame:
     n = len(hh_pos)
-    out = pd.DataFrame({"pos": np.asarray(hh_pos), "part": part, "sub": np.asarray(sub) if not np.isscalar(sub)
-                        else np.full(n, sub), "kind": kind})
+    out = pd.DataFrame(
+        {
+            "pos": np.asarray(hh_pos),
+            "part": part,
+            "sub": np.asarray(sub) if not np.isscalar(sub) else np.full(n, sub),
+            "kind": kind,
+        }
+    )
     for c in FORM_COLS:
         v = cols.get(c, "")
         out[c] = v.to_numpy(dtype=object) if isinstance(v, pd.Series) else v
@@ -133,18 +192,44 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     one = hh.index.to_numpy()
     frames = []
     # 0 title and household line
-    frames.append(_rows(one, 0, "title", 0, {"A": "入户核查表　户编号：" + _t(hh["hh_id"]) + "　户主：" + _t(hh["head_name"])}))
-    info = ("乡（镇）：" + _t(hh["township"]) + "　行政村：" + _t(hh["village"]) + "　联系电话：" + _t(hh["phone"])
-            + "　帮扶责任人：" + _t(hh["helper_name"]) + "（" + _t(hh["helper_phone"]) + "）　最近走访日期："
-            + pd.to_datetime(hh["last_visit"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("无记录")
-            + "　核查事项：" + hh["n_items"].astype(str) + " 项" + np.where(hh["income_check"] == "是", "（需核实收入）", ""))
+    frames.append(
+        _rows(one, 0, "title", 0, {"A": "入户核查表　户编号：" + _t(hh["hh_id"]) + "　户主：" + _t(hh["head_name"])})
+    )
+    info = (
+        "乡（镇）："
+        + _t(hh["township"])
+        + "　行政村："
+        + _t(hh["village"])
+        + "　联系电话："
+        + _t(hh["phone"])
+        + "　帮扶责任人："
+        + _t(hh["helper_name"])
+        + "（"
+        + _t(hh["helper_phone"])
+        + "）　最近走访日期："
+        + pd.to_datetime(hh["last_visit"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("无记录")
+        + "　核查事项："
+        + hh["n_items"].astype(str)
+        + " 项"
+        + np.where(hh["income_check"] == "是", "（需核实收入）", "")
+    )
     frames.append(_rows(one, 0, "info", 1, {"A": info}))
     # 1 members
     m = plan.members.copy()
     m = m.assign(_h=_t(m["hh_id"]) if len(m) else pd.Series(dtype=object))
     m = m[m["_h"].isin(pos.index)]
-    for c in ("person_id", "name", "relation", "sex", "birth_date", "health", "labour_skill", "school_status",
-              "education", "member_status"):
+    for c in (
+        "person_id",
+        "name",
+        "relation",
+        "sex",
+        "birth_date",
+        "health",
+        "labour_skill",
+        "school_status",
+        "education",
+        "member_status",
+    ):
         if c not in m:
             m[c] = None
     m = m.assign(_p=m["_h"].map(pos), _id=_t(m["person_id"])).sort_values(["_p", "_id"], kind="mergesort")
@@ -154,47 +239,131 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     if len(m):
         seq = m.groupby("_p").cumcount() + 1
         school = _t(m["school_status"]).where(_t(m["school_status"]) != "", _t(m["education"]))
-        frames.append(_rows(m["_p"], 1, "member", 2 + seq.to_numpy(), {
-            "A": seq.astype(str), "B": _t(m["name"]), "C": _t(m["relation"]), "D": _t(m["person_id"]),
-            "E": _t(m["sex"]) + " " + _ages(m["birth_date"], ref), "F": _t(m["health"]), "G": _t(m["labour_skill"]),
-            "H": school + "·" + _t(m["member_status"])}))
+        frames.append(
+            _rows(
+                m["_p"],
+                1,
+                "member",
+                2 + seq.to_numpy(),
+                {
+                    "A": seq.astype(str),
+                    "B": _t(m["name"]),
+                    "C": _t(m["relation"]),
+                    "D": _t(m["person_id"]),
+                    "E": _t(m["sex"]) + " " + _ages(m["birth_date"], ref),
+                    "F": _t(m["health"]),
+                    "G": _t(m["labour_skill"]),
+                    "H": school + "·" + _t(m["member_status"]),
+                },
+            )
+        )
     # 2 exit path
     p = plan.path.assign(_p=plan.path["hh_id"].map(pos))
     first = int(p["year"].min()) if len(p) else year
-    frames.append(_rows(one, 2, "section", 0, {"A": f"二、脱贫路径（{first}—{year}年：帮扶措施按类别、"
-                                                 f"人均可支配收入（元）及数据来源；复核为本次按核查口径重算）"}))
+    frames.append(
+        _rows(
+            one,
+            2,
+            "section",
+            0,
+            {
+                "A": f"二、脱贫路径（{first}—{year}年：帮扶措施按类别、"
+                f"人均可支配收入（元）及数据来源；复核为本次按核查口径重算）"
+            },
+        )
+    )
     frames.append(_rows(one, 2, "path_head", 1, dict(zip(FORM_COLS, PATH_HEAD))))
     if len(p):
         what = _t(p["measures"]).where(~p["gap"], "（无帮扶措施）").where(p["stage"] != NOT_YET, "—")
-        frames.append(_rows(p["_p"], 2, "path", 2 + (p["year"] - first).to_numpy(), {
-            "A": p["year"].astype(str), "B": _t(p["stage"]), "C": what, "E": _money(p["recorded_pc"]),
-            "F": _money(p["checked_pc"]), "G": _t(p["data_source"]), "H": _t(p["note"])}))
+        frames.append(
+            _rows(
+                p["_p"],
+                2,
+                "path",
+                2 + (p["year"] - first).to_numpy(),
+                {
+                    "A": p["year"].astype(str),
+                    "B": _t(p["stage"]),
+                    "C": what,
+                    "E": _money(p["recorded_pc"]),
+                    "F": _money(p["checked_pc"]),
+                    "G": _t(p["data_source"]),
+                    "H": _t(p["note"]),
+                },
+            )
+        )
     # 3 items
     it = plan.items.assign(_p=plan.items["hh_id"].map(pos))
-    names = (pd.Series(_t(m["name"]).to_numpy(), index=(m["_h"] + "|" + m["_id"]).to_numpy())
-             if len(m) else pd.Series(dtype=object))
+    names = (
+        pd.Series(_t(m["name"]).to_numpy(), index=(m["_h"] + "|" + m["_id"]).to_numpy())
+        if len(m)
+        else pd.Series(dtype=object)
+    )
     names = names[~names.index.duplicated()]
     who = (it["hh_id"] + "|" + _t(it["person_id"])).map(names).astype(object).fillna("")
     n_it = it.groupby("_p").size().reindex(range(len(hh)), fill_value=0)
-    frames.append(_rows(one, 3, "section", 0, {"A": "三、核查事项（户编号 " + _t(hh["hh_id"]) + "　户主 "
-                                                + _t(hh["head_name"]) + "：" + n_it.astype(str).to_numpy()
-                                                + " 项，逐项核实，在核实结果处打√并填写说明）"}))
+    frames.append(
+        _rows(
+            one,
+            3,
+            "section",
+            0,
+            {
+                "A": "三、核查事项（户编号 "
+                + _t(hh["hh_id"])
+                + "　户主 "
+                + _t(hh["head_name"])
+                + "："
+                + n_it.astype(str).to_numpy()
+                + " 项，逐项核实，在核实结果处打√并填写说明）"
+            },
+        )
+    )
     frames.append(_rows(one, 3, "item_head", 1, dict(zip(FORM_COLS, ITEM_HEAD))))
     seq = it.groupby("_p").cumcount() + 1
     src = _t(it["source"]).where(_t(it["rule_id"]) == "", _t(it["source"]) + " " + _t(it["rule_id"]))
-    frames.append(_rows(it["_p"], 3, "item", 2 + seq.to_numpy(), {
-        "A": seq.astype(str), "B": src, "C": _t(it["item_id"]),
-        "D": np.where(who != "", "〔" + who + "〕", "") + _t(it["content"]), "E": _t(it["department"]), "F": BOX}))
+    frames.append(
+        _rows(
+            it["_p"],
+            3,
+            "item",
+            2 + seq.to_numpy(),
+            {
+                "A": seq.astype(str),
+                "B": src,
+                "C": _t(it["item_id"]),
+                "D": np.where(who != "", "〔" + who + "〕", "") + _t(it["content"]),
+                "E": _t(it["department"]),
+                "F": BOX,
+            },
+        )
+    )
     # 4 conclusion
-    frames.append(_rows(one, 4, "concl", 0, {"A": "走访结论：□已走访　□无法入户　□户已不存在　　　　核实人均可支配收入："
-                                                 "＿＿＿＿＿＿＿＿元"}))
-    frames.append(_rows(one, 4, "concl", 1, {"A": "走访人（签字）：＿＿＿＿＿＿＿＿　　走访日期：＿＿＿＿年＿＿月＿＿日"
-                                                 "　　户主（签字）：＿＿＿＿＿＿＿＿"}))
+    frames.append(
+        _rows(
+            one,
+            4,
+            "concl",
+            0,
+            {"A": "走访结论：□已走访　□无法入户　□户已不存在　　　　核实人均可支配收入：＿＿＿＿＿＿＿＿元"},
+        )
+    )
+    frames.append(
+        _rows(
+            one,
+            4,
+            "concl",
+            1,
+            {
+                "A": "走访人（签字）：＿＿＿＿＿＿＿＿　　走访日期：＿＿＿＿年＿＿月＿＿日"
+                "　　户主（签字）：＿＿＿＿＿＿＿＿"
+            },
+        )
+    )
     rows = pd.concat(frames, ignore_index=True).sort_values(["pos", "part", "sub"], kind="mergesort")
     rows = rows.reset_index(drop=True)
     for c in FORM_COLS:
-        rows[c] = rows[c].astype(object).where(rows[c].notna(), "").astype(str).str.replace(ILLEGAL_XML, "",
-                                                                                             regex=True)
+        rows[c] = rows[c].astype(object).where(rows[c].notna(), "").astype(str).str.replace(ILLEGAL_XML, "", regex=True)
     rows["height"] = row_heights(rows)
     return rows
 
@@ -218,7 +387,7 @@ def row_heights(rows: pd.DataFrame) -> pd.Series:
         for kind, spans in MERGES.items():
             for a, b in spans:
                 if a == j:
-                    w[rows["kind"] == kind] = float(sum(FORM_WIDTHS[a - 1:b]))
+                    w[rows["kind"] == kind] = float(sum(FORM_WIDTHS[a - 1 : b]))
         lines = np.maximum(lines, _lines(rows[c], (w - 0.5).clip(lower=2)))
     h = lines * LINE_PT + 4
     h = np.maximum(h, rows["kind"].map(MIN_HEIGHT).fillna(0))
@@ -291,7 +460,9 @@ def write_form(wb, plan: VisitPlan, county_name: str, year: int, reference_date)
     set_print_layout(ws, title_rows="1:1", margins_cm=FORM_MARGIN_CM)
     rows = form_rows(plan, county_name, year, reference_date)
     breaks = paginate(rows)
-    title = f"入户核查表（{county_name}，{year}年回头看）　逐户打印，入户后在表上打√填写，回村后录入“走访清单”“核查事项”"
+    title = (
+        f"入户核查表（{county_name}，{year}年回头看）　逐户打印，入户后在表上打√填写，回村后录入“走访清单”“核查事项”"
+    )
     if not _write_form_fast(ws, rows, title):
         _write_form_cells(ws, rows, title)
     # rows start at row 2 (row 1 = the repeated title); assigned at once (RowBreak.append re-validates every break)
@@ -301,11 +472,17 @@ def write_form(wb, plan: VisitPlan, county_name: str, year: int, reference_date)
 
 _BOLD = Font(bold=True)
 #: cell style of each row kind of the form (font, fill, border, alignment); "gap": a year without measures (red)
-FORM_STYLES = {"title": dict(font=Font(bold=True, size=13), border=False), "info": dict(border=False),
-               "section": dict(font=_BOLD, fill=SECTION_FILL), "head": dict(font=_BOLD, fill=HEAD_FILL, align="center"),
-               "path_head": dict(font=_BOLD, fill=HEAD_FILL, align="center"),
-               "item_head": dict(font=_BOLD, fill=HEAD_FILL, align="center"), "concl": dict(border=False),
-               "gap": dict(font=GAP_FONT), "page_title": dict(font=Font(bold=True, size=12), border=False, wrap=False)}
+FORM_STYLES = {
+    "title": dict(font=Font(bold=True, size=13), border=False),
+    "info": dict(border=False),
+    "section": dict(font=_BOLD, fill=SECTION_FILL),
+    "head": dict(font=_BOLD, fill=HEAD_FILL, align="center"),
+    "path_head": dict(font=_BOLD, fill=HEAD_FILL, align="center"),
+    "item_head": dict(font=_BOLD, fill=HEAD_FILL, align="center"),
+    "concl": dict(border=False),
+    "gap": dict(font=GAP_FONT),
+    "page_title": dict(font=Font(bold=True, size=12), border=False, wrap=False),
+}
 _GAP_COLS = (2, 7)  # C and H of a path row without measures
 
 
@@ -349,8 +526,17 @@ def _style_id(ws, kind: str, quote: bool) -> int:
     """The workbook's cell-format index of a form cell (registered through openpyxl's own style table)."""
     st = FORM_STYLES.get(kind, {})
     t = WriteOnlyCell(ws)
-    t._style = copy(_styled(ws, (kind,), st.get("font"), st.get("fill"), st.get("border", True), st.get("wrap", True),
-                            st.get("align", "left"))._style)
+    t._style = copy(
+        _styled(
+            ws,
+            (kind,),
+            st.get("font"),
+            st.get("fill"),
+            st.get("border", True),
+            st.get("wrap", True),
+            st.get("align", "left"),
+        )._style
+    )
     if quote:
         t.quotePrefix = True
     return t.style_id
@@ -358,8 +544,11 @@ def _style_id(ws, kind: str, quote: bool) -> int:
 
 def _inline_text(v: pd.Series) -> pd.Series:
     """``<t>`` elements of inline strings (XML-escaped; spaces kept where openpyxl keeps them)."""
-    esc = v.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False).str.replace(
-        ">", "&gt;", regex=False)
+    esc = (
+        v.str.replace("&", "&amp;", regex=False)
+        .str.replace("<", "&lt;", regex=False)
+        .str.replace(">", "&gt;", regex=False)
+    )
     keep = (v != v.str.strip()) & (v.str.strip() != "")
     return np.where(keep, '<t xml:space="preserve">', "<t>") + esc + "</t>"
 
@@ -373,8 +562,14 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
     available or the sheet has parts that must precede the merged cells, so the caller falls back to the cells."""
     from openpyxl.xml.functions import fromstring
 
-    writer_ok = (hasattr(ws, "_get_writer") and hasattr(ws, "_rows") and ws._rows is None
-                 and not ws.auto_filter.ref and not ws.protection.sheet and not ws.merged_cells)
+    writer_ok = (
+        hasattr(ws, "_get_writer")
+        and hasattr(ws, "_rows")
+        and ws._rows is None
+        and not ws.auto_filter.ref
+        and not ws.protection.sheet
+        and not ws.merged_cells
+    )
     if not writer_ok:
         return False
     try:
@@ -391,8 +586,10 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
             sid[(kind, quote)] = _style_id(ws, kind, quote)
         return sid[(kind, quote)]
 
-    head = (f'<row r="1" ht="24" customHeight="1"><c r="A1" s="{style("page_title", is_formula_like(title))}" '
-            f't="inlineStr"><is>{_inline_text(pd.Series([title])).iloc[0]}</is></c></row>')
+    head = (
+        f'<row r="1" ht="24" customHeight="1"><c r="A1" s="{style("page_title", is_formula_like(title))}" '
+        f't="inlineStr"><is>{_inline_text(pd.Series([title])).iloc[0]}</is></c></row>'
+    )
     r = pd.Series(np.arange(2, n + 2)).astype(str).to_numpy(dtype=object)
     one = np.isin(kinds, list(BORDERLESS))
     cols_xml = []
@@ -407,22 +604,29 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
         style_of = ids[pair] if len(pair) else np.array([], dtype=object)
         ref = col + r
         head_of = '<c r="' + ref + '" s="' + style_of
-        cell = np.where(v.to_numpy(dtype=object) != "",
-                        head_of + '" t="inlineStr"><is>' + _inline_text(v).to_numpy(dtype=object) + "</is></c>",
-                        head_of + '"/>')
+        cell = np.where(
+            v.to_numpy(dtype=object) != "",
+            head_of + '" t="inlineStr"><is>' + _inline_text(v).to_numpy(dtype=object) + "</is></c>",
+            head_of + '"/>',
+        )
         if j:
             cell = np.where(one, "", cell)  # one merged cell in borderless rows
         cols_xml.append(cell.astype(object))
     heights = pd.Series(rows["height"].to_numpy(float)).map(repr).to_numpy(dtype=object)
     row_xml = '<row r="' + r + '" ht="' + heights + '" customHeight="1">' + sum(cols_xml[1:], cols_xml[0]) + "</row>"
     with xf.element("sheetData"):
-        for chunk in [[head]] + [list(row_xml[i:i + 2000]) for i in range(0, n, 2000)]:
+        for chunk in [[head]] + [list(row_xml[i : i + 2000]) for i in range(0, n, 2000)]:
             for el in fromstring("<d>" + "".join(chunk) + "</d>"):
                 xf.write(el)
     merges = _form_merges(kinds)
     if merges:
-        xf.write(fromstring(f'<mergeCells count="{len(merges)}">'
-                            + "".join(f'<mergeCell ref="{m}"/>' for m in merges) + "</mergeCells>"))
+        xf.write(
+            fromstring(
+                f'<mergeCells count="{len(merges)}">'
+                + "".join(f'<mergeCell ref="{m}"/>' for m in merges)
+                + "</mergeCells>"
+            )
+        )
     ws._writer.xf.send(None)
     ws._rows = _finished()  # close() ends this instead of writing (empty) rows again
     ws._max_row, ws._max_col = n + 1, len(FORM_COLS)
@@ -451,63 +655,104 @@ def _item_frame(plan: VisitPlan) -> pd.DataFrame:
     return it
 
 
-def explanation_rows(plan: VisitPlan, *, county_name: str, county_folder: str, year: int, params: dict,
-                     provenance: dict | None) -> pd.DataFrame:
+def explanation_rows(
+    plan: VisitPlan, *, county_name: str, county_folder: str, year: int, params: dict, provenance: dict | None
+) -> pd.DataFrame:
     prov = provenance or {}
     margin = (params.get("visit") or {}).get("income_margin")
     line = params["income"]["exit_line"]
     t = plan.trips
-    rows = [("基本信息", "县（市、区）", county_name, county_folder), ("基本信息", "核查年度", year, None),
-            ("基本信息", "运行时间（UTC）", prov.get("run_time_utc"), None),
-            ("基本信息", "参数 SHA-256", prov.get("params_sha256"), prov.get("params_file")),
-            ("基本信息", "hgk 版本", prov.get("hgk_version"), None),
-            ("主要数字", "需走访户数", t.get("households"), None), ("主要数字", "核查事项数", t.get("items"), None),
-            ("主要数字", "各部门分别入户的次数", t.get("department_trips"),
-             "每户按涉及的责任部门数计（户数×部门）"),
-            ("主要数字", "一次入户的次数", t.get("visits"), "每户一次"),
-            ("主要数字", "减少入户次数", t.get("saved"), "避免重复进村入户，减轻基层负担"),
-            ("走访条件", "核查结论", "已脱贫户核查结论不是“保持脱贫”或“保持脱贫（兜底）”（含返贫、退回未脱贫、兜底未落实、"
-             "收入未达标、保持脱贫（限期整改）、收入待核实）", "来源：收入"),
-             ("走访条件", "收入接近脱贫线", f"复核人均可支配收入低于脱贫线 {line} 元 × {margin}，即使结论为保持脱贫",
-             "参数 visit.income_margin；来源：收入"),
-            ("走访条件", "三保障问题", "每个未解决的两不愁三保障问题", "来源：三保障"),
-            ("走访条件", "动态管理", "每个动态管理候选（自然减少、自然增加、补录、清退）", "来源：动态管理"),
-            ("走访条件", "分类施策", "劳动能力分类与当年措施不匹配（是否匹配＝否）", "来源：分类施策"),
-            ("走访条件", "规则问题", "规则目录中 visit: true 的规则发现的问题（只有入户才能核实：收入构成、成员是否在家、"
-             "上学、住房等）", "来源：规则；事项编号即台账问题编号"),
-            ("走访条件", "数据真实性", "数据真实性筛查标记的单位所涉及的户（若有）", "来源：数据真实性"),
-            ("填写说明", "走访结论", "下拉选择：" + " / ".join(CONCLUSIONS), "走访清单"),
-            ("填写说明", "核实结果", "下拉选择：" + " / ".join(RESULTS), "核查事项；不属实须在说明中写明"),
-            ("填写说明", "核实人均可支配收入", "入户核实的人均可支配收入（元），读回后替代系统值用于下次核查", "走访清单"),
-            ("填写说明", "入户核查表", "每户单独一页（或数页），A4 横向打印；脱贫路径中“无帮扶措施”的年度以红字标出",
-             None)]
+    rows = [
+        ("基本信息", "县（市、区）", county_name, county_folder),
+        ("基本信息", "核查年度", year, None),
+        ("基本信息", "运行时间（UTC）", prov.get("run_time_utc"), None),
+        ("基本信息", "参数 SHA-256", prov.get("params_sha256"), prov.get("params_file")),
+        ("基本信息", "hgk 版本", prov.get("hgk_version"), None),
+        ("主要数字", "需走访户数", t.get("households"), None),
+        ("主要数字", "核查事项数", t.get("items"), None),
+        ("主要数字", "各部门分别入户的次数", t.get("department_trips"), "每户按涉及的责任部门数计（户数×部门）"),
+        ("主要数字", "一次入户的次数", t.get("visits"), "每户一次"),
+        ("主要数字", "减少入户次数", t.get("saved"), "避免重复进村入户，减轻基层负担"),
+        (
+            "走访条件",
+            "核查结论",
+            "已脱贫户核查结论不是“保持脱贫”或“保持脱贫（兜底）”（含返贫、退回未脱贫、兜底未落实、"
+            "收入未达标、保持脱贫（限期整改）、收入待核实）",
+            "来源：收入",
+        ),
+        (
+            "走访条件",
+            "收入接近脱贫线",
+            f"复核人均可支配收入低于脱贫线 {line} 元 × {margin}，即使结论为保持脱贫",
+            "参数 visit.income_margin；来源：收入",
+        ),
+        ("走访条件", "三保障问题", "每个未解决的两不愁三保障问题", "来源：三保障"),
+        ("走访条件", "动态管理", "每个动态管理候选（自然减少、自然增加、补录、清退）", "来源：动态管理"),
+        ("走访条件", "分类施策", "劳动能力分类与当年措施不匹配（是否匹配＝否）", "来源：分类施策"),
+        (
+            "走访条件",
+            "规则问题",
+            "规则目录中 visit: true 的规则发现的问题（只有入户才能核实：收入构成、成员是否在家、上学、住房等）",
+            "来源：规则；事项编号即台账问题编号",
+        ),
+        ("走访条件", "数据真实性", "数据真实性筛查标记的单位所涉及的户（若有）", "来源：数据真实性"),
+        ("填写说明", "走访结论", "下拉选择：" + " / ".join(CONCLUSIONS), "走访清单"),
+        ("填写说明", "核实结果", "下拉选择：" + " / ".join(RESULTS), "核查事项；不属实须在说明中写明"),
+        ("填写说明", "核实人均可支配收入", "入户核实的人均可支配收入（元），读回后替代系统值用于下次核查", "走访清单"),
+        ("填写说明", "入户核查表", "每户单独一页（或数页），A4 横向打印；脱贫路径中“无帮扶措施”的年度以红字标出", None),
+    ]
     rows += [("工作表说明", s.name, s.description, None) for s in SHEETS]
-    rows.append(("工作表说明", FORM_SHEET, "可打印的入户核查表：户基本信息、家庭成员、脱贫路径、全部核查事项及结论栏", None))
-    rows += [("数据字典", f"{s.name}：{c.header}", c.meaning, KIND_LABELS.get(c.kind, c.kind))
-             for s in SHEETS for c in s.all_columns]
+    rows.append(
+        ("工作表说明", FORM_SHEET, "可打印的入户核查表：户基本信息、家庭成员、脱贫路径、全部核查事项及结论栏", None)
+    )
+    rows += [
+        ("数据字典", f"{s.name}：{c.header}", c.meaning, KIND_LABELS.get(c.kind, c.kind))
+        for s in SHEETS
+        for c in s.all_columns
+    ]
     df = pd.DataFrame(rows, columns=["category", "item", "value", "note"]).astype(object)
     return df.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
 
 
-def write_visit_plan(path, plan: VisitPlan, *, county_name: str, county_folder: str, params: dict,
-                     provenance: dict | None = None, reference_date=None) -> Path:
+def write_visit_plan(
+    path,
+    plan: VisitPlan,
+    *,
+    county_name: str,
+    county_folder: str,
+    params: dict,
+    provenance: dict | None = None,
+    reference_date=None,
+) -> Path:
     """Write the workbook to ``path`` (atomically; deterministic given the same plan and provenance)."""
     path = Path(path)
     year = int(plan.year or params["year"]["audit_year"])
     ref = reference_date or params["year"]["reference_date"]
     wb = new_workbook(f"入户核查计划_{county_name}_{year}", run_datetime(provenance))
     frames = {"走访清单": plan.households, "核查事项": _item_frame(plan), "按村汇总": plan.villages}
-    opts = {"走访清单": dict(dropdowns={"走访结论": CONCLUSIONS}, prompt={"走访结论": "请选择：" + " / ".join(CONCLUSIONS)},
-                          widths={"核查事项": 48, "备注": 20, "走访人": 10, "走访日期": 12}),
-            "核查事项": dict(dropdowns={"核实结果": RESULTS}, prompt={"核实结果": "请选择：" + " / ".join(RESULTS)},
-                         widths={"内容": 60, "说明": 30}),
-            "按村汇总": {}}
+    opts = {
+        "走访清单": dict(
+            dropdowns={"走访结论": CONCLUSIONS},
+            prompt={"走访结论": "请选择：" + " / ".join(CONCLUSIONS)},
+            widths={"核查事项": 48, "备注": 20, "走访人": 10, "走访日期": 12},
+        ),
+        "核查事项": dict(
+            dropdowns={"核实结果": RESULTS},
+            prompt={"核实结果": "请选择：" + " / ".join(RESULTS)},
+            widths={"内容": 60, "说明": 30},
+        ),
+        "按村汇总": {},
+    }
     for spec in SHEETS:
         df, kinds = frame_for(spec, frames[spec.name])
         write_table(wb, spec.name, df, kinds, **opts[spec.name])
     write_form(wb, plan, county_name, year, ref)
-    df, kinds = frame_for(EXPLAIN, explanation_rows(plan, county_name=county_name, county_folder=county_folder,
-                                                    year=year, params=params, provenance=provenance))
+    df, kinds = frame_for(
+        EXPLAIN,
+        explanation_rows(
+            plan, county_name=county_name, county_folder=county_folder, year=year, params=params, provenance=provenance
+        ),
+    )
     write_table(wb, "说明", df, kinds, widths={"内容": 60, "备注": 40})
     save_workbook(wb, path)
     return path

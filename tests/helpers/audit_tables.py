@@ -3,6 +3,7 @@
 A household is exited, safe, with water, power, a concrete road and one 40-year-old 普通劳动力 member unless a test
 says otherwise. Income rows default to a wage income of ``wage`` yuan for the audit year.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,29 +42,78 @@ def birth_for_age(age: int, days_after: int = 0) -> dt.date:
 
 
 def household(hh_id: str, status: str = EXITED, **kw) -> dict:
-    row = dict(hh_id=hh_id, county="英德市", township="英城街道", village="城北村", head_name="户主" + hh_id,
-               head_id=None, hh_size=1, hh_type="一般脱贫户", main_cause="缺资金", first_year=2016,
-               exit_status=status, exit_year=2018 if status in S.EXITED else None,
-               unsafe_house=False, house_level="A", safe_water=True, water_difficulty=False, power_living=True,
-               road_distance_km=1.0, road_type="水泥路")
+    row = dict(
+        hh_id=hh_id,
+        county="英德市",
+        township="英城街道",
+        village="城北村",
+        head_name="户主" + hh_id,
+        head_id=None,
+        hh_size=1,
+        hh_type="一般脱贫户",
+        main_cause="缺资金",
+        first_year=2016,
+        exit_status=status,
+        exit_year=2018 if status in S.EXITED else None,
+        unsafe_house=False,
+        house_level="A",
+        safe_water=True,
+        water_difficulty=False,
+        power_living=True,
+        road_distance_km=1.0,
+        road_type="水泥路",
+    )
     row.update(kw)
     return row
 
 
-def member(hh_id: str, person_id: str | None = None, age: int = 40, skill: str = "普通劳动力", health: str = "健康",
-           birth: dt.date | None = None, **kw) -> dict:
+def member(
+    hh_id: str,
+    person_id: str | None = None,
+    age: int = 40,
+    skill: str = "普通劳动力",
+    health: str = "健康",
+    birth: dt.date | None = None,
+    **kw,
+) -> dict:
     b = birth or birth_for_age(age)
-    row = dict(hh_id=hh_id, person_id=person_id or f"{hh_id}-{next(_seq)}", name="成员", id_type="居民身份证",
-               id_no=make_id(b), sex="男", birth_date=pd.Timestamp(b), relation="户主", school_status="非在校生",
-               health=health, labour_skill=skill, ins_resident=True, ins_employee=False, ins_critical=True,
-               pension_receiving=True, dibao=False, tekun=False, soldier=False, member_status="正常")
+    row = dict(
+        hh_id=hh_id,
+        person_id=person_id or f"{hh_id}-{next(_seq)}",
+        name="成员",
+        id_type="居民身份证",
+        id_no=make_id(b),
+        sex="男",
+        birth_date=pd.Timestamp(b),
+        relation="户主",
+        school_status="非在校生",
+        health=health,
+        labour_skill=skill,
+        ins_resident=True,
+        ins_employee=False,
+        ins_critical=True,
+        pension_receiving=True,
+        dibao=False,
+        tekun=False,
+        soldier=False,
+        member_status="正常",
+    )
     row.update(kw)
     return row
 
 
 def income(hh_id: str, wage: float = 20000.0, year: int = 2019, **kw) -> dict:
-    row = dict(hh_id=hh_id, year=year, n_members=None, wage=wage, business_income=0.0, business_cost=0.0,
-               property_income=0.0, transfer_income=0.0, transfer_out=0.0)
+    row = dict(
+        hh_id=hh_id,
+        year=year,
+        n_members=None,
+        wage=wage,
+        business_income=0.0,
+        business_cost=0.0,
+        property_income=0.0,
+        transfer_income=0.0,
+        transfer_out=0.0,
+    )
     row.update(kw)
     return row
 
@@ -74,8 +124,16 @@ def measure(hh_id: str, year: int = 2019, category: str = "产业帮扶", **kw) 
     return row
 
 
-_DTYPES = {"text": object, "id": object, "code": object, "multi": object, "yesno": "boolean",
-           "date": "datetime64[ns]", "int": "Int64", "amount": "float64"}
+_DTYPES = {
+    "text": object,
+    "id": object,
+    "code": object,
+    "multi": object,
+    "yesno": "boolean",
+    "date": "datetime64[ns]",
+    "int": "Int64",
+    "amount": "float64",
+}
 
 
 def frame(table: str, rows: list[dict]) -> pd.DataFrame:

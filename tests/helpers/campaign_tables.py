@@ -1,4 +1,5 @@
 """Small hand-written campaign fixtures: a record with one county's items, and filled ledgers / visit plans."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,19 +20,38 @@ HHS = ["H1", "H1", "H2", "H2", "H3", "H3"]
 
 
 def found_items(ids=IDS, hhs=HHS) -> pd.DataFrame:
-    return pd.DataFrame({"item_id": ids, "hh_id": hhs, "person_id": None, "source": "规则", "rule_id": "R10",
-                         "description": "人均收入与收入项合计不符", "department": "扶贫办", "deadline": "2019-10-30"})
+    return pd.DataFrame(
+        {
+            "item_id": ids,
+            "hh_id": hhs,
+            "person_id": None,
+            "source": "规则",
+            "rule_id": "R10",
+            "description": "人均收入与收入项合计不符",
+            "department": "扶贫办",
+            "deadline": "2019-10-30",
+        }
+    )
 
 
 def make_record(path, county=COUNTY):
     con = open_record(path)
-    reconcile_audit(con, county, found_items(), Run("audit", input_sha256="sha-a", export_time="2019-09-20",
-                                                    as_of="2019-09-30"), year=YEAR)
+    reconcile_audit(
+        con,
+        county,
+        found_items(),
+        Run("audit", input_sha256="sha-a", export_time="2019-09-20", as_of="2019-09-30"),
+        year=YEAR,
+    )
     return con
 
 
 def info_rows(county=COUNTY, name=NAME, year=YEAR):
-    return [["类别", "项目", "内容", "备注"], ["基本信息", "县（市、区）", name, county], ["基本信息", "核查年度", year, None]]
+    return [
+        ["类别", "项目", "内容", "备注"],
+        ["基本信息", "县（市、区）", name, county],
+        ["基本信息", "核查年度", year, None],
+    ]
 
 
 def write_book(path: Path, sheets: dict[str, list[list]]) -> Path:
@@ -65,17 +85,29 @@ def write_ledger(folder: Path, entries, *, county=COUNTY, name=NAME, year=YEAR, 
     return write_book(folder / county / f"回头看台账_{name}_{year}.xlsx", sheets)
 
 
-VISIT_HEAD = ["户编号", "乡（镇）", "行政村", "户主姓名", "事项数", "走访结论", "核实人均可支配收入", "走访人", "走访日期", "备注"]
+VISIT_HEAD = [
+    "户编号",
+    "乡（镇）",
+    "行政村",
+    "户主姓名",
+    "事项数",
+    "走访结论",
+    "核实人均可支配收入",
+    "走访人",
+    "走访日期",
+    "备注",
+]
 CHECK_HEAD = ["事项编号", "户编号", "人编号", "来源", "规则编号", "内容", "责任部门", "核实结果", "说明"]
 
 
-def write_plan(folder: Path, visits: list[tuple], checks: list[tuple], *, county=COUNTY, name=NAME,
-               year=YEAR) -> Path:
+def write_plan(folder: Path, visits: list[tuple], checks: list[tuple], *, county=COUNTY, name=NAME, year=YEAR) -> Path:
     """visits: (hh, 走访结论, income, visitor, date); checks: (item_id, hh, 核实结果, 说明)."""
     vr = [VISIT_HEAD] + [[h, "某镇", "某村", "户主", 2, c, inc, who, d, None] for h, c, inc, who, d in visits]
     cr = [CHECK_HEAD] + [[i, h, None, "规则", "R10", "问题", "扶贫办", r, n] for i, h, r, n in checks]
-    return write_book(folder / county / f"入户核查计划_{name}_{year}.xlsx",
-                      {"说明": info_rows(county, name, year), "走访清单": vr, "核查事项": cr})
+    return write_book(
+        folder / county / f"入户核查计划_{name}_{year}.xlsx",
+        {"说明": info_rows(county, name, year), "走访清单": vr, "核查事项": cr},
+    )
 
 
 def loop(out):
@@ -85,9 +117,25 @@ def loop(out):
     write_ledger(out, [(IDS[0], "已整改", "改了"), (IDS[1], "已整改", "改了"), (IDS[2], "整改中", None)])
     collect(con, out, YEAR, as_of="2019-10-05")
     # newer export: IDS[0] really fixed (gone), IDS[1] still there (整改不实), IDS[5] gone without a claim
-    reconcile_audit(con, COUNTY, found_items(IDS[1:5], ["H1", "H2", "H2", "H3"]),
-                    Run("audit", input_sha256="sha-b", export_time="2019-10-20"), year=YEAR)
-    record_spot_check(con, pd.DataFrame({"county": COUNTY, "hh_id": ["H1", "H7"],
-                                         "conclusion": ["信息不准确", "收入不达标"], "verified": [None, 6000.0]}),
-                      "2019-10-10", {"deadlines": {"spot_check_days": 20}}, year=YEAR)
+    reconcile_audit(
+        con,
+        COUNTY,
+        found_items(IDS[1:5], ["H1", "H2", "H2", "H3"]),
+        Run("audit", input_sha256="sha-b", export_time="2019-10-20"),
+        year=YEAR,
+    )
+    record_spot_check(
+        con,
+        pd.DataFrame(
+            {
+                "county": COUNTY,
+                "hh_id": ["H1", "H7"],
+                "conclusion": ["信息不准确", "收入不达标"],
+                "verified": [None, 6000.0],
+            }
+        ),
+        "2019-10-10",
+        {"deadlines": {"spot_check_days": 20}},
+        year=YEAR,
+    )
     return con

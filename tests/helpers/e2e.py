@@ -1,6 +1,7 @@
 """End-to-end helpers shared by the run-level tests (test_reliability, test_privacy_run, test_reproducible): one
 planted copy of the fixture export and one ``hgk audit`` run per name per session (:class:`E2E`, the ``e2e`` fixture
 of ``conftest.py``), kill/resume helpers and comparisons of two runs' outputs."""
+
 from __future__ import annotations
 import csv
 import io
@@ -29,8 +30,16 @@ def hgk_env() -> dict[str, str]:
 
 def hgk(*args, timeout: float = 900, cwd=ROOT) -> subprocess.CompletedProcess:
     """``python -m hgk_lib <args>`` as an inspector types it (no HGK_DEBUG: errors are shown as users see them)."""
-    return subprocess.run([sys.executable, "-m", "hgk_lib", *map(str, args)], capture_output=True, text=True,
-                          encoding="utf-8", errors="replace", cwd=cwd, env=hgk_env(), timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "hgk_lib", *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        cwd=cwd,
+        env=hgk_env(),
+        timeout=timeout,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -149,9 +158,14 @@ class E2E:
             proc = hgk("audit", "--data", self.export(), "--year", YEAR, "--out", out, "--workers", 2)
             summary_file = out / str(YEAR) / "run_summary.json"
             self.runs[name] = {
-                "out": out, "data": self.export(), "rc": proc.returncode, "stdout": proc.stdout,
-                "stderr": proc.stderr, "seconds": round(time.monotonic() - t0, 1),
-                "summary": json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.exists() else None}
+                "out": out,
+                "data": self.export(),
+                "rc": proc.returncode,
+                "stdout": proc.stdout,
+                "stderr": proc.stderr,
+                "seconds": round(time.monotonic() - t0, 1),
+                "summary": json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.exists() else None,
+            }
         return self.runs[name]
 
 
@@ -159,8 +173,11 @@ def tree_digest(root: Path) -> dict[str, str]:
     """SHA-256 of every file under ``root`` (hidden files included), by relative path."""
     import hashlib
 
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 _E2E: dict[str, E2E] = {}
@@ -173,7 +190,6 @@ def shared_e2e(tmp_path_factory) -> E2E:
     if key not in _E2E:
         _E2E[key] = E2E(tmp_path_factory.mktemp("e2e"))
     return _E2E[key]
-
 
 
 def assert_run_ok(run: dict) -> None:
@@ -267,8 +283,20 @@ def unfinished_notebooks(root: Path) -> list[str]:
 #: Columns whose cells are timings, not results (规则运行情况 用时（秒）).
 #: Keys of run.json / run_summary.json that describe one execution, not its results (timings live there, never in
 #: a workbook: issue 10 item 6).
-VOLATILE_KEYS = {"seconds", "started_at", "finished_at", "host", "attempts", "run", "run_time_utc", "time_utc",
-                 "written_at", "timings", "rule_seconds", "html_seconds"}
+VOLATILE_KEYS = {
+    "seconds",
+    "started_at",
+    "finished_at",
+    "host",
+    "attempts",
+    "run",
+    "run_time_utc",
+    "time_utc",
+    "written_at",
+    "timings",
+    "rule_seconds",
+    "html_seconds",
+}
 
 
 def _norm_text(v, roots):
@@ -330,8 +358,11 @@ def workbook_differences(a: Path, b: Path, roots=()) -> list[str]:
 
 def result_files(root: Path) -> list[str]:
     """Relative paths of the workbooks and JSON files of a run (processed parquet and temporaries aside)."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                  if p.is_file() and p.suffix in (".xlsx", ".json") and not is_temp(p) and "_processed" not in p.parts)
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix in (".xlsx", ".json") and not is_temp(p) and "_processed" not in p.parts
+    )
 
 
 def run_differences(a: Path, b: Path, skip=()) -> dict[str, list[str]]:
@@ -407,9 +438,28 @@ def kill_everything(proc: subprocess.Popen, also=()) -> None:
 
 
 def start_audit(data: Path, out: Path, *extra) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "hgk_lib", "audit", "--data", str(data), "--year", str(YEAR),
-                             "--out", str(out), "--workers", "2", *map(str, extra)], cwd=ROOT, env=hgk_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hgk_lib",
+            "audit",
+            "--data",
+            str(data),
+            "--year",
+            str(YEAR),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            *map(str, extra),
+        ],
+        cwd=ROOT,
+        env=hgk_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def run_until(proc: subprocess.Popen, predicate, timeout: float = 300, poll: float = 0.005) -> bool:

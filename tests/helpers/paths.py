@@ -1,6 +1,7 @@
 """Where the committed test inputs live: the fixture export (and its ground truth), the year parameters, and the
 spec text the tests check (``tests/spec/``, copied from the project's specs). A missing one fails the test that
 needs it; nothing is skipped."""
+
 from __future__ import annotations
 
 import os

@@ -18,6 +18,7 @@ with the text kept in ``__raw`` (``make_member(sex="F")``), yes/no accepts True/
 ``"2019-09-01"``, ``datetime.date`` or a ``Timestamp`` (unparseable text -> NaT + ``__raw``), multi-valued health
 accepts ``"残疾,长期慢性病"``. ``drop=["birth_date"]`` removes a column entirely (an older export without it).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,12 +65,37 @@ HEAD_ID = make_id("19800101", "男")
 
 def make_member(**overrides) -> dict:
     row = dict(
-        hh_id="H1", person_id="P1", name="张三", id_type="居民身份证", id_no=HEAD_ID, sex="男",
-        birth_date="1980-01-01", relation="户主", ethnicity="汉族", education="初中", school_status="非在校生",
-        out_of_school_reason=None, health="健康", disability_no=None, labour_skill="普通劳动力", work_status="省外务工",
-        work_months=10.0, pwj_post=None, pwj_months=None, ins_resident=True, ins_employee=False, ins_critical=True,
-        pension_insured=True, pension_receiving=False, dibao=False, tekun=False, soldier=False,
-        member_status="正常", change_reason=None, change_date=None, phone="13800000000",
+        hh_id="H1",
+        person_id="P1",
+        name="张三",
+        id_type="居民身份证",
+        id_no=HEAD_ID,
+        sex="男",
+        birth_date="1980-01-01",
+        relation="户主",
+        ethnicity="汉族",
+        education="初中",
+        school_status="非在校生",
+        out_of_school_reason=None,
+        health="健康",
+        disability_no=None,
+        labour_skill="普通劳动力",
+        work_status="省外务工",
+        work_months=10.0,
+        pwj_post=None,
+        pwj_months=None,
+        ins_resident=True,
+        ins_employee=False,
+        ins_critical=True,
+        pension_insured=True,
+        pension_receiving=False,
+        dibao=False,
+        tekun=False,
+        soldier=False,
+        member_status="正常",
+        change_reason=None,
+        change_date=None,
+        phone="13800000000",
     )
     row.update(overrides)
     return row
@@ -77,13 +103,41 @@ def make_member(**overrides) -> dict:
 
 def make_household(**overrides) -> dict:
     row = dict(
-        hh_id="H1", county="英德市", township="大站镇", village="大站村", hamlet="一组", head_name="张三",
-        head_id=HEAD_ID, hh_size=1, hh_type="一般脱贫户", id_standard="国家标准", main_cause="缺资金",
-        other_causes=None, first_year=2016, exit_status="已脱贫（享受政策）", exit_year=2018, labour_type="有劳动能力",
-        phone="13800000000", bank_name="农村信用社", bank_account="6228480000000000000", unsafe_house=False,
-        house_level="A", house_area=80.0, safe_water=True, water_difficulty=False, power_living=True,
-        power_production=True, road_distance_km=1.0, road_type="水泥路", sanitary_toilet=True, arable_mu=2.0,
-        forest_mu=1.0, grain_to_green_mu=0.0, helper_name="李四", helper_phone="13900000000", last_visit="2019-08-01",
+        hh_id="H1",
+        county="英德市",
+        township="大站镇",
+        village="大站村",
+        hamlet="一组",
+        head_name="张三",
+        head_id=HEAD_ID,
+        hh_size=1,
+        hh_type="一般脱贫户",
+        id_standard="国家标准",
+        main_cause="缺资金",
+        other_causes=None,
+        first_year=2016,
+        exit_status="已脱贫（享受政策）",
+        exit_year=2018,
+        labour_type="有劳动能力",
+        phone="13800000000",
+        bank_name="农村信用社",
+        bank_account="6228480000000000000",
+        unsafe_house=False,
+        house_level="A",
+        house_area=80.0,
+        safe_water=True,
+        water_difficulty=False,
+        power_living=True,
+        power_production=True,
+        road_distance_km=1.0,
+        road_type="水泥路",
+        sanitary_toilet=True,
+        arable_mu=2.0,
+        forest_mu=1.0,
+        grain_to_green_mu=0.0,
+        helper_name="李四",
+        helper_phone="13900000000",
+        last_visit="2019-08-01",
     )
     row.update(overrides)
     return row
@@ -92,10 +146,27 @@ def make_household(**overrides) -> dict:
 def make_income(**overrides) -> dict:
     """Income row of 2019 whose recorded totals agree with D* (10000 wage, 1 member)."""
     row = dict(
-        hh_id="H1", year=2019, n_members=1, wage=10000.0, wage_pwj=0.0, business_income=0.0, business_cost=0.0,
-        property_income=0.0, property_dividend=0.0, transfer_income=0.0, family_planning=0.0, dibao_income=0.0,
-        tekun_income=0.0, pension_income=0.0, eco_comp=0.0, medical_reimb=0.0, other_transfer=0.0,
-        transfer_out=0.0, disposable_recorded=10000.0, disposable_pc_recorded=10000.0, data_source="入户核实",
+        hh_id="H1",
+        year=2019,
+        n_members=1,
+        wage=10000.0,
+        wage_pwj=0.0,
+        business_income=0.0,
+        business_cost=0.0,
+        property_income=0.0,
+        property_dividend=0.0,
+        transfer_income=0.0,
+        family_planning=0.0,
+        dibao_income=0.0,
+        tekun_income=0.0,
+        pension_income=0.0,
+        eco_comp=0.0,
+        medical_reimb=0.0,
+        other_transfer=0.0,
+        transfer_out=0.0,
+        disposable_recorded=10000.0,
+        disposable_pc_recorded=10000.0,
+        data_source="入户核实",
     )
     row.update(overrides)
     return row
@@ -106,17 +177,42 @@ def make_income_years(hh_id: str = "H1", years=range(2016, 2020), **overrides) -
 
 
 def make_measure(**overrides) -> dict:
-    row = dict(hh_id="H1", year=2019, category="产业帮扶", content="种养补助", project_id="XM001", amount=2000.0,
-               start_date="2019-03-01", end_date="2019-06-30", status="已完成", stage="巩固提升")
+    row = dict(
+        hh_id="H1",
+        year=2019,
+        category="产业帮扶",
+        content="种养补助",
+        project_id="XM001",
+        amount=2000.0,
+        start_date="2019-03-01",
+        end_date="2019-06-30",
+        status="已完成",
+        stage="巩固提升",
+    )
     row.update(overrides)
     return row
 
 
 def make_project(**overrides) -> dict:
-    row = dict(project_id="XM001", name="产业奖补", category="产业发展", to_household=True, township="大站镇",
-               village="大站村", year=2019, planned_invest_wan=10.0, fund_source="财政专项", implementer="县扶贫办",
-               performance_goal="户均增收", beneficiary_hh=1, beneficiary_people=1, status="已验收", publicized=True,
-               start_date="2019-03-01", end_date="2019-06-30")
+    row = dict(
+        project_id="XM001",
+        name="产业奖补",
+        category="产业发展",
+        to_household=True,
+        township="大站镇",
+        village="大站村",
+        year=2019,
+        planned_invest_wan=10.0,
+        fund_source="财政专项",
+        implementer="县扶贫办",
+        performance_goal="户均增收",
+        beneficiary_hh=1,
+        beneficiary_people=1,
+        status="已验收",
+        publicized=True,
+        start_date="2019-03-01",
+        end_date="2019-06-30",
+    )
     row.update(overrides)
     return row
 
@@ -262,8 +358,14 @@ def make_tables(tables: dict) -> dict[str, pd.DataFrame]:
     return out
 
 
-def make_ctx(tables: dict, county: str = "441881_英德市", others: dict | None = None, quarantined_hh=None,
-             year_params: dict | None = None, **rule_params):
+def make_ctx(
+    tables: dict,
+    county: str = "441881_英德市",
+    others: dict | None = None,
+    quarantined_hh=None,
+    year_params: dict | None = None,
+    **rule_params,
+):
     """A :class:`RuleContext` over the given tables with the default parameters (2019).
 
     ``rule_params`` override catalogue parameters for every rule that declares them, e.g. ``age_max=100``.
@@ -273,8 +375,9 @@ def make_ctx(tables: dict, county: str = "441881_英德市", others: dict | None
 
     yp = year_params or {"year": {"audit_year": 2019, "reference_date": "2019-09-30", "school_cutoff": "08-31"}}
     oth = {k: (v if isinstance(v, pd.DataFrame) else make_table("member", v)) for k, v in (others or {}).items()}
-    return make_context(make_tables(tables), yp, county, others=oth, quarantined_hh=quarantined_hh,
-                        overrides=rule_params or None)
+    return make_context(
+        make_tables(tables), yp, county, others=oth, quarantined_hh=quarantined_hh, overrides=rule_params or None
+    )
 
 
 def run_one(rule_id: str, tables: dict, **kw):

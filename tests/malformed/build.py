@@ -10,6 +10,7 @@ returns the cases. Each case says what ``hgk load`` must do with it:
 
 Run standalone: ``python tests/malformed/build.py OUTDIR``.
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,11 +21,19 @@ from typing import Callable
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from malformed.fixtures import (HH, INCOME, MEMBER, PROJECT, county_tables, csv_bytes, write_county,
-                                    write_csv, write_xlsx)
+    from malformed.fixtures import (
+        HH,
+        INCOME,
+        MEMBER,
+        PROJECT,
+        county_tables,
+        csv_bytes,
+        write_county,
+        write_csv,
+        write_xlsx,
+    )
 else:
-    from .fixtures import (HH, INCOME, MEMBER, PROJECT, county_tables, csv_bytes, write_county, write_csv,
-                           write_xlsx)
+    from .fixtures import HH, INCOME, MEMBER, PROJECT, county_tables, csv_bytes, write_county, write_csv, write_xlsx
 
 CODE = "441881"
 # default formats of a corpus county: the table under test is rewritten by the case
@@ -126,8 +135,10 @@ def utf16_csv(f):
 
 def big5_csv(f):
     _base(f, skip=(MEMBER,))
-    text = "戶編號,人編號,姓名,證件號碼,性別,與戶主關係,健康狀況,勞動技能,人員狀態\r\n" \
-           "4418810001,P01,張壹,441881195501011214,男,戶主,健康,普通勞動力,正常\r\n"
+    text = (
+        "戶編號,人編號,姓名,證件號碼,性別,與戶主關係,健康狀況,勞動技能,人員狀態\r\n"
+        "4418810001,P01,張壹,441881195501011214,男,戶主,健康,普通勞動力,正常\r\n"
+    )
     (f / f"{MEMBER}.csv").write_bytes(text.encode("big5"))
 
 
@@ -159,7 +170,9 @@ def html_as_xlsx(f):
     _base(f, skip=(MEMBER,))
     (f / f"{MEMBER}.xlsx").write_text(
         '<html><head><meta charset="utf-8"></head><body><table><tr><td>户编号</td><td>证件号码</td></tr>'
-        "</table></body></html>", encoding="utf-8")
+        "</table></body></html>",
+        encoding="utf-8",
+    )
 
 
 def csv_as_xlsx(f):
@@ -248,8 +261,14 @@ def formula_cell(f):
     rows = county_tables()[INCOME]
     rows[1][2] = "=1000+2000"
     p = write_xlsx(f / f"{INCOME}.xlsx", rows, title=[["收入信息"]])
-    _rewrite_zip(p, {"xl/worksheets/sheet1.xml": lambda d: d.replace(b"<v></v>", b"<v>3000</v>").replace(
-        b"<f>1000+2000</f></c>", b"<f>1000+2000</f><v>3000</v></c>")})
+    _rewrite_zip(
+        p,
+        {
+            "xl/worksheets/sheet1.xml": lambda d: d.replace(b"<v></v>", b"<v>3000</v>").replace(
+                b"<f>1000+2000</f></c>", b"<f>1000+2000</f><v>3000</v></c>"
+            )
+        },
+    )
 
 
 def merged_header(f):
@@ -289,8 +308,10 @@ def million_empty_rows(f):
 
     def patch(xml: bytes) -> bytes:
         end = xml.index(b"</sheetData>")
-        rows = b"".join(b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/><c r="L%d" s="1"/></row>'
-                        % (r, r, r) for r in range(10, 1_000_001))
+        rows = b"".join(
+            b'<row r="%d" s="1" customFormat="1"><c r="A%d" s="1"/><c r="L%d" s="1"/></row>' % (r, r, r)
+            for r in range(10, 1_000_001)
+        )
         return xml[:end] + rows + xml[end:]
 
     _rewrite_zip(p, {"xl/worksheets/sheet1.xml": patch})
@@ -305,10 +326,14 @@ def zip_bomb(f):
 def xml_bomb(f):
     _base(f)
     p = _member(f)
-    lol = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-           + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
-                      for i in range(1, 10)) + b"]>\n")
-    _rewrite_zip(p, {"xl/worksheets/sheet1.xml": lambda d: lol + d[d.index(b"<worksheet"):]})
+    lol = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
+        )
+        + b"]>\n"
+    )
+    _rewrite_zip(p, {"xl/worksheets/sheet1.xml": lambda d: lol + d[d.index(b"<worksheet") :]})
 
 
 def far_cell(f):
