@@ -64,7 +64,13 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     from ..integrity.outputs import SHEET_NAME as INTEGRITY_SHEET
 
     want = SHEET_NAMES + [SPOT_SHEET, INTEGRITY_SHEET]  # outputs.md's listed sheets, then the campaign's added ones
-    checks.append(("台账工作表齐全且顺序正确", names[: len(want)] == want, "、".join(names[: len(want)])))
+    checks.append(
+        (
+            "台账工作表齐全且顺序正确（所列工作表，然后市抽查整改意见、数据真实性筛查）",
+            names[: len(want)] == want,
+            "、".join(names[: len(want)]),
+        )
+    )
     checks.append(
         ("问题清单每条问题一行", n_rows == len(run.findings), f"台账 {n_rows} 行，问题 {len(run.findings)} 条")
     )
