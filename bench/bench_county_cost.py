@@ -28,7 +28,19 @@ def one(data: str, out: str, county: str | None = None, processed_root: str | No
     """The county job's steps in this process (``county``: default the export's only county)."""
     from profile_steps import Steps
 
-    from hgk_lib import pipeline as P
+    from hgk_lib.orchestrate.county import CountyRun, build_provenance, write_county_outputs
+
+    from hgk_lib.orchestrate.paths import (
+        default_processed_root,
+        find_counties,
+        input_hash,
+        params_hash,
+        processed_dir,
+        resolve_path,
+        safe_path,
+    )
+
+    from hgk_lib.orchestrate.processed import others_from_index, prepare_city
     from hgk_lib.audit import audit_county
     from hgk_lib.io import read_processed
     from hgk_lib.params import default_params_file, load_params
@@ -39,12 +51,12 @@ def one(data: str, out: str, county: str | None = None, processed_root: str | No
     pfile = default_params_file(year)
     params = load_params(pfile)
     if county is None:
-        (county,) = P.find_counties(data)
-    proot = Path(processed_root) if processed_root else P.default_processed_root(out)
+        (county,) = find_counties(data)
+    proot = Path(processed_root) if processed_root else default_processed_root(out)
     with steps("load"):
-        P.prepare_city(data, year, proot)
-        d = read_processed(P.processed_dir(proot, year, county))
-        others = P.others_from_index(proot, year, county) or {}
+        prepare_city(data, year, proot)
+        d = read_processed(processed_dir(proot, year, county))
+        others = others_from_index(proot, year, county) or {}
     n_hh, n_people = len(d.tables["household"]), len(d.tables["member"])
     with steps("rules"):
         ctx = make_context(d.tables, params, county, others=others, quarantined_hh=d.quarantined_hh)
@@ -52,10 +64,10 @@ def one(data: str, out: str, county: str | None = None, processed_root: str | No
     with steps("audit"):
         audit = audit_county(d.tables, params, rr.findings)
     with steps("ledger+summary write"):
-        in_hash = P.input_hash(P.safe_path(P.resolve_path(data), county))
-        p_hash = P.params_hash(params)
-        prov = P.build_provenance(county, year, params, pfile, d, in_hash, p_hash, sorted(others))
-        run = P.CountyRun(
+        in_hash = input_hash(safe_path(resolve_path(data), county))
+        p_hash = params_hash(params)
+        prov = build_provenance(county, year, params, pfile, d, in_hash, p_hash, sorted(others))
+        run = CountyRun(
             county=county,
             year=year,
             data=d,
@@ -70,7 +82,7 @@ def one(data: str, out: str, county: str | None = None, processed_root: str | No
             others=sorted(others),
             data_root=str(data),
         )
-        paths = P.write_county_outputs(run, out)
+        paths = write_county_outputs(run, out)
     steps.close()
     rows = steps.rows
     for r in rows:

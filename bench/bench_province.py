@@ -44,7 +44,9 @@ def main() -> int:
     a = ap.parse_args()
     import pandas as pd
 
-    from hgk_lib import pipeline as P
+    from hgk_lib.orchestrate.paths import county_name, default_processed_root, find_counties, processed_dir
+
+    from hgk_lib.orchestrate.processed import prepare_city
 
     work = Path(a.work)
     data = work / "export" / "2019"
@@ -71,13 +73,13 @@ def main() -> int:
                 env=env,
                 stdout=subprocess.DEVNULL,
             )
-    counties = P.find_counties(data)
+    counties = find_counties(data)
     with steps("load (prepare_city, R09 index)"):
-        P.prepare_city(data, 2019, P.default_processed_root(out), counties, workers=a.workers)
+        prepare_city(data, 2019, default_processed_root(out), counties, workers=a.workers)
     sizes = {
         c: len(
             pd.read_parquet(
-                P.processed_dir(P.default_processed_root(out), 2019, c) / "household.parquet", columns=["hh_id"]
+                processed_dir(default_processed_root(out), 2019, c) / "household.parquet", columns=["hh_id"]
             )
         )
         for c in counties
@@ -127,7 +129,7 @@ def main() -> int:
                 str(data),
                 c,
                 str(work / "direct"),
-                str(P.default_processed_root(out)),
+                str(default_processed_root(out)),
             ],
             capture_output=True,
             text=True,
@@ -138,21 +140,21 @@ def main() -> int:
             print(res.stderr[-2000:], file=sys.stderr)
             continue
         direct += [
-            dict(r, step=f"{r['step']} ({P.county_name(c)}, direct)")
+            dict(r, step=f"{r['step']} ({county_name(c)}, direct)")
             for r in json.loads(res.stdout.strip().splitlines()[-1])
         ]
     if a.no_audit:  # the HTML render needs an executed notebook: run the largest county's notebook alone
         from hgk_lib.orchestrate.batch import county_job, run_county_job
 
         job = county_job(data, big, 2019, ROOT / "params" / "2019.yaml", out, 7200, scope=counties)
-        with steps(f"county notebook incl. HTML ({P.county_name(big)})"):
+        with steps(f"county notebook incl. HTML ({county_name(big)})"):
             rec = run_county_job(job)
         steps.rows[-1]["status"] = rec["status"]
     ipynb = next((out / "2019" / big).glob("*.ipynb"), None) if (out / "2019" / big).is_dir() else None
     if ipynb is not None:
         from hgk_lib.report.render import render_notebook_html
 
-        with steps(f"HTML render ({P.county_name(big)})"):
+        with steps(f"HTML render ({county_name(big)})"):
             render_notebook_html(ipynb, work / "render_test.html")
         steps.rows[-1]["html_mb"] = round((work / "render_test.html").stat().st_size / 2**20, 1)
     steps.close()
