@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..integrity.outputs import SHEET_SPEC as INTEGRITY_SHEET
+from ..derive import yes_no_text
 from ..items import item_ids
 from ..rules.engine import FINDING_FIELDS, SUMMARY_FIELDS
 from .edges import verdict_counts_with_unverified
@@ -560,7 +561,8 @@ def explanation_rows(*, county_folder, county_name, year, params, provenance, ro
     ]
     flat: list = []
     _flatten("", params or {}, flat)
-    rows += [("参数", k, v, None) for k, v in flat]
+    # a switch reads 是/否 like every yes/no in the workbook (never True/False)
+    rows += [("参数", k, yes_no_text(v) if isinstance(v, bool) else v, None) for k, v in flat]
     for r in prov.get("inputs") or []:
         rows.append(("输入文件", r.get("file"), r.get("sha256"), f"{r.get('table')}；{r.get('bytes')} 字节"))
     rl = row_ledger if row_ledger is not None else pd.DataFrame()
