@@ -235,3 +235,18 @@ def yes_no_text(v):
     if isinstance(v, (int, float, np.integer, np.floating)):
         t = str(int(v)) if float(v).is_integer() else t
     return "是" if t in _TRUE_TEXT else "否" if t in _FALSE_TEXT else (t or None)
+
+
+def join_by(values: pd.Series, by, sep: str, *, sort: bool = True) -> pd.Series:
+    """Per group of ``by``, the group's strings joined with ``sep`` in their order of appearance.
+
+    The same result as ``values.groupby(by, sort=sort).agg(sep.join)`` (rows with a missing key dropped), built
+    without a Python call per group: each value but a group's first gets ``sep`` in front, then the group sum
+    (cython) concatenates. ``by``: a Series aligned with ``values`` or a list of them."""
+    keys = by if isinstance(by, list) else [by]
+    first = ~pd.concat([pd.Series(np.asarray(k), index=values.index) for k in keys], axis=1).duplicated().to_numpy()
+    v = values.astype(str).to_numpy(dtype=object)
+    t = pd.Series(np.where(first, v, sep + v).astype(object), index=values.index, name=values.name)
+    if len(t) == 0:
+        return values.groupby(by, sort=sort).agg(sep.join)
+    return t.groupby(by, sort=sort).sum()

@@ -33,6 +33,8 @@ def key_text(s: pd.Series) -> pd.Series:
     an 18-digit person id stays exact even when other rows are blank (a float would round it)."""
     o = s.astype(object)
     blank = o.isna()
+    if pd.api.types.infer_dtype(o, skipna=True) in ("string", "empty"):  # text only: no number to reformat
+        return o.where(~blank, "").astype(str).str.strip()
     is_num = ~blank & o.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
     out = o.where(~blank, "")
     if is_num.any():

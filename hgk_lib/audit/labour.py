@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import schema as S
+from ..derive import join_by
 from .common import (
     CLASS_FULL,
     CLASS_NONE,
@@ -108,7 +109,7 @@ def classes_table(base: Base, cls: pd.Series, quality: pd.Series) -> pd.DataFram
         .assign(_o=lambda d: d["category"].map(order).fillna(len(order)))
         .sort_values(["hh_id", "_o"])
     )
-    joined = cats.groupby("hh_id", sort=False)["category"].agg("、".join)
+    joined = join_by(cats["category"], cats["hh_id"], "、", sort=False)
     rec_pairs = pd.DataFrame([(k, c) for k, v in RECOMMENDED.items() for c in v], columns=["labour_class", "category"])
     with_cls = cats.merge(
         pd.DataFrame({"hh_id": hh, "labour_class": cls.reindex(hh).to_numpy(dtype=object)}), on="hh_id"

@@ -28,6 +28,7 @@ from .. import schema as S
 from .common import CLASS_NONE, Base, any_by, col, fmt_line, fmt_yuan, has_health, isin, list_id18
 from .labour import safety_net
 from .needs import SAFETY
+from ..derive import join_by
 
 V_RETURNED = "返贫"
 V_REVERT = "退回未脱贫"
@@ -211,9 +212,9 @@ def _problem_lists(needs: pd.DataFrame) -> pd.DataFrame:
     df = needs.assign(_label=label, _unres=~needs["resolvable"])
     g = df.groupby("hh_id", sort=False)
     out = pd.DataFrame({"n_problems": g.size(), "n_unresolvable": g["_unres"].sum()})
-    out["problems_text"] = g["_label"].agg("、".join)
+    out["problems_text"] = join_by(df["_label"], df["hh_id"], "、", sort=False)
     un = df[df["_unres"]]
-    out["unresolvable_text"] = un.groupby("hh_id", sort=False)["_label"].agg("、".join).reindex(out.index).fillna("")
+    out["unresolvable_text"] = join_by(un["_label"], un["hh_id"], "、", sort=False).reindex(out.index).fillna("")
     return out
 
 

@@ -13,6 +13,7 @@ so the same inputs give the same bytes; the file is written to a temporary name 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -49,6 +50,7 @@ _WIDE = (
     r"[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3"
     r"\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
 )
+_WIDE_RE = re.compile(_WIDE)
 MAX_WIDTH, MIN_WIDTH = 60, 6
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell
 MAX_SHEET_ROWS = 1_048_576  # Excel's (and LibreOffice's) rows per sheet, the header included
@@ -92,14 +94,17 @@ def text_width(s: pd.Series) -> int:
     """Display width of the widest value (wide characters count 2)."""
     if len(s) == 0:
         return 0
-    t = s.astype(object).where(s.notna(), "").astype(str)
-    first = t.str.split("\n").str[0]
+    v = pd.unique(s[s.notna()].astype(str).to_numpy(dtype=object))  # columns repeat values: measure each once
+    if len(v) == 0:
+        return 0
+    first = pd.Series(v, dtype=object).str.partition("\n")[0]
     w = first.str.len() + first.str.count(_WIDE)
-    return int(w.max()) if len(w) else 0
+    return int(w.max())
 
 
 def header_width(text: str) -> int:
-    return text_width(pd.Series([text]))
+    first = str(text).partition("\n")[0]
+    return len(first) + len(_WIDE_RE.findall(first))
 
 
 def _as_text(s: pd.Series) -> pd.Series:
@@ -156,6 +161,15 @@ def column_values(s: pd.Series, kind: str) -> tuple[list, str]:
 
 def is_formula_like(value) -> bool:
     return isinstance(value, str) and len(value) > 0 and value.startswith(FORMULA_START)
+
+
+#: strings openpyxl would store as an error cell (``t="e"``) rather than text
+ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+
+
+def needs_text_cell(value) -> bool:
+    """A string that must be forced to a text cell: it looks like a formula or like an error code."""
+    return is_formula_like(value) or value in ERROR_CODES
 
 
 # -------------------------------------------------------------------------------------------------------------
@@ -366,9 +380,11 @@ def write_sheet(
     head = [_header_cell(ws, h) for h in headers]
     if note and head:
         head[0].comment = Comment(note, "hgk", width=420, height=120)
+    fmts = [NUMBER_FORMATS.get(k.split(":")[-1]) for k in used]
+    if _write_rows_fast(ws, head, columns, used, fmts):
+        return
     ws.append(head)
     # per column: which cells need a styled/forced-text cell object
-    fmts = [NUMBER_FORMATS.get(k.split(":")[-1]) for k in used]
     for j, kind in enumerate(used):
         col = columns[j]
         if kind.startswith("mixed:"):
@@ -377,7 +393,7 @@ def write_sheet(
                 if v is None
                 else (
                     _text_cell(ws, v, None)
-                    if isinstance(v, str) and is_formula_like(v)
+                    if isinstance(v, str) and needs_text_cell(v)
                     else v
                     if isinstance(v, str)
                     else _fmt_cell(ws, v, fmts[j])
@@ -385,7 +401,7 @@ def write_sheet(
                 for v in col
             ]
         elif kind in ("text", "long", "id"):
-            idx = [i for i, v in enumerate(col) if v is not None and (kind == "id" or is_formula_like(v))]
+            idx = [i for i, v in enumerate(col) if v is not None and (kind == "id" or needs_text_cell(v))]
             for i in idx:
                 columns[j][i] = _text_cell(ws, col[i], fmts[j])
         elif fmts[j]:
@@ -409,10 +425,131 @@ def _row_runs(options: pd.Series, n: int) -> dict[tuple, list[tuple[int, int]]]:
     return dict(sorted(out.items(), key=lambda kv: -sum(b - a + 1 for a, b in kv[1])))
 
 
+# -------------------------------------------------------------------------------------------------------------
+# the data rows as sheet XML, built column-wise
+# -------------------------------------------------------------------------------------------------------------
+ROWS_PER_CHUNK = 2000
+
+
+def xml_text(v: pd.Series) -> np.ndarray:
+    """``<t>`` elements of inline strings: XML-escaped (``&``, ``<``, ``>``, and CR so that parsing keeps it),
+    ``xml:space="preserve"`` where openpyxl sets it (leading or trailing white space)."""
+    v = v.astype(str)
+    esc = (
+        v.str.replace("&", "&amp;", regex=False)
+        .str.replace("<", "&lt;", regex=False)
+        .str.replace(">", "&gt;", regex=False)
+        .str.replace("\r", "&#13;", regex=False)
+    )
+    keep = (v != v.str.strip()).to_numpy(bool)
+    return (np.where(keep, '<t xml:space="preserve">', "<t>") + esc.to_numpy(dtype=object) + "</t>").astype(object)
+
+
+def _num_text(values) -> list[str]:
+    return ["" if (x != x or x in (np.inf, -np.inf)) else "%.16g" % x for x in values]
+
+
+def _cells_xml(ws, values: list, kind: str, fmt: str | None, style_id) -> np.ndarray:
+    """One column's cells as XML fragments without the ``r`` attribute: ``' s="3" t="n"><v>1.5</v></c>'``,
+    ``""`` where there is no cell (None). The same cells as the ``ws.append`` path of :func:`write_sheet`."""
+    from openpyxl.utils.datetime import to_excel
+
+    n = len(values)
+    out = np.full(n, "", dtype=object)
+    if n == 0:
+        return out
+    arr = np.empty(n, dtype=object)
+    arr[:] = values
+    present = np.array([v is not None for v in values], dtype=bool)
+    is_str = np.array([isinstance(v, str) for v in values], dtype=bool)
+    text = present & is_str
+    other = present & ~is_str
+    if text.any():
+        t = pd.Series(arr[text], dtype=object).str.slice(0, MAX_CELL_CHARS)
+        forced = t.map(needs_text_cell).to_numpy(bool)
+        styled_text = kind in ("id",) and fmt is not None  # id columns: text format "@" on every cell
+        s_plain = f' s="{style_id(fmt if styled_text else None, False)}"' if styled_text else ""
+        s_quote = f' s="{style_id(fmt if styled_text else None, True)}"'
+        attrs = np.where(forced, s_quote, s_plain).astype(object)
+        empty = (t == "").to_numpy(bool)
+        body = np.where(empty, ' t="inlineStr"/>', "")
+        full = attrs + ' t="inlineStr"><is>' + xml_text(t) + "</is></c>"
+        out[text] = np.where(empty, attrs + body, full)
+    if other.any():
+        vals = arr[other]
+        if kind == "date":
+            nums = _num_text([to_excel(v) for v in vals])
+        else:
+            nums = _num_text(vals)
+        s = f' s="{style_id(fmt, False)}"' if fmt else ""
+        nums = np.array(nums, dtype=object)
+        out[other] = np.where(nums == "", s + ' t="n"><v></v></c>', s + ' t="n"><v>' + nums + "</v></c>")
+    return out
+
+
+def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts: list) -> bool:
+    """Write the header (through openpyxl's row writer: styles, the note's comment) and the data rows as sheet XML
+    built column-wise into the write-only worksheet's stream — the same cells as appending openpyxl cells row by
+    row (tests read both back and compare), several times faster on a ledger's tens of thousands of rows.
+
+    Returns False (nothing written) when the write-only stream is not available (another openpyxl layout); the
+    caller then appends cells."""
+    from openpyxl.xml.functions import fromstring
+
+    if not (hasattr(ws, "_get_writer") and hasattr(ws, "_values_to_row") and getattr(ws, "_rows", 0) is None):
+        return False
+    try:
+        ws._get_writer()
+        xf = ws._writer.xf.send(True)
+    except Exception:  # pragma: no cover - another openpyxl layout
+        return False
+    ids: dict = {}
+
+    def style_id(fmt, quote):
+        if (fmt, quote) not in ids:
+            c = WriteOnlyCell(ws)
+            if fmt:
+                c.number_format = fmt
+            if quote:
+                c.quotePrefix = True
+            ids[(fmt, quote)] = c.style_id if c.has_style else None
+        return ids[(fmt, quote)]
+
+    n = len(columns[0]) if columns else 0
+    letters = [get_column_letter(j + 1) for j in range(len(columns))]
+    with xf.element("sheetData"):
+        ws._writer.write_row(xf, ws._values_to_row(head, 1), 1)
+        for lo in range(0, n, ROWS_PER_CHUNK):
+            hi = min(n, lo + ROWS_PER_CHUNK)
+            r = np.arange(lo + 2, hi + 2).astype(str).astype(object)
+            row = '<row r="' + r + '">'
+            for j, col in enumerate(columns):
+                cell = _cells_xml(
+                    ws,
+                    col[lo:hi],
+                    used[j].split(":")[-1] if used[j].startswith("mixed:") else used[j],
+                    fmts[j],
+                    style_id,
+                )
+                row = row + np.where(cell == "", "", '<c r="' + letters[j] + r + '"' + cell)
+            for el in fromstring("<d>" + "".join(row + "</row>") + "</d>"):
+                xf.write(el)
+    ws._writer.xf.send(None)
+    ws._rows = finished_rows()  # close() ends this instead of writing (empty) rows again
+    ws._max_row, ws._max_col = n + 1, len(columns)
+    return True
+
+
+def finished_rows():
+    """Stands in for a write-only sheet's row stream once its rows were written as XML: ``close()`` ends it
+    instead of writing (empty) rows again."""
+    yield
+
+
 def _text_cell(ws, value: str, fmt: str | None):
     c = WriteOnlyCell(ws, value=value)
-    c.data_type = "s"  # never a formula, whatever the first character
-    if is_formula_like(value):
+    c.data_type = "s"  # never a formula or an error value, whatever the text
+    if needs_text_cell(value):
         c.quotePrefix = True
     if fmt:
         c.number_format = fmt

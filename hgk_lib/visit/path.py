@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..items import key_text
+from ..derive import join_by
 
 PATH_COLUMNS = [
     "hh_id",
@@ -79,7 +80,13 @@ def exit_path(
         m["year"] = m["year"].astype(int)
         c = m.groupby(["hh_id", "year", "category"], sort=True).size().rename("n").reset_index()
         c["txt"] = c["category"].where(c["n"] == 1, c["category"] + "×" + c["n"].astype(str))
-        per = c.groupby(["hh_id", "year"], sort=False).agg(measures=("txt", "、".join), n_measures=("n", "sum"))
+        keys = [c["hh_id"], c["year"]]
+        per = pd.DataFrame(
+            {
+                "measures": join_by(c["txt"], keys, "、", sort=False),
+                "n_measures": c["n"].groupby(keys, sort=False).sum(),
+            }
+        )
         grid = grid.merge(per.reset_index(), on=["hh_id", "year"], how="left")
     else:
         grid["measures"], grid["n_measures"] = None, np.nan
@@ -128,11 +135,10 @@ def path_summary(path: pd.DataFrame) -> pd.DataFrame:
     what = key_text(path["measures"]).where(~path["gap"], GAP_NOTE).where(path["stage"] != NOT_YET, NOT_YET)
     line = path["year"].astype(str) + " " + what + money
     g = pd.DataFrame({"hh_id": path["hh_id"], "line": line, "gy": path["year"].astype(str).where(path["gap"])})
-    grp = g.groupby("hh_id", sort=False)
-    out = pd.DataFrame(
-        {"path_text": grp["line"].agg("；".join), "gap_years": grp["gy"].agg(lambda s: "、".join(s.dropna()))}
-    )
-    return out.reset_index()
+    gy = g.dropna(subset=["gy"])
+    out = pd.DataFrame({"path_text": join_by(g["line"], g["hh_id"], "；", sort=False)})
+    out["gap_years"] = join_by(gy["gy"], gy["hh_id"], "、", sort=False).reindex(out.index).fillna("")
+    return out.rename_axis("hh_id").reset_index()
 
 
 def path_coverage(path: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..items import key_text
 from .items import ITEM_COLUMNS
+from ..derive import join_by
 
 HOUSEHOLD_COLUMNS = [
     "hh_id",
@@ -51,7 +52,11 @@ def visit_households(items: pd.DataFrame, households: pd.DataFrame | None) -> pd
         return pd.DataFrame({c: pd.Series(dtype=object) for c in HOUSEHOLD_COLUMNS})
     g = items.groupby("hh_id", sort=False)
     per = pd.DataFrame(
-        {"n_items": g.size(), "items": g["short"].agg("；".join), "income_check": g["income_check"].any()}
+        {
+            "n_items": g.size(),
+            "items": join_by(items["short"], items["hh_id"], "；", sort=False),
+            "income_check": g["income_check"].any(),
+        }
     ).reset_index()
     out = per.merge(household_info(households), on="hh_id", how="left")
     for c in ("township", "village"):

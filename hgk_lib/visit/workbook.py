@@ -33,7 +33,9 @@ from ..report.xlsx import (
     new_workbook,
     save_workbook,
     set_print_layout,
+    finished_rows,
     write_table,
+    xml_text,
 )
 from .build import VisitPlan
 from .path import NOT_YET
@@ -373,10 +375,15 @@ _WIDE = r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffe6]"
 
 def _lines(text: pd.Series, usable: pd.Series) -> pd.Series:
     """Wrapped lines of each cell: every ``\n``-separated part takes ceil(display width / usable width) lines."""
-    parts = text.str.split("\n").explode()
-    width = parts.str.len() + parts.str.count(_WIDE)
-    n = np.ceil(width / usable.reindex(parts.index).to_numpy()).clip(lower=1)
-    return n.groupby(level=0).sum().reindex(text.index).astype(float)
+    multi = text.str.contains("\n", regex=False).to_numpy(bool)  # few cells hold several lines
+    width = text.str.len() + text.str.count(_WIDE)
+    n = np.ceil(width / usable.to_numpy()).clip(lower=1).astype(float)
+    if multi.any():
+        parts = text[multi].str.split("\n").explode()
+        w = parts.str.len() + parts.str.count(_WIDE)
+        k = np.ceil(w / usable.reindex(parts.index).to_numpy()).clip(lower=1)
+        n[multi] = k.groupby(level=0).sum().reindex(text.index[multi]).to_numpy(float)
+    return n
 
 
 def row_heights(rows: pd.DataFrame) -> pd.Series:
@@ -542,17 +549,6 @@ def _style_id(ws, kind: str, quote: bool) -> int:
     return t.style_id
 
 
-def _inline_text(v: pd.Series) -> pd.Series:
-    """``<t>`` elements of inline strings (XML-escaped; spaces kept where openpyxl keeps them)."""
-    esc = (
-        v.str.replace("&", "&amp;", regex=False)
-        .str.replace("<", "&lt;", regex=False)
-        .str.replace(">", "&gt;", regex=False)
-    )
-    keep = (v != v.str.strip()) & (v.str.strip() != "")
-    return np.where(keep, '<t xml:space="preserve">', "<t>") + esc + "</t>"
-
-
 def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
     """Write the form's rows, row heights and merged cells as sheet XML built column-wise (vectorised) instead of
     one openpyxl cell object per cell — the same cells, styles (openpyxl's style table), shared strings, heights
@@ -588,7 +584,7 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
 
     head = (
         f'<row r="1" ht="24" customHeight="1"><c r="A1" s="{style("page_title", is_formula_like(title))}" '
-        f't="inlineStr"><is>{_inline_text(pd.Series([title])).iloc[0]}</is></c></row>'
+        f't="inlineStr"><is>{xml_text(pd.Series([title]))[0]}</is></c></row>'
     )
     r = pd.Series(np.arange(2, n + 2)).astype(str).to_numpy(dtype=object)
     one = np.isin(kinds, list(BORDERLESS))
@@ -606,7 +602,7 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
         head_of = '<c r="' + ref + '" s="' + style_of
         cell = np.where(
             v.to_numpy(dtype=object) != "",
-            head_of + '" t="inlineStr"><is>' + _inline_text(v).to_numpy(dtype=object) + "</is></c>",
+            head_of + '" t="inlineStr"><is>' + xml_text(v) + "</is></c>",
             head_of + '"/>',
         )
         if j:
@@ -628,13 +624,9 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
             )
         )
     ws._writer.xf.send(None)
-    ws._rows = _finished()  # close() ends this instead of writing (empty) rows again
+    ws._rows = finished_rows()  # close() ends this instead of writing (empty) rows again
     ws._max_row, ws._max_col = n + 1, len(FORM_COLS)
     return True
-
-
-def _finished():
-    yield
 
 
 # ------------------------------------------------------------------------------------------------------------
