@@ -121,3 +121,37 @@ def test_draw_on_the_committed_fixture_export(tmp_path, capsys):
     assert "透明评分" in printed or "风险模型：" in printed
     wb = load_workbook(city / "抽查名单_2019.xlsx", read_only=True)
     assert wb.sheetnames[:2] == ["连山壮族瑶族自治县", "连南瑶族自治县"]
+
+
+def _boom(x):
+    raise ValueError(f"坏数据 {x}")
+
+
+def test_work_beside_the_draw_gives_the_inline_result_and_its_errors(monkeypatch):
+    """The trade-off simulation runs in a forked process beside the draw: the table equals the one computed in
+    process, and an error inside it reaches the caller; with one CPU it simply runs in process."""
+    import numpy as np
+    import pandas as pd
+
+    from hgk_lib.risk import cli as C
+    from hgk_lib.risk.tradeoff import tradeoff_table
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "county": np.repeat(["甲县", "乙县"], 300),
+            "hh_id": [f"H{i:04d}" for i in range(600)],
+            "risk": rng.random(600),
+        }
+    )
+    sc = {"risk_bands": 4, "min_per_stratum": 2, "pi_floor_share": 0.25, "certainty_n": 5}
+    inline = tradeoff_table(frame, 40, sc, draws=30, seed=7)
+    job = C.beside(tradeoff_table, frame, 40, sc, draws=30, seed=7)
+    assert not job.in_process  # really in another process on this machine
+    pd.testing.assert_frame_equal(job.result(), inline)
+    with pytest.raises(ValueError, match="坏数据 1"):
+        C.beside(_boom, 1).result()
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    one = C.beside(tradeoff_table, frame, 40, sc, draws=30, seed=7)
+    assert one.in_process
+    pd.testing.assert_frame_equal(one.result(), inline)

@@ -76,12 +76,7 @@ def assemble(inputs: list[dict], params: dict) -> tuple[pd.DataFrame, pd.DataFra
 # ---------------------------------------------------------------------------------------------------------------
 def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed: int | None = None) -> dict:
     """Everything of ``spot-check draw`` after the counties are processed (pure inputs -> files)."""
-    from .card import render_model_card
-    from .draw import draw_sample, write_spot_list
-    from .model import FALLBACK_VERSION, save_model
-
     sc = params["spot_check"]
-    year = int(params["year"]["audit_year"])
     n = int(n if n is not None else sc["n"])
     seed = int(seed if seed is not None else sc["seed"])
     if n < 1:
@@ -89,6 +84,24 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
     features, labels, frame = assemble(inputs, params)
     if frame.empty:
         raise InputError("抽样框为空：没有“保持脱贫”类结论的已脱贫户")
+    from . import model  # noqa: F401  (scikit-learn imported once, before the writer's fork shares it)
+
+    writer = SideProcess()  # writes the model file; imports skops while the model fits
+    try:
+        writer.submit(_import_model_writer)
+        return _draw_scored(features, labels, frame, params, out, n, seed, writer)
+    finally:
+        writer.close()
+
+
+def _draw_scored(features, labels, frame, params, out, n: int, seed: int, writer: SideProcess) -> dict:
+    """The model fit, its file (by ``writer``), the draw, the trade-off table (beside), the list and the card."""
+    from .card import render_model_card
+    from .draw import draw_sample, write_spot_list
+    from .model import FALLBACK_VERSION, save_model
+
+    sc = params["spot_check"]
+    year = int(params["year"]["audit_year"])
     share = (n / frame.groupby("county").size()).clip(upper=1.0).to_dict()
     from .model import fallback_score_rule, fit_risk_model
 
@@ -117,6 +130,13 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
         "validation": fit.get("validation"),
         "metrics": _metrics_json(fit["metrics"]),
     }
+    frame = frame.assign(risk=frame["hh_id"].map(fit["risk"]))
+    frame["risk"] = frame["risk"].fillna(fit["risk"].median())
+    from .tradeoff import design_kwargs, tradeoff_table
+
+    draws = int(sc.get("tradeoff_draws", 200) or 0)
+    # the trade-off simulation needs only the scored frame: it runs beside the model file, the draw and the list
+    tradeoff_job = beside(tradeoff_table, frame, n, sc, draws=draws, seed=seed) if draws else None
     model_path = d / f"risk_model_{year}.skops"
     if fit["fallback"]:
         import json
@@ -139,22 +159,17 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
 
         from ..io.safe import atomic_write
 
-        meta = save_model(fit["model"], model_path, meta)
+        meta = writer.submit(save_model, fit["model"], model_path, meta).result()
         meta["model_version"] = f"{fit['kind']}-{meta['model_sha256'][:12]}"
         with atomic_write(model_path.with_suffix(".json"), "w", encoding="utf-8") as fh:
             json.dump(meta, fh, ensure_ascii=False, indent=2, default=str)
     version = meta["model_version"]
-    frame = frame.assign(risk=frame["hh_id"].map(fit["risk"]))
-    frame["risk"] = frame["risk"].fillna(fit["risk"].median())
-    from .tradeoff import design_kwargs, tradeoff_table
-
     sample, design, frame_out, notes = draw_sample(
         frame, n, seed, model_version=version, integrity_stratum=bool(sc.get("integrity_stratum")), **design_kwargs(sc)
     )
     if fit["fallback"]:
         notes = [fit["reason"]] + notes
-    draws = int(sc.get("tradeoff_draws", 200) or 0)
-    tradeoff = tradeoff_table(frame, n, sc, draws=draws, seed=seed) if draws else None
+    tradeoff = tradeoff_job.result() if tradeoff_job is not None else None
     list_path = d / f"抽查名单_{year}.xlsx"
     write_spot_list(sample, design, list_path, year, notes, fit["fallback"], version, tradeoff)
     card_path = d / f"风险模型卡_{year}.html"
@@ -173,6 +188,79 @@ def draw_city(inputs: list[dict], params: dict, out, n: int | None = None, seed:
         "notes": notes,
         "tradeoff": tradeoff,
     }
+
+
+class SideProcess:
+    """A forked helper process for pure, seeded work, so a result is the same wherever it runs: :meth:`submit`
+    returns a pending call whose ``result()`` gives the value (or raises the error). Where a second process is not
+    possible or not useful (one CPU, no ``fork``, a daemonic worker process), the calls run here, in ``result()``.
+    Calls submitted to one SideProcess run one after another in the same process (so a first call can import
+    what later ones need while the caller goes on)."""
+
+    def __init__(self):
+        import multiprocessing as mp
+        import os
+
+        self._pool = None
+        if (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
+        except Exception:  # pragma: no cover - no second process here
+            self._pool = None
+
+    def submit(self, fn, *args, **kw) -> "_Pending":
+        import warnings
+
+        if self._pool is not None:
+            try:
+                with warnings.catch_warnings():  # Python ≥ 3.12 warns on fork with threads; the child starts none
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    return _Pending(future=self._pool.submit(fn, *args, **kw))
+            except Exception:  # the helper is gone: compute here
+                self.close()
+        return _Pending(call=(fn, args, kw))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
+
+
+class _Pending:
+    def __init__(self, future=None, call=None):
+        self._future, self._call = future, call
+
+    @property
+    def in_process(self) -> bool:
+        return self._future is None
+
+    _owner = None
+
+    def result(self):
+        try:
+            if self._future is None:
+                fn, args, kw = self._call
+                return fn(*args, **kw)
+            return self._future.result()
+        finally:
+            if self._owner is not None:
+                self._owner.close()
+
+
+def beside(fn, *args, **kw) -> _Pending:
+    """``fn(*args, **kw)`` in a forked process of its own while the caller goes on (see :class:`SideProcess`); the
+    process ends with ``result()``."""
+    side = SideProcess()
+    pending = side.submit(fn, *args, **kw)
+    pending._owner = side
+    return pending
+
+
+def _import_model_writer() -> None:
+    import skops.io  # noqa: F401  (its import lists every scikit-learn estimator: ~1.5 s, paid beside the fit)
 
 
 def _metrics_json(m: dict | None) -> dict | None:
