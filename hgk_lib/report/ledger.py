@@ -892,17 +892,27 @@ def _sheet_rows(path: Path, sheet: str):
         wb.close()
 
 
+def _sheet_names(path: Path) -> list[str]:
+    """The workbook's sheet names from its workbook part only (python-calamine; openpyxl's read-only mode as the
+    fallback would scan every sheet for its size: minutes on a province county's ledger)."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # pragma: no cover - calamine is a dependency
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        try:
+            return list(wb.sheetnames)
+        finally:
+            wb.close()
+    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+
+
 def _status_sheets(path: Path) -> list[str]:
     """问题清单 followed by its continuation sheets (问题清单（续2）…) when the table was split at the row limit."""
-    from openpyxl import load_workbook
-
     from .xlsx import split_sheet_names
 
-    wb = load_workbook(path, read_only=True)
-    try:
-        present = set(wb.sheetnames)
-    finally:
-        wb.close()
+    present = set(_sheet_names(path))
     parts = split_sheet_names(STATUS_SHEET, 1000)
     n = next((k for k, name in enumerate(parts) if name not in present), len(parts))
     return parts[: max(n, 1)]

@@ -487,6 +487,14 @@ def _cells_xml(ws, values: list, kind: str, fmt: str | None, style_id) -> np.nda
     return out
 
 
+def announce_dimension(ws, rows: int, cols: int) -> None:
+    """Let a write-only sheet write its ``<dimension>`` (used range) at the top, as Excel does: readers that size a
+    sheet first (openpyxl's read-only mode) otherwise scan the whole sheet for it. Only before the first row."""
+    if getattr(ws, "_writer", None) is None:
+        ref = f"A1:{get_column_letter(max(1, cols))}{max(1, rows)}"
+        ws.calculate_dimension = lambda: ref
+
+
 def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts: list) -> bool:
     """Write the header (through openpyxl's row writer: styles, the note's comment) and the data rows as sheet XML
     built column-wise into the write-only worksheet's stream — the same cells as appending openpyxl cells row by
@@ -498,6 +506,8 @@ def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts:
 
     if not (hasattr(ws, "_get_writer") and hasattr(ws, "_values_to_row") and getattr(ws, "_rows", 0) is None):
         return False
+    n = len(columns[0]) if columns else 0
+    announce_dimension(ws, n + 1, max(1, len(columns)))
     try:
         ws._get_writer()
         xf = ws._writer.xf.send(True)
@@ -515,7 +525,6 @@ def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts:
             ids[(fmt, quote)] = c.style_id if c.has_style else None
         return ids[(fmt, quote)]
 
-    n = len(columns[0]) if columns else 0
     letters = [get_column_letter(j + 1) for j in range(len(columns))]
     with xf.element("sheetData"):
         ws._writer.write_row(xf, ws._values_to_row(head, 1), 1)

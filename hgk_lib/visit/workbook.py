@@ -23,6 +23,7 @@ from openpyxl.worksheet.pagebreak import Break
 from ..items import key_text
 from ..report.provenance import run_datetime
 from ..report.xlsx import (
+    announce_dimension,
     FORMULA_START,
     ILLEGAL_XML,
     KIND_LABELS,
@@ -568,6 +569,7 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
     )
     if not writer_ok:
         return False
+    announce_dimension(ws, len(rows) + 1, len(FORM_COLS))
     try:
         ws._get_writer()
         xf = ws._writer.xf.send(True)
