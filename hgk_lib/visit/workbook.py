@@ -23,6 +23,8 @@ from openpyxl.worksheet.pagebreak import Break
 from ..items import key_text
 from ..report.provenance import run_datetime
 from ..report.xlsx import (
+    ROWS_PER_CHUNK,
+    join_pieces,
     announce_dimension,
     FORMULA_START,
     ILLEGAL_XML,
@@ -371,17 +373,29 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     return rows
 
 
-_WIDE = r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffe6]"
+
+
+def _display_width(text: pd.Series) -> np.ndarray:
+    """Printed width of each text in narrow-character units, from its UTF-8 size: ASCII counts 1, a 3-byte character
+    (Chinese, full-width punctuation) 2 — computed in Arrow, not character by character. Three-byte symbols that
+    print narrow (— … √ □) count 2 as well, which only makes a row a little taller, never cut."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(text.astype(object).where(text.notna(), "").astype(str).to_numpy(dtype=object), type=pa.string())
+    chars = pc.utf8_length(arr).to_numpy(zero_copy_only=False).astype(np.int64)
+    size = pc.binary_length(arr).to_numpy(zero_copy_only=False).astype(np.int64)
+    return chars + (size - chars) // 2
 
 
 def _lines(text: pd.Series, usable: pd.Series) -> pd.Series:
     """Wrapped lines of each cell: every ``\n``-separated part takes ceil(display width / usable width) lines."""
     multi = text.str.contains("\n", regex=False).to_numpy(bool)  # few cells hold several lines
-    width = text.str.len() + text.str.count(_WIDE)
-    n = np.ceil(width / usable.to_numpy()).clip(lower=1).astype(float)
+    width = _display_width(text)
+    n = np.maximum(np.ceil(width / usable.to_numpy()), 1).astype(float)
     if multi.any():
         parts = text[multi].str.split("\n").explode()
-        w = parts.str.len() + parts.str.count(_WIDE)
+        w = pd.Series(_display_width(parts), index=parts.index)
         k = np.ceil(w / usable.reindex(parts.index).to_numpy()).clip(lower=1)
         n[multi] = k.groupby(level=0).sum().reindex(text.index[multi]).to_numpy(float)
     return n
@@ -590,7 +604,8 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
     )
     r = pd.Series(np.arange(2, n + 2)).astype(str).to_numpy(dtype=object)
     one = np.isin(kinds, list(BORDERLESS))
-    cols_xml = []
+    heights = pd.Series(rows["height"].to_numpy(float)).map(repr).to_numpy(dtype=object)
+    pieces = ['<row r="', r, '" ht="', heights, '" customHeight="1">']
     for j, col in enumerate(FORM_COLS):
         v = pd.Series(values[:, j], dtype=object).astype(str).str.slice(0, 32767)
         key = pd.Series(kinds, dtype=object)
@@ -600,21 +615,23 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
         pair, uniq = pd.factorize(key + np.where(quote, "|1", "|0"))
         ids = np.array([str(style(u[:-2], u.endswith("|1"))) for u in uniq], dtype=object)
         style_of = ids[pair] if len(pair) else np.array([], dtype=object)
-        ref = col + r
-        head_of = '<c r="' + ref + '" s="' + style_of
-        cell = np.where(
-            v.to_numpy(dtype=object) != "",
-            head_of + '" t="inlineStr"><is>' + xml_text(v) + "</is></c>",
-            head_of + '"/>',
-        )
-        if j:
-            cell = np.where(one, "", cell)  # one merged cell in borderless rows
-        cols_xml.append(cell.astype(object))
-    heights = pd.Series(rows["height"].to_numpy(float)).map(repr).to_numpy(dtype=object)
-    row_xml = '<row r="' + r + '" ht="' + heights + '" customHeight="1">' + sum(cols_xml[1:], cols_xml[0]) + "</row>"
+        present = np.ones(n, dtype=bool) if not j else ~one  # one merged cell in borderless rows
+        text = v.to_numpy(dtype=object) != ""
+        pieces += [
+            np.where(present, f'<c r="{col}', ""),
+            np.where(present, r, ""),
+            np.where(present, '" s="', ""),
+            np.where(present, style_of, ""),
+            np.where(present & text, '" t="inlineStr"><is>', np.where(present, '"/>', "")),
+            np.where(present & text, xml_text(v), ""),
+            np.where(present & text, "</is></c>", ""),
+        ]
+    pieces.append("</row>")
     with xf.element("sheetData"):
-        for chunk in [[head]] + [list(row_xml[i : i + 2000]) for i in range(0, n, 2000)]:
-            for el in fromstring("<d>" + "".join(chunk) + "</d>"):
+        for el in fromstring("<d>" + head + "</d>"):
+            xf.write(el)
+        for lo in range(0, n, ROWS_PER_CHUNK):
+            for el in fromstring("<d>" + join_pieces(pieces, lo, min(n, lo + ROWS_PER_CHUNK)) + "</d>"):
                 xf.write(el)
     merges = _form_merges(kinds)
     if merges:
