@@ -41,6 +41,11 @@ def main() -> int:
         action="store_true",
         help="skip the whole hgk audit; run the largest county's notebook alone (HTML step)",
     )
+    ap.add_argument(
+        "--no-direct",
+        action="store_true",
+        help="skip the smallest and largest county's steps in a process of their own (saves ~10 minutes)",
+    )
     a = ap.parse_args()
     import pandas as pd
 
@@ -120,7 +125,7 @@ def main() -> int:
     big = max(sizes, key=sizes.get)
     small = min(sizes, key=sizes.get)
     direct = []
-    for c in dict.fromkeys([small, big]):  # each county job's steps in a fresh process
+    for c in [] if a.no_direct else dict.fromkeys([small, big]):  # each county job's steps in a fresh process
         res = subprocess.run(
             [
                 sys.executable,
