@@ -373,8 +373,6 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     return rows
 
 
-
-
 def _display_width(text: pd.Series) -> np.ndarray:
     """Printed width of each text in narrow-character units, from its UTF-8 size: ASCII counts 1, a 3-byte character
     (Chinese, full-width punctuation) 2 — computed in Arrow, not character by character. Three-byte symbols that
