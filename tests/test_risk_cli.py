@@ -155,3 +155,20 @@ def test_work_beside_the_draw_gives_the_inline_result_and_its_errors(monkeypatch
     one = C.beside(tradeoff_table, frame, 40, sc, draws=30, seed=7)
     assert one.in_process
     pd.testing.assert_frame_equal(one.result(), inline)
+
+
+def test_model_version_names_what_the_model_does_not_its_file_bytes():
+    """The 模型版本 on the spot-check list and the model card is the same on every run of the same inputs (the
+    .skops file is not: skops names its zip entries by object ids and stamps the time), and changes when a single
+    household's score changes."""
+    import pandas as pd
+
+    from hgk_lib.risk.cli import model_fingerprint
+
+    fit = {"kind": "core", "train_hash": "abc", "risk": pd.Series([0.1, 0.25, 0.7], index=["H3", "H1", "H2"])}
+    same = dict(fit, risk=fit["risk"].sort_index() + 1e-12)  # another run: other row order, float noise
+    assert model_fingerprint(fit) == model_fingerprint(same)
+    assert len(model_fingerprint(fit)) == 12
+    moved = dict(fit, risk=fit["risk"].where(fit["risk"].index != "H1", 0.26))
+    assert model_fingerprint(moved) != model_fingerprint(fit)
+    assert model_fingerprint(dict(fit, kind="hgb")) != model_fingerprint(fit)

@@ -160,7 +160,7 @@ def _draw_scored(features, labels, frame, params, out, n: int, seed: int, writer
         from ..io.safe import atomic_write
 
         meta = writer.submit(save_model, fit["model"], model_path, meta).result()
-        meta["model_version"] = f"{fit['kind']}-{meta['model_sha256'][:12]}"
+        meta["model_version"] = f"{fit['kind']}-{model_fingerprint(fit)}"
         with atomic_write(model_path.with_suffix(".json"), "w", encoding="utf-8") as fh:
             json.dump(meta, fh, ensure_ascii=False, indent=2, default=str)
     version = meta["model_version"]
@@ -188,6 +188,20 @@ def _draw_scored(features, labels, frame, params, out, n: int, seed: int, writer
         "notes": notes,
         "tradeoff": tradeoff,
     }
+
+
+def model_fingerprint(fit: dict) -> str:
+    """12 hex digits naming a fitted model by what it does: its kind, its training data's hash and the risk score it
+    gives every household of the frame (rounded to 1e-9). The same inputs and seed give the same fingerprint on any
+    run, unlike the model file's hash (skops names its zip entries by object ids and stamps them with the time)."""
+    import hashlib
+    import json
+
+    risk = fit["risk"].astype(float).round(9).sort_index()
+    payload = json.dumps(
+        [fit["kind"], fit["train_hash"], list(map(str, risk.index)), risk.tolist()], ensure_ascii=False
+    ).encode("utf-8")
+    return hashlib.sha256(payload).hexdigest()[:12]
 
 
 class SideProcess:
