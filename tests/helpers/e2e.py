@@ -459,7 +459,14 @@ def start_audit(data: Path, out: Path, *extra) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        # as at a terminal: a runner started in the background (``cmd &`` without job control) ignores SIGINT, and
+        # an ignored signal stays ignored in every child — Ctrl-C tests would then see a run that never stops
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_until(proc: subprocess.Popen, predicate, timeout: float = 300, poll: float = 0.005) -> bool:
