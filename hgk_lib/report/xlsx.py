@@ -451,7 +451,7 @@ def _num_text(values) -> list[str]:
     return ["" if (x != x or x in (np.inf, -np.inf)) else "%.16g" % x for x in values]
 
 
-def _cells_xml(ws, values: list, kind: str, fmt: str | None, style_id) -> np.ndarray:
+def _cells_xml(values: list, kind: str, fmt: str | None, style_id) -> np.ndarray:
     """One column's cells as XML fragments without the ``r`` attribute: ``' s="3" t="n"><v>1.5</v></c>'``,
     ``""`` where there is no cell (None). The same cells as the ``ws.append`` path of :func:`write_sheet`."""
     from openpyxl.utils.datetime import to_excel
@@ -469,9 +469,9 @@ def _cells_xml(ws, values: list, kind: str, fmt: str | None, style_id) -> np.nda
     if text.any():
         t = pd.Series(arr[text], dtype=object).str.slice(0, MAX_CELL_CHARS)
         forced = t.map(needs_text_cell).to_numpy(bool)
-        styled_text = kind in ("id",) and fmt is not None  # id columns: text format "@" on every cell
-        s_plain = f' s="{style_id(fmt if styled_text else None, False)}"' if styled_text else ""
-        s_quote = f' s="{style_id(fmt if styled_text else None, True)}"'
+        text_fmt = fmt if kind == "id" else None  # id columns: text format "@" on every cell
+        s_plain = f' s="{style_id(text_fmt, False)}"' if text_fmt else ""
+        s_quote = f' s="{style_id(text_fmt, True)}"'
         attrs = np.where(forced, s_quote, s_plain).astype(object)
         empty = (t == "").to_numpy(bool)
         body = np.where(empty, ' t="inlineStr"/>', "")
@@ -507,6 +507,34 @@ def announce_dimension(ws, rows: int, cols: int) -> None:
         ws.calculate_dimension = lambda: ref
 
 
+def open_xml_stream(ws, rows: int, cols: int):
+    """The write-only sheet's XML stream (an lxml incremental writer) for writing its rows as XML, after announcing
+    the used range; None when this openpyxl has no such stream (the caller then writes cells)."""
+    if not (hasattr(ws, "_get_writer") and hasattr(ws, "_values_to_row") and getattr(ws, "_rows", 0) is None):
+        return None
+    announce_dimension(ws, rows, cols)
+    try:
+        ws._get_writer()
+        return ws._writer.xf.send(True)
+    except Exception:  # pragma: no cover - another openpyxl layout
+        return None
+
+
+def write_xml(xf, text: str) -> None:
+    """Write XML elements given as text (several siblings) into the stream."""
+    from openpyxl.xml.functions import fromstring
+
+    for el in fromstring("<d>" + text + "</d>"):
+        xf.write(el)
+
+
+def close_xml_stream(ws, rows: int, cols: int) -> None:
+    """Hand the stream back to openpyxl, which writes the rest of the sheet (filters, validations, print setup)."""
+    ws._writer.xf.send(None)
+    ws._rows = finished_rows()  # close() ends this instead of writing (empty) rows again
+    ws._max_row, ws._max_col = rows, cols
+
+
 def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts: list) -> bool:
     """Write the header (through openpyxl's row writer: styles, the note's comment) and the data rows as sheet XML
     built column-wise into the write-only worksheet's stream — the same cells as appending openpyxl cells row by
@@ -514,16 +542,9 @@ def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts:
 
     Returns False (nothing written) when the write-only stream is not available (another openpyxl layout); the
     caller then appends cells."""
-    from openpyxl.xml.functions import fromstring
-
-    if not (hasattr(ws, "_get_writer") and hasattr(ws, "_values_to_row") and getattr(ws, "_rows", 0) is None):
-        return False
     n = len(columns[0]) if columns else 0
-    announce_dimension(ws, n + 1, max(1, len(columns)))
-    try:
-        ws._get_writer()
-        xf = ws._writer.xf.send(True)
-    except Exception:  # pragma: no cover - another openpyxl layout
+    xf = open_xml_stream(ws, n + 1, max(1, len(columns)))
+    if xf is None:
         return False
     ids: dict = {}
 
@@ -546,15 +567,12 @@ def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts:
             pieces = ['<row r="', r, '">']
             for j, col in enumerate(columns):
                 kind = used[j].split(":")[-1] if used[j].startswith("mixed:") else used[j]
-                cell = _cells_xml(ws, col[lo:hi], kind, fmts[j], style_id)
+                cell = _cells_xml(col[lo:hi], kind, fmts[j], style_id)
                 has = cell != ""
                 pieces += [np.where(has, f'<c r="{letters[j]}', ""), np.where(has, r, ""), np.where(has, '"', ""), cell]
             pieces.append("</row>")
-            for el in fromstring("<d>" + join_pieces(pieces, 0, hi - lo) + "</d>"):
-                xf.write(el)
-    ws._writer.xf.send(None)
-    ws._rows = finished_rows()  # close() ends this instead of writing (empty) rows again
-    ws._max_row, ws._max_col = n + 1, len(columns)
+            write_xml(xf, join_pieces(pieces, 0, hi - lo))
+    close_xml_stream(ws, n + 1, len(columns))
     return True
 
 

@@ -25,7 +25,6 @@ from ..report.provenance import run_datetime
 from ..report.xlsx import (
     ROWS_PER_CHUNK,
     join_pieces,
-    announce_dimension,
     FORMULA_START,
     ILLEGAL_XML,
     KIND_LABELS,
@@ -36,7 +35,10 @@ from ..report.xlsx import (
     new_workbook,
     save_workbook,
     set_print_layout,
-    finished_rows,
+    close_xml_stream,
+    open_xml_stream,
+    write_xml,
+    MAX_CELL_CHARS,
     write_table,
     xml_text,
 )
@@ -569,23 +571,10 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
 
     Uses the write-only worksheet's XML stream (openpyxl 3.1); returns False (nothing written) when that is not
     available or the sheet has parts that must precede the merged cells, so the caller falls back to the cells."""
-    from openpyxl.xml.functions import fromstring
-
-    writer_ok = (
-        hasattr(ws, "_get_writer")
-        and hasattr(ws, "_rows")
-        and ws._rows is None
-        and not ws.auto_filter.ref
-        and not ws.protection.sheet
-        and not ws.merged_cells
-    )
-    if not writer_ok:
+    if ws.auto_filter.ref or ws.protection.sheet or ws.merged_cells:  # parts that must precede the merges
         return False
-    announce_dimension(ws, len(rows) + 1, len(FORM_COLS))
-    try:
-        ws._get_writer()
-        xf = ws._writer.xf.send(True)
-    except Exception:  # pragma: no cover - another openpyxl layout
+    xf = open_xml_stream(ws, len(rows) + 1, len(FORM_COLS))
+    if xf is None:
         return False
     values, kinds, gap = _form_cells(rows)
     n = len(rows)
@@ -605,7 +594,7 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
     heights = pd.Series(rows["height"].to_numpy(float)).map(repr).to_numpy(dtype=object)
     pieces = ['<row r="', r, '" ht="', heights, '" customHeight="1">']
     for j, col in enumerate(FORM_COLS):
-        v = pd.Series(values[:, j], dtype=object).astype(str).str.slice(0, 32767)
+        v = pd.Series(values[:, j], dtype=object).astype(str).str.slice(0, MAX_CELL_CHARS)
         key = pd.Series(kinds, dtype=object)
         if j in _GAP_COLS:
             key = key.where(~gap, "gap")
@@ -626,23 +615,18 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
         ]
     pieces.append("</row>")
     with xf.element("sheetData"):
-        for el in fromstring("<d>" + head + "</d>"):
-            xf.write(el)
+        write_xml(xf, head)
         for lo in range(0, n, ROWS_PER_CHUNK):
-            for el in fromstring("<d>" + join_pieces(pieces, lo, min(n, lo + ROWS_PER_CHUNK)) + "</d>"):
-                xf.write(el)
+            write_xml(xf, join_pieces(pieces, lo, min(n, lo + ROWS_PER_CHUNK)))
     merges = _form_merges(kinds)
     if merges:
-        xf.write(
-            fromstring(
-                f'<mergeCells count="{len(merges)}">'
-                + "".join(f'<mergeCell ref="{m}"/>' for m in merges)
-                + "</mergeCells>"
-            )
+        write_xml(
+            xf,
+            f'<mergeCells count="{len(merges)}">'
+            + "".join(f'<mergeCell ref="{m}"/>' for m in merges)
+            + "</mergeCells>",
         )
-    ws._writer.xf.send(None)
-    ws._rows = finished_rows()  # close() ends this instead of writing (empty) rows again
-    ws._max_row, ws._max_col = n + 1, len(FORM_COLS)
+    close_xml_stream(ws, n + 1, len(FORM_COLS))
     return True
 
 
