@@ -142,7 +142,7 @@ def load_table(path: Path, table: S.Table, label: str, limits: Limits = DEFAULT_
                 file=label,
             )
     else:
-        grid = read_csv(data, label, limits)
+        grid = read_csv(data, label, limits, find, MAX_HEADER_SCAN)
         h = find(grid.rows)
         if h is None:
             raise InputError(

@@ -305,7 +305,20 @@ def _number_parser(header: str, integer: bool):
 # column assembly: distinct values -> vectorised fast paths for the common clean forms, the cell parser for the rest
 # ---------------------------------------------------------------------------------------------------------------
 _BLANK_LIST = sorted(_BLANKS_UPPER | S.BLANK_LIKES)
-_CJK_ONLY = r"[\u4e00-\u9fff]+"
+_CJK_ONLY = "[\u4e00-\u9fff]+"  # the characters themselves: RE2 (pyarrow) has no \\u escapes
+_ASCII_SCI = r"[+-]?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+"  # _SCI for ASCII text (RE2's \\d is ASCII only anyway)
+
+
+def _fullmatch(s: pd.Series, pattern: str) -> np.ndarray:
+    """Which values of a ``str`` Series match ``pattern`` whole (RE2 through pyarrow, no Python call per value;
+    the patterns here use explicit ASCII classes, so RE2 and :mod:`re` agree). Missing values: False."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(s):
+        return np.zeros(0, dtype=bool)
+    hit = pc.match_substring_regex(pa.array(s.array), f"^(?:{pattern})$")
+    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
 def _types(uniques: np.ndarray) -> np.ndarray:
@@ -317,8 +330,8 @@ def _clean_strings(uniques: np.ndarray, types: np.ndarray):
     idx = np.flatnonzero(types == "str")
     s = pd.Series(uniques[idx], dtype="str").str.strip()
     n = s.str.len()
-    not_blank = (n > 0) & ~s.isin(_BLANK_LIST) & ((n > 4) | s.str.fullmatch(_CJK_ONLY))
-    return idx, s, not_blank.fillna(False).to_numpy(dtype=bool)
+    not_blank = ((n > 0) & ~s.isin(_BLANK_LIST)).fillna(False).to_numpy(dtype=bool)
+    return idx, s, not_blank & ((n > 4).fillna(False).to_numpy(dtype=bool) | _fullmatch(s, _CJK_ONLY))
 
 
 def _fast_text(uniques, types, uvals, done):
@@ -329,8 +342,12 @@ def _fast_text(uniques, types, uvals, done):
 
 def _fast_id(uniques, types, uvals, done):
     idx, s, _ = _clean_strings(uniques, types)
-    ok = (s.str.fullmatch(r"[0-9A-Z]{1,40}") & ~s.isin(_BLANK_LIST)).fillna(False).to_numpy(dtype=bool)
-    uvals[idx[ok]] = s[ok].to_numpy(dtype=object)
+    # as the cell parser: one leading ' (Excel's text mark) dropped, letters upper-cased, 4E17 left to it
+    t = s.str.removeprefix("'").str.strip()
+    up = t.str.upper()
+    ok = _fullmatch(t, r"[0-9A-Za-z]{1,40}") & ~up.isin(_BLANKS_UPPER).to_numpy(dtype=bool)
+    ok &= ~_fullmatch(t, _ASCII_SCI)
+    uvals[idx[ok]] = up[ok].to_numpy(dtype=object)
     done[idx[ok]] = True
     nidx = np.flatnonzero((types == "float") | (types == "int"))
     if len(nidx):
@@ -345,7 +362,7 @@ def _fast_number(integer: bool):
     def fast(uniques, types, uvals, done):
         nidx = np.flatnonzero((types == "float") | (types == "int"))
         sidx, s, _ = _clean_strings(uniques, types)
-        sok = s.str.fullmatch(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?").fillna(False).to_numpy(dtype=bool)
+        sok = _fullmatch(s, r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
         idx = np.concatenate([nidx, sidx[sok]])
         if not len(idx):
             return
@@ -375,7 +392,7 @@ def _fast_date(uniques, types, uvals, done):
     sidx, s, _ = _clean_strings(uniques, types)
     left = np.ones(len(sidx), dtype=bool)
     for fmt, pattern in _FAST_DATE_FORMATS:
-        hit = left & s.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        hit = left & _fullmatch(s, pattern)
         if not hit.any():
             continue
         ts = pd.to_datetime(s[hit], format=fmt, errors="coerce")
@@ -405,8 +422,10 @@ def _fast_path(col: S.Column):
     return None  # code/yesno/multi: few distinct values, the cell parser is fast enough
 
 
-def parse_column(arr: np.ndarray, col: S.Column, factorized=None):
-    """Parse one column: returns (values, raw or None, reasons object array or None)."""
+def parse_column(arr: np.ndarray, col: S.Column, factorized=None, types=None):
+    """Parse one column: returns (values, raw or None, reasons object array or None).
+
+    ``types="str"`` says every distinct value is a ``str`` (CSV), sparing the per-value type check."""
     codes, uniques = factorized if factorized is not None else pd.factorize(arr, use_na_sentinel=True)
     n = len(uniques)
     kind = col.kind
@@ -422,7 +441,7 @@ def parse_column(arr: np.ndarray, col: S.Column, factorized=None):
     done[n] = True
     fast = _fast_path(col)
     if fast is not None and n:
-        fast(uniques, _types(uniques), uvals, done)
+        fast(uniques, _all_str(uniques) if types == "str" else _types(uniques), uvals, done)
     todo = np.flatnonzero(~done)
     if len(todo):
         parser = make_parser(col)
@@ -443,11 +462,11 @@ def parse_column(arr: np.ndarray, col: S.Column, factorized=None):
     return values, raw, reasons
 
 
-def _empty_flags(uniques: np.ndarray) -> np.ndarray:
+def _empty_flags(uniques: np.ndarray, types: np.ndarray | None = None) -> np.ndarray:
     """Per distinct value: empty (no content but whitespace)? Plus a final True for missing (code -1)."""
     flags = np.ones(len(uniques) + 1, dtype=bool)
     if len(uniques):
-        types = _types(uniques)
+        types = _types(uniques) if types is None else types
         flags[:-1] = [(_is_empty(u)) for u in uniques] if (types != "str").any() else False
         sidx = np.flatnonzero(types == "str")
         if len(sidx):
@@ -525,6 +544,60 @@ def _header_names(grid: Grid, h: int) -> tuple[list, int]:
     return names, end
 
 
+def _row_columns(grid: Grid, h_end: int, n_names: int, mapped: set):
+    """Data rows of a row grid (after the header, up to the last non-empty row) as factorized columns.
+
+    Returns ``(arrays, facts, types, blank, row_no)``: the raw cell array and ``(codes, uniques)`` of each mapped
+    column, ``types`` None (cells of any type), the blank-row mask and the spreadsheet row numbers."""
+    data = grid.rows[h_end + 1 :]
+    last = len(data)
+    while last and all(_is_empty(v) for v in data[last - 1]):
+        last -= 1
+    data = data[:last]
+    n = len(data)
+    if grid.row_numbers is None:
+        row_no = np.arange(h_end + 2, h_end + 2 + n, dtype="int64")
+    else:
+        row_no = np.asarray(grid.row_numbers[h_end + 1 : h_end + 1 + n], dtype="int64")
+    width = max([n_names] + [len(r) for r in data[:1]] + [len(r) for r in data[-1:]])
+    if n and any(len(r) != width for r in data):
+        width = max(width, max(len(r) for r in data))
+        data = [r if len(r) == width else list(r) + [""] * (width - len(r)) for r in data]
+    columns = list(zip(*data)) if n else [()] * width
+    blank = np.ones(n, dtype=bool)
+    arrays, facts = {}, {}
+    for i, c in enumerate(columns):
+        arr = np.array(c, dtype=object)
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        blank &= _empty_flags(uniques)[codes]
+        if i in mapped:
+            arrays[i], facts[i] = arr, (codes, uniques)
+    return arrays, facts, None, blank, row_no
+
+
+def _body_columns(body, mapped: set):
+    """The same from a CSV body already split into columns (every cell ``str``): trailing blank rows cut."""
+    n = body.n
+    blank = np.ones(n, dtype=bool)
+    for codes, uniques in body.columns:
+        blank &= _empty_flags(uniques, _all_str(uniques))[codes]
+    keep = np.flatnonzero(~blank)
+    last = int(keep[-1]) + 1 if len(keep) else 0
+    facts = {i: (codes[:last], uniques) for i, (codes, uniques) in enumerate(body.columns) if i in mapped}
+    row_no = np.arange(body.first_row, body.first_row + last, dtype="int64")
+    return {}, facts, "str", blank[:last], row_no
+
+
+def _all_str(uniques: np.ndarray) -> np.ndarray:
+    return np.full(len(uniques), "str", dtype=object)
+
+
+def _cells(fact, mask: np.ndarray) -> np.ndarray:
+    """The raw cells of the rows in ``mask`` from a factorized column (for the quarantine)."""
+    codes, uniques = fact
+    return uniques[codes[mask]]
+
+
 def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
     """Parse the grid of one table whose header row index is ``h``."""
     names, h_end = _header_names(grid, h)
@@ -561,32 +634,12 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
     if ignored:
         warnings.append(f"{file}：以下列不在规范中，已忽略：{'、'.join(ignored)}")
 
-    # data rows: after the header, up to the last non-empty row
-    data = grid.rows[h_end + 1 :]
-    last = len(data)
-    while last and all(_is_empty(v) for v in data[last - 1]):
-        last -= 1
-    data = data[:last]
-    n = len(data)
-    if grid.row_numbers is None:
-        row_no = np.arange(h_end + 2, h_end + 2 + n, dtype="int64")
-    else:
-        row_no = np.asarray(grid.row_numbers[h_end + 1 : h_end + 1 + n], dtype="int64")
-    width = max([len(names)] + [len(r) for r in data[:1]] + [len(r) for r in data[-1:]])
-    if n and any(len(r) != width for r in data):
-        width = max(width, max(len(r) for r in data))
-        data = [r if len(r) == width else list(r) + [""] * (width - len(r)) for r in data]
-    columns = list(zip(*data)) if n else [()] * width
-
-    blank = np.ones(n, dtype=bool)
-    arrays, facts = {}, {}
     mapped = set(found.values())
-    for i, c in enumerate(columns):
-        arr = np.array(c, dtype=object)
-        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-        blank &= _empty_flags(uniques)[codes]
-        if i in mapped:
-            arrays[i], facts[i] = arr, (codes, uniques)
+    if grid.body is not None:
+        arrays, facts, types, blank, row_no = _body_columns(grid.body, mapped)
+    else:
+        arrays, facts, types, blank, row_no = _row_columns(grid, h_end, len(names), mapped)
+    n = len(row_no)
     bad = blank.copy()
     q_parts = []
     if blank.any():
@@ -597,12 +650,12 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
         if col.key not in found:
             continue
         i = found[col.key]
-        if i in arrays:
-            arr, fact = arrays[i], facts[i]
+        if i in facts:
+            arr, fact = arrays.get(i), facts[i]
         else:  # header wider than every data row
             arr = np.full(n, "", dtype=object)
             fact = pd.factorize(arr, use_na_sentinel=True)
-        values, raw, reasons = parse_column(arr, col, fact)
+        values, raw, reasons = parse_column(arr, col, fact, types if i in facts else None)
         out[col.key] = values
         if raw is not None:
             out[S.raw_col(col.key)] = raw
@@ -614,7 +667,7 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
                         {
                             "row": row_no[rmask],
                             "column": col.header,
-                            "value": [cell_text(v) for v in arr[rmask]],
+                            "value": [cell_text(v) for v in (arr[rmask] if arr is not None else _cells(fact, rmask))],
                             "reason": reasons[rmask],
                         }
                     )

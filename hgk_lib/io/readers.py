@@ -3,23 +3,44 @@
 * xlsx: python-calamine's direct API (``CalamineWorkbook...to_python``), which keeps cell types (``float`` for a
   numeric cell, ``str`` for text, ``date``/``datetime`` for date cells, ``bool``), so a numeric ID can be told from
   a text one. The file's bytes are checked by :mod:`.guard` first and parsed from the same bytes (no re-read).
-* csv: bytes decoded strictly (UTF-8 with/without BOM, else GB18030, which covers GBK/GB2312), parsed with the C
-  ``csv`` module; row numbers are physical line numbers (a quoted field with a line break advances them).
+* csv: bytes decoded strictly (UTF-8 with/without BOM, else GB18030, which covers GBK/GB2312). The title rows and
+  the header row are split with Python's ``csv`` module; when every record below the header is one physical line of
+  the header's width (the usual export), the body is split by pyarrow's CSV reader straight into columns of
+  distinct values (:class:`Body`), otherwise the whole file is split by ``csv`` row by row. Both give the same cells
+  (``tests/test_io_csv_fast.py``); row numbers are physical line numbers (a quoted field with a line break advances
+  them).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import InputError
 from .guard import DEFAULT_LIMITS, Limits, check_xlsx
 
 
 @dataclass
+class Body:
+    """The data rows below the header, already split into columns (the CSV fast path).
+
+    ``columns[i]`` is ``(codes, uniques)`` as :func:`pandas.factorize` gives them for column ``i`` (every code
+    ``>= 0``; ``uniques`` an object array of ``str``); data row ``k`` is physical line ``first_row + k``."""
+
+    columns: list
+    n: int
+    first_row: int
+
+
+@dataclass
 class Grid:
-    """Cells of one sheet/file. ``rows[i]`` is spreadsheet row ``row_numbers[i]`` (1-based)."""
+    """Cells of one sheet/file. ``rows[i]`` is spreadsheet row ``row_numbers[i]`` (1-based).
+
+    With a ``body`` (CSV fast path) ``rows`` ends at the header row and the data rows are in ``body``."""
 
     rows: list
     row_numbers: list | None  # None: rows[i] is row i + 1
@@ -29,6 +50,7 @@ class Grid:
     merged: list = field(default_factory=list)  # ((r0, c0), (r1, c1)), 0-based inclusive
     sheet_names: list = field(default_factory=list)
     notes: list = field(default_factory=list)  # warnings about the file (e.g. uncalculated formulas)
+    body: Body | None = None
 
     def row_number(self, i: int) -> int:
         return i + 1 if self.row_numbers is None else self.row_numbers[i]
@@ -166,12 +188,79 @@ def _csv_error(err: csv.Error) -> str:
     return f"无法解析（{msg}）"
 
 
-def read_csv(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> Grid:
-    """Decode and split a CSV file; row numbers are the physical line where each record starts."""
+def _physical_lines(text: str) -> int:
+    """Lines as ``csv`` counts them (``\\n``, ``\\r\\n`` and a lone ``\\r`` end a line)."""
+    n = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return n + (0 if text.endswith(("\n", "\r")) else 1) if text else 0
+
+
+def _split_body(body: str, width: int, delim: str):
+    """The body split by pyarrow into ``width`` string columns, or None when a record is not exactly one physical
+    line of ``width`` fields (the caller then splits the whole file with ``csv``)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    lines = _physical_lines(body)
+    if not lines or width < 1:
+        return None
+    names = [f"c{i}" for i in range(width)]
+    try:
+        tb = pacsv.read_csv(
+            pa.py_buffer(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, OverflowError):  # a ragged record, or anything else: the row-by-row path decides
+        return None
+    if tb.num_rows != lines:  # a quoted line break: records and physical lines differ
+        return None
+    columns = []
+    for name in names:
+        enc = tb.column(name).combine_chunks().dictionary_encode()
+        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        columns.append((codes, enc.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)))
+    return columns, tb.num_rows
+
+
+def _read_csv_columns(text: str, delim: str, enc: str, find_header, scan: int) -> Grid | None:
+    """The fast path: title and header rows by ``csv``, the body by pyarrow (:func:`_split_body`); None when the
+    file needs the row-by-row path (no header in the first ``scan`` lines, a record over several lines, ragged
+    rows)."""
+    head = list(itertools.islice(io.StringIO(text, newline=""), scan))
+    try:
+        recs = list(csv.reader(head, delimiter=delim))
+    except csv.Error:
+        return None
+    if len(recs) != len(head):  # a quoted line break among the title rows
+        return None
+    h = find_header(recs)
+    if h is None:
+        return None
+    split = _split_body(text[sum(len(line) for line in head[: h + 1]) :], len(recs[h]), delim)
+    if split is None:
+        return None
+    columns, n = split
+    return Grid(recs[: h + 1], None, "", "csv", enc, body=Body(columns, n, h + 2))
+
+
+def read_csv(data: bytes, file: str, limits: Limits = DEFAULT_LIMITS, find_header=None, scan: int = 10) -> Grid:
+    """Decode and split a CSV file; row numbers are the physical line where each record starts.
+
+    Given ``find_header(rows) -> int | None`` (the header row within the first ``scan`` rows), the body of a
+    regular file comes back split into columns (:class:`Body`)."""
     if len(data) > limits.max_file_bytes:
         raise InputError(f"文件过大（{len(data) >> 20} MiB）", file=file)
     text, enc = decode_csv(data, file)
     delim = _delimiter(text)
+    if find_header is not None:
+        grid = _read_csv_columns(text, delim, enc, find_header, scan)
+        if grid is not None:
+            return grid
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     try:
         rows = list(reader)
