@@ -89,7 +89,7 @@ def test_a_regular_export_takes_the_fast_path_with_line_numbers():
 @pytest.mark.parametrize(
     "text",
     [
-        "户编号,姓名\n1,\"张\n三\"\n2,李四\n",  # a quoted line break: line numbers need the row path
+        '户编号,姓名\n1,"张\n三"\n2,李四\n',  # a quoted line break: line numbers need the row path
         "户编号,姓名\n1,张三,多出一列\n",  # ragged
         "户编号,姓名\n1\n",  # short row
     ],
