@@ -21,6 +21,9 @@ from pathlib import Path
 
 from ..cluster import die_with_parent_command
 from ..io.safe import write_bytes_atomic
+from .papermill_cli import skip_slow_optional_imports
+
+skip_slow_optional_imports()  # this process renders HTML (nbconvert -> nbformat -> jsonschema)
 
 KERNEL = "hgk"
 from ..resources import NOTEBOOK_DIR  # noqa: E402  (the packaged copy when installed from a wheel)
@@ -68,7 +71,7 @@ def papermill_command(
     return [
         sys.executable,
         "-m",
-        "papermill",
+        "hgk_lib.orchestrate.papermill_cli",  # = papermill, minus a 2.3 s optional import (see that module)
         str(notebook),
         str(output),
         "-k",
