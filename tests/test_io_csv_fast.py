@@ -3,6 +3,7 @@ the same cells at the same physical line numbers, the same loaded tables, quaran
 
 from __future__ import annotations
 
+import csv
 import re
 import string
 
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hgk_lib import schema as S
+from hgk_lib.errors import InputError
 from hgk_lib.io import load_county, parse, readers
 from hgk_lib.io.parse import header_finder
 
@@ -97,6 +99,12 @@ def test_a_regular_export_takes_the_fast_path_with_line_numbers():
 def test_irregular_bodies_fall_back_to_the_row_path(text):
     grid = readers.read_csv(text.encode(), "t.csv", find_header=lambda rows: 0)
     assert grid.body is None and grid.rows[0] == ["户编号", "姓名"]
+
+
+def test_a_field_over_csvs_limit_is_refused_on_both_paths():
+    text = "户编号,备注\n1," + "长" * (csv.field_size_limit() + 1) + "\n"
+    with pytest.raises(InputError, match="字段过长"):
+        readers.read_csv(text.encode(), "t.csv", find_header=lambda rows: 0)
 
 
 def _load_both(folder, monkeypatch):

@@ -219,9 +219,14 @@ def _split_body(body: str, width: int, delim: str):
         return None
     if tb.num_rows != lines:  # a quoted line break: records and physical lines differ
         return None
+    import pyarrow.compute as pc
+
     columns = []
     for name in names:
         enc = tb.column(name).combine_chunks().dictionary_encode()
+        longest = pc.max(pc.utf8_length(enc.dictionary)).as_py() if len(enc.dictionary) else 0
+        if longest >= csv.field_size_limit():  # csv refuses such a field: the row path names it
+            return None
         codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
         columns.append((codes, enc.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)))
     return columns, tb.num_rows
