@@ -111,3 +111,22 @@ def test_fast_rows_byte_identical_on_rerun(tmp_path):
         X.write_table(wb, "问题清单", df, KINDS)
         X.save_workbook(wb, tmp_path / name)
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_rows_written_as_text_replace_their_placeholders_and_leave_no_spill(tmp_path):
+    """Rows go into the sheet as text (no lxml re-parse): the saved sheet holds the rows, in order, and no trace
+    of the placeholders; the spill files are closed."""
+    import gc
+    import zipfile
+
+    df = pd.concat([awkward_frame()] * 900, ignore_index=True)  # several chunks
+    write(tmp_path / "a.xlsx", df)
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        xml = b"".join(z.read(n) for n in sheets)
+    assert X.XmlStream.TAG.encode() not in xml
+    rows = [int(r) for r in __import__("re").findall(rb'<row r="(\d+)"', xml)]
+    assert rows[: len(df) + 1] == list(range(1, len(df) + 2))
+    gc.collect()
+    spills = [o for o in gc.get_objects() if isinstance(o, X.XmlStream)]
+    assert all(s._spill.closed for s in spills)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -507,25 +508,90 @@ def announce_dimension(ws, rows: int, cols: int) -> None:
         ws.calculate_dimension = lambda: ref
 
 
-def open_xml_stream(ws, rows: int, cols: int):
-    """The write-only sheet's XML stream (an lxml incremental writer) for writing its rows as XML, after announcing
+class XmlStream:
+    """A write-only sheet's XML stream that takes rows as ready XML text without parsing it again.
+
+    openpyxl writes a write-only sheet through lxml's incremental writer, which only takes elements: text would
+    have to be parsed into elements and serialised again (the slowest part of writing a large ledger). Instead each
+    :meth:`write` puts a placeholder element ``<hgkSplice n="k"/>`` into openpyxl's stream and the text into a spill
+    file; when openpyxl closes the sheet's temporary file (before zipping it), the placeholders are replaced by
+    their text. ``xf`` is openpyxl's stream itself (for elements openpyxl writes: the header row, ``sheetData``)."""
+
+    TAG = "hgkSplice"
+    _PLACEHOLDER = re.compile(rb'<hgkSplice n="(\d+)"\s*/>')
+
+    def __init__(self, ws, xf):
+        import tempfile
+
+        self.xf = xf
+        self._spill = tempfile.TemporaryFile()
+        self._segments: list[tuple[int, int]] = []
+        writer = ws._writer
+        close = writer.close
+
+        def close_and_splice():
+            close()
+            self._splice(writer.out)
+
+        writer.close = close_and_splice
+
+    def write(self, text: str) -> None:
+        from openpyxl.xml.functions import Element
+
+        data = text.encode("utf-8")
+        self._segments.append((self._spill.tell(), len(data)))
+        self._spill.write(data)
+        self.xf.write(Element(self.TAG, n=str(len(self._segments) - 1)))
+
+    def _splice(self, path) -> None:
+        import os
+        import shutil
+
+        parts = self._PLACEHOLDER.split(Path(path).read_bytes())  # the sheet without its rows: small
+        tmp = f"{path}.splice"
+        with open(tmp, "wb") as out:
+            for i, part in enumerate(parts):
+                if i % 2 == 0:
+                    out.write(part)
+                    continue
+                start, size = self._segments[int(part)]
+                self._spill.seek(start)
+                shutil.copyfileobj(_Limited(self._spill, size), out, 1 << 22)
+        os.replace(tmp, path)
+        self._spill.close()
+
+
+class _Limited:
+    """``read`` of at most ``size`` bytes of a file (for :func:`shutil.copyfileobj`)."""
+
+    def __init__(self, fh, size: int):
+        self.fh, self.left = fh, size
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.fh.read(n) if n else b""
+        self.left -= len(data)
+        return data
+
+
+def open_xml_stream(ws, rows: int, cols: int) -> XmlStream | None:
+    """The write-only sheet's XML stream (:class:`XmlStream`) for writing its rows as XML text, after announcing
     the used range; None when this openpyxl has no such stream (the caller then writes cells)."""
     if not (hasattr(ws, "_get_writer") and hasattr(ws, "_values_to_row") and getattr(ws, "_rows", 0) is None):
         return None
     announce_dimension(ws, rows, cols)
     try:
         ws._get_writer()
-        return ws._writer.xf.send(True)
+        if not isinstance(ws._writer.out, str):
+            return None
+        return XmlStream(ws, ws._writer.xf.send(True))
     except Exception:  # pragma: no cover - another openpyxl layout
         return None
 
 
-def write_xml(xf, text: str) -> None:
+def write_xml(stream: XmlStream, text: str) -> None:
     """Write XML elements given as text (several siblings) into the stream."""
-    from openpyxl.xml.functions import fromstring
-
-    for el in fromstring("<d>" + text + "</d>"):
-        xf.write(el)
+    stream.write(text)
 
 
 def close_xml_stream(ws, rows: int, cols: int) -> None:
@@ -543,9 +609,10 @@ def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts:
     Returns False (nothing written) when the write-only stream is not available (another openpyxl layout); the
     caller then appends cells."""
     n = len(columns[0]) if columns else 0
-    xf = open_xml_stream(ws, n + 1, max(1, len(columns)))
-    if xf is None:
+    stream = open_xml_stream(ws, n + 1, max(1, len(columns)))
+    if stream is None:
         return False
+    xf = stream.xf
     ids: dict = {}
 
     def style_id(fmt, quote):
@@ -571,7 +638,7 @@ def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts:
                 has = cell != ""
                 pieces += [np.where(has, f'<c r="{letters[j]}', ""), np.where(has, r, ""), np.where(has, '"', ""), cell]
             pieces.append("</row>")
-            write_xml(xf, join_pieces(pieces, 0, hi - lo))
+            write_xml(stream, join_pieces(pieces, 0, hi - lo))
     close_xml_stream(ws, n + 1, len(columns))
     return True
 

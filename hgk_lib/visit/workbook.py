@@ -573,8 +573,8 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
     available or the sheet has parts that must precede the merged cells, so the caller falls back to the cells."""
     if ws.auto_filter.ref or ws.protection.sheet or ws.merged_cells:  # parts that must precede the merges
         return False
-    xf = open_xml_stream(ws, len(rows) + 1, len(FORM_COLS))
-    if xf is None:
+    stream = open_xml_stream(ws, len(rows) + 1, len(FORM_COLS))
+    if stream is None:
         return False
     values, kinds, gap = _form_cells(rows)
     n = len(rows)
@@ -614,14 +614,14 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
             np.where(present & text, "</is></c>", ""),
         ]
     pieces.append("</row>")
-    with xf.element("sheetData"):
-        write_xml(xf, head)
+    with stream.xf.element("sheetData"):
+        write_xml(stream, head)
         for lo in range(0, n, ROWS_PER_CHUNK):
-            write_xml(xf, join_pieces(pieces, lo, min(n, lo + ROWS_PER_CHUNK)))
+            write_xml(stream, join_pieces(pieces, lo, min(n, lo + ROWS_PER_CHUNK)))
     merges = _form_merges(kinds)
     if merges:
         write_xml(
-            xf,
+            stream,
             f'<mergeCells count="{len(merges)}">'
             + "".join(f'<mergeCell ref="{m}"/>' for m in merges)
             + "</mergeCells>",
