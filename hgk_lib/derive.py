@@ -18,26 +18,33 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from . import text as T
+
 
 #: GB 11643: weights of the 17 body digits and the check character of (weighted sum mod 11). The one copy.
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 CHECK_CHARS = "10X98765432"
 _CHECK = np.array(list(CHECK_CHARS), dtype=object)
 
-RE_ID18 = r"^\d{17}[0-9X]$"
-RE_ID15 = r"^\d{15}$"
-RE_DISABILITY = r"^\d{17}[0-9X][1-7][1-4]([0-9A-Z]{2})?$"
+#: ID forms (ASCII digits: the loader maps full-width digits; RE2 and Python's re read these patterns alike)
+RE_ID18 = r"^[0-9]{17}[0-9X]$"
+RE_ID15 = r"^[0-9]{15}$"
+RE_DISABILITY = r"^[0-9]{17}[0-9X][1-7][1-4]([0-9A-Z]{2})?$"
 
 
 def _str(s: pd.Series) -> pd.Series:
     """Object-dtype strings with NA for blanks (robust to pandas' string dtypes)."""
-    out = s.astype(object).where(s.notna(), None)
-    return out.map(lambda v: v.strip() if isinstance(v, str) else v).where(lambda x: x != "", None)
+    return T.strip_blank(s)
+
+
+def _match(s: pd.Series, pattern: str) -> pd.Series:
+    """``s.str.fullmatch(pattern)`` as a bool Series (False for NA), without a Python call per value."""
+    return pd.Series(T.fullmatch(s, pattern), index=s.index, dtype=bool)
 
 
 def normalise_id(s: pd.Series) -> pd.Series:
     """Trim and make a lower-case check character ``x`` upper-case."""
-    return _str(s).map(lambda v: v.upper() if isinstance(v, str) else v)
+    return T.upper(T.strip_blank(s))
 
 
 def check_chars_of_digits(digits: np.ndarray) -> np.ndarray:
@@ -56,7 +63,7 @@ def check_chars_of_text(first17) -> np.ndarray:
 def check_char(first17: pd.Series) -> pd.Series:
     """GB 11643 check character for 17-digit strings (NA where the input is not 17 digits)."""
     s = _str(first17)
-    ok = s.str.fullmatch(r"\d{17}").fillna(False).astype(bool)
+    ok = _match(s, r"[0-9]{17}")
     out = pd.Series(pd.NA, index=s.index, dtype=object)
     if ok.any():
         out[ok] = check_chars_of_text(s[ok])
@@ -67,8 +74,8 @@ def id_form_ok(id_no: pd.Series, id_type: pd.Series | None = None) -> pd.Series:
     """R01's pass mask: the normalised ID has a form allowed for its 证件类型 (其他: any non-blank value)."""
     s = normalise_id(id_no)
     t = pd.Series(None, index=s.index, dtype=object) if id_type is None else id_type.astype(object)
-    std = s.str.fullmatch(RE_ID18).fillna(False) | s.str.fullmatch(RE_ID15).fillna(False)
-    dis = std | s.str.fullmatch(RE_DISABILITY).fillna(False)
+    std = _match(s, RE_ID18) | _match(s, RE_ID15)
+    dis = std | _match(s, RE_DISABILITY)
     ok = np.where(t == "残疾人证", dis, np.where(t == "其他", s.notna(), std))
     return pd.Series(ok, index=s.index, dtype=bool) & s.notna()
 
@@ -83,8 +90,8 @@ def id_body(id_no: pd.Series) -> pd.Series:
 def to_id18(body: pd.Series) -> pd.Series:
     """Convert a 15-digit body to 18 digits; 18-character bodies pass through; anything else -> NA."""
     b = _str(body)
-    is15 = b.str.fullmatch(RE_ID15).fillna(False).astype(bool)
-    is18 = b.str.fullmatch(RE_ID18).fillna(False).astype(bool)
+    is15 = _match(b, RE_ID15)
+    is18 = _match(b, RE_ID18)
     out = b.where(is18, None)
     if is15.any():
         first17 = b[is15].str[:6] + "19" + b[is15].str[6:]
@@ -106,7 +113,7 @@ def id18(id_no: pd.Series, id_type: pd.Series | None = None) -> pd.Series:
 def id_checksum_ok(body18: pd.Series) -> pd.Series:
     """True where an 18-character body's check character is right (R02); False elsewhere."""
     b = _str(body18)
-    is18 = b.str.fullmatch(RE_ID18).fillna(False).astype(bool)
+    is18 = _match(b, RE_ID18)
     cc = check_char(b.str[:17])
     return (is18 & (b.str[17] == cc).fillna(False)).astype(bool)
 
@@ -115,8 +122,8 @@ def id_encoded_date(body: pd.Series) -> pd.Series:
     """Birth date encoded in an 18-char body (chars 7-14) or a 15-digit ID (``19`` + chars 7-12); NaT if invalid."""
     b = _str(body)
     ymd = pd.Series(None, index=b.index, dtype=object)
-    is18 = b.str.fullmatch(RE_ID18).fillna(False).astype(bool)
-    is15 = b.str.fullmatch(RE_ID15).fillna(False).astype(bool)
+    is18 = _match(b, RE_ID18)
+    is15 = _match(b, RE_ID15)
     ymd[is18] = b[is18].str[6:14]
     ymd[is15] = "19" + b[is15].str[6:12]
     return pd.to_datetime(ymd, format="%Y%m%d", errors="coerce")

@@ -140,8 +140,12 @@ ITEM_SOURCES = {
 # ---------------------------------------------------------------------------------------------------------------
 def _text(s: pd.Series) -> pd.Series:
     out = s.astype(object)
-    na = out.isna() if len(out) else pd.Series(dtype=bool)
-    return out.map(lambda v: v if isinstance(v, str) else str(v)).where(~na, None) if len(out) else out
+    if not len(out):
+        return out
+    na = out.isna()
+    if pd.api.types.infer_dtype(out, skipna=True) not in ("string", "empty"):  # numbers, dates...: as text
+        out = out.map(lambda v: v if isinstance(v, str) else str(v))
+    return out.where(~na, None)
 
 
 def _cast(s: pd.Series, kind: str, name: str) -> pd.Series:

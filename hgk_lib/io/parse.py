@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..text import fullmatch as _fullmatch
 from ..errors import InputError
 from .readers import Grid
 
@@ -307,18 +308,6 @@ def _number_parser(header: str, integer: bool):
 _BLANK_LIST = sorted(_BLANKS_UPPER | S.BLANK_LIKES)
 _CJK_ONLY = "[\u4e00-\u9fff]+"  # the characters themselves: RE2 (pyarrow) has no \\u escapes
 _ASCII_SCI = r"[+-]?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+"  # _SCI for ASCII text (RE2's \\d is ASCII only anyway)
-
-
-def _fullmatch(s: pd.Series, pattern: str) -> np.ndarray:
-    """Which values of a ``str`` Series match ``pattern`` whole (RE2 through pyarrow, no Python call per value;
-    the patterns here use explicit ASCII classes, so RE2 and :mod:`re` agree). Missing values: False."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not len(s):
-        return np.zeros(0, dtype=bool)
-    hit = pc.match_substring_regex(pa.array(s.array), f"^(?:{pattern})$")
-    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
 def _types(uniques: np.ndarray) -> np.ndarray:

@@ -1,0 +1,80 @@
+"""Vectorised text helpers over pyarrow compute: whole-string regex matches, Python's ``strip`` and ASCII
+upper-casing without a Python call per value (IDs of a large county are millions of values).
+
+Each helper gives what the per-value Python expression gives, for the inputs it accepts:
+
+* :func:`fullmatch` — ``re.fullmatch(pattern, v) is not None`` (RE2 through pyarrow; write patterns with explicit
+  ASCII classes such as ``[0-9]``: RE2's ``\\d`` is ASCII only, Python's is any Unicode digit);
+* :func:`strip_blank` — ``v.strip()``, ``""`` and missing values as None (Python's own white-space set);
+* :func:`upper` — ``v.upper()`` (ASCII values through pyarrow, any others through Python).
+
+Values that are not all ``str`` (or missing) take the Python path, so callers need not check.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+
+#: every character Python's ``str.strip()`` removes
+PY_WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
+def _arrow_strings(s: pd.Series):
+    """The values as a pyarrow string array when every value is a ``str`` or missing, else None."""
+    import pyarrow as pa
+
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return pa.array(s.array)  # the Series' own Arrow data
+    if isinstance(s.dtype, pd.StringDtype) or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        try:
+            return pa.array(s.astype(object).where(s.notna(), None).to_numpy(dtype=object), type=pa.string())
+        except (pa.ArrowException, TypeError):  # pragma: no cover - surrogates and the like: the Python path
+            return None
+    return None
+
+
+def _objects(arr) -> np.ndarray:
+    return arr.to_numpy(zero_copy_only=False).astype(object, copy=False)
+
+
+def fullmatch(s: pd.Series, pattern: str) -> np.ndarray:
+    """Boolean mask: which values match ``pattern`` whole (missing and non-text values: False)."""
+    import pyarrow.compute as pc
+
+    if not len(s):
+        return np.zeros(0, dtype=bool)
+    arr = _arrow_strings(s)
+    if arr is None:
+        return s.astype(object).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    hit = pc.match_substring_regex(arr, f"^(?:{pattern})$")
+    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def strip_blank(s: pd.Series) -> pd.Series:
+    """Object Series: text stripped, None for missing and empty text; other values unchanged."""
+    import pyarrow.compute as pc
+
+    arr = _arrow_strings(s) if len(s) else None
+    if arr is None:
+        out = s.astype(object).where(s.notna(), None)
+        return out.map(lambda v: v.strip() if isinstance(v, str) else v).where(lambda x: x != "", None)
+    t = pc.utf8_trim(arr, characters=PY_WHITESPACE)
+    t = pc.if_else(pc.equal(t, ""), None, t)
+    return pd.Series(_objects(t), index=s.index, dtype=object)
+
+
+def upper(s: pd.Series) -> pd.Series:
+    """Object Series: text upper-cased as ``str.upper`` does; other values unchanged."""
+    import pyarrow.compute as pc
+
+    arr = _arrow_strings(s) if len(s) else None
+    if arr is None:
+        return s.astype(object).map(lambda v: v.upper() if isinstance(v, str) else v)
+    out = _objects(pc.ascii_upper(arr))
+    other = ~pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False).astype(bool)
+    if other.any():  # non-ASCII text: Python's own case mapping
+        out[other] = [v.upper() for v in out[other]]
+    return pd.Series(out, index=s.index, dtype=object)
