@@ -5,10 +5,12 @@ Each helper gives what the per-value Python expression gives, for the inputs it 
 
 * :func:`fullmatch` — ``re.fullmatch(pattern, v) is not None`` (RE2 through pyarrow; write patterns with explicit
   ASCII classes such as ``[0-9]``: RE2's ``\\d`` is ASCII only, Python's is any Unicode digit);
-* :func:`strip_blank` — ``v.strip()``, ``""`` and missing values as None (Python's own white-space set);
+* :func:`strip_blank` — ``v.strip()``, ``""`` and missing values as missing (Python's own white-space set);
 * :func:`upper` — ``v.upper()`` (ASCII values through pyarrow, any others through Python).
 
-Values that are not all ``str`` (or missing) take the Python path, so callers need not check.
+The results are the Series that ``Series.map`` of those expressions gives, dtype included (pandas infers ``str``
+when every value present is text): ``tests/test_text.py`` compares them. Values that are not all ``str`` (or
+missing) take the ``map`` path itself, so callers need not check.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ def _arrow_strings(s: pd.Series):
     return None
 
 
+def _as_str_series(values: np.ndarray, index) -> pd.Series:
+    """What ``Series.map`` gives when the mapped values hold text (and maybe gaps): dtype ``str``, gaps NaN."""
+    return pd.Series(values, index=index, dtype="str")
+
+
 def _objects(arr) -> np.ndarray:
     return arr.to_numpy(zero_copy_only=False).astype(object, copy=False)
 
@@ -54,27 +61,27 @@ def fullmatch(s: pd.Series, pattern: str) -> np.ndarray:
 
 
 def strip_blank(s: pd.Series) -> pd.Series:
-    """Object Series: text stripped, None for missing and empty text; other values unchanged."""
+    """Text stripped, missing for missing and empty text; other values unchanged."""
     import pyarrow.compute as pc
 
     arr = _arrow_strings(s) if len(s) else None
-    if arr is None:
+    if arr is None or arr.null_count == len(arr):  # no text at all: the per-value code is as quick
         out = s.astype(object).where(s.notna(), None)
         return out.map(lambda v: v.strip() if isinstance(v, str) else v).where(lambda x: x != "", None)
     t = pc.utf8_trim(arr, characters=PY_WHITESPACE)
     t = pc.if_else(pc.equal(t, ""), None, t)
-    return pd.Series(_objects(t), index=s.index, dtype=object)
+    return _as_str_series(_objects(t), s.index)
 
 
 def upper(s: pd.Series) -> pd.Series:
-    """Object Series: text upper-cased as ``str.upper`` does; other values unchanged."""
+    """Text upper-cased as ``str.upper`` does; other values unchanged."""
     import pyarrow.compute as pc
 
     arr = _arrow_strings(s) if len(s) else None
-    if arr is None:
-        return s.astype(object).map(lambda v: v.upper() if isinstance(v, str) else v)
+    if arr is None or arr.null_count == len(arr):
+        return s.map(lambda v: v.upper() if isinstance(v, str) else v)
     out = _objects(pc.ascii_upper(arr))
     other = ~pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False).astype(bool)
     if other.any():  # non-ASCII text: Python's own case mapping
         out[other] = [v.upper() for v in out[other]]
-    return pd.Series(out, index=s.index, dtype=object)
+    return _as_str_series(out, s.index)

@@ -108,19 +108,29 @@ def header_width(text: str) -> int:
     return len(first) + len(_WIDE_RE.findall(first))
 
 
+def _clean_text(t: pd.Series) -> pd.Series:
+    t = t.str.replace(ILLEGAL_XML, "", regex=True)
+    long = t.str.len() > MAX_CELL_CHARS
+    if long.any():
+        t = t.where(~long, t.str.slice(0, MAX_CELL_CHARS - len(TRUNCATED)) + TRUNCATED)
+    return t
+
+
 def _as_text(s: pd.Series) -> pd.Series:
     """Object strings (None for blank); lists joined with 、; illegal XML characters removed."""
     o = s.astype(object)
     blank = o.isna()
+    if not blank.all() and pd.api.types.infer_dtype(o, skipna=True) == "string":  # text only: clean each value once
+        codes, uniques = pd.factorize(o, use_na_sentinel=True)
+        clean = _clean_text(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
+        out = np.full(len(o), None, dtype=object)
+        out[codes >= 0] = clean[codes[codes >= 0]]
+        return pd.Series(out, index=o.index, dtype=object)
     if not blank.all():
         is_seq = o.map(lambda v: isinstance(v, (list, tuple, set)))
         if is_seq.any():
             o = o.where(~is_seq, o[is_seq].map(lambda v: "、".join(str(x) for x in v)))
-        t = o.astype(str).str.replace(ILLEGAL_XML, "", regex=True)
-        long = t.str.len() > MAX_CELL_CHARS
-        if long.any():
-            t = t.where(~long, t.str.slice(0, MAX_CELL_CHARS - len(TRUNCATED)) + TRUNCATED)
-        o = o.where(blank, t)
+        o = o.where(blank, _clean_text(o.astype(str)))
     return o.where(~blank, None)
 
 
@@ -467,9 +477,10 @@ def _cells_xml(values: list, kind: str, fmt: str | None, style_id) -> np.ndarray
     is_str = np.array([isinstance(v, str) for v in values], dtype=bool)
     text = present & is_str
     other = present & ~is_str
-    if text.any():
-        t = pd.Series(arr[text], dtype=object).str.slice(0, MAX_CELL_CHARS)
-        forced = t.map(needs_text_cell).to_numpy(bool)
+    if text.any():  # each distinct text once, then taken back to its rows
+        codes, uniques = pd.factorize(arr[text])
+        t = pd.Series(uniques, dtype=object).str.slice(0, MAX_CELL_CHARS)
+        forced = (t.str.startswith(FORMULA_START) | t.isin(ERROR_CODES)).to_numpy(bool)  # needs_text_cell
         text_fmt = fmt if kind == "id" else None  # id columns: text format "@" on every cell
         s_plain = f' s="{style_id(text_fmt, False)}"' if text_fmt else ""
         s_quote = f' s="{style_id(text_fmt, True)}"'
@@ -477,7 +488,7 @@ def _cells_xml(values: list, kind: str, fmt: str | None, style_id) -> np.ndarray
         empty = (t == "").to_numpy(bool)
         body = np.where(empty, ' t="inlineStr"/>', "")
         full = attrs + ' t="inlineStr"><is>' + xml_text(t) + "</is></c>"
-        out[text] = np.where(empty, attrs + body, full)
+        out[text] = np.where(empty, attrs + body, full)[codes]
     if other.any():
         vals = arr[other]
         if kind == "date":
