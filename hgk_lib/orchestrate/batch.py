@@ -165,8 +165,9 @@ def _progress(total: int, desc: str):
 
 def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
     """Run jobs ``workers`` at a time. Each job runs in a worker process (spawned, so no state is inherited) that
-    starts ``python -m papermill`` for the notebook and renders its HTML; with one worker the jobs run one after
-    another in this process (still one papermill process per county)."""
+    starts papermill (:func:`~hgk_lib.orchestrate.notebook.papermill_command`) for the notebook and renders its
+    HTML; with one worker the jobs run one after another in this process (still one papermill process per
+    county)."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 

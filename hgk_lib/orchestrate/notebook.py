@@ -2,8 +2,8 @@
 timeout that kills the whole process group, a masked ``run.log``, PII masking of the executed notebook and its HTML.
 
 Papermill changes the working directory and kernels race for ports on start-up, so notebooks always run in separate
-``python -m papermill`` processes, never in threads of one interpreter. Every child gets ``PYTHONHASHSEED=0`` (set
-before the interpreter starts), ``MPLBACKEND=Agg`` and one BLAS thread (:func:`child_env`).
+papermill processes (:mod:`.papermill_cli`), never in threads of one interpreter. Every child gets
+``PYTHONHASHSEED=0`` (set before the interpreter starts), ``MPLBACKEND=Agg`` and one BLAS thread (:func:`child_env`).
 """
 
 from __future__ import annotations
