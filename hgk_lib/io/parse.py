@@ -310,7 +310,10 @@ _CJK_ONLY = "[\u4e00-\u9fff]+"  # the characters themselves: RE2 (pyarrow) has n
 _ASCII_SCI = r"[+-]?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+"  # _SCI for ASCII text (RE2's \\d is ASCII only anyway)
 
 
-def _types(uniques: np.ndarray) -> np.ndarray:
+def _types(uniques: np.ndarray, all_str: bool = False) -> np.ndarray:
+    """Type name of each distinct value (``all_str``: known to be all ``str``, not looked at)."""
+    if all_str:
+        return np.full(len(uniques), "str", dtype=object)
     return np.array([type(u).__name__ for u in uniques], dtype=object) if len(uniques) else np.array([], object)
 
 
@@ -411,10 +414,10 @@ def _fast_path(col: S.Column):
     return None  # code/yesno/multi: few distinct values, the cell parser is fast enough
 
 
-def parse_column(arr: np.ndarray, col: S.Column, factorized=None, types=None):
+def parse_column(arr: np.ndarray, col: S.Column, factorized=None, all_str: bool = False):
     """Parse one column: returns (values, raw or None, reasons object array or None).
 
-    ``types="str"`` says every distinct value is a ``str`` (CSV), sparing the per-value type check."""
+    ``all_str`` says every distinct value is a ``str`` (CSV), sparing the per-value type check."""
     codes, uniques = factorized if factorized is not None else pd.factorize(arr, use_na_sentinel=True)
     n = len(uniques)
     kind = col.kind
@@ -430,7 +433,7 @@ def parse_column(arr: np.ndarray, col: S.Column, factorized=None, types=None):
     done[n] = True
     fast = _fast_path(col)
     if fast is not None and n:
-        fast(uniques, _all_str(uniques) if types == "str" else _types(uniques), uvals, done)
+        fast(uniques, _types(uniques, all_str), uvals, done)
     todo = np.flatnonzero(~done)
     if len(todo):
         parser = make_parser(col)
@@ -451,11 +454,11 @@ def parse_column(arr: np.ndarray, col: S.Column, factorized=None, types=None):
     return values, raw, reasons
 
 
-def _empty_flags(uniques: np.ndarray, types: np.ndarray | None = None) -> np.ndarray:
+def _empty_flags(uniques: np.ndarray, all_str: bool = False) -> np.ndarray:
     """Per distinct value: empty (no content but whitespace)? Plus a final True for missing (code -1)."""
     flags = np.ones(len(uniques) + 1, dtype=bool)
     if len(uniques):
-        types = _types(uniques) if types is None else types
+        types = _types(uniques, all_str)
         flags[:-1] = [(_is_empty(u)) for u in uniques] if (types != "str").any() else False
         sidx = np.flatnonzero(types == "str")
         if len(sidx):
@@ -536,8 +539,8 @@ def _header_names(grid: Grid, h: int) -> tuple[list, int]:
 def _row_columns(grid: Grid, h_end: int, n_names: int, mapped: set):
     """Data rows of a row grid (after the header, up to the last non-empty row) as factorized columns.
 
-    Returns ``(arrays, facts, types, blank, row_no)``: the raw cell array and ``(codes, uniques)`` of each mapped
-    column, ``types`` None (cells of any type), the blank-row mask and the spreadsheet row numbers."""
+    Returns ``(arrays, facts, all_str, blank, row_no)``: the raw cell array and ``(codes, uniques)`` of each mapped
+    column, ``all_str`` False (cells of any type), the blank-row mask and the spreadsheet row numbers."""
     data = grid.rows[h_end + 1 :]
     last = len(data)
     while last and all(_is_empty(v) for v in data[last - 1]):
@@ -561,7 +564,7 @@ def _row_columns(grid: Grid, h_end: int, n_names: int, mapped: set):
         blank &= _empty_flags(uniques)[codes]
         if i in mapped:
             arrays[i], facts[i] = arr, (codes, uniques)
-    return arrays, facts, None, blank, row_no
+    return arrays, facts, False, blank, row_no
 
 
 def _body_columns(body, mapped: set):
@@ -569,16 +572,12 @@ def _body_columns(body, mapped: set):
     n = body.n
     blank = np.ones(n, dtype=bool)
     for codes, uniques in body.columns:
-        blank &= _empty_flags(uniques, _all_str(uniques))[codes]
+        blank &= _empty_flags(uniques, all_str=True)[codes]
     keep = np.flatnonzero(~blank)
     last = int(keep[-1]) + 1 if len(keep) else 0
     facts = {i: (codes[:last], uniques) for i, (codes, uniques) in enumerate(body.columns) if i in mapped}
     row_no = np.arange(body.first_row, body.first_row + last, dtype="int64")
-    return {}, facts, "str", blank[:last], row_no
-
-
-def _all_str(uniques: np.ndarray) -> np.ndarray:
-    return np.full(len(uniques), "str", dtype=object)
+    return {}, facts, True, blank[:last], row_no
 
 
 def _cells(fact, mask: np.ndarray) -> np.ndarray:
@@ -625,9 +624,9 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
 
     mapped = set(found.values())
     if grid.body is not None:
-        arrays, facts, types, blank, row_no = _body_columns(grid.body, mapped)
+        arrays, facts, all_str, blank, row_no = _body_columns(grid.body, mapped)
     else:
-        arrays, facts, types, blank, row_no = _row_columns(grid, h_end, len(names), mapped)
+        arrays, facts, all_str, blank, row_no = _row_columns(grid, h_end, len(names), mapped)
     n = len(row_no)
     bad = blank.copy()
     q_parts = []
@@ -644,7 +643,7 @@ def parse_grid(table: S.Table, grid: Grid, h: int, file: str) -> TableResult:
         else:  # header wider than every data row
             arr = np.full(n, "", dtype=object)
             fact = pd.factorize(arr, use_na_sentinel=True)
-        values, raw, reasons = parse_column(arr, col, fact, types if i in facts else None)
+        values, raw, reasons = parse_column(arr, col, fact, all_str and i in facts)
         out[col.key] = values
         if raw is not None:
             out[S.raw_col(col.key)] = raw

@@ -198,6 +198,7 @@ def _split_body(body: str, width: int, delim: str):
     """The body split by pyarrow into ``width`` string columns, or None when a record is not exactly one physical
     line of ``width`` fields (the caller then splits the whole file with ``csv``)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     lines = _physical_lines(body)
@@ -219,8 +220,6 @@ def _split_body(body: str, width: int, delim: str):
         return None
     if tb.num_rows != lines:  # a quoted line break: records and physical lines differ
         return None
-    import pyarrow.compute as pc
-
     columns = []
     for name in names:
         enc = tb.column(name).combine_chunks().dictionary_encode()

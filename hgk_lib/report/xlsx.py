@@ -480,7 +480,7 @@ def _cells_xml(values: list, kind: str, fmt: str | None, style_id) -> np.ndarray
     if text.any():  # each distinct text once, then taken back to its rows
         codes, uniques = pd.factorize(arr[text])
         t = pd.Series(uniques, dtype=object).str.slice(0, MAX_CELL_CHARS)
-        forced = (t.str.startswith(FORMULA_START) | t.isin(ERROR_CODES)).to_numpy(bool)  # needs_text_cell
+        forced = t.map(needs_text_cell).to_numpy(bool)
         text_fmt = fmt if kind == "id" else None  # id columns: text format "@" on every cell
         s_plain = f' s="{style_id(text_fmt, False)}"' if text_fmt else ""
         s_quote = f' s="{style_id(text_fmt, True)}"'
@@ -547,6 +547,7 @@ class XmlStream:
         writer.close = close_and_splice
 
     def write(self, text: str) -> None:
+        """Write XML elements given as text (several siblings) into the sheet."""
         from openpyxl.xml.functions import Element
 
         data = text.encode("utf-8")
@@ -600,11 +601,6 @@ def open_xml_stream(ws, rows: int, cols: int) -> XmlStream | None:
         return None
 
 
-def write_xml(stream: XmlStream, text: str) -> None:
-    """Write XML elements given as text (several siblings) into the stream."""
-    stream.write(text)
-
-
 def close_xml_stream(ws, rows: int, cols: int) -> None:
     """Hand the stream back to openpyxl, which writes the rest of the sheet (filters, validations, print setup)."""
     ws._writer.xf.send(None)
@@ -649,7 +645,7 @@ def _write_rows_fast(ws, head: list, columns: list[list], used: list[str], fmts:
                 has = cell != ""
                 pieces += [np.where(has, f'<c r="{letters[j]}', ""), np.where(has, r, ""), np.where(has, '"', ""), cell]
             pieces.append("</row>")
-            write_xml(stream, join_pieces(pieces, 0, hi - lo))
+            stream.write(join_pieces(pieces, 0, hi - lo))
     close_xml_stream(ws, n + 1, len(columns))
     return True
 

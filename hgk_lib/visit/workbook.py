@@ -37,7 +37,6 @@ from ..report.xlsx import (
     set_print_layout,
     close_xml_stream,
     open_xml_stream,
-    write_xml,
     MAX_CELL_CHARS,
     write_table,
     xml_text,
@@ -615,13 +614,12 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
         ]
     pieces.append("</row>")
     with stream.xf.element("sheetData"):
-        write_xml(stream, head)
+        stream.write(head)
         for lo in range(0, n, ROWS_PER_CHUNK):
-            write_xml(stream, join_pieces(pieces, lo, min(n, lo + ROWS_PER_CHUNK)))
+            stream.write(join_pieces(pieces, lo, min(n, lo + ROWS_PER_CHUNK)))
     merges = _form_merges(kinds)
     if merges:
-        write_xml(
-            stream,
+        stream.write(
             f'<mergeCells count="{len(merges)}">'
             + "".join(f'<mergeCell ref="{m}"/>' for m in merges)
             + "</mergeCells>",
