@@ -85,3 +85,20 @@ def upper(s: pd.Series) -> pd.Series:
     if other.any():  # non-ASCII text: Python's own case mapping
         out[other] = [v.upper() for v in out[other]]
     return _as_str_series(out, s.index)
+
+
+def sorted_codes(s: pd.Series) -> np.ndarray:
+    """``pd.factorize(s.astype(str).to_numpy(), sort=True)[0]``: each value's position among the sorted distinct
+    texts (missing: -1), by pyarrow's dense rank (UTF-8 byte order is code-point order, Python's string order)
+    instead of a sort of Python strings."""
+    import pyarrow.compute as pc
+
+    key = s.astype(str)
+    arr = _arrow_strings(key) if len(key) else None
+    if arr is None:
+        return pd.factorize(key.to_numpy(), sort=True)[0]
+    rank = pc.rank(arr, sort_keys="ascending", tiebreaker="dense")
+    codes = rank.to_numpy(zero_copy_only=False).astype(np.int64) - 1
+    if arr.null_count:
+        codes[pc.is_null(arr).to_numpy(zero_copy_only=False)] = -1
+    return codes

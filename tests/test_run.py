@@ -153,6 +153,32 @@ def test_city_notebook_refuses_to_invent_outputs_for_a_foreign_output_root(tmp_p
         R.ensure_fixture_outputs(tmp_path, 2019, PARAMS)
 
 
+def test_the_draw_and_the_city_notebook_run_side_by_side(tmp_path, monkeypatch):
+    """The city summary reads none of the draw's files: its notebook runs while the draw runs (each step waits for
+    the other to start; run one after the other, they would never meet)."""
+    import threading
+
+    meet = threading.Barrier(2, timeout=20)
+
+    def notebook(*args):
+        meet.wait()
+        return {"status": "success", "error": None}
+
+    def draw(*args):
+        meet.wait()
+        return {"status": "success", "error": None}
+
+    monkeypatch.setattr(R, "execute_city_notebook", notebook)
+    monkeypatch.setattr(R, "run_spot_check", draw)
+    monkeypatch.setattr(R, "render_html", lambda ipynb, html: Path(html))
+    spot, city = R.run_city_steps(tmp_path, tmp_path, 2019, PARAMS, draw=True, city=True)
+    assert spot["status"] == "success" and city["status"] == "success"
+    # one step alone runs without waiting for the other
+    meet = threading.Barrier(1)
+    spot, city = R.run_city_steps(tmp_path, tmp_path, 2019, PARAMS, draw=False, city=True)
+    assert spot is None and city["status"] == "success"
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # end to end on the fixture export
 # ---------------------------------------------------------------------------------------------------------------
@@ -193,6 +219,7 @@ def test_full_run_writes_every_county_output_and_the_city_summary(full_run):
     assert summary["city"]["status"] == "success"
     assert summary["spot_check"]["status"] == "success", summary["spot_check"]
     assert (city["dir"] / "抽查名单_2019.xlsx").exists()
+    assert "spot_list" in summary["city"]["outputs"]  # listed after both city steps are done
     assert full_run["rc"] == 0 and summary["ok"]
 
 

@@ -45,6 +45,21 @@ def test_strip_upper_and_fullmatch_agree_with_python(values, dtype):
         assert T.fullmatch(stripped, pattern).tolist() == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.none(), st.just(np.nan), st.integers(-5, 5), st.text(max_size=6)), max_size=15),
+    dtype=st.sampled_from([object, "str"]),
+)
+def test_sorted_codes_are_pandas_sorted_factorize_codes(values, dtype):
+    """The draw's tie-break by 户编号 (risk_rank) orders IDs as Python sorts text, any text (CJK, astral, blanks)."""
+    try:
+        s = pd.Series(values, dtype=dtype)
+    except (TypeError, ValueError):  # integers into the str dtype
+        s = pd.Series(values, dtype=object)
+    expected = pd.factorize(s.astype(str).to_numpy(), sort=True)[0]
+    assert T.sorted_codes(s).tolist() == expected.tolist()
+
+
 def test_mixed_values_keep_their_non_text_values():
     s = pd.Series([" a ", 15, None], dtype=object)
     assert T.strip_blank(s).tolist() == ["a", 15, None]

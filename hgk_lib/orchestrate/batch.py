@@ -9,8 +9,8 @@ Steps (:func:`run_audit`):
    ``--workers`` at a time in local processes, or on a Dask cluster (``--scheduler``); the notebook saves the
    county's results, ledger and summary; the executed notebook is rendered to ``回头看报告_<县名>_<year>.html``;
 4. write ``<out>/<year>/run_summary.json`` and print a Chinese table; one failed county never stops the others;
-5. the spot-check draw from the saved results (unless ``--no-spot-check``), then ``notebooks/city_summary.ipynb``
-   (always rerun).
+5. the spot-check draw from the saved results (unless ``--no-spot-check``) and ``notebooks/city_summary.ipynb``
+   (always rerun), side by side: the city summary never reads the draw's files (:func:`run_city_steps`).
 
 ``--resume`` reruns only counties that failed or are missing: a county is done when its ledger, ``summary.json``,
 results manifest, ``.ipynb`` and ``.html`` exist and its ``run.json`` says success with the same input hash and
@@ -287,6 +287,14 @@ def run_city_notebook(
 ) -> dict:
     """Execute and render ``city_summary.ipynb`` (always rerun); ``as_of``: the day the campaign progress (overdue,
     stage timeline, report) is computed for (default today)."""
+    res = execute_city_notebook(output_root, year, params_file, timeout, kernel, as_of)
+    return render_city_notebook(output_root, year, res)
+
+
+def execute_city_notebook(
+    output_root, year: int, params_file, timeout: float = 1800, kernel: str = KERNEL, as_of: str | None = None
+) -> dict:
+    """The papermill run of ``city_summary.ipynb`` (the HTML comes from :func:`render_city_notebook`)."""
     files = city_paths(output_root, year)
     files["dir"].mkdir(parents=True, exist_ok=True)
     files["html"].unlink(missing_ok=True)
@@ -297,7 +305,12 @@ def run_city_notebook(
     }
     if as_of:
         params["as_of"] = str(as_of)
-    res = execute_notebook(CITY_NOTEBOOK, files["ipynb"], params, files["log"], timeout, kernel)
+    return execute_notebook(CITY_NOTEBOOK, files["ipynb"], params, files["log"], timeout, kernel)
+
+
+def render_city_notebook(output_root, year: int, res: dict) -> dict:
+    """The auditors' HTML of an executed city notebook, and the city folder's files in ``res["outputs"]``."""
+    files = city_paths(output_root, year)
     if res["status"] == "success":
         try:
             render_html(files["ipynb"], files["html"])
@@ -305,6 +318,33 @@ def run_city_notebook(
             res.update(status="failed", error=f"生成 HTML 报告失败：{type(err).__name__}: {err}")
     res["outputs"] = {k: str(v) for k, v in files.items() if k != "dir" and v.exists()}
     return res
+
+
+def run_city_steps(
+    data_root, output_root, year: int, params_file, draw: bool, city: bool, kernel: str = KERNEL, as_of=None
+) -> tuple[dict | None, dict | None]:
+    """The spot-check draw (:func:`run_spot_check`, when ``draw``) and the city notebook (when ``city``), side by side.
+
+    The city summary reads the county results and the campaign record, never the draw's files, so its papermill
+    process runs while this process draws. The thread that waits for it does no imports (they are done here first:
+    the draw forks helper processes); the HTML is rendered here once both are done. Returns the two step records.
+    """
+    if not (draw and city):
+        spot = run_spot_check(data_root, output_root, year, params_file) if draw else None
+        return spot, run_city_notebook(output_root, year, params_file, kernel=kernel, as_of=as_of) if city else None
+    import nbformat  # noqa: F401  (used by execute_notebook's masking, in the waiting thread)
+
+    from ..report import mask  # noqa: F401
+
+    with ThreadPoolExecutor(max_workers=1) as side:
+        notebook = side.submit(execute_city_notebook, output_root, year, params_file, 1800, kernel, as_of)
+        try:
+            spot = run_spot_check(data_root, output_root, year, params_file)
+        except BaseException:  # Ctrl-C: the notebook's process group goes too
+            kill_live_notebooks()
+            raise
+        res = notebook.result()
+    return spot, render_city_notebook(output_root, year, res)
 
 
 def ensure_fixture_outputs(output_root, audit_year: int, params_file=None) -> list[str]:
@@ -494,6 +534,7 @@ def run_audit(
         "campaign": campaign,
     }
     cpaths = city_paths(out_root, year)
+    draw = False
     if spot_check:
         draw_file = cpaths["dir"] / f"抽查名单_{year}.xlsx"
         if resume and not jobs and draw_file.exists():
@@ -504,9 +545,11 @@ def run_audit(
                 "error": "有县核查失败，未生成抽查名单（修复后用 --resume 重跑）",
             }
         else:
-            summary["spot_check"] = run_spot_check(data_root, out_root, year, params_file)
-    if city:
-        summary["city"] = run_city_notebook(out_root, year, params_file, kernel=kernel, as_of=as_of)
+            draw = True
+    spot, city_res = run_city_steps(data_root, out_root, year, params_file, draw, city, kernel, as_of)
+    if draw:
+        summary["spot_check"] = spot
+    summary["city"] = city_res
     summary["seconds"] = round(time.monotonic() - t0, 2)
     summary["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     summary["ok"] = (

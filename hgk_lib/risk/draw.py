@@ -108,10 +108,12 @@ def frame_hash(frame: pd.DataFrame, risk_col: str = "risk") -> str:
 def risk_rank(risk: pd.Series, hh_id: pd.Series | None = None) -> pd.Series:
     """0-based rank by risk, ascending (ties broken by 户编号, blanks at the median): the one ordering used for the
     bands and the certainty stratum."""
-    key = hh_id.astype(str).to_numpy() if hh_id is not None else risk.index.astype(str).to_numpy()
+    from ..text import sorted_codes
+
+    key = sorted_codes(hh_id if hh_id is not None else pd.Series(risk.index))
     r = risk.astype(float)
     r = r.fillna(r.median()).to_numpy()
-    order = np.lexsort((pd.factorize(key, sort=True)[0], r))  # by risk, then 户编号 (stable: then position)
+    order = np.lexsort((key, r))  # by risk, then 户编号 (stable: then position)
     rank = np.empty(len(r), dtype=np.int64)
     rank[order] = np.arange(len(r))
     return pd.Series(rank, index=risk.index)

@@ -37,6 +37,17 @@ FALLBACK_VERSION = "transparent-points-v1"
 _EPS = 1e-6
 
 
+def prediction_threads():
+    """OpenMP threads for predictions on many rows (the whole frame, the permuted copies of the validation): every
+    row is scored on its own, so the scores are the same with any number of threads. Fits stay single-threaded
+    (their float sums could depend on the thread count). ``OMP_NUM_THREADS``, when set, is the cap."""
+    import os
+
+    cap = os.environ.get("OMP_NUM_THREADS", "")
+    n = int(cap) if cap.isdigit() and int(cap) > 0 else (os.cpu_count() or 1)
+    return threadpool_limits(limits=n, user_api="openmp")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The estimator
 # ---------------------------------------------------------------------------------------------------------------
@@ -304,10 +315,10 @@ class ReturnRiskModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        with prediction_threads():
+            raw = self.estimator_.predict_proba(self._augment(X)[:, self.support_])[:, 1]
         with threadpool_limits(limits=1):
-            p = np.clip(
-                self._calibrate(self.estimator_.predict_proba(self._augment(X)[:, self.support_])[:, 1]), 0.0, 1.0
-            )
+            p = np.clip(self._calibrate(raw), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 
     def _augment(self, X):
@@ -567,7 +578,7 @@ def selection_validation(
             if importance_repeats and not isinstance(fitted, float) and len(np.unique(y[te])) == 2:
                 imps.append(
                     permutation_drop(
-                        lambda A, f=fitted: f.predict_proba(model._prepare(A))[:, 1],
+                        lambda A, f=fitted: _predict_positive(f, model._prepare(A)),
                         Xv[te],
                         y[te],
                         w[te],
@@ -581,6 +592,11 @@ def selection_validation(
     arr = np.vstack(imps)
     imp = pd.DataFrame({"feature": list(X.columns), "importance": arr.mean(axis=0), "std": arr.std(axis=0)})
     return oof, imp.sort_values("importance", ascending=False).reset_index(drop=True)
+
+
+def _predict_positive(fitted, X) -> np.ndarray:
+    with prediction_threads():
+        return fitted.predict_proba(X)[:, 1]
 
 
 def permutation_drop(score, X: np.ndarray, y, w, n_repeats: int, random_state: int = 0) -> np.ndarray:

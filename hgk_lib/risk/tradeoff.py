@@ -172,14 +172,14 @@ def simulate_design(
     # hypergeometric — the same joint distribution as drawing the households, without sorting R × N random keys.
     if truth is None:
         r_sorted = risk[np.argsort(codes, kind="stable")]  # strata contiguous, in code order
-        edges = np.concatenate([[0], np.cumsum(N_h)]).astype(int)
+        starts = np.concatenate([[0], np.cumsum(N_h)[:-1]]).astype(int)
+        filled = N_h > 0  # reduceat sums from each start to the next one: empty strata are left out (they stay 0)
         T = np.zeros((draws, S))
         chunk = max(1, int(4_000_000 // max(N, 1)))
         for r0 in range(0, draws, chunk):
             R = min(chunk, draws - r0)
-            cum = np.zeros((R, N + 1), dtype=np.int32)
-            np.cumsum(rng.random((R, N)) < r_sorted, axis=1, out=cum[:, 1:])
-            T[r0 : r0 + R] = cum[:, edges[1:]] - cum[:, edges[:-1]]
+            hits = rng.random((R, N)) < r_sorted
+            T[r0 : r0 + R, filled] = np.add.reduceat(hits, starts[filled], axis=1, dtype=np.int64)
     else:
         T = np.broadcast_to(np.bincount(codes, weights=np.asarray(truth, float), minlength=S), (draws, S))
     Ti = np.rint(T).astype(np.int64)
