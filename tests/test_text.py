@@ -60,6 +60,12 @@ def test_sorted_codes_are_pandas_sorted_factorize_codes(values, dtype):
     assert T.sorted_codes(s).tolist() == expected.tolist()
 
 
+def test_the_white_space_list_is_what_python_strips():
+    import sys
+
+    assert T.PY_WHITESPACE == "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
 def test_mixed_values_keep_their_non_text_values():
     s = pd.Series([" a ", 15, None], dtype=object)
     assert T.strip_blank(s).tolist() == ["a", 15, None]

@@ -33,6 +33,11 @@ from .states import CLOSED, OPEN, audit_moves
 
 #: 导出时间 in a file's title rows (the provincial system's export header)
 _EXPORT_TIME = re.compile(r"导出时间\s*[:：]\s*(\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)")
+#: where a streamed head (:func:`hgk_lib.io.readers.xlsx_head_rows`) could read 导出时间 differently from calamine:
+#: a cell that is not text right after the label, or right after a date the pattern takes (its time could follow)
+_NEAR_NOT_TEXT = re.compile(
+    r"导出时间\s*[:：]\s*\x00|导出时间\s*[:：]\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*\x00"
+)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -206,22 +211,32 @@ def _title_time(path: Path) -> str | None:
             raw = path.open("rb").read(4096)
             text = next((raw.decode(e, errors="ignore") for e in ("utf-8-sig", "gb18030")), "")
         elif path.suffix.lower() in (".xlsx", ".xlsm"):
-            from python_calamine import CalamineWorkbook
+            from ..io.readers import xlsx_head_rows
 
-            wb = CalamineWorkbook.from_path(str(path))
-            rows = []
-            for name in wb.sheet_names[:1]:
-                for i, r in enumerate(wb.get_sheet_by_name(name).iter_rows()):
-                    rows.append(" ".join(str(v) for v in r if v not in (None, "")))
-                    if i >= 4:
-                        break
-            text = "\n".join(rows)
+            rows = xlsx_head_rows(path, 5)  # streamed: the title rows without parsing the whole sheet
+            text = None if rows is None else "\n".join(rows)
+            if text is None or _NEAR_NOT_TEXT.search(text):  # a value next to 导出时间 is not text: read it fully
+                text = _calamine_head(path)
         else:
             return None
     except Exception:  # noqa: BLE001 - an unreadable file has no title time; the loader reports it
         return None
     m = _EXPORT_TIME.search(text)
     return pd.Timestamp(m[1]).isoformat() if m else None
+
+
+def _calamine_head(path: Path) -> str:
+    """The first five rows of the first sheet's used range as python-calamine gives them (the whole sheet parsed)."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    rows = []
+    for name in wb.sheet_names[:1]:
+        for i, r in enumerate(wb.get_sheet_by_name(name).iter_rows()):
+            rows.append(" ".join(str(v) for v in r if v not in (None, "")))
+            if i >= 4:
+                break
+    return "\n".join(rows)
 
 
 def export_time_of(folder) -> str | None:

@@ -108,6 +108,127 @@ def read_xlsx(
     return first, None  # no sheet has the header: the loader names the sheets in its error
 
 
+#: how :func:`xlsx_head_rows` shows a cell that is not text (a number, date, time, boolean or error)
+NOT_TEXT = "\x00"
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def xlsx_head_rows(path, n_rows: int = 5) -> list[str] | None:
+    """Rows 1..``n_rows`` of the first sheet (fewer when the sheet's last value is above), each as its non-empty
+    cells joined by a space, read by streaming the sheet's XML: what joining python-calamine's ``iter_rows()`` gives
+    (blank rows as ``""``), without parsing the whole sheet (a 200,000-row export's title rows in milliseconds).
+
+    Text cells (shared, inline and formula strings) come out as calamine gives them; any other cell with a value
+    comes out as :data:`NOT_TEXT` (its rendering needs the styles: the caller reads such a file with calamine when
+    that cell matters). None when the file is not an xlsx this reader understands (the caller reads it with
+    calamine, which reports what is wrong)."""
+    import zipfile
+
+    from defusedxml.ElementTree import iterparse
+
+    from .guard import _sheet_names
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = list(_sheet_names(zf))
+            if not parts:
+                return None
+            rows: dict[int, list] = {}  # row number -> [(column, kind, value)]
+            last = 0  # the last row holding a value, up to n_rows + 1 (a value below the head: the head is full)
+            with zf.open(parts[0]) as fh:
+                row_no = 0
+                for _, el in iterparse(fh, events=("end",)):
+                    if el.tag.rsplit("}", 1)[-1] != "row":
+                        continue
+                    row_no = int(el.get("r") or row_no + 1)
+                    cells = _row_cells(el)
+                    el.clear()
+                    if cells:
+                        last = row_no
+                        if row_no > n_rows:
+                            break
+                        rows[row_no] = cells
+            shared = _shared_strings(zf, {v for cells in rows.values() for _, k, v in cells if k == "s"})
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError):
+        return None
+    if shared is None:
+        return None
+    out = []
+    for r in range(1, min(last, n_rows) + 1):
+        texts = []
+        for _, kind, value in sorted(rows.get(r, []), key=lambda c: c[0]):
+            text = shared[value] if kind == "s" else value if kind == "text" else NOT_TEXT
+            if text != "":
+                texts.append(text)
+        out.append(" ".join(texts))
+    return out
+
+
+def _row_cells(row) -> list:
+    """(column, kind, value) of a ``<row>``'s cells that hold a value: kind ``s`` (shared string index), ``text``
+    or ``other``."""
+    from .guard import _REF, col_number
+
+    out = []
+    col = 0
+    for c in row:
+        if c.tag.rsplit("}", 1)[-1] != "c":
+            continue
+        m = _REF.match(c.get("r") or "")
+        col = col_number(m[1]) if m else col + 1
+        t = c.get("t") or "n"
+        v = c.find(f"{_MAIN_NS}v")
+        if t == "inlineStr":
+            is_ = c.find(f"{_MAIN_NS}is")
+            if is_ is not None:
+                out.append((col, "text", _rich_text(is_)))
+        elif v is not None and v.text is not None:
+            if t == "s":
+                out.append((col, "s", int(v.text)))
+            elif t == "str":
+                out.append((col, "text", v.text))
+            else:
+                out.append((col, "other", v.text))
+    return out
+
+
+def _rich_text(el) -> str:
+    """The text of an ``<si>``/``<is>``: its ``<t>`` and its runs' ``<t>``, phonetic runs left out."""
+    parts = []
+    for child in el:
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            t = child.find(f"{_MAIN_NS}t")
+            parts.append((t.text or "") if t is not None else "")
+    return "".join(parts)
+
+
+def _shared_strings(zf, wanted: set) -> dict | None:
+    """The shared strings at the ``wanted`` indexes, read up to the largest one (None when one is missing)."""
+    from defusedxml.ElementTree import iterparse
+
+    if not wanted:
+        return {}
+    last = max(wanted)
+    name = next((n for n in zf.namelist() if n.lower() == "xl/sharedstrings.xml"), None)
+    if name is None:
+        return None
+    out, i = {}, 0
+    with zf.open(name) as fh:
+        for _, el in iterparse(fh, events=("end",)):
+            if el.tag.rsplit("}", 1)[-1] != "si":
+                continue
+            if i in wanted:
+                out[i] = _rich_text(el)
+            el.clear()
+            i += 1
+            if i > last:
+                break
+    return out if len(out) == len(wanted) else None
+
+
 def _short(err: Exception) -> str:
     s = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     return s[:200]
