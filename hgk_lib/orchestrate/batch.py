@@ -105,7 +105,12 @@ def run_county_job(job: dict) -> dict:
         "output_root": job["output_root"],
         "params_file": job["params_file"],
     }
-    res = execute_notebook(job["notebook"], files["ipynb"], params, files["log"], job["timeout"], job["kernel"])
+    if job.get("kept_kernel"):  # a local worker process: papermill here, the kernel kept between counties
+        from .kept_kernel import kept_kernel
+
+        res = kept_kernel(job["kernel"]).run(job["notebook"], files["ipynb"], params, files["log"], job["timeout"])
+    else:
+        res = execute_notebook(job["notebook"], files["ipynb"], params, files["log"], job["timeout"], job["kernel"])
     if res["status"] == "success":
         missing = [files[k].name for k in ("ledger", "summary") if not files[k].exists()]
         if missing:
@@ -163,11 +168,12 @@ def _progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="县", file=sys.stderr, disable=total == 0)
 
 
-def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
+def run_jobs_local(jobs: list[dict], workers: int = 1, keep_kernels: bool = True) -> list[dict]:
     """Run jobs ``workers`` at a time. Each job runs in a worker process (spawned, so no state is inherited) that
-    starts papermill (:func:`~hgk_lib.orchestrate.notebook.papermill_command`) for the notebook and renders its
-    HTML; with one worker the jobs run one after another in this process (still one papermill process per
-    county)."""
+    runs papermill for the notebook in a kernel it keeps between its counties (:mod:`.kept_kernel`; with
+    ``keep_kernels=False`` a papermill process and kernel per county, :func:`~.notebook.papermill_command`) and
+    renders its HTML; with one worker the jobs run one after another in this process, one papermill process per
+    county."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
@@ -181,7 +187,7 @@ def run_jobs_local(jobs: list[dict], workers: int = 1) -> list[dict]:
     with _progress(len(jobs), "县级核查") as bar, pool, _notebooks_killed_on_interrupt(pool):
         futures = {}
         for i, job in enumerate(jobs):
-            futures[pool.submit(run_county_job, job)] = job
+            futures[pool.submit(run_county_job, {**job, "kept_kernel": keep_kernels and workers > 1})] = job
             if i < workers:  # stagger the first kernel start-ups a little (port races)
                 time.sleep(0.3)
         for fut in as_completed(futures):

@@ -175,8 +175,6 @@ def execute_notebook(
 
     Returns ``{"status": success|failed|timeout, "error": str|None, "attempts": n, "seconds": s}``.
     """
-    from ..report.mask import mask_text
-
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_notebook(output)
@@ -229,6 +227,15 @@ def execute_notebook(
             continue
         status = "failed"
         break
+    return finish_notebook(partial, output, log_path, log, status, error, attempt, t0)
+
+
+def finish_notebook(partial, output, log_path, log: list[str], status: str, error, attempt: int, t0: float) -> dict:
+    """After a notebook's run, however it ended: the executed notebook (masked, synced) takes its final name, the
+    masked ``run.log`` is written; returns the run's record."""
+    from ..report.mask import mask_text
+
+    partial, output = Path(partial), Path(output)
     if partial.exists():  # finished, failed or timed out: the executed notebook takes its final name (masked)
         mask_notebook(partial)
         with open(partial, "rb") as fh:  # durable before the rename, like every atomic write (io.safe)
