@@ -77,6 +77,7 @@ def test_the_second_notebook_sees_a_fresh_kernel_in_the_same_process(tmp_path, k
     assert len(pids) == 2 and pids[0] == pids[1]  # one kernel for both
     counts = [c.execution_count for c in nbformat.read(tmp_path / "b_out.ipynb", as_version=4).cells]
     assert counts == list(range(1, len(counts) + 1))  # as in a fresh kernel
+    assert not any("Session/line" in o for o in out_b)  # IPython's history takes the counts from 1 again
     assert "本进程保留的内核，已运行 1 个笔记本" in (tmp_path / "b.log").read_text(encoding="utf-8")
 
 

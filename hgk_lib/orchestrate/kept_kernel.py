@@ -49,7 +49,7 @@ MAX_KEPT_RSS = 2 * 1024**3
 
 #: run silently in a kept kernel before each notebook: what a fresh kernel would not have
 RESET_CODE = """\
-get_ipython().run_line_magic("reset", "-f")
+get_ipython().reset(new_session=True)  # the namespace, outputs, a new history session, execution count 1
 import sys as _s, warnings as _w
 for _m in list(_s.modules.values()):
     _r = getattr(_m, "__warningregistry__", None)
@@ -59,7 +59,6 @@ _w.onceregistry.clear()
 _w._filters_mutated()
 if "matplotlib.pyplot" in _s.modules:
     _s.modules["matplotlib.pyplot"].close("all")
-get_ipython().execution_count = 1
 del _s, _w, _m, _r
 """
 
