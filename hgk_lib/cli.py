@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="只重跑失败或缺失的县")
     p.add_argument("--timeout", type=int, default=3600, help="每县超时（秒）")
     p.add_argument("--no-spot-check", action="store_true", help="不生成抽查名单")
+    p.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="每个县用新的笔记本进程和内核（较慢；默认各工作进程在县之间保留并重置内核）",
+    )
     _add_campaign_args(p)
 
     sc = sub.add_parser("spot-check", help="抽查：draw 抽样 / evaluate 评估")

@@ -5,9 +5,11 @@ Steps (:func:`run_audit`):
 1. find the county folders (or take ``--county``), validate the parameter file;
 2. :func:`hgk_lib.orchestrate.processed.prepare_city`: load each county once into processed parquet and build the
    R09 ID index;
-3. run ``notebooks/county_audit.ipynb`` once per county (:func:`hgk_lib.orchestrate.notebook.execute_notebook`),
-   ``--workers`` at a time in local processes, or on a Dask cluster (``--scheduler``); the notebook saves the
-   county's results, ledger and summary; the executed notebook is rendered to ``回头看报告_<县名>_<year>.html``;
+3. run ``notebooks/county_audit.ipynb`` once per county, ``--workers`` at a time in local worker processes that keep
+   their kernel between counties (:mod:`hgk_lib.orchestrate.kept_kernel`), or one papermill process per county
+   (:func:`hgk_lib.orchestrate.notebook.execute_notebook`: one worker, or a Dask cluster with ``--scheduler``); the
+   notebook saves the county's results, ledger and summary; the executed notebook is rendered to
+   ``回头看报告_<县名>_<year>.html``;
 4. write ``<out>/<year>/run_summary.json`` and print a Chinese table; one failed county never stops the others;
 5. the spot-check draw from the saved results (unless ``--no-spot-check``) and ``notebooks/city_summary.ipynb``
    (always rerun), side by side: the city summary never reads the draw's files (:func:`run_city_steps`).
@@ -427,13 +429,16 @@ def run_audit(
     quiet: bool = False,
     as_of=None,
     allow_older: bool = False,
+    keep_kernels: bool = True,
 ) -> dict:
     """The whole city run; returns the run summary (also written to ``<out>/<year>/run_summary.json``).
 
     The campaign record (``<out>/<year>/campaign.sqlite``): before the county jobs, a county whose export is older
     than its last audited one is refused (unless ``allow_older``); after them, this process alone reconciles every
     county that succeeded (or was skipped) from its saved results (:func:`hgk_lib.campaign.wire.reconcile_saved`;
-    the county jobs only read the record). ``as_of``: the day the run treats as today (default today)."""
+    the county jobs only read the record). ``as_of``: the day the run treats as today (default today).
+    ``keep_kernels``: local workers keep their kernel between counties (:mod:`.kept_kernel`); False: a papermill
+    process and kernel per county (``hgk audit --fresh-kernels``)."""
     from ..campaign import wire
 
     as_of = wire.as_of_date(as_of)
@@ -483,7 +488,7 @@ def run_audit(
             with dask_client(scheduler, workers) as cl:
                 records = run_jobs_dask(jobs, cl)
         else:
-            records = run_jobs_local(jobs, workers)
+            records = run_jobs_local(jobs, workers, keep_kernels)
     else:
         records = []
     if own_client is not None:
@@ -634,6 +639,7 @@ def run_audit_cli(args) -> int:
             spot_check=not args.no_spot_check,
             as_of=getattr(args, "as_of", None),
             allow_older=getattr(args, "allow_older", False),
+            keep_kernels=not getattr(args, "fresh_kernels", False),
         )
     finally:
         signal.signal(signal.SIGTERM, old)

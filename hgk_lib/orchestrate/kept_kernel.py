@@ -363,6 +363,9 @@ def kept_kernel(kernel: str = KERNEL) -> KeptKernel:
     """This process's :class:`KeptKernel` (created on first use, closed when the process exits)."""
     global _KEPT
     if _KEPT is None:
+        from multiprocessing import util
+
         _KEPT = KeptKernel(kernel)
         atexit.register(_KEPT.close)
+        util.Finalize(_KEPT, _KEPT.close, exitpriority=10)  # a pool's worker process ends by os._exit, not atexit
     return _KEPT

@@ -1,9 +1,11 @@
 """Papermill execution of one notebook in a child process: retries on kernel start-up failures, an outer
 timeout that kills the whole process group, a masked ``run.log``, PII masking of the executed notebook and its HTML.
 
-Papermill changes the working directory and kernels race for ports on start-up, so notebooks always run in separate
-papermill processes (:mod:`.papermill_cli`), never in threads of one interpreter. Every child gets
-``PYTHONHASHSEED=0`` (set before the interpreter starts), ``MPLBACKEND=Agg`` and one BLAS thread (:func:`child_env`).
+Papermill changes the working directory and kernels race for ports on start-up, so notebooks never run in several
+threads of one interpreter: here each runs in a papermill process of its own (:mod:`.papermill_cli`; ``--workers 1``
+and Dask jobs), or one at a time in a local worker process that keeps its kernel (:mod:`.kept_kernel`). Every kernel
+gets ``PYTHONHASHSEED=0`` (set before the interpreter starts), ``MPLBACKEND=Agg`` and one BLAS thread
+(:func:`child_env`).
 """
 
 from __future__ import annotations
