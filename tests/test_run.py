@@ -153,6 +153,16 @@ def test_city_notebook_refuses_to_invent_outputs_for_a_foreign_output_root(tmp_p
         R.ensure_fixture_outputs(tmp_path, 2019, PARAMS)
 
 
+@pytest.mark.parametrize("flag, kept", [([], True), (["--fresh-kernels"], False)])
+def test_workers_keep_their_kernels_unless_fresh_kernels_is_given(tmp_path, monkeypatch, flag, kept):
+    from hgk_lib.cli import main
+
+    seen = {}
+    monkeypatch.setattr(R, "run_audit", lambda *a, **kw: seen.update(kw) or {"ok": True})
+    assert main(["audit", "--data", str(tmp_path), "--year", "2019", "--out", str(tmp_path), *flag]) == 0
+    assert seen["keep_kernels"] is kept
+
+
 def test_the_draw_and_the_city_notebook_run_side_by_side(tmp_path, monkeypatch):
     """The city summary reads none of the draw's files: its notebook runs while the draw runs (each step waits for
     the other to start; run one after the other, they would never meet)."""
