@@ -78,7 +78,10 @@ def test_the_second_notebook_sees_a_fresh_kernel_in_the_same_process(tmp_path, k
     counts = [c.execution_count for c in nbformat.read(tmp_path / "b_out.ipynb", as_version=4).cells]
     assert counts == list(range(1, len(counts) + 1))  # as in a fresh kernel
     assert not any("Session/line" in o for o in out_b)  # IPython's history takes the counts from 1 again
-    assert "本进程保留的内核，已运行 1 个笔记本" in (tmp_path / "b.log").read_text(encoding="utf-8")
+    log_b = (tmp_path / "b.log").read_text(encoding="utf-8")
+    assert "本进程保留的内核，已运行 1 个笔记本" in log_b
+    assert pids[0] in (tmp_path / "a.log").read_text(encoding="utf-8")  # run.log: papermill's log of the cells
+    assert "Executing Cell" in log_b and "只提示一次" in log_b
 
 
 def test_a_failing_cell_is_not_retried_and_its_error_is_masked(tmp_path, runner):
@@ -88,6 +91,7 @@ def test_a_failing_cell_is_not_retried_and_its_error_is_masked(tmp_path, runner)
     res = runner(nb, tmp_path / "out.ipynb", {}, tmp_path / "run.log", timeout=120)
     assert res["status"] == "failed" and res["attempts"] == 1
     assert "ValueError" in res["error"] and "441881198001011234" not in res["error"]
+    assert "ValueError" in (tmp_path / "run.log").read_text(encoding="utf-8")  # the log holds the error too
     from hgk_lib.report.mask import find_unmasked_pii
 
     for f in ("out.ipynb", "run.log"):

@@ -228,7 +228,6 @@ class KeptKernel:
                 f"（本进程保留的内核，已运行 {self.runs} 个笔记本）\n"
             )
             handler = _LogCapture()
-            logging.getLogger("papermill").addHandler(handler)
             job = self._thread.submit(self._execute, notebook, partial, parameters)
             try:
                 try:
@@ -242,7 +241,8 @@ class KeptKernel:
                 self.runs += 1
                 status, error = "success", None
                 break
-            except PapermillExecutionError:  # a cell failed: the notebook's own error, never retried
+            except PapermillExecutionError as err:  # a cell failed: the notebook's own error, never retried
+                log.append(f"{type(err).__name__}: {err}\n")  # the traceback, as papermill's command line prints it
                 self.runs += 1
                 status, error = "failed", notebook_error(partial) or "笔记本单元格出错"
                 break
@@ -262,9 +262,10 @@ class KeptKernel:
                 _wait_quietly(job)
                 raise
             finally:
-                logging.getLogger("papermill").removeHandler(handler)
+                handler.detach()
                 log.append(handler.text())
                 log.append(self._kernel_output())
+        log.append(f"=== 结束：{ {'success': '成功', 'timeout': '超时'}.get(status, '失败') }\n")
         if self.km is not None and self._rss() > MAX_KEPT_RSS:  # a large county's memory is not kept
             self._thread.submit(self._forget).result()
         return finish_notebook(partial, output, log_path, log, status, error, attempt, t0)
@@ -287,12 +288,24 @@ def _remove(path) -> None:
 
 
 class _LogCapture(logging.Handler):
-    """papermill's log lines (with ``log_output``: every cell's output) for ``run.log``."""
+    """papermill's log lines (with ``log_output``: every cell's output) for ``run.log``, as papermill's command line
+    logs them (INFO and up, the message only); while attached, the papermill logger logs INFO and does not pass its
+    records on (no cell output on the worker's terminal)."""
 
     def __init__(self):
         super().__init__(level=logging.INFO)
         self.lines: list[str] = []
         self.setFormatter(logging.Formatter("%(message)s"))
+        self._logger = logging.getLogger("papermill")
+        self._saved = (self._logger.level, self._logger.propagate)
+        self._logger.setLevel(logging.INFO)
+        self._logger.propagate = False
+        self._logger.addHandler(self)
+
+    def detach(self) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._saved[0])
+        self._logger.propagate = self._saved[1]
 
     def emit(self, record):
         self.lines.append(self.format(record))
