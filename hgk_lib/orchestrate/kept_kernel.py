@@ -22,11 +22,9 @@ threads; papermill changes the working directory).
 from __future__ import annotations
 
 import atexit
-import datetime as dt
 import logging
 import os
 import signal
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +34,7 @@ from .notebook import (
     RETRIES,
     RETRY_SLEEP,
     START_TIMEOUT,
+    attempt_header,
     child_env,
     finish_notebook,
     is_kernel_failure,
@@ -223,9 +222,9 @@ class KeptKernel:
                 status, error = "timeout", f"超过时限 {timeout:g} 秒"
                 break
             log.append(
-                f"=== 第 {attempt} 次运行 {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} "
-                f"主机 {socket.gethostname()}\n$ papermill {Path(notebook).name} {output.name} -k {self.kernel}"
-                f"（本进程保留的内核，已运行 {self.runs} 个笔记本）\n"
+                attempt_header(
+                    attempt, notebook, output, self.kernel, f"（本进程保留的内核，已运行 {self.runs} 个笔记本）"
+                )
             )
             handler = _LogCapture()
             job = self._thread.submit(self._execute, notebook, partial, parameters)

@@ -190,10 +190,7 @@ def execute_notebook(
         if remaining <= 0:
             status, error = "timeout", f"超过时限 {timeout:g} 秒"
             break
-        log.append(
-            f"=== 第 {attempt} 次运行 {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} "
-            f"主机 {socket.gethostname()}\n$ papermill {Path(notebook).name} {output.name} -k {kernel}\n"
-        )
+        log.append(attempt_header(attempt, notebook, output, kernel))
         proc = subprocess.Popen(
             die_with_parent_command(cmd),
             stdout=subprocess.PIPE,
@@ -230,6 +227,14 @@ def execute_notebook(
         status = "failed"
         break
     return finish_notebook(partial, output, log_path, log, status, error, attempt, t0)
+
+
+def attempt_header(attempt: int, notebook, output, kernel: str, note: str = "") -> str:
+    """``run.log``'s first lines of one attempt: its number, time and host, and papermill's command."""
+    return (
+        f"=== 第 {attempt} 次运行 {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} "
+        f"主机 {socket.gethostname()}\n$ papermill {Path(notebook).name} {Path(output).name} -k {kernel}{note}\n"
+    )
 
 
 def finish_notebook(partial, output, log_path, log: list[str], status: str, error, attempt: int, t0: float) -> dict:
