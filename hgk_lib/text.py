@@ -104,3 +104,46 @@ def sorted_codes(s: pd.Series) -> np.ndarray:
     if arr.null_count:
         codes[pc.is_null(arr).to_numpy(zero_copy_only=False)] = -1
     return codes
+
+
+def _arrow_value_set(values):
+    """``values`` as a pyarrow string array (missing values as nulls) when every value is text or missing, else
+    None. A Series or Index of the ``str`` dtype hands over its own Arrow data."""
+    import pyarrow as pa
+
+    arr = getattr(values, "array", None)
+    if isinstance(getattr(values, "dtype", None), pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return pa.array(arr)
+    objs = np.asarray(list(values) if isinstance(values, (set, frozenset, dict)) else values, dtype=object)
+    if objs.ndim != 1 or pd.api.types.infer_dtype(objs, skipna=True) not in ("string", "empty"):
+        return None
+    try:
+        return pa.array(objs, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError):  # pragma: no cover - surrogates and the like: pandas' own path
+        return None
+
+
+def isin(s: pd.Series, values) -> np.ndarray:
+    """``s.isin(values).to_numpy()``: which values of ``s`` are among ``values`` (a list, set, array, Series or
+    Index). pandas checks a ``str`` Series against a list by making a pyarrow scalar of every value in Python
+    (seconds for the hundred thousand IDs of a large county's department list); here the value list goes to
+    pyarrow in one piece. Anything but text against text takes pandas' own ``isin``."""
+    import pyarrow.compute as pc
+
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        value_set = _arrow_value_set(values)
+        if value_set is not None:
+            if not len(value_set):
+                return np.zeros(len(s), dtype=bool)
+            hit = pc.is_in(pa_array(s), value_set=value_set.cast(pa_array(s).type))
+            return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    if isinstance(values, (set, frozenset, dict)):
+        values = list(values)
+    return s.isin(values).to_numpy(dtype=bool)
+
+
+def pa_array(s: pd.Series):
+    """The Arrow data of a Series of the pyarrow-backed ``str`` dtype (no copy)."""
+    import pyarrow as pa
+
+    return pa.array(s.array)

@@ -83,3 +83,34 @@ def test_id18_of_a_15_digit_id_and_a_lower_case_check_character():
     got = D.id18(ids)
     assert got[:2].tolist() == ["11010119900307451X", "11010119900307451" + _check("11010119900307451")]
     assert got[2:].isna().all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=VALUES,
+    lookup=VALUES,
+    dtype=st.sampled_from([object, "str"]),
+    kind=st.sampled_from(["list", "set", "str_series", "object_array", "index"]),
+)
+def test_isin_is_pandas_isin(values, lookup, dtype, kind):
+    """Department lists are matched against IDs with text.isin: same answer as Series.isin, gaps included."""
+    s = pd.Series(values, dtype=dtype)
+    if kind == "list":
+        vals = list(lookup)
+    elif kind == "set":
+        vals = {v for v in lookup if isinstance(v, str)}
+    elif kind == "str_series":
+        vals = pd.Series(lookup, dtype="str")
+    elif kind == "object_array":
+        vals = np.array(lookup, dtype=object)
+    else:
+        vals = pd.Index(lookup, dtype=object)
+    expected = s.isin(list(vals) if kind == "set" else vals).to_numpy(dtype=bool)
+    assert T.isin(s, vals).tolist() == expected.tolist()
+
+
+def test_isin_with_non_text_values_falls_back_to_pandas():
+    s = pd.Series(["1", "2", None], dtype="str")
+    assert T.isin(s, [1, "2"]).tolist() == [False, True, False]
+    assert T.isin(s, []).tolist() == [False, False, False]
+    assert T.isin(pd.Series([1, 2], dtype="int64"), [2]).tolist() == [False, True]
