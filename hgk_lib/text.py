@@ -147,3 +147,8 @@ def pa_array(s: pd.Series):
     import pyarrow as pa
 
     return pa.array(s.array)
+
+
+def isin_series(s: pd.Series, values) -> pd.Series:
+    """:func:`isin` as a boolean Series on ``s``'s index (``s.isin(values)``)."""
+    return pd.Series(isin(s, values), index=s.index, dtype=bool)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import derive as D
 from .. import schema as S
+from .. import text as T
 
 FULL_LABOUR = ["普通劳动力", "技能劳动力"]
 WEAK_LABOUR = ["弱劳动力或半劳动力"]
@@ -173,9 +174,9 @@ def blank_text(df: pd.DataFrame, key: str) -> pd.Series:
     return (s.isna() | (s.astype(str).str.strip() == "")).astype(bool)
 
 
-def any_by(keys: pd.Series, mask: pd.Series) -> set:
-    """The set of ``keys`` values where ``mask`` holds."""
-    return set(keys[mask.fillna(False).astype(bool)].dropna())
+def any_by(keys: pd.Series, mask: pd.Series) -> pd.Series:
+    """The ``keys`` values where ``mask`` holds (repeats kept; a value list for :func:`hgk_lib.text.isin`)."""
+    return keys[mask.fillna(False).astype(bool)].dropna()
 
 
 def empty_frame(columns: list[str]) -> pd.DataFrame:
@@ -227,7 +228,7 @@ def prepare(tables: dict, p: AuditParams) -> Base:
 
     m = tables["member"].copy()
     m["hh_id"] = col(m, "hh_id")
-    m = m[m["hh_id"].isin(set(h["hh_id"]))].reset_index(drop=True)
+    m = m[T.isin(m["hh_id"], h["hh_id"])].reset_index(drop=True)
     police = tables.get("police")
     id_type = m["id_type"] if "id_type" in m else None
     birth = D.birth_dates(m, p.reference_date) if "id_no" in m else pd.Series(pd.NaT, index=m.index)
@@ -284,5 +285,4 @@ def civil_active(base: Base) -> pd.Series:
         & (start.isna() | (start <= ref)).fillna(False)
         & (end.isna() | (end >= ref)).fillna(False)
     )
-    ids = set(list_id18(civil)[ok.astype(bool)].dropna())
-    return m["id18"].isin(ids).fillna(False).astype(bool)
+    return T.isin_series(m["id18"], list_id18(civil)[ok.astype(bool)].dropna())

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import derive as D
+from .. import text as T
 from .common import Base, col, isin, list_id18
 
 DYNAMIC_COLUMNS = ["hh_id", "person_id", "kind", "basis", "source"]
@@ -79,7 +80,7 @@ def exit_candidates(base: Base) -> tuple[list[pd.DataFrame], list[str]]:
         order = {"财政供养人员": 0, "名下车辆": 1, "名下商品房": 2, "工商注册": 3}
         pr = pr.assign(_o=pr["t"].map(order)).sort_values(["_id", "_o"])
         types = pr.groupby("_id")["t"].agg("、".join)
-        sub = am[am["id18"].isin(set(types.index))]
+        sub = am[T.isin(am["id18"], types.index)]
         basis = "比对_财产与身份：" + sub["id18"].map(types) + "（需对照退出标准核实）"
         out.append(_frame(sub, "清退", basis, "比对_财产与身份"))
     else:
@@ -87,7 +88,7 @@ def exit_candidates(base: Base) -> tuple[list[pd.DataFrame], list[str]]:
     ids = am[am["id18"].notna()]
     n_hh = ids.groupby("id18")["hh_id"].nunique()
     multi = set(n_hh[n_hh >= 2].index)
-    sub = ids[ids["id18"].isin(multi)]
+    sub = ids[T.isin(ids["id18"], multi)]
     if len(sub):
         lists = sub.drop_duplicates(["id18", "hh_id"]).groupby("id18")["hh_id"].agg(lambda s: "、".join(sorted(s)))
         basis = "同一证件号码在" + sub["id18"].map(n_hh).astype(str) + "户登记为正常成员：" + sub["id18"].map(lists)
@@ -101,9 +102,9 @@ def natural_increase(base: Base) -> tuple[list[pd.DataFrame], list[str]]:
         return [], ["自然增加/补录未运行：部门数据中没有把人员关联到已登记户的名单（公安_户籍无户编号）"]
     pol = police.assign(_id=list_id18(police), hh_id=col(police, "hh_id"))
     pol = pol[
-        isin(pol, "hukou_status", ["正常"]) & pol["hh_id"].isin(set(base.households["hh_id"])) & pol["_id"].notna()
+        isin(pol, "hukou_status", ["正常"]) & T.isin_series(pol["hh_id"], base.households["hh_id"]) & pol["_id"].notna()
     ]
-    pol = pol[~pol["_id"].isin(set(base.members["id18"].dropna()))].drop_duplicates("_id")
+    pol = pol[~T.isin(pol["_id"], base.members["id18"].dropna())].drop_duplicates("_id")
     birth = D.id_encoded_date(pol["_id"])
     fy = base.households.set_index("hh_id")["first_year"] if "first_year" in base.households else None
     first = pol["hh_id"].map(fy) if fy is not None else pd.Series(np.nan, index=pol.index)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from .. import text as T
 from .common import Base, col, div_half_up, fmt_line, fmt_yuan, isin, to_fen
 from .income import MAIN_ITEMS, recompute_income
 
@@ -54,7 +55,7 @@ def yearly_income(base: Base) -> pd.DataFrame:
     if inc.empty or "year" not in inc:
         return empty
     rows = inc.assign(hh_id=col(inc, "hh_id"), _y=pd.to_numeric(inc["year"], errors="coerce"))
-    rows = rows[rows["hh_id"].isin(set(base.households["hh_id"])) & rows["_y"].notna()]
+    rows = rows[T.isin(rows["hh_id"], base.households["hh_id"]) & rows["_y"].notna().to_numpy(dtype=bool)]
     rows = rows[~rows.duplicated(["hh_id", "_y"], keep=False)]
     present = [k for k in MAIN_ITEMS if k in rows]
     if not present:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from .. import text as T
 from .common import Base, col, div_half_up, num, to_fen
 
 INCOME_COLUMNS = [
@@ -57,7 +58,7 @@ def audit_income_rows(base: Base) -> tuple[pd.DataFrame, list[str]]:
         return inc.iloc[0:0].assign(hh_id=pd.Series(dtype=object)), [f"收入信息无{year}年记录"]
     rows = inc[(pd.to_numeric(inc["year"], errors="coerce") == year).fillna(False).astype(bool)].copy()
     rows["hh_id"] = col(rows, "hh_id")
-    rows = rows[rows["hh_id"].isin(set(base.households["hh_id"]))]
+    rows = rows[T.isin(rows["hh_id"], base.households["hh_id"])]
     dup = rows["hh_id"].duplicated(keep=False)
     if dup.any():
         ids = sorted(set(rows.loc[dup, "hh_id"]))

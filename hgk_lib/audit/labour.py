@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import schema as S
+from .. import text as T
 from ..derive import join_by
 from .common import (
     CLASS_FULL,
@@ -59,8 +60,8 @@ def labour_class(base: Base) -> pd.Series:
     has_weak = any_by(m["hh_id"], (weak & adult) | (full & old))
     hh = base.households["hh_id"]
     cls = pd.Series(CLASS_NONE, index=hh.index, dtype=object)
-    cls[hh.isin(has_weak)] = CLASS_WEAK
-    cls[hh.isin(has_full)] = CLASS_FULL
+    cls[T.isin(hh, has_weak)] = CLASS_WEAK
+    cls[T.isin(hh, has_full)] = CLASS_FULL
     return pd.Series(cls.to_numpy(dtype=object), index=hh.to_numpy(dtype=object), name="labour_class")
 
 
@@ -73,8 +74,8 @@ def safety_net(base: Base) -> pd.DataFrame:
     civ = act & civil_active(base)
     hh = base.households["hh_id"]
     reg_ids, civ_ids = any_by(m["hh_id"], reg), any_by(m["hh_id"], civ)
-    by_reg = hh.isin(reg_ids)
-    by_civ = hh.isin(civ_ids)
+    by_reg = T.isin_series(hh, reg_ids)
+    by_civ = T.isin_series(hh, civ_ids)
     text = (
         pd.Series("贫困人口信息：成员享受低保或特困供养", index=hh.index).where(by_reg, "")
         + pd.Series("；", index=hh.index).where(by_reg & by_civ, "")

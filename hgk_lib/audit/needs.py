@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import text as T
 from ..params import NEED_TYPES
 from .common import CLASS_NONE, Base, blank_text, col, has_health, isin, list_id18, no, num, yes
 from .labour import safety_net
@@ -86,7 +87,7 @@ def _education(base: Base, notes: list[str]) -> list[pd.DataFrame]:
         low_stage = set(drop.loc[isin(drop, "stage", ["小学", "初中"]), "_id"].dropna())
         sa = am["school_age"]
         band = ((sa >= p.compulsory_age_min) & (sa <= p.compulsory_age_max)).fillna(False).astype(bool)
-        hit = am["id18"].isin(drop_ids) & (band | am["id18"].isin(low_stage))
+        hit = T.isin_series(am["id18"], drop_ids) & (band | T.isin_series(am["id18"], low_stage))
         out.append(_rows(am, hit, EDU, "教育_学籍：在读状态为辍学"))
     return out
 
@@ -101,8 +102,8 @@ def _medical(base: Base, notes: list[str]) -> list[pd.DataFrame]:
     med = base.lists.get("medical")
     if med is not None:
         y = pd.to_numeric(med["ins_year"], errors="coerce") if "ins_year" in med else pd.Series(dtype=float)
-        ids = set(list_id18(med)[(y == p.audit_year).fillna(False).astype(bool)].dropna())
-        hit = ~am["id18"].isin(ids)
+        ids = list_id18(med)[(y == p.audit_year).fillna(False).astype(bool)].dropna()
+        hit = ~T.isin_series(am["id18"], ids)
         out.append(_rows(am, hit, MED, f"医保_参保：无{p.audit_year}年参保记录"))
     if "ins_resident" not in am and med is None:
         notes.append("贫困人口信息缺少“是否参加城乡居民基本医疗保险”且未提供医保_参保：未参加基本医疗保险未核查")

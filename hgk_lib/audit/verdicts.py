@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from .. import text as T
 from .common import CLASS_NONE, Base, any_by, col, fmt_line, fmt_yuan, has_health, isin, list_id18
 from .labour import safety_net
 from .needs import SAFETY
@@ -139,41 +140,33 @@ def return_causes(base: Base, hh_ids: pd.Series) -> pd.DataFrame:
     """
     h = base.households.set_index("hh_id").reindex(hh_ids)
     m = base.members[base.members["active"]]
-    ids = pd.Series(hh_ids.to_numpy(dtype=object), index=hh_ids.index)
     main = col(h, "main_cause").to_numpy(dtype=object)
-    other = col(h, "other_causes").fillna("").astype(str).to_numpy(dtype=object)
+    # "," + 其他致贫原因 + ",": a cause is one of its comma-separated items when ",<cause>," occurs in it
+    other = "," + pd.Series(col(h, "other_causes").fillna("").astype(str).to_numpy(dtype=object), dtype="str") + ","
     ev: dict[str, list[tuple[np.ndarray, str]]] = {c: [] for c in RETURN_CAUSES}
     for c in RETURN_CAUSES:  # four causes, not households
-        ev[c].append(
-            (pd.Series(other).str.split(",").map(lambda v, c=c: c in v).to_numpy(dtype=bool), f"其他致贫原因含{c}")
-        )
-    ev["因病"].append(
-        (ids.isin(any_by(m["hh_id"], has_health(m, "患有大病"))).to_numpy(dtype=bool), "户内有患有大病成员")
-    )
-    ev["因病"].append(
-        (ids.isin(any_by(m["hh_id"], has_health(m, "长期慢性病"))).to_numpy(dtype=bool), "户内有长期慢性病成员")
-    )
-    ev["因残"].append((ids.isin(any_by(m["hh_id"], has_health(m, "残疾"))).to_numpy(dtype=bool), "户内有残疾成员"))
+        ev[c].append((other.str.contains(f",{c},", regex=False).to_numpy(dtype=bool), f"其他致贫原因含{c}"))
+    ev["因病"].append((T.isin(hh_ids, any_by(m["hh_id"], has_health(m, "患有大病"))), "户内有患有大病成员"))
+    ev["因病"].append((T.isin(hh_ids, any_by(m["hh_id"], has_health(m, "长期慢性病"))), "户内有长期慢性病成员"))
+    ev["因残"].append((T.isin(hh_ids, any_by(m["hh_id"], has_health(m, "残疾"))), "户内有残疾成员"))
     dis = base.lists.get("disability")
     if dis is not None:
-        dis_ids = set(list_id18(dis).dropna())
+        dis_ids = list_id18(dis).dropna()
         ev["因残"].append(
             (
-                ids.isin(any_by(m["hh_id"], m["id18"].isin(dis_ids))).to_numpy(dtype=bool),
+                T.isin(hh_ids, any_by(m["hh_id"], T.isin_series(m["id18"], dis_ids))),
                 "残联_残疾人：户内有持证残疾人",
             )
         )
     school = col(m, "school_status")
-    ev["因学"].append(
-        (ids.isin(any_by(m["hh_id"], school.notna() & (school != "非在校生"))).to_numpy(dtype=bool), "户内有在校生")
-    )
+    ev["因学"].append((T.isin(hh_ids, any_by(m["hh_id"], school.notna() & (school != "非在校生"))), "户内有在校生"))
     edu = base.lists.get("education")
     if edu is not None:
-        reading = set(list_id18(edu)[isin(edu, "enrol_status", ["在读"])].dropna())
+        reading = list_id18(edu)[isin(edu, "enrol_status", ["在读"])].dropna()
         ev["因学"].append(
-            (ids.isin(any_by(m["hh_id"], m["id18"].isin(reading))).to_numpy(dtype=bool), "教育_学籍：户内有在读学生")
+            (T.isin(hh_ids, any_by(m["hh_id"], T.isin_series(m["id18"], reading))), "教育_学籍：户内有在读学生")
         )
-    n = len(ids)
+    n = len(hh_ids)
     texts = {}
     anyev = {}
     for c in RETURN_CAUSES:
