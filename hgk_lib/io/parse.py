@@ -341,6 +341,14 @@ def _fast_id(uniques, types, uvals, done):
     ok &= ~_fullmatch(t, _ASCII_SCI)
     uvals[idx[ok]] = up[ok].to_numpy(dtype=object)
     done[idx[ok]] = True
+    # ="..." (Excel's formula text, the exports' usual form for long numbers): the quoted ID, as above
+    wrapped = ~ok & _fullmatch(t, r'="[0-9A-Za-z]{1,40}"')
+    if wrapped.any():
+        inner = up[wrapped].str.slice(2, -1)
+        good = ~inner.isin(_BLANKS_UPPER).to_numpy(dtype=bool) & ~_fullmatch(inner, _ASCII_SCI)
+        where = idx[wrapped][good]
+        uvals[where] = inner[good].to_numpy(dtype=object)
+        done[where] = True
     nidx = np.flatnonzero((types == "float") | (types == "int"))
     if len(nidx):
         x = np.array(uniques[nidx], dtype="float64")
@@ -355,10 +363,18 @@ def _fast_number(integer: bool):
         nidx = np.flatnonzero((types == "float") | (types == "int"))
         sidx, s, _ = _clean_strings(uniques, types)
         sok = _fullmatch(s, r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
-        idx = np.concatenate([nidx, sidx[sok]])
+        # 12,345.67: thousands separators, up to 15 digits before the point, as the cell parser reads them
+        tok = ~sok & _fullmatch(s, r"-?[0-9]{1,3}(?:,[0-9]{3}){1,4}(?:\.[0-9]{1,15})?")
+        idx = np.concatenate([nidx, sidx[sok], sidx[tok]])
         if not len(idx):
             return
-        x = np.concatenate([np.array(uniques[nidx], dtype="float64"), pd.to_numeric(s[sok]).to_numpy(dtype="float64")])
+        x = np.concatenate(
+            [
+                np.array(uniques[nidx], dtype="float64"),
+                pd.to_numeric(s[sok]).to_numpy(dtype="float64"),
+                pd.to_numeric(s[tok].str.replace(",", "", regex=False)).to_numpy(dtype="float64"),
+            ]
+        )
         ok = np.isfinite(x)
         if integer:
             ok &= np.abs(x) < 2**62
@@ -399,6 +415,8 @@ _FAST_DATE_FORMATS = [
     ("%Y-%m-%d", r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
     ("%Y/%m/%d", r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}"),
     ("%Y%m%d", r"(?:19|20)[0-9]{2}[01][0-9][0-3][0-9]"),
+    ("%Y.%m.%d", r"[0-9]{4}\.[0-9]{1,2}\.[0-9]{1,2}"),
+    ("%Y年%m月%d日", r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日"),
 ]
 
 
