@@ -71,7 +71,10 @@ def helper_label(units: pd.DataFrame) -> pd.Series:
         .to_numpy()
         > 1
     )
-    phone = units["helper_phone"].map(lambda v: mask_phone(v) if isinstance(v, str) and v else "")
+    # the masked phone, only where it is shown (a shared name)
+    phone = pd.Series("", index=units.index, dtype=object)
+    shown = is_helper & dup
+    phone[shown] = units.loc[shown, "helper_phone"].map(lambda v: mask_phone(v) if isinstance(v, str) and v else "")
     lab = np.where(dup & (phone != ""), name + "（" + phone + "）", name)
     return pd.Series(np.where(is_helper, lab, ""), index=units.index, dtype=object)
 

@@ -45,17 +45,18 @@ def output_checks(run: CountyRun, paths: dict) -> pd.DataFrame:
     hh = run.data.tables.get("household")
     v = _audit_frame(run, "verdicts")
     if hh is not None and "exit_status" in hh:
-        exited = set(hh.loc[hh["exit_status"].astype(object).isin(EXITED), "hh_id"].dropna().astype(str))
-        exited -= set(no_active_households(run.audit, hh)["hh_id"].astype(str))  # no active member: no verdict
+        exited = pd.Index(hh.loc[hh["exit_status"].astype(object).isin(EXITED), "hh_id"].dropna().astype(str))
+        # no active member: no verdict
+        exited = exited.unique().difference(pd.Index(no_active_households(run.audit, hh)["hh_id"].astype(str)))
         given = v["hh_id"].dropna().astype(str)
         dup = int(given.duplicated().sum())
-        ok = set(given) == exited and dup == 0
+        given_ids = pd.Index(given).unique()
+        missing, extra = len(exited.difference(given_ids)), len(given_ids.difference(exited))
         checks.append(
             (
                 "每个已脱贫户恰有一个核查结论",
-                ok,
-                f"已脱贫 {len(exited)} 户，结论 {len(given)} 条，重复 {dup}，"
-                f"缺 {len(exited - set(given))}，多 {len(set(given) - exited)}",
+                missing == 0 and extra == 0 and dup == 0,
+                f"已脱贫 {len(exited)} 户，结论 {len(given)} 条，重复 {dup}，缺 {missing}，多 {extra}",
             )
         )
     unknown = sorted(set(v["verdict"].dropna().astype(str)) - set(VERDICTS))

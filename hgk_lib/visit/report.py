@@ -19,10 +19,8 @@ _HH_HEADERS = {
 }
 
 
-def _read(path: Path, sheet: str, headers: dict) -> pd.DataFrame:
-    from python_calamine import CalamineWorkbook
-
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
+def _read(book, sheet: str, headers: dict) -> pd.DataFrame:
+    rows = book.get_sheet_by_name(sheet).to_python()
     if not rows:
         return pd.DataFrame(columns=list(headers.values()))
     df = pd.DataFrame(rows[1:], columns=[str(h) for h in rows[0]])
@@ -31,8 +29,10 @@ def _read(path: Path, sheet: str, headers: dict) -> pd.DataFrame:
 
 def read_plan(path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(走访清单, 核查事项) of a written plan with English keys (only the columns the summary needs)."""
-    path = Path(path)
-    return _read(path, "走访清单", _HH_HEADERS), _read(path, "核查事项", _ITEM_HEADERS)
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(Path(path)))
+    return _read(book, "走访清单", _HH_HEADERS), _read(book, "核查事项", _ITEM_HEADERS)
 
 
 def plan_tables(path) -> dict[str, pd.DataFrame]:
@@ -61,9 +61,9 @@ def plan_tables(path) -> dict[str, pd.DataFrame]:
     return {"by_village": by_town, "by_department": department_summary(items), "trips": trips}
 
 
-def plan_headline(path) -> str:
-    """One Chinese sentence for the report (Markdown)."""
-    t = plan_tables(path)["trips"].set_index("项目")["数量"]
+def plan_headline(path, tables: dict[str, pd.DataFrame] | None = None) -> str:
+    """One Chinese sentence for the report (Markdown); ``tables``: :func:`plan_tables` of ``path`` when already read."""
+    t = (tables if tables is not None else plan_tables(path))["trips"].set_index("项目")["数量"]
     return (
         f"需入户核查 **{t['需走访户数']}** 户、**{t['核查事项数']}** 项事项；各部门分别入户需 "
         f"{t['各部门分别入户（户×部门）']} 次，按户一次走访只需 {t['一次入户']} 次，减少 **{t['减少入户次数']}** 次入户。"
