@@ -100,6 +100,16 @@ def test_county_code_from_name_folder_or_code():
     assert county_code(s).tolist()[:3] == ["441881", "441825", "441882"] and pd.isna(county_code(s).iloc[3])
 
 
+def test_county_code_keeps_each_rows_place():
+    """Worked out per distinct value, given back per row: the households' order and index stay."""
+    s = pd.Series(["连州市", None, "441881_英德市", "连州市", "441825"] * 3, index=range(100, 115), dtype="str")
+    got = county_code(s)
+    assert got.index.tolist() == list(range(100, 115))
+    assert got.tolist()[:5] == ["441882", got.iloc[1], "441881", "441882", "441825"] and pd.isna(got.iloc[1])
+    assert got.iloc[[0, 2, 3, 4]].tolist() == got.iloc[[5, 7, 8, 9]].tolist() == got.iloc[[10, 12, 13, 14]].tolist()
+    assert got.iloc[[1, 6, 11]].isna().all()
+
+
 # --- no hidden feature: on the demo every feature takes more than one value ----------------------------------------
 @pytest.fixture(scope="module")
 def demo_features():

@@ -156,18 +156,15 @@ def write_parquet_atomic(df, path) -> Path:
 
     out = df
     for c in df.columns:
-        if df[c].dtype == object:
-            types = set(df[c].dropna().map(type))
-            if len(types) > 1 or (types and not types <= {str}):
-                if out is df:
-                    out = df.copy()
-                out[c] = df[c].map(
-                    lambda v: (
-                        None
-                        if v is None or (not isinstance(v, (str, list, dict, set, tuple)) and pd.isna(v))
-                        else str(v)
-                    )
+        # all text (or nothing but gaps): written as it is; anything else as text
+        if df[c].dtype == object and pd.api.types.infer_dtype(df[c], skipna=True) not in ("string", "empty"):
+            if out is df:
+                out = df.copy()
+            out[c] = df[c].map(
+                lambda v: (
+                    None if v is None or (not isinstance(v, (str, list, dict, set, tuple)) and pd.isna(v)) else str(v)
                 )
+            )
     with atomic_write(Path(path)) as tmp:
         out.to_parquet(tmp, index=False)
     return Path(path)

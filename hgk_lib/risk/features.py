@@ -115,9 +115,12 @@ _NAME_TO_CODE = {v: k for k, v in S.QINGYUAN_COUNTIES.items()}
 def county_code(county: pd.Series) -> pd.Series:
     """County code from a county name (``英德市``), a folder name (``441881_英德市``) or a code."""
     s = county.astype(object).where(county.notna(), "").astype(str)
-    code = s.str.extract(r"^(\d{6})", expand=False)
-    by_name = s.str.replace(r"^\d{6}_?", "", regex=True).map(_NAME_TO_CODE)
-    return code.where(code.notna(), by_name).astype(object)
+    codes, uniq = pd.factorize(s)  # a handful of distinct values: each worked out once
+    u = pd.Series(uniq, dtype=s.dtype)
+    code = u.str.extract(r"^(\d{6})", expand=False)
+    by_name = u.str.replace(r"^\d{6}_?", "", regex=True).map(_NAME_TO_CODE)
+    per_value = code.where(code.notna(), by_name).astype(object).to_numpy(dtype=object)
+    return pd.Series(per_value[codes], index=county.index, name=county.name, dtype=object)
 
 
 def _num(df: pd.DataFrame, col: str) -> pd.Series:
