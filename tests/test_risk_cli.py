@@ -172,3 +172,9 @@ def test_model_version_names_what_the_model_does_not_its_file_bytes():
     moved = dict(fit, risk=fit["risk"].where(fit["risk"].index != "H1", 0.26))
     assert model_fingerprint(moved) != model_fingerprint(fit)
     assert model_fingerprint(dict(fit, kind="hgb")) != model_fingerprint(fit)
+    # the published value: sha256 of the JSON [kind, train hash, 户编号 in order, scores rounded to 1e-9], 12 digits
+    import hashlib
+    import json
+
+    payload = json.dumps(["core", "abc", ["H1", "H2", "H3"], [0.25, 0.7, 0.1]], ensure_ascii=False)
+    assert model_fingerprint(fit) == hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]

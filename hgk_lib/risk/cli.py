@@ -199,7 +199,8 @@ def model_fingerprint(fit: dict) -> str:
 
     risk = fit["risk"].astype(float).round(9).sort_index()
     payload = json.dumps(
-        [fit["kind"], fit["train_hash"], list(map(str, risk.index)), risk.tolist()], ensure_ascii=False
+        [fit["kind"], fit["train_hash"], risk.index.astype(str).astype(object).tolist(), risk.tolist()],
+        ensure_ascii=False,
     ).encode("utf-8")
     return hashlib.sha256(payload).hexdigest()[:12]
 
