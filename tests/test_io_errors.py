@@ -8,6 +8,8 @@ import tracemalloc
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hgk_lib import schema as S
 from hgk_lib.errors import InputError, UnsafeInputError
@@ -341,3 +343,31 @@ def test_gbk_words_that_are_valid_utf8_are_not_mixed_encoding(tmp_path):
     assert "小学".encode("gbk").decode("utf-8")  # valid UTF-8 by chance
     res, info = load_table(path, S.TABLES["education"], path.name)
     assert info["encoding"] == "gb18030" and res.table["stage"].tolist() == ["小学", "小学"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    refs=st.lists(
+        st.tuples(
+            st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=3),
+            st.integers(1, 9_999_999),
+            st.sampled_from([b"", b"/"]),
+        ),
+        max_size=30,
+    )
+)
+def test_far_extent_is_the_largest_row_and_column(refs):
+    """The xlsx guard's sheet extent (the zip-bomb / far-cell check) from many cell references at once equals the
+    cell-by-cell maximum."""
+    import re
+
+    from hgk_lib.io.guard import col_number, far_extent
+
+    matches = [(f"{c}{r}".encode(), slash) for c, r, slash in refs]
+    rows = cols = 0
+    for ref, slash in matches:
+        if slash:
+            continue
+        m = re.fullmatch(r"([A-Z]+)(\d+)", ref.decode())
+        cols, rows = max(cols, col_number(m.group(1))), max(rows, int(m.group(2)))
+    assert far_extent(matches) == (rows, cols)
