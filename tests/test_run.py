@@ -108,29 +108,56 @@ def test_workers_keep_their_kernels_unless_fresh_kernels_is_given(tmp_path, monk
 
 
 def test_the_draw_and_the_city_notebook_run_side_by_side(tmp_path, monkeypatch):
-    """The city summary reads none of the draw's files: its notebook runs while the draw runs (each step waits for
-    the other to start; run one after the other, they would never meet)."""
+    """The city summary reads none of the draw's files, and the draw does not read the campaign record: the draw
+    runs while the record is reconciled and then the city notebook runs (each step waits for the other to start;
+    run one after the other, they would never meet). The notebook starts only once the record is reconciled."""
     import threading
 
     meet = threading.Barrier(2, timeout=20)
+    order = []
+
+    def reconcile():
+        meet.wait()  # the draw is running
+        order.append("reconcile")
+        return {"441825_连山壮族瑶族自治县": {"new": 1}}
 
     def notebook(*args):
-        meet.wait()
+        order.append("notebook")
+        meet.wait()  # the draw is still running
         return {"status": "success", "error": None}
 
     def draw(*args):
+        meet.wait()
         meet.wait()
         return {"status": "success", "error": None}
 
     monkeypatch.setattr(R, "execute_city_notebook", notebook)
     monkeypatch.setattr(R, "run_spot_check", draw)
     monkeypatch.setattr(R, "render_html", lambda ipynb, html: Path(html))
-    spot, city = R.run_city_steps(tmp_path, tmp_path, 2019, PARAMS, draw=True, city=True)
+    spot, city, campaign = R.run_city_steps(tmp_path, tmp_path, 2019, PARAMS, draw=True, city=True, reconcile=reconcile)
     assert spot["status"] == "success" and city["status"] == "success"
-    # one step alone runs without waiting for the other
-    meet = threading.Barrier(1)
-    spot, city = R.run_city_steps(tmp_path, tmp_path, 2019, PARAMS, draw=False, city=True)
-    assert spot is None and city["status"] == "success"
+    assert order == ["reconcile", "notebook"] and campaign == {"441825_连山壮族瑶族自治县": {"new": 1}}
+    # one step alone runs without waiting for the other, after the reconcile
+    meet, order = threading.Barrier(1), []
+    spot, city, campaign = R.run_city_steps(
+        tmp_path, tmp_path, 2019, PARAMS, draw=False, city=True, reconcile=reconcile
+    )
+    assert spot is None and city["status"] == "success" and order == ["reconcile", "notebook"]
+
+
+def test_the_reconcile_beside_the_draw_runs_in_a_process_of_its_own(tmp_path):
+    """The record's reconcile beside the draw runs in a spawned process (the draw forks helpers from this one) and
+    gives what the in-process call gives."""
+    import os
+
+    from hgk_lib.campaign import wire
+
+    pid = R.in_own_process(os.getpid)
+    assert isinstance(pid, int) and pid != os.getpid()
+    params = R.load_params(PARAMS)
+    here = wire.reconcile_saved(tmp_path, 2019, ["441825_连山壮族瑶族自治县"], tmp_path, params)
+    there = R.in_own_process(wire.reconcile_saved, tmp_path, 2019, ["441825_连山壮族瑶族自治县"], tmp_path, params)
+    assert there == here and "error" in here["441825_连山壮族瑶族自治县"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

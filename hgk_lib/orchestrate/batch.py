@@ -11,8 +11,9 @@ Steps (:func:`run_audit`):
    notebook saves the county's results, ledger and summary; the executed notebook is rendered to
    ``回头看报告_<县名>_<year>.html``;
 4. write ``<out>/<year>/run_summary.json`` and print a Chinese table; one failed county never stops the others;
-5. the spot-check draw from the saved results (unless ``--no-spot-check``) and ``notebooks/city_summary.ipynb``
-   (always rerun), side by side: the city summary never reads the draw's files (:func:`run_city_steps`).
+5. the spot-check draw from the saved results (unless ``--no-spot-check``), and beside it the campaign reconcile
+   then ``notebooks/city_summary.ipynb`` (always rerun): the draw reads neither the record nor the summary, the
+   summary none of the draw's files (:func:`run_city_steps`).
 
 ``--resume`` reruns only counties that failed or are missing: a county is done when its ledger, ``summary.json``,
 results manifest, ``.ipynb`` and ``.html`` exist and its ``run.json`` says success with the same input hash and
@@ -328,31 +329,60 @@ def render_city_notebook(output_root, year: int, res: dict) -> dict:
     return res
 
 
-def run_city_steps(
-    data_root, output_root, year: int, params_file, draw: bool, city: bool, kernel: str = KERNEL, as_of=None
-) -> tuple[dict | None, dict | None]:
-    """The spot-check draw (:func:`run_spot_check`, when ``draw``) and the city notebook (when ``city``), side by side.
+def in_own_process(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` in a fresh (spawned) Python process, waited for here. Used for the campaign reconcile
+    beside the draw: the draw forks helper processes from this process, so work beside it must not be a thread of
+    it (a fork copies whatever lock another thread holds)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
 
-    The city summary reads the county results and the campaign record, never the draw's files, so its papermill
-    process runs while this process draws. The thread that waits for it does no imports (they are done here first:
-    the draw forks helper processes); the HTML is rendered here once both are done. Returns the two step records.
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as ex:
+        return ex.submit(fn, *args, **kwargs).result()
+
+
+def run_city_steps(
+    data_root,
+    output_root,
+    year: int,
+    params_file,
+    draw: bool,
+    city: bool,
+    kernel: str = KERNEL,
+    as_of=None,
+    reconcile=None,
+) -> tuple[dict | None, dict | None, dict | None]:
+    """The campaign reconcile (``reconcile``: a call returning its per-county counts), the spot-check draw
+    (:func:`run_spot_check`, when ``draw``) and the city notebook (when ``city``); returns the draw's and the city
+    notebook's step records and the reconcile's counts.
+
+    The city summary reads the county results and the campaign record, never the draw's files; the draw reads
+    neither the record nor the summary. So the draw starts at once in this process, while a waiting thread runs the
+    reconcile (in a process of its own) and then the city notebook's papermill process. The waiting thread does no
+    imports (they are done here first: the draw forks helper processes); the HTML is rendered here once both are
+    done.
     """
     if not (draw and city):
+        campaign = reconcile() if reconcile is not None else None
         spot = run_spot_check(data_root, output_root, year, params_file) if draw else None
-        return spot, run_city_notebook(output_root, year, params_file, kernel=kernel, as_of=as_of) if city else None
+        res = run_city_notebook(output_root, year, params_file, kernel=kernel, as_of=as_of) if city else None
+        return spot, res, campaign
     import nbformat  # noqa: F401  (used by execute_notebook's masking, in the waiting thread)
 
     from ..report import mask  # noqa: F401
 
+    def record_then_city():
+        campaign = reconcile() if reconcile is not None else None
+        return campaign, execute_city_notebook(output_root, year, params_file, 1800, kernel, as_of)
+
     with ThreadPoolExecutor(max_workers=1) as side:
-        notebook = side.submit(execute_city_notebook, output_root, year, params_file, 1800, kernel, as_of)
+        after = side.submit(record_then_city)
         try:
             spot = run_spot_check(data_root, output_root, year, params_file)
         except BaseException:  # Ctrl-C: the notebook's process group goes too
             kill_live_notebooks()
             raise
-        res = notebook.result()
-    return spot, render_city_notebook(output_root, year, res)
+        campaign, res = after.result()
+    return spot, render_city_notebook(output_root, year, res), campaign
 
 
 def ensure_fixture_outputs(output_root, audit_year: int, params_file=None) -> list[str]:
@@ -522,9 +552,6 @@ def run_audit(
         )
     records.sort(key=lambda r: r["county"])
     done = [r["county"] for r in records if r["status"] in ("success", "skipped")]
-    campaign = wire.reconcile_saved(
-        out_root, year, done, data_root, p, as_of=as_of, allow_older=allow_older, params_sha256=p_hash
-    )
     failed = [r for r in records if r["status"] not in ("success", "skipped")]
     summary = {
         "year": year,
@@ -542,7 +569,7 @@ def run_audit(
         "spot_check": None,
         "city": None,
         "as_of": as_of,
-        "campaign": campaign,
+        "campaign": None,
     }
     cpaths = city_paths(out_root, year)
     draw = False
@@ -557,7 +584,25 @@ def run_audit(
             }
         else:
             draw = True
-    spot, city_res = run_city_steps(data_root, out_root, year, params_file, draw, city, kernel, as_of)
+    # the campaign record: this run's only writer, one county after another (beside the draw when both city steps run)
+    reconcile_args = (out_root, year, done, data_root, p)
+    reconcile_kw = {"as_of": as_of, "allow_older": allow_older, "params_sha256": p_hash}
+    spot, city_res, campaign = run_city_steps(
+        data_root,
+        out_root,
+        year,
+        params_file,
+        draw,
+        city,
+        kernel,
+        as_of,
+        reconcile=lambda: (
+            in_own_process(wire.reconcile_saved, *reconcile_args, **reconcile_kw)
+            if draw and city
+            else wire.reconcile_saved(*reconcile_args, **reconcile_kw)
+        ),
+    )
+    summary["campaign"] = campaign
     if draw:
         summary["spot_check"] = spot
     summary["city"] = city_res
