@@ -145,6 +145,23 @@ def test_the_draw_and_the_city_notebook_run_side_by_side(tmp_path, monkeypatch):
     assert spot is None and city["status"] == "success" and order == ["reconcile", "notebook"]
 
 
+@pytest.mark.parametrize("beside, daemon", [(True, False), (True, True), (False, False)])
+def test_the_record_is_reconciled_beside_the_draw_only_from_a_process_that_may_start_one(monkeypatch, beside, daemon):
+    """A daemonic worker process may not start a process of its own, and without both city steps nothing runs
+    beside: there the record is reconciled first, here; otherwise the city steps get the call to run."""
+    from hgk_lib.campaign import wire
+
+    calls = []
+    monkeypatch.setattr(R, "_is_daemon", lambda: daemon)
+    monkeypatch.setattr(wire, "reconcile_saved", lambda *a, **k: calls.append(a) or {"c": {"new": 0}})
+    monkeypatch.setattr(R, "in_own_process", lambda fn, *a, **k: fn(*a, **k))
+    counts, call = R.plan_reconcile(beside, "out", 2019)
+    if beside and not daemon:
+        assert counts is None and calls == [] and call() == {"c": {"new": 0}} and calls == [("out", 2019)]
+    else:
+        assert call is None and counts == {"c": {"new": 0}} and calls == [("out", 2019)]
+
+
 def test_the_reconcile_beside_the_draw_runs_in_a_process_of_its_own(tmp_path):
     """The record's reconcile beside the draw runs in a spawned process (the draw forks helpers from this one) and
     gives what the in-process call gives."""

@@ -329,6 +329,24 @@ def render_city_notebook(output_root, year: int, res: dict) -> dict:
     return res
 
 
+def plan_reconcile(beside_draw: bool, *args, **kwargs):
+    """The campaign record's reconcile (:func:`hgk_lib.campaign.wire.reconcile_saved`; this run is its only writer,
+    one county after another): ``(None, call)`` to run it beside the draw in a process of its own (``beside_draw``:
+    both city steps run, and this process may start one), else ``(counts, None)`` once it has run here."""
+    from ..campaign import wire
+
+    if beside_draw and not _is_daemon():
+        return None, lambda: in_own_process(wire.reconcile_saved, *args, **kwargs)
+    return wire.reconcile_saved(*args, **kwargs), None
+
+
+def _is_daemon() -> bool:
+    """This process is a daemonic worker (it may not start processes of its own)."""
+    import multiprocessing as mp
+
+    return bool(mp.current_process().daemon)
+
+
 def in_own_process(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` in a fresh (spawned) Python process, waited for here. Used for the campaign reconcile
     beside the draw: the draw forks helper processes from this process, so work beside it must not be a thread of
@@ -584,24 +602,14 @@ def run_audit(
             }
         else:
             draw = True
-    # the campaign record: this run's only writer, one county after another (beside the draw when both city steps run)
-    reconcile_args = (out_root, year, done, data_root, p)
-    reconcile_kw = {"as_of": as_of, "allow_older": allow_older, "params_sha256": p_hash}
-    spot, city_res, campaign = run_city_steps(
-        data_root,
-        out_root,
-        year,
-        params_file,
-        draw,
-        city,
-        kernel,
-        as_of,
-        reconcile=lambda: (
-            in_own_process(wire.reconcile_saved, *reconcile_args, **reconcile_kw)
-            if draw and city
-            else wire.reconcile_saved(*reconcile_args, **reconcile_kw)
-        ),
+    campaign, reconcile = plan_reconcile(
+        draw and city, out_root, year, done, data_root, p, as_of=as_of, allow_older=allow_older, params_sha256=p_hash
     )
+    spot, city_res, beside = run_city_steps(
+        data_root, out_root, year, params_file, draw, city, kernel, as_of, reconcile=reconcile
+    )
+    if reconcile is not None:
+        campaign = beside
     summary["campaign"] = campaign
     if draw:
         summary["spot_check"] = spot
