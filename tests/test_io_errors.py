@@ -252,6 +252,15 @@ def test_far_away_cell_refused_before_parsing(tmp_path):
     _refused_fast(p, "数据区域过大", Limits(max_cells=1_000_000))  # unusual but legal attribute spelling
 
 
+def test_a_province_county_sized_sheet_passes(tmp_path):
+    """入户核查表 of a 195,000-household county runs to 674,265 rows: the visit plan hgk writes must read back."""
+    good = zipfile.ZipFile(write_xlsx(tmp_path / "g.xlsx", county_tables()[MEMBER]))
+    sheet = good.read("xl/worksheets/sheet1.xml")
+    tall = b'<row r="674265"><c r="L674265" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    p = _xlsx_with(tmp_path, {"xl/worksheets/sheet1.xml": sheet.replace(b"</sheetData>", tall)})
+    assert check_xlsx(p.read_bytes(), p.name)["sheets"]["Sheet1"] == (674265, 52)
+
+
 def test_sheet_formatted_to_the_bottom_is_fine(tmp_path):
     good = zipfile.ZipFile(write_xlsx(tmp_path / "g.xlsx", county_tables()[MEMBER]))
     sheet = good.read("xl/worksheets/sheet1.xml")

@@ -44,7 +44,9 @@ class Limits:
     max_ratio: float = 200.0  # uncompressed/compressed, checked for members larger than ratio_min_size
     ratio_min_size: int = 10 * MIB
     max_entries: int = 10_000
-    max_cells: int = 30_000_000  # dense rectangle of one worksheet (rows x columns)
+    # dense rectangle of one worksheet (rows x columns): Excel's full 1,048,576 rows by 64 columns, so the sheets hgk
+    # writes itself pass (入户核查表 of a 195,000-household county: 674,265 rows, counted as at least 52 columns)
+    max_cells: int = 1_048_576 * 64
     chunk: int = 1 * MIB  # streaming chunk size (bounded memory)
 
 
