@@ -42,7 +42,6 @@ from ..report.xlsx import (
     open_xml_stream,
     save_workbook,
     set_print_layout,
-    text_array,
     write_table,
     xml_text,
     xml_text_array,
@@ -535,24 +534,33 @@ _GAP_COLS = (2, 7)  # C and H of a path row without measures
 
 def _form_cells(rows: pd.DataFrame):
     """Per form row (sheet row 2 on): kind, whether it is one merged cell, its values and the gap flag."""
-    values = rows[FORM_COLS].to_numpy(dtype=object)
-    kinds = rows["kind"].to_numpy()
-    gap = ((rows["kind"] == "path") & (rows["H"] != "") & (rows["H"] != "识别前")).to_numpy()
-    return values, kinds, gap
+    return rows[FORM_COLS].to_numpy(dtype=object), rows["kind"].to_numpy(), _gap_rows(rows)
+
+
+def _gap_rows(rows: pd.DataFrame) -> np.ndarray:
+    """Which form rows are path years without measures (printed red)."""
+    return ((rows["kind"] == "path") & (rows["H"] != "") & (rows["H"] != "识别前")).to_numpy()
+
+
+def _form_column(text: pd.Series) -> pa.Array:
+    """A column of :func:`form_rows` (``str``, never missing) as a pyarrow large-string array."""
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow" and not text.hasnans:
+        return pa.array(text.array).cast(pa.large_string())
+    return pa.array(text.astype(str).to_numpy(dtype=object), type=pa.large_string())
 
 
 def _form_merges(kinds) -> list[str]:
     """The merged ranges of the form's rows (sheet row 2 on), row by row."""
     kinds = np.asarray(kinds, dtype=object)
-    r = np.arange(2, len(kinds) + 2).astype(str).astype(object)
+    r = pc.cast(pa.array(np.arange(2, len(kinds) + 2)), pa.large_string())
     width = max((len(v) for v in MERGES.values()), default=0)
-    refs = np.full((len(kinds), width), None, dtype=object)  # the k-th merge of each row
+    refs = [pa.nulls(len(kinds), pa.large_string()) for _ in range(width)]  # the k-th merge of each row
     for kind, spans in MERGES.items():
-        at = kinds == kind
+        at = pa.array(kinds == kind)
         for k, (a, b) in enumerate(spans):
-            refs[at, k] = FORM_COLS[a - 1] + r[at] + ":" + FORM_COLS[b - 1] + r[at]
-    refs = refs.ravel()
-    return refs[refs != None].tolist()  # noqa: E711 - elementwise
+            refs[k] = pc.if_else(at, join_texts(FORM_COLS[a - 1], r, ":", FORM_COLS[b - 1], r), refs[k])
+    out = np.stack([x.to_numpy(zero_copy_only=False) for x in refs], axis=1).ravel() if width else np.array([])
+    return out[out != None].tolist()  # noqa: E711 - elementwise
 
 
 def _write_form_cells(ws, rows: pd.DataFrame, title: str) -> None:
@@ -607,7 +615,8 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
     stream = open_xml_stream(ws, len(rows) + 1, len(FORM_COLS))
     if stream is None:
         return False
-    values, kinds, gap = _form_cells(rows)
+    kinds = rows["kind"].to_numpy(dtype=object)
+    gap = _gap_rows(rows)
     n = len(rows)
     sid = {}
 
@@ -621,28 +630,32 @@ def _write_form_fast(ws, rows: pd.DataFrame, title: str) -> bool:
         f't="inlineStr"><is>{xml_text(pd.Series([title]))[0]}</is></c></row>'
     )
     r = pc.cast(pa.array(np.arange(2, n + 2)), pa.large_string())
-    one = np.isin(kinds, list(BORDERLESS))
+    one = pa.array(np.isin(kinds, list(BORDERLESS)))
     h_codes, h_values = pd.factorize(rows["height"].to_numpy(float))
-    heights = pa.array(np.array([repr(float(x)) for x in h_values], dtype=object), pa.large_string()).take(h_codes)
+    heights = pa.array([repr(float(x)) for x in h_values], pa.large_string()).take(h_codes)
     pieces = ['<row r="', r, '" ht="', heights, '" customHeight="1">']
-    kind_text = pd.Series(kinds, dtype=object)
+    kind_codes, kind_names = pd.factorize(kinds)
+    kind_names = list(kind_names) + ["gap"]
+    gap_codes = np.where(gap, len(kind_names) - 1, kind_codes)
     for j, col in enumerate(FORM_COLS):
-        v = text_array(values[:, j], large=True)
+        enc = _form_column(rows[col]).dictionary_encode()  # each distinct text once, then taken back to its rows
+        v, at = enc.dictionary, enc.indices.to_numpy(zero_copy_only=False)
         if pc.any(pc.greater(pc.utf8_length(v), MAX_CELL_CHARS)).as_py():
             v = pc.utf8_slice_codeunits(v, 0, MAX_CELL_CHARS)
-        key = kind_text.where(~gap, "gap") if j in _GAP_COLS else kind_text
-        quote = pc.match_substring_regex(v, FORMULA_RE2).to_numpy(zero_copy_only=False)
-        pair, uniq = pd.factorize(key + np.where(quote, "|1", "|0"))
-        ids = np.array([str(style(u[:-2], u.endswith("|1"))) for u in uniq], dtype=object)
-        style_of = pa.array(ids[pair] if len(pair) else np.array([], dtype=object), pa.large_string())
-        text = pc.not_equal(v, _EMPTY)
+        key = gap_codes if j in _GAP_COLS else kind_codes
+        quote = pc.match_substring_regex(v, FORMULA_RE2).to_numpy(zero_copy_only=False)[at]
+        pair, uniq = pd.factorize(key * 2 + quote)  # (row kind, quote prefix) in the order of their first rows
+        ids = [str(style(kind_names[u // 2], bool(u % 2))) for u in uniq]
+        style_of = pa.array(ids, pa.large_string()).take(pair)
         cell = pc.if_else(
-            text,
-            join_texts(f'<c r="{col}', r, '" s="', style_of, '" t="inlineStr"><is>', xml_text_array(v), "</is></c>"),
+            pc.not_equal(v, _EMPTY).take(at),
+            join_texts(
+                f'<c r="{col}', r, '" s="', style_of, '" t="inlineStr"><is>', xml_text_array(v).take(at), "</is></c>"
+            ),
             join_texts(f'<c r="{col}', r, '" s="', style_of, '"/>'),
         )
         if j:  # one merged cell in borderless rows
-            cell = pc.if_else(pa.array(one), pa.nulls(n, pa.large_string()), cell)
+            cell = pc.if_else(one, pa.nulls(n, pa.large_string()), cell)
         pieces.append(cell)
     pieces.append("</row>")
     with stream.xf.element("sheetData"):
