@@ -118,3 +118,58 @@ def test_numbers_are_written_as_python_formats_them(values):
 def test_every_formula_start_is_in_the_pattern():
     arr = pa.array([c + "x" for c in X.FORMULA_START] + ["x", ""], type=pa.large_string())
     assert X.pc.match_substring_regex(arr, X.FORMULA_RE2).to_pylist() == [True] * len(X.FORMULA_START) + [False] * 2
+
+
+CELL = st.one_of(
+    st.none(),
+    st.just(np.nan),
+    TEXT,
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.sampled_from(["2019-03-01", "2016-12-31 08:00", "不详"]),
+)
+
+
+def _column(values, kind, typed):
+    s = pd.Series(values, dtype=object)
+    if typed and kind in ("text", "id", "long") and all(v is None or isinstance(v, str) for v in values):
+        try:
+            return s.astype("str")
+        except UnicodeEncodeError:
+            return s
+    if typed and kind == "date":
+        return pd.to_datetime(s, errors="coerce", format="mixed")
+    if typed and kind in ("amount", "int"):
+        return pd.to_numeric(s, errors="coerce")
+    return s
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pandas on dates it parses value by value
+@settings(max_examples=400, deadline=None)
+@given(
+    values=st.lists(CELL, max_size=10),
+    kind=st.sampled_from(["text", "id", "long", "int", "amount", "pct", "num", "date", "bool"]),
+    typed=st.booleans(),
+)
+def test_column_cells_write_the_cells_of_column_values(values, kind, typed):
+    """The fast writer's column (text in Arrow, numbers in numpy) gives the XML of the per-value column."""
+    s = _column(values, kind, typed)
+    try:
+        listed, used = X.column_values(s, kind)
+    except (UnicodeEncodeError, ValueError) as err:  # text pandas cannot convert, years Python cannot hold
+        with pytest.raises(type(err)):
+            X.column_cells(s, kind)
+        return
+    cells, used_fast = X.column_cells(s, kind)
+    assert used_fast == used
+    fmt = X.NUMBER_FORMATS.get(used.split(":")[-1])
+    base = used.split(":")[-1]
+
+    def style(f, q):
+        return f"{f}|{q}"
+
+    fast = X._cells_xml(cells, base, fmt, style).to_pylist()
+    slow = X._cells_xml(X._CellColumn.of(listed), base, fmt, style).to_pylist()
+    assert fast == slow
+    if used == "int":
+        assert cells.largest() == max((abs(x) for x in listed if x is not None), default=0)

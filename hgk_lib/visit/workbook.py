@@ -30,6 +30,7 @@ from ..report.xlsx import (
     ILLEGAL_XML_RE2,
     KIND_LABELS,
     MAX_CELL_CHARS,
+    arrow_text,
     ROWS_PER_BLOCK,
     Col,
     SheetSpec,
@@ -383,7 +384,7 @@ def form_text(values: pd.Series) -> pd.Series:
     """The text a form cell shows: ``str`` of the value (blank for missing) without the characters XML forbids,
     as a ``str`` Series."""
     t = values.astype(object).where(values.notna(), "").astype(str)
-    arr = pa.array(t.array) if isinstance(t.dtype, pd.StringDtype) and t.dtype.storage == "pyarrow" else None
+    arr = arrow_text(t)
     if arr is None:  # text Arrow cannot hold (lone surrogates): Python's regex removes them
         return t.str.replace(ILLEGAL_XML, "", regex=True)
     if pc.any(pc.match_substring_regex(arr, ILLEGAL_XML_RE2)).as_py():
@@ -392,8 +393,9 @@ def form_text(values: pd.Series) -> pd.Series:
 
 
 def _text_arrow(text: pd.Series) -> pa.Array:
-    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow" and not text.hasnans:
-        return pa.array(text.array)
+    arr = arrow_text(text)
+    if arr is not None and not arr.null_count:
+        return arr
     return pa.array(text.astype(object).where(text.notna(), "").astype(str).to_numpy(dtype=object), type=pa.string())
 
 
@@ -544,8 +546,9 @@ def _gap_rows(rows: pd.DataFrame) -> np.ndarray:
 
 def _form_column(text: pd.Series) -> pa.Array:
     """A column of :func:`form_rows` (``str``, never missing) as a pyarrow large-string array."""
-    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow" and not text.hasnans:
-        return pa.array(text.array).cast(pa.large_string())
+    arr = arrow_text(text)
+    if arr is not None and not arr.null_count:
+        return arr.cast(pa.large_string())
     return pa.array(text.astype(str).to_numpy(dtype=object), type=pa.large_string())
 
 
