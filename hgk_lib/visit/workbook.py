@@ -20,7 +20,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
-from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.pagebreak import Break, RowBreak
+from openpyxl.xml.functions import fromstring
 
 from ..items import key_text
 from ..report.provenance import run_datetime
@@ -513,9 +514,36 @@ def write_form(wb, plan: VisitPlan, county_name: str, year: int, reference_date)
     )
     if not _write_form_fast(ws, rows, title):
         _write_form_cells(ws, rows, title)
-    # rows start at row 2 (row 1 = the repeated title); assigned at once (RowBreak.append re-validates every break)
-    ws.row_breaks.brk = tuple(Break(id=b + 2) for b in breaks)
+    ws.row_breaks = ManualRowBreaks([b + 2 for b in breaks])  # rows start at row 2 (row 1 = the repeated title)
     return len(breaks)
+
+
+class ManualRowBreaks(RowBreak):
+    """Manual page breaks after the given sheet rows: openpyxl's ``rowBreaks`` element, built from one text instead
+    of one :class:`Break` object per break (a county's form has thousands)."""
+
+    def __init__(self, rows: list[int]):
+        super().__init__()
+        self.rows = [int(r) for r in rows]
+
+    @property
+    def brk(self) -> tuple:
+        return tuple(Break(id=r) for r in self.rows)
+
+    @brk.setter
+    def brk(self, value) -> None:  # RowBreak.__init__ sets it
+        self.rows = [b.id for b in value or ()]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def to_tree(self, tagname=None, idx=None, namespace=None):
+        n = len(self.rows)
+        breaks = "".join(f'<brk id="{r}" min="0" max="16383" man="1"/>' for r in self.rows)
+        return fromstring(f'<rowBreaks count="{n}" manualBreakCount="{n}">{breaks}</rowBreaks>')
 
 
 _BOLD = Font(bold=True)
