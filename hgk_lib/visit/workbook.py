@@ -25,6 +25,7 @@ from openpyxl.xml.functions import fromstring
 
 from ..items import key_text
 from ..report.provenance import run_datetime
+from ..text import isin
 from ..report.xlsx import (
     FORMULA_RE2,
     ILLEGAL_XML,
@@ -169,32 +170,50 @@ def _t(s) -> pd.Series:
     return key_text(pd.Series(s, dtype=object) if not isinstance(s, pd.Series) else s)
 
 
+def _each_number(v: pd.Series, fmt) -> pd.Series:
+    """``fmt(x)`` of every number of ``v`` (blank for missing), called once per distinct number."""
+    x = v.to_numpy(dtype=float, na_value=np.nan)
+    present = ~np.isnan(x)
+    codes, uniques = pd.factorize(x[present].view(np.int64))  # by bits: -0.0 is formatted apart from 0.0
+    out = np.full(len(x), "", dtype=object)
+    out[present] = np.array([fmt(u) for u in uniques.view(np.float64)], dtype=object)[codes]
+    return pd.Series(out, index=v.index)
+
+
 def _ages(birth: pd.Series, ref: pd.Timestamp) -> pd.Series:
     b = pd.to_datetime(birth, errors="coerce")
     before = (b.dt.month > ref.month) | ((b.dt.month == ref.month) & (b.dt.day > ref.day))
     age = ref.year - b.dt.year - before.astype(int)
-    return age.map(lambda a: "" if pd.isna(a) else f"{int(a)}岁")
+    return _each_number(age, lambda a: f"{int(a)}岁")
 
 
 def _money(x) -> pd.Series:
-    v = pd.to_numeric(x, errors="coerce")
-    return v.map(lambda a: "" if pd.isna(a) else f"{a:,.2f}")
+    return _each_number(pd.to_numeric(x, errors="coerce"), lambda a: f"{a:,.2f}")
 
 
 def _rows(hh_pos, part: int, kind: str, sub, cols: dict) -> pd.DataFrame:
     n = len(hh_pos)
-    out = pd.DataFrame(
-        {
-            "pos": np.asarray(hh_pos),
-            "part": part,
-            "sub": np.asarray(sub) if not np.isscalar(sub) else np.full(n, sub),
-            "kind": kind,
-        }
-    )
-    for c in FORM_COLS:
+    data = {
+        "pos": np.asarray(hh_pos),
+        "part": part,
+        "sub": np.asarray(sub) if not np.isscalar(sub) else np.full(n, sub),
+        "kind": kind,
+    }
+    for c in FORM_COLS:  # as text (pyarrow-backed str): the columns stay Arrow text up to the sheet XML
         v = cols.get(c, "")
-        out[c] = v.to_numpy(dtype=object) if isinstance(v, pd.Series) else v
-    return out
+        if isinstance(v, pd.Series) and arrow_text(v) is not None:
+            data[c] = v.array
+        else:
+            data[c] = _as_str(np.full(n, v, dtype=object) if np.ndim(v) == 0 else np.asarray(v, dtype=object))
+    return pd.DataFrame(data)
+
+
+def _as_str(values: np.ndarray):
+    """Values as a pyarrow-backed ``str`` array; text Arrow cannot hold (lone surrogates) stays as objects."""
+    try:
+        return pd.array(values, dtype="str")
+    except UnicodeEncodeError:
+        return values
 
 
 def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> pd.DataFrame:
@@ -203,11 +222,10 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     pos = pd.Series(np.arange(len(hh)), index=hh["hh_id"].to_numpy())
     ref = pd.Timestamp(reference_date)
     one = hh.index.to_numpy()
+    hh_id, head = _t(hh["hh_id"]), _t(hh["head_name"])
     frames = []
     # 0 title and household line
-    frames.append(
-        _rows(one, 0, "title", 0, {"A": "入户核查表　户编号：" + _t(hh["hh_id"]) + "　户主：" + _t(hh["head_name"])})
-    )
+    frames.append(_rows(one, 0, "title", 0, {"A": "入户核查表　户编号：" + hh_id + "　户主：" + head}))
     info = (
         "乡（镇）："
         + _t(hh["township"])
@@ -230,7 +248,7 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     # 1 members
     m = plan.members.copy()
     m = m.assign(_h=_t(m["hh_id"]) if len(m) else pd.Series(dtype=object))
-    m = m[m["_h"].isin(pos.index)]
+    m = m[isin(m["_h"], pos.index)]
     for c in (
         "person_id",
         "name",
@@ -251,7 +269,9 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     frames.append(_rows(one, 1, "head", 1, dict(zip(FORM_COLS, MEMBER_HEAD))))
     if len(m):
         seq = m.groupby("_p").cumcount() + 1
-        school = _t(m["school_status"]).where(_t(m["school_status"]) != "", _t(m["education"]))
+        school = _t(m["school_status"])
+        school = school.where(school != "", _t(m["education"]))
+        name = _t(m["name"])
         frames.append(
             _rows(
                 m["_p"],
@@ -260,9 +280,9 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
                 2 + seq.to_numpy(),
                 {
                     "A": seq.astype(str),
-                    "B": _t(m["name"]),
+                    "B": name,
                     "C": _t(m["relation"]),
-                    "D": _t(m["person_id"]),
+                    "D": m["_id"],
                     "E": _t(m["sex"]) + " " + _ages(m["birth_date"], ref),
                     "F": _t(m["health"]),
                     "G": _t(m["labour_skill"]),
@@ -308,9 +328,7 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     # 3 items
     it = plan.items.assign(_p=plan.items["hh_id"].map(pos))
     names = (
-        pd.Series(_t(m["name"]).to_numpy(), index=(m["_h"] + "|" + m["_id"]).to_numpy())
-        if len(m)
-        else pd.Series(dtype=object)
+        pd.Series(name.to_numpy(), index=(m["_h"] + "|" + m["_id"]).to_numpy()) if len(m) else pd.Series(dtype=object)
     )
     names = names[~names.index.duplicated()]
     who = (it["hh_id"] + "|" + _t(it["person_id"])).map(names).astype(object).fillna("")
@@ -323,9 +341,9 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
             0,
             {
                 "A": "三、核查事项（户编号 "
-                + _t(hh["hh_id"])
+                + hh_id
                 + "　户主 "
-                + _t(hh["head_name"])
+                + head
                 + "："
                 + n_it.astype(str).to_numpy()
                 + " 项，逐项核实，在核实结果处打√并填写说明）"
@@ -334,7 +352,8 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
     )
     frames.append(_rows(one, 3, "item_head", 1, dict(zip(FORM_COLS, ITEM_HEAD))))
     seq = it.groupby("_p").cumcount() + 1
-    src = _t(it["source"]).where(_t(it["rule_id"]) == "", _t(it["source"]) + " " + _t(it["rule_id"]))
+    source, rule = _t(it["source"]), _t(it["rule_id"])
+    src = source.where(rule == "", source + " " + rule)
     frames.append(
         _rows(
             it["_p"],
@@ -384,8 +403,13 @@ def form_rows(plan: VisitPlan, county_name: str, year: int, reference_date) -> p
 def form_text(values: pd.Series) -> pd.Series:
     """The text a form cell shows: ``str`` of the value (blank for missing) without the characters XML forbids,
     as a ``str`` Series."""
-    t = values.astype(object).where(values.notna(), "").astype(str)
-    arr = arrow_text(t)
+    arr = arrow_text(values)
+    if arr is not None:
+        t = values
+        arr = pc.fill_null(arr, "")
+    else:
+        t = values.astype(object).where(values.notna(), "").astype(str)
+        arr = arrow_text(t)
     if arr is None:  # text Arrow cannot hold (lone surrogates): Python's regex removes them
         return t.str.replace(ILLEGAL_XML, "", regex=True)
     if pc.any(pc.match_substring_regex(arr, ILLEGAL_XML_RE2)).as_py():
