@@ -143,9 +143,11 @@ def text_width(s: pd.Series) -> int:
         return int((first.str.len() + first.str.count(_WIDE)).max())
     if len(v) == 0:
         return 0
-    first = pc.replace_substring_regex(v, "\n[\\s\\S]*", "", max_replacements=1)
-    w = pc.add(pc.utf8_length(first), pc.count_substring_regex(first, WIDE_RE2))
-    return int(pc.max(w).as_py())
+    if pc.any(pc.match_substring(v, "\n")).as_py():
+        v = pc.replace_substring_regex(v, "\n[\\s\\S]*", "", max_replacements=1)  # the first line
+    wide = pc.filter(v, pc.invert(pc.string_is_ascii(v)))  # only non-ASCII text holds wide characters
+    w = pc.add(pc.utf8_length(wide), pc.count_substring_regex(wide, WIDE_RE2))
+    return int(max(pc.max(pc.utf8_length(v)).as_py(), pc.max(w).as_py() or 0))
 
 
 def header_width(text: str) -> int:
