@@ -308,7 +308,9 @@ class _FixedDateZip(zipfile.ZipFile):
             zi.compress_type = self.compression if compress_type is None else compress_type
             zi.external_attr = 0o644 << 16
             zinfo_or_arcname = zi
-        return super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+        # an entry given as a ZipInfo is compressed at zlib's default level unless the level is passed on
+        level = self.compresslevel if compresslevel is None else compresslevel
+        return super().writestr(zinfo_or_arcname, data, compress_type, level)
 
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
         with open(filename, "rb") as fh:
