@@ -557,6 +557,7 @@ def _row_runs(options: pd.Series, n: int) -> dict[tuple, list[tuple[int, int]]]:
 # -------------------------------------------------------------------------------------------------------------
 # the data rows as sheet XML, built column-wise
 # -------------------------------------------------------------------------------------------------------------
+#: cell formats are numbered in the order chunks of this many rows first need them (see :func:`_write_rows_fast`)
 ROWS_PER_CHUNK = 2000
 #: rows turned into sheet XML at a time (one Arrow array per column of this many rows)
 ROWS_PER_BLOCK = 50_000
@@ -640,6 +641,7 @@ class _CellColumn:
 
     @classmethod
     def of(cls, values: list) -> _CellColumn:
+        """From a list of Python values (:func:`column_values`): texts, numbers, datetimes and None."""
         text = text_array(values, large=True)
         if text is not None:  # text and blanks only
             return cls(text, None, None)
@@ -699,7 +701,7 @@ def _cells_xml(col: _CellColumn, kind: str, fmt: str | None, style_id) -> pa.Arr
         forced = pc.or_(  # needs_text_cell
             pc.match_substring_regex(t, FORMULA_RE2), pc.is_in(t, value_set=pa.array(ERROR_CODES, pa.large_string()))
         )
-        text_fmt = fmt if kind == "id" else None
+        text_fmt = _text_formats(kind, fmt)[-1][0]
         s_plain = f' s="{style_id(text_fmt, False)}"' if text_fmt else ""
         s_quote = f' s="{style_id(text_fmt, True)}"'
         attrs = pc.if_else(forced, _lit(s_quote), _lit(s_plain))
