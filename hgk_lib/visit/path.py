@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..items import key_text
 from ..derive import join_by
@@ -33,6 +35,23 @@ NOT_YET = "未识别"
 
 def _years(first_year: int, audit_year: int) -> np.ndarray:
     return np.arange(int(first_year), int(audit_year) + 1)
+
+
+def _per_year(c: pd.DataFrame) -> pd.DataFrame:
+    """Per (hh_id, year) of ``c`` (category counts sorted by hh_id, year, category): the measures text (each
+    category's ``txt`` joined with 、 in that order) and the number of measures."""
+    h, y = c["hh_id"].to_numpy(dtype=object), c["year"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, (h[1:] != h[:-1]) | (y[1:] != y[:-1])]) if len(c) else np.array([], int)
+    txt = pa.array(c["txt"].astype(str).to_numpy(dtype=object), type=pa.string())
+    runs = pa.ListArray.from_arrays(pa.array(np.r_[starts, len(c)], type=pa.int32()), txt)
+    return pd.DataFrame(
+        {
+            "hh_id": c["hh_id"].iloc[starts].to_numpy(),
+            "year": y[starts],
+            "measures": pd.array(pc.binary_join(runs, "、"), dtype="str"),
+            "n_measures": np.add.reduceat(c["n"].to_numpy(), starts) if len(c) else np.array([], int),
+        }
+    )
 
 
 def exit_path(
@@ -80,14 +99,7 @@ def exit_path(
         m["year"] = m["year"].astype(int)
         c = m.groupby(["hh_id", "year", "category"], sort=True).size().rename("n").reset_index()
         c["txt"] = c["category"].where(c["n"] == 1, c["category"] + "×" + c["n"].astype(str))
-        keys = [c["hh_id"], c["year"]]
-        per = pd.DataFrame(
-            {
-                "measures": join_by(c["txt"], keys, "、", sort=False),
-                "n_measures": c["n"].groupby(keys, sort=False).sum(),
-            }
-        )
-        grid = grid.merge(per.reset_index(), on=["hh_id", "year"], how="left")
+        grid = grid.merge(_per_year(c), on=["hh_id", "year"], how="left")
     else:
         grid["measures"], grid["n_measures"] = None, np.nan
     grid["n_measures"] = grid["n_measures"].fillna(0).astype(int)
@@ -130,8 +142,8 @@ def path_summary(path: pd.DataFrame) -> pd.DataFrame:
     plus the gap years (hh_id, path_text, gap_years)."""
     if len(path) == 0:
         return pd.DataFrame(columns=["hh_id", "path_text", "gap_years"])
-    pc = pd.to_numeric(path["recorded_pc"], errors="coerce")
-    money = pc.map(lambda a: "" if pd.isna(a) else f" {a:,.0f}元")
+    income = pd.to_numeric(path["recorded_pc"], errors="coerce")
+    money = income.map(lambda a: "" if pd.isna(a) else f" {a:,.0f}元")
     what = key_text(path["measures"]).where(~path["gap"], GAP_NOTE).where(path["stage"] != NOT_YET, NOT_YET)
     line = path["year"].astype(str) + " " + what + money
     g = pd.DataFrame({"hh_id": path["hh_id"], "line": line, "gy": path["year"].astype(str).where(path["gap"])})
