@@ -31,6 +31,8 @@ def key_text(s: pd.Series) -> pd.Series:
 
     Only real numbers are reformatted: a text key is never parsed as a number, so ``"0012"`` stays ``"0012"`` and
     an 18-digit person id stays exact even when other rows are blank (a float would round it)."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":  # text already: no Python values made
+        return s.fillna("").astype(str).str.strip()
     o = s.astype(object)
     blank = o.isna()
     if pd.api.types.infer_dtype(o, skipna=True) in ("string", "empty"):  # text only: no number to reformat

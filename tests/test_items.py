@@ -1,6 +1,8 @@
 """Campaign item ids: stable, and two different people never share one."""
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hgk_lib.items import item_ids, key_text
 
@@ -20,3 +22,13 @@ def test_item_id_ignores_row_order_of_other_rows_and_marks_true_duplicates():
     assert ids[0].startswith("R12-") and ids[2] == ids[0] + "-2"
     alone = item_ids(f.iloc[[1]], "规则", "R12")
     assert alone.iloc[0] == ids[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=" 0129Xa中\t\u3000", max_size=8)), max_size=12))
+def test_key_text_of_a_str_column_is_that_of_its_object_values(values):
+    """Keys of the ``str`` dtype take a fast path: the same key texts (and item ids) as the same values as objects."""
+    as_str, as_obj = pd.Series(values, dtype="str"), pd.Series(values, dtype=object)
+    pd.testing.assert_series_equal(key_text(as_str), key_text(as_obj))
+    frame = pd.DataFrame({"hh_id": as_str})
+    assert item_ids(frame, "规则", "R01").tolist() == item_ids(frame.astype(object), "规则", "R01").tolist()
