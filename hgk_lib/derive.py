@@ -187,8 +187,13 @@ def active_counts(member: pd.DataFrame, households: pd.Series, active: pd.Series
 
 
 def has_value(multi: pd.Series, value: str) -> pd.Series:
-    """``健康状况 has X`` for a canonical multi-valued column (False for blank)."""
-    return multi.astype(object).map(lambda v: isinstance(v, str) and value in v.split(",")).astype(bool)
+    """``健康状况 has X`` for a canonical multi-valued column (False for blank and for values that are not text).
+
+    Each distinct value is split once (a county has a few dozen distinct 健康状况 texts); rows take their
+    value's answer by its factorize code."""
+    codes, uniques = pd.factorize(multi.to_numpy(dtype=object))
+    hit = np.array([isinstance(u, str) and value in u.split(",") for u in uniques] + [False], dtype=bool)
+    return pd.Series(hit[codes], index=multi.index, name=multi.name, dtype=bool)
 
 
 def numeric(df: pd.DataFrame, key: str) -> pd.Series:

@@ -123,6 +123,20 @@ def fast_ids(
     )
 
 
+def fast_id18(id_no: pd.Series) -> pd.Series:
+    """``fast_ids(id_no, None, None, ...)["id18"]`` (ID18 of a number list without 证件类型: an 18-character or
+    15-digit normalised number, NA otherwise) without the columns only member tables need."""
+    s = id_no.astype(object).astype("string[pyarrow]").str.strip().str.upper()
+    s = s.mask(s == "")
+    is18 = s.str.fullmatch(D.RE_ID18).fillna(False).to_numpy(dtype=bool)
+    is15 = s.str.fullmatch(D.RE_ID15).fillna(False).to_numpy(dtype=bool)
+    id18 = _obj(s).where(is18, None).rename("id18")
+    if is15.any():
+        f17 = s[is15].str.slice(0, 6) + "19" + s[is15].str.slice(6, 15)
+        id18[is15] = (f17.astype(object) + pd.Series(_check_chars(f17.astype(object)), index=f17.index)).to_numpy()
+    return id18
+
+
 _IDS_CACHE: dict[int, tuple] = {}
 
 
@@ -266,6 +280,14 @@ class RuleContext:
         return set(ids[ids.duplicated()])
 
     @cached_property
+    def hh_scope(self) -> tuple[pd.DataFrame, int]:
+        """(household rows whose 户编号 is blank or occurs once, the number of rows left out): the scope of the
+        household rules of categories 5-9 (R10 duplicates are not evaluated)."""
+        h = self.households
+        dup = h["hh_id"].duplicated(keep=False) & h["hh_id"].notna()
+        return h[~dup], int(dup.sum())
+
+    @cached_property
     def hh_unique(self) -> pd.DataFrame:
         """Household rows (with ``A``) whose 户编号 is non-blank and unique: the household rules' scope."""
         h = self.households
@@ -303,7 +325,7 @@ class RuleContext:
         cache = self.__dict__.setdefault("_id18_cache", {})
         if (name, key) not in cache:
             t = self.table(name, key)
-            cache[(name, key)] = fast_ids(t[key], None, None, self.reference_date, int(self.params["age_max"]))["id18"]
+            cache[(name, key)] = fast_id18(t[key])
         return cache[(name, key)]
 
     # -- income (R32 scope and D*, N, P*) -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import derive as D
+from .. import text as T
 from .build import findings
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
@@ -211,6 +212,16 @@ def housing_matches(ctx: RuleContext, p: dict) -> tuple[pd.DataFrame, pd.DataFra
     """(households in scope, matched (hh_id, housing row) pairs with ``_open``, duplicated households)."""
     hs = dept_table(ctx, "housing", "appraisal_level", "renovation_status", id_key="head_id")
     h, n_dup = household_scope(ctx, "head_id")
+    levels = params_list(p, "unsafe_house_levels")
+    cache = ctx.__dict__.setdefault("_housing_matches", {})  # R93 and R94 read the same pairs
+    if tuple(levels) not in cache:
+        cache[tuple(levels)] = _housing_pairs(ctx, hs, h, levels)
+    return h, cache[tuple(levels)], n_dup
+
+
+def _housing_pairs(ctx: RuleContext, hs: pd.DataFrame, h: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """(hh_id, housing row) pairs linking the households of ``h`` (by 户主 ID or an active member's ID18) with the
+    住建 rows, with ``_open`` (a level of ``levels``, not 已竣工)."""
     am = ctx.active_members
     links = (
         pd.concat(
@@ -227,16 +238,14 @@ def housing_matches(ctx: RuleContext, p: dict) -> tuple[pd.DataFrame, pd.DataFra
         .dropna()
         .drop_duplicates()
     )
-    links = links[links["hh_id"].isin(h["hh_id"])]
-    levels = params_list(p, "unsafe_house_levels")
+    links = links[T.isin(links["hh_id"], h["hh_id"])]
     hs = hs[hs["_id18"].notna()].assign(
         _open=isin(hs, "appraisal_level", levels) & ~isin(hs, "renovation_status", ["已竣工"]),
         _level=recorded(hs, "appraisal_level"),
         _reno=recorded(hs, "renovation_status"),
     )
     m = links.merge(hs[["_id18", "_open", "_level", "_reno", "appraisal_level"]], on="_id18")
-    m = m.drop_duplicates()
-    return h, m, n_dup
+    return m.drop_duplicates()
 
 
 @rule("R93")

@@ -145,7 +145,7 @@ def _fmt_num(v) -> str:
 
 def shown(df: pd.DataFrame, key: str) -> pd.Series:
     """The value of ``key`` per row as recorded: formatted typed value, else its ``__raw`` text, else （空）."""
-    if key not in df.columns:
+    if key not in df.columns or not len(df):
         return pd.Series(BLANK_SHOWN, index=df.index, dtype=object)
     s = df[key]
     out = pd.Series(BLANK_SHOWN, index=df.index, dtype=object)

@@ -8,7 +8,9 @@ built with the one builder of every rule module, :func:`hgk_lib.rules.build.find
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from pandas.core.algorithms import isin as _hash_isin
 
 from .. import derive as D
 from .build import findings
@@ -36,11 +38,21 @@ yes = D.flag_yes  # flag = 是 (False for blank, unrecognised or an absent colum
 no = D.flag_no  # flag = 否 (False for blank, unrecognised or an absent column)
 
 
+def in_texts(col: pd.Series, values) -> np.ndarray:
+    """``col.isin(list(values)).to_numpy()`` for any ``col``. When every value is text (no gaps), the values are
+    matched as Python objects by one hash look-up each; pandas would first build a ``str`` array of the value
+    list and turn it back into Python objects. Other value lists take pandas' own ``isin``."""
+    vals = np.array(list(values), dtype=object)
+    if vals.ndim == 1 and pd.api.types.infer_dtype(vals, skipna=False) in ("string", "empty"):
+        return _hash_isin(col.to_numpy(dtype=object), vals)
+    return col.isin(list(values)).to_numpy(dtype=bool)
+
+
 def isin(df: pd.DataFrame, key: str, values) -> pd.Series:
     """Coded value in ``values`` (False for blank/absent)."""
     if key not in df:
         return false_like(df)
-    return as_mask(df[key].astype(object).isin(list(values)))
+    return pd.Series(in_texts(df[key].astype(object), values), index=df.index, name=key, dtype=bool)
 
 
 def eq(df: pd.DataFrame, key: str, value) -> pd.Series:
@@ -120,11 +132,10 @@ def text(df: pd.DataFrame, key: str) -> pd.Series:
 
 def household_scope(ctx: RuleContext, *columns: str) -> tuple[pd.DataFrame, int]:
     """Households with a unique 户编号 (R10 duplicates are not evaluated) + the number left out."""
-    h = ctx.households
+    scope = ctx.hh_scope
     if columns:
         ctx.table("household", *columns)
-    dup = h["hh_id"].duplicated(keep=False) & h["hh_id"].notna()
-    return h[~dup], int(dup.sum())
+    return scope
 
 
 def hh_with(m: pd.DataFrame, mask: pd.Series) -> set:
@@ -133,7 +144,8 @@ def hh_with(m: pd.DataFrame, mask: pd.Series) -> set:
 
 
 def hh_mask(h: pd.DataFrame, ids) -> pd.Series:
-    return as_mask(h["hh_id"].isin(list(ids)))
+    """Rows of ``h`` whose 户编号 is in ``ids``."""
+    return pd.Series(in_texts(h["hh_id"], ids), index=h.index, name="hh_id", dtype=bool)
 
 
 def active_members(ctx: RuleContext, *columns: str) -> pd.DataFrame:
@@ -149,10 +161,16 @@ def dept_table(ctx: RuleContext, name: str, *columns: str, id_key: str = "id_no"
 
 
 def matched(m: pd.DataFrame, ids) -> pd.Series:
-    """Member rows whose ID18 is in ``ids`` (rows failing R01 never match)."""
-    ids = pd.Index(pd.Series(list(ids) if isinstance(ids, set) else ids, dtype=object)).dropna().unique()
-    col = m["id18"].astype(object)
-    return as_mask(col.isin(ids)) & col.notna()
+    """Member rows whose ID18 is in ``ids`` (rows failing R01 never match; missing values in ``ids`` match
+    nothing)."""
+    if isinstance(ids, (pd.Series, pd.Index)):
+        vals = ids.to_numpy(dtype=object)
+    else:
+        vals = np.array(list(ids), dtype=object)
+    vals = vals[~pd.isna(vals)]
+    col = m["id18"].to_numpy(dtype=object)
+    hit = _hash_isin(col, vals) & ~pd.isna(col)
+    return pd.Series(hit, index=m.index, name="id18")
 
 
 def exit_status_text(h: pd.DataFrame) -> pd.Series:
