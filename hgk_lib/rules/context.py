@@ -224,7 +224,8 @@ class RuleContext:
         ``id_date_ok`` (passes R03), ``id_check`` (the right check character of an 18-character body), ``id_last``
         (its recorded 18th character), ``id_sex_digit``; ``in_school`` (在校生状况
         non-blank and ≠ 非在校生; False when the column is absent), ``hh_known`` (户编号 is in 贫困户信息; rows
-        failing this are R11's and stay out of household aggregates).
+        failing this are R11's and stay out of household aggregates), ``id_code`` (the position of ``id18`` among
+        the distinct member ID18s, ``id_vocab``; -1 where ``id18`` is missing).
         """
         m = self.table("member", "hh_id", "id_no", "member_status")
         ids = member_ids(m, self.reference_date, int(self.params["age_max"]))
@@ -252,7 +253,21 @@ class RuleContext:
             id_last=ids["id_last"],
             id_sex_digit=ids["id_sex_digit"],
             hh_known=known.fillna(False).astype(bool),
+            id_code=pd.factorize(ids["id18"].to_numpy(dtype=object))[0],
         )
+
+    @cached_property
+    def id_vocab(self) -> pd.Index:
+        """The distinct member ID18s, in the order of ``members["id_code"]`` (a row's position among them)."""
+        return pd.Index(pd.factorize(self.members["id18"].to_numpy(dtype=object))[1], dtype=object)
+
+    def table_id_codes(self, name: str, key: str = "id_no") -> np.ndarray:
+        """Position of each row's ID18 (:meth:`table_id18`) among the member ID18s (``id_vocab``), -1 where no
+        member has it or the row has none; cached."""
+        cache = self.__dict__.setdefault("_id_code_cache", {})
+        if (name, key) not in cache:
+            cache[(name, key)] = self.id_vocab.get_indexer(self.table_id18(name, key).to_numpy(dtype=object))
+        return cache[(name, key)]
 
     @cached_property
     def households(self) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import schema as S
@@ -16,6 +17,7 @@ from .social import (
     household_scope,
     isin,
     join_by,
+    list_ids,
     lookup,
     matched,
     num,
@@ -150,7 +152,7 @@ def r64(ctx: RuleContext, p: dict) -> Parts:
     pol = police_rows(ctx)
     am = ctx.active_members
     dead = pol[isin(pol, "hukou_status", ["死亡"]) & pol["_id18"].notna()]
-    sub = am[matched(am, dead["_id18"])]
+    sub = am[matched(am, list_ids(ctx, dead))]
     if "change_date" in dead:
         when = pd.to_datetime(lookup(sub["id18"], dead.groupby("_id18")["change_date"].max()))
         when_txt = when.dt.strftime("%Y-%m-%d").fillna("空")
@@ -173,11 +175,11 @@ def r65(ctx: RuleContext, p: dict) -> Parts:
     pol = police_rows(ctx)
     pol = pol[pol["_id18"].notna()]
     am = ctx.active_members
-    dead_ids = pol.loc[isin(pol, "hukou_status", ["死亡"]), "_id18"]
+    dead_ids = list_ids(ctx, pol, isin(pol, "hukou_status", ["死亡"]))
     date = pol["change_date"] if "change_date" in pol else pd.Series(pd.NaT, index=pol.index)
     order = pol.assign(_d=date.fillna(pd.Timestamp.min), _out=isin(pol, "hukou_status", ["迁出"]).astype(int))
     latest = order.sort_values(["_id18", "_d", "_out"]).drop_duplicates("_id18", keep="last")
-    out_ids = latest.loc[latest["_out"] == 1, "_id18"]
+    out_ids = list_ids(ctx, latest, latest["_out"] == 1)
     sub = am[matched(am, out_ids) & ~matched(am, dead_ids)]
     when = pd.to_datetime(lookup(sub["id18"], latest.set_index("_id18")["_d"]))
     when_txt = when.where(when > pd.Timestamp.min).dt.strftime("%Y-%m-%d").fillna("空")
@@ -197,15 +199,33 @@ def _norm_name(s: pd.Series) -> pd.Series:
     return out.astype(object).where(out.notna(), None)
 
 
+def norm_names(*names: pd.Series) -> list[pd.Series]:
+    """:func:`_norm_name` of each Series, each distinct name normalised once (the 公安 list repeats the members'
+    names). Only when every value is text (or missing): other values go through :func:`_norm_name` as they are."""
+    vals = [n.to_numpy(dtype=object) for n in names]
+    allv = np.concatenate(vals) if vals else np.array([], dtype=object)
+    if pd.api.types.infer_dtype(allv, skipna=True) not in ("string", "empty"):
+        return [_norm_name(n) for n in names]
+    codes, uniques = pd.factorize(allv)
+    normed = _norm_name(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
+    out = np.where(codes >= 0, normed[np.maximum(codes, 0)] if len(normed) else None, None)
+    pieces, start = [], 0
+    for n, v in zip(names, vals):  # one slice per Series
+        pieces.append(pd.Series(out[start : start + len(v)], index=n.index, dtype=object, name=n.name))
+        start += len(v)
+    return pieces
+
+
 @rule("R66")
 def r66(ctx: RuleContext, p: dict) -> Parts:
     """姓名与公安户籍不符 (names compared without whitespace, full-width made half-width)."""
     pol = police_rows(ctx)
     am = ctx.active_members
-    pol = pol.assign(_name=_norm_name(pol["name"]))
+    pol_name, am_name = norm_names(pol["name"], am["name"])
+    pol = pol.assign(_name=pol_name)
     pol = pol[pol["_id18"].notna() & pol["_name"].notna() & (pol["_name"] != "")]
-    mn = am.assign(_name=_norm_name(am["name"]))
-    scope = mn[matched(mn, pol["_id18"]) & mn["_name"].notna()]
+    mn = am.assign(_name=am_name)
+    scope = mn[matched(mn, list_ids(ctx, pol)) & mn["_name"].notna()]
     pairs = scope[["id18", "_name"]].merge(
         pol[["_id18", "_name"]], left_on=["id18", "_name"], right_on=["_id18", "_name"], how="inner"
     )
@@ -235,7 +255,7 @@ def r67(ctx: RuleContext, p: dict) -> Parts:
     """财政供养人员（清退候选）."""
     pr = property_rows(ctx)
     am = ctx.active_members
-    sub = am[matched(am, pr.loc[isin(pr, "match_type", ["财政供养人员"]), "_id18"])]
+    sub = am[matched(am, list_ids(ctx, pr, isin(pr, "match_type", ["财政供养人员"])))]
     df = findings(
         ctx,
         sub,
