@@ -227,14 +227,20 @@ def flag_yes(df: pd.DataFrame, key: str) -> pd.Series:
     """Flag column ``key`` = 是 (False for blank, unrecognised or an absent column)."""
     if key not in df:
         return pd.Series(False, index=df.index, dtype=bool)
-    return (df[key].astype(object) == True).fillna(False).astype(bool)  # noqa: E712
+    s = df[key]
+    if pd.api.types.is_bool_dtype(s.dtype):  # bool or nullable boolean: True is 是, NA is not
+        return pd.Series(s.to_numpy(dtype=bool, na_value=False), index=s.index, name=s.name)
+    return (s.astype(object) == True).fillna(False).astype(bool)  # noqa: E712
 
 
 def flag_no(df: pd.DataFrame, key: str) -> pd.Series:
     """Flag column ``key`` = 否 (False for blank, unrecognised or an absent column)."""
     if key not in df:
         return pd.Series(False, index=df.index, dtype=bool)
-    return (df[key].astype(object) == False).fillna(False).astype(bool)  # noqa: E712
+    s = df[key]
+    if pd.api.types.is_bool_dtype(s.dtype):  # bool or nullable boolean: False is 否, NA is not
+        return pd.Series(~s.to_numpy(dtype=bool, na_value=True), index=s.index, name=s.name)
+    return (s.astype(object) == False).fillna(False).astype(bool)  # noqa: E712
 
 
 def yes_no_text(v):

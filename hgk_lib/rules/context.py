@@ -315,9 +315,9 @@ class RuleContext:
         if value not in cache:
             m = self.members
             h = m["health"] if "health" in m else pd.Series(None, index=m.index, dtype=object)
-            uniq = pd.unique(h.dropna())
-            table = {u: value in str(u).split(",") for u in uniq}
-            cache[value] = h.map(table).fillna(False).astype(bool)
+            codes, uniq = pd.factorize(h.to_numpy(dtype=object))  # each distinct text split once
+            hit = np.array([value in str(u).split(",") for u in uniq] + [False], dtype=bool)
+            cache[value] = pd.Series(hit[codes], index=h.index, name=h.name)
         s = cache[value]
         return s if frame is None else s.reindex(frame.index)
 
