@@ -55,7 +55,6 @@ def fast_ids(
     present = s.notna().to_numpy(dtype=bool)
     is18 = s.str.fullmatch(D.RE_ID18).fillna(False).to_numpy(dtype=bool)
     is15 = s.str.fullmatch(D.RE_ID15).fillna(False).to_numpy(dtype=bool)
-    isdis = s.str.fullmatch(D.RE_DISABILITY).fillna(False).to_numpy(dtype=bool)
     std = is18 | is15
     if id_type is not None:
         t = id_type.astype(object)
@@ -63,12 +62,18 @@ def fast_ids(
         other = (t == "其他").fillna(False).to_numpy(dtype=bool)
     else:
         dis_t = other = np.zeros(len(s), dtype=bool)
+    isdis = np.zeros(len(s), dtype=bool)
+    if dis_t.any():  # the 残疾人证 form only counts for that 证件类型
+        isdis = s.str.fullmatch(D.RE_DISABILITY).fillna(False).to_numpy(dtype=bool)
     ok = np.where(dis_t, std | isdis, np.where(other, present, std)) & present
     length = s.str.len().fillna(0).to_numpy(dtype=np.int64)
     long = (length == 20) | (length == 22)
     body = s.where(~long, s.str.slice(0, 18))
-    b18 = body.str.fullmatch(D.RE_ID18).fillna(False).to_numpy(dtype=bool)
-    b15 = body.str.fullmatch(D.RE_ID15).fillna(False).to_numpy(dtype=bool)
+    # the body is the number itself but for 20/22-character ones, whose 18-character body is never 15 digits
+    b18 = is18.copy()
+    if long.any():
+        b18[long] = body[long].str.fullmatch(D.RE_ID18).fillna(False).to_numpy(dtype=bool)
+    b15 = is15
     id18 = _obj(body).where(b18, None)
     if b15.any():
         f17 = body[b15].str.slice(0, 6) + "19" + body[b15].str.slice(6, 15)

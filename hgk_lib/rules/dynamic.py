@@ -216,6 +216,19 @@ def norm_names(*names: pd.Series) -> list[pd.Series]:
     return pieces
 
 
+def same_name_codes(scope: pd.DataFrame, pol: pd.DataFrame) -> np.ndarray:
+    """Member ID18 codes (``id_code``) of the ``scope`` rows whose normalised name (``_name``) is the name of a 公安
+    row with the same ID18 (``_idc``): the (ID18, name) pairs of both sides matched as integer pairs."""
+    names = pd.factorize(np.concatenate([scope["_name"].to_numpy(dtype=object), pol["_name"].to_numpy(dtype=object)]))[
+        0
+    ]
+    width = int(names.max()) + 2 if len(names) else 1
+    mine = scope["id_code"].to_numpy(dtype=np.int64) * width + names[: len(scope)]
+    theirs = pol["_idc"].to_numpy(dtype=np.int64) * width + names[len(scope) :]
+    both = np.isin(mine, theirs[pol["_idc"].to_numpy() >= 0])
+    return np.unique(scope["id_code"].to_numpy()[both])
+
+
 @rule("R66")
 def r66(ctx: RuleContext, p: dict) -> Parts:
     """姓名与公安户籍不符 (names compared without whitespace, full-width made half-width)."""
@@ -226,11 +239,7 @@ def r66(ctx: RuleContext, p: dict) -> Parts:
     pol = pol[pol["_id18"].notna() & pol["_name"].notna() & (pol["_name"] != "")]
     mn = am.assign(_name=am_name)
     scope = mn[matched(mn, list_ids(ctx, pol)) & mn["_name"].notna()]
-    pairs = scope[["id18", "_name"]].merge(
-        pol[["_id18", "_name"]], left_on=["id18", "_name"], right_on=["_id18", "_name"], how="inner"
-    )
-    ok_ids = set(pairs["id18"])
-    sub = scope[~as_mask(scope["id18"].isin(ok_ids))]
+    sub = scope[~np.isin(scope["id_code"].to_numpy(), same_name_codes(scope, pol))]
     pol_sub = pol[pol["_id18"].isin(sub["id18"])]
     police_names = join_by(pol_sub["_id18"], pol_sub["name"])
     pn = txt(sub["id18"].map(police_names))
