@@ -156,3 +156,26 @@ def test_matching_by_codes_agrees_with_matching_by_text(member_ids, list_ids, na
     )
     expected = scope["id18"].isin(set(pairs["id18"])).to_numpy()
     assert np.isin(scope["id_code"].to_numpy(), same_name_codes(scope, p)).tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C"]),
+            st.one_of(st.none(), st.sampled_from(["2019-01-01", "2019-06-30", "2018-12-31"])),
+            st.integers(0, 1),
+            st.integers(0, 9),
+        ),
+        max_size=15,
+    )
+)
+def test_last_per_id_keeps_the_rows_of_sort_and_drop_duplicates(rows):
+    from hgk_lib.rules.dynamic import last_per_id
+
+    df = pd.DataFrame(rows, columns=["_id18", "date", "_out", "tag"]).astype({"_id18": object})
+    order = df.assign(
+        _d=pd.to_datetime(df["date"], format="%Y-%m-%d").astype("datetime64[ns]").fillna(pd.Timestamp.min)
+    )
+    expected = order.sort_values(["_id18", "_d", "_out"]).drop_duplicates("_id18", keep="last")
+    pd.testing.assert_frame_equal(last_per_id(order).sort_index(), expected.sort_index())

@@ -35,14 +35,12 @@ GONE_STATUSES = ["自然减少", "清退"]
 def r62(ctx: RuleContext, p: dict) -> Parts:
     """人员状态与变更原因不符 (all member rows)."""
     m = ctx.members
-    st = recorded(m, "member_status")
     a = m[blank(m, "member_status")]
     parts: dict = {
         "a": findings(ctx, a, "member", keys=["member_status"], message=blank_or_raw(a, "member_status", "人员状态"))
     }
     if "change_reason" in m:
         keys = ["member_status", "change_reason"]
-        rs = recorded(m, "change_reason")
         b = m[isin(m, "member_status", ["自然减少"]) & ~isin(m, "change_reason", REASONS_DECREASE)]
         c = m[isin(m, "member_status", ["正常"]) & isin(m, "change_reason", REASONS_LEAVE)]
         d = m[isin(m, "member_status", GONE_STATUSES) & isin(m, "change_reason", REASONS_ADD)]
@@ -51,11 +49,23 @@ def r62(ctx: RuleContext, p: dict) -> Parts:
             b,
             "member",
             keys=keys,
-            message="人员状态为自然减少，但变更原因为“" + rs[b.index] + "”（应为死亡、嫁出、迁出、错误或其他）",
+            message="人员状态为自然减少，但变更原因为“"
+            + recorded(b, "change_reason")
+            + "”（应为死亡、嫁出、迁出、错误或其他）",
         )
-        parts["c"] = findings(ctx, c, "member", keys=keys, message="人员状态为正常，但变更原因为“" + rs[c.index] + "”")
+        parts["c"] = findings(
+            ctx, c, "member", keys=keys, message="人员状态为正常，但变更原因为“" + recorded(c, "change_reason") + "”"
+        )
         parts["d"] = findings(
-            ctx, d, "member", keys=keys, message="人员状态为" + st[d.index] + "，但变更原因为“" + rs[d.index] + "”"
+            ctx,
+            d,
+            "member",
+            keys=keys,
+            message="人员状态为"
+            + recorded(d, "member_status")
+            + "，但变更原因为“"
+            + recorded(d, "change_reason")
+            + "”",
         )
     else:
         parts.update(b=None, c=None, d=None)
@@ -169,6 +179,16 @@ def r64(ctx: RuleContext, p: dict) -> Parts:
     return Parts({"": df}, evaluated=len(am))
 
 
+def last_per_id(order: pd.DataFrame) -> pd.DataFrame:
+    """Per ``_id18``, the row last by (``_d``, ``_out``) (ties: the last of them in ``order``):
+    ``order.sort_values(["_id18", "_d", "_out"]).drop_duplicates("_id18", keep="last")`` up to the order of the
+    IDs, sorting integer ID codes instead of the ID texts."""
+    code = pd.factorize(order["_id18"].to_numpy(dtype=object))[0]
+    idx = np.lexsort((order["_out"].to_numpy(), order["_d"].to_numpy(), code))
+    last = ~pd.Series(code[idx]).duplicated(keep="last").to_numpy()
+    return order.iloc[idx[last]]
+
+
 @rule("R65")
 def r65(ctx: RuleContext, p: dict) -> Parts:
     """公安登记迁出仍为正常: the latest 公安 row (by 变动日期; blank earliest; 迁出 wins a tie) is 迁出."""
@@ -178,7 +198,7 @@ def r65(ctx: RuleContext, p: dict) -> Parts:
     dead_ids = list_ids(ctx, pol, isin(pol, "hukou_status", ["死亡"]))
     date = pol["change_date"] if "change_date" in pol else pd.Series(pd.NaT, index=pol.index)
     order = pol.assign(_d=date.fillna(pd.Timestamp.min), _out=isin(pol, "hukou_status", ["迁出"]).astype(int))
-    latest = order.sort_values(["_id18", "_d", "_out"]).drop_duplicates("_id18", keep="last")
+    latest = last_per_id(order)
     out_ids = list_ids(ctx, latest, latest["_out"] == 1)
     sub = am[matched(am, out_ids) & ~matched(am, dead_ids)]
     when = pd.to_datetime(lookup(sub["id18"], latest.set_index("_id18")["_d"]))
