@@ -179,3 +179,24 @@ def test_last_per_id_keeps_the_rows_of_sort_and_drop_duplicates(rows):
     )
     expected = order.sort_values(["_id18", "_d", "_out"]).drop_duplicates("_id18", keep="last")
     pd.testing.assert_frame_equal(last_per_id(order).sort_index(), expected.sort_index())
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=HEALTH, value=st.sampled_from(["残疾", "健康", ""]))
+def test_health_has_agrees_with_a_map_of_the_distinct_values(values, value):
+    from hgk_lib.rules.context import RuleContext
+
+    health = pd.Series(values, dtype=object)
+    member = pd.DataFrame({"hh_id": "H1", "id_no": None, "member_status": "正常", "health": health})
+    ctx = RuleContext(
+        tables={"member": member},
+        params={
+            "reference_date": pd.Timestamp("2019-12-31"),
+            "audit_year": 2019,
+            "school_cutoff": "08-31",
+            "age_max": 110,
+        },
+    )
+    h = ctx.members["health"]
+    table = {u: value in str(u).split(",") for u in pd.unique(h.dropna())}
+    pd.testing.assert_series_equal(ctx.health_has(value), h.map(table).fillna(False).astype(bool))
