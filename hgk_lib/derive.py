@@ -187,8 +187,13 @@ def active_counts(member: pd.DataFrame, households: pd.Series, active: pd.Series
 
 
 def has_value(multi: pd.Series, value: str) -> pd.Series:
-    """``健康状况 has X`` for a canonical multi-valued column (False for blank)."""
-    return multi.astype(object).map(lambda v: isinstance(v, str) and value in v.split(",")).astype(bool)
+    """``健康状况 has X`` for a canonical multi-valued column (False for blank and for values that are not text).
+
+    Each distinct value is split once (a county has a few dozen distinct 健康状况 texts); rows take their
+    value's answer by its factorize code."""
+    codes, uniques = pd.factorize(multi.to_numpy(dtype=object))
+    hit = np.array([isinstance(u, str) and value in u.split(",") for u in uniques] + [False], dtype=bool)
+    return pd.Series(hit[codes], index=multi.index, name=multi.name, dtype=bool)
 
 
 def numeric(df: pd.DataFrame, key: str) -> pd.Series:
@@ -222,14 +227,20 @@ def flag_yes(df: pd.DataFrame, key: str) -> pd.Series:
     """Flag column ``key`` = 是 (False for blank, unrecognised or an absent column)."""
     if key not in df:
         return pd.Series(False, index=df.index, dtype=bool)
-    return (df[key].astype(object) == True).fillna(False).astype(bool)  # noqa: E712
+    s = df[key]
+    if pd.api.types.is_bool_dtype(s.dtype):  # bool or nullable boolean: True is 是, NA is not
+        return pd.Series(s.to_numpy(dtype=bool, na_value=False), index=s.index, name=s.name)
+    return (s.astype(object) == True).fillna(False).astype(bool)  # noqa: E712
 
 
 def flag_no(df: pd.DataFrame, key: str) -> pd.Series:
     """Flag column ``key`` = 否 (False for blank, unrecognised or an absent column)."""
     if key not in df:
         return pd.Series(False, index=df.index, dtype=bool)
-    return (df[key].astype(object) == False).fillna(False).astype(bool)  # noqa: E712
+    s = df[key]
+    if pd.api.types.is_bool_dtype(s.dtype):  # bool or nullable boolean: False is 否, NA is not
+        return pd.Series(~s.to_numpy(dtype=bool, na_value=True), index=s.index, name=s.name)
+    return (s.astype(object) == False).fillna(False).astype(bool)  # noqa: E712
 
 
 def yes_no_text(v):

@@ -47,6 +47,14 @@ def _evidence(sub: pd.DataFrame, table: str, keys: list[str], values) -> tuple[o
     return cols, out.astype(object)
 
 
+def _aligned(v, idx: pd.Index):
+    """A column value for a frame indexed by ``idx``: a Series reindexed to it (values of labels it lacks are
+    missing), anything else as given."""
+    if isinstance(v, pd.Series) and not v.index.equals(idx):
+        return v.reindex(idx)
+    return v
+
+
 def findings(
     ctx,
     sub: pd.DataFrame,
@@ -68,18 +76,22 @@ def findings(
         raise RuntimeError("findings() 只能在规则引擎运行规则时调用（ctx.rule 未设置）")
     keys = list(keys)
     idx = sub.index
-    out = pd.DataFrame(index=idx)
+    data: dict = {}
     for c in spec["ids"]:
         if c == "category":
-            out[c] = shown(sub, c)
+            data[c] = shown(sub, c)
         elif c in sub.columns:
-            out[c] = sub[c] if c == "year" else sub[c].astype(object)
+            data[c] = sub[c] if c == "year" else sub[c].astype(object)
     if S.ROW_COL in sub.columns:
-        out["source_row"] = sub[S.ROW_COL]
+        data["source_row"] = sub[S.ROW_COL]
     cols, vals = _evidence(sub, table, keys, values)
-    out["columns"] = cols if columns is None else columns
-    out["values"] = vals
-    out["message"] = message.reindex(idx).astype(object) if isinstance(message, pd.Series) else message
-    for k, v in extra.items():
-        out[k] = v
-    return out
+    data["columns"] = cols if columns is None else columns
+    data["values"] = vals
+    data["message"] = message.reindex(idx).astype(object) if isinstance(message, pd.Series) else message
+    data.update(extra)
+    if idx.has_duplicates:  # column by column: each Series is aligned with ``sub`` as assignment aligns it
+        out = pd.DataFrame(index=idx)
+        for k, v in data.items():
+            out[k] = v
+        return out
+    return pd.DataFrame({k: _aligned(v, idx) for k, v in data.items()}, index=idx)

@@ -99,11 +99,15 @@ def _check_tables(rid: str, needs, where: str, problems: list[str]):
                 problems.append(f"{rid} {where} 数据表 {table} 无列 {c}")
 
 
+#: libyaml's safe loader when PyYAML was built with it (the same documents, parsed in C), else the Python one
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_file(path: Path) -> dict[str, dict]:
     """One catalogue file -> ``{rule_id: spec}``; errors name the file and the rule."""
     try:
         with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh) or {}
+            raw = yaml.load(fh, Loader=_LOADER) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"规则目录文件不是有效的 YAML：{exc}", file=str(path))
     problems: list[str] = []

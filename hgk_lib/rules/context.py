@@ -55,7 +55,6 @@ def fast_ids(
     present = s.notna().to_numpy(dtype=bool)
     is18 = s.str.fullmatch(D.RE_ID18).fillna(False).to_numpy(dtype=bool)
     is15 = s.str.fullmatch(D.RE_ID15).fillna(False).to_numpy(dtype=bool)
-    isdis = s.str.fullmatch(D.RE_DISABILITY).fillna(False).to_numpy(dtype=bool)
     std = is18 | is15
     if id_type is not None:
         t = id_type.astype(object)
@@ -63,12 +62,18 @@ def fast_ids(
         other = (t == "其他").fillna(False).to_numpy(dtype=bool)
     else:
         dis_t = other = np.zeros(len(s), dtype=bool)
+    isdis = np.zeros(len(s), dtype=bool)
+    if dis_t.any():  # the 残疾人证 form only counts for that 证件类型
+        isdis = s.str.fullmatch(D.RE_DISABILITY).fillna(False).to_numpy(dtype=bool)
     ok = np.where(dis_t, std | isdis, np.where(other, present, std)) & present
     length = s.str.len().fillna(0).to_numpy(dtype=np.int64)
     long = (length == 20) | (length == 22)
     body = s.where(~long, s.str.slice(0, 18))
-    b18 = body.str.fullmatch(D.RE_ID18).fillna(False).to_numpy(dtype=bool)
-    b15 = body.str.fullmatch(D.RE_ID15).fillna(False).to_numpy(dtype=bool)
+    # the body is the number itself but for 20/22-character ones, whose 18-character body is never 15 digits
+    b18 = is18.copy()
+    if long.any():
+        b18[long] = body[long].str.fullmatch(D.RE_ID18).fillna(False).to_numpy(dtype=bool)
+    b15 = is15
     id18 = _obj(body).where(b18, None)
     if b15.any():
         f17 = body[b15].str.slice(0, 6) + "19" + body[b15].str.slice(6, 15)
@@ -121,6 +126,20 @@ def fast_ids(
         },
         index=idx,
     )
+
+
+def fast_id18(id_no: pd.Series) -> pd.Series:
+    """``fast_ids(id_no, None, None, ...)["id18"]`` (ID18 of a number list without 证件类型: an 18-character or
+    15-digit normalised number, NA otherwise) without the columns only member tables need."""
+    s = id_no.astype(object).astype("string[pyarrow]").str.strip().str.upper()
+    s = s.mask(s == "")
+    is18 = s.str.fullmatch(D.RE_ID18).fillna(False).to_numpy(dtype=bool)
+    is15 = s.str.fullmatch(D.RE_ID15).fillna(False).to_numpy(dtype=bool)
+    id18 = _obj(s).where(is18, None).rename("id18")
+    if is15.any():
+        f17 = s[is15].str.slice(0, 6) + "19" + s[is15].str.slice(6, 15)
+        id18[is15] = (f17.astype(object) + pd.Series(_check_chars(f17.astype(object)), index=f17.index)).to_numpy()
+    return id18
 
 
 _IDS_CACHE: dict[int, tuple] = {}
@@ -210,7 +229,8 @@ class RuleContext:
         ``id_date_ok`` (passes R03), ``id_check`` (the right check character of an 18-character body), ``id_last``
         (its recorded 18th character), ``id_sex_digit``; ``in_school`` (在校生状况
         non-blank and ≠ 非在校生; False when the column is absent), ``hh_known`` (户编号 is in 贫困户信息; rows
-        failing this are R11's and stay out of household aggregates).
+        failing this are R11's and stay out of household aggregates), ``id_code`` (the position of ``id18`` among
+        the distinct member ID18s, ``id_vocab``; -1 where ``id18`` is missing).
         """
         m = self.table("member", "hh_id", "id_no", "member_status")
         ids = member_ids(m, self.reference_date, int(self.params["age_max"]))
@@ -238,7 +258,21 @@ class RuleContext:
             id_last=ids["id_last"],
             id_sex_digit=ids["id_sex_digit"],
             hh_known=known.fillna(False).astype(bool),
+            id_code=pd.factorize(ids["id18"].to_numpy(dtype=object))[0],
         )
+
+    @cached_property
+    def id_vocab(self) -> pd.Index:
+        """The distinct member ID18s, in the order of ``members["id_code"]`` (a row's position among them)."""
+        return pd.Index(pd.factorize(self.members["id18"].to_numpy(dtype=object))[1], dtype=object)
+
+    def table_id_codes(self, name: str, key: str = "id_no") -> np.ndarray:
+        """Position of each row's ID18 (:meth:`table_id18`) among the member ID18s (``id_vocab``), -1 where no
+        member has it or the row has none; cached."""
+        cache = self.__dict__.setdefault("_id_code_cache", {})
+        if (name, key) not in cache:
+            cache[(name, key)] = self.id_vocab.get_indexer(self.table_id18(name, key).to_numpy(dtype=object))
+        return cache[(name, key)]
 
     @cached_property
     def households(self) -> pd.DataFrame:
@@ -266,6 +300,14 @@ class RuleContext:
         return set(ids[ids.duplicated()])
 
     @cached_property
+    def hh_scope(self) -> tuple[pd.DataFrame, int]:
+        """(household rows whose 户编号 is blank or occurs once, the number of rows left out): the scope of the
+        household rules of categories 5-9 (R10 duplicates are not evaluated)."""
+        h = self.households
+        dup = h["hh_id"].duplicated(keep=False) & h["hh_id"].notna()
+        return h[~dup], int(dup.sum())
+
+    @cached_property
     def hh_unique(self) -> pd.DataFrame:
         """Household rows (with ``A``) whose 户编号 is non-blank and unique: the household rules' scope."""
         h = self.households
@@ -278,9 +320,9 @@ class RuleContext:
         if value not in cache:
             m = self.members
             h = m["health"] if "health" in m else pd.Series(None, index=m.index, dtype=object)
-            uniq = pd.unique(h.dropna())
-            table = {u: value in str(u).split(",") for u in uniq}
-            cache[value] = h.map(table).fillna(False).astype(bool)
+            codes, uniq = pd.factorize(h.to_numpy(dtype=object))  # each distinct text split once
+            hit = np.array([value in str(u).split(",") for u in uniq] + [False], dtype=bool)
+            cache[value] = pd.Series(hit[codes], index=h.index, name=h.name)
         s = cache[value]
         return s if frame is None else s.reindex(frame.index)
 
@@ -303,7 +345,7 @@ class RuleContext:
         cache = self.__dict__.setdefault("_id18_cache", {})
         if (name, key) not in cache:
             t = self.table(name, key)
-            cache[(name, key)] = fast_ids(t[key], None, None, self.reference_date, int(self.params["age_max"]))["id18"]
+            cache[(name, key)] = fast_id18(t[key])
         return cache[(name, key)]
 
     # -- income (R32 scope and D*, N, P*) -----------------------------------------------------------------------

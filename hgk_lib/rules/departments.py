@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import derive as D
+from .. import text as T
 from .build import findings
 from .context import RuleContext
 from .engine import NotRun, Parts, rule
@@ -23,6 +24,8 @@ from .social import (
     isin,
     join_by,
     lookup,
+    MemberIds,
+    list_ids,
     matched,
     no,
     params_list,
@@ -53,8 +56,9 @@ SCHOOL_STAGE = {
 }
 
 
-def _ids(t: pd.DataFrame, mask: pd.Series) -> set:
-    return set(t.loc[mask & t["_id18"].notna(), "_id18"])
+def _ids(ctx: RuleContext, t: pd.DataFrame, mask: pd.Series) -> MemberIds:
+    """The ID18s of the rows of department list ``t`` where ``mask`` holds, for :func:`matched`."""
+    return list_ids(ctx, t, mask)
 
 
 @rule("R88")
@@ -63,9 +67,9 @@ def r88(ctx: RuleContext, p: dict) -> Parts:
     ed = dept_table(ctx, "education")
     am = ctx.active_members
     drop = isin(ed, "enrol_status", ["辍学"])
-    dropped = _ids(ed, drop)
-    enrolled = _ids(ed, isin(ed, "enrol_status", ["在读", "休学"]))
-    low_stage = _ids(ed, drop & isin(ed, "stage", ["小学", "初中"]))
+    dropped = _ids(ctx, ed, drop)
+    enrolled = _ids(ctx, ed, isin(ed, "enrol_status", ["在读", "休学"]))
+    low_stage = _ids(ctx, ed, drop & isin(ed, "stage", ["小学", "初中"]))
     sa = am["school_age"]
     band = as_mask((sa >= p["compulsory_age_min"]) & (sa <= p["compulsory_age_max"]))
     cand = matched(am, dropped) & ~matched(am, enrolled)
@@ -91,8 +95,8 @@ def r89(ctx: RuleContext, p: dict) -> Parts:
     ed = dept_table(ctx, "education")
     am = ctx.active_members
     reading = isin(ed, "enrol_status", ["在读"])
-    reading_ids = _ids(ed, reading)
-    enrolled = _ids(ed, isin(ed, "enrol_status", ["在读", "休学"]))
+    reading_ids = _ids(ctx, ed, reading)
+    enrolled = _ids(ctx, ed, isin(ed, "enrol_status", ["在读", "休学"]))
     school = in_school(am)
     # (a)
     a = am[~school & matched(am, reading_ids)]
@@ -145,7 +149,7 @@ def r90(ctx: RuleContext, p: dict) -> Parts:
     am = ctx.active_members
     scope = am[~yes(am, "soldier")]
     known = scope["id18"].notna()
-    insured = _ids(md, as_mask(md["ins_year"].eq(ctx.audit_year)))
+    insured = _ids(ctx, md, as_mask(md["ins_year"].eq(ctx.audit_year)))
     sub = scope[known & ~matched(scope, insured)]
     df = findings(
         ctx, sub, "member", columns="参保年度", values="无记录", message=f"医保参保数据中无{ctx.audit_year}年参保记录"
@@ -163,10 +167,10 @@ def r91(ctx: RuleContext, p: dict) -> Parts:
         raise NotRun("贫困人口信息 缺少列：是否参加城乡居民基本医疗保险、是否参加城镇职工基本医疗保险")
     am = ctx.active_members
     year_rows = as_mask(md["ins_year"].eq(ctx.audit_year))
-    scope = am[matched(am, _ids(md, year_rows))]
+    scope = am[matched(am, _ids(ctx, md, year_rows))]
     out = []
     for t, flag in pairs:  # two pairs
-        has_t = matched(scope, _ids(md, year_rows & isin(md, "ins_type", [t])))
+        has_t = matched(scope, _ids(ctx, md, year_rows & isin(md, "ins_type", [t])))
         flag_yes = yes(scope, flag)
         sub = scope[has_t != flag_yes]
         h_t = has_t[sub.index]
@@ -194,7 +198,7 @@ def r92(ctx: RuleContext, p: dict) -> Parts:
     scope = am[known]
     out = []
     for t, flag in pairs:  # two pairs
-        act = matched(scope, _ids(cv, live & isin(cv, "support_type", [t])))
+        act = matched(scope, _ids(ctx, cv, live & isin(cv, "support_type", [t])))
         fy = yes(scope, flag)
         sub = scope[act != fy]
         word = "享受低保" if t == "低保" else "特困供养"
@@ -211,6 +215,16 @@ def housing_matches(ctx: RuleContext, p: dict) -> tuple[pd.DataFrame, pd.DataFra
     """(households in scope, matched (hh_id, housing row) pairs with ``_open``, duplicated households)."""
     hs = dept_table(ctx, "housing", "appraisal_level", "renovation_status", id_key="head_id")
     h, n_dup = household_scope(ctx, "head_id")
+    levels = params_list(p, "unsafe_house_levels")
+    cache = ctx.__dict__.setdefault("_housing_matches", {})  # R93 and R94 read the same pairs
+    if tuple(levels) not in cache:
+        cache[tuple(levels)] = _housing_pairs(ctx, hs, h, levels)
+    return h, cache[tuple(levels)], n_dup
+
+
+def _housing_pairs(ctx: RuleContext, hs: pd.DataFrame, h: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """(hh_id, housing row) pairs linking the households of ``h`` (by 户主 ID or an active member's ID18) with the
+    住建 rows, with ``_open`` (a level of ``levels``, not 已竣工)."""
     am = ctx.active_members
     links = (
         pd.concat(
@@ -227,16 +241,14 @@ def housing_matches(ctx: RuleContext, p: dict) -> tuple[pd.DataFrame, pd.DataFra
         .dropna()
         .drop_duplicates()
     )
-    links = links[links["hh_id"].isin(h["hh_id"])]
-    levels = params_list(p, "unsafe_house_levels")
+    links = links[T.isin(links["hh_id"], h["hh_id"])]
     hs = hs[hs["_id18"].notna()].assign(
         _open=isin(hs, "appraisal_level", levels) & ~isin(hs, "renovation_status", ["已竣工"]),
         _level=recorded(hs, "appraisal_level"),
         _reno=recorded(hs, "renovation_status"),
     )
     m = links.merge(hs[["_id18", "_open", "_level", "_reno", "appraisal_level"]], on="_id18")
-    m = m.drop_duplicates()
-    return h, m, n_dup
+    return m.drop_duplicates()
 
 
 @rule("R93")
@@ -307,7 +319,7 @@ def r95(ctx: RuleContext, p: dict) -> Parts:
     """残疾信息与残联数据不一致."""
     dl = dept_table(ctx, "disability")
     am = ctx.active_members
-    listed = _ids(dl, pd.Series(True, index=dl.index))
+    listed = _ids(ctx, dl, pd.Series(True, index=dl.index))
     on_list = matched(am, listed)
     dis = has_health(am, "残疾")
     a = am[dis & am["id18"].notna() & ~on_list]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import schema as S
@@ -16,6 +17,7 @@ from .social import (
     household_scope,
     isin,
     join_by,
+    list_ids,
     lookup,
     matched,
     num,
@@ -33,14 +35,12 @@ GONE_STATUSES = ["自然减少", "清退"]
 def r62(ctx: RuleContext, p: dict) -> Parts:
     """人员状态与变更原因不符 (all member rows)."""
     m = ctx.members
-    st = recorded(m, "member_status")
     a = m[blank(m, "member_status")]
     parts: dict = {
         "a": findings(ctx, a, "member", keys=["member_status"], message=blank_or_raw(a, "member_status", "人员状态"))
     }
     if "change_reason" in m:
         keys = ["member_status", "change_reason"]
-        rs = recorded(m, "change_reason")
         b = m[isin(m, "member_status", ["自然减少"]) & ~isin(m, "change_reason", REASONS_DECREASE)]
         c = m[isin(m, "member_status", ["正常"]) & isin(m, "change_reason", REASONS_LEAVE)]
         d = m[isin(m, "member_status", GONE_STATUSES) & isin(m, "change_reason", REASONS_ADD)]
@@ -49,11 +49,23 @@ def r62(ctx: RuleContext, p: dict) -> Parts:
             b,
             "member",
             keys=keys,
-            message="人员状态为自然减少，但变更原因为“" + rs[b.index] + "”（应为死亡、嫁出、迁出、错误或其他）",
+            message="人员状态为自然减少，但变更原因为“"
+            + recorded(b, "change_reason")
+            + "”（应为死亡、嫁出、迁出、错误或其他）",
         )
-        parts["c"] = findings(ctx, c, "member", keys=keys, message="人员状态为正常，但变更原因为“" + rs[c.index] + "”")
+        parts["c"] = findings(
+            ctx, c, "member", keys=keys, message="人员状态为正常，但变更原因为“" + recorded(c, "change_reason") + "”"
+        )
         parts["d"] = findings(
-            ctx, d, "member", keys=keys, message="人员状态为" + st[d.index] + "，但变更原因为“" + rs[d.index] + "”"
+            ctx,
+            d,
+            "member",
+            keys=keys,
+            message="人员状态为"
+            + recorded(d, "member_status")
+            + "，但变更原因为“"
+            + recorded(d, "change_reason")
+            + "”",
         )
     else:
         parts.update(b=None, c=None, d=None)
@@ -150,7 +162,7 @@ def r64(ctx: RuleContext, p: dict) -> Parts:
     pol = police_rows(ctx)
     am = ctx.active_members
     dead = pol[isin(pol, "hukou_status", ["死亡"]) & pol["_id18"].notna()]
-    sub = am[matched(am, dead["_id18"])]
+    sub = am[matched(am, list_ids(ctx, dead))]
     if "change_date" in dead:
         when = pd.to_datetime(lookup(sub["id18"], dead.groupby("_id18")["change_date"].max()))
         when_txt = when.dt.strftime("%Y-%m-%d").fillna("空")
@@ -167,17 +179,27 @@ def r64(ctx: RuleContext, p: dict) -> Parts:
     return Parts({"": df}, evaluated=len(am))
 
 
+def last_per_id(order: pd.DataFrame) -> pd.DataFrame:
+    """Per ``_id18``, the row last by (``_d``, ``_out``) (ties: the last of them in ``order``):
+    ``order.sort_values(["_id18", "_d", "_out"]).drop_duplicates("_id18", keep="last")`` up to the order of the
+    IDs, sorting integer ID codes instead of the ID texts."""
+    code = pd.factorize(order["_id18"].to_numpy(dtype=object))[0]
+    idx = np.lexsort((order["_out"].to_numpy(), order["_d"].to_numpy(), code))
+    last = ~pd.Series(code[idx]).duplicated(keep="last").to_numpy()
+    return order.iloc[idx[last]]
+
+
 @rule("R65")
 def r65(ctx: RuleContext, p: dict) -> Parts:
     """公安登记迁出仍为正常: the latest 公安 row (by 变动日期; blank earliest; 迁出 wins a tie) is 迁出."""
     pol = police_rows(ctx)
     pol = pol[pol["_id18"].notna()]
     am = ctx.active_members
-    dead_ids = pol.loc[isin(pol, "hukou_status", ["死亡"]), "_id18"]
+    dead_ids = list_ids(ctx, pol, isin(pol, "hukou_status", ["死亡"]))
     date = pol["change_date"] if "change_date" in pol else pd.Series(pd.NaT, index=pol.index)
     order = pol.assign(_d=date.fillna(pd.Timestamp.min), _out=isin(pol, "hukou_status", ["迁出"]).astype(int))
-    latest = order.sort_values(["_id18", "_d", "_out"]).drop_duplicates("_id18", keep="last")
-    out_ids = latest.loc[latest["_out"] == 1, "_id18"]
+    latest = last_per_id(order)
+    out_ids = list_ids(ctx, latest, latest["_out"] == 1)
     sub = am[matched(am, out_ids) & ~matched(am, dead_ids)]
     when = pd.to_datetime(lookup(sub["id18"], latest.set_index("_id18")["_d"]))
     when_txt = when.where(when > pd.Timestamp.min).dt.strftime("%Y-%m-%d").fillna("空")
@@ -197,20 +219,47 @@ def _norm_name(s: pd.Series) -> pd.Series:
     return out.astype(object).where(out.notna(), None)
 
 
+def norm_names(*names: pd.Series) -> list[pd.Series]:
+    """:func:`_norm_name` of each Series, each distinct name normalised once (the 公安 list repeats the members'
+    names). Only when every value is text (or missing): other values go through :func:`_norm_name` as they are."""
+    vals = [n.to_numpy(dtype=object) for n in names]
+    allv = np.concatenate(vals) if vals else np.array([], dtype=object)
+    if pd.api.types.infer_dtype(allv, skipna=True) not in ("string", "empty"):
+        return [_norm_name(n) for n in names]
+    codes, uniques = pd.factorize(allv)
+    normed = _norm_name(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
+    out = np.where(codes >= 0, normed[np.maximum(codes, 0)] if len(normed) else None, None)
+    pieces, start = [], 0
+    for n, v in zip(names, vals):  # one slice per Series
+        pieces.append(pd.Series(out[start : start + len(v)], index=n.index, dtype=object, name=n.name))
+        start += len(v)
+    return pieces
+
+
+def same_name_codes(scope: pd.DataFrame, pol: pd.DataFrame) -> np.ndarray:
+    """Member ID18 codes (``id_code``) of the ``scope`` rows whose normalised name (``_name``) is the name of a 公安
+    row with the same ID18 (``_idc``): the (ID18, name) pairs of both sides matched as integer pairs."""
+    names = pd.factorize(np.concatenate([scope["_name"].to_numpy(dtype=object), pol["_name"].to_numpy(dtype=object)]))[
+        0
+    ]
+    width = int(names.max()) + 2 if len(names) else 1
+    mine = scope["id_code"].to_numpy(dtype=np.int64) * width + names[: len(scope)]
+    theirs = pol["_idc"].to_numpy(dtype=np.int64) * width + names[len(scope) :]
+    both = np.isin(mine, theirs[pol["_idc"].to_numpy() >= 0])
+    return np.unique(scope["id_code"].to_numpy()[both])
+
+
 @rule("R66")
 def r66(ctx: RuleContext, p: dict) -> Parts:
     """姓名与公安户籍不符 (names compared without whitespace, full-width made half-width)."""
     pol = police_rows(ctx)
     am = ctx.active_members
-    pol = pol.assign(_name=_norm_name(pol["name"]))
+    pol_name, am_name = norm_names(pol["name"], am["name"])
+    pol = pol.assign(_name=pol_name)
     pol = pol[pol["_id18"].notna() & pol["_name"].notna() & (pol["_name"] != "")]
-    mn = am.assign(_name=_norm_name(am["name"]))
-    scope = mn[matched(mn, pol["_id18"]) & mn["_name"].notna()]
-    pairs = scope[["id18", "_name"]].merge(
-        pol[["_id18", "_name"]], left_on=["id18", "_name"], right_on=["_id18", "_name"], how="inner"
-    )
-    ok_ids = set(pairs["id18"])
-    sub = scope[~as_mask(scope["id18"].isin(ok_ids))]
+    mn = am.assign(_name=am_name)
+    scope = mn[matched(mn, list_ids(ctx, pol)) & mn["_name"].notna()]
+    sub = scope[~np.isin(scope["id_code"].to_numpy(), same_name_codes(scope, pol))]
     pol_sub = pol[pol["_id18"].isin(sub["id18"])]
     police_names = join_by(pol_sub["_id18"], pol_sub["name"])
     pn = txt(sub["id18"].map(police_names))
@@ -235,7 +284,7 @@ def r67(ctx: RuleContext, p: dict) -> Parts:
     """财政供养人员（清退候选）."""
     pr = property_rows(ctx)
     am = ctx.active_members
-    sub = am[matched(am, pr.loc[isin(pr, "match_type", ["财政供养人员"]), "_id18"])]
+    sub = am[matched(am, list_ids(ctx, pr, isin(pr, "match_type", ["财政供养人员"])))]
     df = findings(
         ctx,
         sub,

@@ -145,28 +145,28 @@ def _fmt_num(v) -> str:
 
 def shown(df: pd.DataFrame, key: str) -> pd.Series:
     """The value of ``key`` per row as recorded: formatted typed value, else its ``__raw`` text, else （空）."""
-    if key not in df.columns:
+    if key not in df.columns or not len(df):
         return pd.Series(BLANK_SHOWN, index=df.index, dtype=object)
     s = df[key]
-    out = pd.Series(BLANK_SHOWN, index=df.index, dtype=object)
+    out = np.full(len(df), BLANK_SHOWN, dtype=object)
     nn = s.notna().to_numpy(dtype=bool, na_value=False)
     if nn.any():
         v = s[nn]
         if pd.api.types.is_datetime64_any_dtype(s):
-            out[nn] = v.dt.strftime("%Y-%m-%d").astype(object)
+            out[nn] = v.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
         elif pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
-            out[nn] = v.astype(bool).map({True: "是", False: "否"}).astype(object)
+            out[nn] = v.astype(bool).map({True: "是", False: "否"}).to_numpy(dtype=object)
         elif pd.api.types.is_numeric_dtype(s):
-            out[nn] = v.map(_fmt_num).astype(object)
+            out[nn] = v.map(_fmt_num).to_numpy(dtype=object)
         else:
-            out[nn] = v.astype(str).astype(object)
+            out[nn] = v.astype(str).to_numpy(dtype=object)
     raw = S.raw_col(key)
     if raw in df.columns:
         r = df[raw]
         use = (~nn) & r.notna().to_numpy(dtype=bool, na_value=False)
         if use.any():
-            out[use] = r[use].astype(str).astype(object)
-    return out
+            out[use] = r[use].astype(str).to_numpy(dtype=object)
+    return pd.Series(out, index=df.index, dtype=object)
 
 
 def q(s: pd.Series) -> pd.Series:

@@ -264,8 +264,8 @@ def r09(ctx: RuleContext, p: dict):
     ]
     frames = []
     for county, other in ctx.others.items():
-        if other is None or not {"hh_id", "id_no", "member_status"} <= set(other.columns):
-            continue
+        if other is None or other.empty or not {"hh_id", "id_no", "member_status"} <= set(other.columns):
+            continue  # an empty table has no rows to match
         o = _active_ids(other, ctx)
         o = o[o["id18"].isin(s["id18"])]
         if len(o):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import schema as S
@@ -42,19 +43,38 @@ def start_year(h: pd.DataFrame, first: int) -> pd.Series:
 
 
 def household_years(h: pd.DataFrame, lo: pd.Series, hi: pd.Series, y_min: int, y_max: int) -> pd.DataFrame:
-    """One row per (household row, year y) with lo ≤ y ≤ hi, for years in [y_min, y_max] (a cross join)."""
-    years = pd.DataFrame({"year": range(y_min, y_max + 1)})
-    base = h.assign(_lo=lo.values, _hi=hi.values, _ix=h.index)
-    grid = base.merge(years, how="cross")
-    keep = as_mask(grid["_lo"] <= grid["year"]) & as_mask(grid["year"] <= grid["_hi"])
-    return grid[keep]
+    """One row per (household row, year y) with lo ≤ y ≤ hi, for years in [y_min, y_max] (a cross join):
+    ``_pos`` (the row's position in ``h``) and ``year``, household after household, years ascending."""
+    years = np.arange(y_min, y_max + 1, dtype=np.int64)
+    k = len(years)
+    year = np.tile(years, len(h))
+    low = np.repeat(pd.to_numeric(lo).to_numpy(dtype=float, na_value=np.nan), k)
+    high = np.repeat(pd.to_numeric(hi).to_numpy(dtype=float, na_value=np.nan), k)
+    keep = (low <= year) & (year <= high)
+    return pd.DataFrame({"_pos": np.repeat(np.arange(len(h)), k)[keep], "year": year[keep]})
 
 
-def without_measure(grid: pd.DataFrame, ms: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``grid`` (hh_id, year) with no measure of that household and year."""
-    have = ms[["hh_id", "year"]].dropna().drop_duplicates().astype({"year": "int64"}).assign(_has=True)
-    g = grid.astype({"year": "int64"}).merge(have, on=["hh_id", "year"], how="left")
-    return g[g["_has"].isna()]
+def without_measure(h: pd.DataFrame, grid: pd.DataFrame, ms: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``h`` at the (``_pos``, ``year``) pairs of ``grid`` whose household has no measure of that
+    year, with ``year`` set, in the order of ``grid`` (labelled by their grid positions)."""
+    year = grid["year"].to_numpy(dtype=np.int64)
+    pos = grid["_pos"].to_numpy(dtype=np.int64)
+    missing = np.ones(len(grid), dtype=bool)
+    if len(grid):
+        y_min, y_max = int(year.min()), int(year.max())
+        have = ms[["hh_id", "year"]].dropna()
+        have_year = have["year"].to_numpy(dtype=np.int64)
+        inside = (have_year >= y_min) & (have_year <= y_max)
+        have_hh = have["hh_id"].to_numpy(dtype=object)[inside]
+        codes = pd.factorize(np.concatenate([have_hh, h["hh_id"].to_numpy(dtype=object)[pos]]))[0]
+        span = y_max - y_min + 1
+        have_key = codes[: len(have_hh)] * span + (have_year[inside] - y_min)
+        code = codes[len(have_hh) :]
+        key = np.where(code >= 0, code * span + (year - y_min), -1)
+        missing = ~np.isin(key, have_key)
+    out = h.take(pos[missing]).assign(year=year[missing])
+    out.index = pd.RangeIndex(len(grid))[missing]  # the grid row of each finding: one label per household year
+    return out
 
 
 def year_findings(ctx: RuleContext, g: pd.DataFrame, message: pd.Series) -> pd.DataFrame:
@@ -97,7 +117,7 @@ def r73(ctx: RuleContext, p: dict) -> Parts:
     last = last.where(~(last > ay), ay)  # an exit year after the audit year (R70) is checked up to the audit year
     scope = h[last.notna()]
     grid = household_years(scope, start_year(scope, first), last[scope.index], first, ay)
-    g = without_measure(grid, ms)
+    g = without_measure(scope, grid, ms)
     msg = g["year"].astype(str) + "年（脱贫前）无帮扶措施"
     not_eval = int((exited & ey.isna()).sum()) + n_dup
     return Parts({"": year_findings(ctx, g, msg)}, evaluated=len(scope), not_evaluated=not_eval)
@@ -111,9 +131,9 @@ def r74(ctx: RuleContext, p: dict) -> Parts:
     ay, first = ctx.audit_year, int(p["measure_first_year"])
     ey = num(h, "exit_year")
     scope = h[isin(h, "exit_status", S.EXITED) & as_mask((ey >= first) & (ey <= ay))]
-    done = ms[isin(ms, "status", ["已完成"])][["hh_id", "year"]].dropna()
-    g = scope.assign(year=num(scope, "exit_year").astype(int))
-    g = without_measure(g, done)
+    done = ms.loc[isin(ms, "status", ["已完成"]), ["hh_id", "year"]].dropna()
+    grid = pd.DataFrame({"_pos": np.arange(len(scope)), "year": num(scope, "exit_year").astype(int).to_numpy()})
+    g = without_measure(scope, grid, done)
     msg = "脱贫当年（" + g["year"].astype(str) + "年）无已完成的帮扶措施"
     df = findings(
         ctx, g, "household", columns="年度、实施状态", values=g["year"].astype(str) + "；无已完成", message=msg
@@ -133,7 +153,7 @@ def r75(ctx: RuleContext, p: dict) -> Parts:
     e1 = num(scope, "exit_year") + 1
     lo = e1.where(e1 > s, s)
     grid = household_years(scope, lo, pd.Series(ay, index=scope.index), first, ay)
-    g = without_measure(grid, ms)
+    g = without_measure(scope, grid, ms)
     msg = g["year"].astype(str) + "年（脱贫后享受政策）无帮扶措施"
     return Parts({"": year_findings(ctx, g, msg)}, evaluated=len(scope), not_evaluated=n_dup)
 
@@ -171,7 +191,7 @@ def r76(ctx: RuleContext, p: dict) -> Parts:
     # (b)
     cap = h[labour_capable_households(h, am, p)]
     s = dict(zip(cap["hh_id"], start_year(cap, first)))
-    mw = ms.assign(_s=ms["hh_id"].map(s))
+    mw = ms[[c for c in ("hh_id", "year", "category") if c in ms]].assign(_s=ms["hh_id"].map(s))
     mw = mw[as_mask((mw["year"] >= mw["_s"]) & (mw["year"] <= ay))]
     with_any = set(mw["hh_id"])
     with_dev = set(mw.loc[isin(mw, "category", dev), "hh_id"])
@@ -207,7 +227,7 @@ def r77(ctx: RuleContext, p: dict) -> Parts:
             parts[letter] = None
             continue
         ok = hh_with(am, cond(am))
-        sub = my[isin(my, "category", [cat]) & ~as_mask(my["hh_id"].isin(list(ok)))]
+        sub = my[isin(my, "category", [cat]) & ~hh_mask(my, ok)]
         parts[letter] = findings(
             ctx,
             sub,

@@ -8,7 +8,11 @@ built with the one builder of every rule module, :func:`hgk_lib.rules.build.find
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
+from pandas.core.algorithms import isin as _hash_isin
 
 from .. import derive as D
 from .build import findings
@@ -36,11 +40,21 @@ yes = D.flag_yes  # flag = 是 (False for blank, unrecognised or an absent colum
 no = D.flag_no  # flag = 否 (False for blank, unrecognised or an absent column)
 
 
+def in_texts(col: pd.Series, values) -> np.ndarray:
+    """``col.isin(list(values)).to_numpy()`` for any ``col``. When every value is text (no gaps), the values are
+    matched as Python objects by one hash look-up each; pandas would first build a ``str`` array of the value
+    list and turn it back into Python objects. Other value lists take pandas' own ``isin``."""
+    vals = np.array(list(values), dtype=object)
+    if vals.ndim == 1 and pd.api.types.infer_dtype(vals, skipna=False) in ("string", "empty"):
+        return _hash_isin(col.to_numpy(dtype=object), vals)
+    return col.isin(list(values)).to_numpy(dtype=bool)
+
+
 def isin(df: pd.DataFrame, key: str, values) -> pd.Series:
     """Coded value in ``values`` (False for blank/absent)."""
     if key not in df:
         return false_like(df)
-    return as_mask(df[key].astype(object).isin(list(values)))
+    return pd.Series(in_texts(df[key].astype(object), values), index=df.index, name=key, dtype=bool)
 
 
 def eq(df: pd.DataFrame, key: str, value) -> pd.Series:
@@ -120,11 +134,10 @@ def text(df: pd.DataFrame, key: str) -> pd.Series:
 
 def household_scope(ctx: RuleContext, *columns: str) -> tuple[pd.DataFrame, int]:
     """Households with a unique 户编号 (R10 duplicates are not evaluated) + the number left out."""
-    h = ctx.households
+    scope = ctx.hh_scope
     if columns:
         ctx.table("household", *columns)
-    dup = h["hh_id"].duplicated(keep=False) & h["hh_id"].notna()
-    return h[~dup], int(dup.sum())
+    return scope
 
 
 def hh_with(m: pd.DataFrame, mask: pd.Series) -> set:
@@ -133,7 +146,8 @@ def hh_with(m: pd.DataFrame, mask: pd.Series) -> set:
 
 
 def hh_mask(h: pd.DataFrame, ids) -> pd.Series:
-    return as_mask(h["hh_id"].isin(list(ids)))
+    """Rows of ``h`` whose 户编号 is in ``ids``."""
+    return pd.Series(in_texts(h["hh_id"], ids), index=h.index, name="hh_id", dtype=bool)
 
 
 def active_members(ctx: RuleContext, *columns: str) -> pd.DataFrame:
@@ -143,16 +157,55 @@ def active_members(ctx: RuleContext, *columns: str) -> pd.DataFrame:
 
 
 def dept_table(ctx: RuleContext, name: str, *columns: str, id_key: str = "id_no") -> pd.DataFrame:
-    """A department list + ``_id18`` (NA where the number has no R01 form: never matched)."""
+    """A department list + ``_id18`` (NA where the number has no R01 form: never matched) and ``_idc`` (its
+    position among the member ID18s, ``ctx.id_vocab``; -1 where no member has it)."""
     t = ctx.table(name, id_key, *columns)
-    return t.assign(_id18=ctx.table_id18(name, id_key).astype(object))  # cached per list: several rules read it
+    try:
+        codes = ctx.table_id_codes(name, id_key)  # cached per list: several rules read it
+    except NotRun:  # no usable member table: the rule says so when it reads the members, as it would anyway
+        codes = np.full(len(t), -1, dtype=np.int64)
+    return t.assign(_id18=ctx.table_id18(name, id_key).astype(object), _idc=codes)
+
+
+@dataclass(frozen=True)
+class MemberIds:
+    """ID18s given by their positions among the member ID18s of the context (``codes`` into ``vocab``, negative
+    codes ignored): what :func:`list_ids` takes from a department list for :func:`matched`."""
+
+    codes: np.ndarray
+    vocab: pd.Index
+
+    def texts(self) -> np.ndarray:
+        return self.vocab.to_numpy(dtype=object)[self.codes[self.codes >= 0]]
+
+
+def list_ids(ctx: RuleContext, rows: pd.DataFrame, mask=None) -> MemberIds:
+    """The ID18s of the rows of a :func:`dept_table` frame (where ``mask`` holds) that some member has."""
+    codes = rows["_idc"].to_numpy(dtype=np.int64)
+    if mask is not None:
+        codes = codes[np.asarray(mask, dtype=bool)]
+    return MemberIds(codes, ctx.id_vocab)
 
 
 def matched(m: pd.DataFrame, ids) -> pd.Series:
-    """Member rows whose ID18 is in ``ids`` (rows failing R01 never match)."""
-    ids = pd.Index(pd.Series(list(ids) if isinstance(ids, set) else ids, dtype=object)).dropna().unique()
-    col = m["id18"].astype(object)
-    return as_mask(col.isin(ids)) & col.notna()
+    """Member rows whose ID18 is in ``ids`` (rows failing R01 never match; missing values in ``ids`` match
+    nothing). ``ids``: texts (a set, list, array, Series or Index) or :class:`MemberIds`, which rows of
+    ``ctx.members`` (their ``id_code``) match by position."""
+    if isinstance(ids, MemberIds):
+        if "id_code" in m:
+            present = np.zeros(len(ids.vocab) + 1, dtype=bool)  # the last slot: rows without an ID18
+            present[ids.codes[ids.codes >= 0]] = True
+            code = m["id_code"].to_numpy(dtype=np.int64)
+            hit = present[np.where(code >= 0, code, len(ids.vocab))]
+            return pd.Series(hit, index=m.index, name="id18")
+        ids = ids.texts()
+    if isinstance(ids, (pd.Series, pd.Index)):
+        vals = ids.to_numpy(dtype=object)
+    else:
+        vals = np.array(list(ids), dtype=object)
+    col = m["id18"].to_numpy(dtype=object)  # a missing value of ``vals`` could only match a missing ``col``
+    hit = _hash_isin(col, vals) & ~pd.isna(col)
+    return pd.Series(hit, index=m.index, name="id18")
 
 
 def exit_status_text(h: pd.DataFrame) -> pd.Series:
@@ -399,6 +452,15 @@ def severe_from_card(m: pd.DataFrame, grades: list[str]) -> pd.Series:
     return ok & as_mask(card.str[19].isin(grades))
 
 
+def lowest_grade(rows: pd.DataFrame) -> pd.Series:
+    """The smallest 残疾等级 per ``_id18`` of 残联 rows (all given): ``rows.groupby("_id18")["dis_grade"].min()``,
+    taken from the rows sorted by ID18 and grade (pandas' grouped ``min`` of text calls Python per group)."""
+    first = rows[["_id18", "dis_grade"]].sort_values(["_id18", "dis_grade"]).drop_duplicates("_id18")
+    return pd.Series(
+        first["dis_grade"].to_numpy(), index=pd.Index(first["_id18"].to_numpy(), name="_id18"), name="dis_grade"
+    )
+
+
 @rule("R51")
 def r51(ctx: RuleContext, p: dict) -> Parts:
     """重度残疾人未享受残疾人补贴 (grade from 残疾证号, or from 残联_残疾人 when present)."""
@@ -416,8 +478,8 @@ def r51(ctx: RuleContext, p: dict) -> Parts:
     if has_list:
         dl = dept_table(ctx, "disability", "dis_grade")
         sev = dl[isin(dl, "dis_grade", grades) & dl["_id18"].notna()]
-        by_list = matched(am, sev["_id18"])
-        list_grade = lookup(am["id18"].astype(object), sev.groupby("_id18")["dis_grade"].min()).astype(object)
+        by_list = matched(am, list_ids(ctx, sev))
+        list_grade = lookup(am["id18"].astype(object), lowest_grade(sev)).astype(object)
     severe = by_card | by_list
     ms_y = ms[as_mask(ms["year"].eq(ctx.audit_year)) & isin(ms, "category", ["残疾人补贴"])]
     sub = am[severe & ~as_mask(am["hh_id"].isin(ms_y["hh_id"]))]
