@@ -2,7 +2,9 @@
 
 One place decides the display of every cell, by the column's name and the value's type:
 
-* counts (whole numbers, also when pandas stored them as floats beside a blank): ``15,000``;
+* counts (whole numbers, also when pandas stored them as floats beside a blank): ``15,000``; in a column named as a
+  count (…户数/人数/项数/次数/条数/行数/个数, 数量) every whole number has the separator (``4,500`` beside
+  ``12,935``), elsewhere only from 10,000 up (a year stays ``2019``);
 * shares (a column named …比例/占比/率/覆盖率, values in [0, 1]): a percentage with one decimal, ``12.3%``;
 * money (a column named …收入/金额/差额/元): two decimals with thousands separators, ``8,400.00``;
 * p-values (…p值): ``0.0012`` or ``<0.0001``;
@@ -26,15 +28,19 @@ BLANK = "—"
 _SHARE_RE = re.compile(r"(比例|占比|比重|率|share|rate)")
 _MONEY_RE = re.compile(r"(收入|金额|差额|（元）|\(元\)|元）|补助|资金)")
 _PVALUE_RE = re.compile(r"(p值|p-value|p_value)", re.IGNORECASE)
+_COUNT_RE = re.compile(r"(户数|人数|项数|次数|条数|行数|个数|数量)$")
 
 
 def column_kind(name: object) -> str:
-    """``share``, ``money``, ``pvalue`` or ``plain`` from a column's (Chinese or English) name."""
+    """``share``, ``count``, ``money``, ``pvalue`` or ``plain`` from a column's (Chinese or English) name (a count of
+    households or items is not money because its name mentions 收入: 需核实收入户数)."""
     text = str(name)
     if _PVALUE_RE.search(text):
         return "pvalue"
     if _SHARE_RE.search(text):
         return "share"
+    if _COUNT_RE.search(text):
+        return "count"
     if _MONEY_RE.search(text):
         return "money"
     return "plain"
@@ -73,7 +79,7 @@ def format_value(v, kind: str = "plain") -> str:
         if kind == "pvalue":
             return "<0.0001" if x < 1e-4 else f"{x:.4f}".rstrip("0").rstrip(".")
         if x == round(x) and abs(x) < 1e15:
-            return f"{int(round(x)):,}" if abs(x) >= 10000 else str(int(round(x)))
+            return f"{int(round(x)):,}" if kind == "count" or abs(x) >= 10000 else str(int(round(x)))
         return f"{x:,.3f}".rstrip("0").rstrip(".")
     if isinstance(v, str):
         return {"True": "是", "False": "否", "nan": BLANK, "NaN": BLANK, "None": BLANK, "<NA>": BLANK}.get(v, v)
