@@ -191,9 +191,15 @@ def has_value(multi: pd.Series, value: str) -> pd.Series:
 
     Each distinct value is split once (a county has a few dozen distinct 健康状况 texts); rows take their
     value's answer by its factorize code."""
-    codes, uniques = pd.factorize(multi.to_numpy(dtype=object))
-    hit = np.array([isinstance(u, str) and value in u.split(",") for u in uniques] + [False], dtype=bool)
-    return pd.Series(hit[codes], index=multi.index, name=multi.name, dtype=bool)
+    hit = per_distinct(multi, lambda u: isinstance(u, str) and value in u.split(","))
+    return pd.Series(hit, index=multi.index, name=multi.name, dtype=bool)
+
+
+def per_distinct(s: pd.Series, fn, missing=False, dtype=bool) -> np.ndarray:
+    """``fn(value)`` for every row of ``s``, called once per distinct value (a column of a few dozen distinct
+    texts over a million rows); missing values get ``missing``."""
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    return np.array([fn(u) for u in uniques] + [missing], dtype=dtype)[codes]
 
 
 def numeric(df: pd.DataFrame, key: str) -> pd.Series:

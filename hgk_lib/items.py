@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .text import is_arrow_text
+
 #: Sources of campaign items (campaign.md §1 and §2; 数据真实性 from integrity.md).
 SOURCES = ["规则", "收入", "三保障", "动态管理", "分类施策", "市抽查", "数据真实性"]
 SOURCE_PREFIX = {"收入": "SR", "三保障": "BZ", "动态管理": "DT", "分类施策": "FL", "市抽查": "CC", "数据真实性": "ZS"}
@@ -31,7 +33,7 @@ def key_text(s: pd.Series) -> pd.Series:
 
     Only real numbers are reformatted: a text key is never parsed as a number, so ``"0012"`` stays ``"0012"`` and
     an 18-digit person id stays exact even when other rows are blank (a float would round it)."""
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":  # text already: no Python values made
+    if is_arrow_text(s.dtype):  # text already: no Python values made
         return s.fillna("").astype(str).str.strip()
     o = s.astype(object)
     blank = o.isna()

@@ -26,17 +26,39 @@ PY_WHITESPACE = (
 )
 
 
-def _arrow_strings(s: pd.Series):
-    """The values as a pyarrow string array when every value is a ``str`` or missing, else None."""
+def is_arrow_text(dtype) -> bool:
+    """``dtype`` is pandas' pyarrow-backed ``str`` dtype (the values are Arrow data already)."""
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def arrow_text(s: pd.Series):
+    """The Arrow data of a Series of the pyarrow-backed ``str`` dtype as one array (missing values null, no copy of
+    the texts); None for a Series of another dtype."""
     import pyarrow as pa
 
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        return pa.array(s.array)  # the Series' own Arrow data
+    if not is_arrow_text(s.dtype):
+        return None
+    arr = pa.array(s.array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def text_array(values, large: bool = False):
+    """``values`` (a list or object array of texts and None) as a pyarrow string array, None for missing; None
+    when some value is not text or not valid UTF-8 (a lone surrogate)."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, type=pa.large_string() if large else pa.string())
+    except (pa.ArrowException, TypeError, UnicodeEncodeError):
+        return None
+
+
+def _arrow_strings(s: pd.Series):
+    """The values as a pyarrow string array when every value is a ``str`` or missing, else None."""
+    if is_arrow_text(s.dtype):
+        return arrow_text(s)  # the Series' own Arrow data
     if isinstance(s.dtype, pd.StringDtype) or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
-        try:
-            return pa.array(s.astype(object).where(s.notna(), None).to_numpy(dtype=object), type=pa.string())
-        except (pa.ArrowException, TypeError):  # pragma: no cover - surrogates and the like: the Python path
-            return None
+        return text_array(s.astype(object).where(s.notna(), None).to_numpy(dtype=object))  # None: the Python path
     return None
 
 
@@ -111,10 +133,9 @@ def _arrow_value_set(values):
     None. A Series or Index of the ``str`` dtype hands over its own Arrow data."""
     import pyarrow as pa
 
-    arr = getattr(values, "array", None)
-    if isinstance(getattr(values, "dtype", None), pd.StringDtype) and values.dtype.storage == "pyarrow":
-        return pa.array(arr)
-    objs = np.asarray(list(values) if isinstance(values, (set, frozenset, dict)) else values, dtype=object)
+    if is_arrow_text(getattr(values, "dtype", None)):
+        return pa.array(values.array)
+    objs = np.asarray(values, dtype=object)
     if objs.ndim != 1 or pd.api.types.infer_dtype(objs, skipna=True) not in ("string", "empty"):
         return None
     try:
@@ -126,27 +147,28 @@ def _arrow_value_set(values):
 def isin(s: pd.Series, values) -> np.ndarray:
     """``s.isin(values).to_numpy()``: which values of ``s`` are among ``values`` (a list, set, array, Series or
     Index). pandas checks a ``str`` Series against a list by making a pyarrow scalar of every value in Python
-    (seconds for the hundred thousand IDs of a large county's department list); here the value list goes to
-    pyarrow in one piece. Anything but text against text takes pandas' own ``isin``."""
+    (seconds for the hundred thousand IDs of a large county's department list): here the value list goes to
+    pyarrow in one piece. An ``object`` Series against texts (no gaps) is matched as Python objects, one hash
+    look-up each (pandas would first build a ``str`` array of the list and turn it back into objects). Anything
+    else takes pandas' own ``isin``."""
     import pyarrow.compute as pc
+    from pandas.core.algorithms import isin as hash_isin
 
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+    if isinstance(values, (set, frozenset, dict)) or not hasattr(values, "__len__"):  # sets, generators
+        values = list(values)
+    if s.dtype == object and not is_arrow_text(getattr(values, "dtype", None)):  # a list of texts, as objects
+        vals = np.asarray(values, dtype=object)
+        if vals.ndim == 1 and pd.api.types.infer_dtype(vals, skipna=False) in ("string", "empty"):
+            return hash_isin(s.to_numpy(dtype=object), vals)
+    arr = arrow_text(s)
+    if arr is not None:
         value_set = _arrow_value_set(values)
         if value_set is not None:
             if not len(value_set):
                 return np.zeros(len(s), dtype=bool)
-            hit = pc.is_in(pa_array(s), value_set=value_set.cast(pa_array(s).type))
+            hit = pc.is_in(arr, value_set=value_set.cast(arr.type))
             return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
-    if isinstance(values, (set, frozenset, dict)):
-        values = list(values)
     return s.isin(values).to_numpy(dtype=bool)
-
-
-def pa_array(s: pd.Series):
-    """The Arrow data of a Series of the pyarrow-backed ``str`` dtype (no copy)."""
-    import pyarrow as pa
-
-    return pa.array(s.array)
 
 
 def isin_series(s: pd.Series, values) -> pd.Series:

@@ -57,8 +57,8 @@ _BAD_XML = (b"<!DOCTYPE", b"<!ENTITY")
 # (any legal spelling: other whitespace, spaces around "=", single quotes)
 _FAR = re.compile(rb'r\s*=\s*["\']((?:[A-Z]{3}|[D-Z][A-Z])\d{1,7}|[A-Z]{1,2}\d{6,7})["\'][^>]*?(/?)>')
 _WIDE = re.compile(rb'r\s*=\s*["\'][BC][A-Z]\d')
-# a formula cell without a cached result (written by a script, never calculated): python-calamine reads it as blank
 _REF = re.compile(r"([A-Z]+)(\d+)")  # a cell reference: column letters, row
+# a formula cell without a cached result (written by a script, never calculated): python-calamine reads it as blank
 _UNCACHED = re.compile(rb"<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)(?:</c>|<v\s*/>|<v></v>)")
 
 

@@ -34,7 +34,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from ..derive import yes_no_text
 from ..io.safe import atomic_write
-from ..text import PY_WHITESPACE
+from ..text import PY_WHITESPACE, arrow_text, text_array
 
 KIND_LABELS = {
     "id": "编号（文本）",
@@ -104,24 +104,6 @@ class SheetSpec:
 # -------------------------------------------------------------------------------------------------------------
 # cleaning (vectorised per column)
 # -------------------------------------------------------------------------------------------------------------
-def text_array(values, large: bool = False) -> pa.Array | None:
-    """``values`` (a list or object array of texts and None) as a pyarrow string array, None for missing; None
-    when some value is not text or not valid UTF-8 (a lone surrogate)."""
-    try:
-        return pa.array(values, type=pa.large_string() if large else pa.string())
-    except (pa.ArrowException, UnicodeEncodeError):
-        return None
-
-
-def arrow_text(s: pd.Series) -> pa.Array | None:
-    """The Arrow data of a Series of the pyarrow-backed ``str`` dtype as one array (missing values null); None for
-    a Series of another dtype."""
-    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
-        return None
-    arr = pa.array(s.array)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-
-
 def _present_text(s: pd.Series) -> pa.Array | None:
     """The distinct texts of ``s`` as ``str`` gives them (missing values left out) as a pyarrow array; None when one
     cannot be Arrow text."""
@@ -207,6 +189,25 @@ def _to_bool_text(s: pd.Series) -> pd.Series:
     return s.astype(object).map(_bool_text).astype(object)
 
 
+def _whole_numbers(s: pd.Series) -> pd.Series | None:
+    """An ``int`` column's numbers, or None when it holds text or fractions (the column is then written as text)."""
+    v = pd.to_numeric(s, errors="coerce")
+    if v.isna().sum() > s.isna().sum() or ((v.dropna() % 1) != 0).any():
+        return None
+    return v
+
+
+def _dates(s: pd.Series) -> pd.Series | None:
+    """A ``date`` column as timezone-naive datetimes, or None when it holds free text (written as text then)."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        d = s
+    else:
+        d = pd.to_datetime(s.astype(object), errors="coerce")
+        if d.isna().sum() > s.isna().sum():
+            return None
+    return d.dt.tz_localize(None) if getattr(d.dt, "tz", None) is not None else d
+
+
 def column_values(s: pd.Series, kind: str) -> tuple[list, str]:
     """Python values for one column and the kind actually used (a date column holding free text stays text)."""
     if kind in ("amount", "pct", "num"):
@@ -218,18 +219,14 @@ def column_values(s: pd.Series, kind: str) -> tuple[list, str]:
             ], "mixed:" + kind
         return [None if np.isnan(x) else x for x in v.to_numpy()], kind
     if kind == "int":
-        v = pd.to_numeric(s, errors="coerce")
-        if v.isna().sum() > s.isna().sum() or ((v.dropna() % 1) != 0).any():
+        v = _whole_numbers(s)
+        if v is None:
             return column_values(s, "text")
         return [None if pd.isna(x) else int(x) for x in v.astype(object)], kind
     if kind == "date":
-        if pd.api.types.is_datetime64_any_dtype(s):
-            d = s
-        else:
-            d = pd.to_datetime(s.astype(object), errors="coerce")
-            if d.isna().sum() > s.isna().sum():
-                return column_values(s, "text")
-        d = d.dt.tz_localize(None) if getattr(d.dt, "tz", None) is not None else d
+        d = _dates(s)
+        if d is None:
+            return column_values(s, "text")
         return [None if pd.isna(x) else x.to_pydatetime() for x in d.astype(object)], kind
     if kind == "bool":
         return _to_bool_text(s).tolist(), "text"
@@ -258,21 +255,17 @@ def column_cells(s: pd.Series, kind: str) -> tuple[_CellColumn, str]:
             return _CellColumn.of(values), used
         return _CellColumn.numbers(v.to_numpy()), kind
     if kind == "int":
-        v = pd.to_numeric(s, errors="coerce")
-        if v.isna().sum() > s.isna().sum() or ((v.dropna() % 1) != 0).any():
+        v = _whole_numbers(s)
+        if v is None:
             return column_cells(s, "text")
         exact = v.to_numpy()
         if exact.dtype.kind == "f":  # whole numbers written as int() writes them: -0.0 as 0
             exact = exact + 0.0
         return _CellColumn.numbers(v.to_numpy(dtype=float, na_value=np.nan), exact), kind
     if kind == "date":
-        if pd.api.types.is_datetime64_any_dtype(s):
-            d = s
-        else:
-            d = pd.to_datetime(s.astype(object), errors="coerce")
-            if d.isna().sum() > s.isna().sum():
-                return column_cells(s, "text")
-        d = d.dt.tz_localize(None) if getattr(d.dt, "tz", None) is not None else d
+        d = _dates(s)
+        if d is None:
+            return column_cells(s, "text")
         codes, uniques = pd.factorize(d)
         values = np.full(len(d), None, dtype=object)
         values[codes >= 0] = np.asarray(uniques.to_pydatetime(), dtype=object)[codes[codes >= 0]]

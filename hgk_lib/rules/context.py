@@ -320,9 +320,8 @@ class RuleContext:
         if value not in cache:
             m = self.members
             h = m["health"] if "health" in m else pd.Series(None, index=m.index, dtype=object)
-            codes, uniq = pd.factorize(h.to_numpy(dtype=object))  # each distinct text split once
-            hit = np.array([value in str(u).split(",") for u in uniq] + [False], dtype=bool)
-            cache[value] = pd.Series(hit[codes], index=h.index, name=h.name)
+            hit = D.per_distinct(h, lambda u: value in str(u).split(","))  # each distinct text split once
+            cache[value] = pd.Series(hit, index=h.index, name=h.name)
         s = cache[value]
         return s if frame is None else s.reindex(frame.index)
 

@@ -24,7 +24,6 @@ from .social import (
     isin,
     join_by,
     lookup,
-    MemberIds,
     list_ids,
     matched,
     no,
@@ -56,20 +55,15 @@ SCHOOL_STAGE = {
 }
 
 
-def _ids(ctx: RuleContext, t: pd.DataFrame, mask: pd.Series) -> MemberIds:
-    """The ID18s of the rows of department list ``t`` where ``mask`` holds, for :func:`matched`."""
-    return list_ids(ctx, t, mask)
-
-
 @rule("R88")
 def r88(ctx: RuleContext, p: dict) -> Parts:
     """学籍显示辍学 (no 在读/休学 row; compulsory school age or a 辍学 row at 小学/初中)."""
     ed = dept_table(ctx, "education")
     am = ctx.active_members
     drop = isin(ed, "enrol_status", ["辍学"])
-    dropped = _ids(ctx, ed, drop)
-    enrolled = _ids(ctx, ed, isin(ed, "enrol_status", ["在读", "休学"]))
-    low_stage = _ids(ctx, ed, drop & isin(ed, "stage", ["小学", "初中"]))
+    dropped = list_ids(ctx, ed, drop)
+    enrolled = list_ids(ctx, ed, isin(ed, "enrol_status", ["在读", "休学"]))
+    low_stage = list_ids(ctx, ed, drop & isin(ed, "stage", ["小学", "初中"]))
     sa = am["school_age"]
     band = as_mask((sa >= p["compulsory_age_min"]) & (sa <= p["compulsory_age_max"]))
     cand = matched(am, dropped) & ~matched(am, enrolled)
@@ -95,8 +89,8 @@ def r89(ctx: RuleContext, p: dict) -> Parts:
     ed = dept_table(ctx, "education")
     am = ctx.active_members
     reading = isin(ed, "enrol_status", ["在读"])
-    reading_ids = _ids(ctx, ed, reading)
-    enrolled = _ids(ctx, ed, isin(ed, "enrol_status", ["在读", "休学"]))
+    reading_ids = list_ids(ctx, ed, reading)
+    enrolled = list_ids(ctx, ed, isin(ed, "enrol_status", ["在读", "休学"]))
     school = in_school(am)
     # (a)
     a = am[~school & matched(am, reading_ids)]
@@ -149,7 +143,7 @@ def r90(ctx: RuleContext, p: dict) -> Parts:
     am = ctx.active_members
     scope = am[~yes(am, "soldier")]
     known = scope["id18"].notna()
-    insured = _ids(ctx, md, as_mask(md["ins_year"].eq(ctx.audit_year)))
+    insured = list_ids(ctx, md, as_mask(md["ins_year"].eq(ctx.audit_year)))
     sub = scope[known & ~matched(scope, insured)]
     df = findings(
         ctx, sub, "member", columns="参保年度", values="无记录", message=f"医保参保数据中无{ctx.audit_year}年参保记录"
@@ -167,10 +161,10 @@ def r91(ctx: RuleContext, p: dict) -> Parts:
         raise NotRun("贫困人口信息 缺少列：是否参加城乡居民基本医疗保险、是否参加城镇职工基本医疗保险")
     am = ctx.active_members
     year_rows = as_mask(md["ins_year"].eq(ctx.audit_year))
-    scope = am[matched(am, _ids(ctx, md, year_rows))]
+    scope = am[matched(am, list_ids(ctx, md, year_rows))]
     out = []
     for t, flag in pairs:  # two pairs
-        has_t = matched(scope, _ids(ctx, md, year_rows & isin(md, "ins_type", [t])))
+        has_t = matched(scope, list_ids(ctx, md, year_rows & isin(md, "ins_type", [t])))
         flag_yes = yes(scope, flag)
         sub = scope[has_t != flag_yes]
         h_t = has_t[sub.index]
@@ -198,7 +192,7 @@ def r92(ctx: RuleContext, p: dict) -> Parts:
     scope = am[known]
     out = []
     for t, flag in pairs:  # two pairs
-        act = matched(scope, _ids(ctx, cv, live & isin(cv, "support_type", [t])))
+        act = matched(scope, list_ids(ctx, cv, live & isin(cv, "support_type", [t])))
         fy = yes(scope, flag)
         sub = scope[act != fy]
         word = "享受低保" if t == "低保" else "特困供养"
@@ -319,7 +313,7 @@ def r95(ctx: RuleContext, p: dict) -> Parts:
     """残疾信息与残联数据不一致."""
     dl = dept_table(ctx, "disability")
     am = ctx.active_members
-    listed = _ids(ctx, dl, pd.Series(True, index=dl.index))
+    listed = list_ids(ctx, dl, pd.Series(True, index=dl.index))
     on_list = matched(am, listed)
     dis = has_health(am, "残疾")
     a = am[dis & am["id18"].notna() & ~on_list]

@@ -15,6 +15,7 @@ import pandas as pd
 from pandas.core.algorithms import isin as _hash_isin
 
 from .. import derive as D
+from ..text import isin as in_texts  # col.isin(values).to_numpy(), quick for text
 from .build import findings
 from .context import RuleContext
 from .engine import BLANK_SHOWN, NotRun, Parts, header, rule, shown
@@ -38,16 +39,6 @@ def false_like(df: pd.DataFrame) -> pd.Series:
 
 yes = D.flag_yes  # flag = 是 (False for blank, unrecognised or an absent column)
 no = D.flag_no  # flag = 否 (False for blank, unrecognised or an absent column)
-
-
-def in_texts(col: pd.Series, values) -> np.ndarray:
-    """``col.isin(list(values)).to_numpy()`` for any ``col``. When every value is text (no gaps), the values are
-    matched as Python objects by one hash look-up each; pandas would first build a ``str`` array of the value
-    list and turn it back into Python objects. Other value lists take pandas' own ``isin``."""
-    vals = np.array(list(values), dtype=object)
-    if vals.ndim == 1 and pd.api.types.infer_dtype(vals, skipna=False) in ("string", "empty"):
-        return _hash_isin(col.to_numpy(dtype=object), vals)
-    return col.isin(list(values)).to_numpy(dtype=bool)
 
 
 def isin(df: pd.DataFrame, key: str, values) -> pd.Series:

@@ -25,14 +25,13 @@ from openpyxl.xml.functions import fromstring
 
 from ..items import key_text
 from ..report.provenance import run_datetime
-from ..text import isin
+from ..text import arrow_text, isin
 from ..report.xlsx import (
     FORMULA_RE2,
     ILLEGAL_XML,
     ILLEGAL_XML_RE2,
     KIND_LABELS,
     MAX_CELL_CHARS,
-    arrow_text,
     ROWS_PER_BLOCK,
     Col,
     SheetSpec,
@@ -418,6 +417,7 @@ def form_text(values: pd.Series) -> pd.Series:
 
 
 def _text_arrow(text: pd.Series) -> pa.Array:
+    """A text column as a pyarrow array with no nulls (missing values as empty text)."""
     arr = arrow_text(text)
     if arr is not None and not arr.null_count:
         return arr
@@ -598,10 +598,7 @@ def _gap_rows(rows: pd.DataFrame) -> np.ndarray:
 
 def _form_column(text: pd.Series) -> pa.Array:
     """A column of :func:`form_rows` (``str``, never missing) as a pyarrow large-string array."""
-    arr = arrow_text(text)
-    if arr is not None and not arr.null_count:
-        return arr.cast(pa.large_string())
-    return pa.array(text.astype(str).to_numpy(dtype=object), type=pa.large_string())
+    return _text_arrow(text).cast(pa.large_string())
 
 
 def _form_merges(kinds) -> list[str]:
